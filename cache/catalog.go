@@ -1,0 +1,254 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"shop/models"
+)
+
+// Catalog wraps the store with a read-through cache of products, with the
+// same interface as the store. Orders pass straight through: an order is
+// always checked against the database, never against a cache.
+//
+// Entries are stamped with a version. Every cached value is stored as
+// "<version>\n<json>", where version is the value of the entry's version key
+// when the read began; a write replaces the version key with a fresh random
+// token after its commit. A reader that loaded an old row from the database
+// but stored it after the write's invalidation therefore stores it under the
+// old version, and nobody will ever take it for current. Version keys never
+// expire (an expired one could make an old entry current again); the entries
+// do, after the TTL.
+type Catalog struct {
+	models.Store
+	backend Backend
+	ttl     time.Duration
+	logger  *slog.Logger
+	flight  singleflight.Group
+	stats   Stats
+}
+
+var _ models.Store = (*Catalog)(nil)
+
+// loadTimeout bounds a database load shared by several waiting requests,
+// which runs on after the request that started it has gone.
+const loadTimeout = 10 * time.Second
+
+const listVersionKey = "v:products"
+
+// NewCatalog caches next's products in backend for ttl.
+func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *slog.Logger) *Catalog {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Catalog{Store: next, backend: backend, ttl: ttl, logger: logger}
+}
+
+// Backend is the cache's backend, for health checks.
+func (c *Catalog) Backend() Backend { return c.backend }
+
+// Stats counts the catalog's cache traffic.
+func (c *Catalog) Stats() *Stats { return &c.stats }
+
+func productVersionKey(id string) string { return "v:p:" + id }
+func productDataKey(id string) string    { return "d:p:" + id }
+
+func (c *Catalog) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
+	key := "d:products:" + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
+	return readThrough(ctx, c, listVersionKey, key, func(ctx context.Context) ([]models.Product, error) {
+		return c.Store.ListProducts(ctx, page)
+	})
+}
+
+func (c *Catalog) ProductByID(ctx context.Context, id string) (*models.Product, error) {
+	return readThrough(ctx, c, productVersionKey(id), productDataKey(id), func(ctx context.Context) (*models.Product, error) {
+		return c.Store.ProductByID(ctx, id)
+	})
+}
+
+// ProductsByIDs reads every id's entry in one round trip and loads all the
+// misses from the store in one query.
+func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error) {
+	keys := make([]string, 0, 2*len(ids))
+	for _, id := range ids {
+		keys = append(keys, productVersionKey(id), productDataKey(id))
+	}
+	vals, cacheErr := c.backend.MGet(ctx, keys...)
+	if cacheErr != nil {
+		c.cacheFault("read products", cacheErr)
+		c.stats.Misses.Add(uint64(len(ids)))
+		return c.Store.ProductsByIDs(ctx, ids)
+	}
+	out := make(map[string]*models.Product, len(ids))
+	var missing []string
+	versions := map[string]string{}
+	for i, id := range ids {
+		ver := string(vals[2*i])
+		if p, ok := decode[*models.Product](vals[2*i+1], ver); ok {
+			out[id] = p
+			continue
+		}
+		missing = append(missing, id)
+		versions[id] = ver
+	}
+	c.stats.Hits.Add(uint64(len(ids) - len(missing)))
+	c.stats.Misses.Add(uint64(len(missing)))
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded, err := c.Store.ProductsByIDs(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	fill := map[string][]byte{}
+	for id, p := range loaded {
+		out[id] = p
+		if b, err := encode(versions[id], p); err == nil {
+			fill[productDataKey(id)] = b
+		}
+	}
+	if len(fill) > 0 {
+		if err := c.backend.MSet(ctx, fill, c.ttl); err != nil {
+			c.cacheFault("fill products", err)
+		}
+	}
+	return out, nil
+}
+
+func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
+	p, err := c.Store.CreateProduct(ctx, np)
+	if err == nil {
+		c.invalidate(ctx, p.ID)
+	}
+	return p, err
+}
+
+func (c *Catalog) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
+	p, err := c.Store.UpdateProduct(ctx, id, patch)
+	if err == nil {
+		c.invalidate(ctx, id)
+	}
+	return p, err
+}
+
+func (c *Catalog) DeleteProduct(ctx context.Context, id string) (bool, error) {
+	deleted, err := c.Store.DeleteProduct(ctx, id)
+	if err == nil && deleted {
+		c.invalidate(ctx, id)
+	}
+	return deleted, err
+}
+
+// CreateOrder invalidates the products whose stock the order took.
+func (c *Catalog) CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error) {
+	o, err := c.Store.CreateOrder(ctx, req)
+	if err == nil {
+		ids := make([]string, len(req.Lines))
+		for i, l := range req.Lines {
+			ids[i] = l.ProductID
+		}
+		c.invalidate(ctx, ids...)
+	}
+	return o, err
+}
+
+// invalidate runs after the commit, under a context the client can't cancel,
+// so a client hanging up can't leave the cache stale.
+func (c *Catalog) invalidate(ctx context.Context, ids ...string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	pairs := make(map[string][]byte, len(ids)+1)
+	pairs[listVersionKey] = newVersion()
+	for _, id := range ids {
+		pairs[productVersionKey(id)] = newVersion()
+	}
+	c.stats.Invalidations.Add(1)
+	if err := c.backend.MSet(ctx, pairs, 0); err != nil {
+		// The write is committed; entries for these ids may be served
+		// stale until they expire after the cache TTL.
+		c.logger.Warn("cache invalidation failed; entries may be stale until they expire",
+			"err", err, "products", ids)
+	}
+}
+
+func (c *Catalog) cacheFault(doing string, err error) {
+	c.stats.Faults.Add(1)
+	c.logger.Debug("cache unavailable, using the database", "doing", doing, "err", err)
+}
+
+// readThrough returns the cached value under dataKey if it carries the
+// current version, and otherwise loads it once for all concurrent callers
+// that saw the same version, and stores it stamped with that version.
+func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey string, load func(context.Context) (T, error)) (T, error) {
+	vals, err := c.backend.MGet(ctx, versionKey, dataKey)
+	if err != nil {
+		// With no version to compare, joining another request's load could
+		// hand back a value older than a write this caller has seen.
+		c.cacheFault("read "+dataKey, err)
+		c.stats.Misses.Add(1)
+		return load(ctx)
+	}
+	ver := string(vals[0])
+	if v, ok := decode[T](vals[1], ver); ok {
+		c.stats.Hits.Add(1)
+		return v, nil
+	}
+	c.stats.Misses.Add(1)
+	ch := c.flight.DoChan(dataKey+"@"+ver, func() (any, error) {
+		c.stats.Loads.Add(1)
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		v, err := load(lctx)
+		if err != nil {
+			return v, err
+		}
+		if b, err := encode(ver, v); err == nil {
+			if err := c.backend.MSet(lctx, map[string][]byte{dataKey: b}, c.ttl); err != nil {
+				c.cacheFault("fill "+dataKey, err)
+			}
+		}
+		return v, nil
+	})
+	select {
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("read %s: %w", dataKey, ctx.Err())
+	case r := <-ch:
+		v, _ := r.Val.(T)
+		return v, r.Err
+	}
+}
+
+func encode(version string, v any) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(version)
+	buf.WriteByte('\n')
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decode[T any](raw []byte, version string) (T, bool) {
+	var v T
+	tag, body, ok := bytes.Cut(raw, []byte{'\n'})
+	if raw == nil || !ok || string(tag) != version {
+		return v, false
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return v, false
+	}
+	return v, true
+}
+
+func newVersion() []byte {
+	return strconv.AppendUint(nil, rand.Uint64(), 36)
+}

@@ -1,0 +1,103 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a Backend on a Redis server. Each call has its own short timeout
+// and no retries, and after a failure the backend rests for a moment, so a
+// dead or slow Redis costs reads at most one timeout per rest period.
+type Redis struct {
+	client  *redis.Client
+	prefix  string
+	timeout time.Duration
+	rest    time.Duration
+	downTil atomic.Int64 // unix nanos until which calls are skipped
+}
+
+// ErrResting is returned while the backend skips Redis after a failure.
+var ErrResting = errors.New("redis: skipped after a recent failure")
+
+// NewRedis connects lazily to url (redis:// or rediss://). Keys are prefixed
+// with prefix, so several services or test runs can share one server.
+func NewRedis(url, prefix string, timeout time.Duration) (*Redis, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	// go-redis' defaults (5 s dial, 3 retries with back-off) would hold a
+	// request for seconds when Redis is down; a cache must fail fast.
+	opt.DialTimeout = timeout
+	opt.ReadTimeout = timeout
+	opt.WriteTimeout = timeout
+	opt.PoolTimeout = timeout
+	opt.MaxRetries = -1
+	opt.ContextTimeoutEnabled = true
+	return &Redis{client: redis.NewClient(opt), prefix: prefix, timeout: timeout, rest: time.Second}, nil
+}
+
+func (r *Redis) Kind() string { return "Redis" }
+
+func (r *Redis) Close() error { return r.client.Close() }
+
+func (r *Redis) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	err := r.client.Ping(ctx).Err()
+	r.note(err)
+	return err
+}
+
+func (r *Redis) MGet(ctx context.Context, keys ...string) ([][]byte, error) {
+	if time.Now().UnixNano() < r.downTil.Load() {
+		return nil, ErrResting
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = r.prefix + k
+	}
+	vals, err := r.client.MGet(ctx, full...).Result()
+	r.note(err)
+	if err != nil {
+		return nil, fmt.Errorf("redis MGET: %w", err)
+	}
+	out := make([][]byte, len(keys))
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = []byte(s)
+		}
+	}
+	return out, nil
+}
+
+// MSet writes even while resting: it carries invalidations, which must
+// reach Redis whenever it answers.
+func (r *Redis) MSet(ctx context.Context, pairs map[string][]byte, ttl time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for k, v := range pairs {
+			p.Set(ctx, r.prefix+k, v, ttl)
+		}
+		return nil
+	})
+	r.note(err)
+	if err != nil {
+		return fmt.Errorf("redis SET: %w", err)
+	}
+	return nil
+}
+
+func (r *Redis) note(err error) {
+	if err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, context.Canceled) {
+		r.downTil.Store(time.Now().Add(r.rest).UnixNano())
+	}
+}

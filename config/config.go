@@ -1,0 +1,203 @@
+// Package config reads the service's settings from the environment. No
+// other package reads the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the service. The README documents each one.
+type Config struct {
+	Host string
+	Port int
+
+	// DatabaseURL is a postgres:// URL; empty means the embedded SQLite file.
+	DatabaseURL       string
+	SQLitePath        string
+	DBMaxOpenConns    int
+	DBMaxIdleConns    int
+	DBConnMaxLifetime time.Duration
+
+	// RedisURL is a redis:// or rediss:// URL; empty means the in-process cache.
+	RedisURL       string
+	RedisKeyPrefix string
+	RedisTimeout   time.Duration
+	CacheTTL       time.Duration
+	CacheMaxItems  int
+
+	MaxBodyBytes    int64
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	MaxPageSize     int
+	LogLevel        string
+}
+
+// Load builds the Config from getenv (os.Getenv in production), applying
+// defaults and reporting every bad variable at once.
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		Host:              strings.TrimSpace(getenv("HOST")),
+		Port:              p.int("PORT", 8080, 0, 65535),
+		SQLitePath:        p.str("SQLITE_PATH", "./data/shop.db"),
+		DBMaxOpenConns:    p.int("DB_MAX_OPEN_CONNS", 20, 1, 10000),
+		DBMaxIdleConns:    p.int("DB_MAX_IDLE_CONNS", 10, 0, 10000),
+		DBConnMaxLifetime: p.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		RedisKeyPrefix:    p.str("REDIS_KEY_PREFIX", "shop:"),
+		RedisTimeout:      p.duration("REDIS_TIMEOUT", 150*time.Millisecond),
+		CacheTTL:          p.duration("CACHE_TTL", 5*time.Minute),
+		CacheMaxItems:     p.int("CACHE_MAX_ITEMS", 100_000, 1, 1<<30),
+		MaxBodyBytes:      int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
+		RequestTimeout:    p.duration("REQUEST_TIMEOUT", 10*time.Second),
+		ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		MaxPageSize:       p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
+		LogLevel:          strings.ToLower(p.str("LOG_LEVEL", "info")),
+	}
+	if raw := strings.TrimSpace(getenv("DATABASE_URL")); raw != "" {
+		u, err := NormalizeDatabaseURL(raw)
+		if err != nil {
+			p.errs = append(p.errs, fmt.Errorf("DATABASE_URL: %w", err))
+		}
+		c.DatabaseURL = u
+	}
+	redisURL, err := redisURL(getenv)
+	if err != nil {
+		p.errs = append(p.errs, err)
+	}
+	c.RedisURL = redisURL
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p.errs = append(p.errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	if c.DBMaxIdleConns > c.DBMaxOpenConns {
+		c.DBMaxIdleConns = c.DBMaxOpenConns
+	}
+	if err := errors.Join(p.errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// Addr is the address to listen on.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// String describes the configuration for the start-up log, without secrets.
+func (c Config) String() string {
+	db := "sqlite:" + c.SQLitePath
+	if c.DatabaseURL != "" {
+		db = MaskURL(c.DatabaseURL)
+	}
+	cache := "in-process"
+	if c.RedisURL != "" {
+		cache = MaskURL(c.RedisURL)
+	}
+	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s",
+		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout)
+}
+
+// NormalizeDatabaseURL accepts the URL forms users bring from the original
+// service and from Render, and returns one pgx understands.
+func NormalizeDatabaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("not a URL")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "postgres", "postgresql", "postgresql+psycopg2", "postgres+psycopg2", "postgresql+asyncpg":
+		u.Scheme = "postgres"
+	default:
+		return "", fmt.Errorf("scheme %q is not postgres:// or postgresql://", u.Scheme)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("has no host")
+	}
+	return u.String(), nil
+}
+
+// MaskURL hides the password of a URL.
+func MaskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	return u.String()
+}
+
+func redisURL(getenv func(string) string) (string, error) {
+	if raw := strings.TrimSpace(getenv("REDIS_URL")); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			return "", fmt.Errorf("REDIS_URL: must look like redis://host:6379/0 or rediss://…")
+		}
+		return raw, nil
+	}
+	host := strings.TrimSpace(getenv("REDIS_HOST"))
+	if host == "" {
+		return "", nil
+	}
+	port := strings.TrimSpace(getenv("REDIS_PORT"))
+	if port == "" {
+		port = "6379"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("REDIS_PORT: %q is not a port number", port)
+	}
+	u := url.URL{Scheme: "redis", Host: net.JoinHostPort(host, port)}
+	if pw := getenv("REDIS_PASSWORD"); pw != "" {
+		u.User = url.UserPassword("", pw)
+	}
+	if db := strings.TrimSpace(getenv("REDIS_DB")); db != "" {
+		u.Path = "/" + db
+	}
+	return u.String(), nil
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) int(name string, def, min, max int) int {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not a whole number from %d to %d", name, v, min, max))
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not a positive duration such as 250ms or 5s", name, v))
+		return def
+	}
+	return d
+}

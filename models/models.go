@@ -1,0 +1,41 @@
+// Package models holds the shop's nouns and rules, without I/O: the stored
+// types, exact money, the error type, the pure rules for products and orders,
+// and the interfaces the resolvers use. It imports nothing else from shop.
+package models
+
+import "time"
+
+// OrderStatusPending is the status of every new order.
+const OrderStatusPending = "pending"
+
+// Product is a catalog entry. Timestamps are UTC.
+type Product struct {
+	ID          string    `gorm:"column:product_id;primaryKey;type:varchar(36)" json:"id"`
+	Price       Money     `gorm:"column:price_cents;not null" json:"price"`
+	StockCount  int       `gorm:"column:stock_count;not null;check:chk_products_stock_count,stock_count >= 0" json:"stock"`
+	CreatedAt   time.Time `gorm:"column:created_at;not null" json:"created"`
+	LastUpdated time.Time `gorm:"column:last_updated;not null;autoUpdateTime:false" json:"updated"`
+}
+
+// Order is a customer's order. Its total is computed by the server from the
+// prices stored at purchase time.
+type Order struct {
+	ID          string      `gorm:"column:order_id;primaryKey;type:varchar(36)"`
+	CustomerID  string      `gorm:"column:customer_id;type:varchar(128);not null;index"`
+	TotalAmount Money       `gorm:"column:total_amount_cents;not null"`
+	Status      string      `gorm:"column:status;type:varchar(32);not null;index"`
+	CreatedAt   time.Time   `gorm:"column:created_at;not null;index"`
+	LastUpdated time.Time   `gorm:"column:last_updated;not null;autoUpdateTime:false"`
+	Items       []OrderItem `gorm:"foreignKey:OrderID;references:ID"`
+}
+
+// OrderItem is one line of an order. ProductID deliberately has no foreign
+// key: deleting a product must leave order history intact.
+type OrderItem struct {
+	ID              string `gorm:"column:id;primaryKey;type:varchar(36)"`
+	OrderID         string `gorm:"column:order_id;type:varchar(36);not null;index"`
+	ProductID       string `gorm:"column:product_id;type:varchar(36);not null;index"`
+	Quantity        int    `gorm:"column:quantity;not null"`
+	PriceAtPurchase Money  `gorm:"column:price_at_purchase_cents;not null"`
+	Position        int    `gorm:"column:position;not null"`
+}

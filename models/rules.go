@@ -1,0 +1,229 @@
+package models
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Limits of the shop's input, chosen so that no valid order can overflow an
+// int64 total or make one request hold row locks for long.
+const (
+	MaxStockCount     = 1_000_000_000
+	MaxOrderLines     = 100
+	MaxLineQuantity   = 10_000
+	MaxCustomerIDSize = 128
+)
+
+// NewProduct is a validated request to create a product.
+type NewProduct struct {
+	Price      Money
+	StockCount int
+}
+
+// ParseNewProduct validates createProduct's input, reporting every bad field.
+func ParseNewProduct(price float64, stockCount int) (NewProduct, error) {
+	var fe fieldErrors
+	m := parsePrice(&fe, "price", price)
+	checkStock(&fe, "stockCount", stockCount)
+	if err := fe.err(); err != nil {
+		return NewProduct{}, err
+	}
+	return NewProduct{Price: m, StockCount: stockCount}, nil
+}
+
+// ProductPatch is a validated partial update: nil fields stay unchanged.
+type ProductPatch struct {
+	Price      *Money
+	StockCount *int
+}
+
+// ParseProductPatch validates updateProduct's input.
+func ParseProductPatch(id string, price *float64, stockCount *int) (ProductPatch, error) {
+	var fe fieldErrors
+	checkID(&fe, "productId", id)
+	var patch ProductPatch
+	if price != nil {
+		m := parsePrice(&fe, "price", *price)
+		patch.Price = &m
+	}
+	if stockCount != nil {
+		checkStock(&fe, "stockCount", *stockCount)
+		s := *stockCount
+		patch.StockCount = &s
+	}
+	if err := fe.err(); err != nil {
+		return ProductPatch{}, err
+	}
+	return patch, nil
+}
+
+// Apply changes p by the patch and reports whether anything was set.
+func (patch ProductPatch) Apply(p *Product) bool {
+	changed := false
+	if patch.Price != nil {
+		p.Price = *patch.Price
+		changed = true
+	}
+	if patch.StockCount != nil {
+		p.StockCount = *patch.StockCount
+		changed = true
+	}
+	return changed
+}
+
+// ValidateID checks that id is a UUID in its canonical text form; field names
+// the argument in the error.
+func ValidateID(field, id string) error {
+	var fe fieldErrors
+	checkID(&fe, field, id)
+	return fe.err()
+}
+
+// OrderLine is one requested line of an order.
+type OrderLine struct {
+	ProductID string
+	Quantity  int
+}
+
+// OrderRequest is a validated createOrder input: lines merged by product and
+// sorted by product id, the order in which stock rows are locked, so that two
+// orders never wait on each other in a cycle.
+type OrderRequest struct {
+	CustomerID string
+	Lines      []OrderLine
+}
+
+// ParseOrder validates createOrder's input and merges duplicate products.
+func ParseOrder(customerID string, lines []OrderLine) (OrderRequest, error) {
+	var fe fieldErrors
+	cid := strings.TrimSpace(customerID)
+	switch {
+	case cid == "":
+		fe.add("customerId", "must not be empty")
+	case !utf8.ValidString(cid) || utf8.RuneCountInString(cid) > MaxCustomerIDSize:
+		fe.add("customerId", "must be at most %d characters", MaxCustomerIDSize)
+	case strings.IndexFunc(cid, unicode.IsControl) >= 0:
+		fe.add("customerId", "must not contain control characters")
+	}
+	switch {
+	case len(lines) == 0:
+		fe.add("items", "must contain at least one item")
+	case len(lines) > MaxOrderLines:
+		fe.add("items", "must contain at most %d items, got %d", MaxOrderLines, len(lines))
+	}
+	merged := map[string]int{}
+	if len(lines) <= MaxOrderLines {
+		for i, l := range lines {
+			field := fmt.Sprintf("items[%d]", i)
+			okID := checkID(&fe, field+".productId", l.ProductID)
+			okQ := true
+			if l.Quantity < 1 {
+				fe.add(field+".quantity", "must be at least 1, got %d", l.Quantity)
+				okQ = false
+			} else if l.Quantity > MaxLineQuantity {
+				fe.add(field+".quantity", "must be at most %d, got %d", MaxLineQuantity, l.Quantity)
+				okQ = false
+			}
+			if okID && okQ {
+				merged[l.ProductID] += l.Quantity
+			}
+		}
+	}
+	for id, q := range merged {
+		if q > MaxLineQuantity {
+			fe.add("items", "ask for at most %d units of product %s in total, got %d", MaxLineQuantity, id, q)
+		}
+	}
+	if err := fe.err(); err != nil {
+		return OrderRequest{}, err
+	}
+	req := OrderRequest{CustomerID: cid, Lines: make([]OrderLine, 0, len(merged))}
+	for id, q := range merged {
+		req.Lines = append(req.Lines, OrderLine{ProductID: id, Quantity: q})
+	}
+	sort.Slice(req.Lines, func(i, j int) bool { return req.Lines[i].ProductID < req.Lines[j].ProductID })
+	return req, nil
+}
+
+// PriceOrder builds the order's items from the unit prices read from the
+// database and returns the exact total. Every line must have a price.
+func PriceOrder(lines []OrderLine, prices map[string]Money) ([]OrderItem, Money, error) {
+	items := make([]OrderItem, 0, len(lines))
+	var total Money
+	for i, l := range lines {
+		price, ok := prices[l.ProductID]
+		if !ok {
+			return nil, 0, fmt.Errorf("price order: no price for product %s", l.ProductID)
+		}
+		sub, err := price.Times(l.Quantity)
+		if err == nil {
+			total, err = total.Plus(sub)
+		}
+		if err != nil || total > maxTotal {
+			return nil, 0, Errorf(CodeBadUserInput, "The order total is too large to be charged in one order.")
+		}
+		items = append(items, OrderItem{ProductID: l.ProductID, Quantity: l.Quantity, PriceAtPurchase: price, Position: i})
+	}
+	return items, total, nil
+}
+
+// InsufficientStock is the error for an order line the stock can't cover.
+func InsufficientStock(productID string, available, requested int) error {
+	return &Error{
+		Code:    CodeInsufficientStock,
+		Message: fmt.Sprintf("Insufficient stock for product %s: %d available, %d requested.", productID, available, requested),
+		Details: map[string]any{"productId": productID, "available": available, "requested": requested},
+	}
+}
+
+// ProductNotFound is the error for an order line naming no product.
+func ProductNotFound(productID string) error {
+	return &Error{
+		Code:    CodeNotFound,
+		Message: fmt.Sprintf("Product %s does not exist.", productID),
+		Details: map[string]any{"productId": productID},
+	}
+}
+
+func parsePrice(fe *fieldErrors, field string, f float64) Money {
+	m, err := MoneyFromFloat(f)
+	switch {
+	case err != nil:
+		fe.add(field, "%s", err.Error())
+	case m < 0:
+		fe.add(field, "must not be negative")
+	case m > MaxPrice:
+		fe.add(field, "must be at most %s", MaxPrice)
+	}
+	return m
+}
+
+func checkStock(fe *fieldErrors, field string, n int) {
+	switch {
+	case n < 0:
+		fe.add(field, "must not be negative")
+	case n > MaxStockCount:
+		fe.add(field, "must be at most %d", MaxStockCount)
+	}
+}
+
+func checkID(fe *fieldErrors, field, id string) bool {
+	u, err := uuid.Parse(id)
+	if err != nil || u.String() != strings.ToLower(id) {
+		fe.add(field, "must be a UUID such as 3f2a…-…, got %q", truncate(id, 40))
+		return false
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,77 @@
+package resolvers
+
+import (
+	"github.com/graphql-go/graphql"
+
+	"shop/models"
+)
+
+func (r *Resolver) GetOrders(p graphql.ResolveParams) (any, error) {
+	page, err := r.page(p)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	os, err := r.store.ListOrders(p.Context, page)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return os, nil
+}
+
+func (r *Resolver) GetOrderByID(p graphql.ResolveParams) (any, error) {
+	id, _ := p.Args["orderId"].(string)
+	if err := models.ValidateID("orderId", id); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	o, err := r.store.OrderByID(p.Context, id)
+	if models.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return o, nil
+}
+
+func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
+	in, _ := p.Args["input"].(map[string]any)
+	customerID, _ := in["customerId"].(string)
+	raw, _ := in["items"].([]any)
+	lines := make([]models.OrderLine, 0, len(raw))
+	for _, it := range raw {
+		m, _ := it.(map[string]any)
+		id, _ := m["productId"].(string)
+		q, _ := m["quantity"].(int)
+		lines = append(lines, models.OrderLine{ProductID: id, Quantity: q})
+	}
+	req, err := models.ParseOrder(customerID, lines)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	o, err := r.store.CreateOrder(p.Context, req)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return o, nil
+}
+
+// ItemProduct resolves OrderItem.product through the request's batch loader,
+// so a page of orders costs one product lookup, not one per item.
+func (r *Resolver) ItemProduct(p graphql.ResolveParams) (any, error) {
+	item, _ := p.Source.(models.OrderItem)
+	l := loaderFrom(p.Context)
+	if l == nil {
+		l = newProductLoader(p.Context, r.store)
+	}
+	thunk := l.load(item.ProductID)
+	return func() (any, error) {
+		prod, err := thunk()
+		if err != nil {
+			return nil, r.fail(p.Context, err)
+		}
+		if prod == nil {
+			return nil, nil
+		}
+		return prod, nil
+	}, nil
+}

@@ -1,0 +1,78 @@
+package resolvers
+
+import (
+	"github.com/graphql-go/graphql"
+
+	"shop/models"
+)
+
+func (r *Resolver) GetProducts(p graphql.ResolveParams) (any, error) {
+	page, err := r.page(p)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	ps, err := r.store.ListProducts(p.Context, page)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return ps, nil
+}
+
+func (r *Resolver) GetProductByID(p graphql.ResolveParams) (any, error) {
+	id, _ := p.Args["id"].(string)
+	if err := models.ValidateID("id", id); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	prod, err := r.store.ProductByID(p.Context, id)
+	if models.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return prod, nil
+}
+
+func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
+	in, _ := p.Args["input"].(map[string]any)
+	price, _ := in["price"].(float64)
+	stock, _ := in["stockCount"].(int)
+	np, err := models.ParseNewProduct(price, stock)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	prod, err := r.store.CreateProduct(p.Context, np)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return prod, nil
+}
+
+func (r *Resolver) UpdateProduct(p graphql.ResolveParams) (any, error) {
+	in, _ := p.Args["input"].(map[string]any)
+	id, _ := in["productId"].(string)
+	patch, err := models.ParseProductPatch(id, optFloat(in, "price"), optInt(in, "stockCount"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	prod, err := r.store.UpdateProduct(p.Context, id, patch)
+	if models.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return prod, nil
+}
+
+func (r *Resolver) DeleteProduct(p graphql.ResolveParams) (any, error) {
+	id, _ := p.Args["productId"].(string)
+	if err := models.ValidateID("productId", id); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	deleted, err := r.store.DeleteProduct(p.Context, id)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return deleted, nil
+}

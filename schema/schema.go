@@ -1,0 +1,245 @@
+// Package schema defines shop's GraphQL schema with graphql-go: types and
+// fields only, each field resolved by a resolvers method or by a small
+// accessor on the model, and each wrapped in a recover.
+package schema
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/language/ast"
+
+	"shop/models"
+	"shop/requestid"
+	"shop/resolvers"
+)
+
+// DateTimeLayout is how timestamps are shown: RFC 3339 in UTC, milliseconds.
+const DateTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// New builds the schema on r. Field names and types follow
+// shared/contract.graphql; additions sit beside them.
+func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	b := builder{logger: logger}
+	dateTime := graphql.NewScalar(graphql.ScalarConfig{
+		Name:        "DateTime",
+		Description: "An RFC 3339 timestamp in UTC, e.g. 2026-11-25T06:05:33.123Z.",
+		Serialize: func(v any) any {
+			switch t := v.(type) {
+			case time.Time:
+				return t.UTC().Format(DateTimeLayout)
+			case *time.Time:
+				if t == nil {
+					return nil
+				}
+				return t.UTC().Format(DateTimeLayout)
+			}
+			return nil
+		},
+		ParseValue: func(v any) any {
+			if s, ok := v.(string); ok {
+				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					return t.UTC()
+				}
+			}
+			return nil
+		},
+		ParseLiteral: func(v ast.Value) any {
+			if s, ok := v.(*ast.StringValue); ok {
+				if t, err := time.Parse(time.RFC3339Nano, s.Value); err == nil {
+					return t.UTC()
+				}
+			}
+			return nil
+		},
+	})
+
+	product := graphql.NewObject(graphql.ObjectConfig{
+		Name: "Product",
+		Fields: graphql.Fields{
+			"productId":  field(b, graphql.NewNonNull(graphql.String), "", func(p *models.Product) any { return p.ID }),
+			"price":      field(b, graphql.NewNonNull(graphql.Float), "Unit price in the shop's currency, at most 2 decimal places.", func(p *models.Product) any { return p.Price.Float64() }),
+			"stockCount": field(b, graphql.NewNonNull(graphql.Int), "", func(p *models.Product) any { return p.StockCount }),
+			"lastUpdated": field(b, dateTime, "", func(p *models.Product) any {
+				return p.LastUpdated
+			}),
+		},
+	})
+
+	orderItem := graphql.NewObject(graphql.ObjectConfig{
+		Name: "OrderItem",
+		Fields: graphql.Fields{
+			"id":              field(b, graphql.NewNonNull(graphql.String), "", func(i *models.OrderItem) any { return i.ID }),
+			"productId":       field(b, graphql.NewNonNull(graphql.String), "", func(i *models.OrderItem) any { return i.ProductID }),
+			"quantity":        field(b, graphql.NewNonNull(graphql.Int), "", func(i *models.OrderItem) any { return i.Quantity }),
+			"priceAtPurchase": field(b, graphql.NewNonNull(graphql.Float), "The unit price charged, fixed when the order was placed.", func(i *models.OrderItem) any { return i.PriceAtPurchase.Float64() }),
+			"product": &graphql.Field{
+				Type:        product,
+				Description: "The product as it is now (null if it has since been deleted).",
+				Resolve:     b.safe(r.ItemProduct),
+			},
+		},
+	})
+
+	order := graphql.NewObject(graphql.ObjectConfig{
+		Name: "Order",
+		Fields: graphql.Fields{
+			"orderId":     field(b, graphql.NewNonNull(graphql.String), "", func(o *models.Order) any { return o.ID }),
+			"customerId":  field(b, graphql.NewNonNull(graphql.String), "", func(o *models.Order) any { return o.CustomerID }),
+			"totalAmount": field(b, graphql.NewNonNull(graphql.Float), "Sum of quantity x priceAtPurchase over the items, computed by the server, exact to the cent.", func(o *models.Order) any { return o.TotalAmount.Float64() }),
+			"status":      field(b, graphql.NewNonNull(graphql.String), `A new order is "pending".`, func(o *models.Order) any { return o.Status }),
+			"createdAt":   field(b, dateTime, "", func(o *models.Order) any { return o.CreatedAt }),
+			"lastUpdated": field(b, dateTime, "", func(o *models.Order) any { return o.LastUpdated }),
+			"items": field(b, graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderItem))), "", func(o *models.Order) any {
+				return o.Items
+			}),
+		},
+	})
+
+	productInput := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "ProductInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"price":      {Type: graphql.NewNonNull(graphql.Float)},
+			"stockCount": {Type: graphql.NewNonNull(graphql.Int)},
+		},
+	})
+	productUpdateInput := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        "ProductUpdateInput",
+		Description: "Fields left out (or null) are left unchanged.",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"productId":  {Type: graphql.NewNonNull(graphql.String)},
+			"price":      {Type: graphql.Float},
+			"stockCount": {Type: graphql.Int},
+		},
+	})
+	orderItemInput := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "OrderItemInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"productId": {Type: graphql.NewNonNull(graphql.String)},
+			"quantity":  {Type: graphql.NewNonNull(graphql.Int)},
+		},
+	})
+	createOrderInput := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "CreateOrderInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"customerId": {Type: graphql.NewNonNull(graphql.String)},
+			"items":      {Type: graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderItemInput)))},
+		},
+	})
+
+	pageArgs := graphql.FieldConfigArgument{
+		"limit":  {Type: graphql.Int, Description: "At most this many (and never more than the server's maximum page size)."},
+		"offset": {Type: graphql.Int, Description: "Skip this many first.", DefaultValue: 0},
+	}
+	query := graphql.NewObject(graphql.ObjectConfig{
+		Name: "Query",
+		Fields: graphql.Fields{
+			"getProducts": {
+				Type:        graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(product))),
+				Description: "The catalog, served from the cache when it is warm. Oldest first.",
+				Args:        pageArgs,
+				Resolve:     b.safe(r.GetProducts),
+			},
+			"getProductsById": {
+				Type:        product,
+				Description: "Null when no product has that id.",
+				Args:        graphql.FieldConfigArgument{"id": {Type: graphql.NewNonNull(graphql.String)}},
+				Resolve:     b.safe(r.GetProductByID),
+			},
+			"getOrders": {
+				Type:        graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(order))),
+				Description: "Orders, newest first.",
+				Args:        pageArgs,
+				Resolve:     b.safe(r.GetOrders),
+			},
+			"getOrderById": {
+				Type:        order,
+				Description: "Null when no order has that id.",
+				Args:        graphql.FieldConfigArgument{"orderId": {Type: graphql.NewNonNull(graphql.String)}},
+				Resolve:     b.safe(r.GetOrderByID),
+			},
+		},
+	})
+	mutation := graphql.NewObject(graphql.ObjectConfig{
+		Name: "Mutation",
+		Fields: graphql.Fields{
+			"createProduct": {
+				Type:    graphql.NewNonNull(product),
+				Args:    graphql.FieldConfigArgument{"input": {Type: graphql.NewNonNull(productInput)}},
+				Resolve: b.safe(r.CreateProduct),
+			},
+			"updateProduct": {
+				Type:        product,
+				Description: "Null when no product has that id.",
+				Args:        graphql.FieldConfigArgument{"input": {Type: graphql.NewNonNull(productUpdateInput)}},
+				Resolve:     b.safe(r.UpdateProduct),
+			},
+			"deleteProduct": {
+				Type:        graphql.NewNonNull(graphql.Boolean),
+				Description: "False when no product has that id. Order history that refers to it stays intact.",
+				Args:        graphql.FieldConfigArgument{"productId": {Type: graphql.NewNonNull(graphql.String)}},
+				Resolve:     b.safe(r.DeleteProduct),
+			},
+			"createOrder": {
+				Type:        graphql.NewNonNull(order),
+				Description: "Prices come from the server, never from the client. All items succeed or none do.",
+				Args:        graphql.FieldConfigArgument{"input": {Type: graphql.NewNonNull(createOrderInput)}},
+				Resolve:     b.safe(r.CreateOrder),
+			},
+		},
+	})
+	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation})
+	if err != nil {
+		return graphql.Schema{}, fmt.Errorf("build schema: %w", err)
+	}
+	return s, nil
+}
+
+type builder struct{ logger *slog.Logger }
+
+// safe turns a panic in a resolver, or in the thunk it returns, into the
+// generic internal error. graphql-go would otherwise send the panic's text
+// to the client, and crash the process on a panic value that is not an error.
+func (b builder) safe(fn graphql.FieldResolveFn) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (res any, err error) {
+		defer b.recover(p, &res, &err)
+		res, err = fn(p)
+		if thunk, ok := res.(func() (any, error)); ok {
+			return func() (tres any, terr error) {
+				defer b.recover(p, &tres, &terr)
+				return thunk()
+			}, err
+		}
+		return res, err
+	}
+}
+
+func (b builder) recover(p graphql.ResolveParams, res *any, err *error) {
+	if rec := recover(); rec != nil {
+		b.logger.ErrorContext(p.Context, "panic in resolver", "panic", fmt.Sprint(rec),
+			"field", p.Info.FieldName, "request_id", requestid.From(p.Context), "stack", string(debug.Stack()))
+		*res, *err = nil, resolvers.Internal(p.Context)
+	}
+}
+
+// field is a field of T read by get. Explicit accessors avoid graphql-go's
+// reflection-based default resolver on the hottest types. Lists hand their
+// elements over as values, single results as pointers.
+func field[T any](b builder, t graphql.Output, desc string, get func(*T) any) *graphql.Field {
+	return &graphql.Field{Type: t, Description: desc, Resolve: b.safe(func(p graphql.ResolveParams) (any, error) {
+		switch v := p.Source.(type) {
+		case *T:
+			return get(v), nil
+		case T:
+			return get(&v), nil
+		}
+		var zero T
+		return nil, fmt.Errorf("%T field on %T", zero, p.Source)
+	})}
+}

@@ -1,0 +1,245 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
+	"github.com/graphql-go/graphql/language/parser"
+	"github.com/graphql-go/graphql/language/source"
+	"github.com/graphql-go/handler"
+
+	"shop/requestid"
+	"shop/resolvers"
+	"shop/web"
+)
+
+// request is a GraphQL-over-HTTP request. The fields are graphql-go/handler's
+// RequestOptions; parsing is done here because handler's own parsing
+// swallows malformed JSON and reads bodies without a limit.
+type request struct {
+	handler.RequestOptions
+	Extensions map[string]any `json:"extensions"`
+}
+
+// graphqlHandler runs parse → validate → execute itself instead of
+// graphql-go/handler's ServeHTTP, which executes twice for GraphiQL, accepts
+// mutations over GET, and reads unbounded bodies.
+type graphqlHandler struct {
+	opts Options
+}
+
+func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		if wantsHTML(r) {
+			h.graphiql(w, r)
+			return
+		}
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Send GraphQL requests with POST (or GET for queries).")
+		return
+	}
+	req, status, err := h.decode(w, r)
+	if err != nil {
+		writeError(w, status, "BAD_REQUEST", err.Error())
+		return
+	}
+	if strings.TrimSpace(req.Query) == "" {
+		writeError(w, http.StatusBadRequest, "BAD_REQUEST", `The request has no "query".`)
+		return
+	}
+
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(req.Query), Name: "GraphQL request"})})
+	if err != nil {
+		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(gqlerrors.FormatErrors(err), "GRAPHQL_PARSE_FAILED")})
+		return
+	}
+	if v := graphql.ValidateDocument(&h.opts.Schema, doc, nil); !v.IsValid {
+		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(v.Errors, "GRAPHQL_VALIDATION_FAILED")})
+		return
+	}
+	if r.Method == http.MethodGet && isMutation(doc, req.OperationName) {
+		w.Header().Set("Allow", "POST")
+		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST.")
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.RequestTimeout)
+	defer cancel()
+	res := graphql.Execute(graphql.ExecuteParams{
+		Schema:        h.opts.Schema,
+		AST:           doc,
+		OperationName: req.OperationName,
+		Args:          req.Variables,
+		Context:       h.opts.Prepare(ctx),
+	})
+	status = http.StatusOK
+	if res.Data == nil && requestErrors(res.Errors) {
+		status = http.StatusBadRequest
+	}
+	res.Errors = h.codeErrors(ctx, res.Errors)
+	writeResult(w, status, res)
+}
+
+// decode reads the request from the query string (GET) or a JSON body
+// (POST), at most MaxBodyBytes of it.
+func (h *graphqlHandler) decode(w http.ResponseWriter, r *http.Request) (request, int, error) {
+	var req request
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
+		if v := q.Get("variables"); v != "" {
+			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
+				return req, http.StatusBadRequest, errors.New(`"variables" is not a JSON object.`)
+			}
+		}
+		return req, 0, nil
+	}
+	body := http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "application/graphql" {
+		b, err := io.ReadAll(body)
+		if err != nil {
+			return req, bodyStatus(err), bodyError(err)
+		}
+		req.Query = string(b)
+		return req, 0, nil
+	}
+	if ct != "" && ct != "application/json" && ct != "application/graphql-response+json" {
+		return req, http.StatusUnsupportedMediaType, errors.New("Send the request as application/json.")
+	}
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(&req); err != nil {
+		return req, bodyStatus(err), bodyError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return req, http.StatusBadRequest, errors.New("The body must hold exactly one JSON object.")
+	}
+	return req, 0, nil
+}
+
+func bodyStatus(err error) int {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+func bodyError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errors.New("The request body is too large.")
+	}
+	return errors.New(`The body is not valid JSON of the form {"query": "...", "variables": {...}}.`)
+}
+
+// codeErrors gives every error an extensions.code. Errors from resolvers
+// carry one already; the rest come from graphql-go itself: without a path
+// they are about the request (bad variables, unknown operation), with one
+// they are the server's fault and their text is not shown.
+func (h *graphqlHandler) codeErrors(ctx context.Context, errs []gqlerrors.FormattedError) []gqlerrors.FormattedError {
+	for i, e := range errs {
+		if _, ok := e.Extensions["code"]; ok {
+			continue
+		}
+		switch {
+		case ctx.Err() != nil:
+			errs[i].Message = "The request was cancelled or took too long."
+			errs[i].Extensions = map[string]any{"code": "TIMEOUT"}
+		case len(e.Path) == 0:
+			errs[i].Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+		default:
+			h.opts.Logger.ErrorContext(ctx, "graphql execution error", "err", e.Message, "path", e.Path, "request_id", requestid.From(ctx))
+			internal := resolvers.Internal(ctx)
+			errs[i].Message, errs[i].Extensions = internal.Error(), internal.Extensions()
+		}
+	}
+	return errs
+}
+
+// requestErrors is true when execution never started: graphql-go reports
+// bad variables and unknown operations without a path.
+func requestErrors(errs []gqlerrors.FormattedError) bool {
+	for _, e := range errs {
+		if len(e.Path) > 0 {
+			return false
+		}
+	}
+	return len(errs) > 0
+}
+
+func (h *graphqlHandler) graphiql(w http.ResponseWriter, r *http.Request) {
+	if !web.HasGraphiQL() {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "GraphiQL's assets were not built into this binary: run `make assets` (or `make run`) and rebuild.\nThe API itself works: POST /graphql.\n")
+		return
+	}
+	serveStaticPage(w, r, "graphiql.html")
+}
+
+// wantsHTML is true for a browser navigating to /graphql: it asks for HTML
+// before JSON.
+func wantsHTML(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	html := strings.Index(accept, "text/html")
+	if html < 0 || r.URL.Query().Has("raw") {
+		return false
+	}
+	js := strings.Index(accept, "application/json")
+	return js < 0 || html < js
+}
+
+func isMutation(doc *ast.Document, name string) bool {
+	for _, d := range doc.Definitions {
+		op, ok := d.(*ast.OperationDefinition)
+		if !ok {
+			continue
+		}
+		if name == "" || (op.Name != nil && op.Name.Value == name) {
+			if op.Operation == ast.OperationTypeMutation {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func withCode(errs []gqlerrors.FormattedError, code string) []gqlerrors.FormattedError {
+	for i := range errs {
+		errs[i].Extensions = map[string]any{"code": code}
+	}
+	return errs
+}
+
+func writeResult(w http.ResponseWriter, status int, res *graphql.Result) {
+	b, err := json.Marshal(res)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Something went wrong on our side.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeError answers with a GraphQL-shaped error body, so clients can read
+// every failure the same way.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
+	})
+}

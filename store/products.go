@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"shop/models"
+)
+
+// Products are listed oldest first, with the id breaking ties, so pages are
+// stable while the catalog grows.
+const productOrder = "created_at ASC, product_id ASC"
+
+func (s *Store) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
+	var ps []models.Product
+	err := s.db.WithContext(ctx).Order(productOrder).Limit(page.Limit).Offset(page.Offset).Find(&ps).Error
+	return ps, mapError(err, "list products")
+}
+
+func (s *Store) ProductByID(ctx context.Context, id string) (*models.Product, error) {
+	var p models.Product
+	err := s.db.WithContext(ctx).Where("product_id = ?", id).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, models.Errorf(models.CodeNotFound, "Product %s does not exist.", id)
+	}
+	return &p, mapError(err, "get product")
+}
+
+func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error) {
+	out := make(map[string]*models.Product, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var ps []models.Product
+	if err := s.db.WithContext(ctx).Where("product_id IN ?", ids).Find(&ps).Error; err != nil {
+		return nil, mapError(err, "get products")
+	}
+	for i := range ps {
+		out[ps[i].ID] = &ps[i]
+	}
+	return out, nil
+}
+
+func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
+	now := s.db.NowFunc()
+	p := models.Product{ID: uuid.NewString(), Price: np.Price, StockCount: np.StockCount, CreatedAt: now, LastUpdated: now}
+	if err := s.db.WithContext(ctx).Create(&p).Error; err != nil {
+		return nil, mapError(err, "create product")
+	}
+	return &p, nil
+}
+
+// UpdateProduct reads the row under a lock, applies the patch rule and writes
+// it back in one transaction, so concurrent updates and orders serialise.
+func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
+	var p models.Product
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("product_id = ?", id).Take(&p).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return models.Errorf(models.CodeNotFound, "Product %s does not exist.", id)
+		}
+		if err != nil {
+			return err
+		}
+		if !patch.Apply(&p) {
+			return nil
+		}
+		p.LastUpdated = tx.NowFunc()
+		return tx.Model(&p).Select("price_cents", "stock_count", "last_updated").Updates(&p).Error
+	})
+	if err != nil {
+		return nil, mapError(err, "update product")
+	}
+	return &p, nil
+}
+
+func (s *Store) DeleteProduct(ctx context.Context, id string) (bool, error) {
+	res := s.db.WithContext(ctx).Where("product_id = ?", id).Delete(&models.Product{})
+	if res.Error != nil {
+		return false, mapError(res.Error, "delete product")
+	}
+	return res.RowsAffected > 0, nil
+}

@@ -1,0 +1,151 @@
+// Package store keeps the shop's data in PostgreSQL or, by default, in an
+// embedded SQLite file, through GORM. It is the source of truth for stock.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"shop/models"
+)
+
+// Options says which database to open and how to pool connections.
+type Options struct {
+	// DatabaseURL is a postgres:// URL; empty opens SQLitePath.
+	DatabaseURL     string
+	SQLitePath      string
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	Logger          *slog.Logger
+}
+
+// Store implements models.Store on a GORM database.
+type Store struct {
+	db     *gorm.DB
+	kind   string
+	logger *slog.Logger
+}
+
+var _ models.Store = (*Store)(nil)
+
+// Open connects, checks the connection and migrates the schema.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	gcfg := &gorm.Config{
+		// Timestamps are UTC at the precision PostgreSQL keeps, so a value
+		// returned by a write equals the value a later read returns.
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		TranslateError:         false,
+	}
+	var (
+		dial gorm.Dialector
+		kind string
+	)
+	if o.DatabaseURL != "" {
+		dial, kind = postgres.Open(o.DatabaseURL), "PostgreSQL"
+	} else {
+		if dir := filepath.Dir(o.SQLitePath); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("create sqlite directory: %w", err)
+			}
+		}
+		// WAL lets readers run beside the writer; busy_timeout makes a
+		// writer wait for the lock instead of failing; _txlock=immediate
+		// takes the write lock at BEGIN, so two order transactions never
+		// both read and then deadlock upgrading their locks.
+		dsn := "file:" + o.SQLitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		dial, kind = sqlite.Open(dsn), "SQLite"
+	}
+	db, err := gorm.Open(dial, gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", kind, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", kind, err)
+	}
+	sqlDB.SetMaxOpenConns(o.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(o.MaxIdleConns)
+	sqlDB.SetConnMaxLifetime(o.ConnMaxLifetime)
+	s := &Store{db: db, kind: kind, logger: o.Logger}
+	if err := s.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s: %w", kind, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if err := s.db.WithContext(ctx).AutoMigrate(&models.Product{}, &models.Order{}, &models.OrderItem{}); err != nil {
+		return fmt.Errorf("migrate %s: %w", s.kind, err)
+	}
+	return nil
+}
+
+// Kind names the database: "PostgreSQL" or "SQLite".
+func (s *Store) Kind() string { return s.kind }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// mapError is the one place driver errors become the shop's codes. Errors
+// it does not recognise stay internal, wrapped with what was being done.
+func mapError(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	var me *models.Error
+	switch {
+	case errors.As(err, &me):
+		return err
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return &models.Error{Code: models.CodeNotFound, Message: "Not found."}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return &models.Error{Code: models.CodeConflict, Message: "That record already exists."}
+		case "23514":
+			return &models.Error{Code: models.CodeConflict, Message: "The change would break a rule of the shop (" + pgErr.ConstraintName + ")."}
+		}
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}

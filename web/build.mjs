@@ -1,0 +1,24 @@
+// Copies the browser builds GraphiQL needs out of node_modules into dist/,
+// which the Go binary embeds. Nothing here is fetched at run time.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, "dist");
+mkdirSync(out, { recursive: true });
+
+const files = {
+  "react.production.min.js": "react/umd/react.production.min.js",
+  "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
+  "graphiql.min.js": "graphiql/graphiql.min.js",
+  "graphiql.min.css": "graphiql/graphiql.min.css",
+};
+const versions = {};
+for (const [name, from] of Object.entries(files)) {
+  copyFileSync(join(here, "node_modules", from), join(out, name));
+  const pkg = from.split("/")[0];
+  versions[pkg] = JSON.parse(readFileSync(join(here, "node_modules", pkg, "package.json"), "utf8")).version;
+}
+writeFileSync(join(out, "versions.json"), JSON.stringify(versions, null, 2) + "\n");
+console.log("web/dist:", Object.keys(files).join(", "), JSON.stringify(versions));

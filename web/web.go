@@ -1,0 +1,24 @@
+// Package web holds the browser assets the binary serves: the GraphiQL
+// page's own files (static/) and the builds of GraphiQL and React that
+// `make assets` copies from npm packages (dist/, not committed).
+package web
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed static all:dist
+var files embed.FS
+
+// Static is the project's own page files.
+func Static() fs.FS { sub, _ := fs.Sub(files, "static"); return sub }
+
+// Dist is the built third-party assets.
+func Dist() fs.FS { sub, _ := fs.Sub(files, "dist"); return sub }
+
+// HasGraphiQL reports whether the GraphiQL build was embedded.
+func HasGraphiQL() bool {
+	_, err := fs.Stat(Dist(), "graphiql.min.js")
+	return err == nil
+}
