@@ -214,8 +214,8 @@ func checkStock(fe *fieldErrors, field string, n int) {
 
 func checkID(fe *fieldErrors, field, id string) bool {
 	u, err := uuid.Parse(id)
-	if err != nil || u.String() != strings.ToLower(id) {
-		fe.add(field, "must be a UUID such as 3f2a…-…, got %q", truncate(id, 40))
+	if err != nil || u.String() != id {
+		fe.add(field, "must be a UUID in lowercase canonical form (8-4-4-4-12 hex digits), got %q", truncate(id, 40))
 		return false
 	}
 	return true

@@ -1,0 +1,200 @@
+package models
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const (
+	idA = "00000000-0000-4000-8000-00000000000a"
+	idB = "00000000-0000-4000-8000-00000000000b"
+)
+
+func fields(t *testing.T, err error) []string {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v is not a *models.Error", err)
+	}
+	if e.Code != CodeBadUserInput {
+		t.Fatalf("code = %s, want BAD_USER_INPUT", e.Code)
+	}
+	var out []string
+	for _, f := range e.Fields {
+		out = append(out, f.Field)
+	}
+	return out
+}
+
+func TestParseNewProduct(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		price      float64
+		stock      int
+		wantFields []string
+	}{
+		{"valid", 19.99, 5, nil},
+		{"zero price and stock", 0, 0, nil},
+		{"max price", 99999999.99, 1, nil},
+		{"negative price", -0.01, 1, []string{"price"}},
+		{"three decimals", 1.999, 1, []string{"price"}},
+		{"too expensive", 100000000, 1, []string{"price"}},
+		{"negative stock", 1, -1, []string{"stockCount"}},
+		{"huge stock", 1, MaxStockCount + 1, []string{"stockCount"}},
+		{"both bad, both reported", -1, -1, []string{"price", "stockCount"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			np, err := ParseNewProduct(tt.price, tt.stock)
+			if tt.wantFields == nil {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if np.StockCount != tt.stock || np.Price.Float64() != tt.price {
+					t.Fatalf("got %+v", np)
+				}
+				return
+			}
+			if got := fields(t, err); strings.Join(got, ",") != strings.Join(tt.wantFields, ",") {
+				t.Fatalf("fields = %v, want %v", got, tt.wantFields)
+			}
+			if !strings.Contains(err.Error(), tt.wantFields[0]) {
+				t.Fatalf("message %q does not name %s", err.Error(), tt.wantFields[0])
+			}
+		})
+	}
+}
+
+func TestProductPatchEachFieldAlone(t *testing.T) {
+	t.Parallel()
+	base := Product{ID: idA, Price: 1000, StockCount: 7}
+	price, stock := 12.5, 3
+
+	t.Run("price only", func(t *testing.T) {
+		t.Parallel()
+		patch, err := ParseProductPatch(idA, &price, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := base
+		if !patch.Apply(&p) || p.Price != 1250 || p.StockCount != 7 {
+			t.Fatalf("got %+v", p)
+		}
+	})
+	t.Run("stock only", func(t *testing.T) {
+		t.Parallel()
+		patch, err := ParseProductPatch(idA, nil, &stock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := base
+		if !patch.Apply(&p) || p.Price != 1000 || p.StockCount != 3 {
+			t.Fatalf("got %+v", p)
+		}
+	})
+	t.Run("nothing", func(t *testing.T) {
+		t.Parallel()
+		patch, err := ParseProductPatch(idA, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := base
+		if patch.Apply(&p) || p != base {
+			t.Fatalf("empty patch changed %+v", p)
+		}
+	})
+	t.Run("bad id and bad price", func(t *testing.T) {
+		t.Parallel()
+		bad := -1.0
+		_, err := ParseProductPatch("nope", &bad, nil)
+		if got := fields(t, err); strings.Join(got, ",") != "productId,price" {
+			t.Fatalf("fields = %v", got)
+		}
+	})
+}
+
+func TestParseOrder(t *testing.T) {
+	t.Parallel()
+	many := make([]OrderLine, MaxOrderLines+1)
+	for i := range many {
+		many[i] = OrderLine{ProductID: idA, Quantity: 1}
+	}
+	tests := []struct {
+		name       string
+		customer   string
+		lines      []OrderLine
+		wantLines  []OrderLine
+		wantFields []string
+	}{
+		{"merges duplicates and sorts", "c1",
+			[]OrderLine{{idB, 1}, {idA, 2}, {idB, 3}},
+			[]OrderLine{{idA, 2}, {idB, 4}}, nil},
+		{"empty customer", "  ", []OrderLine{{idA, 1}}, nil, []string{"customerId"}},
+		{"control chars in customer", "a\x00b", []OrderLine{{idA, 1}}, nil, []string{"customerId"}},
+		{"no items", "c1", nil, nil, []string{"items"}},
+		{"too many items", "c1", many, nil, []string{"items"}},
+		{"zero quantity", "c1", []OrderLine{{idA, 0}}, nil, []string{"items[0].quantity"}},
+		{"negative quantity", "c1", []OrderLine{{idA, -3}}, nil, []string{"items[0].quantity"}},
+		{"malformed id", "c1", []OrderLine{{idA, 1}, {"not-a-uuid", 1}}, nil, []string{"items[1].productId"}},
+		{"uppercase id is not canonical", "c1", []OrderLine{{strings.ToUpper("0000000a-0000-4000-8000-00000000000a"), 1}}, nil, []string{"items[0].productId"}},
+		{"merged quantity too large", "c1", []OrderLine{{idA, MaxLineQuantity}, {idA, 1}}, nil, []string{"items"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, err := ParseOrder(tt.customer, tt.lines)
+			if tt.wantFields != nil {
+				if got := fields(t, err); strings.Join(got, ",") != strings.Join(tt.wantFields, ",") {
+					t.Fatalf("fields = %v, want %v", got, tt.wantFields)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(req.Lines) != len(tt.wantLines) {
+				t.Fatalf("lines = %v, want %v", req.Lines, tt.wantLines)
+			}
+			for i := range req.Lines {
+				if req.Lines[i] != tt.wantLines[i] {
+					t.Fatalf("lines = %v, want %v", req.Lines, tt.wantLines)
+				}
+			}
+		})
+	}
+}
+
+func TestPriceOrder(t *testing.T) {
+	t.Parallel()
+	items, total, err := PriceOrder([]OrderLine{{idA, 2}, {idB, 1}}, map[string]Money{idA: 3999, idB: 1010})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 9008 || len(items) != 2 || items[0].PriceAtPurchase != 3999 || items[1].Quantity != 1 {
+		t.Fatalf("total %d items %+v", total, items)
+	}
+	if _, _, err := PriceOrder([]OrderLine{{idA, 1}}, map[string]Money{}); err == nil || ErrorCode(err) != CodeInternal {
+		t.Fatalf("missing price: err = %v, want an internal error", err)
+	}
+	_, _, err = PriceOrder([]OrderLine{{idA, MaxLineQuantity}}, map[string]Money{idA: maxTotal})
+	if ErrorCode(err) != CodeBadUserInput {
+		t.Fatalf("huge total: err = %v, want BAD_USER_INPUT", err)
+	}
+}
+
+func TestErrorCode(t *testing.T) {
+	t.Parallel()
+	wrapped := errors.Join(errors.New("ctx"), InsufficientStock(idA, 1, 2))
+	if ErrorCode(wrapped) != CodeInsufficientStock {
+		t.Fatalf("code of wrapped error = %s", ErrorCode(wrapped))
+	}
+	if ErrorCode(errors.New("boom")) != CodeInternal {
+		t.Fatal("unknown error is not internal")
+	}
+	if ErrorCode(nil) != "" {
+		t.Fatal("nil error has a code")
+	}
+}
