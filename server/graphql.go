@@ -59,13 +59,21 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(req.Query), Name: "GraphQL request"})})
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(dropNullLiterals(req.Query)), Name: "GraphQL request"})})
 	if err != nil {
 		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(gqlerrors.FormatErrors(err), "GRAPHQL_PARSE_FAILED")})
 		return
 	}
 	if v := graphql.ValidateDocument(&h.opts.Schema, doc, nil); !v.IsValid {
 		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(v.Errors, "GRAPHQL_VALIDATION_FAILED")})
+		return
+	}
+	if problems := checkVariables(&h.opts.Schema, doc, req.OperationName, req.Variables); len(problems) > 0 {
+		errs := make([]gqlerrors.FormattedError, len(problems))
+		for i, p := range problems {
+			errs[i] = gqlerrors.NewFormattedError("Invalid variable: " + p + ".")
+		}
+		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(errs, "BAD_USER_INPUT")})
 		return
 	}
 	if r.Method == http.MethodGet && isMutation(doc, req.OperationName) {

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"shop/internal/testenv"
+)
+
+// instance is the real program, started through run on a free port.
+type instance struct {
+	URL    string
+	cancel context.CancelFunc
+	done   chan error
+	logs   *logSink
+}
+
+// logSink collects the JSON log and reports the address from the
+// "listening" line, which run writes once it holds the port.
+type logSink struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	addr  chan string
+	found bool
+}
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	if !l.found {
+		sc := bufio.NewScanner(bytes.NewReader(p))
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				l.found = true
+				l.addr <- line.Addr
+			}
+		}
+	}
+	return len(p), nil
+}
+
+func (l *logSink) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// PostgresRedisEnv is the environment of an instance on a fresh PostgreSQL
+// database and a private Redis key prefix.
+func PostgresRedisEnv(tb testing.TB) map[string]string {
+	tb.Helper()
+	redisURL, prefix := testenv.MustRedis(tb)
+	return map[string]string{"DATABASE_URL": testenv.MustPostgres(tb), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix}
+}
+
+// EmbeddedEnv is the environment of an instance on the defaults: a SQLite
+// file and the in-process cache.
+func EmbeddedEnv(tb testing.TB) map[string]string {
+	return map[string]string{"SQLITE_PATH": filepath.Join(tb.TempDir(), "shop.db")}
+}
+
+// MustStart runs the program with env (plus HOST and PORT for a free
+// loopback port) and stops it when the test ends, failing the test if run
+// returns an error.
+func MustStart(tb testing.TB, env map[string]string) *instance {
+	tb.Helper()
+	full := map[string]string{"HOST": "127.0.0.1", "PORT": "0", "DB_MAX_OPEN_CONNS": "10"}
+	for k, v := range env {
+		full[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{cancel: cancel, done: make(chan error, 1), logs: &logSink{addr: make(chan string, 1)}}
+	go func() { in.done <- run(ctx, func(k string) string { return full[k] }, in.logs) }()
+	select {
+	case addr := <-in.logs.addr:
+		in.URL = "http://" + addr
+	case err := <-in.done:
+		cancel()
+		tb.Fatalf("run returned before listening: %v\n%s", err, in.logs)
+	case <-time.After(60 * time.Second):
+		cancel()
+		tb.Fatalf("server did not start in 60s\n%s", in.logs)
+	}
+	tb.Cleanup(func() {
+		if err := in.Stop(); err != nil {
+			tb.Errorf("run: %v", err)
+		}
+	})
+	return in
+}
+
+// Stop cancels run and waits for it to return; it is safe to call twice.
+func (in *instance) Stop() error {
+	in.cancel()
+	err, ok := <-in.done
+	if !ok {
+		return nil
+	}
+	close(in.done)
+	return err
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// Code is the first error's extensions.code, or "".
+func (r gqlResponse) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// MustPost sends a GraphQL request and decodes the response.
+func (in *instance) MustPost(tb testing.TB, query string, vars map[string]any) gqlResponse {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, err := http.Post(in.URL+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatalf("POST /graphql: %v", err)
+	}
+	defer resp.Body.Close()
+	return mustDecode(tb, resp)
+}
+
+func mustDecode(tb testing.TB, resp *http.Response) gqlResponse {
+	tb.Helper()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("read response: %v", err)
+	}
+	out := gqlResponse{Status: resp.StatusCode}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatalf("response %d is not JSON: %v\n%s", resp.StatusCode, err, raw)
+	}
+	return out
+}
+
+// MustData sends a request that must succeed and decodes its data into out.
+func (in *instance) MustData(tb testing.TB, query string, vars map[string]any, out any) {
+	tb.Helper()
+	r := in.MustPost(tb, query, vars)
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		tb.Fatalf("request failed (%d): %+v", r.Status, r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, out); err != nil {
+		tb.Fatalf("decode data: %v\n%s", err, r.Data)
+	}
+}
+
+// MustCreateProduct creates a product and returns its id.
+func (in *instance) MustCreateProduct(tb testing.TB, price float64, stock int) string {
+	tb.Helper()
+	var out struct{ CreateProduct struct{ ProductID string } }
+	in.MustData(tb, `mutation($p: Float!, $s: Int!) { createProduct(input: {price: $p, stockCount: $s}) { productId } }`,
+		map[string]any{"p": price, "s": stock}, &out)
+	return out.CreateProduct.ProductID
+}
+
+// MustStock reads a product's stockCount through the API.
+func (in *instance) MustStock(tb testing.TB, id string) int {
+	tb.Helper()
+	var out struct{ GetProductsById *struct{ StockCount int } }
+	in.MustData(tb, `query($id: String!) { getProductsById(id: $id) { stockCount } }`, map[string]any{"id": id}, &out)
+	if out.GetProductsById == nil {
+		tb.Fatalf("product %s not found", id)
+	}
+	return out.GetProductsById.StockCount
+}
+
+func isJSONEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return bytes.Equal(xb, yb)
+}
+
+func substitute(s string, ids map[string]string) string {
+	for k, v := range ids {
+		s = strings.ReplaceAll(s, k, v)
+	}
+	return s
+}
+
