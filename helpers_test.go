@@ -205,4 +205,3 @@ func substitute(s string, ids map[string]string) string {
 	}
 	return s
 }
-
