@@ -48,6 +48,9 @@ func New(o Options) http.Handler {
 	r.Get("/health", health(o.Database, o.Cache, o.Logger))
 	r.Get("/", page("index.html"))
 	r.Handle("/static/*", http.StripPrefix("/static/", assets(web.Static())))
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	r.Handle("/assets/*", http.StripPrefix("/assets/", assets(web.Dist())))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such endpoint: try /graphql, /health or /.")
