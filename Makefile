@@ -1,0 +1,25 @@
+# shop's commands. `make run` and `make test` are the two the README starts with.
+GO ?= go
+
+.PHONY: run test build assets bench clean
+
+# Starts the server on the embedded defaults (SQLite file, in-process cache)
+# unless DATABASE_URL / REDIS_URL are set; GraphiQL at http://localhost:8080/graphql.
+run: assets
+	$(GO) run .
+
+# Every test, against real PostgreSQL, Redis and Chromium (started or
+# installed when missing).
+test:
+	./scripts/test.sh
+
+build: assets
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/shop .
+
+# GraphiQL's scripts and styles, copied from npm packages into web/dist,
+# which the binary embeds.
+assets:
+	./scripts/services.sh assets
+
+clean:
+	rm -rf bin web/dist/*.js web/dist/*.css web/dist/*.json web/node_modules
