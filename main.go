@@ -25,6 +25,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(envWithDotenv(".env")))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, envWithDotenv(".env"), os.Stdout); err != nil {
@@ -134,6 +137,28 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// healthcheck asks the local server's /health, for container health checks
+// in images that have no curl. It exits 0 when the service can serve.
+func healthcheck(getenv func(string) string) int {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/health", cfg.Port))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "health:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "health:", resp.Status)
+		return 1
+	}
+	return 0
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
