@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
 
 	"shop/models"
@@ -211,12 +212,27 @@ func (b builder) safe(fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 		defer b.recover(p, &res, &err)
 		res, err = fn(p)
 		if thunk, ok := res.(func() (any, error)); ok {
-			return func() (tres any, terr error) {
-				defer b.recover(p, &tres, &terr)
-				return thunk()
-			}, err
+			return b.safeThunk(p, thunk), err
 		}
 		return res, err
+	}
+}
+
+// safeThunk also keeps a thunk's error intact. graphql-go (v0.8.1) wraps an
+// error returned by a thunk in a FormattedError, which drops its extensions
+// (and with them the code); a *gqlerrors.Error panicked from the thunk is
+// kept as it is, so the error is raised that way, located at the field.
+func (b builder) safeThunk(p graphql.ResolveParams, thunk func() (any, error)) func() (any, error) {
+	return func() (any, error) {
+		res, err := func() (tres any, terr error) {
+			defer b.recover(p, &tres, &terr)
+			return thunk()
+		}()
+		if err != nil {
+			panic(gqlerrors.NewErrorWithPath(err.Error(), graphql.FieldASTsToNodeASTs(p.Info.FieldASTs),
+				"", nil, []int{}, p.Info.Path.AsArray(), err))
+		}
+		return res, nil
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -33,9 +34,10 @@ type Options struct {
 
 // Store implements models.Store on a GORM database.
 type Store struct {
-	db     *gorm.DB
-	kind   string
-	logger *slog.Logger
+	db         *gorm.DB
+	kind       string
+	logger     *slog.Logger
+	statements atomic.Uint64
 }
 
 var _ models.Store = (*Store)(nil)
@@ -84,6 +86,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	sqlDB.SetMaxIdleConns(o.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(o.ConnMaxLifetime)
 	s := &Store{db: db, kind: kind, logger: o.Logger}
+	if err := s.countStatements(); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s: %w", kind, err)
@@ -101,6 +107,29 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// countStatements counts every SQL statement GORM sends, for tests that
+// check a request's cost and for metrics.
+func (s *Store) countStatements() error {
+	count := func(*gorm.DB) { s.statements.Add(1) }
+	cb := s.db.Callback()
+	for _, err := range []error{
+		cb.Query().After("gorm:query").Register("shop:count_query", count),
+		cb.Create().After("gorm:create").Register("shop:count_create", count),
+		cb.Update().After("gorm:update").Register("shop:count_update", count),
+		cb.Delete().After("gorm:delete").Register("shop:count_delete", count),
+		cb.Raw().After("gorm:raw").Register("shop:count_raw", count),
+		cb.Row().After("gorm:row").Register("shop:count_row", count),
+	} {
+		if err != nil {
+			return fmt.Errorf("register statement counter: %w", err)
+		}
+	}
+	return nil
+}
+
+// Statements is the number of SQL statements sent so far.
+func (s *Store) Statements() uint64 { return s.statements.Load() }
 
 // Kind names the database: "PostgreSQL" or "SQLite".
 func (s *Store) Kind() string { return s.kind }

@@ -1,0 +1,134 @@
+package schema_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphql-go/graphql"
+
+	"shop/cache"
+	"shop/models"
+	"shop/resolvers"
+	"shop/schema"
+	"shop/store"
+)
+
+func MustSchema(tb testing.TB, s models.Store) (graphql.Schema, *resolvers.Resolver) {
+	tb.Helper()
+	r := resolvers.New(s, nil, 1000)
+	sch, err := schema.New(r, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sch, r
+}
+
+func do(sch graphql.Schema, r *resolvers.Resolver, query string) *graphql.Result {
+	return graphql.Do(graphql.Params{Schema: sch, RequestString: query, Context: r.WithLoaders(context.Background())})
+}
+
+// TestOrderPageStatementsDoNotGrow: a page of orders with items and their
+// products costs the same number of SQL statements for 2 orders as for 40.
+func TestOrderPageStatementsDoNotGrow(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(t.TempDir(), "s.db"), MaxOpenConns: 4, MaxIdleConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// Through the cache too, as in production, but with a cold cache for
+	// each measurement (a fresh in-process backend).
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 40; i++ {
+		p, err := st.CreateProduct(ctx, models.NewProduct{Price: models.Money(100 + i), StockCount: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	for i := 0; i < 40; i++ {
+		req, err := models.ParseOrder("c", []models.OrderLine{{ProductID: ids[i], Quantity: 1}, {ProductID: ids[(i+1)%40], Quantity: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateOrder(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cost := func(limit int) (uint64, int) {
+		sch, r := MustSchema(t, cache.NewCatalog(st, cache.NewMemory(1000, time.Minute), time.Minute, nil))
+		before := st.Statements()
+		res := do(sch, r, fmt.Sprintf(`{ getOrders(limit: %d) { orderId items { productId product { productId price } } } }`, limit))
+		if res.HasErrors() {
+			t.Fatalf("errors: %v", res.Errors)
+		}
+		b, _ := json.Marshal(res.Data)
+		var out struct {
+			GetOrders []struct {
+				Items []struct{ Product *struct{ ProductID string } }
+			}
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range out.GetOrders {
+			for _, it := range o.Items {
+				if it.Product == nil {
+					t.Fatalf("an item's product did not resolve: %s", b)
+				}
+			}
+		}
+		return st.Statements() - before, len(out.GetOrders)
+	}
+	small, n1 := cost(2)
+	large, n2 := cost(40)
+	if n1 != 2 || n2 != 40 {
+		t.Fatalf("pages of %d and %d orders", n1, n2)
+	}
+	if small != large || large > 3 {
+		t.Fatalf("2 orders cost %d statements, 40 cost %d; want the same, at most 3 (orders, items, products)", small, large)
+	}
+}
+
+// panicStore panics in the ways a bug could: with a non-error value in a
+// resolver, and inside the thunk that resolves an item's product.
+type panicStore struct{ models.Store }
+
+func (panicStore) ListProducts(context.Context, models.Page) ([]models.Product, error) {
+	panic("boom: secret detail")
+}
+
+func (panicStore) ListOrders(context.Context, models.Page) ([]models.Order, error) {
+	return []models.Order{{ID: "o1", Items: []models.OrderItem{{ID: "i1", ProductID: "p1", Quantity: 1}}}}, nil
+}
+
+func (panicStore) ProductsByIDs(context.Context, []string) (map[string]*models.Product, error) {
+	panic(fmt.Errorf("thunk boom: secret detail"))
+}
+
+func TestPanicsBecomeGenericInternalErrors(t *testing.T) {
+	t.Parallel()
+	sch, r := MustSchema(t, panicStore{})
+	for _, q := range []string{
+		`{ getProducts { productId } }`,
+		`{ getOrders { orderId items { product { productId } } } }`,
+	} {
+		res := do(sch, r, q)
+		if len(res.Errors) != 1 {
+			t.Fatalf("%s: errors = %v", q, res.Errors)
+		}
+		e := res.Errors[0]
+		if e.Extensions["code"] != "INTERNAL_SERVER_ERROR" || strings.Contains(e.Message, "secret") || strings.Contains(e.Message, "boom") {
+			t.Fatalf("%s: error = %+v", q, e)
+		}
+		if len(e.Path) == 0 || len(e.Locations) == 0 {
+			t.Fatalf("%s: error has no path or location: %+v", q, e)
+		}
+	}
+}
