@@ -89,6 +89,9 @@ func TestHTTPEdges(t *testing.T) {
 			defer resp.Body.Close()
 			return mustDecode(t, resp)
 		}, 200, ""},
+		{"too many fields through aliases", func() gqlResponse {
+			return post("application/graphql", "{ "+strings.Repeat("a: getProducts { productId price stockCount } ", 700)+"}")
+		}, 400, "QUERY_TOO_COMPLEX"},
 		{"application/graphql body", func() gqlResponse { return post("application/graphql", `{ getProducts { productId } }`) }, 200, ""},
 		{"unknown path", func() gqlResponse {
 			resp, err := http.Get(in.URL + "/nope")

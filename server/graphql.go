@@ -68,6 +68,10 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(v.Errors, "GRAPHQL_VALIDATION_FAILED")})
 		return
 	}
+	if err := checkCost(doc, req.OperationName); err != nil {
+		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(gqlerrors.FormatErrors(err), "QUERY_TOO_COMPLEX")})
+		return
+	}
 	if problems := checkVariables(&h.opts.Schema, doc, req.OperationName, req.Variables); len(problems) > 0 {
 		errs := make([]gqlerrors.FormattedError, len(problems))
 		for i, p := range problems {
