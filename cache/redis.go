@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -100,4 +101,17 @@ func (r *Redis) note(err error) {
 	if err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, context.Canceled) {
 		r.downTil.Store(time.Now().Add(r.rest).UnixNano())
 	}
+}
+
+// RouteRedisLogs sends go-redis' own messages (reconnects, dial failures)
+// to logger at debug level instead of its default stderr printer. go-redis
+// keeps one logger per process, so this is process-wide.
+func RouteRedisLogs(logger *slog.Logger) {
+	redis.SetLogger(redisLog{logger})
+}
+
+type redisLog struct{ logger *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.logger.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

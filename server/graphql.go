@@ -8,12 +8,10 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
-	"github.com/graphql-go/graphql/language/ast"
-	"github.com/graphql-go/graphql/language/parser"
-	"github.com/graphql-go/graphql/language/source"
 	"github.com/graphql-go/handler"
 
 	"shop/requestid"
@@ -26,17 +24,26 @@ import (
 // swallows malformed JSON and reads bodies without a limit.
 type request struct {
 	handler.RequestOptions
-	Extensions map[string]any `json:"extensions"`
+	Extensions struct {
+		PersistedQuery *struct {
+			Version    int    `json:"version"`
+			SHA256Hash string `json:"sha256Hash"`
+		} `json:"persistedQuery"`
+	} `json:"extensions"`
 }
 
 // graphqlHandler runs parse → validate → execute itself instead of
 // graphql-go/handler's ServeHTTP, which executes twice for GraphiQL, accepts
-// mutations over GET, and reads unbounded bodies.
+// mutations over GET, and reads unbounded bodies. Parsing and validation
+// happen once per distinct document (documentCache).
 type graphqlHandler struct {
-	opts Options
+	opts    Options
+	docs    *documentCache
+	metrics *metrics
 }
 
 func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	switch r.Method {
 	case http.MethodGet:
 		if wantsHTML(r) {
@@ -51,38 +58,45 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req, status, err := h.decode(w, r)
 	if err != nil {
-		writeError(w, status, "BAD_REQUEST", err.Error())
+		h.fail(w, start, status, "BAD_REQUEST", err.Error())
 		return
 	}
-	if strings.TrimSpace(req.Query) == "" {
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", `The request has no "query".`)
+	doc, miss := h.document(r.Context(), req)
+	if doc == nil {
+		h.fail(w, start, miss.status, miss.code, miss.msg)
 		return
 	}
-
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(dropNullLiterals(req.Query)), Name: "GraphQL request"})})
-	if err != nil {
-		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(gqlerrors.FormatErrors(err), "GRAPHQL_PARSE_FAILED")})
+	if doc.errs != nil {
+		h.metrics.observe("invalid", start, codes(doc.errs))
+		writeResult(w, doc.status, &graphql.Result{Errors: doc.errs})
 		return
 	}
-	if v := graphql.ValidateDocument(&h.opts.Schema, doc, nil); !v.IsValid {
-		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(v.Errors, "GRAPHQL_VALIDATION_FAILED")})
+	op, ok := doc.ops[req.OperationName]
+	if !ok {
+		msg := "Unknown operation named \"" + req.OperationName + "\"."
+		if req.OperationName == "" {
+			msg = "The document has several operations: name the one to run in \"operationName\"."
+		}
+		h.fail(w, start, http.StatusBadRequest, "BAD_USER_INPUT", msg)
 		return
 	}
-	if err := checkCost(doc, req.OperationName); err != nil {
-		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(gqlerrors.FormatErrors(err), "QUERY_TOO_COMPLEX")})
+	if op.costErr != nil {
+		h.fail(w, start, http.StatusBadRequest, "QUERY_TOO_COMPLEX", op.costErr.Error())
 		return
 	}
-	if problems := checkVariables(&h.opts.Schema, doc, req.OperationName, req.Variables); len(problems) > 0 {
+	if problems := checkVariables(&h.opts.Schema, doc.ast, req.OperationName, req.Variables); len(problems) > 0 {
 		errs := make([]gqlerrors.FormattedError, len(problems))
 		for i, p := range problems {
 			errs[i] = gqlerrors.NewFormattedError("Invalid variable: " + p + ".")
 		}
-		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: withCode(errs, "BAD_USER_INPUT")})
+		errs = withCode(errs, "BAD_USER_INPUT")
+		h.metrics.observe(op.label, start, codes(errs))
+		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: errs})
 		return
 	}
-	if r.Method == http.MethodGet && isMutation(doc, req.OperationName) {
+	if r.Method == http.MethodGet && op.mutation {
 		w.Header().Set("Allow", "POST")
-		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST.")
+		h.fail(w, start, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST.")
 		return
 	}
 
@@ -90,7 +104,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.opts.Schema,
-		AST:           doc,
+		AST:           doc.ast,
 		OperationName: req.OperationName,
 		Args:          req.Variables,
 		Context:       h.opts.Prepare(ctx),
@@ -100,7 +114,65 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	res.Errors = h.codeErrors(ctx, res.Errors)
+	h.metrics.observe(op.label, start, codes(res.Errors))
 	writeResult(w, status, res)
+}
+
+// noDocument says why a request names no document.
+type noDocument struct {
+	status    int
+	code, msg string
+}
+
+// document finds the request's prepared document: by its text, or by the
+// hash of an automatic persisted query (the Apollo protocol, whose clients
+// expect PersistedQueryNotFound with status 200 and then send the query).
+func (h *graphqlHandler) document(ctx context.Context, req request) (*document, noDocument) {
+	var hash string
+	if pq := req.Extensions.PersistedQuery; pq != nil {
+		if pq.Version != 1 {
+			return nil, noDocument{http.StatusBadRequest, "PERSISTED_QUERY_NOT_SUPPORTED", "Only version 1 of persisted queries is supported."}
+		}
+		hash = strings.ToLower(pq.SHA256Hash)
+	}
+	if strings.TrimSpace(req.Query) == "" {
+		if hash == "" {
+			return nil, noDocument{http.StatusBadRequest, "BAD_REQUEST", `The request has no "query".`}
+		}
+		if d, ok := h.docs.cached(hash); ok {
+			h.metrics.documents.WithLabelValues("hit").Inc()
+			return d, noDocument{}
+		}
+		q, ok := "", false
+		if h.opts.Queries != nil {
+			q, ok = h.opts.Queries.GetQuery(ctx, hash)
+		}
+		if !ok || hashQuery(q) != hash {
+			return nil, noDocument{http.StatusOK, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound"}
+		}
+		h.metrics.documents.WithLabelValues("miss").Inc()
+		return h.docs.get(hash, q), noDocument{}
+	}
+	sum := hashQuery(req.Query)
+	if hash != "" {
+		if hash != sum {
+			return nil, noDocument{http.StatusBadRequest, "BAD_REQUEST", "The persisted query hash does not match the query's SHA-256."}
+		}
+		if _, known := h.docs.cached(sum); !known && h.opts.Queries != nil {
+			h.opts.Queries.PutQuery(ctx, sum, req.Query)
+		}
+	}
+	if d, ok := h.docs.cached(sum); ok {
+		h.metrics.documents.WithLabelValues("hit").Inc()
+		return d, noDocument{}
+	}
+	h.metrics.documents.WithLabelValues("miss").Inc()
+	return h.docs.get(sum, req.Query), noDocument{}
+}
+
+func (h *graphqlHandler) fail(w http.ResponseWriter, start time.Time, status int, code, msg string) {
+	h.metrics.observe("invalid", start, []string{code})
+	writeError(w, status, code, msg)
 }
 
 // decode reads the request from the query string (GET) or a JSON body
@@ -113,6 +185,11 @@ func (h *graphqlHandler) decode(w http.ResponseWriter, r *http.Request) (request
 		if v := q.Get("variables"); v != "" {
 			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
 				return req, http.StatusBadRequest, errors.New(`"variables" is not a JSON object.`)
+			}
+		}
+		if v := q.Get("extensions"); v != "" {
+			if err := json.Unmarshal([]byte(v), &req.Extensions); err != nil {
+				return req, http.StatusBadRequest, errors.New(`"extensions" is not a JSON object.`)
 			}
 		}
 		return req, 0, nil
@@ -191,6 +268,18 @@ func requestErrors(errs []gqlerrors.FormattedError) bool {
 	return len(errs) > 0
 }
 
+func codes(errs []gqlerrors.FormattedError) []string {
+	if len(errs) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(errs))
+	for _, e := range errs {
+		c, _ := e.Extensions["code"].(string)
+		out = append(out, c)
+	}
+	return out
+}
+
 func (h *graphqlHandler) graphiql(w http.ResponseWriter, r *http.Request) {
 	if !web.HasGraphiQL() {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -211,21 +300,6 @@ func wantsHTML(r *http.Request) bool {
 	}
 	js := strings.Index(accept, "application/json")
 	return js < 0 || html < js
-}
-
-func isMutation(doc *ast.Document, name string) bool {
-	for _, d := range doc.Definitions {
-		op, ok := d.(*ast.OperationDefinition)
-		if !ok {
-			continue
-		}
-		if name == "" || (op.Name != nil && op.Name.Value == name) {
-			if op.Operation == ast.OperationTypeMutation {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func withCode(errs []gqlerrors.FormattedError, code string) []gqlerrors.FormattedError {

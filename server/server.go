@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/graphql-go/graphql"
+	"github.com/klauspost/compress/gzhttp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"shop/web"
 )
@@ -31,6 +33,14 @@ type Options struct {
 	Logger         *slog.Logger
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
+	// Queries shares automatic persisted queries between instances; nil
+	// keeps them in this process only.
+	Queries QueryStore
+	// DocumentCacheSize bounds the parsed-document cache (default 1000).
+	DocumentCacheSize int
+	// Metrics receives the HTTP layer's series and is served on /metrics;
+	// nil means a private registry.
+	Metrics *prometheus.Registry
 }
 
 // New returns the service's HTTP handler.
@@ -38,13 +48,28 @@ func New(o Options) http.Handler {
 	if o.Prepare == nil {
 		o.Prepare = func(ctx context.Context) context.Context { return ctx }
 	}
-	r := chi.NewRouter()
-	r.Use(requestIDs, accessLog(o.Logger), recoverer(o.Logger), securityHeaders)
+	if o.DocumentCacheSize <= 0 {
+		o.DocumentCacheSize = 1000
+	}
+	if o.Metrics == nil {
+		o.Metrics = prometheus.NewRegistry()
+	}
+	m := newMetrics(o.Metrics)
+	// Responses over 1 KiB are compressed for clients that accept gzip;
+	// smaller ones cost more to compress than they save.
+	gzip, err := gzhttp.NewWrapper(gzhttp.MinSize(1024))
+	if err != nil {
+		panic(err) // only for invalid options, which are fixed here
+	}
 
-	gql := &graphqlHandler{opts: o}
-	r.Get("/graphql", gql.ServeHTTP)
-	r.Post("/graphql", gql.ServeHTTP)
+	r := chi.NewRouter()
+	r.Use(requestIDs, accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
+
+	gql := gzip(&graphqlHandler{opts: o, docs: newDocumentCache(&o.Schema, o.DocumentCacheSize), metrics: m})
+	r.Method(http.MethodGet, "/graphql", gql)
+	r.Method(http.MethodPost, "/graphql", gql)
 	r.Handle("/graphql", gql) // other methods get a GraphQL-shaped 405
+	r.Handle("/metrics", metricsHandler(o.Metrics))
 	r.Get("/health", health(o.Database, o.Cache, o.Logger))
 	r.Get("/", page("index.html"))
 	r.Handle("/static/*", http.StripPrefix("/static/", assets(web.Static())))

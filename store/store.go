@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -142,6 +143,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return sqlDB.PingContext(ctx)
 }
+
+// DB is the connection pool, for its statistics.
+func (s *Store) DB() (*sql.DB, error) { return s.db.DB() }
 
 // Close closes the connection pool.
 func (s *Store) Close() error {

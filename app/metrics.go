@@ -1,0 +1,32 @@
+package app
+
+import (
+	"database/sql"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"shop/cache"
+)
+
+// newRegistry gathers the process's metrics: Go runtime and process, the
+// connection pool, SQL statements and cache traffic. The HTTP layer adds
+// its own.
+func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	counter := func(name, help string, f func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db, "shop"),
+		counter("shop_sql_statements_total", "SQL statements sent to the database.", statements),
+		counter("shop_cache_hits_total", "Catalog reads answered by the cache.", stats.Hits.Load),
+		counter("shop_cache_misses_total", "Catalog reads the cache could not answer.", stats.Misses.Load),
+		counter("shop_cache_loads_total", "Database loads made to fill the cache (one per cold key, however many waited).", stats.Loads.Load),
+		counter("shop_cache_faults_total", "Cache calls that failed; reads fell back to the database.", stats.Faults.Load),
+		counter("shop_cache_invalidations_total", "Writes that invalidated catalog entries.", stats.Invalidations.Load),
+	)
+	return reg
+}
