@@ -68,6 +68,19 @@ func (c *Catalog) ListProducts(ctx context.Context, page models.Page) ([]models.
 	})
 }
 
+// ProductsPage caches connection pages under the list's version, like
+// getProducts pages.
+func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection) (models.ProductPage, error) {
+	after := ""
+	if conn.After != nil {
+		after = conn.After.Encode()
+	}
+	key := "d:pages:" + strconv.Itoa(conn.First) + ":" + after
+	return readThrough(ctx, c, listVersionKey, key, func(ctx context.Context) (models.ProductPage, error) {
+		return c.Store.ProductsPage(ctx, conn)
+	})
+}
+
 func (c *Catalog) ProductByID(ctx context.Context, id string) (*models.Product, error) {
 	return readThrough(ctx, c, productVersionKey(id), productDataKey(id), func(ctx context.Context) (*models.Product, error) {
 		return c.Store.ProductByID(ctx, id)

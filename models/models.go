@@ -10,21 +10,22 @@ const OrderStatusPending = "pending"
 
 // Product is a catalog entry. Timestamps are UTC.
 type Product struct {
-	ID          string    `gorm:"column:product_id;primaryKey;type:varchar(36)" json:"id"`
+	ID          string    `gorm:"column:product_id;primaryKey;type:varchar(36);index:idx_products_created_id,priority:2" json:"id"`
 	Price       Money     `gorm:"column:price_cents;not null" json:"price"`
 	StockCount  int       `gorm:"column:stock_count;not null;check:chk_products_stock_count,stock_count >= 0" json:"stock"`
-	CreatedAt   time.Time `gorm:"column:created_at;not null" json:"created"`
+	CreatedAt   time.Time `gorm:"column:created_at;not null;index:idx_products_created_id,priority:1" json:"created"`
 	LastUpdated time.Time `gorm:"column:last_updated;not null;autoUpdateTime:false" json:"updated"`
 }
 
-// Order is a customer's order. Its total is computed by the server from the
+// Order is a customer's order. Its indexes serve the orders connection:
+// newest first, overall, by customer and by status. Its total is computed by the server from the
 // prices stored at purchase time.
 type Order struct {
-	ID          string      `gorm:"column:order_id;primaryKey;type:varchar(36)"`
-	CustomerID  string      `gorm:"column:customer_id;type:varchar(128);not null;index"`
+	ID          string      `gorm:"column:order_id;primaryKey;type:varchar(36);index:idx_orders_created_id,priority:2;index:idx_orders_customer_created_id,priority:3;index:idx_orders_status_created_id,priority:3"`
+	CustomerID  string      `gorm:"column:customer_id;type:varchar(128);not null;index:idx_orders_customer_created_id,priority:1"`
 	TotalAmount Money       `gorm:"column:total_amount_cents;not null"`
-	Status      string      `gorm:"column:status;type:varchar(32);not null;index"`
-	CreatedAt   time.Time   `gorm:"column:created_at;not null;index"`
+	Status      string      `gorm:"column:status;type:varchar(32);not null;index:idx_orders_status_created_id,priority:1"`
+	CreatedAt   time.Time   `gorm:"column:created_at;not null;index:idx_orders_created_id,priority:1;index:idx_orders_customer_created_id,priority:2;index:idx_orders_status_created_id,priority:2"`
 	LastUpdated time.Time   `gorm:"column:last_updated;not null;autoUpdateTime:false"`
 	Items       []OrderItem `gorm:"foreignKey:OrderID;references:ID"`
 }

@@ -12,6 +12,8 @@ type Page struct {
 // implements it, and the cache wraps the store with the same interface.
 type ProductService interface {
 	ListProducts(ctx context.Context, page Page) ([]Product, error)
+	// ProductsPage is the products connection, oldest first.
+	ProductsPage(ctx context.Context, c Connection) (ProductPage, error)
 	// ProductByID returns an error with CodeNotFound when there is none.
 	ProductByID(ctx context.Context, id string) (*Product, error)
 	// ProductsByIDs returns the products that exist, keyed by id.
@@ -27,6 +29,8 @@ type ProductService interface {
 type OrderService interface {
 	CreateOrder(ctx context.Context, req OrderRequest) (*Order, error)
 	ListOrders(ctx context.Context, page Page) ([]Order, error)
+	// OrdersPage is the orders connection, newest first.
+	OrdersPage(ctx context.Context, c Connection, f OrderFilter) (OrderPage, error)
 	// OrderByID returns an error with CodeNotFound when there is none.
 	OrderByID(ctx context.Context, id string) (*Order, error)
 }

@@ -134,6 +134,17 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 		},
 	})
 
+	productConn, orderConn := connectionTypes(b, product, order)
+	connArgs := func(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
+		args := graphql.FieldConfigArgument{
+			"first": {Type: graphql.Int, Description: "Page size, 1 to 100 (default 20)."},
+			"after": {Type: graphql.String, Description: "The endCursor of the previous page."},
+		}
+		for k, v := range extra {
+			args[k] = v
+		}
+		return args
+	}
 	pageArgs := graphql.FieldConfigArgument{
 		"limit":  {Type: graphql.Int, Description: "At most this many (and never more than the server's maximum page size)."},
 		"offset": {Type: graphql.Int, Description: "Skip this many first.", DefaultValue: 0},
@@ -158,6 +169,21 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 				Description: "Orders, newest first.",
 				Args:        pageArgs,
 				Resolve:     b.safe(r.GetOrders),
+			},
+			"products": {
+				Type:        graphql.NewNonNull(productConn),
+				Description: "The catalog as a Relay connection, oldest first: keyset pages that cost the same however deep.",
+				Args:        connArgs(nil),
+				Resolve:     b.safe(r.Products),
+			},
+			"orders": {
+				Type:        graphql.NewNonNull(orderConn),
+				Description: "Orders as a Relay connection, newest first, optionally for one customer or status.",
+				Args: connArgs(graphql.FieldConfigArgument{
+					"customerId": {Type: graphql.String},
+					"status":     {Type: graphql.String},
+				}),
+				Resolve: b.safe(r.Orders),
 			},
 			"getOrderById": {
 				Type:        order,

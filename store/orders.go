@@ -98,3 +98,27 @@ func (s *Store) OrderByID(ctx context.Context, id string) (*models.Order, error)
 }
 
 func itemsInOrder(db *gorm.DB) *gorm.DB { return db.Order("position ASC") }
+
+// OrdersPage reads one page of orders, newest first, after the cursor, by
+// keyset on (created_at, order_id) with the filter's index.
+func (s *Store) OrdersPage(ctx context.Context, c models.Connection, f models.OrderFilter) (models.OrderPage, error) {
+	q := s.db.WithContext(ctx).Order(orderOrder).Limit(c.First+1).Preload("Items", itemsInOrder)
+	if f.CustomerID != "" {
+		q = q.Where("customer_id = ?", f.CustomerID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if c.After != nil {
+		q = q.Where("(created_at, order_id) < (?, ?)", c.After.CreatedAt, c.After.ID)
+	}
+	var os []models.Order
+	if err := q.Find(&os).Error; err != nil {
+		return models.OrderPage{}, mapError(err, "page orders")
+	}
+	page := models.OrderPage{Orders: os, HasNext: len(os) > c.First}
+	if page.HasNext {
+		page.Orders = os[:c.First]
+	}
+	return page, nil
+}

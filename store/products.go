@@ -85,3 +85,21 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (bool, error) {
 	}
 	return res.RowsAffected > 0, nil
 }
+
+// ProductsPage reads one page after the cursor by keyset: the index on
+// (created_at, product_id) finds the start directly, however deep it is.
+func (s *Store) ProductsPage(ctx context.Context, c models.Connection) (models.ProductPage, error) {
+	q := s.db.WithContext(ctx).Order(productOrder).Limit(c.First + 1)
+	if c.After != nil {
+		q = q.Where("(created_at, product_id) > (?, ?)", c.After.CreatedAt, c.After.ID)
+	}
+	var ps []models.Product
+	if err := q.Find(&ps).Error; err != nil {
+		return models.ProductPage{}, mapError(err, "page products")
+	}
+	page := models.ProductPage{Products: ps, HasNext: len(ps) > c.First}
+	if page.HasNext {
+		page.Products = ps[:c.First]
+	}
+	return page, nil
+}

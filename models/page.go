@@ -1,0 +1,128 @@
+package models
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits of the connection fields (products, orders).
+const (
+	DefaultPageFirst = 20
+	MaxPageFirst     = 100
+)
+
+// Cursor is a position in a list ordered by (created_at, id): keyset
+// pagination, so a deep page costs what the first one does.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// Encode makes the opaque string clients pass back as `after`.
+func (c Cursor) Encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + ":" + c.ID))
+}
+
+// ProductCursor is the position just after p.
+func ProductCursor(p Product) Cursor { return Cursor{CreatedAt: p.CreatedAt, ID: p.ID} }
+
+// OrderCursor is the position just after o.
+func OrderCursor(o Order) Cursor { return Cursor{CreatedAt: o.CreatedAt, ID: o.ID} }
+
+// Connection is a validated request for one page of a connection.
+type Connection struct {
+	First int
+	After *Cursor
+}
+
+// ParseConnection validates the first and after arguments; first nil means
+// the default page size.
+func ParseConnection(first *int, after *string) (Connection, error) {
+	var fe fieldErrors
+	c := Connection{First: DefaultPageFirst}
+	if first != nil {
+		switch {
+		case *first < 1:
+			fe.add("first", "must be at least 1")
+		case *first > MaxPageFirst:
+			fe.add("first", "must be at most %d", MaxPageFirst)
+		default:
+			c.First = *first
+		}
+	}
+	if after != nil && *after != "" {
+		cur, err := decodeCursor(*after)
+		if err != nil {
+			fe.add("after", "is not a cursor this server gave out")
+		} else {
+			c.After = &cur
+		}
+	}
+	return c, fe.err()
+}
+
+func decodeCursor(s string) (Cursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, err
+	}
+	micros, id, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return Cursor{}, fmt.Errorf("no separator")
+	}
+	n, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil {
+		return Cursor{}, err
+	}
+	if err := ValidateID("after", id); err != nil {
+		return Cursor{}, err
+	}
+	return Cursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, nil
+}
+
+// OrderFilter narrows the orders connection; empty fields match all.
+type OrderFilter struct {
+	CustomerID string
+	Status     string
+}
+
+// OrderStatuses are the statuses an order can have.
+var OrderStatuses = []string{OrderStatusPending}
+
+// ParseOrderFilter validates the orders connection's filters.
+func ParseOrderFilter(customerID, status *string) (OrderFilter, error) {
+	var fe fieldErrors
+	var f OrderFilter
+	if customerID != nil {
+		f.CustomerID = strings.TrimSpace(*customerID)
+		if len(f.CustomerID) > MaxCustomerIDSize*4 {
+			fe.add("customerId", "is too long")
+		}
+	}
+	if status != nil && *status != "" {
+		f.Status = *status
+		known := false
+		for _, s := range OrderStatuses {
+			known = known || s == *status
+		}
+		if !known {
+			fe.add("status", "must be one of %s, got %q", strings.Join(OrderStatuses, ", "), truncate(*status, 40))
+		}
+	}
+	return f, fe.err()
+}
+
+// ProductPage is one page of the products connection.
+type ProductPage struct {
+	Products []Product
+	HasNext  bool
+}
+
+// OrderPage is one page of the orders connection.
+type OrderPage struct {
+	Orders  []Order
+	HasNext bool
+}

@@ -1,0 +1,42 @@
+package models
+
+import (
+	"testing"
+	"time"
+)
+
+func TestConnectionArguments(t *testing.T) {
+	t.Parallel()
+	ptr := func(v int) *int { return &v }
+	str := func(v string) *string { return &v }
+	c, err := ParseConnection(nil, nil)
+	if err != nil || c.First != DefaultPageFirst || c.After != nil {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	cur := Cursor{CreatedAt: time.Date(2026, 11, 25, 6, 5, 33, 123456000, time.UTC), ID: idA}
+	c, err = ParseConnection(ptr(100), str(cur.Encode()))
+	if err != nil || c.First != 100 || c.After == nil || !c.After.CreatedAt.Equal(cur.CreatedAt) || c.After.ID != idA {
+		t.Fatalf("round trip: %+v, %v", c, err)
+	}
+	for _, tt := range []struct {
+		first *int
+		after *string
+		field string
+	}{
+		{ptr(0), nil, "first"},
+		{ptr(101), nil, "first"},
+		{nil, str("garbage!"), "after"},
+		{nil, str("MTIzOm5vdC1hLXV1aWQ"), "after"}, // "123:not-a-uuid"
+	} {
+		_, err := ParseConnection(tt.first, tt.after)
+		if got := fields(t, err); len(got) != 1 || got[0] != tt.field {
+			t.Errorf("fields = %v, want [%s]", got, tt.field)
+		}
+	}
+	if _, err := ParseOrderFilter(nil, str("shipped")); err == nil {
+		t.Error("unknown status accepted")
+	}
+	if f, err := ParseOrderFilter(str(" c1 "), str("pending")); err != nil || f.CustomerID != "c1" || f.Status != "pending" {
+		t.Errorf("filter = %+v, %v", f, err)
+	}
+}

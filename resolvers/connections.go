@@ -1,0 +1,44 @@
+package resolvers
+
+import (
+	"github.com/graphql-go/graphql"
+
+	"shop/models"
+)
+
+func optString(m map[string]any, key string) *string {
+	if v, ok := m[key].(string); ok {
+		return &v
+	}
+	return nil
+}
+
+// Products is the products connection: keyset pages of the catalog.
+func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
+	conn, err := models.ParseConnection(optInt(p.Args, "first"), optString(p.Args, "after"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	page, err := r.store.ProductsPage(p.Context, conn)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return page, nil
+}
+
+// Orders is the orders connection, optionally for one customer or status.
+func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
+	conn, err := models.ParseConnection(optInt(p.Args, "first"), optString(p.Args, "after"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	filter, err := models.ParseOrderFilter(optString(p.Args, "customerId"), optString(p.Args, "status"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	page, err := r.store.OrdersPage(p.Context, conn, filter)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return page, nil
+}
