@@ -62,6 +62,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	logger.Info("backends ready", "database", db.Kind(), "cache", backend.Kind())
 
 	catalog := cache.NewCatalog(db, backend, cfg.CacheTTL, logger)
+	if _, shared := backend.(*cache.Redis); shared && cfg.CacheLocalTTL > 0 {
+		if err := catalog.EnableLocal(ctx, cfg.CacheLocalTTL, cfg.CacheMaxItems); err != nil {
+			return err
+		}
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err

@@ -34,6 +34,39 @@ type Catalog struct {
 	logger  *slog.Logger
 	flight  singleflight.Group
 	stats   Stats
+	l1      *local // nil unless EnableLocal was called
+}
+
+// Broadcaster is a backend that can tell other instances about
+// invalidations (Redis pub/sub).
+type Broadcaster interface {
+	Publish(ctx context.Context, payload []byte) error
+	Subscribe(ctx context.Context, onMessage func([]byte), onReset func())
+}
+
+// EnableLocal puts an in-process tier holding entries for ttl in front of a
+// shared backend, kept coherent by invalidation messages until ctx ends.
+// It must be called before the catalog is used.
+func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems int) error {
+	b, ok := c.backend.(Broadcaster)
+	if !ok {
+		return fmt.Errorf("cache: a local tier needs a backend that broadcasts invalidations")
+	}
+	c.l1 = newLocal(ttl, maxItems)
+	b.Subscribe(ctx, func(payload []byte) {
+		var versions map[string]string
+		if err := json.Unmarshal(payload, &versions); err != nil {
+			c.logger.Warn("bad invalidation message", "err", err)
+			c.l1.flush()
+			return
+		}
+		c.l1.set(versions, time.Now())
+		c.stats.Messages.Add(1)
+	}, func() {
+		c.l1.flush()
+		c.stats.Resets.Add(1)
+	})
+	return nil
 }
 
 var _ models.Store = (*Catalog)(nil)
@@ -90,6 +123,24 @@ func (c *Catalog) ProductByID(ctx context.Context, id string) (*models.Product, 
 // ProductsByIDs reads every id's entry in one round trip and loads all the
 // misses from the store in one query.
 func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error) {
+	out := make(map[string]*models.Product, len(ids))
+	now := time.Now()
+	if c.l1 != nil {
+		remote := ids[:0:0]
+		for _, id := range ids {
+			if v, ok := c.l1.get(productVersionKey(id), productDataKey(id), now); ok {
+				out[id] = v.(*models.Product)
+				continue
+			}
+			remote = append(remote, id)
+		}
+		c.stats.Hits.Add(uint64(len(ids) - len(remote)))
+		c.stats.LocalHits.Add(uint64(len(ids) - len(remote)))
+		ids = remote
+		if len(ids) == 0 {
+			return out, nil
+		}
+	}
 	keys := make([]string, 0, 2*len(ids))
 	for _, id := range ids {
 		keys = append(keys, productVersionKey(id), productDataKey(id))
@@ -98,15 +149,24 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 	if cacheErr != nil {
 		c.cacheFault("read products", cacheErr)
 		c.stats.Misses.Add(uint64(len(ids)))
-		return c.Store.ProductsByIDs(ctx, ids)
+		loaded, err := c.Store.ProductsByIDs(ctx, ids)
+		for id, p := range loaded {
+			out[id] = p
+		}
+		return out, err
 	}
-	out := make(map[string]*models.Product, len(ids))
 	var missing []string
 	versions := map[string]string{}
 	for i, id := range ids {
 		ver := string(vals[2*i])
+		if c.l1 != nil {
+			c.l1.learn(productVersionKey(id), ver, now)
+		}
 		if p, ok := decode[*models.Product](vals[2*i+1], ver); ok {
 			out[id] = p
+			if c.l1 != nil {
+				c.l1.put(productVersionKey(id), productDataKey(id), ver, p, now)
+			}
 			continue
 		}
 		missing = append(missing, id)
@@ -126,6 +186,9 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 		out[id] = p
 		if b, err := encode(versions[id], p); err == nil {
 			fill[productDataKey(id)] = b
+		}
+		if c.l1 != nil {
+			c.l1.put(productVersionKey(id), productDataKey(id), versions[id], p, now)
 		}
 	}
 	if len(fill) > 0 {
@@ -190,6 +253,21 @@ func (c *Catalog) invalidate(ctx context.Context, ids ...string) {
 		c.logger.Warn("cache invalidation failed; entries may be stale until they expire",
 			"err", err, "products", ids)
 	}
+	if c.l1 == nil {
+		return
+	}
+	// This instance sees its own write at once; the others when the
+	// message reaches them.
+	versions := make(map[string]string, len(pairs))
+	for k, v := range pairs {
+		versions[k] = string(v)
+	}
+	c.l1.set(versions, time.Now())
+	if msg, err := json.Marshal(versions); err == nil {
+		if err := c.backend.(Broadcaster).Publish(ctx, msg); err != nil {
+			c.logger.Warn("invalidation not broadcast; other instances may serve stale entries until their local TTL", "err", err)
+		}
+	}
 }
 
 func (c *Catalog) cacheFault(doing string, err error) {
@@ -201,6 +279,13 @@ func (c *Catalog) cacheFault(doing string, err error) {
 // current version, and otherwise loads it once for all concurrent callers
 // that saw the same version, and stores it stamped with that version.
 func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey string, load func(context.Context) (T, error)) (T, error) {
+	if c.l1 != nil {
+		if v, ok := c.l1.get(versionKey, dataKey, time.Now()); ok {
+			c.stats.Hits.Add(1)
+			c.stats.LocalHits.Add(1)
+			return v.(T), nil
+		}
+	}
 	vals, err := c.backend.MGet(ctx, versionKey, dataKey)
 	if err != nil {
 		// With no version to compare, joining another request's load could
@@ -210,8 +295,14 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 		return load(ctx)
 	}
 	ver := string(vals[0])
+	if c.l1 != nil {
+		c.l1.learn(versionKey, ver, time.Now())
+	}
 	if v, ok := decode[T](vals[1], ver); ok {
 		c.stats.Hits.Add(1)
+		if c.l1 != nil {
+			c.l1.put(versionKey, dataKey, ver, v, time.Now())
+		}
 		return v, nil
 	}
 	c.stats.Misses.Add(1)
@@ -227,6 +318,9 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 			if err := c.backend.MSet(lctx, map[string][]byte{dataKey: b}, c.ttl); err != nil {
 				c.cacheFault("fill "+dataKey, err)
 			}
+		}
+		if c.l1 != nil {
+			c.l1.put(versionKey, dataKey, ver, v, time.Now())
 		}
 		return v, nil
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,11 @@ func NewRedis(url, prefix string, timeout time.Duration) (*Redis, error) {
 	opt.PoolTimeout = timeout
 	opt.MaxRetries = -1
 	opt.ContextTimeoutEnabled = true
+	if opt.ClientName == "" {
+		// Shown by CLIENT LIST, so an operator can tell shop's
+		// connections (and one deployment's from another's) apart.
+		opt.ClientName = strings.TrimSuffix(prefix, ":")
+	}
 	return &Redis{client: redis.NewClient(opt), prefix: prefix, timeout: timeout, rest: time.Second}, nil
 }
 
@@ -114,4 +120,47 @@ type redisLog struct{ logger *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.logger.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// invalidationChannel carries the new version stamps of every write to the
+// other instances' local tiers.
+func (r *Redis) invalidationChannel() string { return r.prefix + "invalidations" }
+
+// Publish sends an invalidation message to every subscribed instance.
+func (r *Redis) Publish(ctx context.Context, payload []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	return r.client.Publish(ctx, r.invalidationChannel(), payload).Err()
+}
+
+// Subscribe delivers invalidation messages to onMessage until ctx ends.
+// onReset is called whenever messages may have been missed: on every
+// (re)subscription and after a connection error.
+func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) {
+	ps := r.client.Subscribe(ctx, r.invalidationChannel())
+	go func() {
+		defer ps.Close()
+		for {
+			msg, err := ps.Receive(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			switch m := msg.(type) {
+			case *redis.Subscription:
+				onReset()
+			case *redis.Message:
+				onMessage([]byte(m.Payload))
+			}
+			if err != nil {
+				onReset()
+				// go-redis reconnects on the next Receive; wait a little
+				// so a dead Redis is not polled in a tight loop.
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}
+	}()
 }

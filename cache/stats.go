@@ -9,4 +9,12 @@ type Stats struct {
 	Loads         atomic.Uint64
 	Faults        atomic.Uint64
 	Invalidations atomic.Uint64
+	// LocalHits are the hits answered by the in-process tier in front of
+	// Redis (also counted in Hits).
+	LocalHits atomic.Uint64
+	// Messages are invalidations received from other instances; Resets
+	// are the times the local tier was flushed because some may have
+	// been missed.
+	Messages atomic.Uint64
+	Resets   atomic.Uint64
 }

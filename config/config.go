@@ -30,6 +30,9 @@ type Config struct {
 	RedisTimeout   time.Duration
 	CacheTTL       time.Duration
 	CacheMaxItems  int
+	// CacheLocalTTL bounds how long the in-process tier in front of Redis
+	// keeps an entry; 0 turns the tier off.
+	CacheLocalTTL time.Duration
 
 	MaxBodyBytes    int64
 	RequestTimeout  time.Duration
@@ -53,6 +56,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RedisTimeout:      p.duration("REDIS_TIMEOUT", 150*time.Millisecond),
 		CacheTTL:          p.duration("CACHE_TTL", 5*time.Minute),
 		CacheMaxItems:     p.int("CACHE_MAX_ITEMS", 100_000, 1, 1<<30),
+		CacheLocalTTL:     p.durationOrZero("CACHE_LOCAL_TTL", 2*time.Second),
 		MaxBodyBytes:      int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
 		RequestTimeout:    p.duration("REQUEST_TIMEOUT", 10*time.Second),
 		ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
@@ -187,6 +191,13 @@ func (p *parser) int(name string, def, min, max int) int {
 		return def
 	}
 	return n
+}
+
+func (p *parser) durationOrZero(name string, def time.Duration) time.Duration {
+	if v := strings.TrimSpace(p.getenv(name)); v == "0" {
+		return 0
+	}
+	return p.duration(name, def)
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {
