@@ -13,6 +13,11 @@ run: assets
 test:
 	./scripts/test.sh
 
+# Performance against the machine's limits: see cmd/bench and the README.
+bench:
+	./scripts/services.sh postgres redis
+	$(GO) run ./cmd/bench
+
 build: assets
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/shop .
 

@@ -69,6 +69,18 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 	if r := mustDecode(t, resp); len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"price":6.5`) {
 		t.Fatalf("GET hash only: %+v %s", r.Errors, r.Data)
 	}
+	// Two persisted queries with the same variables, sent by hash alone,
+	// keep their own answers (the response cache keys on the document).
+	q2 := `query P($id: String!) { getProductsById(id: $id) { productId } }`
+	ext2 := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha(q2)}}
+	a.MustPostRaw(t, map[string]any{"query": q2, "extensions": ext2, "variables": vars})
+	for i := 0; i < 2; i++ {
+		r1 := b.MustPostRaw(t, map[string]any{"extensions": ext, "variables": vars})
+		r2 := b.MustPostRaw(t, map[string]any{"extensions": ext2, "variables": vars})
+		if !strings.Contains(string(r1.Data), `"price"`) || strings.Contains(string(r2.Data), `"price"`) || !strings.Contains(string(r2.Data), id) {
+			t.Fatalf("persisted queries mixed up: %s / %s", r1.Data, r2.Data)
+		}
+	}
 	// A hash that does not match the query is refused.
 	bad := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha("something else")}}
 	if r := a.MustPostRaw(t, map[string]any{"query": q, "extensions": bad, "variables": vars}); r.Status != 400 || r.Code() != "BAD_REQUEST" {

@@ -87,6 +87,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			MaxBodyBytes:   cfg.MaxBodyBytes,
 			RequestTimeout: cfg.RequestTimeout,
 			Queries:        cache.NewQueries(backend, 24*time.Hour, logger),
+			Responses:      catalog,
 			Metrics:        registry,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,

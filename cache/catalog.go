@@ -359,3 +359,47 @@ func decode[T any](raw []byte, version string) (T, bool) {
 func newVersion() []byte {
 	return strconv.AppendUint(nil, rand.Uint64(), 36)
 }
+
+// Response looks up a whole GraphQL response that reads only the catalog,
+// under the catalog's list version, which every product change replaces.
+// On a miss it returns fill, which stores a response computed now under
+// the version seen by this lookup, so a response computed from data older
+// than a concurrent write is never served after that write.
+func (c *Catalog) Response(ctx context.Context, key string) (body []byte, ok bool, fill func([]byte)) {
+	dataKey := "d:resp:" + key
+	now := time.Now()
+	if c.l1 != nil {
+		if v, hit := c.l1.get(listVersionKey, dataKey, now); hit {
+			c.stats.Hits.Add(1)
+			c.stats.LocalHits.Add(1)
+			return v.([]byte), true, nil
+		}
+	}
+	vals, err := c.backend.MGet(ctx, listVersionKey, dataKey)
+	if err != nil {
+		c.cacheFault("read response", err)
+		c.stats.Misses.Add(1)
+		return nil, false, func([]byte) {}
+	}
+	ver := string(vals[0])
+	if c.l1 != nil {
+		c.l1.learn(listVersionKey, ver, now)
+	}
+	if tag, b, found := bytes.Cut(vals[1], []byte{'\n'}); vals[1] != nil && found && string(tag) == ver {
+		c.stats.Hits.Add(1)
+		if c.l1 != nil {
+			c.l1.put(listVersionKey, dataKey, ver, b, now)
+		}
+		return b, true, nil
+	}
+	c.stats.Misses.Add(1)
+	return nil, false, func(b []byte) {
+		stored := append(append([]byte(ver), '\n'), b...)
+		if err := c.backend.MSet(context.WithoutCancel(ctx), map[string][]byte{dataKey: stored}, c.ttl); err != nil {
+			c.cacheFault("fill response", err)
+		}
+		if c.l1 != nil {
+			c.l1.put(listVersionKey, dataKey, ver, b, time.Now())
+		}
+	}
+}

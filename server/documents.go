@@ -20,7 +20,8 @@ import (
 // every request that sends the same text: validation is most of
 // graphql-go's cost on small queries.
 type document struct {
-	ast *ast.Document
+	hash string // SHA-256 of the text
+	ast  *ast.Document
 	// errs, when set, is the answer for every request (parse or validation
 	// failed), with status.
 	errs   []gqlerrors.FormattedError
@@ -34,7 +35,14 @@ type operation struct {
 	mutation bool
 	costErr  error
 	label    string // root fields, for metrics: bounded by the schema
+	// catalogOnly operations read nothing but products, so their whole
+	// response can be cached until the catalog changes.
+	catalogOnly bool
 }
+
+// catalogFields are the root fields whose answers depend on the catalog
+// alone (a Product has no path to orders).
+var catalogFields = map[string]bool{"getProducts": true, "getProductsById": true, "products": true}
 
 // documentCache holds prepared documents by the SHA-256 of their text,
 // which is also their persisted-query hash.
@@ -59,6 +67,7 @@ func (c *documentCache) get(hash, query string) *document {
 		return d
 	}
 	d := c.prepare(query)
+	d.hash = hash
 	c.lru.Add(hash, d)
 	return d
 }
@@ -87,9 +96,10 @@ func (c *documentCache) prepare(query string) *document {
 		}
 		names = append(names, name)
 		d.ops[name] = operation{
-			mutation: op.Operation == ast.OperationTypeMutation,
-			costErr:  checkCost(doc, name),
-			label:    rootLabel(op),
+			mutation:    op.Operation == ast.OperationTypeMutation,
+			costErr:     checkCost(doc, name),
+			label:       rootLabel(op),
+			catalogOnly: op.Operation == ast.OperationTypeQuery && readsOnly(op, catalogFields),
 		}
 	}
 	if len(names) == 1 && names[0] != "" {
@@ -121,6 +131,21 @@ func rootLabel(op *ast.OperationDefinition) string {
 		return "multiple"
 	}
 	return strings.Join(fields, ",")
+}
+
+// readsOnly reports whether every root field of op is one of fields.
+// Fragments at the root are not followed, so they count as "no".
+func readsOnly(op *ast.OperationDefinition, fields map[string]bool) bool {
+	if op.SelectionSet == nil || len(op.SelectionSet.Selections) == 0 {
+		return false
+	}
+	for _, sel := range op.SelectionSet.Selections {
+		f, ok := sel.(*ast.Field)
+		if !ok || f.Name == nil || (!fields[f.Name.Value] && f.Name.Value != "__typename") {
+			return false
+		}
+	}
+	return true
 }
 
 func compactStrings(s []string) []string {

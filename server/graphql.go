@@ -100,6 +100,19 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	var fill func([]byte)
+	if op.catalogOnly && h.opts.Responses != nil {
+		key := responseKey(doc.hash, req)
+		var body []byte
+		var hit bool
+		body, hit, fill = h.opts.Responses.Response(r.Context(), key)
+		if hit {
+			h.metrics.observe(op.label, start, nil)
+			writeJSON(w, http.StatusOK, body)
+			return
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.RequestTimeout)
 	defer cancel()
 	res := graphql.Execute(graphql.ExecuteParams{
@@ -115,7 +128,23 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res.Errors = h.codeErrors(ctx, res.Errors)
 	h.metrics.observe(op.label, start, codes(res.Errors))
-	writeResult(w, status, res)
+	body, err := json.Marshal(res)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Something went wrong on our side.")
+		return
+	}
+	if fill != nil && len(res.Errors) == 0 {
+		fill(body)
+	}
+	writeJSON(w, status, body)
+}
+
+// responseKey names a catalog-only request's response: the document (by
+// hash, so a persisted query sent by hash alone finds it too), the
+// operation and the variables (marshalled with sorted keys).
+func responseKey(docHash string, req request) string {
+	vars, _ := json.Marshal(req.Variables)
+	return hashQuery(docHash + "\x00" + req.OperationName + "\x00" + string(vars))
 }
 
 // noDocument says why a request names no document.
@@ -315,9 +344,13 @@ func writeResult(w http.ResponseWriter, status int, res *graphql.Result) {
 		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Something went wrong on our side.")
 		return
 	}
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(body)
 }
 
 // writeError answers with a GraphQL-shaped error body, so clients can read

@@ -36,11 +36,21 @@ type Options struct {
 	// Queries shares automatic persisted queries between instances; nil
 	// keeps them in this process only.
 	Queries QueryStore
+	// Responses caches whole responses of operations that read only the
+	// catalog; nil turns that off.
+	Responses ResponseCache
 	// DocumentCacheSize bounds the parsed-document cache (default 1000).
 	DocumentCacheSize int
 	// Metrics receives the HTTP layer's series and is served on /metrics;
 	// nil means a private registry.
 	Metrics *prometheus.Registry
+}
+
+// ResponseCache keeps whole responses of catalog-only operations, valid
+// until the catalog changes. On a miss, fill stores the response computed
+// for this request.
+type ResponseCache interface {
+	Response(ctx context.Context, key string) (body []byte, ok bool, fill func([]byte))
 }
 
 // New returns the service's HTTP handler.

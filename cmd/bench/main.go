@@ -1,0 +1,30 @@
+// Command bench measures shop against the physical limits of the machine it
+// runs on, in one run: each scenario is driven through the real service
+// (PostgreSQL + Redis, in-process) and through its floor (a bare chi handler
+// serving the same response bytes from memory, or the same SQL transaction
+// issued directly through pgx), alternating, and the medians are compared.
+//
+//	make bench        # or: go run ./cmd/bench
+//
+// Settings (environment): BENCH_DATABASE_URL (a PostgreSQL server URL; a
+// fresh database is created and dropped), BENCH_REDIS_URL, BENCH_CONCURRENCY
+// (32), BENCH_DURATION (3s per round), BENCH_ROUNDS (3), BENCH_PRODUCTS and
+// BENCH_ORDERS (100000), BENCH_ONLY (scenario numbers, e.g. "2,5"),
+// BENCH_CPUPROFILE (a file for a CPU profile of the scenarios).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}

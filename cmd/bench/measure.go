@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// figures are one measurement: successful requests per second and the
+// latency quantiles.
+type figures struct {
+	rps      float64
+	p50, p99 time.Duration
+	failures int
+}
+
+var jsonHeader = http.Header{
+	"Content-Type": {"application/json"},
+	// Compare like with like: the floor serves the bytes uncompressed.
+	"Accept-Encoding": {"identity"},
+}
+
+// httpLoad posts body() to url from c closed-loop workers for d (vegeta at
+// an unbounded rate with c workers), counting GraphQL errors as failures.
+func httpLoad(url string, body func() []byte, c int, d time.Duration) figures {
+	targeter := func(t *vegeta.Target) error {
+		t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), jsonHeader
+		return nil
+	}
+	atk := vegeta.NewAttacker(vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
+		vegeta.Connections(c), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+	var m vegeta.Metrics
+	failures := 0
+	for res := range atk.Attack(targeter, vegeta.ConstantPacer{}, d, url) {
+		if res.Code != http.StatusOK || res.Error != "" || bytes.Contains(res.Body, []byte(`"errors"`)) {
+			if failures == 0 {
+				fmt.Printf("    first failure at %s: %d %s %.200s\n", url, res.Code, res.Error, res.Body)
+			}
+			failures++
+		}
+		m.Add(res)
+	}
+	m.Close()
+	f := figures{p50: m.Latencies.P50, p99: m.Latencies.P99, failures: failures}
+	if elapsed := m.Duration + m.Wait; elapsed > 0 {
+		f.rps = (float64(m.Requests) - float64(failures)) / elapsed.Seconds()
+	}
+	return f
+}
+
+// floorServer serves fixed response bytes by name from memory through a
+// bare chi router: the most an HTTP handler in this binary can do.
+func floorServer(responses map[string][]byte) (string, func(), error) {
+	r := chi.NewRouter()
+	r.Post("/floor/{name}", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(responses[chi.URLParam(r, "name")])
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// fetch posts body once and returns the response bytes.
+func fetch(url string, body []byte) ([]byte, error) {
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header = jsonHeader.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && (resp.StatusCode != 200 || bytes.Contains(b, []byte(`"errors"`))) {
+		err = fmt.Errorf("%d %.300s", resp.StatusCode, b)
+	}
+	return b, err
+}
+
+// orderTx is the order transaction shop runs, issued directly through pgx:
+// conditional stock updates in product-id order, then the order and its
+// items. It is the floor for createOrder.
+func orderTx(ctx context.Context, pool *pgxpool.Pool, ids []string) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	now := time.Now().UTC()
+	prices := make([]int64, len(ids))
+	for i, id := range ids {
+		if err := tx.QueryRow(ctx, `UPDATE products SET stock_count = stock_count - $1, last_updated = $2
+			WHERE product_id = $3 AND stock_count >= $1 RETURNING price_cents`, 1, now, id).Scan(&prices[i]); err != nil {
+			return err
+		}
+	}
+	orderID := newID()
+	var total int64
+	for _, p := range prices {
+		total += p
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO orders (order_id, customer_id, total_amount_cents, status, created_at, last_updated)
+		VALUES ($1, $2, $3, 'pending', $4, $4)`, orderID, "bench", total, now); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	args := []any{}
+	sql := `INSERT INTO order_items (id, order_id, product_id, quantity, price_at_purchase_cents, position) VALUES `
+	for i, id := range ids {
+		if i > 0 {
+			sql += ","
+		}
+		n := len(args)
+		sql += fmt.Sprintf("($%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+		args = append(args, newID(), orderID, id, 1, prices[i], i)
+	}
+	b.Queue(sql, args...)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// sqlLoad runs orderTx from c goroutines for d.
+func sqlLoad(ctx context.Context, pool *pgxpool.Pool, lines func() []string, c int, d time.Duration) figures {
+	var mu sync.Mutex
+	var lat []time.Duration
+	failures := 0
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < c; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for time.Since(start) < d {
+				t := time.Now()
+				if err := orderTx(ctx, pool, lines()); err != nil {
+					bad++
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			failures += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	f := figures{failures: failures}
+	if len(lat) > 0 {
+		f.rps = float64(len(lat)) / elapsed.Seconds()
+		f.p50, f.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	return f
+}
+
+// median of the rounds: requests per second and each quantile separately.
+func median(rounds []figures) figures {
+	pick := func(get func(figures) float64) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = get(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	out := figures{
+		rps: pick(func(f figures) float64 { return f.rps }),
+		p50: time.Duration(pick(func(f figures) float64 { return float64(f.p50) })),
+		p99: time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
+	}
+	for _, r := range rounds {
+		out.failures += r.failures
+	}
+	return out
+}

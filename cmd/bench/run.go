@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"shop/models"
+	"shop/store"
+)
+
+func newID() string { return uuid.NewString() }
+
+func gql(query string, vars map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return b
+}
+
+// scenario is one workload: a request generator, and the target it is held
+// to against its floor.
+type scenario struct {
+	name      string
+	body      func() []byte
+	floor     string  // "http" (same bytes from memory) or "sql" (pgx)
+	target    float64 // minimum ratio to the floor
+	p99Target string
+}
+
+func run(ctx context.Context, out io.Writer) error {
+	s, err := loadSettings()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fmt.Fprintf(out, "shop benchmark: %s, %d CPUs, Go %s, concurrency %d, %d rounds x %s per measurement, medians\n",
+		time.Now().UTC().Format("2006-01-02 15:04"), runtime.NumCPU(), runtime.Version(), s.concurrency, s.rounds, s.duration)
+
+	large, dropLarge, err := createDB(ctx, s.pgBase, "shop_bench_")
+	if err != nil {
+		return err
+	}
+	defer dropLarge()
+	small, dropSmall, err := createDB(ctx, s.pgBase, "shop_bench_small_")
+	if err != nil {
+		return err
+	}
+	defer dropSmall()
+	prefix := randomName("shop_bench_")
+	svc, err := startService(ctx, large, s.redisURL, prefix+":l:", s.concurrency)
+	if err != nil {
+		return err
+	}
+	svcSmall, err := startService(ctx, small, s.redisURL, prefix+":s:", s.concurrency)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	cat, err := load(ctx, large, s.products, s.orders)
+	if err != nil {
+		return err
+	}
+	catSmall, err := load(ctx, small, s.small, s.small)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "loaded %d products and %d orders (%d items) in %s; a second catalog of %d and %d for comparison\n\n",
+		s.products, s.orders, 2*s.orders, time.Since(t0).Round(time.Millisecond), s.small, s.small)
+
+	hot := cat.products[:min(1000, len(cat.products))]
+	deep := func(c catalog) string {
+		n := len(c.products)
+		p := c.products[n/2+mrand.IntN(n/2-51)]
+		return models.Cursor{CreatedAt: p.created, ID: p.id}.Encode()
+	}
+	byID := `query P($id: String!) { getProductsById(id: $id) { productId price stockCount lastUpdated } }`
+	list := `{ getProducts(limit: 50) { productId price stockCount lastUpdated } }`
+	page := `query Page($after: String) { products(first: 50, after: $after) { edges { cursor node { productId price stockCount } } pageInfo { hasNextPage endCursor } } }`
+	order := `mutation Order($in: CreateOrderInput!) { createOrder(input: $in) { orderId totalAmount status items { productId quantity priceAtPurchase } } }`
+	orders := `{ getOrders(limit: 20) { orderId customerId totalAmount status createdAt items { productId quantity priceAtPurchase product { productId price } } } }`
+	orderLines := func() []string {
+		ids := make([]string, 0, 3)
+		for len(ids) < 3 {
+			id := cat.products[mrand.IntN(len(cat.products))].id
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	scenarios := []scenario{
+		{name: "1 getProductsById (warm)", floor: "http", target: 0.40, p99Target: "< 20ms",
+			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
+		{name: "2 getProducts(limit: 50) (warm)", floor: "http", target: 0.25, p99Target: "< 20ms",
+			body: func() []byte { return gql(list, nil) }},
+		{name: "3 products(first: 50) deep in 100k", floor: "http", p99Target: "< 20ms",
+			body: func() []byte { return gql(page, map[string]any{"after": deep(cat)}) }},
+		{name: "4 createOrder, 3 lines", floor: "sql", target: 0.50, p99Target: "< 2x floor",
+			body: func() []byte {
+				ids := orderLines()
+				items := []map[string]any{}
+				for _, id := range ids {
+					items = append(items, map[string]any{"productId": id, "quantity": 1})
+				}
+				return gql(order, map[string]any{"in": map[string]any{"customerId": "bench", "items": items}})
+			}},
+		{name: "5 getOrders(limit: 20) + items + products", floor: "http", p99Target: "< 20ms",
+			body: func() []byte { return gql(orders, nil) }},
+	}
+
+	// Warm the caches the warm scenarios read, and record each read
+	// scenario's response for its floor.
+	for _, p := range hot {
+		if _, err := fetch(svc+"/graphql", gql(byID, map[string]any{"id": p.id})); err != nil {
+			return err
+		}
+	}
+	responses := map[string][]byte{}
+	for i, sc := range scenarios {
+		if sc.floor != "http" {
+			continue
+		}
+		b, err := fetch(svc+"/graphql", sc.body())
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		responses[fmt.Sprint(i)] = b
+	}
+	floorURL, stopFloor, err := floorServer(responses)
+	if err != nil {
+		return err
+	}
+	defer stopFloor()
+	pool, err := pgxpool.New(ctx, large+"&pool_max_conns="+fmt.Sprint(s.concurrency))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	if s.cpuProfile != "" {
+		f, err := os.Create(s.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	fmt.Fprintf(out, "%-42s %9s %8s %8s | %11s %8s %8s | %6s %6s %s\n", "scenario", "req/s", "p50", "p99", "floor req/s", "p50", "p99", "ratio", "target", "p99 target")
+	failed := false
+	for i, sc := range scenarios {
+		if s.only != "" && !strings.Contains(","+s.only+",", ","+sc.name[:1]+",") {
+			continue
+		}
+		var real, floor []figures
+		for r := 0; r < s.rounds; r++ {
+			real = append(real, httpLoad(svc+"/graphql", sc.body, s.concurrency, s.duration))
+			if sc.floor == "http" {
+				body := sc.body
+				floor = append(floor, httpLoad(fmt.Sprintf("%s/floor/%d", floorURL, i), body, s.concurrency, s.duration))
+			} else {
+				floor = append(floor, sqlLoad(ctx, pool, orderLines, s.concurrency, s.duration))
+			}
+		}
+		m, f := median(real), median(floor)
+		ratio := m.rps / f.rps
+		verdict := ""
+		if sc.target > 0 {
+			verdict = fmt.Sprintf(">= %.2f", sc.target)
+			if ratio < sc.target {
+				verdict += " MISSED"
+				failed = true
+			}
+		}
+		p99ok := m.p99 < 20*time.Millisecond
+		if sc.floor == "sql" {
+			p99ok = m.p99 <= 2*f.p99
+		}
+		p99 := sc.p99Target
+		if !p99ok {
+			p99 += " MISSED"
+			failed = true
+		}
+		fmt.Fprintf(out, "%-42s %9.0f %8s %8s | %11.0f %8s %8s | %6.2f %6s %s\n", sc.name, m.rps, ms(m.p50), ms(m.p99), f.rps, ms(f.p50), ms(f.p99), ratio, verdict, p99)
+		if m.failures+f.failures > 0 {
+			return fmt.Errorf("%s: %d failed requests", sc.name, m.failures+f.failures)
+		}
+	}
+
+	if s.only != "" {
+		return nil
+	}
+	fmt.Fprintf(out, "\ncost of a page of 50 as the shop grows (%d vs %d rows):\n", s.small, s.products)
+	if err := scale(ctx, out, s, svc, svcSmall, large, small, cat, catSmall, deep); err != nil {
+		return err
+	}
+	if failed {
+		fmt.Fprintln(out, "\nsome targets were missed (see MISSED above)")
+	}
+	return nil
+}
+
+// scale shows that keyset pages cost the same in a small and a large shop:
+// the products page through the store (no cache in the way), and the
+// orders connection through the service (orders are never cached).
+func scale(ctx context.Context, out io.Writer, s settings, svc, svcSmall, large, small string, cat, catSmall catalog, deep func(catalog) string) error {
+	storeCost := func(dbURL string, c catalog) (time.Duration, error) {
+		st, err := store.Open(ctx, store.Options{DatabaseURL: dbURL, MaxOpenConns: 2, MaxIdleConns: 2})
+		if err != nil {
+			return 0, err
+		}
+		defer st.Close()
+		var lat []time.Duration
+		for i := 0; i < 2000; i++ {
+			n := len(c.products)
+			p := c.products[n/2+mrand.IntN(n/2-51)]
+			t := time.Now()
+			pg, err := st.ProductsPage(ctx, models.Connection{First: 50, After: &models.Cursor{CreatedAt: p.created, ID: p.id}})
+			if err != nil || len(pg.Products) != 50 {
+				return 0, fmt.Errorf("page: %v (%d products)", err, len(pg.Products))
+			}
+			lat = append(lat, time.Since(t))
+		}
+		slices.Sort(lat)
+		return lat[len(lat)/2], nil
+	}
+	a, err := storeCost(small, catSmall)
+	if err != nil {
+		return err
+	}
+	b, err := storeCost(large, cat)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  products page, store call, median of 2000: %s with %d, %s with %d: ratio %.2f\n", us(a), s.small, us(b), s.products, float64(b)/float64(a))
+
+	q := `query O($after: String) { orders(first: 50, after: $after) { edges { node { orderId totalAmount items { productId quantity } } } pageInfo { hasNextPage } } }`
+	body := func(c catalog) func() []byte {
+		return func() []byte {
+			n := len(c.orders)
+			return gql(q, map[string]any{"after": c.orders[n/2+mrand.IntN(n/2-51)].Encode()})
+		}
+	}
+	var rs, rl []figures
+	for r := 0; r < s.rounds; r++ {
+		rs = append(rs, httpLoad(svcSmall+"/graphql", body(catSmall), s.concurrency, s.duration))
+		rl = append(rl, httpLoad(svc+"/graphql", body(cat), s.concurrency, s.duration))
+	}
+	ms1, ml := median(rs), median(rl)
+	fmt.Fprintf(out, "  orders(first: 50) deep, through the service: %.0f req/s (p50 %s) with %d, %.0f req/s (p50 %s) with %d: ratio %.2f\n",
+		ms1.rps, ms(ms1.p50), s.small, ml.rps, ms(ml.p50), s.orders, ml.rps/ms1.rps)
+	if ms1.failures+ml.failures > 0 {
+		return fmt.Errorf("orders pages: %d failed requests", ms1.failures+ml.failures)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+func us(d time.Duration) string { return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond)) }

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	mrand "math/rand/v2"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"shop/app"
+	"shop/models"
+)
+
+type settings struct {
+	pgBase, redisURL string
+	concurrency      int
+	duration         time.Duration
+	rounds           int
+	products, orders int
+	small            int
+	cpuProfile       string
+	only             string // scenario numbers to run, e.g. "1,4"; empty runs all
+}
+
+func loadSettings() (settings, error) {
+	s := settings{
+		pgBase:      env("BENCH_DATABASE_URL", env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")),
+		redisURL:    env("BENCH_REDIS_URL", env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")),
+		concurrency: 32, duration: 3 * time.Second, rounds: 3,
+		products: 100_000, orders: 100_000, small: 1000,
+		cpuProfile: os.Getenv("BENCH_CPUPROFILE"),
+		only:       os.Getenv("BENCH_ONLY"),
+	}
+	var err error
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"BENCH_CONCURRENCY", &s.concurrency}, {"BENCH_ROUNDS", &s.rounds}, {"BENCH_PRODUCTS", &s.products}, {"BENCH_ORDERS", &s.orders}} {
+		if raw := os.Getenv(v.name); raw != "" {
+			if *v.dst, err = strconv.Atoi(raw); err != nil || *v.dst < 1 {
+				return s, fmt.Errorf("%s: %q is not a positive number", v.name, raw)
+			}
+		}
+	}
+	if raw := os.Getenv("BENCH_DURATION"); raw != "" {
+		if s.duration, err = time.ParseDuration(raw); err != nil {
+			return s, fmt.Errorf("BENCH_DURATION: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func randomName(prefix string) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// createDB makes a fresh database on the server of base and returns its URL
+// and a function that drops it.
+func createDB(ctx context.Context, base, prefix string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to %s: %w", base, err)
+	}
+	defer conn.Close(ctx)
+	name := randomName(prefix)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, err
+	}
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	drop := func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	}
+	return u.String(), drop, nil
+}
+
+// startService runs the real service in this process and returns its base
+// URL; it stops when ctx ends.
+func startService(ctx context.Context, dbURL, redisURL, prefix string, conns int) (string, error) {
+	vars := map[string]string{
+		"HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": dbURL, "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
+		"DB_MAX_OPEN_CONNS": strconv.Itoa(conns), "DB_MAX_IDLE_CONNS": strconv.Itoa(conns),
+		// Logs are written (at the production level) and thrown away, so
+		// their cost is in the figures.
+		"LOG_LEVEL": "info",
+	}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, func(k string) string { return vars[k] }, io.Discard, func(a string) { ready <- a })
+	}()
+	select {
+	case addr := <-ready:
+		return "http://" + addr, nil
+	case err := <-done:
+		return "", fmt.Errorf("service did not start: %w", err)
+	}
+}
+
+// catalog is what was loaded, for building requests.
+type catalog struct {
+	products []loadedProduct
+	orders   []models.Cursor // newest last
+}
+
+type loadedProduct struct {
+	id      string
+	created time.Time
+}
+
+// load fills the database with n products (ample stock, so orders never
+// run short) and m orders of two items each, through COPY.
+func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return catalog{}, err
+	}
+	defer conn.Close(ctx)
+	base := time.Now().UTC().Add(-time.Duration(n+m) * time.Millisecond).Truncate(time.Microsecond)
+	var cat catalog
+	rows := make([][]any, n)
+	for i := range rows {
+		id := uuid.NewString()
+		created := base.Add(time.Duration(i) * time.Millisecond)
+		cat.products = append(cat.products, loadedProduct{id: id, created: created})
+		rows[i] = []any{id, int64(100 + mrand.IntN(100_000)), int64(math.MaxInt32), created, created}
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"product_id", "price_cents", "stock_count", "created_at", "last_updated"}, pgx.CopyFromRows(rows)); err != nil {
+		return catalog{}, fmt.Errorf("copy products: %w", err)
+	}
+	orders := make([][]any, m)
+	items := make([][]any, 0, 2*m)
+	for i := range orders {
+		id := uuid.NewString()
+		created := base.Add(time.Duration(n+i) * time.Millisecond)
+		var total int64
+		for pos := 0; pos < 2; pos++ {
+			p := cat.products[mrand.IntN(n)]
+			price := int64(100 + mrand.IntN(1000))
+			total += price
+			items = append(items, []any{uuid.NewString(), id, p.id, int64(1), price, int64(pos)})
+		}
+		orders[i] = []any{id, "customer-" + strconv.Itoa(i%1000), total, models.OrderStatusPending, created, created}
+		cat.orders = append(cat.orders, models.Cursor{CreatedAt: created, ID: id})
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"orders"}, []string{"order_id", "customer_id", "total_amount_cents", "status", "created_at", "last_updated"}, pgx.CopyFromRows(orders)); err != nil {
+		return catalog{}, fmt.Errorf("copy orders: %w", err)
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"order_items"}, []string{"id", "order_id", "product_id", "quantity", "price_at_purchase_cents", "position"}, pgx.CopyFromRows(items)); err != nil {
+		return catalog{}, fmt.Errorf("copy order items: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
+		return catalog{}, err
+	}
+	return cat, nil
+}
