@@ -25,6 +25,9 @@ COPY --from=build /out/shop /app/shop
 # The embedded SQLite default writes ./data; with DATABASE_URL it stays empty.
 COPY --from=build --chown=nonroot:nonroot /out/data /app/data
 ENV PORT=8080
+# The GC runs a quarter as often as by default (measured: +28% on order
+# reads, see README); the memory limit keeps that safe on a 512 MiB instance.
+ENV GOGC=400 GOMEMLIMIT=384MiB
 EXPOSE 8080
 USER nonroot:nonroot
 HEALTHCHECK --interval=10s --timeout=6s --start-period=10s --retries=3 CMD ["/app/shop", "healthcheck"]

@@ -14,9 +14,10 @@ test:
 	./scripts/test.sh
 
 # Performance against the machine's limits: see cmd/bench and the README.
+# GOGC as in the production image (Dockerfile).
 bench:
 	./scripts/services.sh postgres redis
-	$(GO) run ./cmd/bench
+	GOGC=400 GOMEMLIMIT=4GiB $(GO) run ./cmd/bench
 
 build: assets
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/shop .

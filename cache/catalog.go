@@ -40,7 +40,9 @@ type Catalog struct {
 // Broadcaster is a backend that can tell other instances about
 // invalidations (Redis pub/sub).
 type Broadcaster interface {
-	Publish(ctx context.Context, payload []byte) error
+	// SetAndPublish writes pairs (without expiry) and then publishes
+	// payload, in one round trip.
+	SetAndPublish(ctx context.Context, pairs map[string][]byte, payload []byte) error
 	Subscribe(ctx context.Context, onMessage func([]byte), onReset func())
 }
 
@@ -98,19 +100,6 @@ func (c *Catalog) ListProducts(ctx context.Context, page models.Page) ([]models.
 	key := "d:products:" + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
 	return readThrough(ctx, c, listVersionKey, key, func(ctx context.Context) ([]models.Product, error) {
 		return c.Store.ListProducts(ctx, page)
-	})
-}
-
-// ProductsPage caches connection pages under the list's version, like
-// getProducts pages.
-func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection) (models.ProductPage, error) {
-	after := ""
-	if conn.After != nil {
-		after = conn.After.Encode()
-	}
-	key := "d:pages:" + strconv.Itoa(conn.First) + ":" + after
-	return readThrough(ctx, c, listVersionKey, key, func(ctx context.Context) (models.ProductPage, error) {
-		return c.Store.ProductsPage(ctx, conn)
 	})
 }
 
@@ -247,26 +236,26 @@ func (c *Catalog) invalidate(ctx context.Context, ids ...string) {
 		pairs[productVersionKey(id)] = newVersion()
 	}
 	c.stats.Invalidations.Add(1)
-	if err := c.backend.MSet(ctx, pairs, 0); err != nil {
-		// The write is committed; entries for these ids may be served
-		// stale until they expire after the cache TTL.
-		c.logger.Warn("cache invalidation failed; entries may be stale until they expire",
-			"err", err, "products", ids)
-	}
 	if c.l1 == nil {
+		if err := c.backend.MSet(ctx, pairs, 0); err != nil {
+			// The write is committed; entries for these ids may be served
+			// stale until they expire after the cache TTL.
+			c.logger.Warn("cache invalidation failed; entries may be stale until they expire",
+				"err", err, "products", ids)
+		}
 		return
 	}
 	// This instance sees its own write at once; the others when the
-	// message reaches them.
+	// message reaches them. Versions and message go in one round trip.
 	versions := make(map[string]string, len(pairs))
 	for k, v := range pairs {
 		versions[k] = string(v)
 	}
 	c.l1.set(versions, time.Now())
-	if msg, err := json.Marshal(versions); err == nil {
-		if err := c.backend.(Broadcaster).Publish(ctx, msg); err != nil {
-			c.logger.Warn("invalidation not broadcast; other instances may serve stale entries until their local TTL", "err", err)
-		}
+	msg, _ := json.Marshal(versions)
+	if err := c.backend.(Broadcaster).SetAndPublish(ctx, pairs, msg); err != nil {
+		c.logger.Warn("cache invalidation failed; entries may be stale until they expire (other instances' local copies until their local TTL)",
+			"err", err, "products", ids)
 	}
 }
 

@@ -126,11 +126,24 @@ func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 // other instances' local tiers.
 func (r *Redis) invalidationChannel() string { return r.prefix + "invalidations" }
 
-// Publish sends an invalidation message to every subscribed instance.
-func (r *Redis) Publish(ctx context.Context, payload []byte) error {
+// SetAndPublish writes version stamps and then tells every subscribed
+// instance about them, pipelined into one round trip; Redis runs the
+// commands in order, so a subscriber that reacts can already read them.
+func (r *Redis) SetAndPublish(ctx context.Context, pairs map[string][]byte, payload []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	return r.client.Publish(ctx, r.invalidationChannel(), payload).Err()
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for k, v := range pairs {
+			p.Set(ctx, r.prefix+k, v, 0)
+		}
+		p.Publish(ctx, r.invalidationChannel(), payload)
+		return nil
+	})
+	r.note(err)
+	if err != nil {
+		return fmt.Errorf("redis SET+PUBLISH: %w", err)
+	}
+	return nil
 }
 
 // Subscribe delivers invalidation messages to onMessage until ctx ends.

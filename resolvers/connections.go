@@ -40,5 +40,8 @@ func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	if selects(p.Info.FieldASTs, p.Info.Fragments, "edges", "node") {
+		primeProducts(withInner(p, "edges", "node"), page.Orders...)
+	}
 	return page, nil
 }

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"shop/models"
@@ -41,6 +42,37 @@ func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
 func loaderFrom(ctx context.Context) *productLoader {
 	l, _ := ctx.Value(loaderKey{}).(*productLoader)
 	return l
+}
+
+// prime fetches the products of ids in one call, so that later lookups of
+// them are answered at once, without thunks (which graphql-go resolves in a
+// slow, separate pass). A failure is remembered for those ids and reported
+// by the fields that need them.
+func (l *productLoader) prime(ids []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	want := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := l.done[id]; !ok && !slices.Contains(want, id) {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	found, err := l.svc.ProductsByIDs(l.ctx, want)
+	for _, id := range want {
+		l.done[id] = loaded{p: found[id], err: err}
+		delete(l.pending, id)
+	}
+}
+
+// peek returns a product already fetched.
+func (l *productLoader) peek(id string) (loaded, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.done[id]
+	return r, ok
 }
 
 // load registers id and returns a function that yields its product (nil if

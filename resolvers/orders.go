@@ -15,6 +15,7 @@ func (r *Resolver) GetOrders(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	primeProducts(p, os...)
 	return os, nil
 }
 
@@ -30,6 +31,7 @@ func (r *Resolver) GetOrderByID(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	primeProducts(p, *o)
 	return o, nil
 }
 
@@ -52,7 +54,24 @@ func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	primeProducts(p, *o)
 	return o, nil
+}
+
+// primeProducts loads, in one call, the products of the orders' items when
+// the query asks for them (items { product }).
+func primeProducts(p graphql.ResolveParams, orders ...models.Order) {
+	l := loaderFrom(p.Context)
+	if l == nil || !selects(p.Info.FieldASTs, p.Info.Fragments, "items", "product") {
+		return
+	}
+	var ids []string
+	for _, o := range orders {
+		for _, it := range o.Items {
+			ids = append(ids, it.ProductID)
+		}
+	}
+	l.prime(ids)
 }
 
 // ItemProduct resolves OrderItem.product through the request's batch loader,
@@ -62,6 +81,15 @@ func (r *Resolver) ItemProduct(p graphql.ResolveParams) (any, error) {
 	l := loaderFrom(p.Context)
 	if l == nil {
 		l = newProductLoader(p.Context, r.store)
+	}
+	if got, ok := l.peek(item.ProductID); ok {
+		if got.err != nil {
+			return nil, r.fail(p.Context, got.err)
+		}
+		if got.p == nil {
+			return nil, nil
+		}
+		return got.p, nil
 	}
 	thunk := l.load(item.ProductID)
 	return func() (any, error) {

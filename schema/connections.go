@@ -48,8 +48,8 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 	pageInfoType := graphql.NewObject(graphql.ObjectConfig{
 		Name: "PageInfo",
 		Fields: graphql.Fields{
-			"hasNextPage": field(b, graphql.NewNonNull(graphql.Boolean), "True when there are more items after this page.", func(p *pageInfo) any { return p.hasNext }),
-			"endCursor": field(b, graphql.String, "Pass as `after` to get the next page; null on an empty page.", func(p *pageInfo) any {
+			"hasNextPage": field(graphql.NewNonNull(graphql.Boolean), "True when there are more items after this page.", func(p *pageInfo) any { return p.hasNext }),
+			"endCursor": field(graphql.String, "Pass as `after` to get the next page; null on an empty page.", func(p *pageInfo) any {
 				if p.end == nil {
 					return nil
 				}
@@ -61,8 +61,8 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 		return graphql.NewObject(graphql.ObjectConfig{
 			Name: name,
 			Fields: graphql.Fields{
-				"cursor": field(b, graphql.NewNonNull(graphql.String), "", func(e *edge) any { return e.cursor }),
-				"node":   field(b, graphql.NewNonNull(node), "", func(e *edge) any { return e.node }),
+				"cursor": field(graphql.NewNonNull(graphql.String), "", func(e *edge) any { return e.cursor }),
+				"node":   field(graphql.NewNonNull(node), "", func(e *edge) any { return e.node }),
 			},
 		})
 	}
@@ -70,10 +70,10 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 	productConn = graphql.NewObject(graphql.ObjectConfig{
 		Name: "ProductConnection",
 		Fields: graphql.Fields{
-			"edges": field(b, graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(productEdge))), "", func(pg *models.ProductPage) any {
+			"edges": field(graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(productEdge))), "", func(pg *models.ProductPage) any {
 				return productEdges(*pg)
 			}),
-			"pageInfo": field(b, graphql.NewNonNull(pageInfoType), "", func(pg *models.ProductPage) any {
+			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.ProductPage) any {
 				return info(pg.HasNext, productEdges(*pg))
 			}),
 		},
@@ -81,10 +81,10 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 	orderConn = graphql.NewObject(graphql.ObjectConfig{
 		Name: "OrderConnection",
 		Fields: graphql.Fields{
-			"edges": field(b, graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderEdge))), "", func(pg *models.OrderPage) any {
+			"edges": field(graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderEdge))), "", func(pg *models.OrderPage) any {
 				return orderEdges(*pg)
 			}),
-			"pageInfo": field(b, graphql.NewNonNull(pageInfoType), "", func(pg *models.OrderPage) any {
+			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.OrderPage) any {
 				return info(pg.HasNext, orderEdges(*pg))
 			}),
 		},

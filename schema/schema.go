@@ -64,10 +64,10 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	product := graphql.NewObject(graphql.ObjectConfig{
 		Name: "Product",
 		Fields: graphql.Fields{
-			"productId":  field(b, graphql.NewNonNull(graphql.String), "", func(p *models.Product) any { return p.ID }),
-			"price":      field(b, graphql.NewNonNull(graphql.Float), "Unit price in the shop's currency, at most 2 decimal places.", func(p *models.Product) any { return p.Price.Float64() }),
-			"stockCount": field(b, graphql.NewNonNull(graphql.Int), "", func(p *models.Product) any { return p.StockCount }),
-			"lastUpdated": field(b, dateTime, "", func(p *models.Product) any {
+			"productId":  field(graphql.NewNonNull(graphql.String), "", func(p *models.Product) any { return p.ID }),
+			"price":      field(graphql.NewNonNull(graphql.Float), "Unit price in the shop's currency, at most 2 decimal places.", func(p *models.Product) any { return p.Price.Float64() }),
+			"stockCount": field(graphql.NewNonNull(graphql.Int), "", func(p *models.Product) any { return p.StockCount }),
+			"lastUpdated": field(dateTime, "", func(p *models.Product) any {
 				return p.LastUpdated
 			}),
 		},
@@ -76,10 +76,10 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	orderItem := graphql.NewObject(graphql.ObjectConfig{
 		Name: "OrderItem",
 		Fields: graphql.Fields{
-			"id":              field(b, graphql.NewNonNull(graphql.String), "", func(i *models.OrderItem) any { return i.ID }),
-			"productId":       field(b, graphql.NewNonNull(graphql.String), "", func(i *models.OrderItem) any { return i.ProductID }),
-			"quantity":        field(b, graphql.NewNonNull(graphql.Int), "", func(i *models.OrderItem) any { return i.Quantity }),
-			"priceAtPurchase": field(b, graphql.NewNonNull(graphql.Float), "The unit price charged, fixed when the order was placed.", func(i *models.OrderItem) any { return i.PriceAtPurchase.Float64() }),
+			"id":              field(graphql.NewNonNull(graphql.String), "", func(i *models.OrderItem) any { return i.ID }),
+			"productId":       field(graphql.NewNonNull(graphql.String), "", func(i *models.OrderItem) any { return i.ProductID }),
+			"quantity":        field(graphql.NewNonNull(graphql.Int), "", func(i *models.OrderItem) any { return i.Quantity }),
+			"priceAtPurchase": field(graphql.NewNonNull(graphql.Float), "The unit price charged, fixed when the order was placed.", func(i *models.OrderItem) any { return i.PriceAtPurchase.Float64() }),
 			"product": &graphql.Field{
 				Type:        product,
 				Description: "The product as it is now (null if it has since been deleted).",
@@ -91,13 +91,13 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	order := graphql.NewObject(graphql.ObjectConfig{
 		Name: "Order",
 		Fields: graphql.Fields{
-			"orderId":     field(b, graphql.NewNonNull(graphql.String), "", func(o *models.Order) any { return o.ID }),
-			"customerId":  field(b, graphql.NewNonNull(graphql.String), "", func(o *models.Order) any { return o.CustomerID }),
-			"totalAmount": field(b, graphql.NewNonNull(graphql.Float), "Sum of quantity x priceAtPurchase over the items, computed by the server, exact to the cent.", func(o *models.Order) any { return o.TotalAmount.Float64() }),
-			"status":      field(b, graphql.NewNonNull(graphql.String), `A new order is "pending".`, func(o *models.Order) any { return o.Status }),
-			"createdAt":   field(b, dateTime, "", func(o *models.Order) any { return o.CreatedAt }),
-			"lastUpdated": field(b, dateTime, "", func(o *models.Order) any { return o.LastUpdated }),
-			"items": field(b, graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderItem))), "", func(o *models.Order) any {
+			"orderId":     field(graphql.NewNonNull(graphql.String), "", func(o *models.Order) any { return o.ID }),
+			"customerId":  field(graphql.NewNonNull(graphql.String), "", func(o *models.Order) any { return o.CustomerID }),
+			"totalAmount": field(graphql.NewNonNull(graphql.Float), "Sum of quantity x priceAtPurchase over the items, computed by the server, exact to the cent.", func(o *models.Order) any { return o.TotalAmount.Float64() }),
+			"status":      field(graphql.NewNonNull(graphql.String), `A new order is "pending".`, func(o *models.Order) any { return o.Status }),
+			"createdAt":   field(dateTime, "", func(o *models.Order) any { return o.CreatedAt }),
+			"lastUpdated": field(dateTime, "", func(o *models.Order) any { return o.LastUpdated }),
+			"items": field(graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderItem))), "", func(o *models.Order) any {
 				return o.Items
 			}),
 		},
@@ -273,8 +273,11 @@ func (b builder) recover(p graphql.ResolveParams, res *any, err *error) {
 // field is a field of T read by get. Explicit accessors avoid graphql-go's
 // reflection-based default resolver on the hottest types. Lists hand their
 // elements over as values, single results as pointers.
-func field[T any](b builder, t graphql.Output, desc string, get func(*T) any) *graphql.Field {
-	return &graphql.Field{Type: t, Description: desc, Resolve: b.safe(func(p graphql.ResolveParams) (any, error) {
+//
+// Accessors only read struct fields, so they are not wrapped in safe: a
+// deferred recover on every field of every row costs more than it guards.
+func field[T any](t graphql.Output, desc string, get func(*T) any) *graphql.Field {
+	return &graphql.Field{Type: t, Description: desc, Resolve: func(p graphql.ResolveParams) (any, error) {
 		switch v := p.Source.(type) {
 		case *T:
 			return get(v), nil
@@ -283,5 +286,5 @@ func field[T any](b builder, t graphql.Output, desc string, get func(*T) any) *g
 		}
 		var zero T
 		return nil, fmt.Errorf("%T field on %T", zero, p.Source)
-	})}
+	}}
 }
