@@ -34,10 +34,12 @@ func orderEdges(pg models.OrderPage) []edge {
 	return out
 }
 
-func info(hasNext bool, edges []edge) pageInfo {
+// info needs only the last cursor, so it encodes just that one.
+func info(hasNext bool, n int, last func() models.Cursor) pageInfo {
 	pi := pageInfo{hasNext: hasNext}
-	if len(edges) > 0 {
-		pi.end = &edges[len(edges)-1].cursor
+	if n > 0 {
+		end := last().Encode()
+		pi.end = &end
 	}
 	return pi
 }
@@ -74,7 +76,7 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 				return productEdges(*pg)
 			}),
 			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.ProductPage) any {
-				return info(pg.HasNext, productEdges(*pg))
+				return info(pg.HasNext, len(pg.Products), func() models.Cursor { return models.ProductCursor(pg.Products[len(pg.Products)-1]) })
 			}),
 		},
 	})
@@ -85,7 +87,7 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 				return orderEdges(*pg)
 			}),
 			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.OrderPage) any {
-				return info(pg.HasNext, orderEdges(*pg))
+				return info(pg.HasNext, len(pg.Orders), func() models.Cursor { return models.OrderCursor(pg.Orders[len(pg.Orders)-1]) })
 			}),
 		},
 	})
