@@ -173,7 +173,7 @@ func TestColdKeyLoadsOnce(t *testing.T) {
 			}()
 		}
 		// Hold the first load until every reader has missed and is waiting.
-		waitFor(t, func() bool { return c.Stats().Misses.Load() == readers })
+		testenv.WaitFor(t, func() bool { return c.Stats().Misses.Load() == readers })
 		close(gate)
 		wg.Wait()
 		close(errs)
@@ -207,7 +207,7 @@ func TestStaleFillIsNeverServed(t *testing.T) {
 			got, _ := c.ProductByID(ctx, p.ID)
 			slow <- got
 		}()
-		waitFor(t, func() bool { return cs.byID.Load() == 1 })
+		testenv.WaitFor(t, func() bool { return cs.byID.Load() == 1 })
 		stock := 99
 		if _, err := c.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &stock}); err != nil {
 			t.Fatal(err)
@@ -259,19 +259,5 @@ func TestRedisDownFallsBackQuickly(t *testing.T) {
 	}
 	if err := dead.Ping(ctx); err == nil {
 		t.Fatal("Ping to a closed port succeeded")
-	}
-}
-
-// waitFor polls cond; it is a synchronisation helper for conditions that
-// have no channel (counters inside the code under test), bounded by a
-// deadline rather than a fixed sleep.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -75,7 +75,7 @@ func TestLocalTierFlushesWhenTheSubscriptionDrops(t *testing.T) {
 	if err := c.EnableLocal(ctx, time.Minute, 1000); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, func() bool { return c.stats.Resets.Load() >= 1 }) // subscribed
+	testenv.WaitFor(t, func() bool { return c.stats.Resets.Load() >= 1 }) // subscribed
 	p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
 	for i := 0; i < 3; i++ {
 		if _, err := c.ProductByID(ctx, p.ID); err != nil {
@@ -111,19 +111,8 @@ func TestLocalTierFlushesWhenTheSubscriptionDrops(t *testing.T) {
 	if killed != 1 {
 		t.Fatalf("killed %d subscriber connections, want 1:\n%s", killed, list)
 	}
-	waitUntil(t, func() bool { return c.stats.Resets.Load() >= 2 })
+	testenv.WaitFor(t, func() bool { return c.stats.Resets.Load() >= 2 })
 	if _, ok := c.l1.get(productVersionKey(p.ID), productDataKey(p.ID), time.Now()); ok {
 		t.Fatal("the local tier kept entries across a dropped subscription")
-	}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

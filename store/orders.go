@@ -116,9 +116,6 @@ func (s *Store) OrdersPage(ctx context.Context, c models.Connection, f models.Or
 	if err := q.Find(&os).Error; err != nil {
 		return models.OrderPage{}, mapError(err, "page orders")
 	}
-	page := models.OrderPage{Orders: os, HasNext: len(os) > c.First}
-	if page.HasNext {
-		page.Orders = os[:c.First]
-	}
-	return page, nil
+	os, more := trimPage(os, c.First)
+	return models.OrderPage{Orders: os, HasNext: more}, nil
 }

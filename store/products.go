@@ -97,9 +97,15 @@ func (s *Store) ProductsPage(ctx context.Context, c models.Connection) (models.P
 	if err := q.Find(&ps).Error; err != nil {
 		return models.ProductPage{}, mapError(err, "page products")
 	}
-	page := models.ProductPage{Products: ps, HasNext: len(ps) > c.First}
-	if page.HasNext {
-		page.Products = ps[:c.First]
+	ps, more := trimPage(ps, c.First)
+	return models.ProductPage{Products: ps, HasNext: more}, nil
+}
+
+// trimPage cuts the one extra row a page query reads to learn whether
+// there is a next page.
+func trimPage[T any](rows []T, first int) ([]T, bool) {
+	if len(rows) > first {
+		return rows[:first], true
 	}
-	return page, nil
+	return rows, false
 }

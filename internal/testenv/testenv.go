@@ -120,3 +120,17 @@ func ClosedAddr(tb testing.TB) string {
 	_ = ln.Close()
 	return addr
 }
+
+// WaitFor polls cond until it holds, failing after 10 s. It is for
+// conditions the code under test exposes only as state (counters), not for
+// standing in for a signal the code could give.
+func WaitFor(tb testing.TB, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatal("condition not reached in 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
