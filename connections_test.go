@@ -80,3 +80,37 @@ func TestConnectionsThroughTheAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestListsNeverExceedTheMaximum: getProducts and getOrders return at most
+// MAX_PAGE_SIZE items, with or without a larger limit.
+func TestListsNeverExceedTheMaximum(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["MAX_PAGE_SIZE"] = "3"
+	in := MustStart(t, env)
+	var id string
+	for i := 0; i < 5; i++ {
+		id = in.MustCreateProduct(t, 1, 100)
+		in.MustData(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 1}]}) { orderId } }`,
+			map[string]any{"id": id}, &struct{}{})
+	}
+	for _, q := range []string{`{ getProducts { productId } }`, `{ getProducts(limit: 10) { productId } }`} {
+		var out struct{ GetProducts []struct{ ProductID string } }
+		in.MustData(t, q, nil, &out)
+		if len(out.GetProducts) != 3 {
+			t.Fatalf("%s returned %d products, want the maximum of 3", q, len(out.GetProducts))
+		}
+	}
+	for _, q := range []string{`{ getOrders { orderId } }`, `{ getOrders(limit: 100) { orderId } }`} {
+		var out struct{ GetOrders []struct{ OrderID string } }
+		in.MustData(t, q, nil, &out)
+		if len(out.GetOrders) != 3 {
+			t.Fatalf("%s returned %d orders, want the maximum of 3", q, len(out.GetOrders))
+		}
+	}
+	var out struct{ GetProducts []struct{ ProductID string } }
+	in.MustData(t, `{ getProducts(limit: 2, offset: 3) { productId } }`, nil, &out)
+	if len(out.GetProducts) != 2 || out.GetProducts[1].ProductID != id {
+		t.Fatalf("limit 2 offset 3 = %+v, want the last two products", out.GetProducts)
+	}
+}

@@ -306,3 +306,16 @@ func waitForRefused(t *testing.T, base string) {
 	}
 	t.Fatal("server still accepting connections 10s after shutdown began")
 }
+
+// TestRequestTimeout: a request that runs past REQUEST_TIMEOUT gets a
+// TIMEOUT error and 503, not a hang and not a client error.
+func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["REQUEST_TIMEOUT"] = "1ns"
+	in := MustStart(t, env)
+	r := in.MustPost(t, `{ getOrders { orderId } }`, nil)
+	if r.Status != http.StatusServiceUnavailable || r.Code() != "TIMEOUT" {
+		t.Fatalf("status %d, errors %+v; want 503 TIMEOUT", r.Status, r.Errors)
+	}
+}

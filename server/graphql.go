@@ -123,7 +123,11 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Context:       h.opts.Prepare(ctx),
 	})
 	status = http.StatusOK
-	if res.Data == nil && requestErrors(res.Errors) {
+	switch {
+	case ctx.Err() != nil && r.Context().Err() == nil:
+		// The server ran out of time, not the client out of patience.
+		status = http.StatusServiceUnavailable
+	case res.Data == nil && requestErrors(res.Errors):
 		status = http.StatusBadRequest
 	}
 	res.Errors = h.codeErrors(ctx, res.Errors)

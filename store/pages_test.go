@@ -2,8 +2,12 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
+	"shop/internal/testenv"
 	"shop/models"
 	"shop/store"
 )
@@ -96,4 +100,38 @@ func TestKeysetPagesWalkEverythingOnce(t *testing.T) {
 			t.Fatalf("unfiltered page: %d orders, hasNext %v, %v", len(all.Orders), all.HasNext, err)
 		}
 	})
+}
+
+// TestIndexesForEveryOrderAndFilter: the keyset orders and filters, and
+// order_items' keys, have their indexes in PostgreSQL.
+func TestIndexesForEveryOrderAndFilter(t *testing.T) {
+	t.Parallel()
+	url := testenv.MustPostgres(t)
+	MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 2})
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(defs, "\n")
+	for _, want := range []string{
+		"ON public.products USING btree (created_at, product_id)",
+		"ON public.orders USING btree (created_at, order_id)",
+		"ON public.orders USING btree (customer_id, created_at, order_id)",
+		"ON public.orders USING btree (status, created_at, order_id)",
+		"ON public.order_items USING btree (order_id)",
+		"ON public.order_items USING btree (product_id)",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no index %s; have:\n%s", want, all)
+		}
+	}
 }
