@@ -156,6 +156,37 @@ func TestMetricsAndDocumentCache(t *testing.T) {
 	in.MustMetric(t, "shop_sql_statements_total", "")
 }
 
+func TestMetricsToken(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["METRICS_TOKEN"] = "s3cret"
+	in := MustStart(t, env)
+	get := func(auth string) int {
+		req, _ := http.NewRequest(http.MethodGet, in.URL+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(""); code != http.StatusUnauthorized {
+		t.Fatalf("no token: %d", code)
+	}
+	if code := get("Bearer wrong"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %d", code)
+	}
+	if code := get("Bearer s3cret"); code != http.StatusOK {
+		t.Fatalf("right token: %d", code)
+	}
+	if strings.Contains(in.logs.String(), "s3cret") {
+		t.Fatal("the metrics token was logged")
+	}
+}
+
 func TestGzip(t *testing.T) {
 	t.Parallel()
 	in := MustStart(t, EmbeddedEnv(t))

@@ -89,6 +89,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Queries:        cache.NewQueries(backend, 24*time.Hour, logger),
 			Responses:      catalog,
 			Metrics:        registry,
+			MetricsToken:   cfg.MetricsToken,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

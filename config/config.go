@@ -39,6 +39,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	MaxPageSize     int
 	LogLevel        string
+	// MetricsToken, when set, is required as a bearer token on /metrics.
+	MetricsToken string
 }
 
 // Load builds the Config from getenv (os.Getenv in production), applying
@@ -62,6 +64,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		MaxPageSize:       p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
 		LogLevel:          strings.ToLower(p.str("LOG_LEVEL", "info")),
+		MetricsToken:      strings.TrimSpace(getenv("METRICS_TOKEN")),
 	}
 	if raw := strings.TrimSpace(getenv("DATABASE_URL")); raw != "" {
 		u, err := NormalizeDatabaseURL(raw)
@@ -102,8 +105,12 @@ func (c Config) String() string {
 	if c.RedisURL != "" {
 		cache = MaskURL(c.RedisURL)
 	}
-	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s",
-		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout)
+	metrics := "open"
+	if c.MetricsToken != "" {
+		metrics = "token"
+	}
+	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s",
+		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics)
 }
 
 // NormalizeDatabaseURL accepts the URL forms users bring from the original

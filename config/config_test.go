@@ -92,12 +92,12 @@ func TestEveryBadVariableReported(t *testing.T) {
 
 func TestStringMasksSecrets(t *testing.T) {
 	t.Parallel()
-	c, err := Load(env("DATABASE_URL", "postgres://shop:hunter2@db/shop", "REDIS_URL", "rediss://:topsecret@cache:6379"))
+	c, err := Load(env("DATABASE_URL", "postgres://shop:hunter2@db/shop", "REDIS_URL", "rediss://:topsecret@cache:6379", "METRICS_TOKEN", "m3tr1cs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.String()
-	if strings.Contains(s, "hunter2") || strings.Contains(s, "topsecret") || !strings.Contains(s, "db/shop") {
+	if strings.Contains(s, "hunter2") || strings.Contains(s, "topsecret") || strings.Contains(s, "m3tr1cs") || !strings.Contains(s, "db/shop") {
 		t.Fatalf("String() = %q", s)
 	}
 }

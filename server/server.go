@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -44,6 +45,9 @@ type Options struct {
 	// Metrics receives the HTTP layer's series and is served on /metrics;
 	// nil means a private registry.
 	Metrics *prometheus.Registry
+	// MetricsToken, when set, must be sent as "Authorization: Bearer …"
+	// to read /metrics.
+	MetricsToken string
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
@@ -79,7 +83,7 @@ func New(o Options) http.Handler {
 	r.Method(http.MethodGet, "/graphql", gql)
 	r.Method(http.MethodPost, "/graphql", gql)
 	r.Handle("/graphql", gql) // other methods get a GraphQL-shaped 405
-	r.Handle("/metrics", metricsHandler(o.Metrics))
+	r.Handle("/metrics", bearer(o.MetricsToken, metricsHandler(o.Metrics)))
 	r.Get("/health", health(o.Database, o.Cache, o.Logger))
 	r.Get("/", page("index.html"))
 	r.Handle("/static/*", http.StripPrefix("/static/", assets(web.Static())))
@@ -123,4 +127,20 @@ func serveStaticPage(w http.ResponseWriter, r *http.Request, name string) {
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("Cache-Control", "no-cache")
 	_, _ = w.Write(b)
+}
+
+// bearer lets a request through only with the token, when there is one.
+func bearer(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "Send the metrics token as Authorization: Bearer <token>.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
