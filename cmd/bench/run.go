@@ -58,6 +58,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	defer dropSmall()
 	prefix := randomName("shop_bench_")
+	defer dropKeys(s.redisURL, prefix)
 	svc, err := startService(ctx, large, s.redisURL, prefix+":l:", s.concurrency)
 	if err != nil {
 		return err

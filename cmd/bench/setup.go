@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"shop/app"
 	"shop/models"
@@ -175,4 +176,26 @@ func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
 		return catalog{}, err
 	}
 	return cat, nil
+}
+
+// dropKeys deletes the benchmark's Redis keys: version stamps never expire.
+func dropKeys(redisURL, prefix string) {
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return
+	}
+	client := redis.NewClient(opt)
+	defer client.Close()
+	ctx := context.Background()
+	iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		if batch = append(batch, iter.Val()); len(batch) == 1000 {
+			client.Unlink(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		client.Unlink(ctx, batch...)
+	}
 }
