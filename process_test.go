@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestOrdersAcrossProcesses builds the real binary, runs three server
+// processes on one PostgreSQL and one Redis, sends 150 concurrent one-unit
+// orders for 40 units, and stops the processes with SIGTERM: exactly 40
+// orders succeed, and every process exits cleanly.
+func TestOrdersAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "shop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	env := PostgresRedisEnv(t)
+	var urls []string
+	var procs []*exec.Cmd
+	for i := 0; i < 3; i++ {
+		cmd := exec.Command(bin)
+		cmd.Dir = t.TempDir() // no .env file
+		cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8",
+			"DATABASE_URL="+env["DATABASE_URL"], "REDIS_URL="+env["REDIS_URL"], "REDIS_KEY_PREFIX="+env["REDIS_KEY_PREFIX"])
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, cmd)
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		addr := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				var line struct{ Msg, Addr string }
+				if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+					addr <- line.Addr
+				}
+			}
+		}()
+		select {
+		case a := <-addr:
+			urls = append(urls, "http://"+a)
+		case <-time.After(60 * time.Second):
+			t.Fatal("process did not start listening")
+		}
+	}
+	ins := make([]*instance, len(urls))
+	for i, u := range urls {
+		ins[i] = &instance{URL: u}
+	}
+	const stock, orders = 40, 150
+	id := ins[0].MustCreateProduct(t, 2.5, stock)
+	body, _ := json.Marshal(map[string]any{
+		"query":     `mutation($id: String!) { createOrder(input: {customerId: "p", items: [{productId: $id, quantity: 1}]}) { orderId } }`,
+		"variables": map[string]any{"id": id},
+	})
+	start := make(chan struct{})
+	codes := make(chan string, orders)
+	var wg sync.WaitGroup
+	for i := 0; i < orders; i++ {
+		wg.Add(1)
+		go func(u string) {
+			defer wg.Done()
+			<-start
+			resp, err := http.Post(u+"/graphql", "application/json", bytes.NewReader(body))
+			if err != nil {
+				codes <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var r gqlResponse
+			if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+				codes <- err.Error()
+				return
+			}
+			codes <- r.Code()
+		}(urls[i%len(urls)])
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	count := map[string]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[""] != stock || count["INSUFFICIENT_STOCK"] != orders-stock {
+		t.Fatalf("outcomes %v; want %d successes and %d INSUFFICIENT_STOCK", count, stock, orders-stock)
+	}
+	for _, in := range ins {
+		MustSeeWithin(t, crossInstanceBound, func() bool { return in.MustStock(t, id) == 0 })
+	}
+	for i, p := range procs {
+		if err := p.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Wait(); err != nil {
+			t.Fatalf("process %d after SIGTERM: %v", i, err)
+		}
+	}
+}
