@@ -53,7 +53,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			return err
 		}
 	} else {
-		backend = cache.NewMemory(cfg.CacheMaxItems, cfg.CacheTTL)
+		backend = cache.NewMemory(cfg.CacheMaxItems, cfg.CacheMaxBytes, cfg.CacheTTL)
 	}
 	defer backend.Close()
 	if err := backend.Ping(ctx); err != nil {
@@ -63,7 +63,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 
 	catalog := cache.NewCatalog(db, backend, cfg.CacheTTL, logger)
 	if _, shared := backend.(*cache.Redis); shared && cfg.CacheLocalTTL > 0 {
-		if err := catalog.EnableLocal(ctx, cfg.CacheLocalTTL, cfg.CacheMaxItems); err != nil {
+		if err := catalog.EnableLocal(ctx, cfg.CacheLocalTTL, cfg.CacheMaxItems, int(cfg.CacheMaxBytes)); err != nil {
 			return err
 		}
 	}

@@ -49,12 +49,12 @@ type Broadcaster interface {
 // EnableLocal puts an in-process tier holding entries for ttl in front of a
 // shared backend, kept coherent by invalidation messages until ctx ends.
 // It must be called before the catalog is used.
-func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems int) error {
+func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, maxBytes int) error {
 	b, ok := c.backend.(Broadcaster)
 	if !ok {
 		return fmt.Errorf("cache: a local tier needs a backend that broadcasts invalidations")
 	}
-	c.l1 = newLocal(ttl, maxItems)
+	c.l1 = newLocal(ttl, maxItems, maxBytes)
 	b.Subscribe(ctx, func(payload []byte) {
 		var versions map[string]string
 		if err := json.Unmarshal(payload, &versions); err != nil {
@@ -154,7 +154,7 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 		if p, ok := decode[*models.Product](vals[2*i+1], ver); ok {
 			out[id] = p
 			if c.l1 != nil {
-				c.l1.put(productVersionKey(id), productDataKey(id), ver, p, now)
+				c.l1.put(productVersionKey(id), productDataKey(id), ver, p, len(vals[2*i+1]), now)
 			}
 			continue
 		}
@@ -173,11 +173,13 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 	fill := map[string][]byte{}
 	for id, p := range loaded {
 		out[id] = p
-		if b, err := encode(versions[id], p); err == nil {
-			fill[productDataKey(id)] = b
+		b, err := encode(versions[id], p)
+		if err != nil {
+			continue
 		}
+		fill[productDataKey(id)] = b
 		if c.l1 != nil {
-			c.l1.put(productVersionKey(id), productDataKey(id), versions[id], p, now)
+			c.l1.put(productVersionKey(id), productDataKey(id), versions[id], p, len(b), now)
 		}
 	}
 	if len(fill) > 0 {
@@ -290,7 +292,7 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 	if v, ok := decode[T](vals[1], ver); ok {
 		c.stats.Hits.Add(1)
 		if c.l1 != nil {
-			c.l1.put(versionKey, dataKey, ver, v, time.Now())
+			c.l1.put(versionKey, dataKey, ver, v, len(vals[1]), time.Now())
 		}
 		return v, nil
 	}
@@ -303,13 +305,15 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 		if err != nil {
 			return v, err
 		}
-		if b, err := encode(ver, v); err == nil {
-			if err := c.backend.MSet(lctx, map[string][]byte{dataKey: b}, c.ttl); err != nil {
-				c.cacheFault("fill "+dataKey, err)
-			}
+		b, err := encode(ver, v)
+		if err != nil {
+			return v, nil
+		}
+		if err := c.backend.MSet(lctx, map[string][]byte{dataKey: b}, c.ttl); err != nil {
+			c.cacheFault("fill "+dataKey, err)
 		}
 		if c.l1 != nil {
-			c.l1.put(versionKey, dataKey, ver, v, time.Now())
+			c.l1.put(versionKey, dataKey, ver, v, len(b), time.Now())
 		}
 		return v, nil
 	})
@@ -377,7 +381,7 @@ func (c *Catalog) Response(ctx context.Context, key string) (body []byte, ok boo
 	if tag, b, found := bytes.Cut(vals[1], []byte{'\n'}); vals[1] != nil && found && string(tag) == ver {
 		c.stats.Hits.Add(1)
 		if c.l1 != nil {
-			c.l1.put(listVersionKey, dataKey, ver, b, now)
+			c.l1.put(listVersionKey, dataKey, ver, b, len(b), now)
 		}
 		return b, true, nil
 	}
@@ -388,7 +392,7 @@ func (c *Catalog) Response(ctx context.Context, key string) (body []byte, ok boo
 			c.cacheFault("fill response", err)
 		}
 		if c.l1 != nil {
-			c.l1.put(listVersionKey, dataKey, ver, b, time.Now())
+			c.l1.put(listVersionKey, dataKey, ver, b, len(b), time.Now())
 		}
 	}
 }

@@ -59,7 +59,7 @@ func MustRedisBackend(tb testing.TB) *cache.Redis {
 // backends runs a test on real Redis and on the in-process backend.
 func backends(t *testing.T, test func(t *testing.T, b cache.Backend)) {
 	t.Run("Redis", func(t *testing.T) { t.Parallel(); test(t, MustRedisBackend(t)) })
-	t.Run("in-process", func(t *testing.T) { t.Parallel(); test(t, cache.NewMemory(1000, time.Minute)) })
+	t.Run("in-process", func(t *testing.T) { t.Parallel(); test(t, cache.NewMemory(1000, 1<<20, time.Minute)) })
 }
 
 func TestReadThroughAndInvalidation(t *testing.T) {
@@ -259,5 +259,35 @@ func TestRedisDownFallsBackQuickly(t *testing.T) {
 	}
 	if err := dead.Ping(ctx); err == nil {
 		t.Fatal("Ping to a closed port succeeded")
+	}
+}
+
+func TestMemoryBackendIsBoundedByBytes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := cache.NewMemory(1000, 1000, time.Minute)
+	for i := 0; i < 50; i++ {
+		key := string(rune('A' + i))
+		if err := m.MSet(ctx, map[string][]byte{key: make([]byte, 100)}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := make([]string, 50)
+	for i := range keys {
+		keys[i] = string(rune('A' + i))
+	}
+	vals, _ := m.MGet(ctx, keys...)
+	held := 0
+	for _, v := range vals {
+		held += len(v)
+	}
+	if held > 1000 || vals[49] == nil || vals[0] != nil {
+		t.Fatalf("holds %d bytes (budget 1000); newest kept %v, oldest dropped %v", held, vals[49] != nil, vals[0] == nil)
+	}
+	// Version stamps (no TTL) are never evicted by the byte budget.
+	_ = m.MSet(ctx, map[string][]byte{"v:x": []byte("1")}, 0)
+	_ = m.MSet(ctx, map[string][]byte{"big": make([]byte, 900)}, time.Minute)
+	if v, _ := m.MGet(ctx, "v:x"); v[0] == nil {
+		t.Fatal("a version stamp was evicted")
 	}
 }

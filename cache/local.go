@@ -16,12 +16,14 @@ import (
 // have overtaken the read; and a value is stored only under the version
 // currently held (put).
 type local struct {
-	ttl time.Duration
-	max int
+	ttl      time.Duration
+	max      int // entries
+	maxBytes int // of values, by their encoded size
 
 	mu       sync.RWMutex
 	versions map[string]stamp
 	data     map[string]entry
+	bytes    int
 }
 
 type stamp struct {
@@ -32,11 +34,12 @@ type stamp struct {
 type entry struct {
 	version string
 	value   any
+	size    int
 	expires time.Time
 }
 
-func newLocal(ttl time.Duration, max int) *local {
-	return &local{ttl: ttl, max: max, versions: map[string]stamp{}, data: map[string]entry{}}
+func newLocal(ttl time.Duration, max, maxBytes int) *local {
+	return &local{ttl: ttl, max: max, maxBytes: maxBytes, versions: map[string]stamp{}, data: map[string]entry{}}
 }
 
 // get returns the value under dataKey if it carries the version held for
@@ -62,27 +65,32 @@ func (l *local) learn(versionKey, version string, now time.Time) {
 	if v, ok := l.versions[versionKey]; ok && now.Before(v.expires) {
 		return
 	}
-	l.makeRoom(now)
+	l.makeRoom(now, 0)
 	l.versions[versionKey] = stamp{version: version, expires: now.Add(l.ttl)}
 }
 
 // put stores a value read or loaded under version, if that is the version
-// held for versionKey.
-func (l *local) put(versionKey, dataKey, version string, value any, now time.Time) {
+// held for versionKey; size is its encoded size in bytes.
+func (l *local) put(versionKey, dataKey, version string, value any, size int, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if v, ok := l.versions[versionKey]; !ok || v.version != version || now.After(v.expires) {
+	if v, ok := l.versions[versionKey]; !ok || v.version != version || now.After(v.expires) || size > l.maxBytes {
 		return
 	}
-	l.makeRoom(now)
-	l.data[dataKey] = entry{version: version, value: value, expires: now.Add(l.ttl)}
+	if old, ok := l.data[dataKey]; ok {
+		l.bytes -= old.size
+		delete(l.data, dataKey)
+	}
+	l.makeRoom(now, size)
+	l.data[dataKey] = entry{version: version, value: value, size: size, expires: now.Add(l.ttl)}
+	l.bytes += size
 }
 
 // set applies an invalidation: the new versions replace the held ones.
 func (l *local) set(versions map[string]string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.makeRoom(now)
+	l.makeRoom(now, 0)
 	for k, v := range versions {
 		l.versions[k] = stamp{version: v, expires: now.Add(l.ttl)}
 	}
@@ -94,13 +102,16 @@ func (l *local) flush() {
 	defer l.mu.Unlock()
 	l.versions = map[string]stamp{}
 	l.data = map[string]entry{}
+	l.bytes = 0
 }
 
-// makeRoom drops expired entries when the tier is full, and everything if
-// that is not enough: it is a short-lived accelerator, and Redis behind it
-// holds the same data. Called with mu held.
-func (l *local) makeRoom(now time.Time) {
-	if len(l.versions)+len(l.data) < l.max {
+// makeRoom makes space for one more entry of size bytes: it drops expired
+// entries when the tier is full, and everything if that is not enough. The
+// tier is a short-lived accelerator, and Redis behind it holds the same
+// data. Called with mu held.
+func (l *local) makeRoom(now time.Time, size int) {
+	full := func() bool { return len(l.versions)+len(l.data) >= l.max || l.bytes+size > l.maxBytes }
+	if !full() {
 		return
 	}
 	for k, v := range l.versions {
@@ -111,10 +122,12 @@ func (l *local) makeRoom(now time.Time) {
 	for k, e := range l.data {
 		if now.After(e.expires) {
 			delete(l.data, k)
+			l.bytes -= e.size
 		}
 	}
-	if len(l.versions)+len(l.data) >= l.max {
+	if full() {
 		l.versions = map[string]stamp{}
 		l.data = map[string]entry{}
+		l.bytes = 0
 	}
 }

@@ -18,17 +18,17 @@ import (
 func TestLocalTierRules(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	l := newLocal(time.Second, 100)
+	l := newLocal(time.Second, 100, 1<<20)
 
 	// A message set v2 while a read of v1 was in flight: the read's version
 	// must not replace it, and its value must not be stored.
 	l.set(map[string]string{"v:k": "v2"}, now)
 	l.learn("v:k", "v1", now)
-	l.put("v:k", "d:k", "v1", "old", now)
+	l.put("v:k", "d:k", "v1", "old", 3, now)
 	if _, ok := l.get("v:k", "d:k", now); ok {
 		t.Fatal("a value read under an overtaken version was served")
 	}
-	l.put("v:k", "d:k", "v2", "new", now)
+	l.put("v:k", "d:k", "v2", "new", 3, now)
 	if v, ok := l.get("v:k", "d:k", now); !ok || v != "new" {
 		t.Fatalf("get = %v, %v; want new", v, ok)
 	}
@@ -41,12 +41,26 @@ func TestLocalTierRules(t *testing.T) {
 		t.Fatal("an expired version was not replaced by the one read from Redis")
 	}
 	// A full tier makes room rather than grow.
-	small := newLocal(time.Second, 4)
+	small := newLocal(time.Second, 4, 1<<20)
 	for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
 		small.set(map[string]string{k: "1"}, now)
 	}
 	if len(small.versions) > 4 {
 		t.Fatalf("tier grew to %d entries past its bound of 4", len(small.versions))
+	}
+	// And by bytes: large values (whole responses) can't grow it past its
+	// budget, and one larger than the budget is not kept at all.
+	tight := newLocal(time.Second, 1000, 100)
+	tight.set(map[string]string{"v": "1"}, now)
+	for i := 0; i < 10; i++ {
+		tight.put("v", string(rune('a'+i)), "1", "x", 30, now)
+		if tight.bytes > 100 {
+			t.Fatalf("tier holds %d bytes past its budget of 100", tight.bytes)
+		}
+	}
+	tight.put("v", "huge", "1", "x", 101, now)
+	if _, ok := tight.data["huge"]; ok {
+		t.Fatal("a value larger than the whole budget was kept")
 	}
 	l.flush()
 	if len(l.versions)+len(l.data) != 0 {
@@ -72,7 +86,7 @@ func TestLocalTierFlushesWhenTheSubscriptionDrops(t *testing.T) {
 	}
 	defer st.Close()
 	c := NewCatalog(st, backend, time.Minute, nil)
-	if err := c.EnableLocal(ctx, time.Minute, 1000); err != nil {
+	if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, func() bool { return c.stats.Resets.Load() >= 1 }) // subscribed

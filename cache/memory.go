@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -11,19 +12,24 @@ import (
 // Memory is an in-process Backend, the default when no Redis is configured.
 // Keys written without a TTL (the catalog's version stamps) live in a plain
 // map and are never evicted: losing one could make a stale entry valid again.
-// The rest live in a bounded LRU with the TTL given at construction.
+// The rest live in an LRU bounded by count and by bytes, with the TTL given
+// at construction: whole responses can be large, so a count alone would not
+// bound memory.
 type Memory struct {
-	data *expirable.LRU[string, []byte]
+	data     *expirable.LRU[string, []byte]
+	bytes    atomic.Int64 // held by data; updated on eviction from the LRU's own goroutine too
+	maxBytes int64
 
-	mu      sync.RWMutex
-	pinned  map[string][]byte
-	dataTTL time.Duration
+	mu     sync.RWMutex
+	pinned map[string][]byte
 }
 
-// NewMemory makes an in-process backend holding at most maxItems entries for
-// at most ttl each.
-func NewMemory(maxItems int, ttl time.Duration) *Memory {
-	return &Memory{data: expirable.NewLRU[string, []byte](maxItems, nil, ttl), pinned: map[string][]byte{}, dataTTL: ttl}
+// NewMemory makes an in-process backend holding at most maxItems entries
+// and maxBytes of values, each for at most ttl.
+func NewMemory(maxItems int, maxBytes int64, ttl time.Duration) *Memory {
+	m := &Memory{pinned: map[string][]byte{}, maxBytes: maxBytes}
+	m.data = expirable.NewLRU[string, []byte](maxItems, func(_ string, v []byte) { m.bytes.Add(-int64(len(v))) }, ttl)
+	return m
 }
 
 func (m *Memory) Kind() string                   { return "in-process" }
@@ -50,8 +56,20 @@ func (m *Memory) MSet(ctx context.Context, pairs map[string][]byte, ttl time.Dur
 	for k, v := range pairs {
 		if ttl == 0 {
 			m.pinned[k] = v
-		} else {
-			m.data.Add(k, v)
+			continue
+		}
+		if int64(len(v)) > m.maxBytes {
+			continue // larger than the whole cache: not worth evicting everything for
+		}
+		if old, ok := m.data.Peek(k); ok {
+			m.bytes.Add(-int64(len(old))) // Add replaces without calling the eviction hook
+		}
+		m.data.Add(k, v)
+		m.bytes.Add(int64(len(v)))
+		for m.bytes.Load() > m.maxBytes {
+			if _, _, ok := m.data.RemoveOldest(); !ok {
+				break
+			}
 		}
 	}
 	return nil

@@ -30,7 +30,13 @@ func (q *Queries) GetQuery(ctx context.Context, hash string) (string, bool) {
 	return string(vals[0]), true
 }
 
+// maxPersistedQuery bounds what one client can make every instance keep.
+const maxPersistedQuery = 64 << 10
+
 func (q *Queries) PutQuery(ctx context.Context, hash, query string) {
+	if len(query) > maxPersistedQuery {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	if err := q.backend.MSet(ctx, map[string][]byte{queryKey(hash): []byte(query)}, q.ttl); err != nil {

@@ -49,13 +49,13 @@ func TestResponseFillAfterWriteIsNeverServed(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		c := cache.NewCatalog(MustStore(t), MustRedisBackend(t), time.Minute, nil)
-		if err := c.EnableLocal(ctx, time.Minute, 1000); err != nil {
+		if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 			t.Fatal(err)
 		}
 		run(t, c)
 	})
 	t.Run("in-process", func(t *testing.T) {
 		t.Parallel()
-		run(t, cache.NewCatalog(MustStore(t), cache.NewMemory(100, time.Minute), time.Minute, nil))
+		run(t, cache.NewCatalog(MustStore(t), cache.NewMemory(100, 1<<20, time.Minute), time.Minute, nil))
 	})
 }

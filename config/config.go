@@ -30,6 +30,7 @@ type Config struct {
 	RedisTimeout   time.Duration
 	CacheTTL       time.Duration
 	CacheMaxItems  int
+	CacheMaxBytes  int64
 	// CacheLocalTTL bounds how long the in-process tier in front of Redis
 	// keeps an entry; 0 turns the tier off.
 	CacheLocalTTL time.Duration
@@ -58,6 +59,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RedisTimeout:      p.duration("REDIS_TIMEOUT", 150*time.Millisecond),
 		CacheTTL:          p.duration("CACHE_TTL", 5*time.Minute),
 		CacheMaxItems:     p.int("CACHE_MAX_ITEMS", 100_000, 1, 1<<30),
+		CacheMaxBytes:     int64(p.int("CACHE_MAX_BYTES", 64<<20, 1<<20, 1<<40)),
 		CacheLocalTTL:     p.durationOrZero("CACHE_LOCAL_TTL", 2*time.Second),
 		MaxBodyBytes:      int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
 		RequestTimeout:    p.duration("REQUEST_TIMEOUT", 10*time.Second),

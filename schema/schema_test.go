@@ -62,7 +62,7 @@ func TestOrderPageStatementsDoNotGrow(t *testing.T) {
 		}
 	}
 	cost := func(limit int) (uint64, int) {
-		sch, r := MustSchema(t, cache.NewCatalog(st, cache.NewMemory(1000, time.Minute), time.Minute, nil))
+		sch, r := MustSchema(t, cache.NewCatalog(st, cache.NewMemory(1000, 1<<20, time.Minute), time.Minute, nil))
 		before := st.Statements()
 		res := do(sch, r, fmt.Sprintf(`{ getOrders(limit: %d) { orderId items { productId product { productId price } } } }`, limit))
 		if res.HasErrors() {

@@ -61,6 +61,10 @@ func hashQuery(q string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// maxCachedQuery is the largest document kept: real queries are a few
+// KiB, and the cache holds up to 1,000 of them.
+const maxCachedQuery = 64 << 10
+
 // get returns the prepared document for query, whose hash is hash.
 func (c *documentCache) get(hash, query string) *document {
 	if d, ok := c.lru.Get(hash); ok {
@@ -68,7 +72,9 @@ func (c *documentCache) get(hash, query string) *document {
 	}
 	d := c.prepare(query)
 	d.hash = hash
-	c.lru.Add(hash, d)
+	if len(query) <= maxCachedQuery {
+		c.lru.Add(hash, d)
+	}
 	return d
 }
 
