@@ -87,9 +87,6 @@ func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *s
 	return &Catalog{Store: next, backend: backend, ttl: ttl, logger: logger}
 }
 
-// Backend is the cache's backend, for health checks.
-func (c *Catalog) Backend() Backend { return c.backend }
-
 // Stats counts the catalog's cache traffic.
 func (c *Catalog) Stats() *Stats { return &c.stats }
 
