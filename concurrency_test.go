@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,47 +28,11 @@ func TestOrdersAcrossInstances(t *testing.T) {
 		}
 	}
 
-	body, _ := json.Marshal(map[string]any{
-		"query":     `mutation($id: String!) { createOrder(input: {customerId: "hammer", items: [{productId: $id, quantity: 1}]}) { orderId totalAmount } }`,
-		"variables": map[string]any{"id": id},
-	})
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: orders}}
-	start := make(chan struct{})
-	codes := make(chan string, orders)
-	var wg sync.WaitGroup
-	for i := 0; i < orders; i++ {
-		wg.Add(1)
-		go func(in *instance) {
-			defer wg.Done()
-			<-start
-			resp, err := client.Post(in.URL+"/graphql", "application/json", bytes.NewReader(body))
-			if err != nil {
-				codes <- "transport: " + err.Error()
-				return
-			}
-			defer resp.Body.Close()
-			var r gqlResponse
-			if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-				codes <- "decode: " + err.Error()
-				return
-			}
-			if len(r.Errors) == 0 {
-				codes <- "ok"
-			} else {
-				codes <- r.Code()
-			}
-		}(ins[i%instances])
+	urls := make([]string, len(ins))
+	for i, in := range ins {
+		urls[i] = in.URL
 	}
-	close(start)
-	wg.Wait()
-	close(codes)
-	count := map[string]int{}
-	for c := range codes {
-		count[c]++
-	}
-	if count["ok"] != stock || count["INSUFFICIENT_STOCK"] != orders-stock || len(count) != 2 {
-		t.Fatalf("outcomes %v; want %d ok and %d INSUFFICIENT_STOCK", count, stock, orders-stock)
-	}
+	MustHammer(t, urls, id, orders, stock)
 
 	// Straight after, the database holds 0; every instance shows 0 within
 	// the bound on cross-instance invalidation (the instance that sold the

@@ -205,3 +205,52 @@ func substitute(s string, ids map[string]string) string {
 	}
 	return s
 }
+
+// MustHammer releases n one-unit orders for product id at once, spread over
+// the servers at urls, and fails unless exactly want of them succeed and
+// every other one is refused with INSUFFICIENT_STOCK.
+func MustHammer(tb testing.TB, urls []string, id string, n, want int) {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"query":     `mutation($id: String!) { createOrder(input: {customerId: "hammer", items: [{productId: $id, quantity: 1}]}) { orderId totalAmount } }`,
+		"variables": map[string]any{"id": id},
+	})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
+	defer client.CloseIdleConnections()
+	start := make(chan struct{})
+	outcomes := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(url string) {
+			defer wg.Done()
+			<-start
+			resp, err := client.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+			if err != nil {
+				outcomes <- "transport: " + err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var r gqlResponse
+			if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+				outcomes <- "decode: " + err.Error()
+				return
+			}
+			if len(r.Errors) == 0 {
+				outcomes <- "ok"
+			} else {
+				outcomes <- r.Code()
+			}
+		}(urls[i%len(urls)])
+	}
+	close(start)
+	wg.Wait()
+	close(outcomes)
+	count := map[string]int{}
+	for o := range outcomes {
+		count[o]++
+	}
+	if count["ok"] != want || count["INSUFFICIENT_STOCK"] != n-want || len(count) != 2 {
+		tb.Fatalf("outcomes %v; want %d ok and %d INSUFFICIENT_STOCK", count, want, n-want)
+	}
+}

@@ -2,13 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,42 +61,7 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 	}
 	const stock, orders = 40, 150
 	id := ins[0].MustCreateProduct(t, 2.5, stock)
-	body, _ := json.Marshal(map[string]any{
-		"query":     `mutation($id: String!) { createOrder(input: {customerId: "p", items: [{productId: $id, quantity: 1}]}) { orderId } }`,
-		"variables": map[string]any{"id": id},
-	})
-	start := make(chan struct{})
-	codes := make(chan string, orders)
-	var wg sync.WaitGroup
-	for i := 0; i < orders; i++ {
-		wg.Add(1)
-		go func(u string) {
-			defer wg.Done()
-			<-start
-			resp, err := http.Post(u+"/graphql", "application/json", bytes.NewReader(body))
-			if err != nil {
-				codes <- err.Error()
-				return
-			}
-			defer resp.Body.Close()
-			var r gqlResponse
-			if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-				codes <- err.Error()
-				return
-			}
-			codes <- r.Code()
-		}(urls[i%len(urls)])
-	}
-	close(start)
-	wg.Wait()
-	close(codes)
-	count := map[string]int{}
-	for c := range codes {
-		count[c]++
-	}
-	if count[""] != stock || count["INSUFFICIENT_STOCK"] != orders-stock {
-		t.Fatalf("outcomes %v; want %d successes and %d INSUFFICIENT_STOCK", count, stock, orders-stock)
-	}
+	MustHammer(t, urls, id, orders, stock)
 	for _, in := range ins {
 		MustSeeWithin(t, crossInstanceBound, func() bool { return in.MustStock(t, id) == 0 })
 	}
