@@ -32,6 +32,28 @@ func ProductCursor(p Product) Cursor { return Cursor{CreatedAt: p.CreatedAt, ID:
 // OrderCursor is the position just after o.
 func OrderCursor(o Order) Cursor { return Cursor{CreatedAt: o.CreatedAt, ID: o.ID} }
 
+// ParsePage validates the limit and offset of a list: limit left out, or
+// larger than max, is max, so no list returns more than max items.
+func ParsePage(limit, offset *int, max int) (Page, error) {
+	var fe fieldErrors
+	page := Page{Limit: max}
+	if limit != nil {
+		switch {
+		case *limit < 1:
+			fe.add("limit", "must be at least 1")
+		case *limit < max:
+			page.Limit = *limit
+		}
+	}
+	if offset != nil {
+		if *offset < 0 {
+			fe.add("offset", "must not be negative")
+		}
+		page.Offset = *offset
+	}
+	return page, fe.err()
+}
+
 // Connection is a validated request for one page of a connection.
 type Connection struct {
 	First int

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,5 +39,35 @@ func TestConnectionArguments(t *testing.T) {
 	}
 	if f, err := ParseOrderFilter(str(" c1 "), str("pending")); err != nil || f.CustomerID != "c1" || f.Status != "pending" {
 		t.Errorf("filter = %+v, %v", f, err)
+	}
+}
+
+func TestParsePage(t *testing.T) {
+	t.Parallel()
+	ptr := func(v int) *int { return &v }
+	tests := []struct {
+		name          string
+		limit, offset *int
+		want          Page
+		wantFields    []string
+	}{
+		{"defaults to the maximum", nil, nil, Page{Limit: 50}, nil},
+		{"a smaller limit", ptr(10), ptr(5), Page{Limit: 10, Offset: 5}, nil},
+		{"a larger limit is capped", ptr(500), nil, Page{Limit: 50}, nil},
+		{"zero limit", ptr(0), nil, Page{}, []string{"limit"}},
+		{"negative offset", nil, ptr(-1), Page{}, []string{"offset"}},
+		{"both bad, both reported", ptr(-1), ptr(-1), Page{}, []string{"limit", "offset"}},
+	}
+	for _, tt := range tests {
+		got, err := ParsePage(tt.limit, tt.offset, 50)
+		if tt.wantFields != nil {
+			if f := fields(t, err); strings.Join(f, ",") != strings.Join(tt.wantFields, ",") {
+				t.Errorf("%s: fields %v, want %v", tt.name, f, tt.wantFields)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: got %+v, %v; want %+v", tt.name, got, err, tt.want)
+		}
 	}
 }

@@ -28,26 +28,7 @@ func New(store models.Store, logger *slog.Logger, maxPageSize int) *Resolver {
 
 // page reads the optional limit and offset arguments of a list field.
 func (r *Resolver) page(p graphql.ResolveParams) (models.Page, error) {
-	page := models.Page{Limit: r.maxPageSize}
-	var fe []models.FieldError
-	if v, ok := p.Args["limit"].(int); ok {
-		switch {
-		case v < 1:
-			fe = append(fe, models.FieldError{Field: "limit", Message: "must be at least 1"})
-		case v < r.maxPageSize:
-			page.Limit = v
-		}
-	}
-	if v, ok := p.Args["offset"].(int); ok {
-		if v < 0 {
-			fe = append(fe, models.FieldError{Field: "offset", Message: "must not be negative"})
-		}
-		page.Offset = v
-	}
-	if len(fe) > 0 {
-		return page, &models.Error{Code: models.CodeBadUserInput, Message: "Invalid page: limit must be at least 1 and offset must not be negative.", Fields: fe}
-	}
-	return page, nil
+	return models.ParsePage(optInt(p.Args, "limit"), optInt(p.Args, "offset"), r.maxPageSize)
 }
 
 func optFloat(m map[string]any, key string) *float64 {
