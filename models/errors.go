@@ -15,6 +15,12 @@ const (
 	CodeNotFound          Code = "NOT_FOUND"
 	CodeInsufficientStock Code = "INSUFFICIENT_STOCK"
 	CodeConflict          Code = "CONFLICT"
+	// CodeUnauthenticated: a token is needed, or the one sent is bad,
+	// expired or forged.
+	CodeUnauthenticated Code = "UNAUTHENTICATED"
+	// CodeForbidden: the caller is known but its role may not do this.
+	CodeForbidden   Code = "FORBIDDEN"
+	CodeRateLimited Code = "RATE_LIMITED"
 	CodeUnavailable       Code = "SERVICE_UNAVAILABLE"
 	CodeInternal          Code = "INTERNAL_SERVER_ERROR"
 )
