@@ -21,8 +21,8 @@ const (
 	// CodeForbidden: the caller is known but its role may not do this.
 	CodeForbidden   Code = "FORBIDDEN"
 	CodeRateLimited Code = "RATE_LIMITED"
-	CodeUnavailable       Code = "SERVICE_UNAVAILABLE"
-	CodeInternal          Code = "INTERNAL_SERVER_ERROR"
+	CodeUnavailable Code = "SERVICE_UNAVAILABLE"
+	CodeInternal    Code = "INTERNAL_SERVER_ERROR"
 )
 
 // FieldError names one bad input field, by its path in the GraphQL input.
