@@ -76,7 +76,7 @@ ensure_chromium() {
 }
 
 ensure_assets() {
-  if [ -f web/dist/graphiql.min.js ] && [ web/dist/graphiql.min.js -nt web/package-lock.json ]; then return; fi
+  if [ -f web/dist/graphiql.min.js ] && [ web/dist/graphiql.min.js -nt web/package-lock.json ] && [ -d web/node_modules/graphql ]; then return; fi
   command -v npm >/dev/null || apt_install nodejs npm
   log "building the GraphiQL assets from npm packages"
   (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)

@@ -14,4 +14,11 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+# The served schema, printed by graphql-js, must match schema.graphql and
+# keep every part of the contract clients were written against.
+if [ -f ../shared/contract.graphql ] && ! cmp -s ../shared/contract.graphql contract/contract.graphql; then
+  echo "contract/contract.graphql differs from ../shared/contract.graphql: copy the shared one in." >&2
+  exit 1
+fi
+go run ./cmd/introspect | (cd web && node schema.mjs check)
 go test -race -count=1 -timeout 30m "$@" ./...
