@@ -16,8 +16,7 @@ test:
 # Performance against the machine's limits: see cmd/bench and the README.
 # GOGC as in the production image (Dockerfile).
 bench:
-	./scripts/services.sh postgres redis
-	GOGC=400 GOMEMLIMIT=4GiB $(GO) run ./cmd/bench
+	./scripts/bench.sh
 
 build: assets
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/shop .
