@@ -286,3 +286,77 @@ func TestCancelledContext(t *testing.T) {
 		}
 	})
 }
+
+// Instances started at the same moment on an empty database all come up:
+// one migrates while the others wait for it, then find nothing to do.
+func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
+	url := testenv.MustPostgres(t)
+	for round := 0; round < 3; round++ {
+		start := make(chan struct{})
+		errs := make(chan error, 3)
+		var wg sync.WaitGroup
+		for i := 0; i < 3; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				s, err := store.Open(context.Background(), store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 1})
+				if err == nil {
+					err = s.Close()
+				}
+				errs <- err
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if round == 0 {
+			continue
+		}
+		// Later rounds start from an empty database again.
+		url = testenv.MustPostgres(t)
+	}
+}
+
+// The largest legal page: 1,000 orders of 100 lines each name 100,000
+// products, more than either database takes as parameters in one statement.
+func TestLargestOrderPage(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		const orders, lines = 1000, 100
+		ids, err := s.SeedForTest(ctx, orders, lines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ListOrders(ctx, models.Page{Limit: orders})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != orders {
+			t.Fatalf("%d orders, want %d", len(got), orders)
+		}
+		var want []string
+		for _, o := range got {
+			if len(o.Items) != lines {
+				t.Fatalf("order %s has %d items, want %d", o.ID, len(o.Items), lines)
+			}
+			for _, it := range o.Items {
+				want = append(want, it.ProductID)
+			}
+		}
+		found, err := s.ProductsByIDs(ctx, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != len(ids) {
+			t.Fatalf("found %d of %d products", len(found), len(ids))
+		}
+	})
+}
