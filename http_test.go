@@ -319,3 +319,57 @@ func TestRequestTimeout(t *testing.T) {
 		t.Fatalf("status %d, errors %+v; want 503 TIMEOUT", r.Status, r.Errors)
 	}
 }
+
+// TestShutdownCancelsStragglers: a request still running when
+// SHUTDOWN_TIMEOUT ends is cancelled (its transaction rolls back) before
+// the pools close, and the program stops cleanly.
+func TestShutdownCancelsStragglers(t *testing.T) {
+	t.Parallel()
+	env := PostgresRedisEnv(t)
+	env["SHUTDOWN_TIMEOUT"] = "200ms"
+	env["REQUEST_TIMEOUT"] = "60s"
+	in := MustStart(t, env)
+	id := in.MustCreateProduct(t, 2.50, 5)
+
+	ctx := context.Background()
+	db, err := pgx.Connect(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	lock, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, `SELECT 1 FROM products WHERE product_id = $1 FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan gqlResponse, 1)
+	go func() {
+		answered <- in.MustPost(t, `mutation($id: String!) { createOrder(input: {customerId: "late", items: [{productId: $id, quantity: 1}]}) { orderId } }`, map[string]any{"id": id})
+	}()
+	testenv.WaitFor(t, func() bool { // until the order waits for the row lock
+		var n int
+		err := db.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+		return err == nil && n == 1
+	})
+	if err := in.Stop(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	if r := <-answered; r.Code() == "" {
+		t.Fatalf("the cancelled order succeeded: %+v", r)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var stock, orders int
+	if err := db.QueryRow(ctx, `SELECT stock_count, (SELECT count(*) FROM orders) FROM products WHERE product_id = $1`, id).Scan(&stock, &orders); err != nil {
+		t.Fatal(err)
+	}
+	if stock != 5 || orders != 0 {
+		t.Fatalf("after the cancelled order: stock %d, %d orders; want 5 and none", stock, orders)
+	}
+	if logs := in.logs.String(); strings.Contains(logs, "database is closed") || !strings.Contains(logs, "cancelling them") {
+		t.Fatalf("logs:\n%s", logs)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"shop/cache"
@@ -77,8 +78,15 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return err
 	}
+	// Requests run under a context of the server's own, so that those
+	// still running when the shutdown timeout ends can be cancelled before
+	// the pools they use are closed.
+	requestsCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	var inflight sync.WaitGroup
 	srv := &http.Server{
-		Handler: server.New(server.Options{
+		BaseContext: func(net.Listener) context.Context { return requestsCtx },
+		Handler: tracked(&inflight, server.New(server.Options{
 			Schema:         sch,
 			Prepare:        res.WithLoaders,
 			Database:       db,
@@ -90,7 +98,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Responses:      catalog,
 			Metrics:        registry,
 			MetricsToken:   cfg.MetricsToken,
-		}),
+		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
@@ -118,13 +126,44 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Requests outlived the timeout: cancel them (their transactions
+		// roll back) and wait for their handlers to return, so none of
+		// them finds the database or the cache closed under it.
+		logger.Warn("requests outlived the shutdown timeout; cancelling them")
+		cancelRequests()
+		if !waitTimeout(&inflight, cancelGrace) {
+			return fmt.Errorf("shutdown: requests still running %s after they were cancelled", cancelGrace)
+		}
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// cancelGrace is how long cancelled requests get to return.
+const cancelGrace = 5 * time.Second
+
+// tracked counts the requests in flight in wg.
+func tracked(wg *sync.WaitGroup, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// waitTimeout waits for wg, for at most d; it reports whether wg finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
