@@ -416,7 +416,8 @@ func TestGraphiQLSwitchedOff(t *testing.T) {
 // BenchmarkRequestChecks is what the rate-limit checks add to every
 // /graphql request: deciding the client address and the per-IP and
 // per-user limits (a batched limiter on real Redis, as in production),
-// against the same request through no checks.
+// against the same request through no checks; then a whole small request
+// through New with and without them, for scale.
 func BenchmarkRequestChecks(b *testing.B) {
 	redisURL, prefix := testenv.MustRedis(b)
 	r := mustLimiterRedis(b, redisURL, prefix, io.Discard)
@@ -431,7 +432,7 @@ func BenchmarkRequestChecks(b *testing.B) {
 		{"clientIP+perIP+perUser", clientIPs(nil)(limitByIP(ipLimit)(limitByUser(userLimit)(noop)))},
 		{"trusted proxy+XFF", clientIPs([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})(limitByIP(ipLimit)(limitByUser(userLimit)(noop)))},
 	} {
-		b.Run(bb.name, func(b *testing.B) {
+		b.Run("middleware "+bb.name, func(b *testing.B) {
 			req := httptest.NewRequest("POST", "/graphql", nil)
 			req.RemoteAddr = "10.1.2.3:5555"
 			req.Header.Set("X-Forwarded-For", "198.51.100.7, 203.0.113.9")
@@ -440,6 +441,30 @@ func BenchmarkRequestChecks(b *testing.B) {
 				w := httptest.NewRecorder()
 				for pb.Next() {
 					bb.h.ServeHTTP(w, req)
+				}
+			})
+		})
+	}
+	for _, bb := range []struct {
+		name string
+		o    Options
+	}{
+		{"no limits", Options{}},
+		{"limits", Options{IPLimit: ipLimit, UserLimit: userLimit}},
+	} {
+		b.Run("New "+bb.name, func(b *testing.B) {
+			bb.o.Schema, bb.o.Logger, bb.o.MaxBodyBytes, bb.o.RequestTimeout = tinySchema(b), slog.New(slog.DiscardHandler), 1<<20, 10*time.Second
+			h := New(bb.o)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest("POST", "/graphql", strings.NewReader(hello))
+					req.Header.Set("Content-Type", "application/json")
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != 200 {
+						b.Fatalf("status %d", w.Code)
+					}
 				}
 			})
 		})
