@@ -135,9 +135,6 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ok bool, retryAfter ti
 	return ok, retryAfter
 }
 
-// Limit is the allowance per window.
-func (l *Limiter) Limit() int { return l.a.Limit }
-
 // Flush shares a batched limiter's counts now instead of at its next tick
 // (tests synchronise on it); for the other limiters it does nothing.
 func (l *Limiter) Flush(ctx context.Context) error {
