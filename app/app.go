@@ -15,6 +15,7 @@ import (
 
 	"shop/cache"
 	"shop/config"
+	"shop/ratelimit"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/server"
@@ -72,6 +73,16 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return err
 	}
+	limits, err := ratelimit.New(cfg.RedisURL, cfg.RedisKeyPrefix, cfg.RedisTimeout, ratelimit.Limits{
+		Requests:     cfg.RateLimitRequests,
+		UserRequests: cfg.RateLimitUserRequests,
+		Auth:         cfg.RateLimitAuth,
+		LoginEmail:   cfg.RateLimitLoginEmail,
+	}, logger)
+	if err != nil {
+		return err
+	}
+	defer limits.Close()
 	registry := newRegistry(sqlDB, db.Statements, catalog.Stats())
 	res := resolvers.New(catalog, logger, cfg.MaxPageSize)
 	sch, err := schema.New(res, logger)
@@ -98,6 +109,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Responses:      catalog,
 			Metrics:        registry,
 			MetricsToken:   cfg.MetricsToken,
+			TrustedProxies: cfg.TrustedProxies,
+			IPLimit:        limits.IP,
+			UserLimit:      limits.User,
+			CORSOrigins:    cfg.CORSAllowedOrigins,
+			NoGraphiQL:     !cfg.GraphiQL,
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

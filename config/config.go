@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,6 +43,22 @@ type Config struct {
 	LogLevel        string
 	// MetricsToken, when set, is required as a bearer token on /metrics.
 	MetricsToken string
+
+	// Rate limits: allowances per client IP and per signed-in user on
+	// /graphql (per minute), for login/register/refreshToken per IP (per
+	// minute) and for login per email (per 15 minutes). 0 turns one off.
+	RateLimitRequests     int
+	RateLimitUserRequests int
+	RateLimitAuth         int
+	RateLimitLoginEmail   int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed; none
+	// means the connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	// CORSAllowedOrigins may call the API from a browser; none sends no
+	// CORS headers, so cross-origin browser calls fail.
+	CORSAllowedOrigins []string
+	// GraphiQL serves the in-browser IDE on GET /graphql.
+	GraphiQL bool
 }
 
 // Load builds the Config from getenv (os.Getenv in production), applying
@@ -67,6 +84,14 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxPageSize:       p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
 		LogLevel:          strings.ToLower(p.str("LOG_LEVEL", "info")),
 		MetricsToken:      strings.TrimSpace(getenv("METRICS_TOKEN")),
+
+		RateLimitRequests:     p.int("RATE_LIMIT_REQUESTS", 600, 0, 1<<30),
+		RateLimitUserRequests: p.int("RATE_LIMIT_USER_REQUESTS", 600, 0, 1<<30),
+		RateLimitAuth:         p.int("RATE_LIMIT_AUTH", 10, 0, 1<<30),
+		RateLimitLoginEmail:   p.int("RATE_LIMIT_LOGIN_EMAIL", 10, 0, 1<<30),
+		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
+		CORSAllowedOrigins:    p.origins("CORS_ALLOWED_ORIGINS"),
+		GraphiQL:              p.bool("GRAPHIQL", true),
 	}
 	if raw := strings.TrimSpace(getenv("DATABASE_URL")); raw != "" {
 		u, err := NormalizeDatabaseURL(raw)
@@ -200,6 +225,70 @@ func (p *parser) int(name string, def, min, max int) int {
 		return def
 	}
 	return n
+}
+
+func (p *parser) bool(name string, def bool) bool {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not true or false", name, v))
+		return def
+	}
+	return b
+}
+
+// list splits a comma-separated variable, dropping empty items.
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, item := range strings.Split(p.getenv(name), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// prefixes reads addresses and CIDR blocks; a bare address is a block of one.
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range p.list(name) {
+		if pfx, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, pfx.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(item)
+		if err != nil {
+			p.errs = append(p.errs, fmt.Errorf("%s: %q is neither an IP address nor a CIDR block such as 10.0.0.0/8", name, item))
+			continue
+		}
+		addr = addr.Unmap()
+		out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+	}
+	return out
+}
+
+// origins reads browser origins: "*", or scheme://host[:port] with at most
+// one "*" standing for a subdomain part (https://*.example.com).
+func (p *parser) origins(name string) []string {
+	var out []string
+	for _, item := range p.list(name) {
+		if item == "*" {
+			out = append(out, item)
+			continue
+		}
+		u, err := url.Parse(strings.Replace(item, "*", "wildcard", 1))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+			strings.Count(item, "*") > 1 {
+			p.errs = append(p.errs, fmt.Errorf("%s: %q is not an origin such as https://shop.example.com", name, item))
+			continue
+		}
+		out = append(out, strings.ToLower(strings.TrimSuffix(item, "/")))
+	}
+	return out
 }
 
 func (p *parser) durationOrZero(name string, def time.Duration) time.Duration {

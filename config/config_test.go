@@ -101,3 +101,57 @@ func TestStringMasksSecrets(t *testing.T) {
 		t.Fatalf("String() = %q", s)
 	}
 }
+
+func TestRateLimitsAndHTTPEdges(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimitRequests != 600 || c.RateLimitUserRequests != 600 || c.RateLimitAuth != 10 || c.RateLimitLoginEmail != 10 ||
+		c.TrustedProxies != nil || c.CORSAllowedOrigins != nil || !c.GraphiQL {
+		t.Fatalf("defaults = %+v", c)
+	}
+
+	c, err = Load(env(
+		"RATE_LIMIT_REQUESTS", "0", "RATE_LIMIT_USER_REQUESTS", "1200", "RATE_LIMIT_AUTH", "0", "RATE_LIMIT_LOGIN_EMAIL", "5",
+		"TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.7 ,2606:4700::/32,::ffff:172.16.0.1,",
+		"CORS_ALLOWED_ORIGINS", "https://Shop.example.com, http://localhost:5173/,https://*.example.org",
+		"GRAPHIQL", "false",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimitRequests != 0 || c.RateLimitUserRequests != 1200 || c.RateLimitAuth != 0 || c.RateLimitLoginEmail != 5 || c.GraphiQL {
+		t.Fatalf("limits = %+v", c)
+	}
+	var proxies []string
+	for _, p := range c.TrustedProxies {
+		proxies = append(proxies, p.String())
+	}
+	if got := strings.Join(proxies, " "); got != "10.0.0.0/8 192.168.1.7/32 2606:4700::/32 172.16.0.1/32" {
+		t.Fatalf("TrustedProxies = %s", got)
+	}
+	if got := strings.Join(c.CORSAllowedOrigins, " "); got != "https://shop.example.com http://localhost:5173 https://*.example.org" {
+		t.Fatalf("CORSAllowedOrigins = %s", got)
+	}
+
+	_, err = Load(env(
+		"RATE_LIMIT_REQUESTS", "-1", "RATE_LIMIT_LOGIN_EMAIL", "many",
+		"TRUSTED_PROXIES", "10.0.0.0/33,proxy.render.com",
+		"CORS_ALLOWED_ORIGINS", "https://ok.example.com,ftp://files.example.com,https://example.com/app,https://*.*.example.com",
+		"GRAPHIQL", "maybe",
+	))
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	for _, want := range []string{"RATE_LIMIT_REQUESTS", "RATE_LIMIT_LOGIN_EMAIL", `"10.0.0.0/33"`, `"proxy.render.com"`,
+		`"ftp://files.example.com"`, `"https://example.com/app"`, `"https://*.*.example.com"`, "GRAPHIQL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "ok.example.com") {
+		t.Errorf("error %q blames a good origin", err)
+	}
+}

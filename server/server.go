@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -15,6 +16,7 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shop/ratelimit"
 	"shop/web"
 )
 
@@ -48,6 +50,17 @@ type Options struct {
 	// MetricsToken, when set, must be sent as "Authorization: Bearer …"
 	// to read /metrics.
 	MetricsToken string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client;
+	// none means the connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	// IPLimit and UserLimit bound /graphql requests per client address and
+	// per signed-in user; nil turns one off.
+	IPLimit, UserLimit *ratelimit.Limiter
+	// CORSOrigins may call the API from browser pages; none sends no CORS
+	// headers, so browsers refuse cross-origin calls.
+	CORSOrigins []string
+	// NoGraphiQL switches the in-browser IDE off (GRAPHIQL=false).
+	NoGraphiQL bool
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
@@ -77,12 +90,23 @@ func New(o Options) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestIDs, accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
+	r.Use(requestIDs, clientIPs(o.TrustedProxies), accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
+	if len(o.CORSOrigins) > 0 {
+		r.Use(corsFor(o.CORSOrigins))
+	}
 
-	gql := gzip(&graphqlHandler{opts: o, docs: newDocumentCache(&o.Schema, o.DocumentCacheSize), metrics: m})
-	r.Method(http.MethodGet, "/graphql", gql)
-	r.Method(http.MethodPost, "/graphql", gql)
-	r.Handle("/graphql", gql) // other methods get a GraphQL-shaped 405
+	var gql http.Handler = gzip(&graphqlHandler{opts: o, docs: newDocumentCache(&o.Schema, o.DocumentCacheSize), metrics: m})
+	if o.NoGraphiQL {
+		gql = noGraphiQL(gql)
+		r.Get("/static/graphiql.html", graphiQLOff)
+	}
+	// The client's address is known (clientIPs); the per-IP limit comes
+	// before authentication, so a flood costs no token checks, and the
+	// per-user limit after it.
+	api := r.With(limitByIP(o.IPLimit), limitByUser(o.UserLimit))
+	api.Method(http.MethodGet, "/graphql", gql)
+	api.Method(http.MethodPost, "/graphql", gql)
+	api.Handle("/graphql", gql) // other methods get a GraphQL-shaped 405
 	r.Handle("/metrics", bearer(o.MetricsToken, metricsHandler(o.Metrics)))
 	r.Get("/health", health(o.Database, o.Cache, o.Logger))
 	r.Get("/", page("index.html"))
@@ -101,6 +125,7 @@ func assets(fsys fs.FS) http.Handler {
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
+		pageHeaders(w.Header())
 		files.ServeHTTP(w, r)
 	})
 }
@@ -123,8 +148,7 @@ func serveStaticPage(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	// Everything the pages load comes from this server; no inline scripts.
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	pageHeaders(h)
 	h.Set("Cache-Control", "no-cache")
 	_, _ = w.Write(b)
 }
