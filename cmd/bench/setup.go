@@ -179,7 +179,7 @@ func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
 	return cat, nil
 }
 
-// dropKeys deletes the benchmark's Redis keys: version stamps never expire.
+// dropKeys deletes the benchmark's Redis keys rather than wait for them to expire.
 func dropKeys(redisURL, prefix string) {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
