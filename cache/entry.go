@@ -5,6 +5,7 @@ import (
 	"context"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -68,7 +69,7 @@ func decodeEntry(b []byte) (deps []dep, payload []byte, ok bool) {
 // invalidation messages are line-based. Ids are UUIDs by the time they get
 // here; this keeps anything else out of the cache rather than corrupt it.
 func keyable(s string) bool {
-	return !bytes.ContainsAny([]byte(s), "\n ")
+	return !strings.ContainsAny(s, "\n ")
 }
 
 // recorder collects the versions a request's reads were served under, so
