@@ -167,14 +167,11 @@ func pageOf(ps []models.Product, more bool) idPage {
 // version, and the products themselves under their own.
 func (c *Catalog) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
 	key := "d:products:" + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
-	ids, err := readThrough(ctx, c, membershipKey, key, func(ctx context.Context) (idPage, error) {
+	ps, _, err := c.list(ctx, key, func(ctx context.Context) ([]models.Product, bool, error) {
 		ps, err := c.next.ListProducts(ctx, page)
-		return pageOf(ps, false), err
+		return ps, false, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c.inOrder(ctx, ids.IDs)
+	return ps, err
 }
 
 func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection) (models.ProductPage, error) {
@@ -182,15 +179,37 @@ func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection) (mod
 	if conn.After != nil {
 		key += conn.After.Encode()
 	}
-	ids, err := readThrough(ctx, c, membershipKey, key, func(ctx context.Context) (idPage, error) {
+	ps, more, err := c.list(ctx, key, func(ctx context.Context) ([]models.Product, bool, error) {
 		pg, err := c.next.ProductsPage(ctx, conn)
-		return pageOf(pg.Products, pg.HasNext), err
+		return pg.Products, pg.HasNext, err
+	})
+	return models.ProductPage{Products: ps, HasNext: more}, err
+}
+
+// list caches a list's ids under the membership version. When they are
+// cached, the products come from their own entries, and the request records
+// all their versions. When this call loads the list, it returns the rows it
+// read as they are (a page at a random deep cursor is rarely asked for
+// twice, and reading its 50 products again through the cache would cost
+// more than it saves), and the response is not stored, since those rows'
+// versions were not taken before they were read.
+func (c *Catalog) list(ctx context.Context, key string, load func(context.Context) ([]models.Product, bool, error)) ([]models.Product, bool, error) {
+	var rows []models.Product
+	loaded := false
+	ids, err := readThrough(ctx, c, membershipKey, key, func(ctx context.Context) (idPage, error) {
+		ps, more, err := load(ctx)
+		rows, loaded = ps, true
+		return pageOf(ps, more), err
 	})
 	if err != nil {
-		return models.ProductPage{}, err
+		return nil, false, err
+	}
+	if loaded {
+		recorderFrom(ctx).spoil()
+		return rows, ids.More, nil
 	}
 	ps, err := c.inOrder(ctx, ids.IDs)
-	return models.ProductPage{Products: ps, HasNext: ids.More}, err
+	return ps, ids.More, err
 }
 
 // inOrder returns the products of ids in that order. One deleted since the

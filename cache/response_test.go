@@ -121,8 +121,12 @@ func TestResponsesDependOnWhatTheyRead(t *testing.T) {
 					t.Fatalf("%s: %s cached = %v, want %v", when, key, got, w)
 				}
 			}
-			for key, read := range all {
-				warm(key, read)
+			// Twice: a list's first execution after its ids were loaded
+			// from the database is not stored (Catalog.list).
+			for i := 0; i < 2; i++ {
+				for key, read := range all {
+					warm(key, read)
+				}
 			}
 			for key := range all {
 				if !cached(key) {
