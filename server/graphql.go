@@ -101,11 +101,12 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var fill func([]byte)
+	exec := r.Context()
 	if op.catalogOnly && h.opts.Responses != nil {
 		key := responseKey(doc.hash, req)
 		var body []byte
 		var hit bool
-		body, hit, fill = h.opts.Responses.Response(r.Context(), key)
+		body, hit, exec, fill = h.opts.Responses.Response(exec, key)
 		if hit {
 			h.metrics.observe(op.label, start, nil)
 			writeJSON(w, http.StatusOK, body)
@@ -113,7 +114,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.RequestTimeout)
+	ctx, cancel := context.WithTimeout(exec, h.opts.RequestTimeout)
 	defer cancel()
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.opts.Schema,

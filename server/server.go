@@ -64,10 +64,11 @@ type Options struct {
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
-// until the catalog changes. On a miss, fill stores the response computed
-// for this request.
+// while what they read is unchanged. On a miss, the request executes under
+// exec (which records what it reads), and fill stores the response
+// computed for it.
 type ResponseCache interface {
-	Response(ctx context.Context, key string) (body []byte, ok bool, fill func([]byte))
+	Response(ctx context.Context, key string) (body []byte, ok bool, exec context.Context, fill func([]byte))
 }
 
 // New returns the service's HTTP handler.

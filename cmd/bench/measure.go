@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +25,7 @@ type figures struct {
 	rps      float64
 	p50, p99 time.Duration
 	failures int
+	orders   float64 // scenario 6: createOrder per second that succeeded beside the reads
 }
 
 var jsonHeader = http.Header{
@@ -57,6 +60,92 @@ func httpLoad(url string, body func() []byte, c int, d time.Duration) figures {
 		f.rps = (float64(m.Requests) - float64(failures)) / elapsed.Seconds()
 	}
 	return f
+}
+
+// orderHeader is what createOrder requests send. When orders need a
+// signed-in caller, set its Authorization here (one line), e.g.
+// orderHeader.Set("Authorization", "Bearer "+token).
+var orderHeader = jsonHeader.Clone()
+
+// beside runs load while body() is posted to url at rate requests per
+// second, evenly paced (an open loop: the writes arrive on time whatever the
+// reads do), and adds the writes' successful rate and failures to load's
+// figures.
+func beside(url string, header http.Header, body func() []byte, rate int, load func() figures) figures {
+	done := make(chan [2]float64)
+	stop := make(chan struct{})
+	go func() {
+		targeter := func(t *vegeta.Target) error {
+			t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), header
+			return nil
+		}
+		atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+		ok, failed := 0, 0
+		start := time.Now()
+		for res := range atk.Attack(targeter, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, 0, "writes") {
+			if res.Code != http.StatusOK || res.Error != "" || bytes.Contains(res.Body, []byte(`"errors"`)) {
+				if failed == 0 {
+					fmt.Printf("    first failed write: %d %s %.200s\n", res.Code, res.Error, res.Body)
+				}
+				failed++
+			} else {
+				ok++
+			}
+			select {
+			case <-stop:
+				atk.Stop()
+			default:
+			}
+		}
+		done <- [2]float64{float64(ok) / time.Since(start).Seconds(), float64(failed)}
+	}()
+	f := load()
+	close(stop)
+	w := <-done
+	f.orders = w[0]
+	f.failures += int(w[1])
+	return f
+}
+
+// withHitRate runs load and returns its figures and the service's catalog
+// cache hit rate meanwhile (from /metrics).
+func withHitRate(svc string, load func() figures) (figures, float64) {
+	h0, m0 := cacheCounters(svc)
+	f := load()
+	h1, m1 := cacheCounters(svc)
+	if h1+m1-h0-m0 == 0 {
+		return f, 0
+	}
+	return f, (h1 - h0) / (h1 + m1 - h0 - m0)
+}
+
+func cacheCounters(svc string) (hits, misses float64) {
+	resp, err := http.Get(svc + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, _ := strings.Cut(line, " ")
+		v, _ := strconv.ParseFloat(value, 64)
+		switch name {
+		case "shop_cache_hits_total":
+			hits = v
+		case "shop_cache_misses_total":
+			misses = v
+		}
+	}
+	return hits, misses
+}
+
+func medianOf(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // floorServer serves fixed response bytes by name from memory through a
@@ -186,9 +275,10 @@ func median(rounds []figures) figures {
 		return v[len(v)/2]
 	}
 	out := figures{
-		rps: pick(func(f figures) float64 { return f.rps }),
-		p50: time.Duration(pick(func(f figures) float64 { return float64(f.p50) })),
-		p99: time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
+		rps:    pick(func(f figures) float64 { return f.rps }),
+		p50:    time.Duration(pick(func(f figures) float64 { return float64(f.p50) })),
+		p99:    time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
+		orders: pick(func(f figures) float64 { return f.orders }),
 	}
 	for _, r := range rounds {
 		out.failures += r.failures

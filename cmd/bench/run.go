@@ -90,17 +90,34 @@ func run(ctx context.Context, out io.Writer) error {
 	page := `query Page($after: String) { products(first: 50, after: $after) { edges { cursor node { productId price stockCount } } pageInfo { hasNextPage endCursor } } }`
 	order := `mutation Order($in: CreateOrderInput!) { createOrder(input: $in) { orderId totalAmount status items { productId quantity priceAtPurchase } } }`
 	orders := `{ getOrders(limit: 20) { orderId customerId totalAmount status createdAt items { productId quantity priceAtPurchase product { productId price } } } }`
-	orderLines := func() []string {
-		ids := make([]string, 0, 3)
-		for len(ids) < 3 {
-			id := cat.products[mrand.IntN(len(cat.products))].id
-			if !slices.Contains(ids, id) {
-				ids = append(ids, id)
+	linesFrom := func(ps []loadedProduct) func() []string {
+		return func() []string {
+			ids := make([]string, 0, 3)
+			for len(ids) < 3 {
+				id := ps[mrand.IntN(len(ps))].id
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
 			}
+			slices.Sort(ids)
+			return ids
 		}
-		slices.Sort(ids)
-		return ids
 	}
+	orderLines := linesFrom(cat.products)
+	orderBody := func(lines func() []string) func() []byte {
+		return func() []byte {
+			items := []map[string]any{}
+			for _, id := range lines() {
+				items = append(items, map[string]any{"productId": id, "quantity": 1})
+			}
+			return gql(order, map[string]any{"in": map[string]any{"customerId": "bench", "items": items}})
+		}
+	}
+	if len(cat.products) < len(hot)+3 {
+		return fmt.Errorf("BENCH_PRODUCTS must be above %d: scenario 6 orders products outside the hot ones", len(hot)+3)
+	}
+	// Scenario 6's orders: over the products the reads don't ask for.
+	coldOrders := orderBody(linesFrom(cat.products[len(hot):]))
 	scenarios := []scenario{
 		{name: "1 getProductsById (warm)", floor: "http", target: 0.40, p99Target: "< 20ms",
 			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
@@ -109,16 +126,14 @@ func run(ctx context.Context, out io.Writer) error {
 		{name: "3 products(first: 50) deep in 100k", floor: "http", p99Target: "< 20ms",
 			body: func() []byte { return gql(page, map[string]any{"after": deep(cat)}) }},
 		{name: "4 createOrder, 3 lines", floor: "sql", target: 0.50, p99Target: "< 2x floor",
-			body: func() []byte {
-				ids := orderLines()
-				items := []map[string]any{}
-				for _, id := range ids {
-					items = append(items, map[string]any{"productId": id, "quantity": 1})
-				}
-				return gql(order, map[string]any{"in": map[string]any{"customerId": "bench", "items": items}})
-			}},
+			body: orderBody(orderLines)},
 		{name: "5 getOrders(limit: 20) + items + products", floor: "http", p99Target: "< 20ms",
 			body: func() []byte { return gql(orders, nil) }},
+		// The shop reads while it sells: scenario 1's reads beside a
+		// steady stream of orders for other products, against the same
+		// reads alone (its floor here).
+		{name: fmt.Sprintf("6 getProductsById (warm), %d orders/s", s.orderRate), floor: "reads", target: 0.80, p99Target: "< 20ms",
+			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
 	}
 
 	// Warm the caches the warm scenarios read, and record each read
@@ -169,7 +184,19 @@ func run(ctx context.Context, out io.Writer) error {
 			continue
 		}
 		var real, floor []figures
+		var hits [2][]float64 // scenario 6: cache hit rates without and with orders
 		for r := 0; r < s.rounds; r++ {
+			if sc.floor == "reads" {
+				alone, rate := withHitRate(svc, func() figures { return httpLoad(svc+"/graphql", sc.body, s.concurrency, s.duration) })
+				floor, hits[0] = append(floor, alone), append(hits[0], rate)
+				selling, rate := withHitRate(svc, func() figures {
+					return beside(svc+"/graphql", orderHeader, coldOrders, s.orderRate, func() figures {
+						return httpLoad(svc+"/graphql", sc.body, s.concurrency, s.duration)
+					})
+				})
+				real, hits[1] = append(real, selling), append(hits[1], rate)
+				continue
+			}
 			real = append(real, httpLoad(svc+"/graphql", sc.body, s.concurrency, s.duration))
 			if sc.floor == "http" {
 				body := sc.body
@@ -198,6 +225,10 @@ func run(ctx context.Context, out io.Writer) error {
 			failed = true
 		}
 		fmt.Fprintf(out, "%-42s %9.0f %8s %8s | %11.0f %8s %8s | %6.2f %6s %s\n", sc.name, m.rps, ms(m.p50), ms(m.p99), f.rps, ms(f.p50), ms(f.p99), ratio, verdict, p99)
+		if sc.floor == "reads" {
+			fmt.Fprintf(out, "    reads %.0f req/s with %.0f createOrder/s beside them, %.0f req/s without: ratio %.2f; cache hit rate %.1f%% with orders, %.1f%% without\n",
+				m.rps, m.orders, f.rps, ratio, 100*medianOf(hits[1]), 100*medianOf(hits[0]))
+		}
 		if m.failures+f.failures > 0 {
 			return fmt.Errorf("%s: %d failed requests", sc.name, m.failures+f.failures)
 		}

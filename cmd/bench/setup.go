@@ -28,6 +28,7 @@ type settings struct {
 	rounds           int
 	products, orders int
 	small            int
+	orderRate        int // createOrder per second beside scenario 6's reads
 	cpuProfile       string
 	only             string // scenario numbers to run, e.g. "1,4"; empty runs all
 }
@@ -37,7 +38,7 @@ func loadSettings() (settings, error) {
 		pgBase:      env("BENCH_DATABASE_URL", env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")),
 		redisURL:    env("BENCH_REDIS_URL", env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")),
 		concurrency: 32, duration: 3 * time.Second, rounds: 3,
-		products: 100_000, orders: 100_000, small: 1000,
+		products: 100_000, orders: 100_000, small: 1000, orderRate: 200,
 		cpuProfile: os.Getenv("BENCH_CPUPROFILE"),
 		only:       os.Getenv("BENCH_ONLY"),
 	}
@@ -45,7 +46,7 @@ func loadSettings() (settings, error) {
 	for _, v := range []struct {
 		name string
 		dst  *int
-	}{{"BENCH_CONCURRENCY", &s.concurrency}, {"BENCH_ROUNDS", &s.rounds}, {"BENCH_PRODUCTS", &s.products}, {"BENCH_ORDERS", &s.orders}} {
+	}{{"BENCH_CONCURRENCY", &s.concurrency}, {"BENCH_ROUNDS", &s.rounds}, {"BENCH_PRODUCTS", &s.products}, {"BENCH_ORDERS", &s.orders}, {"BENCH_ORDER_RATE", &s.orderRate}} {
 		if raw := os.Getenv(v.name); raw != "" {
 			if *v.dst, err = strconv.Atoi(raw); err != nil || *v.dst < 1 {
 				return s, fmt.Errorf("%s: %q is not a positive number", v.name, raw)
@@ -181,7 +182,7 @@ func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
 	return cat, nil
 }
 
-// dropKeys deletes the benchmark's Redis keys: version stamps never expire.
+// dropKeys deletes the benchmark's Redis keys rather than wait for them to expire.
 func dropKeys(redisURL, prefix string) {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
