@@ -103,7 +103,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if err := s.db.WithContext(ctx).AutoMigrate(&models.Product{}, &models.Order{}, &models.OrderItem{}); err != nil {
+	if err := s.db.WithContext(ctx).AutoMigrate(&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{}); err != nil {
 		return fmt.Errorf("migrate %s: %w", s.kind, err)
 	}
 	return nil
@@ -156,6 +156,12 @@ func (s *Store) Close() error {
 	return sqlDB.Close()
 }
 
+// SQLite's extended result codes for constraint violations.
+const (
+	sqliteConstraintPrimaryKey = 1555
+	sqliteConstraintUnique     = 2067
+)
+
 // mapError is the one place driver errors become the shop's codes. Errors
 // it does not recognise stay internal, wrapped with what was being done.
 func mapError(err error, doing string) error {
@@ -170,6 +176,14 @@ func mapError(err error, doing string) error {
 		return &models.Error{Code: models.CodeNotFound, Message: "Not found."}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", doing, err)
+	}
+	// SQLite's driver errors carry the extended result code.
+	var sqliteErr interface{ Code() int }
+	if errors.As(err, &sqliteErr) {
+		switch sqliteErr.Code() {
+		case sqliteConstraintUnique, sqliteConstraintPrimaryKey:
+			return &models.Error{Code: models.CodeConflict, Message: "That record already exists."}
+		}
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
