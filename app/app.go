@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"shop/auth"
 	"shop/cache"
 	"shop/config"
 	"shop/resolvers"
@@ -72,7 +73,25 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	registry := newRegistry(sqlDB, db.Statements, catalog.Stats())
-	res := resolvers.New(catalog, logger, cfg.MaxPageSize)
+	key, err := secretKey(cfg, logger)
+	if err != nil {
+		return err
+	}
+	accounts, err := auth.New(auth.Options{
+		Store:      db,
+		SecretKey:  key,
+		AccessTTL:  cfg.AccessTokenTTL,
+		RefreshTTL: cfg.RefreshTokenTTL,
+		BcryptCost: cfg.BcryptCost,
+		Logger:     logger,
+	})
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, cfg, accounts, logger); err != nil {
+		return err
+	}
+	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		return err
@@ -90,6 +109,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Responses:      catalog,
 			Metrics:        registry,
 			MetricsToken:   cfg.MetricsToken,
+			Authenticate:   accounts.Verify,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

@@ -206,6 +206,9 @@ func (s *Service) SaveAdmin(ctx context.Context, email, password string) (create
 	return s.store.SaveAdmin(ctx, &u)
 }
 
+// HasAdmin reports whether any admin account exists.
+func (s *Service) HasAdmin(ctx context.Context) (bool, error) { return s.store.HasAdmin(ctx) }
+
 // CreateFirstAdmin creates an admin with email and a random password when
 // there is no admin at all, and returns the password ("" when an admin
 // exists). An existing account with that email is left alone: a CONFLICT.

@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shop/models"
 	"shop/web"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	// MetricsToken, when set, must be sent as "Authorization: Bearer …"
 	// to read /metrics.
 	MetricsToken string
+	// Authenticate verifies the access token of a /graphql request's
+	// "Authorization: Bearer" header; nil refuses every token.
+	Authenticate func(token string) (models.Caller, error)
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
@@ -79,7 +83,7 @@ func New(o Options) http.Handler {
 	r := chi.NewRouter()
 	r.Use(requestIDs, accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
 
-	gql := gzip(&graphqlHandler{opts: o, docs: newDocumentCache(&o.Schema, o.DocumentCacheSize), metrics: m})
+	gql := gzip(authenticate(o.Authenticate, &graphqlHandler{opts: o, docs: newDocumentCache(&o.Schema, o.DocumentCacheSize), metrics: m}))
 	r.Method(http.MethodGet, "/graphql", gql)
 	r.Method(http.MethodPost, "/graphql", gql)
 	r.Handle("/graphql", gql) // other methods get a GraphQL-shaped 405
