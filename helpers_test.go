@@ -78,7 +78,7 @@ func PostgresRedisEnv(tb testing.TB) map[string]string {
 	tb.Helper()
 	redisURL, prefix := testenv.MustRedis(tb)
 	return map[string]string{"DATABASE_URL": testenv.MustPostgres(tb), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
-		"SECRET_KEY": testenv.RandomName("secret-") + testenv.RandomName("-key-"),
+		"SECRET_KEY":  testenv.RandomName("secret-") + testenv.RandomName("-key-"),
 		"ADMIN_EMAIL": testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
 }
 
