@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"shop/auth"
 	"shop/cache"
 	"shop/config"
 	"shop/ratelimit"
@@ -85,7 +86,25 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	defer limits.Close()
 	registry := newRegistry(sqlDB, db.Statements, catalog.Stats())
-	res := resolvers.New(catalog, logger, cfg.MaxPageSize)
+	key, err := secretKey(cfg, logger)
+	if err != nil {
+		return err
+	}
+	accounts, err := auth.New(auth.Options{
+		Store:      db,
+		SecretKey:  key,
+		AccessTTL:  cfg.AccessTokenTTL,
+		RefreshTTL: cfg.RefreshTokenTTL,
+		BcryptCost: cfg.BcryptCost,
+		Logger:     logger,
+	})
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, cfg, accounts, logger); err != nil {
+		return err
+	}
+	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		return err
@@ -115,6 +134,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			UserLimit:      limits.User,
 			CORSOrigins:    cfg.CORSAllowedOrigins,
 			NoGraphiQL:     !cfg.GraphiQL,
+			Authenticate:   accounts.Verify,
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

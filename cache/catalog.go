@@ -126,8 +126,8 @@ func productDataKey(id string) string    { return "d:p:" + id }
 
 // Orders pass through; CreateOrder below changes stock.
 
-func (c *Catalog) ListOrders(ctx context.Context, page models.Page) ([]models.Order, error) {
-	return c.next.ListOrders(ctx, page)
+func (c *Catalog) ListOrders(ctx context.Context, page models.Page, f models.OrderFilter) ([]models.Order, error) {
+	return c.next.ListOrders(ctx, page, f)
 }
 
 func (c *Catalog) OrdersPage(ctx context.Context, conn models.Connection, f models.OrderFilter) (models.OrderPage, error) {

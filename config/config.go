@@ -59,7 +59,20 @@ type Config struct {
 	CORSAllowedOrigins []string
 	// GraphiQL serves the in-browser IDE on GET /graphql.
 	GraphiQL bool
+	// SecretKey signs access tokens. Required with DATABASE_URL; empty on
+	// the embedded default, where one is generated beside the SQLite file.
+	SecretKey       string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	BcryptCost      int
+	// AdminEmail and AdminPassword, both or neither, create or update an
+	// admin account at start.
+	AdminEmail    string
+	AdminPassword string
 }
+
+// minSecretKeyBytes is the shortest SECRET_KEY accepted (HS256's 32 bytes).
+const minSecretKeyBytes = 32
 
 // Load builds the Config from getenv (os.Getenv in production), applying
 // defaults and reporting every bad variable at once.
@@ -92,6 +105,12 @@ func Load(getenv func(string) string) (Config, error) {
 		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
 		CORSAllowedOrigins:    p.origins("CORS_ALLOWED_ORIGINS"),
 		GraphiQL:              p.bool("GRAPHIQL", true),
+		SecretKey:             strings.TrimSpace(getenv("SECRET_KEY")),
+		AccessTokenTTL:        p.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:       p.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		BcryptCost:            p.int("BCRYPT_COST", 12, 4, 16),
+		AdminEmail:            strings.TrimSpace(getenv("ADMIN_EMAIL")),
+		AdminPassword:         getenv("ADMIN_PASSWORD"),
 	}
 	if raw := strings.TrimSpace(getenv("DATABASE_URL")); raw != "" {
 		u, err := NormalizeDatabaseURL(raw)
@@ -109,6 +128,15 @@ func Load(getenv func(string) string) (Config, error) {
 	case "debug", "info", "warn", "error":
 	default:
 		p.errs = append(p.errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	switch {
+	case c.SecretKey == "" && c.DatabaseURL != "":
+		p.errs = append(p.errs, fmt.Errorf("SECRET_KEY: required with DATABASE_URL (at least %d bytes, the same on every instance; e.g. `openssl rand -hex 32`)", minSecretKeyBytes))
+	case c.SecretKey != "" && len(c.SecretKey) < minSecretKeyBytes:
+		p.errs = append(p.errs, fmt.Errorf("SECRET_KEY: has %d bytes; at least %d are needed", len(c.SecretKey), minSecretKeyBytes))
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		p.errs = append(p.errs, errors.New("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither"))
 	}
 	if c.DBMaxIdleConns > c.DBMaxOpenConns {
 		c.DBMaxIdleConns = c.DBMaxOpenConns
@@ -136,8 +164,16 @@ func (c Config) String() string {
 	if c.MetricsToken != "" {
 		metrics = "token"
 	}
-	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s",
-		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics)
+	secret := "set"
+	if c.SecretKey == "" {
+		secret = "generated"
+	}
+	admin := "unset"
+	if c.AdminEmail != "" {
+		admin = c.AdminEmail
+	}
+	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s secret_key=%s access_token_ttl=%s refresh_token_ttl=%s bcrypt_cost=%d admin_email=%s",
+		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics, secret, c.AccessTokenTTL, c.RefreshTokenTTL, c.BcryptCost, admin)
 }
 
 // NormalizeDatabaseURL accepts the URL forms users bring from the original

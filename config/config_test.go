@@ -37,7 +37,7 @@ func TestDatabaseURLForms(t *testing.T) {
 		{"postgresql+psycopg2://u:p@db:5432/shop", "postgres://u:p@db:5432/shop"},
 	}
 	for _, tt := range tests {
-		c, err := Load(env("DATABASE_URL", tt.in))
+		c, err := Load(env("DATABASE_URL", tt.in, "SECRET_KEY", key32))
 		if err != nil || c.DatabaseURL != tt.want {
 			t.Errorf("DATABASE_URL %q -> %q, %v; want %q", tt.in, c.DatabaseURL, err, tt.want)
 		}
@@ -92,12 +92,18 @@ func TestEveryBadVariableReported(t *testing.T) {
 
 func TestStringMasksSecrets(t *testing.T) {
 	t.Parallel()
-	c, err := Load(env("DATABASE_URL", "postgres://shop:hunter2@db/shop", "REDIS_URL", "rediss://:topsecret@cache:6379", "METRICS_TOKEN", "m3tr1cs"))
+	c, err := Load(env("DATABASE_URL", "postgres://shop:hunter2@db/shop", "REDIS_URL", "rediss://:topsecret@cache:6379", "METRICS_TOKEN", "m3tr1cs",
+		"SECRET_KEY", key32, "ADMIN_EMAIL", "owner@example.com", "ADMIN_PASSWORD", "adm1n-pa55word"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.String()
-	if strings.Contains(s, "hunter2") || strings.Contains(s, "topsecret") || strings.Contains(s, "m3tr1cs") || !strings.Contains(s, "db/shop") {
+	for _, secret := range []string{"hunter2", "topsecret", "m3tr1cs", key32, "adm1n-pa55word"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() = %q shows %q", s, secret)
+		}
+	}
+	if !strings.Contains(s, "db/shop") || !strings.Contains(s, "secret_key=set") || !strings.Contains(s, "admin_email=owner@example.com") {
 		t.Fatalf("String() = %q", s)
 	}
 }
@@ -153,5 +159,50 @@ func TestRateLimitsAndHTTPEdges(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "ok.example.com") {
 		t.Errorf("error %q blames a good origin", err)
+	}
+}
+
+const key32 = "0123456789abcdef0123456789abcdef"
+
+func TestAccountSettings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretKey != "" || c.AccessTokenTTL != 15*time.Minute || c.RefreshTokenTTL != 30*24*time.Hour || c.BcryptCost != 12 ||
+		c.AdminEmail != "" || c.AdminPassword != "" || !strings.Contains(c.String(), "secret_key=generated") {
+		t.Fatalf("defaults = %+v", c)
+	}
+	c, err = Load(env("SECRET_KEY", " "+key32+" ", "ACCESS_TOKEN_TTL", "5m", "REFRESH_TOKEN_TTL", "168h", "BCRYPT_COST", "10",
+		"ADMIN_EMAIL", "owner@example.com", "ADMIN_PASSWORD", " with spaces "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretKey != key32 || c.AccessTokenTTL != 5*time.Minute || c.RefreshTokenTTL != 7*24*time.Hour || c.BcryptCost != 10 ||
+		c.AdminEmail != "owner@example.com" || c.AdminPassword != " with spaces " {
+		t.Fatalf("settings = %+v", c)
+	}
+	for _, tt := range []struct {
+		name, want string
+		env        func(string) string
+	}{
+		{"no SECRET_KEY with DATABASE_URL", "SECRET_KEY: required", env("DATABASE_URL", "postgres://db/shop")},
+		{"short SECRET_KEY", "SECRET_KEY: has 31 bytes", env("SECRET_KEY", key32[:31])},
+		{"short SECRET_KEY with DATABASE_URL", "SECRET_KEY: has 5 bytes", env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", "short")},
+		{"ADMIN_EMAIL alone", "set both or neither", env("ADMIN_EMAIL", "owner@example.com")},
+		{"ADMIN_PASSWORD alone", "set both or neither", env("ADMIN_PASSWORD", "secret password")},
+		{"bcrypt cost too low", "BCRYPT_COST", env("BCRYPT_COST", "3")},
+		{"bcrypt cost too high", "BCRYPT_COST", env("BCRYPT_COST", "17")},
+		{"zero access TTL", "ACCESS_TOKEN_TTL", env("ACCESS_TOKEN_TTL", "0s")},
+		{"days are not a Go duration", "REFRESH_TOKEN_TTL", env("REFRESH_TOKEN_TTL", "30d")},
+	} {
+		_, err := Load(tt.env)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want one containing %q", tt.name, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret password") {
+			t.Errorf("%s: the error shows the password", tt.name)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"shop/ratelimit"
+	"shop/models"
 	"shop/web"
 )
 
@@ -61,6 +62,9 @@ type Options struct {
 	CORSOrigins []string
 	// NoGraphiQL switches the in-browser IDE off (GRAPHIQL=false).
 	NoGraphiQL bool
+	// Authenticate verifies the access token of a /graphql request's
+	// "Authorization: Bearer" header; nil refuses every token.
+	Authenticate func(token string) (models.Caller, error)
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
@@ -103,11 +107,10 @@ func New(o Options) http.Handler {
 	}
 	// The client's address is known (clientIPs); the per-IP limit comes
 	// before authentication, so a flood costs no token checks, and the
-	// per-user limit after it.
-	api := r.With(limitByIP(o.IPLimit), limitByUser(o.UserLimit))
-	api.Method(http.MethodGet, "/graphql", gql)
-	api.Method(http.MethodPost, "/graphql", gql)
-	api.Handle("/graphql", gql) // other methods get a GraphQL-shaped 405
+	// per-user limit after it, when the caller is known. Every method goes
+	// to the handler, which answers those it doesn't serve with a 405.
+	authn := func(next http.Handler) http.Handler { return authenticate(o.Authenticate, next) }
+	r.With(limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handle("/graphql", gql)
 	r.Handle("/metrics", bearer(o.MetricsToken, metricsHandler(o.Metrics)))
 	r.Get("/health", health(o.Database, o.Cache, o.Logger))
 	r.Get("/", page("index.html"))

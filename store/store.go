@@ -106,7 +106,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
 
 func (s *Store) migrate(ctx context.Context) error {
-	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}}
+	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{}}
 	if s.kind != "PostgreSQL" {
 		// SQLite's file lock already serialises schema changes.
 		if err := s.db.WithContext(ctx).AutoMigrate(tables...); err != nil {

@@ -155,7 +155,7 @@ func TestCreateOrderAllOrNothing(t *testing.T) {
 				t.Fatalf("stock of %s changed to %d by failed orders", p.ID, got.StockCount)
 			}
 		}
-		if os, err := s.ListOrders(ctx, models.Page{Limit: 10}); err != nil || len(os) != 0 {
+		if os, err := s.ListOrders(ctx, models.Page{Limit: 10}, models.OrderFilter{}); err != nil || len(os) != 0 {
 			t.Fatalf("orders after failures = %d, %v; want none", len(os), err)
 		}
 	})
@@ -193,7 +193,7 @@ func TestListOrdersNewestFirstWithItems(t *testing.T) {
 			}
 			ids = append(ids, o.ID)
 		}
-		os, err := s.ListOrders(ctx, models.Page{Limit: 2})
+		os, err := s.ListOrders(ctx, models.Page{Limit: 2}, models.OrderFilter{})
 		if err != nil || len(os) != 2 {
 			t.Fatalf("ListOrders = %d, %v", len(os), err)
 		}
@@ -202,6 +202,20 @@ func TestListOrdersNewestFirstWithItems(t *testing.T) {
 		}
 		if _, err := s.OrderByID(ctx, "00000000-0000-4000-8000-000000000000"); !models.IsNotFound(err) {
 			t.Fatalf("unknown order: err = %v", err)
+		}
+		// Filtered by customer, as a customer's getOrders is.
+		req, _ := models.ParseOrder("customer-2", []models.OrderLine{{ProductID: p.ID, Quantity: 1}})
+		theirs, err := s.CreateOrder(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os, err = s.ListOrders(ctx, models.Page{Limit: 10}, models.OrderFilter{CustomerID: "customer-2"})
+		if err != nil || len(os) != 1 || os[0].ID != theirs.ID {
+			t.Fatalf("customer-2's orders = %+v, %v", os, err)
+		}
+		os, err = s.ListOrders(ctx, models.Page{Limit: 10, Offset: 1}, models.OrderFilter{CustomerID: "customer-1", Status: models.OrderStatusPending})
+		if err != nil || len(os) != 2 || os[0].ID != ids[1] {
+			t.Fatalf("customer-1's orders from the second = %+v, %v", os, err)
 		}
 	})
 }
@@ -256,7 +270,7 @@ func TestHammerStock(t *testing.T) {
 		if err != nil || got.StockCount != 0 {
 			t.Fatalf("stock = %+v, %v; want 0", got, err)
 		}
-		os, err := s.ListOrders(ctx, models.Page{Limit: 1000})
+		os, err := s.ListOrders(ctx, models.Page{Limit: 1000}, models.OrderFilter{})
 		if err != nil || len(os) != stock {
 			t.Fatalf("orders = %d, %v; want %d", len(os), err, stock)
 		}
@@ -335,7 +349,7 @@ func TestLargestOrderPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.ListOrders(ctx, models.Page{Limit: orders})
+		got, err := s.ListOrders(ctx, models.Page{Limit: orders}, models.OrderFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}

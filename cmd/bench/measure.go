@@ -34,11 +34,12 @@ var jsonHeader = http.Header{
 	"Accept-Encoding": {"identity"},
 }
 
-// httpLoad posts body() to url from c closed-loop workers for d (vegeta at
-// an unbounded rate with c workers), counting GraphQL errors as failures.
-func httpLoad(url string, body func() []byte, c int, d time.Duration) figures {
+// httpLoad posts body() with header to url from c closed-loop workers for
+// d (vegeta at an unbounded rate with c workers), counting GraphQL errors
+// as failures.
+func httpLoad(url string, header http.Header, body func() []byte, c int, d time.Duration) figures {
 	targeter := func(t *vegeta.Target) error {
-		t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), jsonHeader
+		t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), header
 		return nil
 	}
 	atk := vegeta.NewAttacker(vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
@@ -61,11 +62,6 @@ func httpLoad(url string, body func() []byte, c int, d time.Duration) figures {
 	}
 	return f
 }
-
-// orderHeader is what createOrder requests send. When orders need a
-// signed-in caller, set its Authorization here (one line), e.g.
-// orderHeader.Set("Authorization", "Bearer "+token).
-var orderHeader = jsonHeader.Clone()
 
 // beside runs load while body() is posted to url at rate requests per
 // second, evenly paced (an open loop: the writes arrive on time whatever the
@@ -166,10 +162,10 @@ func floorServer(responses map[string][]byte) (string, func(), error) {
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
-// fetch posts body once and returns the response bytes.
-func fetch(url string, body []byte) ([]byte, error) {
+// fetch posts body with header once and returns the response bytes.
+func fetch(url string, header http.Header, body []byte) ([]byte, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header = jsonHeader.Clone()
+	req.Header = header.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
