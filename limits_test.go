@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,5 +55,36 @@ func TestLimitsAndEdgesFromSettings(t *testing.T) {
 				t.Fatal("the access log does not name the client address")
 			}
 		})
+	}
+}
+
+// Sign-ins past their allowance are refused like any rate limit: 429,
+// Retry-After and RATE_LIMITED, per email whatever the password, and per
+// address for register.
+func TestSignInAllowances(t *testing.T) {
+	t.Parallel()
+	env := PostgresRedisEnv(t)
+	env["RATE_LIMIT_LOGIN_EMAIL"] = "2"
+	env["RATE_LIMIT_AUTH"] = "5"
+	in := MustStart(t, env)
+	login := `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`
+	for i, want := range []string{"UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"} {
+		r := in.MustPost(t, login, map[string]any{"e": "Victim@Shop.test", "p": fmt.Sprint("guess-", i)})
+		if r.Code() != want {
+			t.Fatalf("attempt %d: %d %+v, want %s", i+1, r.Status, r.Errors, want)
+		}
+		if want == "RATE_LIMITED" {
+			if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("refused login: status %d, Retry-After %q", r.Status, r.Header.Get("Retry-After"))
+			}
+		}
+	}
+	// Two more sign-ins from this address use up its allowance of 5.
+	register := `mutation($in: RegisterInput!) { register(input: $in) { accessToken } }`
+	for i, want := range []string{"", "", "RATE_LIMITED"} {
+		r := in.MustPost(t, register, map[string]any{"in": map[string]any{"email": fmt.Sprintf("new%d@shop.test", i), "password": "long enough 1", "name": "New"}})
+		if r.Code() != want {
+			t.Fatalf("register %d: %d %+v, want %q", i+1, r.Status, r.Errors, want)
+		}
 	}
 }

@@ -96,7 +96,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		AccessTTL:  cfg.AccessTokenTTL,
 		RefreshTTL: cfg.RefreshTokenTTL,
 		BcryptCost: cfg.BcryptCost,
-		Logger:     logger,
+		// Sign-ins per client address, and per email however many
+		// addresses the guesses come from.
+		IPLimiter:    limits.AuthIP,
+		EmailLimiter: limits.LoginEmail,
+		Logger:       logger,
 	})
 	if err != nil {
 		return err

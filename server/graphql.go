@@ -132,6 +132,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	res.Errors = h.codeErrors(ctx, res.Errors)
+	status = rateLimitedStatus(w, res.Errors, status)
 	h.metrics.observe(op.label, start, codes(res.Errors))
 	body, err := json.Marshal(res)
 	if err != nil {

@@ -16,8 +16,8 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"shop/ratelimit"
 	"shop/models"
+	"shop/ratelimit"
 	"shop/web"
 )
 
