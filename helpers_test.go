@@ -95,9 +95,11 @@ func EmbeddedEnv(tb testing.TB) map[string]string {
 // returns an error.
 func MustStart(tb testing.TB, env map[string]string) *instance {
 	tb.Helper()
-	// Tests sign many accounts in from one address: the sign-in allowance
-	// is raised unless a test sets it (the limits' own tests do).
-	full := map[string]string{"HOST": "127.0.0.1", "PORT": "0", "DB_MAX_OPEN_CONNS": "10", "RATE_LIMIT_AUTH": "10000"}
+	// Tests sign many accounts in from one address, and the admin often:
+	// the sign-in allowances are raised unless a test sets them (the
+	// limits' own tests do).
+	full := map[string]string{"HOST": "127.0.0.1", "PORT": "0", "DB_MAX_OPEN_CONNS": "10",
+		"RATE_LIMIT_AUTH": "10000", "RATE_LIMIT_LOGIN_EMAIL": "10000"}
 	for k, v := range env {
 		full[k] = v
 	}

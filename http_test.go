@@ -350,9 +350,10 @@ func TestShutdownCancelsStragglers(t *testing.T) {
 	if _, err := lock.Exec(ctx, `SELECT 1 FROM products WHERE product_id = $1 FOR UPDATE`, id); err != nil {
 		t.Fatal(err)
 	}
+	customer, _ := in.MustCustomer(t)
 	answered := make(chan gqlResponse, 1)
 	go func() {
-		answered <- in.MustPost(t, `mutation($id: String!) { createOrder(input: {customerId: "late", items: [{productId: $id, quantity: 1}]}) { orderId } }`, map[string]any{"id": id})
+		answered <- customer.MustPost(t, `mutation($id: String!) { createOrder(input: {items: [{productId: $id, quantity: 1}]}) { orderId } }`, map[string]any{"id": id})
 	}()
 	testenv.WaitFor(t, func() bool { // until the order waits for the row lock
 		var n int
