@@ -65,7 +65,13 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	logger.Info("backends ready", "database", db.Kind(), "cache", backend.Kind())
 
 	catalog := cache.NewCatalog(db, backend, cfg.CacheTTL, logger)
-	defer catalog.Close() // before the backend closes: it stops invalidation retries
+	// Before the backend closes: it stops and waits for the cache's
+	// background work (invalidation retries, the subscription).
+	defer func() {
+		if err := catalog.Close(); err != nil {
+			logger.Error("closing the cache", "err", err)
+		}
+	}()
 	if _, shared := backend.(*cache.Redis); shared && cfg.CacheLocalTTL > 0 {
 		if err := catalog.EnableLocal(ctx, cfg.CacheLocalTTL, cfg.CacheMaxItems, int(cfg.CacheMaxBytes)); err != nil {
 			return err

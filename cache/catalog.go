@@ -45,6 +45,7 @@ type Catalog struct {
 	stats   Stats
 	l1      *local // nil unless EnableLocal was called
 	pend    *pending
+	bg      background
 }
 
 var _ models.Store = (*Catalog)(nil)
@@ -55,7 +56,8 @@ type Subscriber interface {
 	// Subscribe delivers each invalidation's "<version> <key>" lines to
 	// onMessage until ctx ends, and calls onReset whenever messages may
 	// have been missed.
-	Subscribe(ctx context.Context, onMessage func([]byte), onReset func())
+	// The channel it returns is closed when the subscription has ended.
+	Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) <-chan struct{}
 }
 
 // EnableLocal puts an in-process tier holding entries for ttl in front of a
@@ -67,7 +69,13 @@ func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, 
 		return fmt.Errorf("cache: a local tier needs a backend that broadcasts invalidations")
 	}
 	c.l1 = newLocal(ttl, maxItems, maxBytes)
-	b.Subscribe(ctx, func(payload []byte) {
+	if !c.bg.enter() {
+		return fmt.Errorf("cache: the catalog is closed")
+	}
+	// The subscription ends with ctx or with Close, whichever is first.
+	sctx, stop := context.WithCancel(ctx)
+	c.bg.onClose(stop)
+	done := b.Subscribe(sctx, func(payload []byte) {
 		deps, ok := parseMessage(payload)
 		if !ok {
 			c.logger.Warn("bad invalidation message", "payload", string(payload))
@@ -80,6 +88,10 @@ func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, 
 		c.l1.flush()
 		c.stats.Resets.Add(1)
 	})
+	go func() {
+		<-done
+		c.bg.leave()
+	}()
 	return nil
 }
 
@@ -110,13 +122,28 @@ func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *s
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Catalog{next: next, backend: backend, ttl: ttl, logger: logger}
-	c.pend = newPending(ttl, c.retry)
+	c.pend = newPending(ttl, func() {
+		if c.bg.enter() {
+			defer c.bg.leave()
+			c.retry()
+		}
+	})
 	return c
 }
 
-// Close stops retrying failed invalidations. Call it before closing the
-// backend.
-func (c *Catalog) Close() { c.pend.close() }
+// Close stops the catalog's background work (invalidation retries, the
+// subscription, loads shared by waiting requests) and waits for it, at most
+// closeWait, so that none of it outlives the process's shutdown or finds
+// the backend closed. Call it before closing the backend.
+func (c *Catalog) Close() error {
+	c.pend.close()
+	if !c.bg.close(closeWait) {
+		return fmt.Errorf("cache: background work still running %s after close", closeWait)
+	}
+	return nil
+}
+
+const closeWait = loadTimeout + time.Second
 
 // Stats counts the catalog's cache traffic.
 func (c *Catalog) Stats() *Stats { return &c.stats }
@@ -375,6 +402,11 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 	c.stats.Misses.Add(1)
 	rec.add(dep{key: versionKey, version: ver})
 	ch := c.flight.DoChan(dataKey+"@"+strconv.FormatUint(ver, 10), func() (any, error) {
+		// The load outlives the request that started it when others wait
+		// for it too; Close waits for it.
+		if c.bg.enter() {
+			defer c.bg.leave()
+		}
 		c.stats.Loads.Add(1)
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()

@@ -3,6 +3,8 @@ package cache_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,8 +62,8 @@ func TestFailedInvalidation(t *testing.T) {
 			fa := &failingBump{Redis: backend()}
 			a := cache.NewCatalog(st, fa, time.Minute, nil)
 			b := cache.NewCatalog(st, backend(), time.Minute, nil)
-			t.Cleanup(a.Close)
-			t.Cleanup(b.Close)
+			t.Cleanup(func() { _ = a.Close() })
+			t.Cleanup(func() { _ = b.Close() })
 			if writerTier {
 				if err := a.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 					t.Fatal(err)
@@ -181,4 +183,59 @@ func TestMissingVersionKeyIsNeverAMatch(t *testing.T) {
 	if got, err := c.ProductByID(ctx, p.ID); err != nil || got.StockCount != 7 {
 		t.Fatalf("read = %+v, %v; an entry was taken for current under a version key created again", got, err)
 	}
+}
+
+// TestCloseWaitsForBackgroundWork: the cache's work beyond requests (the
+// invalidation subscription, retries of a failed invalidation) is over
+// when Close returns, so none of it outlives the process's shutdown or
+// finds the backend closed under it.
+func TestCloseWaitsForBackgroundWork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, prefix := testenv.MustRedis(t)
+	r, err := cache.NewRedis(url, prefix, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fa := &failingBump{Redis: r}
+	fa.fail.Store(1 << 30) // every invalidation fails, so retries keep coming
+	c := cache.NewCatalog(MustStore(t), fa, time.Minute, nil)
+	if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, func() bool { return c.Stats().Resets.Load() >= 1 }) // subscribed
+	if _, err := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, func() bool { return fa.fail.Load() < 1<<30-1 }) // a retry ran
+	if n := cacheGoroutines(); n == 0 {
+		t.Fatal("no background goroutine seen before Close: the check below proves nothing")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := cacheGoroutines(); n != 0 {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines of the cache still running after Close:\n%s", n, buf[:runtime.Stack(buf, true)])
+	}
+	if _, err := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1}); err != nil {
+		t.Fatal(err) // writes still work (without retries) on a closed catalog
+	}
+	if n := cacheGoroutines(); n != 0 {
+		t.Fatalf("a write after Close started %d background goroutines", n)
+	}
+}
+
+// cacheGoroutines counts the goroutines running code of package cache, other
+// than tests.
+func cacheGoroutines() int {
+	buf := make([]byte, 1<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "shop/cache.") && !strings.Contains(g, "shop/cache_test.") {
+			n++
+		}
+	}
+	return n
 }

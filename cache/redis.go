@@ -329,9 +329,15 @@ func parseVersions(res []any) ([]uint64, error) {
 // Subscribe delivers invalidation messages to onMessage until ctx ends.
 // onReset is called whenever messages may have been missed: on every
 // (re)subscription and after a connection error.
-func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) {
+func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) <-chan struct{} {
 	ps := r.client.Subscribe(ctx, r.invalidationChannel())
+	done := make(chan struct{})
+	// go-redis's Receive does not return when its context ends: closing
+	// the subscription is what wakes it.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 	go func() {
+		defer close(done)
+		defer stop()
 		defer ps.Close()
 		for {
 			msg, err := ps.Receive(ctx)
@@ -356,4 +362,5 @@ func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset f
 			}
 		}
 	}()
+	return done
 }

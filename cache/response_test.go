@@ -17,7 +17,7 @@ func responseCatalogs(t *testing.T, run func(t *testing.T, c *cache.Catalog)) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		c := cache.NewCatalog(MustStore(t), MustRedisBackend(t), time.Minute, nil)
-		t.Cleanup(c.Close)
+		t.Cleanup(func() { _ = c.Close() })
 		if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 			t.Fatal(err)
 		}
