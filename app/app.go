@@ -14,6 +14,7 @@ import (
 
 	"shop/cache"
 	"shop/config"
+	"shop/docguard"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/server"
@@ -90,6 +91,15 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Responses:      catalog,
 			Metrics:        registry,
 			MetricsToken:   cfg.MetricsToken,
+
+			Limits: docguard.Limits{
+				MaxBytes: cfg.GraphQLMaxBytes, MaxTokens: cfg.GraphQLMaxTokens, MaxDepth: cfg.GraphQLMaxDepth,
+				MaxFields: cfg.GraphQLMaxFields, MaxSetFields: cfg.GraphQLMaxSetFields, MaxAliases: cfg.GraphQLMaxAliases,
+				MaxDirectives: cfg.GraphQLMaxDirectives, MaxSpreads: cfg.GraphQLMaxFragmentSpreads, MaxCost: cfg.GraphQLMaxCost,
+			},
+			Lists:                schema.ListSizes(&sch, cfg.MaxPageSize),
+			DisableIntrospection: !cfg.GraphQLIntrospection,
+			DocumentCacheBytes:   cfg.DocumentCacheBytes,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

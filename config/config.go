@@ -42,6 +42,21 @@ type Config struct {
 	LogLevel        string
 	// MetricsToken, when set, is required as a bearer token on /metrics.
 	MetricsToken string
+
+	// GraphQL documents: limits checked before graphql-go parses and
+	// validates a document (package docguard), whether introspection is
+	// answered, and the memory the parsed-document cache may hold.
+	GraphQLMaxBytes           int
+	GraphQLMaxTokens          int
+	GraphQLMaxDepth           int
+	GraphQLMaxFields          int
+	GraphQLMaxSetFields       int
+	GraphQLMaxAliases         int
+	GraphQLMaxDirectives      int
+	GraphQLMaxFragmentSpreads int
+	GraphQLMaxCost            int
+	GraphQLIntrospection      bool
+	DocumentCacheBytes        int64
 }
 
 // Load builds the Config from getenv (os.Getenv in production), applying
@@ -67,6 +82,18 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxPageSize:       p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
 		LogLevel:          strings.ToLower(p.str("LOG_LEVEL", "info")),
 		MetricsToken:      strings.TrimSpace(getenv("METRICS_TOKEN")),
+
+		GraphQLMaxBytes:           p.int("GRAPHQL_MAX_BYTES", 64<<10, 1<<10, 16<<20),
+		GraphQLMaxTokens:          p.int("GRAPHQL_MAX_TOKENS", 10_000, 100, 1_000_000),
+		GraphQLMaxDepth:           p.int("GRAPHQL_MAX_DEPTH", 25, 2, 1000),
+		GraphQLMaxFields:          p.int("GRAPHQL_MAX_FIELDS", 2000, 1, 1_000_000),
+		GraphQLMaxSetFields:       p.int("GRAPHQL_MAX_SET_FIELDS", 200, 1, 100_000),
+		GraphQLMaxAliases:         p.int("GRAPHQL_MAX_ALIASES", 100, 1, 1_000_000),
+		GraphQLMaxDirectives:      p.int("GRAPHQL_MAX_DIRECTIVES", 50, 1, 1_000_000),
+		GraphQLMaxFragmentSpreads: p.int("GRAPHQL_MAX_FRAGMENT_SPREADS", 500, 1, 1_000_000),
+		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 2_000_000, 1, 1<<50),
+		GraphQLIntrospection:      p.bool("GRAPHQL_INTROSPECTION", true),
+		DocumentCacheBytes:        int64(p.int("DOCUMENT_CACHE_BYTES", 32<<20, 1<<20, 1<<40)),
 	}
 	if raw := strings.TrimSpace(getenv("DATABASE_URL")); raw != "" {
 		u, err := NormalizeDatabaseURL(raw)
@@ -200,6 +227,19 @@ func (p *parser) int(name string, def, min, max int) int {
 		return def
 	}
 	return n
+}
+
+func (p *parser) bool(name string, def bool) bool {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not true or false", name, v))
+		return def
+	}
+	return b
 }
 
 func (p *parser) durationOrZero(name string, def time.Duration) time.Duration {

@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shop/docguard"
 	"shop/web"
 )
 
@@ -40,8 +41,18 @@ type Options struct {
 	// Responses caches whole responses of operations that read only the
 	// catalog; nil turns that off.
 	Responses ResponseCache
-	// DocumentCacheSize bounds the parsed-document cache (default 1000).
-	DocumentCacheSize int
+	// DocumentCacheSize bounds the parsed-document cache's entries (default
+	// 1000), DocumentCacheBytes the memory they hold (default 32 MiB).
+	DocumentCacheSize  int
+	DocumentCacheBytes int64
+	// Limits bound every GraphQL document before graphql-go parses and
+	// validates it (see docguard); a zero field is no limit.
+	Limits docguard.Limits
+	// Lists sizes the schema's list fields for the cost (schema.ListSizes).
+	Lists map[string]docguard.List
+	// DisableIntrospection refuses operations that select __schema or
+	// __type.
+	DisableIntrospection bool
 	// Metrics receives the HTTP layer's series and is served on /metrics;
 	// nil means a private registry.
 	Metrics *prometheus.Registry
@@ -65,6 +76,9 @@ func New(o Options) http.Handler {
 	if o.DocumentCacheSize <= 0 {
 		o.DocumentCacheSize = 1000
 	}
+	if o.DocumentCacheBytes <= 0 {
+		o.DocumentCacheBytes = 32 << 20
+	}
 	if o.Metrics == nil {
 		o.Metrics = prometheus.NewRegistry()
 	}
@@ -79,7 +93,8 @@ func New(o Options) http.Handler {
 	r := chi.NewRouter()
 	r.Use(requestIDs, accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
 
-	gql := gzip(&graphqlHandler{opts: o, docs: newDocumentCache(&o.Schema, o.DocumentCacheSize), metrics: m})
+	docs := newDocumentCache(o.Logger, &o.Schema, docguard.NewSchema(&o.Schema, o.Lists), o.Limits, o.DocumentCacheSize, o.DocumentCacheBytes)
+	gql := gzip(&graphqlHandler{opts: o, docs: docs, metrics: m})
 	r.Method(http.MethodGet, "/graphql", gql)
 	r.Method(http.MethodPost, "/graphql", gql)
 	r.Handle("/graphql", gql) // other methods get a GraphQL-shaped 405
