@@ -13,9 +13,11 @@ import (
 // Schema is what the analysis needs to know of the schema: the root types,
 // the type each field returns, and how many items each list field returns.
 type Schema struct {
-	roots  map[string]string // "query" → "Query"
-	fields map[string]string // "Type.field" → the named type it returns
-	lists  map[string]List
+	roots     map[string]string // "query" → "Query"
+	fields    map[string]string // "Type.field" → the named type it returns
+	types     map[string]bool   // every type's name
+	composite map[string]bool   // types with fields (objects, interfaces)
+	lists     map[string]List
 }
 
 // List says how many items a list field returns, for the cost: a list field
@@ -30,7 +32,7 @@ type List struct {
 // lists maps "Type.field" to the size of each list field that has one.
 // List fields not in lists count as one item.
 func NewSchema(s *graphql.Schema, lists map[string]List) Schema {
-	sch := Schema{roots: map[string]string{}, fields: map[string]string{}, lists: lists}
+	sch := Schema{roots: map[string]string{}, fields: map[string]string{}, types: map[string]bool{}, composite: map[string]bool{}, lists: lists}
 	for op, t := range map[string]*graphql.Object{
 		ast.OperationTypeQuery: s.QueryType(), ast.OperationTypeMutation: s.MutationType(), ast.OperationTypeSubscription: s.SubscriptionType(),
 	} {
@@ -39,12 +41,15 @@ func NewSchema(s *graphql.Schema, lists map[string]List) Schema {
 		}
 	}
 	for name, t := range s.TypeMap() {
+		sch.types[name] = true
 		var fields graphql.FieldDefinitionMap
 		switch t := t.(type) {
 		case *graphql.Object:
 			fields = t.Fields()
+			sch.composite[name] = true
 		case *graphql.Interface:
 			fields = t.Fields()
+			sch.composite[name] = true
 		}
 		for fname, f := range fields {
 			if named, ok := graphql.GetNamed(f.Type).(graphql.Type); ok {
@@ -53,6 +58,32 @@ func NewSchema(s *graphql.Schema, lists map[string]List) Schema {
 		}
 	}
 	return sch
+}
+
+// maxSuggestedName is the longest unknown field name left to graphql-go,
+// whose "Did you mean" suggestions cost the name's length times the length
+// of every field name of the type.
+const maxSuggestedName = 64
+
+// unknown refuses, with graphql-go's wording but no suggestions, the names
+// whose suggestions would cost graphql-go time out of proportion: any
+// unknown type (suggestions compare it with every type of the schema), and
+// an unknown field with a long name.
+func (s Schema) unknown(parent, field string) *Error {
+	if s.types == nil || !s.composite[parent] || len(field) <= maxSuggestedName || strings.HasPrefix(field, "__") {
+		return nil
+	}
+	if _, ok := s.fields[parent+"."+field]; ok {
+		return nil
+	}
+	return errorf(CodeValidationFailed, "Cannot query field %q on type %q.", Shorten(field, 60), parent)
+}
+
+func (s Schema) unknownType(name string) *Error {
+	if s.types == nil || s.types[name] {
+		return nil
+	}
+	return errorf(CodeValidationFailed, "Unknown type %q.", Shorten(name, 60))
 }
 
 // fieldType is the named type a field returns, "" when unknown.
@@ -139,6 +170,14 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 	out := map[string]*Operation{}
 	used := map[string]bool{}
 	for _, op := range ops {
+		for _, v := range op.VariableDefinitions {
+			if v == nil {
+				continue
+			}
+			if err := a.sch.unknownType(namedType(v.Type)); err != nil {
+				return nil, err
+			}
+		}
 		root := a.sch.roots[op.Operation]
 		st, err := a.set(op.SelectionSet, root)
 		if err != nil {
@@ -203,6 +242,9 @@ func (a *analysis) fragment(name string) (*stats, *Error) {
 	typ := ""
 	if f.TypeCondition != nil {
 		typ = nameOf(f.TypeCondition.Name)
+		if err := a.sch.unknownType(typ); err != nil {
+			return nil, err
+		}
 	}
 	st, err := a.set(f.SelectionSet, typ)
 	if err != nil {
@@ -241,6 +283,9 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 		switch sel := sel.(type) {
 		case *ast.Field:
 			name := nameOf(sel.Name)
+			if err := a.sch.unknown(typ, name); err != nil {
+				return nil, err
+			}
 			st.fields = satAdd(st.fields, 1)
 			if sel.Alias != nil {
 				st.aliases = satAdd(st.aliases, 1)
@@ -266,6 +311,9 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 			t := typ
 			if sel.TypeCondition != nil {
 				t = nameOf(sel.TypeCondition.Name)
+				if err := a.sch.unknownType(t); err != nil {
+					return nil, err
+				}
 			}
 			inner, err := a.set(sel.SelectionSet, t)
 			if err != nil {
@@ -359,6 +407,23 @@ func (a *analysis) merged(set *ast.SelectionSet, m *mergedSet) *Error {
 		}
 	}
 	return nil
+}
+
+// namedType is the name inside list and non-null wrappers.
+func namedType(t ast.Type) string {
+	for t != nil {
+		switch tt := t.(type) {
+		case *ast.List:
+			t = tt.Type
+		case *ast.NonNull:
+			t = tt.Type
+		case *ast.Named:
+			return nameOf(tt.Name)
+		default:
+			return ""
+		}
+	}
+	return ""
 }
 
 func nameOf(n *ast.Name) string {

@@ -110,6 +110,10 @@ func TestAnalyzeRefuses(t *testing.T) {
 		{"too many aliases", "{ " + strings.Repeat("a: getProducts { productId } ", 101) + "}", CodeTooManyAliases, "uses 101 aliases"},
 		{"aliases in fragments count each time", "{ ...F ...G } fragment F on Query { " + strings.Repeat("a: __typename ", 60) + "} fragment G on Query { ...F }", CodeTooManyAliases, "uses 120 aliases"},
 		{"too many directives", "{ getProducts @skip(if: false) { " + strings.Repeat("price @include(if: true) ", 50) + "} }", CodeTooManyDirectives, "uses 51 directives"},
+		{"an unknown type in a fragment", `{ ...F } fragment F on Nope { a }`, CodeValidationFailed, `Unknown type "Nope".`},
+		{"an unknown long type in an inline fragment", "{ ... on " + strings.Repeat("X", 60000) + " { a } }", CodeValidationFailed, `Unknown type "XXXXXXXX`},
+		{"an unknown type of a variable", `query($v: [Nope!]) { __typename }`, CodeValidationFailed, `Unknown type "Nope".`},
+		{"a long unknown field", "{ getProducts { " + strings.Repeat("y", 60000) + " } }", CodeValidationFailed, `Cannot query field "yyyy`},
 		{"40,000 __typename", "{ " + strings.Repeat("__typename ", 40000) + "}", CodeTooManyFields, "selects 40,000 fields"},
 		{"one name many times", "{ " + strings.Repeat("getProducts(limit: 1) { price } ", 201) + "}", CodeSetTooLarge, "merges more than 200 fields"},
 		{"same-named fields merge their selections", "{ " + strings.Repeat("a: getProducts { "+strings.Repeat("price ", 10)+"} ", 30) + "}", CodeSetTooLarge, "merges more than 200 fields"},
@@ -138,6 +142,9 @@ func TestAnalyzeAccepts(t *testing.T) {
 		"{ ...F0 }\n" + fragments(8, 2), // 2^8 spreads
 		"{ " + strings.Repeat("getProducts { price } ", 200) + "}",
 		`query A { __typename } query B { getProducts { price } }`,
+		// Short unknown names are left to graphql-go, whose message suggests
+		// the names meant.
+		`{ getProducts { prise } }`,
 	}
 	for _, doc := range docs {
 		if _, err := mustAnalyze(t, doc, analyzeLimits); err != nil {

@@ -127,6 +127,9 @@ func (c *documentCache) get(ctx context.Context, hash, query string) (*document,
 	if d, ok := c.cached(hash); ok {
 		return d, nil
 	}
+	if ctx.Err() != nil {
+		return nil, timeoutRefusal()
+	}
 	type result struct {
 		d *document
 		r *refusal
@@ -153,11 +156,15 @@ func (c *documentCache) get(ctx context.Context, hash, query string) (*document,
 		r := res.Val.(result)
 		return r.d, r.r
 	case <-ctx.Done():
-		return nil, &refusal{status: http.StatusServiceUnavailable, errs: []gqlerrors.FormattedError{{
-			Message:    "The request was cancelled or took too long.",
-			Extensions: map[string]any{"code": "TIMEOUT"},
-		}}}
+		return nil, timeoutRefusal()
 	}
+}
+
+func timeoutRefusal() *refusal {
+	return &refusal{status: http.StatusServiceUnavailable, errs: []gqlerrors.FormattedError{{
+		Message:    "The request was cancelled or took too long.",
+		Extensions: map[string]any{"code": "TIMEOUT"},
+	}}}
 }
 
 // prepare checks the document with docguard (scan, parse, analyse) before

@@ -76,6 +76,9 @@ func New(o Options) http.Handler {
 	if o.DocumentCacheSize <= 0 {
 		o.DocumentCacheSize = 1000
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	if o.DocumentCacheBytes <= 0 {
 		o.DocumentCacheBytes = 32 << 20
 	}
@@ -94,6 +97,7 @@ func New(o Options) http.Handler {
 	r.Use(requestIDs, accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
 
 	docs := newDocumentCache(o.Logger, &o.Schema, docguard.NewSchema(&o.Schema, o.Lists), o.Limits, o.DocumentCacheSize, o.DocumentCacheBytes)
+	registerDocumentCache(o.Metrics, docs)
 	gql := gzip(&graphqlHandler{opts: o, docs: docs, metrics: m})
 	r.Method(http.MethodGet, "/graphql", gql)
 	r.Method(http.MethodPost, "/graphql", gql)
