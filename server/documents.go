@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
@@ -120,13 +121,15 @@ func (c *documentCache) size() (int, int64) {
 // get returns the prepared document for query, whose hash is hash, or why
 // it is refused. Preparing counts against the request's time: graphql-go
 // cannot be cancelled, so the work is bounded by the limits, and get stops
-// waiting when ctx ends (the work finishes in the background, and a good
+// waiting at the deadline or when ctx ends (the work finishes in the background, and a good
 // document is still cached). Concurrent requests for one new document
 // share one preparation.
-func (c *documentCache) get(ctx context.Context, hash, query string) (*document, *refusal) {
+func (c *documentCache) get(ctx context.Context, deadline time.Time, hash, query string) (*document, *refusal) {
 	if d, ok := c.cached(hash); ok {
 		return d, nil
 	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	if ctx.Err() != nil {
 		return nil, timeoutRefusal()
 	}

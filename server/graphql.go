@@ -65,10 +65,10 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One deadline for the whole request: preparing a new document (scan,
-	// parse, checks, validation) counts against it as execution does.
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.RequestTimeout)
-	defer cancel()
-	doc, refused := h.document(ctx, req)
+	// parse, checks, validation) counts against it as execution does. Its
+	// context is made only when needed, so a warm read costs no timer.
+	deadline := start.Add(h.opts.RequestTimeout)
+	doc, refused := h.document(r.Context(), deadline, req)
 	if refused != nil {
 		h.metrics.observe("invalid", start, codes(refused.errs))
 		writeResult(w, refused.status, &graphql.Result{Errors: refused.errs})
@@ -123,6 +123,8 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.opts.Schema,
 		AST:           doc.ast,
@@ -164,7 +166,7 @@ func responseKey(docHash string, req request) string {
 // expect PersistedQueryNotFound with status 200 and then send the query).
 // A persisted query is shared with other instances only once it has passed
 // every check.
-func (h *graphqlHandler) document(ctx context.Context, req request) (*document, *refusal) {
+func (h *graphqlHandler) document(ctx context.Context, deadline time.Time, req request) (*document, *refusal) {
 	var hash string
 	if pq := req.Extensions.PersistedQuery; pq != nil {
 		if pq.Version != 1 {
@@ -191,7 +193,7 @@ func (h *graphqlHandler) document(ctx context.Context, req request) (*document, 
 			return nil, requestRefusal(http.StatusOK, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
 		}
 		h.metrics.documents.WithLabelValues("miss").Inc()
-		return h.docs.get(ctx, hash, q)
+		return h.docs.get(ctx, deadline, hash, q)
 	}
 	sum := hashQuery(req.Query)
 	if hash != "" && hash != sum {
@@ -202,7 +204,7 @@ func (h *graphqlHandler) document(ctx context.Context, req request) (*document, 
 		return d, nil
 	}
 	h.metrics.documents.WithLabelValues("miss").Inc()
-	d, refused := h.docs.get(ctx, sum, req.Query)
+	d, refused := h.docs.get(ctx, deadline, sum, req.Query)
 	if d != nil && hash != "" && h.opts.Queries != nil {
 		h.opts.Queries.PutQuery(ctx, sum, req.Query)
 	}
