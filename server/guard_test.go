@@ -117,10 +117,12 @@ func TestErrorsLocateTheClientsText(t *testing.T) {
 	}{
 		{"{\n  getProducts {\n    prise\n  }\n}", "GRAPHQL_VALIDATION_FAILED", location.SourceLocation{Line: 3, Column: 5}},
 		{"# a comment\r\n{ a: getProductsById(id: \"x\") { price } }", "BAD_USER_INPUT", location.SourceLocation{Line: 2, Column: 3}},
-		{"{ a: getProductsById(id: " + long + ") { price }, b: getProductsById(id: " + long + ") { price } }", "BAD_USER_INPUT", location.SourceLocation{Line: 1, Column: 1}},
+		// No blanks: docguard inserts line breaks before the tokens after
+		// the long string, which must not show in the location.
+		{"{__type(name:" + long + "){name}a:getProductsById(id:\"x\"){price}}", "BAD_USER_INPUT", location.SourceLocation{Line: 1, Column: 1}},
 		{"{\n  getProducts {\n    price\n  }", "GRAPHQL_PARSE_FAILED", location.SourceLocation{Line: 4, Column: 4}},
 	}
-	tests[2].want.Column = strings.Index(tests[2].doc, "a: getProducts") + 1
+	tests[2].want.Column = strings.Index(tests[2].doc, "a:getProducts") + 1
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()
 		body, _ := json.Marshal(map[string]any{"query": tt.doc})
