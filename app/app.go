@@ -14,7 +14,6 @@ import (
 
 	"shop/cache"
 	"shop/config"
-	"shop/docguard"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/server"
@@ -92,11 +91,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Metrics:        registry,
 			MetricsToken:   cfg.MetricsToken,
 
-			Limits: docguard.Limits{
-				MaxBytes: cfg.GraphQLMaxBytes, MaxTokens: cfg.GraphQLMaxTokens, MaxDepth: cfg.GraphQLMaxDepth,
-				MaxFields: cfg.GraphQLMaxFields, MaxSetFields: cfg.GraphQLMaxSetFields, MaxAliases: cfg.GraphQLMaxAliases,
-				MaxDirectives: cfg.GraphQLMaxDirectives, MaxSpreads: cfg.GraphQLMaxFragmentSpreads, MaxCost: cfg.GraphQLMaxCost,
-			},
+			Limits:               cfg.DocumentLimits(),
 			Lists:                schema.ListSizes(&sch, cfg.MaxPageSize),
 			DisableIntrospection: !cfg.GraphQLIntrospection,
 			DocumentCacheBytes:   cfg.DocumentCacheBytes,

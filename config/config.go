@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"shop/docguard"
 )
 
 // Config is every setting of the service. The README documents each one.
@@ -119,6 +121,15 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// DocumentLimits are the GraphQL document limits, in docguard's terms.
+func (c Config) DocumentLimits() docguard.Limits {
+	return docguard.Limits{
+		MaxBytes: c.GraphQLMaxBytes, MaxTokens: c.GraphQLMaxTokens, MaxDepth: c.GraphQLMaxDepth,
+		MaxFields: c.GraphQLMaxFields, MaxSetFields: c.GraphQLMaxSetFields, MaxAliases: c.GraphQLMaxAliases,
+		MaxDirectives: c.GraphQLMaxDirectives, MaxSpreads: c.GraphQLMaxFragmentSpreads, MaxCost: c.GraphQLMaxCost,
+	}
 }
 
 // Addr is the address to listen on.

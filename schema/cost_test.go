@@ -155,11 +155,7 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lim := docguard.Limits{
-		MaxBytes: cfg.GraphQLMaxBytes, MaxTokens: cfg.GraphQLMaxTokens, MaxDepth: cfg.GraphQLMaxDepth, MaxFields: cfg.GraphQLMaxFields,
-		MaxSetFields: cfg.GraphQLMaxSetFields, MaxAliases: cfg.GraphQLMaxAliases, MaxDirectives: cfg.GraphQLMaxDirectives,
-		MaxSpreads: cfg.GraphQLMaxFragmentSpreads, MaxCost: cfg.GraphQLMaxCost,
-	}
+	lim := cfg.DocumentLimits()
 	sch, _ := MustSchema(t, nil)
 	guard := docguard.NewSchema(&sch, schema.ListSizes(&sch, cfg.MaxPageSize))
 	docs := map[string]string{
