@@ -1,7 +1,7 @@
 # shop's commands. `make run` and `make test` are the two the README starts with.
 GO ?= go
 
-.PHONY: run test build assets bench clean
+.PHONY: run test build assets bench clean schema
 
 # Starts the server on the embedded defaults (SQLite file, in-process cache)
 # unless DATABASE_URL / REDIS_URL are set; GraphiQL at http://localhost:8080/graphql.
@@ -16,8 +16,7 @@ test:
 # Performance against the machine's limits: see cmd/bench and the README.
 # GOGC as in the production image (Dockerfile).
 bench:
-	./scripts/services.sh postgres redis
-	GOGC=400 GOMEMLIMIT=4GiB $(GO) run ./cmd/bench
+	./scripts/bench.sh
 
 build: assets
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/shop .
@@ -26,6 +25,11 @@ build: assets
 # which the binary embeds.
 assets:
 	./scripts/services.sh assets
+
+# schema.graphql: the served schema printed by graphql-js, for client code
+# generation. make test fails when it is stale or breaks the contract.
+schema: assets
+	$(GO) run ./cmd/introspect | (cd web && node schema.mjs write)
 
 clean:
 	rm -rf bin web/dist/*.js web/dist/*.css web/dist/*.json web/node_modules

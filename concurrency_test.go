@@ -32,7 +32,8 @@ func TestOrdersAcrossInstances(t *testing.T) {
 	for i, in := range ins {
 		urls[i] = in.URL
 	}
-	MustHammer(t, urls, id, orders, stock)
+	buyer, _ := ins[0].MustCustomer(t) // its token works on every instance: one SECRET_KEY
+	MustHammer(t, urls, buyer.Token, id, orders, stock)
 
 	// Straight after, the database holds 0; every instance shows 0 within
 	// the bound on cross-instance invalidation (the instance that sold the
@@ -79,7 +80,8 @@ func TestReadAfterWriteAcrossInstances(t *testing.T) {
 		t.Fatal("warm-up read wrong")
 	}
 	a.MustStock(t, id) // warm a too
-	a.MustData(t, `mutation($id: String!) { updateProduct(input: {productId: $id, stockCount: 4}) { stockCount } }`, map[string]any{"id": id}, &struct{}{})
+	admin := a.MustAdmin(t)
+	admin.MustData(t, `mutation($id: String!) { updateProduct(input: {productId: $id, stockCount: 4}) { stockCount } }`, map[string]any{"id": id}, &struct{}{})
 	if got := a.MustStock(t, id); got != 4 {
 		t.Fatalf("instance a shows stock %d straight after its own update, want 4", got)
 	}
@@ -88,12 +90,12 @@ func TestReadAfterWriteAcrossInstances(t *testing.T) {
 		b.MustData(t, listQ, nil, &list)
 		return list.GetProducts[0].StockCount == 4
 	})
-	a.MustData(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 3}]}) { orderId } }`, map[string]any{"id": id}, &struct{}{})
+	admin.MustData(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 3}]}) { orderId } }`, map[string]any{"id": id}, &struct{}{})
 	if got := a.MustStock(t, id); got != 1 {
 		t.Fatalf("instance a shows stock %d straight after its own order, want 1", got)
 	}
 	MustSeeWithin(t, crossInstanceBound, func() bool { return b.MustStock(t, id) == 1 })
-	a.MustData(t, `mutation($id: String!) { deleteProduct(productId: $id) }`, map[string]any{"id": id}, &struct{}{})
+	admin.MustData(t, `mutation($id: String!) { deleteProduct(productId: $id) }`, map[string]any{"id": id}, &struct{}{})
 	MustSeeWithin(t, crossInstanceBound, func() bool {
 		var one struct{ GetProductsById *struct{ ProductID string } }
 		b.MustData(t, `query($id: String!) { getProductsById(id: $id) { productId } }`, map[string]any{"id": id}, &one)
@@ -134,7 +136,7 @@ func TestLocalTierLagAcrossInstances(t *testing.T) {
 			in.MustStock(t, id) // every local tier holds the current value
 		}
 		writer := ins[round%3]
-		writer.MustData(t, `mutation($id: String!, $s: Int!) { updateProduct(input: {productId: $id, stockCount: $s}) { stockCount } }`,
+		writer.MustAdmin(t).MustData(t, `mutation($id: String!, $s: Int!) { updateProduct(input: {productId: $id, stockCount: $s}) { stockCount } }`,
 			map[string]any{"id": id, "s": round}, &struct{}{})
 		if got := writer.MustStock(t, id); got != round {
 			t.Fatalf("writer shows %d straight after its write, want %d", got, round)

@@ -49,7 +49,8 @@ func TestConnectionsThroughTheAPI(t *testing.T) {
 		}
 	}
 	// A write invalidates cached pages.
-	in.MustData(t, `mutation($id: String!) { deleteProduct(productId: $id) }`, map[string]any{"id": ids[0]}, &struct{}{})
+	admin := in.MustAdmin(t)
+	admin.MustData(t, `mutation($id: String!) { deleteProduct(productId: $id) }`, map[string]any{"id": ids[0]}, &struct{}{})
 	var pg page
 	in.MustData(t, `{ products(first: 2) { edges { node { productId } } pageInfo { hasNextPage endCursor } } }`, nil, &pg)
 	if pg.Products.Edges[0].Node.ProductID != ids[1] {
@@ -57,7 +58,7 @@ func TestConnectionsThroughTheAPI(t *testing.T) {
 	}
 
 	for _, c := range []string{"alice", "bob", "alice"} {
-		in.MustData(t, `mutation($c: String!, $id: String!) { createOrder(input: {customerId: $c, items: [{productId: $id, quantity: 1}]}) { orderId } }`,
+		admin.MustData(t, `mutation($c: String!, $id: String!) { createOrder(input: {customerId: $c, items: [{productId: $id, quantity: 1}]}) { orderId } }`,
 			map[string]any{"c": c, "id": ids[2]}, &struct{}{})
 	}
 	var orders struct {
@@ -66,7 +67,7 @@ func TestConnectionsThroughTheAPI(t *testing.T) {
 			PageInfo struct{ HasNextPage bool }
 		}
 	}
-	in.MustData(t, `{ orders(first: 5, customerId: "alice", status: "pending") { edges { node { customerId } } pageInfo { hasNextPage } } }`, nil, &orders)
+	admin.MustData(t, `{ orders(first: 5, customerId: "alice", status: "pending") { edges { node { customerId } } pageInfo { hasNextPage } } }`, nil, &orders)
 	if len(orders.Orders.Edges) != 2 || orders.Orders.PageInfo.HasNextPage || orders.Orders.Edges[0].Node.CustomerID != "alice" {
 		t.Fatalf("alice's orders: %+v", orders)
 	}
@@ -75,7 +76,7 @@ func TestConnectionsThroughTheAPI(t *testing.T) {
 		{`{ products(after: "nonsense") { pageInfo { hasNextPage } } }`, "BAD_USER_INPUT"},
 		{`{ orders(status: "lost") { pageInfo { hasNextPage } } }`, "BAD_USER_INPUT"},
 	} {
-		if r := in.MustPost(t, tc.doc, nil); r.Code() != tc.code {
+		if r := admin.MustPost(t, tc.doc, nil); r.Code() != tc.code {
 			t.Errorf("%s: code %q, want %s (%+v)", tc.doc, r.Code(), tc.code, r.Errors)
 		}
 	}
@@ -88,10 +89,11 @@ func TestListsNeverExceedTheMaximum(t *testing.T) {
 	env := EmbeddedEnv(t)
 	env["MAX_PAGE_SIZE"] = "3"
 	in := MustStart(t, env)
+	admin := in.MustAdmin(t)
 	var id string
 	for i := 0; i < 5; i++ {
 		id = in.MustCreateProduct(t, 1, 100)
-		in.MustData(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 1}]}) { orderId } }`,
+		admin.MustData(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 1}]}) { orderId } }`,
 			map[string]any{"id": id}, &struct{}{})
 	}
 	for _, q := range []string{`{ getProducts { productId } }`, `{ getProducts(limit: 10) { productId } }`} {
@@ -103,7 +105,7 @@ func TestListsNeverExceedTheMaximum(t *testing.T) {
 	}
 	for _, q := range []string{`{ getOrders { orderId } }`, `{ getOrders(limit: 100) { orderId } }`} {
 		var out struct{ GetOrders []struct{ OrderID string } }
-		in.MustData(t, q, nil, &out)
+		admin.MustData(t, q, nil, &out)
 		if len(out.GetOrders) != 3 {
 			t.Fatalf("%s returned %d orders, want the maximum of 3", q, len(out.GetOrders))
 		}

@@ -33,7 +33,9 @@ func TestHostileDocumentsAgainstTheProcess(t *testing.T) {
 	cmd := exec.Command(bin)
 	cmd.Dir = t.TempDir() // no .env file
 	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "SQLITE_PATH="+filepath.Join(cmd.Dir, "shop.db"),
-		"GOGC=400", "GOMEMLIMIT=384MiB")
+		"GOGC=400", "GOMEMLIMIT=384MiB",
+		"RATE_LIMIT_REQUESTS=0", "RATE_LIMIT_USER_REQUESTS=0", // this test is about documents; rate limits have their own
+		"ADMIN_EMAIL=guard@example.com", "ADMIN_PASSWORD=guard-test-password")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -69,8 +71,19 @@ func TestHostileDocumentsAgainstTheProcess(t *testing.T) {
 		t.Fatal("process did not start listening")
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
+	token := ""
 	post := func(contentType string, body []byte) (int, string, error) {
-		resp, err := client.Post(url+"/graphql", contentType, bytes.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			return 0, "", err
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			return 0, "", err
 		}
@@ -98,6 +111,21 @@ func TestHostileDocumentsAgainstTheProcess(t *testing.T) {
 			t.Fatalf("/health: %d", resp.StatusCode)
 		}
 	}
+
+	// An admin, who may read every order, so that the orders filter is
+	// checked.
+	resp, err := client.Post(url+"/graphql", "application/json", bytes.NewReader(query(`mutation { login(email: "guard@example.com", password: "guard-test-password") { accessToken } }`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		Data struct{ Login struct{ AccessToken string } }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&login); err != nil || login.Data.Login.AccessToken == "" {
+		t.Fatalf("login: %v %+v", err, login)
+	}
+	resp.Body.Close()
+	token = login.Data.Login.AccessToken
 
 	tests := []struct {
 		name        string

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,11 @@ type instance struct {
 	cancel context.CancelFunc
 	done   chan error
 	logs   *logSink
+	// The admin account ADMIN_EMAIL and ADMIN_PASSWORD made, and its
+	// client once signed in.
+	adminEmail, adminPassword string
+	mu                        sync.Mutex
+	admin                     *client
 }
 
 // logSink collects the JSON log and reports the address from the
@@ -56,18 +62,32 @@ func (l *logSink) String() string {
 	return l.buf.String()
 }
 
+// The admin account test instances start with, and the bcrypt cost they
+// use: real bcrypt at its lowest cost, so that signing in takes
+// milliseconds.
+const (
+	testAdminEmail    = "admin@shop.test"
+	testAdminPassword = "adm1n-Pa55word-for-tests"
+	testBcryptCost    = "4"
+)
+
 // PostgresRedisEnv is the environment of an instance on a fresh PostgreSQL
-// database and a private Redis key prefix.
+// database and a private Redis key prefix, with a SECRET_KEY of its own
+// (shared by every instance started with this environment) and an admin.
 func PostgresRedisEnv(tb testing.TB) map[string]string {
 	tb.Helper()
 	redisURL, prefix := testenv.MustRedis(tb)
-	return map[string]string{"DATABASE_URL": testenv.MustPostgres(tb), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix}
+	return map[string]string{"DATABASE_URL": testenv.MustPostgres(tb), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
+		"SECRET_KEY":  testenv.RandomName("secret-") + testenv.RandomName("-key-"),
+		"ADMIN_EMAIL": testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
 }
 
 // EmbeddedEnv is the environment of an instance on the defaults: a SQLite
-// file and the in-process cache.
+// file and the in-process cache (the secret key generated beside the
+// file), with an admin.
 func EmbeddedEnv(tb testing.TB) map[string]string {
-	return map[string]string{"SQLITE_PATH": filepath.Join(tb.TempDir(), "shop.db")}
+	return map[string]string{"SQLITE_PATH": filepath.Join(tb.TempDir(), "shop.db"),
+		"ADMIN_EMAIL": testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
 }
 
 // MustStart runs the program with env (plus HOST and PORT for a free
@@ -75,12 +95,17 @@ func EmbeddedEnv(tb testing.TB) map[string]string {
 // returns an error.
 func MustStart(tb testing.TB, env map[string]string) *instance {
 	tb.Helper()
-	full := map[string]string{"HOST": "127.0.0.1", "PORT": "0", "DB_MAX_OPEN_CONNS": "10"}
+	// Tests sign many accounts in from one address, and the admin often:
+	// the sign-in allowances are raised unless a test sets them (the
+	// limits' own tests do).
+	full := map[string]string{"HOST": "127.0.0.1", "PORT": "0", "DB_MAX_OPEN_CONNS": "10",
+		"RATE_LIMIT_AUTH": "10000", "RATE_LIMIT_LOGIN_EMAIL": "10000"}
 	for k, v := range env {
 		full[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{cancel: cancel, done: make(chan error, 1), logs: &logSink{addr: make(chan string, 1)}}
+	in := &instance{cancel: cancel, done: make(chan error, 1), logs: &logSink{addr: make(chan string, 1)},
+		adminEmail: full["ADMIN_EMAIL"], adminPassword: full["ADMIN_PASSWORD"]}
 	go func() { in.done <- run(ctx, func(k string) string { return full[k] }, in.logs) }()
 	select {
 	case addr := <-in.logs.addr:
@@ -119,6 +144,7 @@ type gqlError struct {
 
 type gqlResponse struct {
 	Status int
+	Header http.Header
 	Data   json.RawMessage `json:"data"`
 	Errors []gqlError      `json:"errors"`
 }
@@ -132,11 +158,32 @@ func (r gqlResponse) Code() string {
 	return c
 }
 
-// MustPost sends a GraphQL request and decodes the response.
+// client sends requests as one caller: with Token as a bearer token, or
+// anonymously when it is empty. ID is its account's id.
+type client struct {
+	URL       string
+	Token, ID string
+}
+
+// Anonymous is a client with no token.
+func (in *instance) Anonymous() *client { return &client{URL: in.URL} }
+
+// MustPost sends a GraphQL request anonymously and decodes the response.
 func (in *instance) MustPost(tb testing.TB, query string, vars map[string]any) gqlResponse {
 	tb.Helper()
+	return in.Anonymous().MustPost(tb, query, vars)
+}
+
+// MustPost sends a GraphQL request as c and decodes the response.
+func (c *client) MustPost(tb testing.TB, query string, vars map[string]any) gqlResponse {
+	tb.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post(in.URL+"/graphql", "application/json", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, c.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatalf("POST /graphql: %v", err)
 	}
@@ -144,23 +191,11 @@ func (in *instance) MustPost(tb testing.TB, query string, vars map[string]any) g
 	return mustDecode(tb, resp)
 }
 
-func mustDecode(tb testing.TB, resp *http.Response) gqlResponse {
+// MustData sends a request as c that must succeed and decodes its data
+// into out.
+func (c *client) MustData(tb testing.TB, query string, vars map[string]any, out any) {
 	tb.Helper()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatalf("read response: %v", err)
-	}
-	out := gqlResponse{Status: resp.StatusCode}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		tb.Fatalf("response %d is not JSON: %v\n%s", resp.StatusCode, err, raw)
-	}
-	return out
-}
-
-// MustData sends a request that must succeed and decodes its data into out.
-func (in *instance) MustData(tb testing.TB, query string, vars map[string]any, out any) {
-	tb.Helper()
-	r := in.MustPost(tb, query, vars)
+	r := c.MustPost(tb, query, vars)
 	if len(r.Errors) > 0 || r.Status != http.StatusOK {
 		tb.Fatalf("request failed (%d): %+v", r.Status, r.Errors)
 	}
@@ -169,11 +204,82 @@ func (in *instance) MustData(tb testing.TB, query string, vars map[string]any, o
 	}
 }
 
-// MustCreateProduct creates a product and returns its id.
+// session is what login and register return, as the helpers read it.
+type session struct {
+	AccessToken, RefreshToken string
+	User                      struct{ ID, Email, Role string }
+}
+
+const sessionFields = `{ accessToken refreshToken user { id email role } }`
+
+// MustLogin signs in and returns a client with the account's token.
+func (in *instance) MustLogin(tb testing.TB, email, password string) (*client, session) {
+	tb.Helper()
+	var out struct{ Login session }
+	in.Anonymous().MustData(tb, `mutation($e: String!, $p: String!) { login(email: $e, password: $p) `+sessionFields+` }`,
+		map[string]any{"e": email, "p": password}, &out)
+	return &client{URL: in.URL, Token: out.Login.AccessToken, ID: out.Login.User.ID}, out.Login
+}
+
+// MustAdmin is a client signed in as the instance's ADMIN_EMAIL (once).
+func (in *instance) MustAdmin(tb testing.TB) *client {
+	tb.Helper()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.admin == nil {
+		if in.adminEmail == "" {
+			tb.Fatal("the instance was started without ADMIN_EMAIL")
+		}
+		c, s := in.MustLogin(tb, in.adminEmail, in.adminPassword)
+		if s.User.Role != "admin" {
+			tb.Fatalf("%s signed in as %q, not admin", in.adminEmail, s.User.Role)
+		}
+		in.admin = c
+	}
+	return in.admin
+}
+
+// MustCustomer registers a new customer and returns a client with its
+// token; its id is the customerId of its orders.
+func (in *instance) MustCustomer(tb testing.TB) (*client, session) {
+	tb.Helper()
+	email := testenv.RandomName("customer-") + "@shop.test"
+	var out struct{ Register session }
+	in.Anonymous().MustData(tb, `mutation($in: RegisterInput!) { register(input: $in) `+sessionFields+` }`,
+		map[string]any{"in": map[string]any{"email": email, "password": testCustomerPassword, "name": "Test Customer"}}, &out)
+	if out.Register.User.Role != "customer" || out.Register.User.Email != email {
+		tb.Fatalf("registered %+v", out.Register.User)
+	}
+	return &client{URL: in.URL, Token: out.Register.AccessToken, ID: out.Register.User.ID}, out.Register
+}
+
+const testCustomerPassword = "cust0mer-Pa55word"
+
+func mustDecode(tb testing.TB, resp *http.Response) gqlResponse {
+	tb.Helper()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("read response: %v", err)
+	}
+	out := gqlResponse{Status: resp.StatusCode, Header: resp.Header}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatalf("response %d is not JSON: %v\n%s", resp.StatusCode, err, raw)
+	}
+	return out
+}
+
+// MustData sends an anonymous request that must succeed and decodes its
+// data into out.
+func (in *instance) MustData(tb testing.TB, query string, vars map[string]any, out any) {
+	tb.Helper()
+	in.Anonymous().MustData(tb, query, vars, out)
+}
+
+// MustCreateProduct creates a product, as the admin, and returns its id.
 func (in *instance) MustCreateProduct(tb testing.TB, price float64, stock int) string {
 	tb.Helper()
 	var out struct{ CreateProduct struct{ ProductID string } }
-	in.MustData(tb, `mutation($p: Float!, $s: Int!) { createProduct(input: {price: $p, stockCount: $s}) { productId } }`,
+	in.MustAdmin(tb).MustData(tb, `mutation($p: Float!, $s: Int!) { createProduct(input: {price: $p, stockCount: $s}) { productId } }`,
 		map[string]any{"p": price, "s": stock}, &out)
 	return out.CreateProduct.ProductID
 }
@@ -199,24 +305,32 @@ func isJSONEqual(a, b []byte) bool {
 	return bytes.Equal(xb, yb)
 }
 
+// substitute replaces the placeholders of ids in s, longest first, so that
+// $A does not eat the start of $A_EMAIL.
 func substitute(s string, ids map[string]string) string {
-	for k, v := range ids {
-		s = strings.ReplaceAll(s, k, v)
+	keys := make([]string, 0, len(ids))
+	for k := range ids {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
+	for _, k := range keys {
+		s = strings.ReplaceAll(s, k, ids[k])
 	}
 	return s
 }
 
-// MustHammer releases n one-unit orders for product id at once, spread over
-// the servers at urls, and fails unless exactly want of them succeed and
-// every other one is refused with INSUFFICIENT_STOCK.
-func MustHammer(tb testing.TB, urls []string, id string, n, want int) {
+// MustHammer releases n one-unit orders for product id at once, by the
+// customer whose access token is token, spread over the servers at urls,
+// and fails unless exactly want of them succeed and every other one is
+// refused with INSUFFICIENT_STOCK.
+func MustHammer(tb testing.TB, urls []string, token, id string, n, want int) {
 	tb.Helper()
 	body, _ := json.Marshal(map[string]any{
-		"query":     `mutation($id: String!) { createOrder(input: {customerId: "hammer", items: [{productId: $id, quantity: 1}]}) { orderId totalAmount } }`,
+		"query":     `mutation($id: String!) { createOrder(input: {items: [{productId: $id, quantity: 1}]}) { orderId totalAmount } }`,
 		"variables": map[string]any{"id": id},
 	})
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
-	defer client.CloseIdleConnections()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
+	defer hc.CloseIdleConnections()
 	start := make(chan struct{})
 	outcomes := make(chan string, n)
 	var wg sync.WaitGroup
@@ -225,7 +339,10 @@ func MustHammer(tb testing.TB, urls []string, id string, n, want int) {
 		go func(url string) {
 			defer wg.Done()
 			<-start
-			resp, err := client.Post(url+"/graphql", "application/json", bytes.NewReader(body))
+			req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := hc.Do(req)
 			if err != nil {
 				outcomes <- "transport: " + err.Error()
 				return

@@ -15,6 +15,7 @@ func TestDeletedProductKeepsOrderHistory(t *testing.T) {
 	t.Parallel()
 	in := MustStart(t, PostgresRedisEnv(t))
 	id := in.MustCreateProduct(t, 12.34, 5)
+	admin := in.MustAdmin(t)
 	var created struct {
 		CreateOrder struct {
 			OrderID     string
@@ -22,7 +23,7 @@ func TestDeletedProductKeepsOrderHistory(t *testing.T) {
 			LastUpdated string
 		}
 	}
-	in.MustData(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 2}]}) { orderId createdAt lastUpdated } }`,
+	admin.MustData(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 2}]}) { orderId createdAt lastUpdated } }`,
 		map[string]any{"id": id}, &created)
 	for _, ts := range []string{created.CreateOrder.CreatedAt, created.CreateOrder.LastUpdated} {
 		parsed, err := time.Parse(time.RFC3339, ts)
@@ -31,7 +32,7 @@ func TestDeletedProductKeepsOrderHistory(t *testing.T) {
 		}
 	}
 	var deleted struct{ DeleteProduct bool }
-	in.MustData(t, `mutation($id: String!) { deleteProduct(productId: $id) }`, map[string]any{"id": id}, &deleted)
+	admin.MustData(t, `mutation($id: String!) { deleteProduct(productId: $id) }`, map[string]any{"id": id}, &deleted)
 	if !deleted.DeleteProduct {
 		t.Fatal("deleteProduct = false")
 	}
@@ -46,7 +47,7 @@ func TestDeletedProductKeepsOrderHistory(t *testing.T) {
 			}
 		}
 	}
-	in.MustData(t, `query($id: String!) { getOrderById(orderId: $id) { totalAmount items { productId quantity priceAtPurchase product { productId } } } }`,
+	admin.MustData(t, `query($id: String!) { getOrderById(orderId: $id) { totalAmount items { productId quantity priceAtPurchase product { productId } } } }`,
 		map[string]any{"id": created.CreateOrder.OrderID}, &got)
 	o := got.GetOrderById
 	if o.TotalAmount != 24.68 || len(o.Items) != 1 || o.Items[0].ProductID != id || o.Items[0].PriceAtPurchase != 12.34 ||

@@ -208,7 +208,7 @@ func TestHealth(t *testing.T) {
 			t.Fatalf("health = %d %+v", code, h)
 		}
 		id := in.MustCreateProduct(t, 2.5, 4)
-		r := in.MustPost(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 1}]}) { totalAmount } }`, map[string]any{"id": id})
+		r := in.MustAdmin(t).MustPost(t, `mutation($id: String!) { createOrder(input: {customerId: "c", items: [{productId: $id, quantity: 1}]}) { totalAmount } }`, map[string]any{"id": id})
 		if len(r.Errors) > 0 || in.MustStock(t, id) != 3 {
 			t.Fatalf("order with Redis down: %+v, stock %d", r.Errors, in.MustStock(t, id))
 		}
@@ -217,6 +217,7 @@ func TestHealth(t *testing.T) {
 		t.Parallel()
 		env := PostgresRedisEnv(t)
 		in := MustStart(t, env)
+		admin := in.MustAdmin(t) // while the database is there to sign in
 		dbName := strings.TrimPrefix(mustURL(t, env["DATABASE_URL"]).Path, "/")
 		ctx := context.Background()
 		conn, err := pgx.Connect(ctx, testenv.PostgresBaseURL())
@@ -231,7 +232,7 @@ func TestHealth(t *testing.T) {
 		if code != 503 || h.Status != "unhealthy" || h.Services["database"].Status != "disconnected" {
 			t.Fatalf("health = %d %+v", code, h)
 		}
-		r := in.MustPost(t, `{ getOrders { orderId } }`, nil)
+		r := admin.MustPost(t, `{ getOrders { orderId } }`, nil)
 		if r.Status != 200 || r.Code() != "INTERNAL_SERVER_ERROR" {
 			t.Fatalf("getOrders without a database: %d %+v", r.Status, r.Errors)
 		}
@@ -265,13 +266,14 @@ func mustURL(tb testing.TB, raw string) *url.URL {
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	in := MustStart(t, EmbeddedEnv(t))
+	token := in.MustAdmin(t).Token
 	conn, err := net.Dial("tcp", strings.TrimPrefix(in.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	body := `{"query":"mutation { createProduct(input: {price: 1.25, stockCount: 1}) { price } }"}`
-	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", len(body))
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", token, len(body))
 	rd := bufio.NewReader(conn)
 	line, err := rd.ReadString('\n')
 	if err != nil || !strings.Contains(line, "100 Continue") {
@@ -316,14 +318,73 @@ func waitForRefused(t *testing.T, base string) {
 }
 
 // TestRequestTimeout: a request that runs past REQUEST_TIMEOUT gets a
-// TIMEOUT error and 503, not a hang and not a client error.
+// TIMEOUT error and 503, not a hang and not a client error. No request can
+// sign in under a 1ns limit, so the test signs an admin's access token
+// with the instance's SECRET_KEY itself.
 func TestRequestTimeout(t *testing.T) {
 	t.Parallel()
 	env := EmbeddedEnv(t)
 	env["REQUEST_TIMEOUT"] = "1ns"
+	env["SECRET_KEY"] = "a secret key of at least 32 bytes for this test"
 	in := MustStart(t, env)
-	r := in.MustPost(t, `{ getOrders { orderId } }`, nil)
+	admin := &client{URL: in.URL, Token: MustSignAccessToken(t, env["SECRET_KEY"], "00000000-0000-4000-8000-0000000000ad", "admin", time.Minute)}
+	r := admin.MustPost(t, `{ getOrders { orderId } }`, nil)
 	if r.Status != http.StatusServiceUnavailable || r.Code() != "TIMEOUT" {
 		t.Fatalf("status %d, errors %+v; want 503 TIMEOUT", r.Status, r.Errors)
+	}
+}
+
+// TestShutdownCancelsStragglers: a request still running when
+// SHUTDOWN_TIMEOUT ends is cancelled (its transaction rolls back) before
+// the pools close, and the program stops cleanly.
+func TestShutdownCancelsStragglers(t *testing.T) {
+	t.Parallel()
+	env := PostgresRedisEnv(t)
+	env["SHUTDOWN_TIMEOUT"] = "200ms"
+	env["REQUEST_TIMEOUT"] = "60s"
+	in := MustStart(t, env)
+	id := in.MustCreateProduct(t, 2.50, 5)
+
+	ctx := context.Background()
+	db, err := pgx.Connect(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	lock, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, `SELECT 1 FROM products WHERE product_id = $1 FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	customer, _ := in.MustCustomer(t)
+	answered := make(chan gqlResponse, 1)
+	go func() {
+		answered <- customer.MustPost(t, `mutation($id: String!) { createOrder(input: {items: [{productId: $id, quantity: 1}]}) { orderId } }`, map[string]any{"id": id})
+	}()
+	testenv.WaitFor(t, func() bool { // until the order waits for the row lock
+		var n int
+		err := db.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+		return err == nil && n == 1
+	})
+	if err := in.Stop(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	if r := <-answered; r.Code() == "" {
+		t.Fatalf("the cancelled order succeeded: %+v", r)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var stock, orders int
+	if err := db.QueryRow(ctx, `SELECT stock_count, (SELECT count(*) FROM orders) FROM products WHERE product_id = $1`, id).Scan(&stock, &orders); err != nil {
+		t.Fatal(err)
+	}
+	if stock != 5 || orders != 0 {
+		t.Fatalf("after the cancelled order: stock %d, %d orders; want 5 and none", stock, orders)
+	}
+	if logs := in.logs.String(); strings.Contains(logs, "database is closed") || !strings.Contains(logs, "cancelling them") {
+		t.Fatalf("logs:\n%s", logs)
 	}
 }

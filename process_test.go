@@ -27,8 +27,10 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		cmd := exec.Command(bin)
 		cmd.Dir = t.TempDir() // no .env file
-		cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8",
-			"DATABASE_URL="+env["DATABASE_URL"], "REDIS_URL="+env["REDIS_URL"], "REDIS_KEY_PREFIX="+env["REDIS_KEY_PREFIX"])
+		cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8")
+		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SECRET_KEY", "ADMIN_EMAIL", "ADMIN_PASSWORD", "BCRYPT_COST"} {
+			cmd.Env = append(cmd.Env, k+"="+env[k])
+		}
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -57,11 +59,12 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 	}
 	ins := make([]*instance, len(urls))
 	for i, u := range urls {
-		ins[i] = &instance{URL: u}
+		ins[i] = &instance{URL: u, adminEmail: env["ADMIN_EMAIL"], adminPassword: env["ADMIN_PASSWORD"]}
 	}
 	const stock, orders = 40, 150
 	id := ins[0].MustCreateProduct(t, 2.5, stock)
-	MustHammer(t, urls, id, orders, stock)
+	buyer, _ := ins[1].MustCustomer(t)
+	MustHammer(t, urls, buyer.Token, id, orders, stock)
 	for _, in := range ins {
 		MustSeeWithin(t, crossInstanceBound, func() bool { return in.MustStock(t, id) == 0 })
 	}

@@ -10,10 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
+	"shop/auth"
 	"shop/cache"
 	"shop/config"
+	"shop/ratelimit"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/server"
@@ -62,6 +65,13 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	logger.Info("backends ready", "database", db.Kind(), "cache", backend.Kind())
 
 	catalog := cache.NewCatalog(db, backend, cfg.CacheTTL, logger)
+	// Before the backend closes: it stops and waits for the cache's
+	// background work (invalidation retries, the subscription).
+	defer func() {
+		if err := catalog.Close(); err != nil {
+			logger.Error("closing the cache", "err", err)
+		}
+	}()
 	if _, shared := backend.(*cache.Redis); shared && cfg.CacheLocalTTL > 0 {
 		if err := catalog.EnableLocal(ctx, cfg.CacheLocalTTL, cfg.CacheMaxItems, int(cfg.CacheMaxBytes)); err != nil {
 			return err
@@ -71,14 +81,53 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return err
 	}
+	limits, err := ratelimit.New(cfg.RedisURL, cfg.RedisKeyPrefix, cfg.RedisTimeout, ratelimit.Limits{
+		Requests:     cfg.RateLimitRequests,
+		UserRequests: cfg.RateLimitUserRequests,
+		Auth:         cfg.RateLimitAuth,
+		LoginEmail:   cfg.RateLimitLoginEmail,
+	}, logger)
+	if err != nil {
+		return err
+	}
+	defer limits.Close()
 	registry := newRegistry(sqlDB, db.Statements, catalog.Stats())
-	res := resolvers.New(catalog, logger, cfg.MaxPageSize)
+	key, err := secretKey(cfg, logger)
+	if err != nil {
+		return err
+	}
+	accounts, err := auth.New(auth.Options{
+		Store:      db,
+		SecretKey:  key,
+		AccessTTL:  cfg.AccessTokenTTL,
+		RefreshTTL: cfg.RefreshTokenTTL,
+		BcryptCost: cfg.BcryptCost,
+		// Sign-ins per client address, and per email however many
+		// addresses the guesses come from.
+		IPLimiter:    limits.AuthIP,
+		EmailLimiter: limits.LoginEmail,
+		Logger:       logger,
+	})
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, cfg, accounts, logger); err != nil {
+		return err
+	}
+	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		return err
 	}
+	// Requests run under a context of the server's own, so that those
+	// still running when the shutdown timeout ends can be cancelled before
+	// the pools they use are closed.
+	requestsCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	var inflight sync.WaitGroup
 	srv := &http.Server{
-		Handler: server.New(server.Options{
+		BaseContext: func(net.Listener) context.Context { return requestsCtx },
+		Handler: tracked(&inflight, server.New(server.Options{
 			Schema:         sch,
 			Prepare:        res.WithLoaders,
 			Database:       db,
@@ -90,12 +139,18 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Responses:      catalog,
 			Metrics:        registry,
 			MetricsToken:   cfg.MetricsToken,
+			TrustedProxies: cfg.TrustedProxies,
+			IPLimit:        limits.IP,
+			UserLimit:      limits.User,
+			CORSOrigins:    cfg.CORSAllowedOrigins,
+			NoGraphiQL:     !cfg.GraphiQL,
+			Authenticate:   accounts.Verify,
 
 			Limits:               cfg.DocumentLimits(),
 			Lists:                schema.ListSizes(&sch, cfg.MaxPageSize),
 			DisableIntrospection: !cfg.GraphQLIntrospection,
 			DocumentCacheBytes:   cfg.DocumentCacheBytes,
-		}),
+		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
@@ -123,13 +178,44 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Requests outlived the timeout: cancel them (their transactions
+		// roll back) and wait for their handlers to return, so none of
+		// them finds the database or the cache closed under it.
+		logger.Warn("requests outlived the shutdown timeout; cancelling them")
+		cancelRequests()
+		if !waitTimeout(&inflight, cancelGrace) {
+			return fmt.Errorf("shutdown: requests still running %s after they were cancelled", cancelGrace)
+		}
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// cancelGrace is how long cancelled requests get to return.
+const cancelGrace = 5 * time.Second
+
+// tracked counts the requests in flight in wg.
+func tracked(wg *sync.WaitGroup, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// waitTimeout waits for wg, for at most d; it reports whether wg finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

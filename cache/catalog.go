@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -19,73 +18,132 @@ import (
 // same interface as the store. Orders pass straight through: an order is
 // always checked against the database, never against a cache.
 //
-// Entries are stamped with a version. Every cached value is stored as
-// "<version>\n<json>", where version is the value of the entry's version key
-// when the read began; a write replaces the version key with a fresh random
-// token after its commit. A reader that loaded an old row from the database
-// but stored it after the write's invalidation therefore stores it under the
-// old version, and nobody will ever take it for current. Version keys never
-// expire (an expired one could make an old entry current again); the entries
-// do, after the TTL.
+// Every entry records the versions it was read under (see dep), and is
+// served only while all of them are current; a write gives the version
+// keys it affects fresh versions after its commit. A product's entry
+// depends on its own version key; a list or page is a list of ids that
+// depends on the membership key (v:products, which only creates and
+// deletes change) and is filled in from the products' own entries; a whole
+// response depends on every version its execution read (Response). So an
+// order for product A retires A's entries and the lists and responses
+// that show A, and nothing else.
+//
+// A reader that loaded an old row but stores it after a write's
+// invalidation stores it under the version from before the write, which is
+// no longer current: nobody will ever take it for current.
+//
+// Every method of models.Store is written out here, none promoted from an
+// embedded store: a new store method that changes products can't be added
+// without the cache handling it, because the catalog would stop compiling
+// as a models.Store.
 type Catalog struct {
-	models.Store
+	next    models.Store
 	backend Backend
 	ttl     time.Duration
 	logger  *slog.Logger
 	flight  singleflight.Group
 	stats   Stats
 	l1      *local // nil unless EnableLocal was called
+	pend    *pending
+	bg      background
 }
 
-// Broadcaster is a backend that can tell other instances about
-// invalidations (Redis pub/sub).
-type Broadcaster interface {
-	// SetAndPublish writes pairs (without expiry) and then publishes
-	// payload, in one round trip.
-	SetAndPublish(ctx context.Context, pairs map[string][]byte, payload []byte) error
-	Subscribe(ctx context.Context, onMessage func([]byte), onReset func())
+var _ models.Store = (*Catalog)(nil)
+
+// Subscriber is a backend that delivers other instances' invalidations
+// (Redis pub/sub).
+type Subscriber interface {
+	// Subscribe delivers each invalidation's "<version> <key>" lines to
+	// onMessage until ctx ends, and calls onReset whenever messages may
+	// have been missed.
+	// The channel it returns is closed when the subscription has ended.
+	Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) <-chan struct{}
 }
 
 // EnableLocal puts an in-process tier holding entries for ttl in front of a
 // shared backend, kept coherent by invalidation messages until ctx ends.
 // It must be called before the catalog is used.
 func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, maxBytes int) error {
-	b, ok := c.backend.(Broadcaster)
+	b, ok := c.backend.(Subscriber)
 	if !ok {
 		return fmt.Errorf("cache: a local tier needs a backend that broadcasts invalidations")
 	}
 	c.l1 = newLocal(ttl, maxItems, maxBytes)
-	b.Subscribe(ctx, func(payload []byte) {
-		var versions map[string]string
-		if err := json.Unmarshal(payload, &versions); err != nil {
-			c.logger.Warn("bad invalidation message", "err", err)
+	if !c.bg.enter() {
+		return fmt.Errorf("cache: the catalog is closed")
+	}
+	// The subscription ends with ctx or with Close, whichever is first.
+	sctx, stop := context.WithCancel(ctx)
+	c.bg.onClose(stop)
+	done := b.Subscribe(sctx, func(payload []byte) {
+		deps, ok := parseMessage(payload)
+		if !ok {
+			c.logger.Warn("bad invalidation message", "payload", string(payload))
 			c.l1.flush()
 			return
 		}
-		c.l1.set(versions, time.Now())
+		c.l1.set(deps, time.Now())
 		c.stats.Messages.Add(1)
 	}, func() {
 		c.l1.flush()
 		c.stats.Resets.Add(1)
 	})
+	go func() {
+		<-done
+		c.bg.leave()
+	}()
 	return nil
 }
 
-var _ models.Store = (*Catalog)(nil)
+func parseMessage(b []byte) ([]dep, bool) {
+	var deps []dep
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		ver, key, ok := bytes.Cut(line, []byte{' '})
+		v, err := strconv.ParseUint(string(ver), 10, 64)
+		if !ok || err != nil {
+			return nil, false
+		}
+		deps = append(deps, dep{key: string(key), version: v})
+	}
+	return deps, true
+}
 
 // loadTimeout bounds a database load shared by several waiting requests,
 // which runs on after the request that started it has gone.
 const loadTimeout = 10 * time.Second
 
-const listVersionKey = "v:products"
+// membershipKey is the version of which products exist: creates and deletes
+// change it, updates and orders don't (lists are ordered by creation).
+const membershipKey = "v:products"
 
 // NewCatalog caches next's products in backend for ttl.
 func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *slog.Logger) *Catalog {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Catalog{Store: next, backend: backend, ttl: ttl, logger: logger}
+	c := &Catalog{next: next, backend: backend, ttl: ttl, logger: logger}
+	c.pend = newPending(ttl, func() {
+		if c.bg.enter() {
+			defer c.bg.leave()
+			c.retry()
+		}
+	})
+	return c
 }
+
+// Close stops the catalog's background work (invalidation retries, the
+// subscription, loads shared by waiting requests) and waits for it, at most
+// closeWait, so that none of it outlives the process's shutdown or finds
+// the backend closed. Call it before closing the backend.
+func (c *Catalog) Close() error {
+	c.pend.close()
+	if !c.bg.close(closeWait) {
+		return fmt.Errorf("cache: background work still running %s after close", closeWait)
+	}
+	return nil
+}
+
+const closeWait = loadTimeout + time.Second
 
 // Stats counts the catalog's cache traffic.
 func (c *Catalog) Stats() *Stats { return &c.stats }
@@ -93,208 +151,262 @@ func (c *Catalog) Stats() *Stats { return &c.stats }
 func productVersionKey(id string) string { return "v:p:" + id }
 func productDataKey(id string) string    { return "d:p:" + id }
 
-func (c *Catalog) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
-	key := "d:products:" + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
-	return readThrough(ctx, c, listVersionKey, key, func(ctx context.Context) ([]models.Product, error) {
-		return c.Store.ListProducts(ctx, page)
-	})
+// Orders pass through; CreateOrder below changes stock.
+
+func (c *Catalog) ListOrders(ctx context.Context, page models.Page, f models.OrderFilter) ([]models.Order, error) {
+	return c.next.ListOrders(ctx, page, f)
 }
+
+func (c *Catalog) OrdersPage(ctx context.Context, conn models.Connection, f models.OrderFilter) (models.OrderPage, error) {
+	return c.next.OrdersPage(ctx, conn, f)
+}
+
+func (c *Catalog) OrderByID(ctx context.Context, id string) (*models.Order, error) {
+	return c.next.OrderByID(ctx, id)
+}
+
+// Reads.
 
 func (c *Catalog) ProductByID(ctx context.Context, id string) (*models.Product, error) {
-	return readThrough(ctx, c, productVersionKey(id), productDataKey(id), func(ctx context.Context) (*models.Product, error) {
-		return c.Store.ProductByID(ctx, id)
-	})
+	load := func(ctx context.Context) (*models.Product, error) { return c.next.ProductByID(ctx, id) }
+	if !keyable(id) {
+		recorderFrom(ctx).spoil()
+		return load(ctx)
+	}
+	return readThrough(ctx, c, productVersionKey(id), productDataKey(id), load)
 }
 
-// ProductsByIDs reads every id's entry in one round trip and loads all the
-// misses from the store in one query.
+// idPage is a list's or a page's membership: which products, in order.
+type idPage struct {
+	IDs  []string `json:"ids"`
+	More bool     `json:"more,omitempty"`
+}
+
+func pageOf(ps []models.Product, more bool) idPage {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	return idPage{IDs: ids, More: more}
+}
+
+// ListProducts reads which products are on the page under the membership
+// version, and the products themselves under their own.
+func (c *Catalog) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
+	key := "d:products:" + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
+	ps, _, err := c.list(ctx, key, func(ctx context.Context) ([]models.Product, bool, error) {
+		ps, err := c.next.ListProducts(ctx, page)
+		return ps, false, err
+	})
+	return ps, err
+}
+
+func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection) (models.ProductPage, error) {
+	key := "d:page:" + strconv.Itoa(conn.First) + ":"
+	if conn.After != nil {
+		key += conn.After.Encode()
+	}
+	ps, more, err := c.list(ctx, key, func(ctx context.Context) ([]models.Product, bool, error) {
+		pg, err := c.next.ProductsPage(ctx, conn)
+		return pg.Products, pg.HasNext, err
+	})
+	return models.ProductPage{Products: ps, HasNext: more}, err
+}
+
+// list caches a list's ids under the membership version. When they are
+// cached, the products come from their own entries, and the request records
+// all their versions. When this call loads the list, it returns the rows it
+// read as they are (a page at a random deep cursor is rarely asked for
+// twice, and reading its 50 products again through the cache would cost
+// more than it saves), and the response is not stored, since those rows'
+// versions were not taken before they were read.
+func (c *Catalog) list(ctx context.Context, key string, load func(context.Context) ([]models.Product, bool, error)) ([]models.Product, bool, error) {
+	var rows []models.Product
+	loaded := false
+	ids, err := readThrough(ctx, c, membershipKey, key, func(ctx context.Context) (idPage, error) {
+		ps, more, err := load(ctx)
+		rows, loaded = ps, true
+		return pageOf(ps, more), err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if loaded {
+		recorderFrom(ctx).spoil()
+		return rows, ids.More, nil
+	}
+	ps, err := c.inOrder(ctx, ids.IDs)
+	return ps, ids.More, err
+}
+
+// inOrder returns the products of ids in that order. One deleted since the
+// ids were read is left out; its delete changed the membership version, so
+// nothing stores this list as current.
+func (c *Catalog) inOrder(ctx context.Context, ids []string) ([]models.Product, error) {
+	byID, err := c.ProductsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]models.Product, 0, len(ids))
+	for _, id := range ids {
+		if p := byID[id]; p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out, nil
+}
+
+// ProductsByIDs answers what it can from the local tier, looks the rest up
+// in one round trip, and loads all the misses from the store in one query.
 func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error) {
+	rec := recorderFrom(ctx)
 	out := make(map[string]*models.Product, len(ids))
 	now := time.Now()
-	if c.l1 != nil {
-		remote := ids[:0:0]
-		for _, id := range ids {
-			if v, ok := c.l1.get(productVersionKey(id), productDataKey(id), now); ok {
+	var direct, remote []string
+	for _, id := range ids {
+		if !keyable(id) || c.pend.untrusted(productVersionKey(id), now) {
+			direct = append(direct, id)
+			continue
+		}
+		if c.l1 != nil {
+			if v, deps, ok := c.l1.get(productDataKey(id), now); ok {
 				out[id] = v.(*models.Product)
+				rec.add(deps...)
+				c.stats.Hits.Add(1)
+				c.stats.LocalHits.Add(1)
 				continue
 			}
-			remote = append(remote, id)
 		}
-		c.stats.Hits.Add(uint64(len(ids) - len(remote)))
-		c.stats.LocalHits.Add(uint64(len(ids) - len(remote)))
-		ids = remote
-		if len(ids) == 0 {
-			return out, nil
+		remote = append(remote, id)
+	}
+	if len(direct) > 0 {
+		rec.spoil()
+		c.stats.Misses.Add(uint64(len(direct)))
+		if err := c.loadInto(ctx, out, direct); err != nil {
+			return nil, err
 		}
 	}
-	keys := make([]string, 0, 2*len(ids))
-	for _, id := range ids {
-		keys = append(keys, productVersionKey(id), productDataKey(id))
+	if len(remote) == 0 {
+		return out, nil
 	}
-	vals, cacheErr := c.backend.MGet(ctx, keys...)
-	if cacheErr != nil {
-		c.cacheFault("read products", cacheErr)
-		c.stats.Misses.Add(uint64(len(ids)))
-		loaded, err := c.Store.ProductsByIDs(ctx, ids)
-		for id, p := range loaded {
-			out[id] = p
-		}
-		return out, err
+	dataKeys, versionKeys := make([]string, len(remote)), make([]string, len(remote))
+	for i, id := range remote {
+		dataKeys[i], versionKeys[i] = productDataKey(id), productVersionKey(id)
+	}
+	entries, versions, err := c.backend.Lookup(ctx, dataKeys, versionKeys, c.ttl)
+	if err != nil {
+		c.cacheFault("read products", err)
+		rec.spoil()
+		c.stats.Misses.Add(uint64(len(remote)))
+		return out, c.loadInto(ctx, out, remote)
 	}
 	var missing []string
-	versions := map[string]string{}
-	for i, id := range ids {
-		ver := string(vals[2*i])
+	observed := map[string]uint64{}
+	for i, id := range remote {
 		if c.l1 != nil {
-			c.l1.learn(productVersionKey(id), ver, now)
+			c.l1.learn(versionKeys[i], versions[i], now)
 		}
-		if p, ok := decode[*models.Product](vals[2*i+1], ver); ok {
+		if p, deps, ok := decodeValue[*models.Product](entries[i]); ok {
 			out[id] = p
+			rec.add(deps...)
 			if c.l1 != nil {
-				c.l1.put(productVersionKey(id), productDataKey(id), ver, p, len(vals[2*i+1]), now)
+				c.l1.put(dataKeys[i], deps, p, len(entries[i]), now)
 			}
 			continue
 		}
 		missing = append(missing, id)
-		versions[id] = ver
+		observed[id] = versions[i]
+		rec.add(dep{key: versionKeys[i], version: versions[i]})
 	}
-	c.stats.Hits.Add(uint64(len(ids) - len(missing)))
+	c.stats.Hits.Add(uint64(len(remote) - len(missing)))
 	c.stats.Misses.Add(uint64(len(missing)))
 	if len(missing) == 0 {
 		return out, nil
 	}
-	loaded, err := c.Store.ProductsByIDs(ctx, missing)
+	c.stats.Loads.Add(1)
+	loaded, err := c.next.ProductsByIDs(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
 	fill := map[string][]byte{}
 	for id, p := range loaded {
 		out[id] = p
-		b, err := encode(versions[id], p)
+		deps := []dep{{key: productVersionKey(id), version: observed[id]}}
+		b, err := encodeValue(deps, p)
 		if err != nil {
 			continue
 		}
 		fill[productDataKey(id)] = b
 		if c.l1 != nil {
-			c.l1.put(productVersionKey(id), productDataKey(id), versions[id], p, len(b), now)
+			c.l1.put(productDataKey(id), deps, p, len(b), now)
 		}
 	}
 	if len(fill) > 0 {
-		if err := c.backend.MSet(ctx, fill, c.ttl); err != nil {
+		if err := c.backend.Fill(ctx, fill, c.ttl); err != nil {
 			c.cacheFault("fill products", err)
 		}
 	}
 	return out, nil
 }
 
-func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
-	p, err := c.Store.CreateProduct(ctx, np)
-	if err == nil {
-		c.invalidate(ctx, p.ID)
+// loadInto reads ids from the store, bypassing the cache.
+func (c *Catalog) loadInto(ctx context.Context, out map[string]*models.Product, ids []string) error {
+	loaded, err := c.next.ProductsByIDs(ctx, ids)
+	for id, p := range loaded {
+		out[id] = p
 	}
-	return p, err
+	return err
 }
 
-func (c *Catalog) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
-	p, err := c.Store.UpdateProduct(ctx, id, patch)
-	if err == nil {
-		c.invalidate(ctx, id)
-	}
-	return p, err
-}
-
-func (c *Catalog) DeleteProduct(ctx context.Context, id string) (bool, error) {
-	deleted, err := c.Store.DeleteProduct(ctx, id)
-	if err == nil && deleted {
-		c.invalidate(ctx, id)
-	}
-	return deleted, err
-}
-
-// CreateOrder invalidates the products whose stock the order took.
-func (c *Catalog) CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error) {
-	o, err := c.Store.CreateOrder(ctx, req)
-	if err == nil {
-		ids := make([]string, len(req.Lines))
-		for i, l := range req.Lines {
-			ids[i] = l.ProductID
-		}
-		c.invalidate(ctx, ids...)
-	}
-	return o, err
-}
-
-// invalidate runs after the commit, under a context the client can't cancel,
-// so a client hanging up can't leave the cache stale.
-func (c *Catalog) invalidate(ctx context.Context, ids ...string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
-	defer cancel()
-	pairs := make(map[string][]byte, len(ids)+1)
-	pairs[listVersionKey] = newVersion()
-	for _, id := range ids {
-		pairs[productVersionKey(id)] = newVersion()
-	}
-	c.stats.Invalidations.Add(1)
-	if c.l1 == nil {
-		if err := c.backend.MSet(ctx, pairs, 0); err != nil {
-			// The write is committed; entries for these ids may be served
-			// stale until they expire after the cache TTL.
-			c.logger.Warn("cache invalidation failed; entries may be stale until they expire",
-				"err", err, "products", ids)
-		}
-		return
-	}
-	// This instance sees its own write at once; the others when the
-	// message reaches them. Versions and message go in one round trip.
-	versions := make(map[string]string, len(pairs))
-	for k, v := range pairs {
-		versions[k] = string(v)
-	}
-	c.l1.set(versions, time.Now())
-	msg, _ := json.Marshal(versions)
-	if err := c.backend.(Broadcaster).SetAndPublish(ctx, pairs, msg); err != nil {
-		c.logger.Warn("cache invalidation failed; entries may be stale until they expire (other instances' local copies until their local TTL)",
-			"err", err, "products", ids)
-	}
-}
-
-func (c *Catalog) cacheFault(doing string, err error) {
-	c.stats.Faults.Add(1)
-	c.logger.Debug("cache unavailable, using the database", "doing", doing, "err", err)
-}
-
-// readThrough returns the cached value under dataKey if it carries the
-// current version, and otherwise loads it once for all concurrent callers
-// that saw the same version, and stores it stamped with that version.
+// readThrough returns the value under dataKey if the versions it was read
+// under are current, and otherwise loads it once for all concurrent callers
+// that saw the same version of versionKey, and stores it under that
+// version. Whatever it serves, it records in the request's recorder.
 func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey string, load func(context.Context) (T, error)) (T, error) {
+	rec := recorderFrom(ctx)
+	now := time.Now()
+	if c.pend.untrusted(versionKey, now) {
+		rec.spoil()
+		c.stats.Misses.Add(1)
+		return load(ctx)
+	}
 	if c.l1 != nil {
-		if v, ok := c.l1.get(versionKey, dataKey, time.Now()); ok {
+		if v, deps, ok := c.l1.get(dataKey, now); ok {
 			c.stats.Hits.Add(1)
 			c.stats.LocalHits.Add(1)
+			rec.add(deps...)
 			return v.(T), nil
 		}
 	}
-	vals, err := c.backend.MGet(ctx, versionKey, dataKey)
+	entries, versions, err := c.backend.Lookup(ctx, []string{dataKey}, []string{versionKey}, c.ttl)
 	if err != nil {
 		// With no version to compare, joining another request's load could
 		// hand back a value older than a write this caller has seen.
 		c.cacheFault("read "+dataKey, err)
 		c.stats.Misses.Add(1)
+		rec.spoil()
 		return load(ctx)
 	}
-	ver := string(vals[0])
+	ver := versions[0]
 	if c.l1 != nil {
-		c.l1.learn(versionKey, ver, time.Now())
+		c.l1.learn(versionKey, ver, now)
 	}
-	if v, ok := decode[T](vals[1], ver); ok {
+	if v, deps, ok := decodeValue[T](entries[0]); ok {
 		c.stats.Hits.Add(1)
+		rec.add(deps...)
 		if c.l1 != nil {
-			c.l1.put(versionKey, dataKey, ver, v, len(vals[1]), time.Now())
+			c.l1.put(dataKey, deps, v, len(entries[0]), now)
 		}
 		return v, nil
 	}
 	c.stats.Misses.Add(1)
-	ch := c.flight.DoChan(dataKey+"@"+ver, func() (any, error) {
+	rec.add(dep{key: versionKey, version: ver})
+	ch := c.flight.DoChan(dataKey+"@"+strconv.FormatUint(ver, 10), func() (any, error) {
+		// The load outlives the request that started it when others wait
+		// for it too; Close waits for it.
+		if c.bg.enter() {
+			defer c.bg.leave()
+		}
 		c.stats.Loads.Add(1)
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()
@@ -302,15 +414,16 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 		if err != nil {
 			return v, err
 		}
-		b, err := encode(ver, v)
+		deps := []dep{{key: versionKey, version: ver}}
+		b, err := encodeValue(deps, v)
 		if err != nil {
 			return v, nil
 		}
-		if err := c.backend.MSet(lctx, map[string][]byte{dataKey: b}, c.ttl); err != nil {
+		if err := c.backend.Fill(lctx, map[string][]byte{dataKey: b}, c.ttl); err != nil {
 			c.cacheFault("fill "+dataKey, err)
 		}
 		if c.l1 != nil {
-			c.l1.put(versionKey, dataKey, ver, v, len(b), time.Now())
+			c.l1.put(dataKey, deps, v, len(b), time.Now())
 		}
 		return v, nil
 	})
@@ -324,72 +437,148 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 	}
 }
 
-func encode(version string, v any) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString(version)
-	buf.WriteByte('\n')
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+func encodeValue(deps []dep, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return encodeEntry(deps, b), nil
 }
 
-func decode[T any](raw []byte, version string) (T, bool) {
+func decodeValue[T any](raw []byte) (T, []dep, bool) {
 	var v T
-	tag, body, ok := bytes.Cut(raw, []byte{'\n'})
-	if raw == nil || !ok || string(tag) != version {
-		return v, false
+	deps, body, ok := decodeEntry(raw)
+	if !ok || json.Unmarshal(body, &v) != nil {
+		return v, nil, false
 	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return v, false
-	}
-	return v, true
+	return v, deps, true
 }
 
-func newVersion() []byte {
-	return strconv.AppendUint(nil, rand.Uint64(), 36)
+// Writes. Each marks the version keys it affects before it calls the store
+// and invalidates them after the commit (see invalidate).
+
+func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
+	begun := c.begin(membershipKey)
+	p, err := c.next.CreateProduct(ctx, np)
+	changes := []Change{{Key: membershipKey}}
+	if p != nil {
+		changes = append(changes, Change{Key: productVersionKey(p.ID)})
+	}
+	c.after(ctx, err, begun, changes)
+	return p, err
 }
 
-// Response looks up a whole GraphQL response that reads only the catalog,
-// under the catalog's list version, which every product change replaces.
-// On a miss it returns fill, which stores a response computed now under
-// the version seen by this lookup, so a response computed from data older
-// than a concurrent write is never served after that write.
-func (c *Catalog) Response(ctx context.Context, key string) (body []byte, ok bool, fill func([]byte)) {
-	dataKey := "d:resp:" + key
-	now := time.Now()
-	if c.l1 != nil {
-		if v, hit := c.l1.get(listVersionKey, dataKey, now); hit {
-			c.stats.Hits.Add(1)
-			c.stats.LocalHits.Add(1)
-			return v.([]byte), true, nil
-		}
+func (c *Catalog) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
+	begun := c.begin(productVersionKey(id))
+	p, err := c.next.UpdateProduct(ctx, id, patch)
+	c.after(ctx, err, begun, []Change{{Key: productVersionKey(id)}})
+	return p, err
+}
+
+// DeleteProduct retires the product's keys: its version key and entry go
+// from the backend, so deleted products leave nothing behind.
+func (c *Catalog) DeleteProduct(ctx context.Context, id string) (bool, error) {
+	begun := c.begin(membershipKey, productVersionKey(id))
+	deleted, err := c.next.DeleteProduct(ctx, id)
+	if err == nil && !deleted {
+		c.pend.end(begun)
+		return false, nil
 	}
-	vals, err := c.backend.MGet(ctx, listVersionKey, dataKey)
+	c.after(ctx, err, begun, []Change{{Key: membershipKey}, {Key: productVersionKey(id), Gone: true, Drop: []string{productDataKey(id)}}})
+	return deleted, err
+}
+
+// CreateOrder invalidates the products whose stock the order took; lists
+// keep their membership.
+func (c *Catalog) CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error) {
+	keys := make([]string, len(req.Lines))
+	changes := make([]Change, len(req.Lines))
+	for i, l := range req.Lines {
+		keys[i] = productVersionKey(l.ProductID)
+		changes[i] = Change{Key: keys[i]}
+	}
+	begun := c.begin(keys...)
+	o, err := c.next.CreateOrder(ctx, req)
+	c.after(ctx, err, begun, changes)
+	return o, err
+}
+
+func (c *Catalog) begin(keys ...string) []string {
+	c.pend.begin(keys, time.Now())
+	return keys
+}
+
+// after ends a write. An error with a code is a rule that refused the write,
+// which changed nothing; any other error may have come after the commit,
+// so it invalidates as a success does.
+func (c *Catalog) after(ctx context.Context, err error, begun []string, changes []Change) {
+	if err != nil && models.ErrorCode(err) != models.CodeInternal {
+		c.pend.end(begun)
+		return
+	}
+	c.invalidate(ctx, begun, changes)
+}
+
+// invalidate runs after the commit, under a context the client can't
+// cancel, so a client hanging up can't leave the cache stale. Versions and
+// the message to the other instances go in one round trip. If it fails,
+// this instance keeps reading the keys from the database until a retry
+// succeeds (pending).
+func (c *Catalog) invalidate(ctx context.Context, begun []string, changes []Change) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	c.stats.Invalidations.Add(1)
+	versions, err := c.backend.Bump(ctx, changes, c.ttl)
 	if err != nil {
-		c.cacheFault("read response", err)
-		c.stats.Misses.Add(1)
-		return nil, false, func([]byte) {}
-	}
-	ver := string(vals[0])
-	if c.l1 != nil {
-		c.l1.learn(listVersionKey, ver, now)
-	}
-	if tag, b, found := bytes.Cut(vals[1], []byte{'\n'}); vals[1] != nil && found && string(tag) == ver {
-		c.stats.Hits.Add(1)
-		if c.l1 != nil {
-			c.l1.put(listVersionKey, dataKey, ver, b, len(b), now)
+		keys := make([]string, len(changes))
+		for i, ch := range changes {
+			keys[i] = ch.Key
 		}
-		return b, true, nil
+		c.stats.FailedInvalidations.Add(1)
+		c.logger.Warn("cache invalidation failed; this instance reads the products from the database, and retries",
+			"err", err, "keys", keys)
+		c.pend.fail(keys, begun, time.Now())
+		return
 	}
-	c.stats.Misses.Add(1)
-	return nil, false, func(b []byte) {
-		stored := append(append([]byte(ver), '\n'), b...)
-		if err := c.backend.MSet(context.WithoutCancel(ctx), map[string][]byte{dataKey: stored}, c.ttl); err != nil {
-			c.cacheFault("fill response", err)
-		}
-		if c.l1 != nil {
-			c.l1.put(listVersionKey, dataKey, ver, b, len(b), time.Now())
-		}
+	c.applied(changes, versions)
+	c.pend.end(begun)
+}
+
+// applied gives this instance's local tier the versions of its own write at
+// once; the others get them by message.
+func (c *Catalog) applied(changes []Change, versions []uint64) {
+	if c.l1 == nil {
+		return
 	}
+	deps := make([]dep, len(changes))
+	for i, ch := range changes {
+		deps[i] = dep{key: ch.Key, version: versions[i]}
+	}
+	c.l1.set(deps, time.Now())
+}
+
+// retry invalidates again the keys whose invalidation failed.
+func (c *Catalog) retry() {
+	keys := c.pend.failed()
+	if len(keys) == 0 {
+		c.pend.retried(keys, true)
+		return
+	}
+	changes := make([]Change, 0, len(keys))
+	for k := range keys {
+		changes = append(changes, Change{Key: k})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+	defer cancel()
+	versions, err := c.backend.Bump(ctx, changes, c.ttl)
+	if err == nil {
+		c.applied(changes, versions)
+		c.logger.Info("cache invalidation retried successfully", "keys", len(changes))
+	}
+	c.pend.retried(keys, err == nil)
+}
+
+func (c *Catalog) cacheFault(doing string, err error) {
+	c.stats.Faults.Add(1)
+	c.logger.Debug("cache unavailable, using the database", "doing", doing, "err", err)
 }

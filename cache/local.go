@@ -5,20 +5,21 @@ import (
 	"time"
 )
 
-// local is the in-process first tier in front of Redis. It holds version
-// stamps and decoded values, so a hit costs no network round trip and no
+// local is the in-process first tier in front of Redis. It holds versions
+// and decoded values, so a hit costs no network round trip and no
 // decoding. It stays coherent with the other instances through the
-// invalidation messages they publish (set), and every entry expires after a
+// invalidation messages they publish (set), and everything expires after a
 // short TTL in case a message is lost.
 //
-// The rule that keeps it correct: a version learned from Redis never
-// replaces one already held (learn), because an invalidation message may
-// have overtaken the read; and a value is stored only under the version
-// currently held (put).
+// The rules that keep it correct: versions only move forward, so a version
+// learned from Redis never replaces a newer one already held (an
+// invalidation message may have overtaken the read); an entry is served
+// only while every version it depends on is held and equal; and a value is
+// stored only under versions currently held (put).
 type local struct {
 	ttl      time.Duration
-	max      int // entries
-	maxBytes int // of values, by their encoded size
+	max      int // versions and entries
+	maxBytes int // of both, keys and values, by estimate
 
 	mu       sync.RWMutex
 	versions map[string]stamp
@@ -27,73 +28,104 @@ type local struct {
 }
 
 type stamp struct {
-	version string
+	version uint64
 	expires time.Time
 }
 
 type entry struct {
-	version string
+	deps    []dep
 	value   any
-	size    int
+	size    int // what it counts against maxBytes
 	expires time.Time
+}
+
+// localOverhead is what one map entry costs beyond its key and value: the
+// map's slot, the struct and the string headers.
+const localOverhead = 96
+
+func stampSize(key string) int { return len(key) + localOverhead }
+
+func entrySize(key string, deps []dep, valueSize int) int {
+	n := len(key) + valueSize + localOverhead
+	for _, d := range deps {
+		n += len(d.key) + 24
+	}
+	return n
 }
 
 func newLocal(ttl time.Duration, max, maxBytes int) *local {
 	return &local{ttl: ttl, max: max, maxBytes: maxBytes, versions: map[string]stamp{}, data: map[string]entry{}}
 }
 
-// get returns the value under dataKey if it carries the version held for
-// versionKey and neither has expired.
-func (l *local) get(versionKey, dataKey string, now time.Time) (any, bool) {
+// get returns the value under dataKey and what it depends on, if it has
+// not expired and every version it depends on is held, live and equal.
+func (l *local) get(dataKey string, now time.Time) (any, []dep, bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	v, ok := l.versions[versionKey]
-	if !ok || now.After(v.expires) {
-		return nil, false
-	}
 	e, ok := l.data[dataKey]
-	if !ok || now.After(e.expires) || e.version != v.version {
-		return nil, false
+	if !ok || now.After(e.expires) {
+		return nil, nil, false
 	}
-	return e.value, true
+	for _, d := range e.deps {
+		v, ok := l.versions[d.key]
+		if !ok || v.version != d.version || now.After(v.expires) {
+			return nil, nil, false
+		}
+	}
+	return e.value, e.deps, true
 }
 
-// learn records a version read from Redis, unless a live one is held.
-func (l *local) learn(versionKey, version string, now time.Time) {
+// learn records a version read from Redis, unless a newer one is held.
+func (l *local) learn(key string, version uint64, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if v, ok := l.versions[versionKey]; ok && now.Before(v.expires) {
-		return
-	}
-	l.makeRoom(now, 0)
-	l.versions[versionKey] = stamp{version: version, expires: now.Add(l.ttl)}
+	l.advance(key, version, now)
 }
 
-// put stores a value read or loaded under version, if that is the version
-// held for versionKey; size is its encoded size in bytes.
-func (l *local) put(versionKey, dataKey, version string, value any, size int, now time.Time) {
+// set applies versions announced by a write (this instance's or another's).
+func (l *local) set(deps []dep, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if v, ok := l.versions[versionKey]; !ok || v.version != version || now.After(v.expires) || size > l.maxBytes {
+	for _, d := range deps {
+		l.advance(d.key, d.version, now)
+	}
+}
+
+// advance holds version for key, for the TTL from now, unless a newer one
+// is held. Called with mu held.
+func (l *local) advance(key string, version uint64, now time.Time) {
+	held, ok := l.versions[key]
+	if ok && held.version > version {
 		return
+	}
+	if !ok {
+		l.makeRoom(now, stampSize(key))
+		l.bytes += stampSize(key)
+	}
+	l.versions[key] = stamp{version: version, expires: now.Add(l.ttl)}
+}
+
+// put stores a value read or loaded under deps, if every one of them is the
+// version held; valueSize is its encoded size in bytes.
+func (l *local) put(dataKey string, deps []dep, value any, valueSize int, now time.Time) {
+	size := entrySize(dataKey, deps, valueSize)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if size > l.maxBytes {
+		return
+	}
+	for _, d := range deps {
+		if v, ok := l.versions[d.key]; !ok || v.version != d.version || now.After(v.expires) {
+			return
+		}
 	}
 	if old, ok := l.data[dataKey]; ok {
 		l.bytes -= old.size
 		delete(l.data, dataKey)
 	}
 	l.makeRoom(now, size)
-	l.data[dataKey] = entry{version: version, value: value, size: size, expires: now.Add(l.ttl)}
+	l.data[dataKey] = entry{deps: deps, value: value, size: size, expires: now.Add(l.ttl)}
 	l.bytes += size
-}
-
-// set applies an invalidation: the new versions replace the held ones.
-func (l *local) set(versions map[string]string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.makeRoom(now, 0)
-	for k, v := range versions {
-		l.versions[k] = stamp{version: v, expires: now.Add(l.ttl)}
-	}
 }
 
 // flush forgets everything, when invalidations may have been missed.
@@ -105,8 +137,16 @@ func (l *local) flush() {
 	l.bytes = 0
 }
 
-// makeRoom makes space for one more entry of size bytes: it drops expired
-// entries when the tier is full, and everything if that is not enough. The
+// size returns how many versions and entries the tier holds and their
+// estimated bytes.
+func (l *local) size() (versions, entries, bytes int) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.versions), len(l.data), l.bytes
+}
+
+// makeRoom makes space for one more item of size bytes: it drops expired
+// items when the tier is full, and everything if that is not enough. The
 // tier is a short-lived accelerator, and Redis behind it holds the same
 // data. Called with mu held.
 func (l *local) makeRoom(now time.Time, size int) {
@@ -117,6 +157,7 @@ func (l *local) makeRoom(now time.Time, size int) {
 	for k, v := range l.versions {
 		if now.After(v.expires) {
 			delete(l.versions, k)
+			l.bytes -= stampSize(k)
 		}
 	}
 	for k, e := range l.data {

@@ -19,46 +19,74 @@ func TestLocalTierRules(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	l := newLocal(time.Second, 100, 1<<20)
+	at := func(v uint64) []dep { return []dep{{key: "v:k", version: v}} }
 
 	// A message set v2 while a read of v1 was in flight: the read's version
 	// must not replace it, and its value must not be stored.
-	l.set(map[string]string{"v:k": "v2"}, now)
-	l.learn("v:k", "v1", now)
-	l.put("v:k", "d:k", "v1", "old", 3, now)
-	if _, ok := l.get("v:k", "d:k", now); ok {
+	l.set(at(2), now)
+	l.learn("v:k", 1, now)
+	l.put("d:k", at(1), "old", 3, now)
+	if _, _, ok := l.get("d:k", now); ok {
 		t.Fatal("a value read under an overtaken version was served")
 	}
-	l.put("v:k", "d:k", "v2", "new", 3, now)
-	if v, ok := l.get("v:k", "d:k", now); !ok || v != "new" {
-		t.Fatalf("get = %v, %v; want new", v, ok)
+	l.put("d:k", at(2), "new", 3, now)
+	if v, deps, ok := l.get("d:k", now); !ok || v != "new" || len(deps) != 1 || deps[0].version != 2 {
+		t.Fatalf("get = %v, %v, %v; want new under v2", v, deps, ok)
+	}
+	// Versions only move forward: a version learned from Redis never
+	// replaces a newer one, even after the newer one's TTL ran out (a
+	// write of this instance whose invalidation is not yet in Redis).
+	l.learn("v:k", 1, now.Add(2*time.Second))
+	if l.versions["v:k"].version != 2 {
+		t.Fatalf("version %d replaced the newer 2", l.versions["v:k"].version)
+	}
+	l.learn("v:k", 3, now)
+	if l.versions["v:k"].version != 3 {
+		t.Fatal("a newer version from Redis was not taken")
+	}
+	if _, _, ok := l.get("d:k", now); ok {
+		t.Fatal("an entry was served after a newer version of what it read")
+	}
+	// An entry depends on every version it read: one changing retires it.
+	l.set([]dep{{key: "v:a", version: 5}, {key: "v:b", version: 5}}, now)
+	both := []dep{{key: "v:a", version: 5}, {key: "v:b", version: 5}}
+	l.put("d:ab", both, "ab", 2, now)
+	if _, _, ok := l.get("d:ab", now); !ok {
+		t.Fatal("an entry whose versions are all current was not served")
+	}
+	l.set([]dep{{key: "v:b", version: 6}}, now)
+	if _, _, ok := l.get("d:ab", now); ok {
+		t.Fatal("an entry was served after one of the versions it read changed")
 	}
 	// Everything expires after the TTL, the backstop for lost messages.
-	if _, ok := l.get("v:k", "d:k", now.Add(2*time.Second)); ok {
+	l.set(at(4), now)
+	l.put("d:k", at(4), "4", 1, now)
+	if _, _, ok := l.get("d:k", now.Add(2*time.Second)); ok {
 		t.Fatal("entry served after its TTL")
-	}
-	l.learn("v:k", "v3", now.Add(2*time.Second))
-	if l.versions["v:k"].version != "v3" {
-		t.Fatal("an expired version was not replaced by the one read from Redis")
 	}
 	// A full tier makes room rather than grow.
 	small := newLocal(time.Second, 4, 1<<20)
 	for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
-		small.set(map[string]string{k: "1"}, now)
+		small.set([]dep{{key: k, version: 1}}, now)
 	}
 	if len(small.versions) > 4 {
 		t.Fatalf("tier grew to %d entries past its bound of 4", len(small.versions))
 	}
-	// And by bytes: large values (whole responses) can't grow it past its
-	// budget, and one larger than the budget is not kept at all.
-	tight := newLocal(time.Second, 1000, 100)
-	tight.set(map[string]string{"v": "1"}, now)
-	for i := 0; i < 10; i++ {
-		tight.put("v", string(rune('a'+i)), "1", "x", 30, now)
-		if tight.bytes > 100 {
-			t.Fatalf("tier holds %d bytes past its budget of 100", tight.bytes)
+	// And by bytes, versions and entries alike: large values (whole
+	// responses) can't grow it past its budget, and one larger than the
+	// budget is not kept at all.
+	const budget = 1000
+	tight := newLocal(time.Second, 1000, budget)
+	for i := 0; i < 100; i++ {
+		k := "v:" + strconv.Itoa(i)
+		tight.set([]dep{{key: k, version: 1}}, now)
+		tight.put("d:"+strconv.Itoa(i), []dep{{key: k, version: 1}}, "x", 300, now)
+		if tight.bytes > budget {
+			t.Fatalf("tier holds %d bytes past its budget of %d", tight.bytes, budget)
 		}
 	}
-	tight.put("v", "huge", "1", "x", 101, now)
+	tight.set(at(1), now)
+	tight.put("huge", at(1), "x", budget+1, now)
 	if _, ok := tight.data["huge"]; ok {
 		t.Fatal("a value larger than the whole budget was kept")
 	}
@@ -126,7 +154,7 @@ func TestLocalTierFlushesWhenTheSubscriptionDrops(t *testing.T) {
 		t.Fatalf("killed %d subscriber connections, want 1:\n%s", killed, list)
 	}
 	testenv.WaitFor(t, func() bool { return c.stats.Resets.Load() >= 2 })
-	if _, ok := c.l1.get(productVersionKey(p.ID), productDataKey(p.ID), time.Now()); ok {
+	if _, _, ok := c.l1.get(productDataKey(p.ID), time.Now()); ok {
 		t.Fatal("the local tier kept entries across a dropped subscription")
 	}
 }

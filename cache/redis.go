@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -85,8 +86,7 @@ func (r *Redis) MGet(ctx context.Context, keys ...string) ([][]byte, error) {
 	return out, nil
 }
 
-// MSet writes even while resting: it carries invalidations, which must
-// reach Redis whenever it answers.
+// MSet writes even while resting (persisted queries are small and rare).
 func (r *Redis) MSet(ctx context.Context, pairs map[string][]byte, ttl time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -122,36 +122,222 @@ func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.logger.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
-// invalidationChannel carries the new version stamps of every write to the
-// other instances' local tiers.
+// invalidationChannel carries the new versions of every write to the other
+// instances' local tiers.
 func (r *Redis) invalidationChannel() string { return r.prefix + "invalidations" }
 
-// SetAndPublish writes version stamps and then tells every subscribed
-// instance about them, pipelined into one round trip; Redis runs the
-// commands in order, so a subscriber that reacts can already read them.
-func (r *Redis) SetAndPublish(ctx context.Context, pairs map[string][]byte, payload []byte) error {
+// The catalog's scripts. Each runs atomically in one round trip. Versions
+// come from fresh(): Redis's own clock in microseconds, kept above the last
+// version issued (v:clock), so they only grow and never repeat, even for a
+// key deleted and created again. Versions are compared as the decimal
+// strings both sides write.
+const scriptLib = `
+if redis.replicate_commands then redis.replicate_commands() end
+local prefix = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local last
+local function fresh()
+  if not last then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    last = tonumber(redis.call('GET', prefix .. 'v:clock')) or 0
+    if now > last then last = now - 1 end
+  end
+  last = last + 1
+  local v = string.format('%.0f', last)
+  redis.call('SET', prefix .. 'v:clock', v)
+  return v
+end
+-- deps calls f(version, key) for each version an entry depends on, and
+-- stops early, returning false, when f does.
+local function deps(e, f)
+  local nl = string.find(e, '\n', 1, true)
+  local n = nl and tonumber(string.sub(e, 1, nl - 1))
+  if not n then return false end
+  local pos = nl + 1
+  for i = 1, n do
+    local sp = string.find(e, ' ', pos, true)
+    local eol = sp and string.find(e, '\n', sp + 1, true)
+    if not eol then return false end
+    if f(string.sub(e, pos, sp - 1), string.sub(e, sp + 1, eol - 1)) == false then return false end
+    pos = eol + 1
+  end
+  return true
+end
+`
+
+// lookupScript: ARGV prefix, ttl (ms), n, n entry keys, then the version
+// keys to observe. Returns the n entries (false where absent or not
+// current), then the observed versions.
+var lookupScript = redis.NewScript(scriptLib + `
+local n = tonumber(ARGV[3])
+local out = {}
+local function current(ver, key) return redis.call('GET', prefix .. key) == ver end
+for i = 1, n do
+  local e = redis.call('GET', prefix .. ARGV[3 + i])
+  if e and deps(e, current) then out[i] = e else out[i] = false end
+end
+for i = 4 + n, #ARGV do
+  local k = prefix .. ARGV[i]
+  local v = redis.call('GET', k)
+  if not (v and tonumber(v)) then
+    v = fresh()
+    redis.call('SET', k, v, 'PX', ttl)
+  end
+  out[#out + 1] = v
+end
+return out
+`)
+
+// fillScript: ARGV prefix, ttl (ms), then key, entry pairs. Each entry's
+// version keys are kept alive as long as it.
+var fillScript = redis.NewScript(scriptLib + `
+local function renew(ver, key)
+  local k = prefix .. key
+  local left = redis.call('PTTL', k)
+  if left >= 0 and left < ttl then redis.call('PEXPIRE', k, ttl) end
+end
+for i = 3, #ARGV, 2 do
+  redis.call('SET', prefix .. ARGV[i], ARGV[i + 1], 'PX', ttl)
+  deps(ARGV[i + 1], renew)
+end
+return 0
+`)
+
+// bumpScript: ARGV prefix, ttl (ms), channel, then "s:<key>" (give it a
+// fresh version), "d:<key>" (a fresh version for the message only; delete
+// the key) or "x:<key>" (delete). Publishes "<version> <key>" lines and
+// returns the fresh versions.
+var bumpScript = redis.NewScript(scriptLib + `
+local out, msg = {}, {}
+for i = 4, #ARGV do
+  local mode, key = string.sub(ARGV[i], 1, 1), string.sub(ARGV[i], 3)
+  if mode == 'x' then
+    redis.call('DEL', prefix .. key)
+  else
+    local v = fresh()
+    if mode == 'd' then
+      redis.call('DEL', prefix .. key)
+    else
+      redis.call('SET', prefix .. key, v, 'PX', ttl)
+    end
+    out[#out + 1] = v
+    msg[#msg + 1] = v .. ' ' .. key
+  end
+end
+if #msg > 0 then redis.call('PUBLISH', ARGV[3], table.concat(msg, '\n')) end
+return out
+`)
+
+func (r *Redis) Lookup(ctx context.Context, keys, observe []string, ttl time.Duration) ([][]byte, []uint64, error) {
+	if time.Now().UnixNano() < r.downTil.Load() {
+		return nil, nil, ErrResting
+	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for k, v := range pairs {
-			p.Set(ctx, r.prefix+k, v, 0)
-		}
-		p.Publish(ctx, r.invalidationChannel(), payload)
-		return nil
-	})
+	args := make([]any, 0, 3+len(keys)+len(observe))
+	args = append(args, r.prefix, max(ttl.Milliseconds(), 1), len(keys))
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	for _, k := range observe {
+		args = append(args, k)
+	}
+	res, err := lookupScript.Run(ctx, r.client, nil, args...).Slice()
 	r.note(err)
 	if err != nil {
-		return fmt.Errorf("redis SET+PUBLISH: %w", err)
+		return nil, nil, fmt.Errorf("redis lookup: %w", err)
+	}
+	if len(res) != len(keys)+len(observe) {
+		return nil, nil, fmt.Errorf("redis lookup: %d replies for %d keys", len(res), len(keys)+len(observe))
+	}
+	entries := make([][]byte, len(keys))
+	for i := range keys {
+		if s, ok := res[i].(string); ok {
+			entries[i] = []byte(s)
+		}
+	}
+	versions, err := parseVersions(res[len(keys):])
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis lookup: %w", err)
+	}
+	return entries, versions, nil
+}
+
+// Fill is skipped while resting: an entry is worth a round trip only to a
+// Redis that answers.
+func (r *Redis) Fill(ctx context.Context, entries map[string][]byte, ttl time.Duration) error {
+	if time.Now().UnixNano() < r.downTil.Load() {
+		return ErrResting
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	args := make([]any, 0, 2+2*len(entries))
+	args = append(args, r.prefix, max(ttl.Milliseconds(), 1))
+	for k, e := range entries {
+		args = append(args, k, e)
+	}
+	err := fillScript.Run(ctx, r.client, nil, args...).Err()
+	r.note(err)
+	if err != nil {
+		return fmt.Errorf("redis fill: %w", err)
 	}
 	return nil
+}
+
+// Bump writes even while resting: it carries invalidations, which must
+// reach Redis whenever it answers.
+func (r *Redis) Bump(ctx context.Context, changes []Change, ttl time.Duration) ([]uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	args := make([]any, 0, 3+2*len(changes))
+	args = append(args, r.prefix, max(ttl.Milliseconds(), 1), r.invalidationChannel())
+	for _, c := range changes {
+		mode := "s:"
+		if c.Gone {
+			mode = "d:"
+		}
+		args = append(args, mode+c.Key)
+		for _, k := range c.Drop {
+			args = append(args, "x:"+k)
+		}
+	}
+	res, err := bumpScript.Run(ctx, r.client, nil, args...).Slice()
+	r.note(err)
+	if err != nil {
+		return nil, fmt.Errorf("redis bump: %w", err)
+	}
+	if len(res) != len(changes) {
+		return nil, fmt.Errorf("redis bump: %d versions for %d keys", len(res), len(changes))
+	}
+	return parseVersions(res)
+}
+
+func parseVersions(res []any) ([]uint64, error) {
+	out := make([]uint64, len(res))
+	for i, v := range res {
+		s, _ := v.(string)
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("version %v: %w", v, err)
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // Subscribe delivers invalidation messages to onMessage until ctx ends.
 // onReset is called whenever messages may have been missed: on every
 // (re)subscription and after a connection error.
-func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) {
+func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) <-chan struct{} {
 	ps := r.client.Subscribe(ctx, r.invalidationChannel())
+	done := make(chan struct{})
+	// go-redis's Receive does not return when its context ends: closing
+	// the subscription is what wakes it.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 	go func() {
+		defer close(done)
+		defer stop()
 		defer ps.Close()
 		for {
 			msg, err := ps.Receive(ctx)
@@ -176,4 +362,5 @@ func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset f
 			}
 		}
 	}()
+	return done
 }

@@ -9,6 +9,8 @@ type Stats struct {
 	Loads         atomic.Uint64
 	Faults        atomic.Uint64
 	Invalidations atomic.Uint64
+	// FailedInvalidations could not reach the backend; they are retried.
+	FailedInvalidations atomic.Uint64
 	// LocalHits are the hits answered by the in-process tier in front of
 	// Redis (also counted in Hits).
 	LocalHits atomic.Uint64

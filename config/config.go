@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,6 +46,32 @@ type Config struct {
 	// MetricsToken, when set, is required as a bearer token on /metrics.
 	MetricsToken string
 
+	// Rate limits: allowances per client IP and per signed-in user on
+	// /graphql (per minute), for login/register/refreshToken per IP (per
+	// minute) and for login per email (per 15 minutes). 0 turns one off.
+	RateLimitRequests     int
+	RateLimitUserRequests int
+	RateLimitAuth         int
+	RateLimitLoginEmail   int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed; none
+	// means the connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	// CORSAllowedOrigins may call the API from a browser; none sends no
+	// CORS headers, so cross-origin browser calls fail.
+	CORSAllowedOrigins []string
+	// GraphiQL serves the in-browser IDE on GET /graphql.
+	GraphiQL bool
+	// SecretKey signs access tokens. Required with DATABASE_URL; empty on
+	// the embedded default, where one is generated beside the SQLite file.
+	SecretKey       string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	BcryptCost      int
+	// AdminEmail and AdminPassword, both or neither, create or update an
+	// admin account at start.
+	AdminEmail    string
+	AdminPassword string
+
 	// GraphQL documents: limits checked before graphql-go parses and
 	// validates a document (package docguard), whether introspection is
 	// answered, and the memory the parsed-document cache may hold.
@@ -60,6 +87,9 @@ type Config struct {
 	GraphQLIntrospection      bool
 	DocumentCacheBytes        int64
 }
+
+// minSecretKeyBytes is the shortest SECRET_KEY accepted (HS256's 32 bytes).
+const minSecretKeyBytes = 32
 
 // Load builds the Config from getenv (os.Getenv in production), applying
 // defaults and reporting every bad variable at once.
@@ -84,6 +114,20 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxPageSize:       p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
 		LogLevel:          strings.ToLower(p.str("LOG_LEVEL", "info")),
 		MetricsToken:      strings.TrimSpace(getenv("METRICS_TOKEN")),
+
+		RateLimitRequests:     p.int("RATE_LIMIT_REQUESTS", 600, 0, 1<<30),
+		RateLimitUserRequests: p.int("RATE_LIMIT_USER_REQUESTS", 600, 0, 1<<30),
+		RateLimitAuth:         p.int("RATE_LIMIT_AUTH", 10, 0, 1<<30),
+		RateLimitLoginEmail:   p.int("RATE_LIMIT_LOGIN_EMAIL", 10, 0, 1<<30),
+		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
+		CORSAllowedOrigins:    p.origins("CORS_ALLOWED_ORIGINS"),
+		GraphiQL:              p.bool("GRAPHIQL", true),
+		SecretKey:             strings.TrimSpace(getenv("SECRET_KEY")),
+		AccessTokenTTL:        p.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:       p.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		BcryptCost:            p.int("BCRYPT_COST", 12, 4, 16),
+		AdminEmail:            strings.TrimSpace(getenv("ADMIN_EMAIL")),
+		AdminPassword:         getenv("ADMIN_PASSWORD"),
 
 		GraphQLMaxBytes:           p.int("GRAPHQL_MAX_BYTES", 64<<10, 1<<10, 16<<20),
 		GraphQLMaxTokens:          p.int("GRAPHQL_MAX_TOKENS", 10_000, 100, 1_000_000),
@@ -113,6 +157,15 @@ func Load(getenv func(string) string) (Config, error) {
 	case "debug", "info", "warn", "error":
 	default:
 		p.errs = append(p.errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	switch {
+	case c.SecretKey == "" && c.DatabaseURL != "":
+		p.errs = append(p.errs, fmt.Errorf("SECRET_KEY: required with DATABASE_URL (at least %d bytes, the same on every instance; e.g. `openssl rand -hex 32`)", minSecretKeyBytes))
+	case c.SecretKey != "" && len(c.SecretKey) < minSecretKeyBytes:
+		p.errs = append(p.errs, fmt.Errorf("SECRET_KEY: has %d bytes; at least %d are needed", len(c.SecretKey), minSecretKeyBytes))
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		p.errs = append(p.errs, errors.New("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither"))
 	}
 	if c.DBMaxIdleConns > c.DBMaxOpenConns {
 		c.DBMaxIdleConns = c.DBMaxOpenConns
@@ -149,8 +202,16 @@ func (c Config) String() string {
 	if c.MetricsToken != "" {
 		metrics = "token"
 	}
-	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s",
-		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics)
+	secret := "set"
+	if c.SecretKey == "" {
+		secret = "generated"
+	}
+	admin := "unset"
+	if c.AdminEmail != "" {
+		admin = c.AdminEmail
+	}
+	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s secret_key=%s access_token_ttl=%s refresh_token_ttl=%s bcrypt_cost=%d admin_email=%s",
+		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics, secret, c.AccessTokenTTL, c.RefreshTokenTTL, c.BcryptCost, admin)
 }
 
 // NormalizeDatabaseURL accepts the URL forms users bring from the original
@@ -251,6 +312,57 @@ func (p *parser) bool(name string, def bool) bool {
 		return def
 	}
 	return b
+}
+
+// list splits a comma-separated variable, dropping empty items.
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, item := range strings.Split(p.getenv(name), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// prefixes reads addresses and CIDR blocks; a bare address is a block of one.
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range p.list(name) {
+		if pfx, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, pfx.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(item)
+		if err != nil {
+			p.errs = append(p.errs, fmt.Errorf("%s: %q is neither an IP address nor a CIDR block such as 10.0.0.0/8", name, item))
+			continue
+		}
+		addr = addr.Unmap()
+		out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+	}
+	return out
+}
+
+// origins reads browser origins: "*", or scheme://host[:port] with at most
+// one "*" standing for a subdomain part (https://*.example.com).
+func (p *parser) origins(name string) []string {
+	var out []string
+	for _, item := range p.list(name) {
+		if item == "*" {
+			out = append(out, item)
+			continue
+		}
+		u, err := url.Parse(strings.Replace(item, "*", "wildcard", 1))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+			strings.Count(item, "*") > 1 {
+			p.errs = append(p.errs, fmt.Errorf("%s: %q is not an origin such as https://shop.example.com", name, item))
+			continue
+		}
+		out = append(out, strings.ToLower(strings.TrimSuffix(item, "/")))
+	}
+	return out
 }
 
 func (p *parser) durationOrZero(name string, def time.Duration) time.Duration {

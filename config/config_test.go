@@ -37,7 +37,7 @@ func TestDatabaseURLForms(t *testing.T) {
 		{"postgresql+psycopg2://u:p@db:5432/shop", "postgres://u:p@db:5432/shop"},
 	}
 	for _, tt := range tests {
-		c, err := Load(env("DATABASE_URL", tt.in))
+		c, err := Load(env("DATABASE_URL", tt.in, "SECRET_KEY", key32))
 		if err != nil || c.DatabaseURL != tt.want {
 			t.Errorf("DATABASE_URL %q -> %q, %v; want %q", tt.in, c.DatabaseURL, err, tt.want)
 		}
@@ -92,13 +92,118 @@ func TestEveryBadVariableReported(t *testing.T) {
 
 func TestStringMasksSecrets(t *testing.T) {
 	t.Parallel()
-	c, err := Load(env("DATABASE_URL", "postgres://shop:hunter2@db/shop", "REDIS_URL", "rediss://:topsecret@cache:6379", "METRICS_TOKEN", "m3tr1cs"))
+	c, err := Load(env("DATABASE_URL", "postgres://shop:hunter2@db/shop", "REDIS_URL", "rediss://:topsecret@cache:6379", "METRICS_TOKEN", "m3tr1cs",
+		"SECRET_KEY", key32, "ADMIN_EMAIL", "owner@example.com", "ADMIN_PASSWORD", "adm1n-pa55word"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.String()
-	if strings.Contains(s, "hunter2") || strings.Contains(s, "topsecret") || strings.Contains(s, "m3tr1cs") || !strings.Contains(s, "db/shop") {
+	for _, secret := range []string{"hunter2", "topsecret", "m3tr1cs", key32, "adm1n-pa55word"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() = %q shows %q", s, secret)
+		}
+	}
+	if !strings.Contains(s, "db/shop") || !strings.Contains(s, "secret_key=set") || !strings.Contains(s, "admin_email=owner@example.com") {
 		t.Fatalf("String() = %q", s)
+	}
+}
+
+func TestRateLimitsAndHTTPEdges(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimitRequests != 600 || c.RateLimitUserRequests != 600 || c.RateLimitAuth != 10 || c.RateLimitLoginEmail != 10 ||
+		c.TrustedProxies != nil || c.CORSAllowedOrigins != nil || !c.GraphiQL {
+		t.Fatalf("defaults = %+v", c)
+	}
+
+	c, err = Load(env(
+		"RATE_LIMIT_REQUESTS", "0", "RATE_LIMIT_USER_REQUESTS", "1200", "RATE_LIMIT_AUTH", "0", "RATE_LIMIT_LOGIN_EMAIL", "5",
+		"TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.7 ,2606:4700::/32,::ffff:172.16.0.1,",
+		"CORS_ALLOWED_ORIGINS", "https://Shop.example.com, http://localhost:5173/,https://*.example.org",
+		"GRAPHIQL", "false",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimitRequests != 0 || c.RateLimitUserRequests != 1200 || c.RateLimitAuth != 0 || c.RateLimitLoginEmail != 5 || c.GraphiQL {
+		t.Fatalf("limits = %+v", c)
+	}
+	var proxies []string
+	for _, p := range c.TrustedProxies {
+		proxies = append(proxies, p.String())
+	}
+	if got := strings.Join(proxies, " "); got != "10.0.0.0/8 192.168.1.7/32 2606:4700::/32 172.16.0.1/32" {
+		t.Fatalf("TrustedProxies = %s", got)
+	}
+	if got := strings.Join(c.CORSAllowedOrigins, " "); got != "https://shop.example.com http://localhost:5173 https://*.example.org" {
+		t.Fatalf("CORSAllowedOrigins = %s", got)
+	}
+
+	_, err = Load(env(
+		"RATE_LIMIT_REQUESTS", "-1", "RATE_LIMIT_LOGIN_EMAIL", "many",
+		"TRUSTED_PROXIES", "10.0.0.0/33,proxy.render.com",
+		"CORS_ALLOWED_ORIGINS", "https://ok.example.com,ftp://files.example.com,https://example.com/app,https://*.*.example.com",
+		"GRAPHIQL", "maybe",
+	))
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	for _, want := range []string{"RATE_LIMIT_REQUESTS", "RATE_LIMIT_LOGIN_EMAIL", `"10.0.0.0/33"`, `"proxy.render.com"`,
+		`"ftp://files.example.com"`, `"https://example.com/app"`, `"https://*.*.example.com"`, "GRAPHIQL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "ok.example.com") {
+		t.Errorf("error %q blames a good origin", err)
+	}
+}
+
+const key32 = "0123456789abcdef0123456789abcdef"
+
+func TestAccountSettings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretKey != "" || c.AccessTokenTTL != 15*time.Minute || c.RefreshTokenTTL != 30*24*time.Hour || c.BcryptCost != 12 ||
+		c.AdminEmail != "" || c.AdminPassword != "" || !strings.Contains(c.String(), "secret_key=generated") {
+		t.Fatalf("defaults = %+v", c)
+	}
+	c, err = Load(env("SECRET_KEY", " "+key32+" ", "ACCESS_TOKEN_TTL", "5m", "REFRESH_TOKEN_TTL", "168h", "BCRYPT_COST", "10",
+		"ADMIN_EMAIL", "owner@example.com", "ADMIN_PASSWORD", " with spaces "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretKey != key32 || c.AccessTokenTTL != 5*time.Minute || c.RefreshTokenTTL != 7*24*time.Hour || c.BcryptCost != 10 ||
+		c.AdminEmail != "owner@example.com" || c.AdminPassword != " with spaces " {
+		t.Fatalf("settings = %+v", c)
+	}
+	for _, tt := range []struct {
+		name, want string
+		env        func(string) string
+	}{
+		{"no SECRET_KEY with DATABASE_URL", "SECRET_KEY: required", env("DATABASE_URL", "postgres://db/shop")},
+		{"short SECRET_KEY", "SECRET_KEY: has 31 bytes", env("SECRET_KEY", key32[:31])},
+		{"short SECRET_KEY with DATABASE_URL", "SECRET_KEY: has 5 bytes", env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", "short")},
+		{"ADMIN_EMAIL alone", "set both or neither", env("ADMIN_EMAIL", "owner@example.com")},
+		{"ADMIN_PASSWORD alone", "set both or neither", env("ADMIN_PASSWORD", "secret password")},
+		{"bcrypt cost too low", "BCRYPT_COST", env("BCRYPT_COST", "3")},
+		{"bcrypt cost too high", "BCRYPT_COST", env("BCRYPT_COST", "17")},
+		{"zero access TTL", "ACCESS_TOKEN_TTL", env("ACCESS_TOKEN_TTL", "0s")},
+		{"days are not a Go duration", "REFRESH_TOKEN_TTL", env("REFRESH_TOKEN_TTL", "30d")},
+	} {
+		_, err := Load(tt.env)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want one containing %q", tt.name, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret password") {
+			t.Errorf("%s: the error shows the password", tt.name)
+		}
 	}
 }
 

@@ -28,7 +28,9 @@ type ProductService interface {
 // OrderService is what the resolvers need of orders.
 type OrderService interface {
 	CreateOrder(ctx context.Context, req OrderRequest) (*Order, error)
-	ListOrders(ctx context.Context, page Page) ([]Order, error)
+	// ListOrders lists orders newest first; the filter's empty fields
+	// match all.
+	ListOrders(ctx context.Context, page Page, f OrderFilter) ([]Order, error)
 	// OrdersPage is the orders connection, newest first.
 	OrdersPage(ctx context.Context, c Connection, f OrderFilter) (OrderPage, error)
 	// OrderByID returns an error with CodeNotFound when there is none.
@@ -39,4 +41,39 @@ type OrderService interface {
 type Store interface {
 	ProductService
 	OrderService
+}
+
+// AccountStore is what the accounts service needs of the database.
+type AccountStore interface {
+	// CreateUser returns an error with CodeConflict when the email is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByEmail and UserByID return an error with CodeNotFound when
+	// there is none.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	UserByID(ctx context.Context, id string) (*User, error)
+	// SaveAdmin creates u as an admin, or makes the account with u's email
+	// an admin with u's password hash; created says which.
+	SaveAdmin(ctx context.Context, u *User) (created bool, err error)
+	// HasAdmin reports whether any admin account exists.
+	HasAdmin(ctx context.Context) (bool, error)
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// RotateRefreshToken uses the token whose hash is hash, once: in one
+	// transaction it marks it used and stores next (given its id, hash and
+	// times) in the same family and for the same user, which it fills in.
+	// A used token yields ErrRefreshTokenReused and revokes its family; an
+	// unknown, expired or revoked one ErrRefreshTokenInvalid.
+	RotateRefreshToken(ctx context.Context, hash string, next *RefreshToken) error
+	// RevokeRefreshFamily revokes the family of the token whose hash is
+	// hash, reporting whether it had any live token.
+	RevokeRefreshFamily(ctx context.Context, hash string) (bool, error)
+}
+
+// AccountService is what the resolvers need of accounts.
+type AccountService interface {
+	Register(ctx context.Context, email, password, name string) (Session, error)
+	Login(ctx context.Context, email, password string) (Session, error)
+	Refresh(ctx context.Context, refreshToken string) (Session, error)
+	Logout(ctx context.Context, refreshToken string) (bool, error)
+	// User returns an error with CodeNotFound when there is none.
+	User(ctx context.Context, id string) (*User, error)
 }

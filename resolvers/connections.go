@@ -3,6 +3,7 @@ package resolvers
 import (
 	"github.com/graphql-go/graphql"
 
+	"shop/auth"
 	"shop/models"
 )
 
@@ -26,8 +27,14 @@ func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
 	return page, nil
 }
 
-// Orders is the orders connection, optionally for one customer or status.
+// Orders is the orders connection, optionally for one customer or status,
+// narrowed to the orders the caller may see: a customer asking for another
+// customer's orders gets an empty page.
 func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
+	caller := auth.CallerFrom(p.Context)
+	if err := models.RequireSignedIn(caller); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
 	conn, err := models.ParseConnection(optInt(p.Args, "first"), optString(p.Args, "after"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
@@ -35,6 +42,10 @@ func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
 	filter, err := models.ParseOrderFilter(optString(p.Args, "customerId"), optString(p.Args, "status"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
+	}
+	filter, visible := models.VisibleOrders(caller, filter)
+	if !visible {
+		return models.OrderPage{}, nil
 	}
 	page, err := r.store.OrdersPage(p.Context, conn, filter)
 	if err != nil {

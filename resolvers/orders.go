@@ -3,15 +3,23 @@ package resolvers
 import (
 	"github.com/graphql-go/graphql"
 
+	"shop/auth"
 	"shop/models"
 )
 
+// GetOrders lists the orders the caller may see: all for an admin, its
+// own for a customer.
 func (r *Resolver) GetOrders(p graphql.ResolveParams) (any, error) {
+	caller := auth.CallerFrom(p.Context)
+	if err := models.RequireSignedIn(caller); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
 	page, err := r.page(p)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	os, err := r.store.ListOrders(p.Context, page)
+	filter, _ := models.VisibleOrders(caller, models.OrderFilter{})
+	os, err := r.store.ListOrders(p.Context, page, filter)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -19,7 +27,12 @@ func (r *Resolver) GetOrders(p graphql.ResolveParams) (any, error) {
 	return os, nil
 }
 
+// GetOrderByID shows another customer's order as null, like a missing one.
 func (r *Resolver) GetOrderByID(p graphql.ResolveParams) (any, error) {
+	caller := auth.CallerFrom(p.Context)
+	if err := models.RequireSignedIn(caller); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
 	id, _ := p.Args["orderId"].(string)
 	if err := models.ValidateID("orderId", id); err != nil {
 		return nil, r.fail(p.Context, err)
@@ -31,13 +44,21 @@ func (r *Resolver) GetOrderByID(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	if !models.CanSeeOrder(caller, *o) {
+		return nil, nil
+	}
 	primeProducts(p, *o)
 	return o, nil
 }
 
+// CreateOrder places an order for the caller, or, for an admin, for the
+// customer named.
 func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
 	in, _ := p.Args["input"].(map[string]any)
-	customerID, _ := in["customerId"].(string)
+	customerID, err := models.OrderCustomer(auth.CallerFrom(p.Context), optString(in, "customerId"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
 	raw, _ := in["items"].([]any)
 	lines := make([]models.OrderLine, 0, len(raw))
 	for _, it := range raw {

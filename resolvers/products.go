@@ -3,6 +3,7 @@ package resolvers
 import (
 	"github.com/graphql-go/graphql"
 
+	"shop/auth"
 	"shop/models"
 )
 
@@ -34,6 +35,9 @@ func (r *Resolver) GetProductByID(p graphql.ResolveParams) (any, error) {
 }
 
 func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
+	if err := models.RequireAdmin(auth.CallerFrom(p.Context)); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
 	in, _ := p.Args["input"].(map[string]any)
 	price, _ := in["price"].(float64)
 	stock, _ := in["stockCount"].(int)
@@ -49,6 +53,9 @@ func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
 }
 
 func (r *Resolver) UpdateProduct(p graphql.ResolveParams) (any, error) {
+	if err := models.RequireAdmin(auth.CallerFrom(p.Context)); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
 	in, _ := p.Args["input"].(map[string]any)
 	id, _ := in["productId"].(string)
 	patch, err := models.ParseProductPatch(id, optFloat(in, "price"), optInt(in, "stockCount"))
@@ -66,6 +73,9 @@ func (r *Resolver) UpdateProduct(p graphql.ResolveParams) (any, error) {
 }
 
 func (r *Resolver) DeleteProduct(p graphql.ResolveParams) (any, error) {
+	if err := models.RequireAdmin(auth.CallerFrom(p.Context)); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
 	id, _ := p.Args["productId"].(string)
 	if err := models.ValidateID("productId", id); err != nil {
 		return nil, r.fail(p.Context, err)

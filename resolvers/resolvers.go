@@ -14,16 +14,18 @@ import (
 // Resolver holds what every resolver needs.
 type Resolver struct {
 	store       models.Store
+	accounts    models.AccountService
 	logger      *slog.Logger
 	maxPageSize int
 }
 
-// New makes a Resolver over store. Lists return at most maxPageSize items.
-func New(store models.Store, logger *slog.Logger, maxPageSize int) *Resolver {
+// New makes a Resolver over store and accounts. Lists return at most
+// maxPageSize items.
+func New(store models.Store, accounts models.AccountService, logger *slog.Logger, maxPageSize int) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{store: store, logger: logger, maxPageSize: maxPageSize}
+	return &Resolver{store: store, accounts: accounts, logger: logger, maxPageSize: maxPageSize}
 }
 
 // page reads the optional limit and offset arguments of a list field.

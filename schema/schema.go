@@ -129,7 +129,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	createOrderInput := graphql.NewInputObject(graphql.InputObjectConfig{
 		Name: "CreateOrderInput",
 		Fields: graphql.InputObjectConfigFieldMap{
-			"customerId": {Type: graphql.NewNonNull(graphql.String)},
+			"customerId": {Type: graphql.String, Description: "Left out: the caller. Only an admin may name another customer."},
 			"items":      {Type: graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderItemInput)))},
 		},
 	})
@@ -221,6 +221,13 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			},
 		},
 	})
+	accountQueries, accountMutations := accountFields(b, r, dateTime)
+	for name, f := range accountQueries {
+		query.AddFieldConfig(name, f)
+	}
+	for name, f := range accountMutations {
+		mutation.AddFieldConfig(name, f)
+	}
 	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation})
 	if err != nil {
 		return graphql.Schema{}, fmt.Errorf("build schema: %w", err)

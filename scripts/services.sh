@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL, Redis and Chromium are there for the tests: uses
-# them when they answer, starts them when installed but stopped, and
-# installs them from Debian's packages when absent. Also builds the GraphiQL
-# assets the binary embeds. Safe to run again and again.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# Makes sure PostgreSQL, Redis and Chromium are there for the tests, and
+# builds the web assets the binary embeds. Safe to run again and again.
+#
+# PostgreSQL and Redis: TEST_DATABASE_URL / TEST_REDIS_URL when set; else
+# the machine's own servers on their standard ports when they answer (used
+# as they are: nothing of their settings is changed); else throwaway
+# servers of the tests' own, in a temporary folder on a free port, stopped
+# by stop_own_services. Either way the URLs are exported.
+#
+# Run it (`scripts/services.sh assets chromium`) for what outlives the run,
+# or source it and call ensure_* where throwaway servers must be stopped at
+# the end (scripts/test.sh does, with a trap).
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -34,38 +40,92 @@ wait_until() {
   return 1
 }
 
+# free_port prints a loopback port nothing listens on.
+free_port() {
+  local port
+  for port in $(seq "$1" $(($1 + 200))); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  return 1
+}
+
+# own_dir: one temporary folder for this shell's throwaway servers (set
+# here, not in a $(…) subshell, so that stop_own_services sees it).
+own_dir=
+make_own_dir() {
+  if [ -z "$own_dir" ]; then own_dir=$(mktemp -d "${TMPDIR:-/tmp}/shop-services.XXXXXX"); chmod 755 "$own_dir"; fi
+}
+
+own_pg_data= own_pg_bin= own_redis_port=
+# stop_own_services stops the throwaway servers this shell started.
+stop_own_services() {
+  if [ -n "$own_pg_data" ]; then
+    log "stopping the tests' own PostgreSQL"
+    pg_as_owner "$own_pg_bin/pg_ctl" -D "$own_pg_data" -m immediate -w stop >/dev/null 2>&1 || true
+    own_pg_data=
+  fi
+  if [ -n "$own_redis_port" ]; then
+    log "stopping the tests' own Redis"
+    redis-cli -h 127.0.0.1 -p "$own_redis_port" shutdown nosave >/dev/null 2>&1 || true
+    own_redis_port=
+  fi
+  if [ -n "$own_dir" ]; then rm -rf "$own_dir"; own_dir=; fi
+}
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the
+# postgres user the package creates.
+pg_as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+MACHINE_PG_URL=${MACHINE_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+MACHINE_REDIS_PORT=${MACHINE_REDIS_PORT:-6379}
+
 ensure_postgres() {
-  if [ -n "${TEST_DATABASE_URL:-}" ]; then
-    log "using TEST_DATABASE_URL"; return
+  if [ -n "${TEST_DATABASE_URL:-}" ]; then log "using TEST_DATABASE_URL"; return; fi
+  if command -v psql >/dev/null && psql "$MACHINE_PG_URL" -Atqc 'select 1' >/dev/null 2>&1; then
+    export TEST_DATABASE_URL=$MACHINE_PG_URL
+    return
   fi
-  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
-  if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+  own_pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  if [ -z "$own_pg_bin" ]; then
     apt_install postgresql postgresql-client
+    own_pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
   fi
-  local version hba
-  version=$(ls /etc/postgresql | sort -V | tail -n1)
-  hba=/etc/postgresql/$version/main/pg_hba.conf
-  # The tests connect as postgres over TCP without a password, as on the
-  # development machines; trust only loopback.
-  if ! as_root grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba"; then
-    log "allowing passwordless loopback connections in $hba"
-    as_root sed -i -E 's/^(host\s+all\s+all\s+127\.0\.0\.1\/32\s+)\S+/\1trust/; s/^(host\s+all\s+all\s+::1\/128\s+)\S+/\1trust/' "$hba"
-    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload 2>/dev/null || true
-  fi
-  log "starting PostgreSQL $version"
-  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
-  wait_until pg_isready -h 127.0.0.1 -p 5432 || { log "PostgreSQL did not start"; exit 1; }
+  local dir port
+  make_own_dir
+  dir=$own_dir
+  port=$(free_port 55432)
+  log "no PostgreSQL answers at $MACHINE_PG_URL: starting the tests' own on port $port"
+  own_pg_data=$dir/pg
+  mkdir -p "$own_pg_data"
+  [ "$(id -u)" = 0 ] && chown postgres "$own_pg_data"
+  pg_as_owner "$own_pg_bin/initdb" -D "$own_pg_data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 ||
+    { cat "$dir/initdb.log" >&2; log "initdb failed"; return 1; }
+  # fsync off: the cluster lives for one test run.
+  pg_as_owner "$own_pg_bin/pg_ctl" -D "$own_pg_data" -l "$own_pg_data/server.log" -w -t 60 \
+    -o "-p $port -k $own_pg_data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null ||
+    { log "PostgreSQL did not start"; cat "$own_pg_data/server.log" >&2; return 1; }
+  export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 }
 
 ensure_redis() {
-  if [ -n "${TEST_REDIS_URL:-}" ]; then
-    log "using TEST_REDIS_URL"; return
-  fi
-  if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then return; fi
+  if [ -n "${TEST_REDIS_URL:-}" ]; then log "using TEST_REDIS_URL"; return; fi
   command -v redis-server >/dev/null || apt_install redis-server
-  log "starting Redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
-  wait_until sh -c 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG' || { log "Redis did not start"; exit 1; }
+  if redis-cli -h 127.0.0.1 -p "$MACHINE_REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
+    export TEST_REDIS_URL="redis://127.0.0.1:$MACHINE_REDIS_PORT/0"
+    return
+  fi
+  local dir port
+  make_own_dir
+  dir=$own_dir
+  port=$(free_port 56379)
+  log "no Redis answers on port $MACHINE_REDIS_PORT: starting the tests' own on port $port"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+    --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null
+  own_redis_port=$port
+  wait_until sh -c "redis-cli -h 127.0.0.1 -p $port ping | grep -q PONG" || { log "Redis did not start"; return 1; }
+  export TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 }
 
 ensure_chromium() {
@@ -76,12 +136,19 @@ ensure_chromium() {
 }
 
 ensure_assets() {
-  if [ -f web/dist/graphiql.min.js ] && [ web/dist/graphiql.min.js -nt web/package-lock.json ]; then return; fi
+  if [ -f web/dist/graphiql.min.js ] && [ web/dist/graphiql.min.js -nt web/package-lock.json ] && [ -d web/node_modules/graphql ]; then return; fi
   command -v npm >/dev/null || apt_install nodejs npm
-  log "building the GraphiQL assets from npm packages"
+  log "building the web assets from npm packages"
   (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 }
 
-for what in "$@"; do
-  "ensure_$what"
-done
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  cd "$(dirname "$0")/.."
+  for what in "$@"; do
+    case $what in
+      postgres | redis) log "$what is started per run: source this script (see scripts/test.sh)"; exit 2 ;;
+    esac
+    "ensure_$what"
+  done
+fi

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"shop/auth"
 	"shop/cache"
 	"shop/config"
 	"shop/models"
@@ -57,7 +58,20 @@ func MustHandler(tb testing.TB, env ...string) (http.Handler, *store.Store) {
 	logger := slog.New(slog.DiscardHandler)
 	backend := cache.NewMemory(cfg.CacheMaxItems, cfg.CacheMaxBytes, cfg.CacheTTL)
 	catalog := cache.NewCatalog(st, backend, cfg.CacheTTL, logger)
-	res := resolvers.New(catalog, logger, cfg.MaxPageSize)
+	tb.Cleanup(func() { _ = catalog.Close() })
+	accounts, err := auth.New(auth.Options{Store: st, SecretKey: []byte(strings.Repeat("k", 32)), BcryptCost: 4, Logger: logger})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := accounts.SaveAdmin(ctx, "admin@example.com", "fuzz-admin-password"); err != nil {
+		tb.Fatal(err)
+	}
+	session, err := accounts.Login(ctx, "admin@example.com", "fuzz-admin-password")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	adminToken = session.AccessToken
+	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		tb.Fatal(err)
@@ -66,7 +80,8 @@ func MustHandler(tb testing.TB, env ...string) (http.Handler, *store.Store) {
 		Schema: sch, Prepare: res.WithLoaders, Database: st, Cache: backend, Logger: logger,
 		MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 		Queries: cache.NewQueries(backend, time.Hour, logger), Responses: catalog,
-		Limits: cfg.DocumentLimits(), Lists: schema.ListSizes(&sch, cfg.MaxPageSize),
+		Authenticate: accounts.Verify,
+		Limits:       cfg.DocumentLimits(), Lists: schema.ListSizes(&sch, cfg.MaxPageSize),
 		DisableIntrospection: !cfg.GraphQLIntrospection, DocumentCacheBytes: cfg.DocumentCacheBytes,
 	}), st
 }
@@ -89,14 +104,19 @@ func (r response) Code() string {
 	return c
 }
 
+// adminToken is an admin's access token on MustHandler's server, which
+// the fuzzer sends with some requests to reach what only admins may run.
+var adminToken string
+
 // contentTypes are what the fuzzer may send a body as.
 var contentTypes = []string{"application/json", "application/graphql", "", "application/json; charset=utf-8", "text/plain"}
 
-// request builds the HTTP request the fuzzer's inputs describe: mode picks
-// the content type, and whether the body is a JSON request built from
-// query, variables and operationName, or query sent as the raw body.
+// request builds the HTTP request the fuzzer's inputs describe: mode's low
+// three bits pick the content type, bit 3 sends query as the raw body
+// instead of a JSON request built from query, variables and operationName,
+// and bit 4 sends an admin's token with it.
 func request(mode uint8, query, variables, opName string) *http.Request {
-	ct := contentTypes[int(mode)%len(contentTypes)]
+	ct := contentTypes[int(mode&7)%len(contentTypes)]
 	body := []byte(query)
 	if mode/8%2 == 0 && ct != "application/graphql" {
 		m := map[string]any{"query": query}
@@ -114,6 +134,9 @@ func request(mode uint8, query, variables, opName string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	if ct != "" {
 		r.Header.Set("Content-Type", ct)
+	}
+	if mode/16%2 == 1 && adminToken != "" {
+		r.Header.Set("Authorization", "Bearer "+adminToken)
 	}
 	return r
 }

@@ -111,11 +111,12 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var fill func([]byte)
+	exec := r.Context()
 	if op.catalogOnly && h.opts.Responses != nil {
 		key := responseKey(doc.hash, req)
 		var body []byte
 		var hit bool
-		body, hit, fill = h.opts.Responses.Response(r.Context(), key)
+		body, hit, exec, fill = h.opts.Responses.Response(exec, key)
 		if hit {
 			h.metrics.observe(op.label, start, nil)
 			writeJSON(w, http.StatusOK, body)
@@ -123,7 +124,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	ctx, cancel := context.WithDeadline(exec, deadline)
 	defer cancel()
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.opts.Schema,
@@ -141,6 +142,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	res.Errors = h.codeErrors(ctx, doc.loc.Relocate(res.Errors))
+	status = rateLimitedStatus(w, res.Errors, status)
 	h.metrics.observe(op.label, start, codes(res.Errors))
 	body, err := json.Marshal(res)
 	if err != nil {

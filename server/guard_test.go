@@ -85,13 +85,13 @@ func TestIntrospectionSwitch(t *testing.T) {
 // it cost, request by request.
 func TestCostPerRequest(t *testing.T) {
 	t.Parallel()
-	h, _ := MustHandler(t, "GRAPHQL_MAX_COST", "10000")
-	doc := `query($n: Int) { getOrders(limit: $n) { orderId items { product { price } } } }`
+	h, _ := MustHandler(t, "GRAPHQL_MAX_COST", "1000")
+	doc := `query($n: Int) { getProducts(limit: $n) { productId price } }`
 	if r := MustPost(t, h, map[string]any{"query": doc, "variables": map[string]any{"n": 5}}); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("limit 5: %d %+v", r.Status, r.Errors)
 	}
 	r := MustPost(t, h, map[string]any{"query": doc, "variables": map[string]any{"n": 1000}})
-	if r.Status != 400 || r.Code() != "QUERY_TOO_COMPLEX" || !strings.Contains(r.Errors[0].Message, "costs 202,001") || !strings.Contains(r.Errors[0].Message, "the maximum is 10,000") {
+	if r.Status != 400 || r.Code() != "QUERY_TOO_COMPLEX" || !strings.Contains(r.Errors[0].Message, "costs 2,001") || !strings.Contains(r.Errors[0].Message, "the maximum is 1,000") {
 		t.Fatalf("limit 1000: %d %+v", r.Status, r.Errors)
 	}
 	// Left out, the limit is the largest page.

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"shop/clientip"
 	"shop/requestid"
 )
 
@@ -68,7 +69,8 @@ func accessLog(logger *slog.Logger, m *metrics) func(http.Handler) http.Handler 
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
 				slog.Duration("duration", time.Since(start)),
-				slog.String("request_id", requestid.From(r.Context())))
+				slog.String("request_id", requestid.From(r.Context())),
+				slog.String("client_ip", clientip.From(r.Context())))
 		})
 	}
 }

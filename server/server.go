@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -16,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"shop/docguard"
+	"shop/models"
+	"shop/ratelimit"
 	"shop/web"
 )
 
@@ -59,13 +62,28 @@ type Options struct {
 	// MetricsToken, when set, must be sent as "Authorization: Bearer …"
 	// to read /metrics.
 	MetricsToken string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client;
+	// none means the connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	// IPLimit and UserLimit bound /graphql requests per client address and
+	// per signed-in user; nil turns one off.
+	IPLimit, UserLimit *ratelimit.Limiter
+	// CORSOrigins may call the API from browser pages; none sends no CORS
+	// headers, so browsers refuse cross-origin calls.
+	CORSOrigins []string
+	// NoGraphiQL switches the in-browser IDE off (GRAPHIQL=false).
+	NoGraphiQL bool
+	// Authenticate verifies the access token of a /graphql request's
+	// "Authorization: Bearer" header; nil refuses every token.
+	Authenticate func(token string) (models.Caller, error)
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
-// until the catalog changes. On a miss, fill stores the response computed
-// for this request.
+// while what they read is unchanged. On a miss, the request executes under
+// exec (which records what it reads), and fill stores the response
+// computed for it.
 type ResponseCache interface {
-	Response(ctx context.Context, key string) (body []byte, ok bool, fill func([]byte))
+	Response(ctx context.Context, key string) (body []byte, ok bool, exec context.Context, fill func([]byte))
 }
 
 // New returns the service's HTTP handler.
@@ -94,14 +112,24 @@ func New(o Options) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestIDs, accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
+	r.Use(requestIDs, clientIPs(o.TrustedProxies), accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
+	if len(o.CORSOrigins) > 0 {
+		r.Use(corsFor(o.CORSOrigins))
+	}
 
 	docs := newDocumentCache(o.Logger, &o.Schema, docguard.NewSchema(&o.Schema, o.Lists), o.Limits, o.DocumentCacheSize, o.DocumentCacheBytes)
 	registerDocumentCache(o.Metrics, docs)
-	gql := gzip(&graphqlHandler{opts: o, docs: docs, metrics: m})
-	r.Method(http.MethodGet, "/graphql", gql)
-	r.Method(http.MethodPost, "/graphql", gql)
-	r.Handle("/graphql", gql) // other methods get a GraphQL-shaped 405
+	var gql http.Handler = gzip(&graphqlHandler{opts: o, docs: docs, metrics: m})
+	if o.NoGraphiQL {
+		gql = noGraphiQL(gql)
+		r.Get("/static/graphiql.html", graphiQLOff)
+	}
+	// The client's address is known (clientIPs); the per-IP limit comes
+	// before authentication, so a flood costs no token checks, and the
+	// per-user limit after it, when the caller is known. Every method goes
+	// to the handler, which answers those it doesn't serve with a 405.
+	authn := func(next http.Handler) http.Handler { return authenticate(o.Authenticate, next) }
+	r.With(limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handle("/graphql", gql)
 	r.Handle("/metrics", bearer(o.MetricsToken, metricsHandler(o.Metrics)))
 	r.Get("/health", health(o.Database, o.Cache, o.Logger))
 	r.Get("/", page("index.html"))
@@ -120,6 +148,7 @@ func assets(fsys fs.FS) http.Handler {
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
+		pageHeaders(w.Header())
 		files.ServeHTTP(w, r)
 	})
 }
@@ -142,8 +171,7 @@ func serveStaticPage(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	// Everything the pages load comes from this server; no inline scripts.
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	pageHeaders(h)
 	h.Set("Cache-Control", "no-cache")
 	_, _ = w.Write(b)
 }

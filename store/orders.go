@@ -81,11 +81,21 @@ func (s *Store) whyNoStock(tx *gorm.DB, l models.OrderLine) error {
 	return models.InsufficientStock(l.ProductID, stock[0], l.Quantity)
 }
 
-func (s *Store) ListOrders(ctx context.Context, page models.Page) ([]models.Order, error) {
+func (s *Store) ListOrders(ctx context.Context, page models.Page, f models.OrderFilter) ([]models.Order, error) {
 	var os []models.Order
-	err := s.db.WithContext(ctx).Order(orderOrder).Limit(page.Limit).Offset(page.Offset).
+	err := filterOrders(s.db.WithContext(ctx), f).Order(orderOrder).Limit(page.Limit).Offset(page.Offset).
 		Preload("Items", itemsInOrder).Find(&os).Error
 	return os, mapError(err, "list orders")
+}
+
+func filterOrders(q *gorm.DB, f models.OrderFilter) *gorm.DB {
+	if f.CustomerID != "" {
+		q = q.Where("customer_id = ?", f.CustomerID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	return q
 }
 
 func (s *Store) OrderByID(ctx context.Context, id string) (*models.Order, error) {
@@ -102,13 +112,7 @@ func itemsInOrder(db *gorm.DB) *gorm.DB { return db.Order("position ASC") }
 // OrdersPage reads one page of orders, newest first, after the cursor, by
 // keyset on (created_at, order_id) with the filter's index.
 func (s *Store) OrdersPage(ctx context.Context, c models.Connection, f models.OrderFilter) (models.OrderPage, error) {
-	q := s.db.WithContext(ctx).Order(orderOrder).Limit(c.First+1).Preload("Items", itemsInOrder)
-	if f.CustomerID != "" {
-		q = q.Where("customer_id = ?", f.CustomerID)
-	}
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
+	q := filterOrders(s.db.WithContext(ctx), f).Order(orderOrder).Limit(c.First+1).Preload("Items", itemsInOrder)
 	if c.After != nil {
 		q = q.Where("(created_at, order_id) < (?, ?)", c.After.CreatedAt, c.After.ID)
 	}

@@ -30,17 +30,22 @@ func (s *Store) ProductByID(ctx context.Context, id string) (*models.Product, er
 	return &p, mapError(err, "get product")
 }
 
+// maxParams bounds the ids bound in one IN list: PostgreSQL takes at most
+// 65,535 parameters in a statement and SQLite 32,766; the largest legal
+// page (1,000 orders of 100 lines) can name 100,000 products.
+const maxParams = 10_000
+
 func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error) {
 	out := make(map[string]*models.Product, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var ps []models.Product
-	if err := s.db.WithContext(ctx).Where("product_id IN ?", ids).Find(&ps).Error; err != nil {
-		return nil, mapError(err, "get products")
-	}
-	for i := range ps {
-		out[ps[i].ID] = &ps[i]
+	for start := 0; start < len(ids); start += maxParams {
+		batch := ids[start:min(start+maxParams, len(ids))]
+		var ps []models.Product
+		if err := s.db.WithContext(ctx).Where("product_id IN ?", batch).Find(&ps).Error; err != nil {
+			return nil, mapError(err, "get products")
+		}
+		for i := range ps {
+			out[ps[i].ID] = &ps[i]
+		}
 	}
 	return out, nil
 }

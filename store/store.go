@@ -5,7 +5,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -102,8 +100,29 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	return s, nil
 }
 
+// migrationLock is the PostgreSQL advisory lock key under which instances
+// migrate: concurrent CREATE TABLEs of the same table fail, so instances
+// that start together take turns, and the later ones find nothing to do.
+const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
+
 func (s *Store) migrate(ctx context.Context) error {
-	if err := s.db.WithContext(ctx).AutoMigrate(&models.Product{}, &models.Order{}, &models.OrderItem{}); err != nil {
+	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{}}
+	if s.kind != "PostgreSQL" {
+		// SQLite's file lock already serialises schema changes.
+		if err := s.db.WithContext(ctx).AutoMigrate(tables...); err != nil {
+			return fmt.Errorf("migrate %s: %w", s.kind, err)
+		}
+		return nil
+	}
+	// The lock belongs to a session, so everything runs on one connection.
+	err := s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrationLock).Error; err != nil {
+			return fmt.Errorf("take the migration lock: %w", err)
+		}
+		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLock)
+		return conn.AutoMigrate(tables...)
+	})
+	if err != nil {
 		return fmt.Errorf("migrate %s: %w", s.kind, err)
 	}
 	return nil
@@ -154,31 +173,4 @@ func (s *Store) Close() error {
 		return err
 	}
 	return sqlDB.Close()
-}
-
-// mapError is the one place driver errors become the shop's codes. Errors
-// it does not recognise stay internal, wrapped with what was being done.
-func mapError(err error, doing string) error {
-	if err == nil {
-		return nil
-	}
-	var me *models.Error
-	switch {
-	case errors.As(err, &me):
-		return err
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return &models.Error{Code: models.CodeNotFound, Message: "Not found."}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s: %w", doing, err)
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case "23505":
-			return &models.Error{Code: models.CodeConflict, Message: "That record already exists."}
-		case "23514":
-			return &models.Error{Code: models.CodeConflict, Message: "The change would break a rule of the shop (" + pgErr.ConstraintName + ")."}
-		}
-	}
-	return fmt.Errorf("%s: %w", doing, err)
 }

@@ -155,7 +155,7 @@ func TestCreateOrderAllOrNothing(t *testing.T) {
 				t.Fatalf("stock of %s changed to %d by failed orders", p.ID, got.StockCount)
 			}
 		}
-		if os, err := s.ListOrders(ctx, models.Page{Limit: 10}); err != nil || len(os) != 0 {
+		if os, err := s.ListOrders(ctx, models.Page{Limit: 10}, models.OrderFilter{}); err != nil || len(os) != 0 {
 			t.Fatalf("orders after failures = %d, %v; want none", len(os), err)
 		}
 	})
@@ -193,7 +193,7 @@ func TestListOrdersNewestFirstWithItems(t *testing.T) {
 			}
 			ids = append(ids, o.ID)
 		}
-		os, err := s.ListOrders(ctx, models.Page{Limit: 2})
+		os, err := s.ListOrders(ctx, models.Page{Limit: 2}, models.OrderFilter{})
 		if err != nil || len(os) != 2 {
 			t.Fatalf("ListOrders = %d, %v", len(os), err)
 		}
@@ -202,6 +202,20 @@ func TestListOrdersNewestFirstWithItems(t *testing.T) {
 		}
 		if _, err := s.OrderByID(ctx, "00000000-0000-4000-8000-000000000000"); !models.IsNotFound(err) {
 			t.Fatalf("unknown order: err = %v", err)
+		}
+		// Filtered by customer, as a customer's getOrders is.
+		req, _ := models.ParseOrder("customer-2", []models.OrderLine{{ProductID: p.ID, Quantity: 1}})
+		theirs, err := s.CreateOrder(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os, err = s.ListOrders(ctx, models.Page{Limit: 10}, models.OrderFilter{CustomerID: "customer-2"})
+		if err != nil || len(os) != 1 || os[0].ID != theirs.ID {
+			t.Fatalf("customer-2's orders = %+v, %v", os, err)
+		}
+		os, err = s.ListOrders(ctx, models.Page{Limit: 10, Offset: 1}, models.OrderFilter{CustomerID: "customer-1", Status: models.OrderStatusPending})
+		if err != nil || len(os) != 2 || os[0].ID != ids[1] {
+			t.Fatalf("customer-1's orders from the second = %+v, %v", os, err)
 		}
 	})
 }
@@ -256,7 +270,7 @@ func TestHammerStock(t *testing.T) {
 		if err != nil || got.StockCount != 0 {
 			t.Fatalf("stock = %+v, %v; want 0", got, err)
 		}
-		os, err := s.ListOrders(ctx, models.Page{Limit: 1000})
+		os, err := s.ListOrders(ctx, models.Page{Limit: 1000}, models.OrderFilter{})
 		if err != nil || len(os) != stock {
 			t.Fatalf("orders = %d, %v; want %d", len(os), err, stock)
 		}
@@ -283,6 +297,80 @@ func TestCancelledContext(t *testing.T) {
 		_, err := s.ListProducts(ctx, models.Page{Limit: 1})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
+}
+
+// Instances started at the same moment on an empty database all come up:
+// one migrates while the others wait for it, then find nothing to do.
+func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
+	url := testenv.MustPostgres(t)
+	for round := 0; round < 3; round++ {
+		start := make(chan struct{})
+		errs := make(chan error, 3)
+		var wg sync.WaitGroup
+		for i := 0; i < 3; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				s, err := store.Open(context.Background(), store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 1})
+				if err == nil {
+					err = s.Close()
+				}
+				errs <- err
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if round == 0 {
+			continue
+		}
+		// Later rounds start from an empty database again.
+		url = testenv.MustPostgres(t)
+	}
+}
+
+// The largest legal page: 1,000 orders of 100 lines each name 100,000
+// products, more than either database takes as parameters in one statement.
+func TestLargestOrderPage(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		const orders, lines = 1000, 100
+		ids, err := s.SeedForTest(ctx, orders, lines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ListOrders(ctx, models.Page{Limit: orders}, models.OrderFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != orders {
+			t.Fatalf("%d orders, want %d", len(got), orders)
+		}
+		var want []string
+		for _, o := range got {
+			if len(o.Items) != lines {
+				t.Fatalf("order %s has %d items, want %d", o.ID, len(o.Items), lines)
+			}
+			for _, it := range o.Items {
+				want = append(want, it.ProductID)
+			}
+		}
+		found, err := s.ProductsByIDs(ctx, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != len(ids) {
+			t.Fatalf("found %d of %d products", len(found), len(ids))
 		}
 	})
 }

@@ -9,7 +9,8 @@
 // Settings (environment): BENCH_DATABASE_URL (a PostgreSQL server URL; a
 // fresh database is created and dropped), BENCH_REDIS_URL, BENCH_CONCURRENCY
 // (32), BENCH_DURATION (3s per round), BENCH_ROUNDS (3), BENCH_PRODUCTS and
-// BENCH_ORDERS (100000), BENCH_ONLY (scenario numbers, e.g. "2,5"),
+// BENCH_ORDERS (100000), BENCH_ORDER_RATE (200 createOrder/s beside
+// scenario 6's reads), BENCH_ONLY (scenario numbers, e.g. "2,5"),
 // BENCH_CPUPROFILE (a file for a CPU profile of the scenarios).
 package main
 

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +25,7 @@ type figures struct {
 	rps      float64
 	p50, p99 time.Duration
 	failures int
+	orders   float64 // scenario 6: createOrder per second that succeeded beside the reads
 }
 
 var jsonHeader = http.Header{
@@ -31,11 +34,12 @@ var jsonHeader = http.Header{
 	"Accept-Encoding": {"identity"},
 }
 
-// httpLoad posts body() to url from c closed-loop workers for d (vegeta at
-// an unbounded rate with c workers), counting GraphQL errors as failures.
-func httpLoad(url string, body func() []byte, c int, d time.Duration) figures {
+// httpLoad posts body() with header to url from c closed-loop workers for
+// d (vegeta at an unbounded rate with c workers), counting GraphQL errors
+// as failures.
+func httpLoad(url string, header http.Header, body func() []byte, c int, d time.Duration) figures {
 	targeter := func(t *vegeta.Target) error {
-		t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), jsonHeader
+		t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), header
 		return nil
 	}
 	atk := vegeta.NewAttacker(vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
@@ -59,6 +63,87 @@ func httpLoad(url string, body func() []byte, c int, d time.Duration) figures {
 	return f
 }
 
+// beside runs load while body() is posted to url at rate requests per
+// second, evenly paced (an open loop: the writes arrive on time whatever the
+// reads do), and adds the writes' successful rate and failures to load's
+// figures.
+func beside(url string, header http.Header, body func() []byte, rate int, load func() figures) figures {
+	done := make(chan [2]float64)
+	stop := make(chan struct{})
+	go func() {
+		targeter := func(t *vegeta.Target) error {
+			t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), header
+			return nil
+		}
+		atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+		ok, failed := 0, 0
+		start := time.Now()
+		for res := range atk.Attack(targeter, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, 0, "writes") {
+			if res.Code != http.StatusOK || res.Error != "" || bytes.Contains(res.Body, []byte(`"errors"`)) {
+				if failed == 0 {
+					fmt.Printf("    first failed write: %d %s %.200s\n", res.Code, res.Error, res.Body)
+				}
+				failed++
+			} else {
+				ok++
+			}
+			select {
+			case <-stop:
+				atk.Stop()
+			default:
+			}
+		}
+		done <- [2]float64{float64(ok) / time.Since(start).Seconds(), float64(failed)}
+	}()
+	f := load()
+	close(stop)
+	w := <-done
+	f.orders = w[0]
+	f.failures += int(w[1])
+	return f
+}
+
+// withHitRate runs load and returns its figures and the service's catalog
+// cache hit rate meanwhile (from /metrics).
+func withHitRate(svc string, load func() figures) (figures, float64) {
+	h0, m0 := cacheCounters(svc)
+	f := load()
+	h1, m1 := cacheCounters(svc)
+	if h1+m1-h0-m0 == 0 {
+		return f, 0
+	}
+	return f, (h1 - h0) / (h1 + m1 - h0 - m0)
+}
+
+func cacheCounters(svc string) (hits, misses float64) {
+	resp, err := http.Get(svc + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, _ := strings.Cut(line, " ")
+		v, _ := strconv.ParseFloat(value, 64)
+		switch name {
+		case "shop_cache_hits_total":
+			hits = v
+		case "shop_cache_misses_total":
+			misses = v
+		}
+	}
+	return hits, misses
+}
+
+func medianOf(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
 // floorServer serves fixed response bytes by name from memory through a
 // bare chi router: the most an HTTP handler in this binary can do.
 func floorServer(responses map[string][]byte) (string, func(), error) {
@@ -77,10 +162,10 @@ func floorServer(responses map[string][]byte) (string, func(), error) {
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
-// fetch posts body once and returns the response bytes.
-func fetch(url string, body []byte) ([]byte, error) {
+// fetch posts body with header once and returns the response bytes.
+func fetch(url string, header http.Header, body []byte) ([]byte, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header = jsonHeader.Clone()
+	req.Header = header.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -186,9 +271,10 @@ func median(rounds []figures) figures {
 		return v[len(v)/2]
 	}
 	out := figures{
-		rps: pick(func(f figures) float64 { return f.rps }),
-		p50: time.Duration(pick(func(f figures) float64 { return float64(f.p50) })),
-		p99: time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
+		rps:    pick(func(f figures) float64 { return f.rps }),
+		p50:    time.Duration(pick(func(f figures) float64 { return float64(f.p50) })),
+		p99:    time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
+		orders: pick(func(f figures) float64 { return f.orders }),
 	}
 	for _, r := range rounds {
 		out.failures += r.failures

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -30,7 +31,10 @@ func gql(query string, vars map[string]any) []byte {
 // scenario is one workload: a request generator, and the target it is held
 // to against its floor.
 type scenario struct {
-	name      string
+	name string
+	// header is jsonHeader, with a bearer token where the operation needs
+	// a caller.
+	header    http.Header
 	body      func() []byte
 	floor     string  // "http" (same bytes from memory) or "sql" (pgx)
 	target    float64 // minimum ratio to the floor
@@ -67,6 +71,20 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Orders need a caller: a customer places them, an admin reads
+	// everyone's.
+	asAdmin, err := signIn(svc, false)
+	if err != nil {
+		return err
+	}
+	asCustomer, err := signIn(svc, true)
+	if err != nil {
+		return err
+	}
+	asAdminSmall, err := signIn(svcSmall, false)
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
 	cat, err := load(ctx, large, s.products, s.orders)
 	if err != nil {
@@ -90,41 +108,56 @@ func run(ctx context.Context, out io.Writer) error {
 	page := `query Page($after: String) { products(first: 50, after: $after) { edges { cursor node { productId price stockCount } } pageInfo { hasNextPage endCursor } } }`
 	order := `mutation Order($in: CreateOrderInput!) { createOrder(input: $in) { orderId totalAmount status items { productId quantity priceAtPurchase } } }`
 	orders := `{ getOrders(limit: 20) { orderId customerId totalAmount status createdAt items { productId quantity priceAtPurchase product { productId price } } } }`
-	orderLines := func() []string {
-		ids := make([]string, 0, 3)
-		for len(ids) < 3 {
-			id := cat.products[mrand.IntN(len(cat.products))].id
-			if !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
-		return ids
-	}
-	scenarios := []scenario{
-		{name: "1 getProductsById (warm)", floor: "http", target: 0.40, p99Target: "< 20ms",
-			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
-		{name: "2 getProducts(limit: 50) (warm)", floor: "http", target: 0.25, p99Target: "< 20ms",
-			body: func() []byte { return gql(list, nil) }},
-		{name: "3 products(first: 50) deep in 100k", floor: "http", p99Target: "< 20ms",
-			body: func() []byte { return gql(page, map[string]any{"after": deep(cat)}) }},
-		{name: "4 createOrder, 3 lines", floor: "sql", target: 0.50, p99Target: "< 2x floor",
-			body: func() []byte {
-				ids := orderLines()
-				items := []map[string]any{}
-				for _, id := range ids {
-					items = append(items, map[string]any{"productId": id, "quantity": 1})
+	linesFrom := func(ps []loadedProduct) func() []string {
+		return func() []string {
+			ids := make([]string, 0, 3)
+			for len(ids) < 3 {
+				id := ps[mrand.IntN(len(ps))].id
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
 				}
-				return gql(order, map[string]any{"in": map[string]any{"customerId": "bench", "items": items}})
-			}},
-		{name: "5 getOrders(limit: 20) + items + products", floor: "http", p99Target: "< 20ms",
+			}
+			slices.Sort(ids)
+			return ids
+		}
+	}
+	orderLines := linesFrom(cat.products)
+	orderBody := func(lines func() []string) func() []byte {
+		return func() []byte {
+			items := []map[string]any{}
+			for _, id := range lines() {
+				items = append(items, map[string]any{"productId": id, "quantity": 1})
+			}
+			return gql(order, map[string]any{"in": map[string]any{"items": items}})
+		}
+	}
+	if len(cat.products) < len(hot)+3 {
+		return fmt.Errorf("BENCH_PRODUCTS must be above %d: scenario 6 orders products outside the hot ones", len(hot)+3)
+	}
+	// Scenario 6's orders: over the products the reads don't ask for.
+	coldOrders := orderBody(linesFrom(cat.products[len(hot):]))
+	scenarios := []scenario{
+		{name: "1 getProductsById (warm)", header: jsonHeader, floor: "http", target: 0.40, p99Target: "< 20ms",
+			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
+		{name: "2 getProducts(limit: 50) (warm)", header: jsonHeader, floor: "http", target: 0.25, p99Target: "< 20ms",
+			body: func() []byte { return gql(list, nil) }},
+		{name: "3 products(first: 50) deep in 100k", header: jsonHeader, floor: "http", p99Target: "< 20ms",
+			body: func() []byte { return gql(page, map[string]any{"after": deep(cat)}) }},
+		{name: "4 createOrder, 3 lines (a customer)", header: asCustomer, floor: "sql", target: 0.50, p99Target: "< 2x floor",
+			body: orderBody(orderLines)},
+		{name: "5 getOrders(limit: 20) + items + products", header: asAdmin, floor: "http", p99Target: "< 20ms",
 			body: func() []byte { return gql(orders, nil) }},
+		// The shop reads while it sells: scenario 1's reads beside a
+		// steady stream of orders for other products, against the same
+		// reads alone (its floor here).
+		{name: fmt.Sprintf("6 getProductsById (warm), %d orders/s", s.orderRate), header: jsonHeader, floor: "reads", target: 0.80, p99Target: "< 20ms",
+			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
 	}
 
 	// Warm the caches the warm scenarios read, and record each read
 	// scenario's response for its floor.
 	for _, p := range hot {
-		if _, err := fetch(svc+"/graphql", gql(byID, map[string]any{"id": p.id})); err != nil {
+		if _, err := fetch(svc+"/graphql", jsonHeader, gql(byID, map[string]any{"id": p.id})); err != nil {
 			return err
 		}
 	}
@@ -133,7 +166,7 @@ func run(ctx context.Context, out io.Writer) error {
 		if sc.floor != "http" {
 			continue
 		}
-		b, err := fetch(svc+"/graphql", sc.body())
+		b, err := fetch(svc+"/graphql", sc.header, sc.body())
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
@@ -169,11 +202,23 @@ func run(ctx context.Context, out io.Writer) error {
 			continue
 		}
 		var real, floor []figures
+		var hits [2][]float64 // scenario 6: cache hit rates without and with orders
 		for r := 0; r < s.rounds; r++ {
-			real = append(real, httpLoad(svc+"/graphql", sc.body, s.concurrency, s.duration))
+			if sc.floor == "reads" {
+				alone, rate := withHitRate(svc, func() figures { return httpLoad(svc+"/graphql", sc.header, sc.body, s.concurrency, s.duration) })
+				floor, hits[0] = append(floor, alone), append(hits[0], rate)
+				selling, rate := withHitRate(svc, func() figures {
+					return beside(svc+"/graphql", asCustomer, coldOrders, s.orderRate, func() figures {
+						return httpLoad(svc+"/graphql", sc.header, sc.body, s.concurrency, s.duration)
+					})
+				})
+				real, hits[1] = append(real, selling), append(hits[1], rate)
+				continue
+			}
+			real = append(real, httpLoad(svc+"/graphql", sc.header, sc.body, s.concurrency, s.duration))
 			if sc.floor == "http" {
 				body := sc.body
-				floor = append(floor, httpLoad(fmt.Sprintf("%s/floor/%d", floorURL, i), body, s.concurrency, s.duration))
+				floor = append(floor, httpLoad(fmt.Sprintf("%s/floor/%d", floorURL, i), sc.header, body, s.concurrency, s.duration))
 			} else {
 				floor = append(floor, sqlLoad(ctx, pool, orderLines, s.concurrency, s.duration))
 			}
@@ -198,6 +243,10 @@ func run(ctx context.Context, out io.Writer) error {
 			failed = true
 		}
 		fmt.Fprintf(out, "%-42s %9.0f %8s %8s | %11.0f %8s %8s | %6.2f %6s %s\n", sc.name, m.rps, ms(m.p50), ms(m.p99), f.rps, ms(f.p50), ms(f.p99), ratio, verdict, p99)
+		if sc.floor == "reads" {
+			fmt.Fprintf(out, "    reads %.0f req/s with %.0f createOrder/s beside them, %.0f req/s without: ratio %.2f; cache hit rate %.1f%% with orders, %.1f%% without\n",
+				m.rps, m.orders, f.rps, ratio, 100*medianOf(hits[1]), 100*medianOf(hits[0]))
+		}
 		if m.failures+f.failures > 0 {
 			return fmt.Errorf("%s: %d failed requests", sc.name, m.failures+f.failures)
 		}
@@ -207,7 +256,7 @@ func run(ctx context.Context, out io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(out, "\ncost of a page of 50 as the shop grows (%d vs %d rows):\n", s.small, s.products)
-	if err := scale(ctx, out, s, svc, svcSmall, large, small, cat, catSmall, deep); err != nil {
+	if err := scale(ctx, out, s, [2]http.Header{asAdminSmall, asAdmin}, svc, svcSmall, large, small, cat, catSmall, deep); err != nil {
 		return err
 	}
 	if failed {
@@ -219,7 +268,7 @@ func run(ctx context.Context, out io.Writer) error {
 // scale shows that keyset pages cost the same in a small and a large shop:
 // the products page through the store (no cache in the way), and the
 // orders connection through the service (orders are never cached).
-func scale(ctx context.Context, out io.Writer, s settings, svc, svcSmall, large, small string, cat, catSmall catalog, deep func(catalog) string) error {
+func scale(ctx context.Context, out io.Writer, s settings, admin [2]http.Header, svc, svcSmall, large, small string, cat, catSmall catalog, deep func(catalog) string) error {
 	storeCost := func(dbURL string, c catalog) (time.Duration, error) {
 		st, err := store.Open(ctx, store.Options{DatabaseURL: dbURL, MaxOpenConns: 2, MaxIdleConns: 2})
 		if err != nil {
@@ -259,8 +308,8 @@ func scale(ctx context.Context, out io.Writer, s settings, svc, svcSmall, large,
 	}
 	var rs, rl []figures
 	for r := 0; r < s.rounds; r++ {
-		rs = append(rs, httpLoad(svcSmall+"/graphql", body(catSmall), s.concurrency, s.duration))
-		rl = append(rl, httpLoad(svc+"/graphql", body(cat), s.concurrency, s.duration))
+		rs = append(rs, httpLoad(svcSmall+"/graphql", admin[0], body(catSmall), s.concurrency, s.duration))
+		rl = append(rl, httpLoad(svc+"/graphql", admin[1], body(cat), s.concurrency, s.duration))
 	}
 	ms1, ml := median(rs), median(rl)
 	fmt.Fprintf(out, "  orders(first: 50) deep, through the service: %.0f req/s (p50 %s) with %d, %.0f req/s (p50 %s) with %d: ratio %.2f\n",

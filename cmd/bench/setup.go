@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	mrand "math/rand/v2"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -28,6 +30,7 @@ type settings struct {
 	rounds           int
 	products, orders int
 	small            int
+	orderRate        int // createOrder per second beside scenario 6's reads
 	cpuProfile       string
 	only             string // scenario numbers to run, e.g. "1,4"; empty runs all
 }
@@ -37,7 +40,7 @@ func loadSettings() (settings, error) {
 		pgBase:      env("BENCH_DATABASE_URL", env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")),
 		redisURL:    env("BENCH_REDIS_URL", env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")),
 		concurrency: 32, duration: 3 * time.Second, rounds: 3,
-		products: 100_000, orders: 100_000, small: 1000,
+		products: 100_000, orders: 100_000, small: 1000, orderRate: 200,
 		cpuProfile: os.Getenv("BENCH_CPUPROFILE"),
 		only:       os.Getenv("BENCH_ONLY"),
 	}
@@ -45,7 +48,7 @@ func loadSettings() (settings, error) {
 	for _, v := range []struct {
 		name string
 		dst  *int
-	}{{"BENCH_CONCURRENCY", &s.concurrency}, {"BENCH_ROUNDS", &s.rounds}, {"BENCH_PRODUCTS", &s.products}, {"BENCH_ORDERS", &s.orders}} {
+	}{{"BENCH_CONCURRENCY", &s.concurrency}, {"BENCH_ROUNDS", &s.rounds}, {"BENCH_PRODUCTS", &s.products}, {"BENCH_ORDERS", &s.orders}, {"BENCH_ORDER_RATE", &s.orderRate}} {
 		if raw := os.Getenv(v.name); raw != "" {
 			if *v.dst, err = strconv.Atoi(raw); err != nil || *v.dst < 1 {
 				return s, fmt.Errorf("%s: %q is not a positive number", v.name, raw)
@@ -105,7 +108,15 @@ func startService(ctx context.Context, dbURL, redisURL, prefix string, conns int
 		"DB_MAX_OPEN_CONNS": strconv.Itoa(conns), "DB_MAX_IDLE_CONNS": strconv.Itoa(conns),
 		// Logs are written (at the production level) and thrown away, so
 		// their cost is in the figures.
-		"LOG_LEVEL": "info",
+		"LOG_LEVEL":   "info",
+		"SECRET_KEY":  randomName("bench-secret-key-") + randomName("-"),
+		"ADMIN_EMAIL": benchAdminEmail, "ADMIN_PASSWORD": benchAdminPassword,
+		// The scenarios' tokens are signed in once, at the start of a run
+		// that can outlast the default 15 minutes.
+		"ACCESS_TOKEN_TTL": "24h",
+		// The load comes from one address: limits it never reaches, so
+		// their per-request cost is in the figures but no request refused.
+		"RATE_LIMIT_REQUESTS": "1000000000", "RATE_LIMIT_USER_REQUESTS": "1000000000",
 	}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -178,7 +189,7 @@ func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
 	return cat, nil
 }
 
-// dropKeys deletes the benchmark's Redis keys: version stamps never expire.
+// dropKeys deletes the benchmark's Redis keys rather than wait for them to expire.
 func dropKeys(redisURL, prefix string) {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
@@ -198,4 +209,32 @@ func dropKeys(redisURL, prefix string) {
 	if len(batch) > 0 {
 		client.Unlink(ctx, batch...)
 	}
+}
+
+// The admin the benchmark's services start with.
+const benchAdminEmail, benchAdminPassword = "bench-admin@shop.test", "bench admin password"
+
+// signIn returns the headers of requests to the service at svc made as
+// its admin (customer false) or as a newly registered customer: the JSON
+// headers and the access token. Order scenarios need one or the other.
+func signIn(svc string, customer bool) (http.Header, error) {
+	q, field := `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`, "login"
+	vars := map[string]any{"e": benchAdminEmail, "p": benchAdminPassword}
+	if customer {
+		q, field = `mutation($e: String!, $p: String!) { register(input: {email: $e, password: $p, name: "Bench"}) { accessToken } }`, "register"
+		vars = map[string]any{"e": randomName("bench-") + "@shop.test", "p": benchAdminPassword}
+	}
+	b, err := fetch(svc+"/graphql", jsonHeader, gql(q, vars))
+	if err != nil {
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	var out struct {
+		Data map[string]struct{ AccessToken string }
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.Data[field].AccessToken == "" {
+		return nil, fmt.Errorf("sign in: %.300s", b)
+	}
+	h := jsonHeader.Clone()
+	h.Set("Authorization", "Bearer "+out.Data[field].AccessToken)
+	return h, nil
 }

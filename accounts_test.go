@@ -1,0 +1,419 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"shop/internal/testenv"
+)
+
+// MustSignAccessToken signs an access token as the server would, with key:
+// for tests that can't sign in (or want an expired token).
+func MustSignAccessToken(tb testing.TB, key, userID, role string, ttl time.Duration) string {
+	tb.Helper()
+	now := time.Now()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": userID, "role": role, "iss": "shop", "iat": now.Unix(), "exp": now.Add(ttl).Unix(),
+	}).SignedString([]byte(key))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// outcome is what one caller gets from one operation: data (JSON, with
+// placeholders), or an error code with the field's data null.
+type outcome struct{ data, code string }
+
+func data(j string) outcome         { return outcome{data: j} }
+func denied(c string) outcome       { return outcome{code: c} }
+func everyone(o outcome) [4]outcome { return [4]outcome{o, o, o, o} }
+
+const (
+	unauthenticated = "UNAUTHENTICATED"
+	forbidden       = "FORBIDDEN"
+)
+
+// matrix is every operation of the schema, the contract's and the
+// accounts', by every kind of caller: anonymous, a customer (A), another
+// customer (B) and an admin. Rows run in order (reads first, so the orders
+// they see are the two set up: A's $OA and B's $OB). Placeholders: $P1…$P3
+// products; $A, $B, $ADMIN user ids and $A_EMAIL…; per cell, $DOOMED a
+// fresh product, $NEW_EMAIL a fresh address, $FRESH_REFRESH a fresh refresh
+// token of A's.
+var matrix = []struct {
+	op, doc string
+	want    [4]outcome // anonymous, customer, another customer, admin
+}{
+	{"getProducts", `{ getProducts(limit: 2) { productId } }`,
+		everyone(data(`{"getProducts":[{"productId":"$P1"},{"productId":"$P2"}]}`))},
+	{"getProductsById", `{ getProductsById(id: "$P1") { productId price } }`,
+		everyone(data(`{"getProductsById":{"productId":"$P1","price":1}}`))},
+	{"products", `{ products(first: 1) { edges { node { productId } } } }`,
+		everyone(data(`{"products":{"edges":[{"node":{"productId":"$P1"}}]}}`))},
+	{"me", `{ me { id email role } }`, [4]outcome{
+		data(`{"me":null}`),
+		data(`{"me":{"id":"$A","email":"$A_EMAIL","role":"customer"}}`),
+		data(`{"me":{"id":"$B","email":"$B_EMAIL","role":"customer"}}`),
+		data(`{"me":{"id":"$ADMIN","email":"$ADMIN_EMAIL","role":"admin"}}`)}},
+	{"getOrders: a customer's are filtered", `{ getOrders { orderId customerId } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"getOrders":[{"orderId":"$OA","customerId":"$A"}]}`),
+		data(`{"getOrders":[{"orderId":"$OB","customerId":"$B"}]}`),
+		data(`{"getOrders":[{"orderId":"$OB","customerId":"$B"},{"orderId":"$OA","customerId":"$A"}]}`)}},
+	{"orders: a customer's are filtered", `{ orders(first: 10) { edges { node { orderId } } } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OA"}}]}}`),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OB"}}]}}`),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OB"}},{"node":{"orderId":"$OA"}}]}}`)}},
+	{"orders(customerId: A): nothing for B", `{ orders(first: 10, customerId: "$A") { edges { node { orderId } } } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OA"}}]}}`),
+		data(`{"orders":{"edges":[]}}`),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OA"}}]}}`)}},
+	{"getOrderById(A's order): null for B, as if missing", `{ getOrderById(orderId: "$OA") { orderId customerId } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"getOrderById":{"orderId":"$OA","customerId":"$A"}}`),
+		data(`{"getOrderById":null}`),
+		data(`{"getOrderById":{"orderId":"$OA","customerId":"$A"}}`)}},
+	{"getOrderById(unknown)", `{ getOrderById(orderId: "` + unknownID + `") { orderId } }`, [4]outcome{
+		denied(unauthenticated), data(`{"getOrderById":null}`), data(`{"getOrderById":null}`), data(`{"getOrderById":null}`)}},
+
+	{"createProduct", `mutation { createProduct(input: {price: 9.5, stockCount: 2}) { price stockCount } }`, [4]outcome{
+		denied(unauthenticated), denied(forbidden), denied(forbidden), data(`{"createProduct":{"price":9.5,"stockCount":2}}`)}},
+	{"updateProduct", `mutation { updateProduct(input: {productId: "$P3", stockCount: 7}) { stockCount } }`, [4]outcome{
+		denied(unauthenticated), denied(forbidden), denied(forbidden), data(`{"updateProduct":{"stockCount":7}}`)}},
+	{"deleteProduct", `mutation { deleteProduct(productId: "$DOOMED") }`, [4]outcome{
+		denied(unauthenticated), denied(forbidden), denied(forbidden), data(`{"deleteProduct":true}`)}},
+	{"createOrder, customerId left out: the caller", `mutation { createOrder(input: {items: [{productId: "$P1", quantity: 1}]}) { customerId totalAmount } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"createOrder":{"customerId":"$A","totalAmount":1}}`),
+		data(`{"createOrder":{"customerId":"$B","totalAmount":1}}`),
+		data(`{"createOrder":{"customerId":"$ADMIN","totalAmount":1}}`)}},
+	{"createOrder for customer A", `mutation { createOrder(input: {customerId: "$A", items: [{productId: "$P2", quantity: 1}]}) { customerId } }`, [4]outcome{
+		denied(unauthenticated), data(`{"createOrder":{"customerId":"$A"}}`), denied(forbidden), data(`{"createOrder":{"customerId":"$A"}}`)}},
+	{"createOrder for a customer with no account", `mutation { createOrder(input: {customerId: "walk-in", items: [{productId: "$P2", quantity: 1}]}) { customerId } }`, [4]outcome{
+		denied(unauthenticated), denied(forbidden), denied(forbidden), data(`{"createOrder":{"customerId":"walk-in"}}`)}},
+	{"register", `mutation { register(input: {email: "$NEW_EMAIL", password: "a new password", name: "New"}) { user { email role } } }`,
+		everyone(data(`{"register":{"user":{"email":"$NEW_EMAIL","role":"customer"}}}`))},
+	{"login", `mutation { login(email: "$A_EMAIL", password: "` + testCustomerPassword + `") { user { id role } } }`,
+		everyone(data(`{"login":{"user":{"id":"$A","role":"customer"}}}`))},
+	{"refreshToken", `mutation { refreshToken(refreshToken: "$FRESH_REFRESH") { user { id } } }`,
+		everyone(data(`{"refreshToken":{"user":{"id":"$A"}}}`))},
+	{"logout", `mutation { logout(refreshToken: "$FRESH_REFRESH") }`,
+		everyone(data(`{"logout":true}`))},
+}
+
+// TestAuthorizationMatrix runs the matrix on the real server, on
+// PostgreSQL and Redis, and then checks that no refused cell changed
+// anything.
+func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, PostgresRedisEnv(t))
+	admin := in.MustAdmin(t)
+	a, sessA := in.MustCustomer(t)
+	b, sessB := in.MustCustomer(t)
+	ids := map[string]string{
+		"$P1": in.MustCreateProduct(t, 1, 1000), "$P2": in.MustCreateProduct(t, 2, 1000), "$P3": in.MustCreateProduct(t, 3, 1000),
+		"$A": a.ID, "$B": b.ID, "$ADMIN": admin.ID,
+		"$A_EMAIL": sessA.User.Email, "$B_EMAIL": sessB.User.Email, "$ADMIN_EMAIL": testAdminEmail,
+	}
+	order := func(c *client, product string) string {
+		var out struct{ CreateOrder struct{ OrderID string } }
+		c.MustData(t, `mutation($p: String!) { createOrder(input: {items: [{productId: $p, quantity: 1}]}) { orderId } }`, map[string]any{"p": product}, &out)
+		return out.CreateOrder.OrderID
+	}
+	ids["$OA"] = order(a, ids["$P1"])
+	ids["$OB"] = order(b, ids["$P2"])
+
+	callers := [4]struct {
+		name string
+		c    *client
+	}{{"anonymous", in.Anonymous()}, {"customer", a}, {"another customer", b}, {"admin", admin}}
+	for _, row := range matrix {
+		for i, caller := range callers {
+			want := row.want[i]
+			t.Run(row.op+"/"+caller.name, func(t *testing.T) {
+				cell := map[string]string{}
+				for k, v := range ids {
+					cell[k] = v
+				}
+				if strings.Contains(row.doc, "$DOOMED") {
+					cell["$DOOMED"] = in.MustCreateProduct(t, 4, 1)
+				}
+				if strings.Contains(row.doc, "$NEW_EMAIL") {
+					cell["$NEW_EMAIL"] = testenv.RandomName("new-") + "@shop.test"
+				}
+				if strings.Contains(row.doc, "$FRESH_REFRESH") {
+					_, s := in.MustLogin(t, sessA.User.Email, testCustomerPassword)
+					cell["$FRESH_REFRESH"] = s.RefreshToken
+				}
+				r := caller.c.MustPost(t, substitute(row.doc, cell), nil)
+				if want.code != "" {
+					if r.Code() != want.code || r.Status != http.StatusOK {
+						t.Fatalf("got %d %s (%+v), want %s", r.Status, r.Data, r.Errors, want.code)
+					}
+					var fields map[string]any
+					_ = json.Unmarshal(r.Data, &fields)
+					for k, v := range fields {
+						if v != nil {
+							t.Fatalf("refused, yet %s = %v", k, v)
+						}
+					}
+					return
+				}
+				if len(r.Errors) > 0 || !isJSONEqual(r.Data, []byte(substitute(want.data, cell))) {
+					t.Fatalf("got %s %+v\nwant %s", r.Data, r.Errors, substitute(want.data, cell))
+				}
+			})
+		}
+	}
+
+	// The refused writes left no trace: 3 products + the admin's new one
+	// + the 3 doomed products the others could not delete; P3 as the admin
+	// set it; the two orders set up + 3 + 2 + 1 made by allowed callers.
+	var products struct{ GetProducts []struct{ ProductID string } }
+	in.MustData(t, `{ getProducts { productId } }`, nil, &products)
+	if n := len(products.GetProducts); n != 7 {
+		t.Errorf("%d products, want 7", n)
+	}
+	if s := in.MustStock(t, ids["$P3"]); s != 7 {
+		t.Errorf("P3's stock is %d, want 7", s)
+	}
+	var orders struct{ GetOrders []struct{ CustomerID string } }
+	admin.MustData(t, `{ getOrders { customerId } }`, nil, &orders)
+	if n := len(orders.GetOrders); n != 8 {
+		t.Errorf("%d orders, want 8: %+v", n, orders.GetOrders)
+	}
+}
+
+// TestBearerTokens: a missing token is anonymous; a bad one is a 401 with
+// WWW-Authenticate and an UNAUTHENTICATED body, even on a catalog read,
+// never a silent anonymous answer.
+func TestBearerTokens(t *testing.T) {
+	t.Parallel()
+	env := PostgresRedisEnv(t)
+	in := MustStart(t, env)
+	customer, sess := in.MustCustomer(t)
+	key := env["SECRET_KEY"]
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		b[i] ^= 0x01
+		return string(b)
+	}
+	good := customer.Token
+	algNone, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": customer.ID, "role": "admin", "iss": "shop", "exp": time.Now().Add(time.Hour).Unix()}).
+		SignedString(jwt.UnsafeAllowNoneSignatureType)
+	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, jwt.MapClaims{"sub": customer.ID, "role": "admin", "iss": "shop", "exp": time.Now().Add(time.Hour).Unix()}).
+		SignedString([]byte(key))
+
+	query := `{ getProducts(limit: 1) { productId } }`
+	for _, tc := range []struct {
+		name, header string
+	}{
+		{"a byte of the signature flipped", "Bearer " + flip(good, len(good)-3)},
+		{"a byte of the payload flipped", "Bearer " + flip(good, strings.Index(good, ".")+4)},
+		{"expired", "Bearer " + MustSignAccessToken(t, key, customer.ID, "customer", -time.Minute)},
+		{"signed with another key", "Bearer " + MustSignAccessToken(t, "another key that is at least 32 bytes long", customer.ID, "admin", time.Hour)},
+		{"alg none", "Bearer " + algNone},
+		{"HS512", "Bearer " + hs512},
+		{"malformed", "Bearer not.a.token"},
+		{"empty bearer", "Bearer "},
+		{"Basic scheme", "Basic YWRtaW46cGFzc3dvcmQ="},
+		{"token without a scheme", good},
+		{"the refresh token as an access token", "Bearer " + sess.RefreshToken},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, _ := json.Marshal(map[string]any{"query": query})
+			req, _ := http.NewRequest(http.MethodPost, in.URL+"/graphql", strings.NewReader(string(body)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", tc.header)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			r := mustDecode(t, resp)
+			if r.Status != http.StatusUnauthorized || r.Code() != unauthenticated || len(r.Data) != 0 && string(r.Data) != "null" {
+				t.Fatalf("got %d %s %+v, want 401 UNAUTHENTICATED", r.Status, r.Data, r.Errors)
+			}
+			if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Fatalf("WWW-Authenticate = %q", resp.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	t.Run("an expired token says so", func(t *testing.T) {
+		r := (&client{URL: in.URL, Token: MustSignAccessToken(t, key, customer.ID, "customer", -time.Minute)}).MustPost(t, query, nil)
+		if !strings.Contains(r.Errors[0].Message, "expired") {
+			t.Fatalf("message %q", r.Errors[0].Message)
+		}
+	})
+	t.Run("no token is anonymous", func(t *testing.T) {
+		if r := in.MustPost(t, query, nil); r.Status != http.StatusOK || len(r.Errors) > 0 {
+			t.Fatalf("got %d %+v", r.Status, r.Errors)
+		}
+	})
+	t.Run("a good token works on every instance sharing SECRET_KEY", func(t *testing.T) {
+		other := MustStart(t, env)
+		var me struct{ Me struct{ ID string } }
+		(&client{URL: other.URL, Token: good}).MustData(t, `{ me { id } }`, nil, &me)
+		if me.Me.ID != customer.ID {
+			t.Fatalf("me = %+v", me)
+		}
+	})
+}
+
+// TestRefreshThroughTheAPI: a mobile client's rotation, and what a stolen
+// refresh token leads to.
+func TestRefreshThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, EmbeddedEnv(t))
+	_, first := in.MustCustomer(t)
+	refresh := func(token string) gqlResponse {
+		return in.MustPost(t, `mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken expiresAt user { id } } }`, map[string]any{"t": token})
+	}
+	r := refresh(first.RefreshToken)
+	var out struct {
+		RefreshToken struct {
+			AccessToken, RefreshToken, ExpiresAt string
+			User                                 struct{ ID string }
+		}
+	}
+	if err := json.Unmarshal(r.Data, &out); err != nil || len(r.Errors) > 0 {
+		t.Fatalf("refresh: %s %+v", r.Data, r.Errors)
+	}
+	exp, err := time.Parse(time.RFC3339, out.RefreshToken.ExpiresAt)
+	if err != nil || time.Until(exp) < 14*time.Minute || time.Until(exp) > 16*time.Minute || out.RefreshToken.User.ID != first.User.ID {
+		t.Fatalf("new session %+v (%v)", out.RefreshToken, err)
+	}
+	second := out.RefreshToken.RefreshToken
+	// The first token again (a thief's copy, or the victim after the thief
+	// used it): refused, and the newest token of the family dies with it.
+	if r := refresh(first.RefreshToken); r.Code() != unauthenticated {
+		t.Fatalf("reuse: %+v", r.Errors)
+	}
+	if r := refresh(second); r.Code() != unauthenticated {
+		t.Fatalf("the family's newest token survived reuse: %s %+v", r.Data, r.Errors)
+	}
+	if !strings.Contains(in.logs.String(), "presented again") {
+		t.Fatal("the reuse was not logged")
+	}
+}
+
+// TestPasswordsStayOutOfLogsAndErrors signs in wrongly and rightly, and
+// registers badly, on an instance logging at debug, and looks for every
+// password in its log and its answers.
+func TestPasswordsStayOutOfLogsAndErrors(t *testing.T) {
+	t.Parallel()
+	env := PostgresRedisEnv(t)
+	env["LOG_LEVEL"] = "debug"
+	in := MustStart(t, env)
+	_, sess := in.MustCustomer(t)
+	const wrong, tooShort = "Wr0ng-guess-pa55", "sh0rt!"
+	login := `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`
+	var answers []string
+	for _, tc := range []struct{ email, password string }{
+		{sess.User.Email, wrong},
+		{"nobody@shop.test", wrong},
+		{sess.User.Email, testCustomerPassword},
+	} {
+		r := in.MustPost(t, login, map[string]any{"e": tc.email, "p": tc.password})
+		answers = append(answers, string(r.Data))
+		for _, e := range r.Errors {
+			answers = append(answers, e.Message)
+			if e.Message != "Wrong email or password." || e.Extensions["code"] != unauthenticated {
+				t.Fatalf("failed login: %+v", e)
+			}
+		}
+	}
+	r := in.MustPost(t, `mutation($in: RegisterInput!) { register(input: $in) { accessToken } }`,
+		map[string]any{"in": map[string]any{"email": "x@shop.test", "password": tooShort, "name": "X"}})
+	if r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "password must be at least 8 bytes") {
+		t.Fatalf("short password: %+v", r.Errors)
+	}
+	answers = append(answers, r.Errors[0].Message)
+	logs := in.logs.String()
+	if !strings.Contains(logs, `"msg":"login failed"`) || !strings.Contains(logs, `"level":"DEBUG"`) && !strings.Contains(logs, `"msg":"request"`) {
+		t.Fatalf("the log does not show the attempts:\n%s", logs)
+	}
+	for _, secret := range []string{wrong, tooShort, testCustomerPassword, testAdminPassword, env["SECRET_KEY"]} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+		for _, a := range answers {
+			if strings.Contains(a, secret) {
+				t.Errorf("an answer holds %q: %s", secret, a)
+			}
+		}
+	}
+}
+
+// TestFirstAdminOnTheEmbeddedDefault: `make run` on an empty directory
+// creates admin@localhost with a random password shown once in the log;
+// the key that signs tokens is kept beside the database, so a token
+// outlives a restart, and the password is not shown again.
+func TestFirstAdminOnTheEmbeddedDefault(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"] = "", ""
+	in := MustStart(t, env)
+	m := regexp.MustCompile(`created the admin account admin@localhost with password (\S+):`).FindStringSubmatch(in.logs.String())
+	if m == nil {
+		t.Fatalf("no password in the start-up log:\n%s", in.logs)
+	}
+	admin, s := in.MustLogin(t, "admin@localhost", m[1])
+	if s.User.Role != "admin" {
+		t.Fatalf("admin@localhost is a %s", s.User.Role)
+	}
+	admin.MustData(t, `mutation { createProduct(input: {price: 1, stockCount: 1}) { productId } }`, nil, &struct{}{})
+	keyFile := filepath.Join(filepath.Dir(env["SQLITE_PATH"]), "secret.key")
+	st, err := os.Stat(keyFile)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret.key: %v, %v", st, err)
+	}
+	if err := in.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	again := MustStart(t, env)
+	if strings.Contains(again.logs.String(), "created the admin account") {
+		t.Fatal("a second admin password was made on restart")
+	}
+	var me struct{ Me struct{ Role string } }
+	(&client{URL: again.URL, Token: admin.Token}).MustData(t, `{ me { role } }`, nil, &me)
+	if me.Me.Role != "admin" {
+		t.Fatalf("the token from before the restart: me = %+v", me)
+	}
+}
+
+// TestAdminFromTheEnvironment: ADMIN_PASSWORD changes the admin's password
+// at the next start, and is never logged.
+func TestAdminFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	first := MustStart(t, env)
+	first.MustAdmin(t)
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	env["ADMIN_PASSWORD"] = "a changed admin password"
+	in := MustStart(t, env)
+	if r := in.MustPost(t, `mutation { login(email: "`+testAdminEmail+`", password: "`+testAdminPassword+`") { accessToken } }`, nil); r.Code() != unauthenticated {
+		t.Fatalf("the old password still works: %+v", r.Errors)
+	}
+	in.MustAdmin(t)
+	if strings.Contains(in.logs.String(), "a changed admin password") || strings.Contains(first.logs.String(), testAdminPassword) {
+		t.Fatal("ADMIN_PASSWORD was logged")
+	}
+	if strings.Contains(in.logs.String(), "created the admin account") {
+		t.Fatal("a random admin was made although ADMIN_EMAIL is set")
+	}
+}

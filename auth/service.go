@@ -1,0 +1,283 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"shop/clientip"
+	"shop/models"
+	"shop/requestid"
+)
+
+// Defaults of Options.
+const (
+	DefaultAccessTTL  = 15 * time.Minute
+	DefaultRefreshTTL = 30 * 24 * time.Hour
+)
+
+// Options configure a Service.
+type Options struct {
+	Store models.AccountStore
+	// SecretKey signs access tokens: at least 32 bytes, the same on every
+	// instance.
+	SecretKey  []byte
+	AccessTTL  time.Duration // default DefaultAccessTTL
+	RefreshTTL time.Duration // default DefaultRefreshTTL
+	BcryptCost int           // default DefaultBcryptCost
+	// IPLimiter counts login, register and refreshToken attempts per client
+	// address, EmailLimiter login attempts per email (password guessing
+	// spread over many addresses). Nil means no limit.
+	IPLimiter, EmailLimiter Limiter
+	Logger                  *slog.Logger
+}
+
+// Service runs accounts: registration, sign-in, token refresh and
+// sign-out over the account store, and verifies access tokens.
+type Service struct {
+	store                   models.AccountStore
+	pw                      *passwords
+	tokens                  *tokens
+	refreshTTL              time.Duration
+	ipLimiter, emailLimiter Limiter
+	logger                  *slog.Logger
+}
+
+var _ models.AccountService = (*Service)(nil)
+
+// New makes a Service; it fails on a short key or a bad cost.
+func New(o Options) (*Service, error) {
+	if o.AccessTTL == 0 {
+		o.AccessTTL = DefaultAccessTTL
+	}
+	if o.RefreshTTL == 0 {
+		o.RefreshTTL = DefaultRefreshTTL
+	}
+	if o.BcryptCost == 0 {
+		o.BcryptCost = DefaultBcryptCost
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	tok, err := newTokens(o.SecretKey, o.AccessTTL)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := newPasswords(o.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{store: o.Store, pw: pw, tokens: tok, refreshTTL: o.RefreshTTL,
+		ipLimiter: o.IPLimiter, emailLimiter: o.EmailLimiter, logger: o.Logger}, nil
+}
+
+// errWrongCredentials is the one answer to a failed login, whether the
+// email is unknown or the password wrong.
+var errWrongCredentials = &models.Error{Code: models.CodeUnauthenticated, Message: "Wrong email or password."}
+
+// Register creates a customer account and signs it in.
+func (s *Service) Register(ctx context.Context, email, password, name string) (models.Session, error) {
+	if err := s.allow(ctx, s.ipLimiter, clientip.From(ctx)); err != nil {
+		return models.Session{}, err
+	}
+	reg, err := models.ParseRegistration(email, password, name)
+	if err != nil {
+		return models.Session{}, err
+	}
+	hash, err := s.pw.hash(reg.Password)
+	if err != nil {
+		return models.Session{}, err
+	}
+	u := models.User{ID: uuid.NewString(), Email: reg.Email, Name: reg.Name, Role: models.RoleCustomer, PasswordHash: hash, CreatedAt: now()}
+	if err := s.store.CreateUser(ctx, &u); err != nil {
+		return models.Session{}, err
+	}
+	s.logger.InfoContext(ctx, "account registered", "user_id", u.ID, "request_id", requestid.From(ctx))
+	return s.startSession(ctx, u)
+}
+
+// Login checks an email and password. An unknown email costs one bcrypt
+// comparison too (against a dummy hash), so neither the answer nor the
+// time taken tells it from a wrong password.
+func (s *Service) Login(ctx context.Context, email, password string) (models.Session, error) {
+	if err := s.allow(ctx, s.ipLimiter, clientip.From(ctx)); err != nil {
+		return models.Session{}, err
+	}
+	addr := models.NormalizeEmail(email)
+	if len(addr) > models.MaxEmailBytes {
+		addr = addr[:models.MaxEmailBytes]
+	}
+	if err := s.allow(ctx, s.emailLimiter, addr); err != nil {
+		return models.Session{}, err
+	}
+	u, err := s.store.UserByEmail(ctx, addr)
+	if err != nil && !models.IsNotFound(err) {
+		return models.Session{}, err
+	}
+	hash := ""
+	// Past 72 bytes bcrypt would compare only a prefix, and no account has
+	// a longer password, so such a login fails (after the same work).
+	if u != nil && len(password) <= models.MaxPasswordBytes {
+		hash = u.PasswordHash
+	}
+	if !s.pw.check(hash, password) {
+		attrs := []any{"request_id", requestid.From(ctx)}
+		if u != nil {
+			attrs = append(attrs, "user_id", u.ID)
+		}
+		s.logger.InfoContext(ctx, "login failed", attrs...)
+		return models.Session{}, errWrongCredentials
+	}
+	return s.startSession(ctx, *u)
+}
+
+// Refresh trades a refresh token for a new session in its family. The
+// token is used up; presented again, it revokes the family.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (models.Session, error) {
+	if err := s.allow(ctx, s.ipLimiter, clientip.From(ctx)); err != nil {
+		return models.Session{}, err
+	}
+	if refreshToken == "" || len(refreshToken) > maxTokenBytes {
+		return models.Session{}, models.ErrRefreshTokenInvalid
+	}
+	next, secret := s.newRefreshToken(now())
+	err := s.store.RotateRefreshToken(ctx, hashToken(refreshToken), &next)
+	if errors.Is(err, models.ErrRefreshTokenReused) {
+		s.logger.WarnContext(ctx, "a used refresh token was presented again: its whole family is revoked (one of the two holders may have stolen it)",
+			"request_id", requestid.From(ctx))
+	}
+	if err != nil {
+		return models.Session{}, err
+	}
+	u, err := s.store.UserByID(ctx, next.UserID)
+	if models.IsNotFound(err) {
+		return models.Session{}, models.ErrRefreshTokenInvalid
+	}
+	if err != nil {
+		return models.Session{}, err
+	}
+	access, exp, err := s.tokens.issue(*u, now())
+	if err != nil {
+		return models.Session{}, err
+	}
+	return models.Session{AccessToken: access, RefreshToken: secret, ExpiresAt: exp, User: *u}, nil
+}
+
+// Logout revokes the refresh token's family. It reports whether there was
+// a session to end; access tokens already issued live out their minutes.
+func (s *Service) Logout(ctx context.Context, refreshToken string) (bool, error) {
+	if refreshToken == "" || len(refreshToken) > maxTokenBytes {
+		return false, nil
+	}
+	return s.store.RevokeRefreshFamily(ctx, hashToken(refreshToken))
+}
+
+// User returns the account with id.
+func (s *Service) User(ctx context.Context, id string) (*models.User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
+// Verify returns the caller an access token proves. Its errors are
+// UNAUTHENTICATED *models.Error values with a message for the client.
+func (s *Service) Verify(token string) (models.Caller, error) { return s.tokens.verify(token) }
+
+// SaveAdmin makes the account with email an admin with password, creating
+// it if needed (ADMIN_EMAIL and ADMIN_PASSWORD at start-up). The email and
+// password follow the rules of registration.
+func (s *Service) SaveAdmin(ctx context.Context, email, password string) (created bool, err error) {
+	reg, err := models.ParseRegistration(email, password, "Admin")
+	if err != nil {
+		return false, err
+	}
+	hash, err := s.pw.hash(reg.Password)
+	if err != nil {
+		return false, err
+	}
+	u := models.User{ID: uuid.NewString(), Email: reg.Email, Name: reg.Name, Role: models.RoleAdmin, PasswordHash: hash, CreatedAt: now()}
+	return s.store.SaveAdmin(ctx, &u)
+}
+
+// HasAdmin reports whether any admin account exists.
+func (s *Service) HasAdmin(ctx context.Context) (bool, error) { return s.store.HasAdmin(ctx) }
+
+// CreateFirstAdmin creates an admin with email and a random password when
+// there is no admin at all, and returns the password ("" when an admin
+// exists). An existing account with that email is left alone: a CONFLICT.
+func (s *Service) CreateFirstAdmin(ctx context.Context, email string) (password string, err error) {
+	has, err := s.store.HasAdmin(ctx)
+	if err != nil || has {
+		return "", err
+	}
+	password = rand.Text()
+	hash, err := s.pw.hash(password)
+	if err != nil {
+		return "", err
+	}
+	u := models.User{ID: uuid.NewString(), Email: models.NormalizeEmail(email), Name: "Admin", Role: models.RoleAdmin, PasswordHash: hash, CreatedAt: now()}
+	if err := s.store.CreateUser(ctx, &u); err != nil {
+		return "", err
+	}
+	return password, nil
+}
+
+// startSession opens a new refresh token family for u.
+func (s *Service) startSession(ctx context.Context, u models.User) (models.Session, error) {
+	t := now()
+	rt, secret := s.newRefreshToken(t)
+	rt.UserID, rt.FamilyID = u.ID, uuid.NewString()
+	if err := s.store.CreateRefreshToken(ctx, &rt); err != nil {
+		return models.Session{}, err
+	}
+	access, exp, err := s.tokens.issue(u, t)
+	if err != nil {
+		return models.Session{}, err
+	}
+	return models.Session{AccessToken: access, RefreshToken: secret, ExpiresAt: exp, User: u}, nil
+}
+
+// newRefreshToken makes a random token (returned to the client once) and
+// its row, which holds only the token's hash.
+func (s *Service) newRefreshToken(t time.Time) (models.RefreshToken, string) {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+)
+	secret := base64.RawURLEncoding.EncodeToString(raw)
+	return models.RefreshToken{ID: uuid.NewString(), TokenHash: hashToken(secret), ExpiresAt: t.Add(s.refreshTTL), CreatedAt: t}, secret
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// allow asks limiter (if any) for one more attempt under key.
+func (s *Service) allow(ctx context.Context, limiter Limiter, key string) error {
+	if limiter == nil {
+		return nil
+	}
+	ok, retry := limiter.Allow(ctx, key)
+	if ok {
+		return nil
+	}
+	secs := int(math.Ceil(retry.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	return &models.Error{
+		Code:    models.CodeRateLimited,
+		Message: fmt.Sprintf("Too many attempts: retry in %d seconds.", secs),
+		Details: map[string]any{"retryAfter": secs},
+	}
+}
+
+// now is the time stamps are made with: UTC, to the microsecond that
+// PostgreSQL keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,97 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"shop/models"
+)
+
+// Access tokens are JWTs signed with HMAC-SHA256 under SECRET_KEY. The
+// parser accepts HS256 only, so a token claiming "alg": "none", an RSA
+// algorithm (the key-confusion attack) or another HMAC is refused before
+// its signature is even looked at.
+const (
+	issuer = "shop"
+	// MinSecretKeyBytes is the shortest SECRET_KEY accepted: HS256 keys
+	// shorter than the hash's 32 bytes weaken it.
+	MinSecretKeyBytes = 32
+	// maxTokenBytes bounds what is parsed; real tokens are ~250 bytes.
+	maxTokenBytes = 4096
+)
+
+var (
+	errTokenInvalid = &models.Error{Code: models.CodeUnauthenticated, Message: "The access token is invalid: sign in again."}
+	errTokenExpired = &models.Error{Code: models.CodeUnauthenticated, Message: "The access token has expired: get a new one with the refreshToken mutation."}
+)
+
+type claims struct {
+	Role string `json:"role"`
+	jwt.RegisteredClaims
+}
+
+// tokens issues and verifies access tokens.
+type tokens struct {
+	key    []byte
+	ttl    time.Duration
+	parser *jwt.Parser
+}
+
+func newTokens(key []byte, ttl time.Duration) (*tokens, error) {
+	if len(key) < MinSecretKeyBytes {
+		return nil, fmt.Errorf("the secret key has %d bytes; at least %d are needed", len(key), MinSecretKeyBytes)
+	}
+	if ttl <= 0 {
+		return nil, fmt.Errorf("access token lifetime %s is not positive", ttl)
+	}
+	return &tokens{
+		key: key,
+		ttl: ttl,
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithExpirationRequired(), jwt.WithIssuer(issuer)),
+	}, nil
+}
+
+// issue signs an access token for u, valid from now for the lifetime.
+func (t *tokens) issue(u models.User, now time.Time) (string, time.Time, error) {
+	c := claims{Role: string(u.Role), RegisteredClaims: jwt.RegisteredClaims{
+		Subject:   u.ID,
+		Issuer:    issuer,
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+	}}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
+	}
+	// What the token says, to the second, is what the client is told.
+	return signed, c.ExpiresAt.UTC(), nil
+}
+
+// verify returns the caller an access token proves, or an UNAUTHENTICATED
+// error that says whether it merely expired.
+func (t *tokens) verify(token string) (models.Caller, error) {
+	if len(token) > maxTokenBytes {
+		return models.Caller{}, errTokenInvalid
+	}
+	var c claims
+	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil })
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return models.Caller{}, errTokenExpired
+	case err != nil:
+		return models.Caller{}, errTokenInvalid
+	}
+	role := models.Role(c.Role)
+	if role != models.RoleAdmin && role != models.RoleCustomer {
+		return models.Caller{}, errTokenInvalid
+	}
+	if u, err := uuid.Parse(c.Subject); err != nil || u.String() != c.Subject {
+		return models.Caller{}, errTokenInvalid
+	}
+	return models.Caller{UserID: c.Subject, Role: role}, nil
+}

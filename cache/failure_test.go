@@ -1,0 +1,241 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"shop/cache"
+	"shop/internal/testenv"
+	"shop/models"
+)
+
+// failingBump is a real Redis backend whose invalidations fail while it is
+// armed, as if the connection broke exactly at that call. Every other call
+// reaches Redis, which answers and still holds the old entries under their
+// old versions: the case where trusting Redis would serve the old data.
+// (A backend made to fail as a whole would only rest, and send every read
+// to the database, hiding the fault.)
+type failingBump struct {
+	*cache.Redis
+	fail atomic.Int32
+}
+
+func (f *failingBump) Bump(ctx context.Context, changes []cache.Change, ttl time.Duration) ([]uint64, error) {
+	if f.fail.Add(-1) >= 0 {
+		return nil, errors.New("redis: connection reset by peer (at the invalidation)")
+	}
+	return f.Redis.Bump(ctx, changes, ttl)
+}
+
+// TestFailedInvalidation: when Redis fails at the invalidation, the
+// instance that wrote shows its write at once all the same, from every
+// read path and after its own local tier's versions would have expired,
+// and the other instances show it as soon as the retry reaches Redis.
+func TestFailedInvalidation(t *testing.T) {
+	t.Parallel()
+	for _, writerTier := range []bool{true, false} {
+		name := "writer with a local tier"
+		if !writerTier {
+			name = "writer reading Redis directly"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			st := MustStore(t) // one database, two instances
+			url, prefix := testenv.MustRedis(t)
+			backend := func() *cache.Redis {
+				r, err := cache.NewRedis(url, prefix, 500*time.Millisecond)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = r.Close() })
+				return r
+			}
+			fa := &failingBump{Redis: backend()}
+			a := cache.NewCatalog(st, fa, time.Minute, nil)
+			b := cache.NewCatalog(st, backend(), time.Minute, nil)
+			t.Cleanup(func() { _ = a.Close() })
+			t.Cleanup(func() { _ = b.Close() })
+			if writerTier {
+				if err := a.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
+					t.Fatal(err)
+				}
+				testenv.WaitFor(t, func() bool { return a.Stats().Resets.Load() >= 1 })
+			}
+			if err := b.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
+				t.Fatal(err)
+			}
+			testenv.WaitFor(t, func() bool { return b.Stats().Resets.Load() >= 1 }) // subscribed
+
+			p, err := a.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			response := func(c *cache.Catalog) (hit bool) {
+				_, hit, exec, fill := c.Response(ctx, "k")
+				if !hit {
+					if _, err := c.ProductByID(exec, p.ID); err != nil {
+						t.Fatal(err)
+					}
+					fill([]byte(`{}`))
+				}
+				return hit
+			}
+			stock := func(c *cache.Catalog) int {
+				got, err := c.ProductByID(ctx, p.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got.StockCount
+			}
+			// Warm both instances' tiers and Redis with stock 1.
+			for _, c := range []*cache.Catalog{a, b, a, b} {
+				if stock(c) != 1 {
+					t.Fatal("warm-up read wrong")
+				}
+				response(c)
+			}
+			if !response(a) || !response(b) {
+				t.Fatal("responses not cached after warm-up")
+			}
+
+			fa.fail.Store(1)
+			two := 2
+			if _, err := a.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &two}); err != nil {
+				t.Fatalf("the write must succeed though its invalidation fails: %v", err)
+			}
+			if n := a.Stats().FailedInvalidations.Load(); n != 1 {
+				t.Fatalf("failed invalidations = %d, want 1: the test did not fail the invalidation", n)
+			}
+			// Redis still holds stock 1 under the version it calls current
+			// (until the retry); the writer must not trust it.
+			for i := 0; i < 3; i++ {
+				if got := stock(a); got != 2 {
+					t.Fatalf("the writer shows stock %d straight after its own write, want 2", got)
+				}
+				byIDs, err := a.ProductsByIDs(ctx, []string{p.ID})
+				if err != nil || byIDs[p.ID].StockCount != 2 {
+					t.Fatalf("the writer's batch read shows %+v, %v; want stock 2", byIDs[p.ID], err)
+				}
+				list, err := a.ListProducts(ctx, models.Page{Limit: 10})
+				if err != nil || len(list) != 1 || list[0].StockCount != 2 {
+					t.Fatalf("the writer's list shows %+v, %v; want stock 2", list, err)
+				}
+				if response(a) {
+					t.Fatal("the writer served a response that read the product before its write")
+				}
+			}
+
+			// The retry reaches Redis and the other instance learns of the
+			// write; then the writer trusts the cache again.
+			testenv.WaitFor(t, func() bool { return stock(b) == 2 })
+			if response(b) {
+				t.Fatal("the other instance served a response from before the write, after the retry")
+			}
+			testenv.WaitFor(t, func() bool {
+				before := a.Stats().Hits.Load()
+				return stock(a) == 2 && a.Stats().Hits.Load() > before
+			})
+		})
+	}
+}
+
+// TestMissingVersionKeyIsNeverAMatch: a version key that disappears (evicted
+// or expired) and is created again gets a version no entry recorded, so an
+// entry from before can't come back to life.
+func TestMissingVersionKeyIsNeverAMatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := MustStore(t)
+	url, prefix := testenv.MustRedis(t)
+	r, err := cache.NewRedis(url, prefix, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c := cache.NewCatalog(st, r, time.Minute, nil)
+	defer c.Close()
+	p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
+	if got, _ := c.ProductByID(ctx, p.ID); got.StockCount != 1 {
+		t.Fatal("warm-up read wrong")
+	}
+	opt, _ := redis.ParseURL(url)
+	admin := redis.NewClient(opt)
+	defer admin.Close()
+	if n, err := admin.Del(ctx, prefix+"v:p:"+p.ID).Result(); err != nil || n != 1 {
+		t.Fatalf("deleting the version key: %d, %v", n, err)
+	}
+	// A write now gives the key a version again; the entry from before
+	// is still in Redis. (Versions counted per key, by INCR, would start
+	// over at the very version the entry recorded.)
+	seven := 7
+	if _, err := c.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &seven}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.ProductByID(ctx, p.ID); err != nil || got.StockCount != 7 {
+		t.Fatalf("read = %+v, %v; an entry was taken for current under a version key created again", got, err)
+	}
+}
+
+// TestCloseWaitsForBackgroundWork: the cache's work beyond requests (the
+// invalidation subscription, retries of a failed invalidation) is over
+// when Close returns, so none of it outlives the process's shutdown or
+// finds the backend closed under it.
+func TestCloseWaitsForBackgroundWork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, prefix := testenv.MustRedis(t)
+	r, err := cache.NewRedis(url, prefix, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fa := &failingBump{Redis: r}
+	fa.fail.Store(1 << 30) // every invalidation fails, so retries keep coming
+	c := cache.NewCatalog(MustStore(t), fa, time.Minute, nil)
+	if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, func() bool { return c.Stats().Resets.Load() >= 1 }) // subscribed
+	if _, err := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, func() bool { return fa.fail.Load() < 1<<30-1 }) // a retry ran
+	if n := cacheGoroutines(); n == 0 {
+		t.Fatal("no background goroutine seen before Close: the check below proves nothing")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := cacheGoroutines(); n != 0 {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines of the cache still running after Close:\n%s", n, buf[:runtime.Stack(buf, true)])
+	}
+	if _, err := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1}); err != nil {
+		t.Fatal(err) // writes still work (without retries) on a closed catalog
+	}
+	if n := cacheGoroutines(); n != 0 {
+		t.Fatalf("a write after Close started %d background goroutines", n)
+	}
+}
+
+// cacheGoroutines counts the goroutines running code of package cache, other
+// than tests.
+func cacheGoroutines() int {
+	buf := make([]byte, 1<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "shop/cache.") && !strings.Contains(g, "shop/cache_test.") {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,101 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is where limiters share their counts. It logs once when Redis
+// stops answering (limits are then counted in each process) and once when
+// it answers again, never once per request.
+type Redis struct {
+	client  *redis.Client
+	prefix  string
+	timeout time.Duration
+	logger  *slog.Logger
+	down    atomic.Bool
+
+	stop    context.CancelFunc
+	ctx     context.Context
+	flushes sync.WaitGroup
+}
+
+// NewRedis connects lazily to url (redis:// or rediss://). Keys start with
+// prefix + "ratelimit:". Every call waits at most timeout.
+func NewRedis(url, prefix string, timeout time.Duration, logger *slog.Logger) (*Redis, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	// As in the cache: fail fast, no retries; the in-process count takes
+	// over while Redis is away.
+	opt.DialTimeout = timeout
+	opt.ReadTimeout = timeout
+	opt.WriteTimeout = timeout
+	opt.PoolTimeout = timeout
+	opt.MaxRetries = -1
+	opt.DialerRetries = 1 // go-redis would otherwise dial 5 times within one call
+	opt.ContextTimeoutEnabled = true
+	if opt.ClientName == "" {
+		opt.ClientName = strings.TrimSuffix(prefix, ":") + "-ratelimit"
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Redis{client: redis.NewClient(opt), prefix: prefix + "ratelimit:", timeout: timeout, logger: logger, ctx: ctx, stop: stop}, nil
+}
+
+// Close stops the batched limiters' flushes and closes the connections.
+func (r *Redis) Close() error {
+	r.stop()
+	r.flushes.Wait()
+	return r.client.Close()
+}
+
+// start flushes b every interval until Close.
+func (r *Redis) start(b *batched, every time.Duration) {
+	r.flushes.Add(1)
+	go func() {
+		defer r.flushes.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-t.C:
+				_ = b.Flush(r.ctx) // reported through r.report
+			}
+		}
+	}()
+}
+
+// report notes the outcome of a call to Redis, logging only changes.
+func (r *Redis) report(err error) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		if r.down.CompareAndSwap(false, true) {
+			r.logger.Warn("rate limits: Redis is not answering; each instance counts on its own until it does", "err", err)
+		}
+		return
+	}
+	if err == nil && r.down.CompareAndSwap(true, false) {
+		r.logger.Info("rate limits: Redis answers again; counts are shared between instances")
+	}
+}
+
+// fallback hears httprate-redis' counter switch to and from its in-process
+// fallback; the switch to it was reported already through OnError.
+func (r *Redis) fallback(on bool) {
+	if !on {
+		r.report(nil)
+	}
+}

@@ -1,0 +1,60 @@
+package ratelimit
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Limits are shop's allowances; 0 turns one off.
+type Limits struct {
+	// Requests and UserRequests bound every /graphql request per client
+	// IP and per signed-in user, per minute.
+	Requests, UserRequests int
+	// Auth bounds login, register and refreshToken per client IP, per minute.
+	Auth int
+	// LoginEmail bounds login attempts per email, per 15 minutes, whatever
+	// addresses they come from (password guessing spread over many IPs).
+	LoginEmail int
+}
+
+// flushEvery is how often the per-request limiters share their counts: the
+// lag within which instances agree, against one pipelined round trip per
+// instance per tick.
+const flushEvery = 100 * time.Millisecond
+
+// Set is every limiter shop uses. Any of them is nil when switched off.
+type Set struct {
+	IP, User *Limiter // every /graphql request
+	// AuthIP and LoginEmail are for the account service (auth.Limiter):
+	// keyed by client IP and by email.
+	AuthIP, LoginEmail *Limiter
+	redis              *Redis
+}
+
+// New builds the limiters: shared through Redis at redisURL (with the key
+// prefix and per-call timeout of the cache), or in process when redisURL is
+// empty.
+func New(redisURL, prefix string, timeout time.Duration, l Limits, logger *slog.Logger) (*Set, error) {
+	var r *Redis
+	if redisURL != "" {
+		var err error
+		if r, err = NewRedis(redisURL, prefix, timeout, logger); err != nil {
+			return nil, err
+		}
+	}
+	return &Set{
+		IP:         Batched(r, Allowance{Name: "ip", Limit: l.Requests, Window: time.Minute, Key: ByIP}, flushEvery),
+		User:       Batched(r, Allowance{Name: "user", Limit: l.UserRequests, Window: time.Minute}, flushEvery),
+		AuthIP:     Exact(r, Allowance{Name: "auth-ip", Limit: l.Auth, Window: time.Minute, Key: ByIP}),
+		LoginEmail: Exact(r, Allowance{Name: "login-email", Limit: l.LoginEmail, Window: 15 * time.Minute, Key: ByEmail}),
+		redis:      r,
+	}, nil
+}
+
+// Close stops sharing counts and closes the Redis connections.
+func (s *Set) Close() error {
+	if s.redis == nil {
+		return nil
+	}
+	return s.redis.Close()
+}
