@@ -91,7 +91,15 @@ func TestHTTPEdges(t *testing.T) {
 		}, 200, ""},
 		{"too many fields through aliases", func() gqlResponse {
 			return post("application/graphql", "{ "+strings.Repeat("a: getProducts { productId price stockCount } ", 700)+"}")
-		}, 400, "QUERY_TOO_COMPLEX"},
+		}, 400, "TOO_MANY_FIELDS"},
+		{"no Content-Type is refused (CSRF)", func() gqlResponse { return post("", `{"query":"{getProducts{productId}}"}`) }, 415, "BAD_REQUEST"},
+		{"text/plain is refused (CSRF)", func() gqlResponse { return post("text/plain", `{"query":"{getProducts{productId}}"}`) }, 415, "BAD_REQUEST"},
+		{"a response media type is not a request's", func() gqlResponse {
+			return post("application/graphql-response+json", `{"query":"{getProducts{productId}}"}`)
+		}, 415, "BAD_REQUEST"},
+		{"application/json with a charset", func() gqlResponse {
+			return post("application/json; charset=utf-8", `{"query":"{getProducts{productId}}"}`)
+		}, 200, ""},
 		{"application/graphql body", func() gqlResponse { return post("application/graphql", `{ getProducts { productId } }`) }, 200, ""},
 		{"unknown path", func() gqlResponse {
 			resp, err := http.Get(in.URL + "/nope")

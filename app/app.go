@@ -145,6 +145,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			CORSOrigins:    cfg.CORSAllowedOrigins,
 			NoGraphiQL:     !cfg.GraphiQL,
 			Authenticate:   accounts.Verify,
+
+			Limits:               cfg.DocumentLimits(),
+			Lists:                schema.ListSizes(&sch, cfg.MaxPageSize),
+			DisableIntrospection: !cfg.GraphQLIntrospection,
+			DocumentCacheBytes:   cfg.DocumentCacheBytes,
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

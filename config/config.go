@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"shop/docguard"
 )
 
 // Config is every setting of the service. The README documents each one.
@@ -69,6 +71,21 @@ type Config struct {
 	// admin account at start.
 	AdminEmail    string
 	AdminPassword string
+
+	// GraphQL documents: limits checked before graphql-go parses and
+	// validates a document (package docguard), whether introspection is
+	// answered, and the memory the parsed-document cache may hold.
+	GraphQLMaxBytes           int
+	GraphQLMaxTokens          int
+	GraphQLMaxDepth           int
+	GraphQLMaxFields          int
+	GraphQLMaxSetFields       int
+	GraphQLMaxAliases         int
+	GraphQLMaxDirectives      int
+	GraphQLMaxFragmentSpreads int
+	GraphQLMaxCost            int
+	GraphQLIntrospection      bool
+	DocumentCacheBytes        int64
 }
 
 // minSecretKeyBytes is the shortest SECRET_KEY accepted (HS256's 32 bytes).
@@ -111,6 +128,18 @@ func Load(getenv func(string) string) (Config, error) {
 		BcryptCost:            p.int("BCRYPT_COST", 12, 4, 16),
 		AdminEmail:            strings.TrimSpace(getenv("ADMIN_EMAIL")),
 		AdminPassword:         getenv("ADMIN_PASSWORD"),
+
+		GraphQLMaxBytes:           p.int("GRAPHQL_MAX_BYTES", 64<<10, 1<<10, 16<<20),
+		GraphQLMaxTokens:          p.int("GRAPHQL_MAX_TOKENS", 10_000, 100, 1_000_000),
+		GraphQLMaxDepth:           p.int("GRAPHQL_MAX_DEPTH", 25, 2, 1000),
+		GraphQLMaxFields:          p.int("GRAPHQL_MAX_FIELDS", 2000, 1, 1_000_000),
+		GraphQLMaxSetFields:       p.int("GRAPHQL_MAX_SET_FIELDS", 200, 1, 100_000),
+		GraphQLMaxAliases:         p.int("GRAPHQL_MAX_ALIASES", 100, 1, 1_000_000),
+		GraphQLMaxDirectives:      p.int("GRAPHQL_MAX_DIRECTIVES", 50, 1, 1_000_000),
+		GraphQLMaxFragmentSpreads: p.int("GRAPHQL_MAX_FRAGMENT_SPREADS", 500, 1, 1_000_000),
+		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 2_000_000, 1, 1<<50),
+		GraphQLIntrospection:      p.bool("GRAPHQL_INTROSPECTION", true),
+		DocumentCacheBytes:        int64(p.int("DOCUMENT_CACHE_BYTES", 32<<20, 1<<20, 1<<40)),
 	}
 	if raw := strings.TrimSpace(getenv("DATABASE_URL")); raw != "" {
 		u, err := NormalizeDatabaseURL(raw)
@@ -145,6 +174,15 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// DocumentLimits are the GraphQL document limits, in docguard's terms.
+func (c Config) DocumentLimits() docguard.Limits {
+	return docguard.Limits{
+		MaxBytes: c.GraphQLMaxBytes, MaxTokens: c.GraphQLMaxTokens, MaxDepth: c.GraphQLMaxDepth,
+		MaxFields: c.GraphQLMaxFields, MaxSetFields: c.GraphQLMaxSetFields, MaxAliases: c.GraphQLMaxAliases,
+		MaxDirectives: c.GraphQLMaxDirectives, MaxSpreads: c.GraphQLMaxFragmentSpreads, MaxCost: c.GraphQLMaxCost,
+	}
 }
 
 // Addr is the address to listen on.

@@ -206,3 +206,40 @@ func TestAccountSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestGraphQLLimits(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GraphQLMaxBytes != 64<<10 || c.GraphQLMaxTokens != 10_000 || c.GraphQLMaxDepth != 25 || c.GraphQLMaxFields != 2000 ||
+		c.GraphQLMaxSetFields != 200 || c.GraphQLMaxAliases != 100 || c.GraphQLMaxDirectives != 50 ||
+		c.GraphQLMaxFragmentSpreads != 500 || c.GraphQLMaxCost != 2_000_000 || !c.GraphQLIntrospection || c.DocumentCacheBytes != 32<<20 {
+		t.Fatalf("defaults = %+v", c)
+	}
+	c, err = Load(env("GRAPHQL_MAX_BYTES", "2048", "GRAPHQL_MAX_TOKENS", "500", "GRAPHQL_MAX_DEPTH", "8", "GRAPHQL_MAX_FIELDS", "30",
+		"GRAPHQL_MAX_SET_FIELDS", "10", "GRAPHQL_MAX_ALIASES", "3", "GRAPHQL_MAX_DIRECTIVES", "4", "GRAPHQL_MAX_FRAGMENT_SPREADS", "5",
+		"GRAPHQL_MAX_COST", "1000", "GRAPHQL_INTROSPECTION", "false", "DOCUMENT_CACHE_BYTES", "2097152"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GraphQLMaxBytes != 2048 || c.GraphQLMaxTokens != 500 || c.GraphQLMaxDepth != 8 || c.GraphQLMaxFields != 30 ||
+		c.GraphQLMaxSetFields != 10 || c.GraphQLMaxAliases != 3 || c.GraphQLMaxDirectives != 4 ||
+		c.GraphQLMaxFragmentSpreads != 5 || c.GraphQLMaxCost != 1000 || c.GraphQLIntrospection || c.DocumentCacheBytes != 2<<20 {
+		t.Fatalf("set = %+v", c)
+	}
+	// Zero would mean "no limit" to the checks, so it is refused.
+	bad := []string{"GRAPHQL_MAX_BYTES", "0", "GRAPHQL_MAX_TOKENS", "0", "GRAPHQL_MAX_DEPTH", "1", "GRAPHQL_MAX_FIELDS", "0",
+		"GRAPHQL_MAX_SET_FIELDS", "0", "GRAPHQL_MAX_ALIASES", "0", "GRAPHQL_MAX_DIRECTIVES", "-1", "GRAPHQL_MAX_FRAGMENT_SPREADS", "0",
+		"GRAPHQL_MAX_COST", "lots", "GRAPHQL_INTROSPECTION", "maybe", "DOCUMENT_CACHE_BYTES", "1000"}
+	_, err = Load(env(bad...))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for i := 0; i < len(bad); i += 2 {
+		if !strings.Contains(err.Error(), bad[i]+":") {
+			t.Errorf("error does not name %s: %v", bad[i], err)
+		}
+	}
+}

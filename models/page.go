@@ -120,9 +120,7 @@ func ParseOrderFilter(customerID, status *string) (OrderFilter, error) {
 	var f OrderFilter
 	if customerID != nil {
 		f.CustomerID = strings.TrimSpace(*customerID)
-		if len(f.CustomerID) > MaxCustomerIDSize*4 {
-			fe.add("customerId", "is too long")
-		}
+		checkText(&fe, "customerId", f.CustomerID, MaxCustomerIDSize)
 	}
 	if status != nil && *status != "" {
 		f.Status = *status

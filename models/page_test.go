@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,41 @@ func TestConnectionArguments(t *testing.T) {
 	}
 	if f, err := ParseOrderFilter(str(" c1 "), str("pending")); err != nil || f.CustomerID != "c1" || f.Status != "pending" {
 		t.Errorf("filter = %+v, %v", f, err)
+	}
+	// Text that would reach the database as a filter: PostgreSQL refuses
+	// NUL and invalid UTF-8 in text, which must not become internal errors.
+	for _, bad := range []string{"a\x00b", "\xff\xfe", "c\x1b1", strings.Repeat("é", MaxCustomerIDSize+1)} {
+		_, err := ParseOrderFilter(str(bad), nil)
+		if got := fields(t, err); len(got) != 1 || got[0] != "customerId" {
+			t.Errorf("customerId %q: fields = %v, want [customerId]", bad, got)
+		}
+	}
+	if _, err := ParseOrderFilter(str(strings.Repeat("é", MaxCustomerIDSize)), nil); err != nil {
+		t.Errorf("128 characters refused: %v", err)
+	}
+}
+
+func TestValidateText(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string // in the message; "" for valid
+	}{
+		{"plain", 10, ""}, {"émoji 🛒", 7, ""}, {"nul\x00", 10, "control characters"}, {"bad\xc3", 10, "valid UTF-8"},
+		{"tab\t", 10, "control characters"}, {"12345", 4, "at most 4 characters"},
+	} {
+		err := ValidateText("name", tt.in, tt.max)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("ValidateText(%q) = %v", tt.in, err)
+			}
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeBadUserInput || len(e.Fields) != 1 || e.Fields[0].Field != "name" || !strings.Contains(e.Message, tt.want) {
+			t.Errorf("ValidateText(%q) = %v, want BAD_USER_INPUT on name: %q", tt.in, err, tt.want)
+		}
 	}
 }
 

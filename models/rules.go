@@ -102,13 +102,10 @@ type OrderRequest struct {
 func ParseOrder(customerID string, lines []OrderLine) (OrderRequest, error) {
 	var fe fieldErrors
 	cid := strings.TrimSpace(customerID)
-	switch {
-	case cid == "":
+	if cid == "" {
 		fe.add("customerId", "must not be empty")
-	case !utf8.ValidString(cid) || utf8.RuneCountInString(cid) > MaxCustomerIDSize:
-		fe.add("customerId", "must be at most %d characters", MaxCustomerIDSize)
-	case strings.IndexFunc(cid, unicode.IsControl) >= 0:
-		fe.add("customerId", "must not contain control characters")
+	} else {
+		checkText(&fe, "customerId", cid, MaxCustomerIDSize)
 	}
 	switch {
 	case len(lines) == 0:
@@ -221,6 +218,34 @@ func checkID(fe *fieldErrors, field, id string) bool {
 	return true
 }
 
+// ValidateText checks a text argument that reaches the database, naming
+// field in the error: see checkText.
+func ValidateText(field, s string, max int) error {
+	var fe fieldErrors
+	checkText(&fe, field, s, max)
+	return fe.err()
+}
+
+// checkText is the rule for any client text that reaches the database:
+// valid UTF-8 (PostgreSQL refuses anything else, as an internal error),
+// no NUL or other control characters (PostgreSQL refuses NUL in text, and
+// none belongs in a name or an id), and at most max characters.
+func checkText(fe *fieldErrors, field, s string, max int) bool {
+	switch {
+	case !utf8.ValidString(s):
+		fe.add(field, "must be valid UTF-8")
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		fe.add(field, "must not contain control characters (such as NUL)")
+	case utf8.RuneCountInString(s) > max:
+		fe.add(field, "must be at most %d characters", max)
+	default:
+		return true
+	}
+	return false
+}
+
+// truncate cuts s to about n bytes for an error message (which quotes it
+// with %q, so a cut rune shows as an escape).
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

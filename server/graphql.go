@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/handler"
 
+	"shop/docguard"
 	"shop/requestid"
 	"shop/resolvers"
 	"shop/web"
@@ -61,33 +64,40 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, start, status, "BAD_REQUEST", err.Error())
 		return
 	}
-	doc, miss := h.document(r.Context(), req)
-	if doc == nil {
-		h.fail(w, start, miss.status, miss.code, miss.msg)
-		return
-	}
-	if doc.errs != nil {
-		h.metrics.observe("invalid", start, codes(doc.errs))
-		writeResult(w, doc.status, &graphql.Result{Errors: doc.errs})
+	// One deadline for the whole request: preparing a new document (scan,
+	// parse, checks, validation) counts against it as execution does. Its
+	// context is made only when needed, so a warm read costs no timer.
+	deadline := start.Add(h.opts.RequestTimeout)
+	doc, refused := h.document(r.Context(), deadline, req)
+	if refused != nil {
+		h.metrics.observe("invalid", start, codes(refused.errs))
+		writeResult(w, refused.status, &graphql.Result{Errors: refused.errs})
 		return
 	}
 	op, ok := doc.ops[req.OperationName]
 	if !ok {
-		msg := "Unknown operation named \"" + req.OperationName + "\"."
+		msg := "Unknown operation named \"" + docguard.Shorten(req.OperationName, 60) + "\"."
 		if req.OperationName == "" {
 			msg = "The document has several operations: name the one to run in \"operationName\"."
 		}
 		h.fail(w, start, http.StatusBadRequest, "BAD_USER_INPUT", msg)
 		return
 	}
-	if op.costErr != nil {
-		h.fail(w, start, http.StatusBadRequest, "QUERY_TOO_COMPLEX", op.costErr.Error())
+	if op.guard.Introspection && h.opts.DisableIntrospection {
+		h.fail(w, start, http.StatusBadRequest, "INTROSPECTION_DISABLED", "Introspection (__schema and __type) is turned off on this server.")
+		return
+	}
+	if err := op.guard.CheckCost(req.Variables, h.opts.Limits.MaxCost); err != nil {
+		h.fail(w, start, http.StatusBadRequest, err.Code, err.Message)
 		return
 	}
 	if problems := checkVariables(&h.opts.Schema, doc.ast, req.OperationName, req.Variables); len(problems) > 0 {
+		if len(problems) > docguard.MaxErrors {
+			problems = append(problems[:docguard.MaxErrors-1], fmt.Sprintf("and %d more", len(problems)-docguard.MaxErrors+1))
+		}
 		errs := make([]gqlerrors.FormattedError, len(problems))
 		for i, p := range problems {
-			errs[i] = gqlerrors.NewFormattedError("Invalid variable: " + p + ".")
+			errs[i] = gqlerrors.NewFormattedError(docguard.Shorten("Invalid variable: "+p+".", docguard.MaxMessage))
 		}
 		errs = withCode(errs, "BAD_USER_INPUT")
 		h.metrics.observe(op.label, start, codes(errs))
@@ -114,7 +124,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(exec, h.opts.RequestTimeout)
+	ctx, cancel := context.WithDeadline(exec, deadline)
 	defer cancel()
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.opts.Schema,
@@ -131,7 +141,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case res.Data == nil && requestErrors(res.Errors):
 		status = http.StatusBadRequest
 	}
-	res.Errors = h.codeErrors(ctx, res.Errors)
+	res.Errors = h.codeErrors(ctx, doc.loc.Relocate(res.Errors))
 	status = rateLimitedStatus(w, res.Errors, status)
 	h.metrics.observe(op.label, start, codes(res.Errors))
 	body, err := json.Marshal(res)
@@ -153,56 +163,58 @@ func responseKey(docHash string, req request) string {
 	return hashQuery(docHash + "\x00" + req.OperationName + "\x00" + string(vars))
 }
 
-// noDocument says why a request names no document.
-type noDocument struct {
-	status    int
-	code, msg string
-}
-
 // document finds the request's prepared document: by its text, or by the
 // hash of an automatic persisted query (the Apollo protocol, whose clients
 // expect PersistedQueryNotFound with status 200 and then send the query).
-func (h *graphqlHandler) document(ctx context.Context, req request) (*document, noDocument) {
+// A persisted query is shared with other instances only once it has passed
+// every check.
+func (h *graphqlHandler) document(ctx context.Context, deadline time.Time, req request) (*document, *refusal) {
 	var hash string
 	if pq := req.Extensions.PersistedQuery; pq != nil {
 		if pq.Version != 1 {
-			return nil, noDocument{http.StatusBadRequest, "PERSISTED_QUERY_NOT_SUPPORTED", "Only version 1 of persisted queries is supported."}
+			return nil, requestRefusal(http.StatusBadRequest, "PERSISTED_QUERY_NOT_SUPPORTED", "Only version 1 of persisted queries is supported.")
 		}
 		hash = strings.ToLower(pq.SHA256Hash)
+		if len(hash) != sha256.Size*2 || strings.Trim(hash, "0123456789abcdef") != "" {
+			return nil, requestRefusal(http.StatusBadRequest, "BAD_REQUEST", "The persisted query's sha256Hash is not a SHA-256 in hexadecimal.")
+		}
 	}
 	if strings.TrimSpace(req.Query) == "" {
 		if hash == "" {
-			return nil, noDocument{http.StatusBadRequest, "BAD_REQUEST", `The request has no "query".`}
+			return nil, requestRefusal(http.StatusBadRequest, "BAD_REQUEST", `The request has no "query".`)
 		}
 		if d, ok := h.docs.cached(hash); ok {
 			h.metrics.documents.WithLabelValues("hit").Inc()
-			return d, noDocument{}
+			return d, nil
 		}
 		q, ok := "", false
 		if h.opts.Queries != nil {
 			q, ok = h.opts.Queries.GetQuery(ctx, hash)
 		}
 		if !ok || hashQuery(q) != hash {
-			return nil, noDocument{http.StatusOK, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound"}
+			return nil, requestRefusal(http.StatusOK, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
 		}
 		h.metrics.documents.WithLabelValues("miss").Inc()
-		return h.docs.get(hash, q), noDocument{}
+		return h.docs.get(ctx, deadline, hash, q)
 	}
 	sum := hashQuery(req.Query)
-	if hash != "" {
-		if hash != sum {
-			return nil, noDocument{http.StatusBadRequest, "BAD_REQUEST", "The persisted query hash does not match the query's SHA-256."}
-		}
-		if _, known := h.docs.cached(sum); !known && h.opts.Queries != nil {
-			h.opts.Queries.PutQuery(ctx, sum, req.Query)
-		}
+	if hash != "" && hash != sum {
+		return nil, requestRefusal(http.StatusBadRequest, "BAD_REQUEST", "The persisted query hash does not match the query's SHA-256.")
 	}
 	if d, ok := h.docs.cached(sum); ok {
 		h.metrics.documents.WithLabelValues("hit").Inc()
-		return d, noDocument{}
+		return d, nil
 	}
 	h.metrics.documents.WithLabelValues("miss").Inc()
-	return h.docs.get(sum, req.Query), noDocument{}
+	d, refused := h.docs.get(ctx, deadline, sum, req.Query)
+	if d != nil && hash != "" && h.opts.Queries != nil {
+		h.opts.Queries.PutQuery(ctx, sum, req.Query)
+	}
+	return d, refused
+}
+
+func requestRefusal(status int, code, msg string) *refusal {
+	return &refusal{status: status, errs: []gqlerrors.FormattedError{{Message: msg, Extensions: map[string]any{"code": code}}}}
 }
 
 func (h *graphqlHandler) fail(w http.ResponseWriter, start time.Time, status int, code, msg string) {
@@ -229,8 +241,14 @@ func (h *graphqlHandler) decode(w http.ResponseWriter, r *http.Request) (request
 		}
 		return req, 0, nil
 	}
+	// A POST must say what it holds: a form or text/plain body (or none)
+	// is what a cross-site page can send without asking, so it is never
+	// run.
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (ct != "application/json" && ct != "application/graphql") {
+		return req, http.StatusUnsupportedMediaType, errors.New("Send the request as application/json (or the query alone as application/graphql).")
+	}
 	body := http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "application/graphql" {
 		b, err := io.ReadAll(body)
 		if err != nil {
@@ -238,9 +256,6 @@ func (h *graphqlHandler) decode(w http.ResponseWriter, r *http.Request) (request
 		}
 		req.Query = string(b)
 		return req, 0, nil
-	}
-	if ct != "" && ct != "application/json" && ct != "application/graphql-response+json" {
-		return req, http.StatusUnsupportedMediaType, errors.New("Send the request as application/json.")
 	}
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(&req); err != nil {
@@ -282,6 +297,9 @@ func (h *graphqlHandler) codeErrors(ctx context.Context, errs []gqlerrors.Format
 			errs[i].Message = "The request was cancelled or took too long."
 			errs[i].Extensions = map[string]any{"code": "TIMEOUT"}
 		case len(e.Path) == 0:
+			// graphql-go's own (variables it could not coerce): its message
+			// can quote a whole variable's value.
+			errs[i].Message = docguard.Shorten(e.Message, docguard.MaxMessage)
 			errs[i].Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 		default:
 			h.opts.Logger.ErrorContext(ctx, "graphql execution error", "err", e.Message, "path", e.Path, "request_id", requestid.From(ctx))

@@ -44,6 +44,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
+// registerDocumentCache reports the parsed-document cache's size.
+func registerDocumentCache(reg prometheus.Registerer, docs *documentCache) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shop_graphql_document_cache_entries", Help: "Documents in the parsed-document cache.",
+		}, func() float64 { n, _ := docs.size(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shop_graphql_document_cache_bytes", Help: "Estimated memory held by the parsed-document cache (bounded by DOCUMENT_CACHE_BYTES).",
+		}, func() float64 { _, b := docs.size(); return float64(b) }),
+	)
+}
+
 func (m *metrics) observe(op string, start time.Time, errCodes []string) {
 	outcome := "ok"
 	if len(errCodes) > 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shop/docguard"
 	"shop/models"
 	"shop/ratelimit"
 	"shop/web"
@@ -43,8 +44,18 @@ type Options struct {
 	// Responses caches whole responses of operations that read only the
 	// catalog; nil turns that off.
 	Responses ResponseCache
-	// DocumentCacheSize bounds the parsed-document cache (default 1000).
-	DocumentCacheSize int
+	// DocumentCacheSize bounds the parsed-document cache's entries (default
+	// 1000), DocumentCacheBytes the memory they hold (default 32 MiB).
+	DocumentCacheSize  int
+	DocumentCacheBytes int64
+	// Limits bound every GraphQL document before graphql-go parses and
+	// validates it (see docguard); a zero field is no limit.
+	Limits docguard.Limits
+	// Lists sizes the schema's list fields for the cost (schema.ListSizes).
+	Lists map[string]docguard.List
+	// DisableIntrospection refuses operations that select __schema or
+	// __type.
+	DisableIntrospection bool
 	// Metrics receives the HTTP layer's series and is served on /metrics;
 	// nil means a private registry.
 	Metrics *prometheus.Registry
@@ -83,6 +94,12 @@ func New(o Options) http.Handler {
 	if o.DocumentCacheSize <= 0 {
 		o.DocumentCacheSize = 1000
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DocumentCacheBytes <= 0 {
+		o.DocumentCacheBytes = 32 << 20
+	}
 	if o.Metrics == nil {
 		o.Metrics = prometheus.NewRegistry()
 	}
@@ -100,7 +117,9 @@ func New(o Options) http.Handler {
 		r.Use(corsFor(o.CORSOrigins))
 	}
 
-	var gql http.Handler = gzip(&graphqlHandler{opts: o, docs: newDocumentCache(&o.Schema, o.DocumentCacheSize), metrics: m})
+	docs := newDocumentCache(o.Logger, &o.Schema, docguard.NewSchema(&o.Schema, o.Lists), o.Limits, o.DocumentCacheSize, o.DocumentCacheBytes)
+	registerDocumentCache(o.Metrics, docs)
+	var gql http.Handler = gzip(&graphqlHandler{opts: o, docs: docs, metrics: m})
 	if o.NoGraphiQL {
 		gql = noGraphiQL(gql)
 		r.Get("/static/graphiql.html", graphiQLOff)

@@ -1,0 +1,470 @@
+package docguard
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/language/ast"
+)
+
+// Schema is what the analysis needs to know of the schema: the root types,
+// the type each field returns, and how many items each list field returns.
+type Schema struct {
+	roots     map[string]string // "query" → "Query"
+	fields    map[string]string // "Type.field" → the named type it returns
+	types     map[string]bool   // every type's name
+	composite map[string]bool   // types with fields (objects, interfaces)
+	lists     map[string]List
+}
+
+// List says how many items a list field returns, for the cost: a list field
+// multiplies the cost of what is selected under it by its size.
+type List struct {
+	Arg     string // the argument that sets the size ("first", "limit"), if any
+	Default int    // the size when the argument is not given
+	Max     int    // the size at most, whatever the argument says
+}
+
+// NewSchema reads root types and field types from a graphql-go schema;
+// lists maps "Type.field" to the size of each list field that has one.
+// List fields not in lists count as one item.
+func NewSchema(s *graphql.Schema, lists map[string]List) Schema {
+	sch := Schema{roots: map[string]string{}, fields: map[string]string{}, types: map[string]bool{}, composite: map[string]bool{}, lists: lists}
+	for op, t := range map[string]*graphql.Object{
+		ast.OperationTypeQuery: s.QueryType(), ast.OperationTypeMutation: s.MutationType(), ast.OperationTypeSubscription: s.SubscriptionType(),
+	} {
+		if t != nil {
+			sch.roots[op] = t.Name()
+		}
+	}
+	for name, t := range s.TypeMap() {
+		sch.types[name] = true
+		var fields graphql.FieldDefinitionMap
+		switch t := t.(type) {
+		case *graphql.Object:
+			fields = t.Fields()
+			sch.composite[name] = true
+		case *graphql.Interface:
+			fields = t.Fields()
+			sch.composite[name] = true
+		}
+		for fname, f := range fields {
+			if named, ok := graphql.GetNamed(f.Type).(graphql.Type); ok {
+				sch.fields[name+"."+fname] = named.Name()
+			}
+		}
+	}
+	return sch
+}
+
+// maxSuggestedName is the longest unknown field name left to graphql-go,
+// whose "Did you mean" suggestions cost the name's length times the length
+// of every field name of the type.
+const maxSuggestedName = 64
+
+// unknown refuses, with graphql-go's wording but no suggestions, the names
+// whose suggestions would cost graphql-go time out of proportion: any
+// unknown type (suggestions compare it with every type of the schema), and
+// an unknown field with a long name.
+func (s Schema) unknown(parent, field string) *Error {
+	if s.types == nil || !s.composite[parent] || len(field) <= maxSuggestedName || strings.HasPrefix(field, "__") {
+		return nil
+	}
+	if _, ok := s.fields[parent+"."+field]; ok {
+		return nil
+	}
+	return errorf(CodeValidationFailed, "Cannot query field %q on type %q.", Shorten(field, 60), parent)
+}
+
+func (s Schema) unknownType(name string) *Error {
+	if s.types == nil || s.types[name] {
+		return nil
+	}
+	return errorf(CodeValidationFailed, "Unknown type %q.", Shorten(name, 60))
+}
+
+// fieldType is the named type a field returns, "" when unknown.
+func (s Schema) fieldType(parent, field string) string {
+	switch field {
+	case "__schema":
+		return "__Schema"
+	case "__type":
+		return "__Type"
+	}
+	return s.fields[parent+"."+field]
+}
+
+// Operation is what the analysis found out about one operation.
+type Operation struct {
+	Name string
+	// Introspection is true when the operation selects __schema or __type.
+	Introspection bool
+	cost          *term
+	defaults      map[string]int // literal Int defaults of its variables
+}
+
+// stats are the counts of a selection set with its fragments expanded,
+// kept per fragment so that each is walked once however often it is
+// spread. Counts saturate instead of overflowing.
+type stats struct {
+	fields, aliases, directives, spreads int
+	depth                                int // fields nested in fields, 1 for a set of leaves
+	introspection                        bool
+	cost                                 *term
+}
+
+func (s *stats) add(o stats, depth int) {
+	s.fields = satAdd(s.fields, o.fields)
+	s.aliases = satAdd(s.aliases, o.aliases)
+	s.directives = satAdd(s.directives, o.directives)
+	s.spreads = satAdd(s.spreads, o.spreads)
+	s.depth = max(s.depth, depth+o.depth)
+	s.introspection = s.introspection || o.introspection
+}
+
+type analysis struct {
+	lim   Limits
+	sch   Schema
+	frags map[string]*ast.FragmentDefinition
+	memo  map[string]*stats
+	path  []string // fragments being walked, for cycles
+}
+
+// Analyze checks a parsed document against the limits, before graphql-go's
+// validator runs: fragment cycles, fragment spreads, fields, aliases,
+// directives and depth, all counted with fragments expanded (by
+// memoisation, so a fragment spread many times is walked once). It returns
+// what the handler needs to know of each operation, by name ("" for an
+// anonymous one).
+func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, *Error) {
+	a := &analysis{lim: lim, sch: sch, frags: map[string]*ast.FragmentDefinition{}, memo: map[string]*stats{}}
+	var ops []*ast.OperationDefinition
+	for _, def := range doc.Definitions {
+		switch def := def.(type) {
+		case *ast.OperationDefinition:
+			ops = append(ops, def)
+		case *ast.FragmentDefinition:
+			name := nameOf(def.Name)
+			if _, dup := a.frags[name]; dup {
+				return nil, errorf(CodeValidationFailed, "There can be only one fragment named %q.", Shorten(name, 60))
+			}
+			a.frags[name] = def
+		default:
+			return nil, errorf(CodeValidationFailed, "A request may hold only operations and fragments, not type system definitions (found a %s).", def.GetKind())
+		}
+	}
+
+	// Every fragment first, so a cycle is reported as one even in a
+	// fragment no operation uses; each is walked once, through the memo.
+	for _, def := range doc.Definitions {
+		if f, ok := def.(*ast.FragmentDefinition); ok {
+			if _, err := a.fragment(nameOf(f.Name)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var total stats
+	out := map[string]*Operation{}
+	used := map[string]bool{}
+	for _, op := range ops {
+		for _, v := range op.VariableDefinitions {
+			if v == nil {
+				continue
+			}
+			if err := a.sch.unknownType(namedType(v.Type)); err != nil {
+				return nil, err
+			}
+		}
+		root := a.sch.roots[op.Operation]
+		st, err := a.set(op.SelectionSet, root)
+		if err != nil {
+			return nil, err
+		}
+		st.directives = satAdd(st.directives, len(op.Directives))
+		total.add(*st, 0)
+		o := &Operation{Name: nameOf(op.Name), Introspection: st.introspection, cost: st.cost, defaults: intDefaults(op)}
+		out[o.Name] = o
+		a.markUsed(op.SelectionSet, used)
+	}
+	for _, def := range doc.Definitions {
+		if f, ok := def.(*ast.FragmentDefinition); ok && !used[nameOf(f.Name)] {
+			return nil, errorf(CodeValidationFailed, "Fragment %q is never used.", Shorten(nameOf(f.Name), 60))
+		}
+	}
+	if err := a.check(total); err != nil {
+		return nil, err
+	}
+	// Now that the expanded size is known to be bounded, expand: graphql-go's
+	// overlapping-fields rule compares, pairwise, the fields merged into one
+	// selection set through fragments and same-named fields.
+	for _, op := range ops {
+		if err := a.merged(op.SelectionSet, newMergedSet()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (a *analysis) check(t stats) *Error {
+	lim := a.lim
+	switch {
+	case lim.MaxDepth > 0 && t.depth > lim.MaxDepth:
+		return overLimit(CodeTooDeep, "Fields nest", t.depth, lim.MaxDepth, "levels deep (fragments expanded)")
+	case lim.MaxSpreads > 0 && t.spreads > lim.MaxSpreads:
+		return overLimit(CodeValidationFailed, "Too many fragment spreads: fragments are spread", t.spreads, lim.MaxSpreads, "times (a spread inside a fragment counts each time the fragment is)")
+	case lim.MaxFields > 0 && t.fields > lim.MaxFields:
+		return overLimit(CodeTooManyFields, "The document selects", t.fields, lim.MaxFields, "fields (fragments expanded)")
+	case lim.MaxAliases > 0 && t.aliases > lim.MaxAliases:
+		return overLimit(CodeTooManyAliases, "The document uses", t.aliases, lim.MaxAliases, "aliases (fragments expanded)")
+	case lim.MaxDirectives > 0 && t.directives > lim.MaxDirectives:
+		return overLimit(CodeTooManyDirectives, "The document uses", t.directives, lim.MaxDirectives, "directives (fragments expanded)")
+	}
+	return nil
+}
+
+// fragment returns the stats of a fragment, walking it the first time.
+func (a *analysis) fragment(name string) (*stats, *Error) {
+	if st, ok := a.memo[name]; ok {
+		if st == nil { // on the path being walked
+			return nil, a.cycle(name)
+		}
+		return st, nil
+	}
+	f := a.frags[name]
+	if f == nil {
+		return &stats{}, nil // unknown: graphql-go reports it
+	}
+	a.memo[name] = nil
+	a.path = append(a.path, name)
+	typ := ""
+	if f.TypeCondition != nil {
+		typ = nameOf(f.TypeCondition.Name)
+		if err := a.sch.unknownType(typ); err != nil {
+			return nil, err
+		}
+	}
+	st, err := a.set(f.SelectionSet, typ)
+	if err != nil {
+		return nil, err
+	}
+	st.directives = satAdd(st.directives, len(f.Directives))
+	a.path = a.path[:len(a.path)-1]
+	a.memo[name] = st
+	return st, nil
+}
+
+func (a *analysis) cycle(name string) *Error {
+	i := len(a.path) - 1
+	for i > 0 && a.path[i] != name {
+		i--
+	}
+	via := a.path[i+1:]
+	msg := fmt.Sprintf("Cannot spread fragment %q within itself", Shorten(name, 60))
+	if len(via) > 0 {
+		if len(via) > 5 {
+			via = append(via[:5:5], fmt.Sprintf("… (%d more)", len(a.path)-i-6))
+		}
+		msg += " via " + strings.Join(via, ", ")
+	}
+	return &Error{Code: CodeValidationFailed, Message: Shorten(msg, MaxMessage) + "."}
+}
+
+// set walks a selection set whose fields belong to type typ ("" when
+// unknown) and returns its stats, fragments expanded through the memo.
+func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
+	st := &stats{cost: &term{}}
+	if set == nil {
+		return st, nil
+	}
+	for _, sel := range set.Selections {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			name := nameOf(sel.Name)
+			if err := a.sch.unknown(typ, name); err != nil {
+				return nil, err
+			}
+			st.fields = satAdd(st.fields, 1)
+			if sel.Alias != nil {
+				st.aliases = satAdd(st.aliases, 1)
+			}
+			st.directives = satAdd(st.directives, len(sel.Directives))
+			st.introspection = st.introspection || name == "__schema" || name == "__type"
+			st.cost.fields = satAdd(st.cost.fields, 1)
+			st.depth = max(st.depth, 1)
+			if sel.SelectionSet == nil {
+				continue
+			}
+			inner, err := a.set(sel.SelectionSet, a.sch.fieldType(typ, name))
+			if err != nil {
+				return nil, err
+			}
+			st.add(*inner, 1)
+			if l, ok := a.sch.lists[typ+"."+name]; ok && typ != "" {
+				st.cost.lists = append(st.cost.lists, listTerm{size: sizeOf(l, sel.Arguments), inner: inner.cost})
+			} else {
+				st.cost.merge(inner.cost)
+			}
+		case *ast.InlineFragment:
+			t := typ
+			if sel.TypeCondition != nil {
+				t = nameOf(sel.TypeCondition.Name)
+				if err := a.sch.unknownType(t); err != nil {
+					return nil, err
+				}
+			}
+			inner, err := a.set(sel.SelectionSet, t)
+			if err != nil {
+				return nil, err
+			}
+			st.directives = satAdd(st.directives, len(sel.Directives))
+			st.add(*inner, 0)
+			st.cost.merge(inner.cost)
+		case *ast.FragmentSpread:
+			st.spreads = satAdd(st.spreads, 1)
+			st.directives = satAdd(st.directives, len(sel.Directives))
+			inner, err := a.fragment(nameOf(sel.Name))
+			if err != nil {
+				return nil, err
+			}
+			st.add(*inner, 0)
+			st.cost.frags = append(st.cost.frags, inner.cost)
+		}
+	}
+	return st, nil
+}
+
+// markUsed records the fragments reachable from set.
+func (a *analysis) markUsed(set *ast.SelectionSet, used map[string]bool) {
+	if set == nil {
+		return
+	}
+	for _, sel := range set.Selections {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			a.markUsed(sel.SelectionSet, used)
+		case *ast.InlineFragment:
+			a.markUsed(sel.SelectionSet, used)
+		case *ast.FragmentSpread:
+			name := nameOf(sel.Name)
+			if f := a.frags[name]; f != nil && !used[name] {
+				used[name] = true
+				a.markUsed(f.SelectionSet, used)
+			}
+		}
+	}
+}
+
+// mergedSet is one selection set as execution sees it: the fields of every
+// same-named field, fragment and inline fragment merged.
+type mergedSet struct {
+	n    int // field nodes merged into the set
+	subs map[string]*mergedSet
+}
+
+func newMergedSet() *mergedSet { return &mergedSet{subs: map[string]*mergedSet{}} }
+
+// merged expands set into m, refusing a merged set with more fields than
+// MaxSetFields. Analyze calls it only once the expanded size is bounded.
+func (a *analysis) merged(set *ast.SelectionSet, m *mergedSet) *Error {
+	if set == nil {
+		return nil
+	}
+	for _, sel := range set.Selections {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			m.n++
+			if a.lim.MaxSetFields > 0 && m.n > a.lim.MaxSetFields {
+				return errorf(CodeSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", count(a.lim.MaxSetFields), count(a.lim.MaxSetFields))
+			}
+			if sel.SelectionSet == nil {
+				continue
+			}
+			key := nameOf(sel.Name)
+			if sel.Alias != nil {
+				key = sel.Alias.Value
+			}
+			sub := m.subs[key]
+			if sub == nil {
+				sub = newMergedSet()
+				m.subs[key] = sub
+			}
+			if err := a.merged(sel.SelectionSet, sub); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := a.merged(sel.SelectionSet, m); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if f := a.frags[nameOf(sel.Name)]; f != nil {
+				if err := a.merged(f.SelectionSet, m); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// namedType is the name inside list and non-null wrappers.
+func namedType(t ast.Type) string {
+	for t != nil {
+		switch tt := t.(type) {
+		case *ast.List:
+			t = tt.Type
+		case *ast.NonNull:
+			t = tt.Type
+		case *ast.Named:
+			return nameOf(tt.Name)
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+func nameOf(n *ast.Name) string {
+	if n == nil {
+		return ""
+	}
+	return n.Value
+}
+
+// intDefaults are the literal Int defaults of an operation's variables.
+func intDefaults(op *ast.OperationDefinition) map[string]int {
+	var out map[string]int
+	for _, v := range op.VariableDefinitions {
+		if v == nil || v.Variable == nil {
+			continue
+		}
+		if iv, ok := v.DefaultValue.(*ast.IntValue); ok {
+			if n, err := strconv.Atoi(iv.Value); err == nil {
+				if out == nil {
+					out = map[string]int{}
+				}
+				out[nameOf(v.Variable.Name)] = n
+			}
+		}
+	}
+	return out
+}
+
+func satAdd(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+func satMul(a, b int) int {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > math.MaxInt/b {
+		return math.MaxInt
+	}
+	return a * b
+}

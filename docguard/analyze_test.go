@@ -1,0 +1,226 @@
+package docguard
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphql-go/graphql"
+)
+
+// testSchema has the shape of shop's: paged lists of products and orders,
+// orders with up to 100 items.
+func testSchema(t testing.TB) Schema {
+	t.Helper()
+	product := graphql.NewObject(graphql.ObjectConfig{Name: "Product", Fields: graphql.Fields{
+		"productId": {Type: graphql.String}, "price": {Type: graphql.Float},
+	}})
+	item := graphql.NewObject(graphql.ObjectConfig{Name: "OrderItem", Fields: graphql.Fields{
+		"productId": {Type: graphql.String}, "product": {Type: product},
+	}})
+	order := graphql.NewObject(graphql.ObjectConfig{Name: "Order", Fields: graphql.Fields{
+		"orderId": {Type: graphql.String}, "items": {Type: graphql.NewList(item)},
+	}})
+	edge := graphql.NewObject(graphql.ObjectConfig{Name: "ProductEdge", Fields: graphql.Fields{"node": {Type: product}}})
+	conn := graphql.NewObject(graphql.ObjectConfig{Name: "ProductConnection", Fields: graphql.Fields{"edges": {Type: graphql.NewList(edge)}}})
+	page := graphql.FieldConfigArgument{"limit": {Type: graphql.Int}}
+	query := graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: graphql.Fields{
+		"getProducts":     {Type: graphql.NewList(product), Args: page},
+		"getOrders":       {Type: graphql.NewList(order), Args: page},
+		"getProductsById": {Type: product, Args: graphql.FieldConfigArgument{"id": {Type: graphql.String}}},
+		"products":        {Type: conn, Args: graphql.FieldConfigArgument{"first": {Type: graphql.Int}}},
+	}})
+	mutation := graphql.NewObject(graphql.ObjectConfig{Name: "Mutation", Fields: graphql.Fields{"deleteProduct": {Type: graphql.Boolean}}})
+	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewSchema(&s, map[string]List{
+		"Query.getProducts": {Arg: "limit", Default: 1000, Max: 1000},
+		"Query.getOrders":   {Arg: "limit", Default: 1000, Max: 1000},
+		"Query.products":    {Arg: "first", Default: 20, Max: 100},
+		"Order.items":       {Default: 100, Max: 100},
+	})
+}
+
+var analyzeLimits = Limits{MaxDepth: 25, MaxFields: 2000, MaxSetFields: 200, MaxAliases: 100, MaxDirectives: 50, MaxSpreads: 500}
+
+func mustAnalyze(t *testing.T, doc string, lim Limits) (map[string]*Operation, *Error) {
+	t.Helper()
+	src, err := Scan(doc, Limits{})
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	ast, err := Parse(src)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return Analyze(ast, lim, testSchema(t))
+}
+
+// fragments returns n fragments F0…F(n-1) on Query, each spreading the
+// next `fan` times (the last selects __typename).
+func fragments(n, fan int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "fragment F%d on Query { ", i)
+		if i == n-1 {
+			b.WriteString("__typename ")
+		}
+		for k := 0; k < fan && i < n-1; k++ {
+			fmt.Fprintf(&b, "...F%d ", i+1)
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+func TestAnalyzeRefuses(t *testing.T) {
+	t.Parallel()
+	sideBySide := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{ ")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "...F%d ", i)
+		}
+		b.WriteString("}\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", i)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name, doc string
+		code, msg string
+	}{
+		{"direct fragment cycle", `fragment A on Query { ...A } { ...A }`, CodeValidationFailed, `Cannot spread fragment "A" within itself.`},
+		{"cycle through fragments", `{ ...A } fragment A on Query { ...B } fragment B on Query { ...C } fragment C on Query { ...A }`, CodeValidationFailed, `Cannot spread fragment "A" within itself via B, C.`},
+		{"cycle through an inline fragment and a field", `{ ...A } fragment A on Query { ... on Query { getOrders { items { ...B } } } } fragment B on OrderItem { product { ...A } }`, CodeValidationFailed, `within itself via B.`},
+		{"cycle in an unused fragment", `{ __typename } fragment A on Query { ...B } fragment B on Query { ...A }`, CodeValidationFailed, "within itself"},
+		{"unused fragment", `{ __typename } fragment A on Query { __typename }`, CodeValidationFailed, `Fragment "A" is never used.`},
+		{"two fragments of one name", `{ ...A } fragment A on Query { __typename } fragment A on Query { __typename }`, CodeValidationFailed, `There can be only one fragment named "A".`},
+		{"type definitions", `{ a } type Foo { a: Int }`, CodeValidationFailed, "only operations and fragments"},
+		{"4,000 fragments side by side", sideBySide(4000), CodeValidationFailed, "fragments are spread 4,000 times"},
+		{"fragments that double at each level", "{ ...F0 }\n" + fragments(64, 2), CodeValidationFailed, "Too many fragment spreads"},
+		{"a fragment chain", "{ ...F0 }\n" + fragments(600, 1), CodeValidationFailed, "fragments are spread 600 times"},
+		{"too deep through fragments", `{ getOrders { ...O } } fragment O on Order { items { product { ...P } } } fragment P on Product { ` +
+			strings.Repeat("a { ", 23) + "b" + strings.Repeat(" }", 23) + " }", CodeTooDeep, "Fields nest 27 levels deep (fragments expanded); the maximum is 25."},
+		{"too many fields", "{ ...F ...G } fragment F on Query { " + strings.Repeat("__typename ", 1500) + "} fragment G on Query { ...F }", CodeTooManyFields, "selects 3,000 fields"},
+		{"too many aliases", "{ " + strings.Repeat("a: getProducts { productId } ", 101) + "}", CodeTooManyAliases, "uses 101 aliases"},
+		{"aliases in fragments count each time", "{ ...F ...G } fragment F on Query { " + strings.Repeat("a: __typename ", 60) + "} fragment G on Query { ...F }", CodeTooManyAliases, "uses 120 aliases"},
+		{"too many directives", "{ getProducts @skip(if: false) { " + strings.Repeat("price @include(if: true) ", 50) + "} }", CodeTooManyDirectives, "uses 51 directives"},
+		{"an unknown type in a fragment", `{ ...F } fragment F on Nope { a }`, CodeValidationFailed, `Unknown type "Nope".`},
+		{"an unknown long type in an inline fragment", "{ ... on " + strings.Repeat("X", 60000) + " { a } }", CodeValidationFailed, `Unknown type "XXXXXXXX`},
+		{"an unknown type of a variable", `query($v: [Nope!]) { __typename }`, CodeValidationFailed, `Unknown type "Nope".`},
+		{"a long unknown field", "{ getProducts { " + strings.Repeat("y", 60000) + " } }", CodeValidationFailed, `Cannot query field "yyyy`},
+		{"40,000 __typename", "{ " + strings.Repeat("__typename ", 40000) + "}", CodeTooManyFields, "selects 40,000 fields"},
+		{"one name many times", "{ " + strings.Repeat("getProducts(limit: 1) { price } ", 201) + "}", CodeSetTooLarge, "merges more than 200 fields"},
+		{"same-named fields merge their selections", "{ " + strings.Repeat("a: getProducts { "+strings.Repeat("price ", 10)+"} ", 30) + "}", CodeSetTooLarge, "merges more than 200 fields"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := mustAnalyze(t, tt.doc, analyzeLimits)
+			if err == nil || err.Code != tt.code || !strings.Contains(err.Message, tt.msg) {
+				t.Fatalf("Analyze = %+v, want %s containing %q", err, tt.code, tt.msg)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("took %v", d)
+			}
+		})
+	}
+}
+
+func TestAnalyzeAccepts(t *testing.T) {
+	t.Parallel()
+	docs := []string{
+		`{ getProducts(limit: 50) { productId price } }`,
+		`query Q($id: String) { getProductsById(id: $id) { ...P } } fragment P on Product { productId price }`,
+		`{ getOrders { ...O ...O } } fragment O on Order { orderId items { productId } }`,
+		`{ products(first: 10) { edges { node { ... on Product { price } } } } }`,
+		"{ ...F0 }\n" + fragments(8, 2), // 2^8 spreads
+		"{ " + strings.Repeat("getProducts { price } ", 200) + "}",
+		`query A { __typename } query B { getProducts { price } }`,
+		// Short unknown names are left to graphql-go, whose message suggests
+		// the names meant.
+		`{ getProducts { prise } }`,
+	}
+	for _, doc := range docs {
+		if _, err := mustAnalyze(t, doc, analyzeLimits); err != nil {
+			t.Errorf("Analyze(%.60q) = %v", doc, err)
+		}
+	}
+}
+
+func TestAnalyzeIntrospection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		doc  string
+		want bool
+	}{
+		{`{ __typename getProducts { __typename price } }`, false},
+		{`{ __schema { types { name } } }`, true},
+		{`{ __type(name: "Product") { name } }`, true},
+		{`{ ...F } fragment F on Query { ... on Query { __schema { queryType { name } } } }`, true},
+	}
+	for _, tt := range tests {
+		ops, err := mustAnalyze(t, tt.doc, analyzeLimits)
+		if err != nil {
+			t.Fatalf("Analyze(%q): %v", tt.doc, err)
+		}
+		if got := ops[""].Introspection; got != tt.want {
+			t.Errorf("Introspection of %q = %v, want %v", tt.doc, got, tt.want)
+		}
+	}
+	ops, err := mustAnalyze(t, `query Plain { __typename } query Look { __schema { types { name } } }`, analyzeLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops["Plain"].Introspection || !ops["Look"].Introspection {
+		t.Fatalf("per operation: Plain %v, Look %v", ops["Plain"].Introspection, ops["Look"].Introspection)
+	}
+}
+
+func TestCost(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, doc string
+		vars      map[string]any
+		want      int
+	}{
+		{"leaves", `{ getProductsById(id: "x") { productId price } }`, nil, 3},
+		{"a page multiplies its items", `{ getProducts(limit: 50) { productId price } }`, nil, 1 + 50*2},
+		{"no limit is the largest page", `{ getProducts { productId price } }`, nil, 1 + 1000*2},
+		{"limits past the maximum are clamped", `{ getProducts(limit: 5000) { price } }`, nil, 1 + 1000},
+		{"a zero limit counts as one", `{ getProducts(limit: 0) { price } }`, nil, 1 + 1},
+		{"issue 7's largest page", `{ getOrders(limit: 1000) { orderId items { productId product { productId price } } } }`, nil,
+			1 + 1000*(1+1+100*(1+1+2))},
+		{"a variable", `query($n: Int) { getProducts(limit: $n) { price } }`, map[string]any{"n": float64(10)}, 1 + 10},
+		{"a variable left out takes its default", `query($n: Int = 7) { getProducts(limit: $n) { price } }`, nil, 1 + 7},
+		{"a variable left out, without default, is the largest page", `query($n: Int) { getProducts(limit: $n) { price } }`, map[string]any{}, 1 + 1000},
+		{"a variable that is not a number", `query($n: Int) { getProducts(limit: $n) { price } }`, map[string]any{"n": "ten"}, 1 + 1000},
+		{"connections default to 20", `{ products { edges { node { price } } } }`, nil, 1 + 20*3},
+		{"connections past 100 are clamped", `{ products(first: 500) { edges { node { price } } } }`, nil, 1 + 100*3},
+		{"fragments are counted where they are spread", `{ a: getProducts(limit: 2) { ...P } b: getProducts(limit: 3) { ...P } } fragment P on Product { productId price }`, nil, 1 + 2*2 + 1 + 3*2},
+		{"a variable inside a fragment", `query($n: Int) { ...Q } fragment Q on Query { getProducts(limit: $n) { price } }`, map[string]any{"n": float64(4)}, 1 + 4},
+		{"aliases of big pages saturate rather than overflow", "{ " + strings.Repeat("o: getOrders { items { product { price } } } ", 90) + "}", nil, 90 * (1 + 1000*(1+100*(1+1)))},
+	}
+	for _, tt := range tests {
+		ops, err := mustAnalyze(t, tt.doc, analyzeLimits)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := ops[""].Cost(tt.vars); got != tt.want {
+			t.Errorf("%s: cost %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	ops, _ := mustAnalyze(t, `query($n: Int) { getOrders(limit: $n) { items { product { price } } } }`, analyzeLimits)
+	if err := ops[""].CheckCost(map[string]any{"n": float64(1000)}, 200_000); err == nil || err.Code != CodeTooComplex ||
+		!strings.Contains(err.Message, "The operation costs 201,001 ") || !strings.Contains(err.Message, "the maximum is 200,000.") {
+		t.Fatalf("CheckCost = %v", err)
+	}
+	if err := ops[""].CheckCost(map[string]any{"n": float64(100)}, 200_000); err != nil {
+		t.Fatalf("CheckCost with a small page = %v", err)
+	}
+}

@@ -1,0 +1,145 @@
+package docguard
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+
+	"github.com/graphql-go/graphql/language/ast"
+)
+
+// term is the cost of a selection set, kept as a shape because list sizes
+// may come from the request's variables: fields counted once, list fields
+// whose inner cost is multiplied by their size, and spread fragments
+// (shared between the places that spread them).
+type term struct {
+	fields int
+	lists  []listTerm
+	frags  []*term
+}
+
+type listTerm struct {
+	size  size
+	inner *term
+}
+
+// size is a list field's size: a literal, or a variable of the request.
+type size struct {
+	n        int    // the literal, or the default when the variable is not given
+	variable string // "" for a literal
+	max      int
+}
+
+// merge adds o's cost into t (o is under a field that is not a list).
+func (t *term) merge(o *term) {
+	t.fields = satAdd(t.fields, o.fields)
+	t.lists = append(t.lists, o.lists...)
+	t.frags = append(t.frags, o.frags...)
+}
+
+// sizeOf reads a list field's size from its arguments.
+func sizeOf(l List, args []*ast.Argument) size {
+	s := size{n: l.Default, max: l.Max}
+	if l.Arg == "" {
+		return s
+	}
+	for _, arg := range args {
+		if arg == nil || nameOf(arg.Name) != l.Arg {
+			continue
+		}
+		switch v := arg.Value.(type) {
+		case *ast.IntValue:
+			n, err := strconv.Atoi(v.Value)
+			if err != nil {
+				n = l.Max // too large for an int: at least the maximum
+			}
+			s.n = n
+		case *ast.Variable:
+			s.variable = nameOf(v.Name)
+		default:
+			// Not an Int: validation refuses it; count the worst case.
+			s.n = l.Max
+		}
+	}
+	return s
+}
+
+// Cost is the operation's cost for a request with these variables: each
+// field costs 1, and a list field multiplies the cost of what is selected
+// under it by its size (its first/limit argument, clamped to its maximum).
+// It saturates at math.MaxInt.
+func (o *Operation) Cost(vars map[string]any) int {
+	return o.cost.eval(o, vars)
+}
+
+// CheckCost refuses a request whose cost is over max (0: no limit).
+func (o *Operation) CheckCost(vars map[string]any, max int) *Error {
+	if max <= 0 {
+		return nil
+	}
+	if c := o.Cost(vars); c > max {
+		what := "The operation costs"
+		if c == math.MaxInt {
+			what = "The operation costs more than"
+			c = max
+		}
+		return overLimit(CodeTooComplex, what, c, max, "(each field costs 1, and a list field multiplies what it selects by its first or limit argument, or by its largest page when none is given)")
+	}
+	return nil
+}
+
+// eval is bounded by Analyze's limits: the fragments a term reaches are
+// spread at most MaxSpreads times.
+func (t *term) eval(o *Operation, vars map[string]any) int {
+	if t == nil {
+		return 0
+	}
+	c := t.fields
+	for _, l := range t.lists {
+		c = satAdd(c, satMul(l.size.value(o, vars), l.inner.eval(o, vars)))
+	}
+	for _, f := range t.frags {
+		c = satAdd(c, f.eval(o, vars))
+	}
+	return c
+}
+
+// value is the size for this request, from 1 to max.
+func (s size) value(o *Operation, vars map[string]any) int {
+	n := s.n
+	if s.variable != "" {
+		if v, ok := intVar(vars[s.variable]); ok {
+			n = v
+		} else if d, ok := o.defaults[s.variable]; ok {
+			n = d
+		}
+	}
+	if s.max > 0 && n > s.max {
+		n = s.max
+	}
+	return max(n, 1)
+}
+
+// intVar reads a variable decoded from JSON (or given as a Go int) as an
+// int; other values are not sizes, and the argument's default applies (the
+// variable checks refuse them anyway).
+func intVar(v any) (int, bool) {
+	switch v := v.(type) {
+	case float64:
+		if v >= math.MaxInt/2 {
+			return math.MaxInt, true
+		}
+		if v != math.Trunc(v) || v < math.MinInt/2 {
+			return 0, false
+		}
+		return int(v), true
+	case int:
+		return v, true
+	case int64:
+		return int(v), true
+	case json.Number:
+		n, err := v.Int64()
+		return int(n), err == nil
+	}
+	return 0, false
+}

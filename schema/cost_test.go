@@ -1,0 +1,209 @@
+package schema_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/graphql-go/graphql"
+
+	"shop/config"
+	"shop/docguard"
+	"shop/schema"
+)
+
+// IntrospectionQuery is GraphiQL's (graphql-js getIntrospectionQuery with
+// its defaults), which it sends when it opens.
+const IntrospectionQuery = `
+    query IntrospectionQuery {
+      __schema {
+        queryType { name }
+        mutationType { name }
+        subscriptionType { name }
+        types {
+          ...FullType
+        }
+        directives {
+          name
+          description
+          locations
+          args {
+            ...InputValue
+          }
+        }
+      }
+    }
+
+    fragment FullType on __Type {
+      kind
+      name
+      description
+      fields(includeDeprecated: true) {
+        name
+        description
+        args {
+          ...InputValue
+        }
+        type {
+          ...TypeRef
+        }
+        isDeprecated
+        deprecationReason
+      }
+      inputFields {
+        ...InputValue
+      }
+      interfaces {
+        ...TypeRef
+      }
+      enumValues(includeDeprecated: true) {
+        name
+        description
+        isDeprecated
+        deprecationReason
+      }
+      possibleTypes {
+        ...TypeRef
+      }
+    }
+
+    fragment InputValue on __InputValue {
+      name
+      description
+      type { ...TypeRef }
+      defaultValue
+    }
+
+    fragment TypeRef on __Type {
+      kind
+      name
+      ofType {
+        kind
+        name
+        ofType {
+          kind
+          name
+          ofType {
+            kind
+            name
+            ofType {
+              kind
+              name
+              ofType {
+                kind
+                name
+                ofType {
+                  kind
+                  name
+                  ofType {
+                    kind
+                    name
+                    ofType {
+                      kind
+                      name
+                      ofType {
+                        kind
+                        name
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  `
+
+// TestEveryListHasASize: a list field of objects with no size would make
+// the cost blind to what it multiplies.
+func TestEveryListHasASize(t *testing.T) {
+	t.Parallel()
+	sch, _ := MustSchema(t, nil)
+	sizes := schema.ListSizes(&sch, 1000)
+	for name, typ := range sch.TypeMap() {
+		obj, ok := typ.(*graphql.Object)
+		if !ok {
+			continue
+		}
+		for fname, f := range obj.Fields() {
+			t2 := f.Type
+			if nn, ok := t2.(*graphql.NonNull); ok {
+				t2 = nn.OfType
+			}
+			list, ok := t2.(*graphql.List)
+			if !ok {
+				continue
+			}
+			if _, leaf := graphql.GetNamed(list).(graphql.Leaf); leaf {
+				continue
+			}
+			key := name + "." + fname
+			if _, sized := sizes[key]; !sized && key != "ProductConnection.edges" && key != "OrderConnection.edges" {
+				t.Errorf("list field %s has no size in schema.ListSizes", key)
+			}
+		}
+	}
+}
+
+// TestDefaultLimitsFitTheAPI: every operation of the README, GraphiQL's
+// introspection query and the largest legal page of orders (issue 7) pass
+// the default limits, the cost with at least half of its maximum to spare.
+func TestDefaultLimitsFitTheAPI(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := cfg.DocumentLimits()
+	sch, _ := MustSchema(t, nil)
+	guard := docguard.NewSchema(&sch, schema.ListSizes(&sch, cfg.MaxPageSize))
+	docs := map[string]string{
+		"CreateProduct": `mutation CreateProduct { createProduct(input: {price: 39.99, stockCount: 10}) { productId price stockCount lastUpdated } }`,
+		"Products":      `query Products { getProducts(limit: 50, offset: 0) { productId price stockCount lastUpdated } }`,
+		"Product":       `query Product($id: String!) { getProductsById(id: $id) { productId price stockCount lastUpdated } }`,
+		"UpdateProduct": `mutation UpdateProduct($id: String!) { updateProduct(input: {productId: $id, price: 34.99}) { productId price stockCount } }`,
+		"DeleteProduct": `mutation DeleteProduct($id: String!) { deleteProduct(productId: $id) }`,
+		"CreateOrder": `mutation CreateOrder($id: String!) {
+  createOrder(input: {customerId: "customer-42", items: [{productId: $id, quantity: 2}]}) {
+    orderId customerId totalAmount status createdAt
+    items { id productId quantity priceAtPurchase product { productId stockCount } }
+  }
+}`,
+		"Orders":                  `query Orders { getOrders(limit: 20) { orderId customerId totalAmount status createdAt items { productId quantity priceAtPurchase } } }`,
+		"Order":                   `query Order($orderId: String!) { getOrderById(orderId: $orderId) { orderId totalAmount status items { productId quantity priceAtPurchase product { price } } } }`,
+		"Catalog":                 `query Catalog($after: String) { products(first: 50, after: $after) { edges { cursor node { productId price stockCount } } pageInfo { hasNextPage endCursor } } }`,
+		"MyOrders":                `query MyOrders($after: String) { orders(first: 20, after: $after, customerId: "customer-42", status: "pending") { edges { node { orderId totalAmount items { productId quantity } } } pageInfo { hasNextPage endCursor } } }`,
+		"Every product, no limit": `{ getProducts { productId price stockCount lastUpdated } }`,
+		"IntrospectionQuery":      IntrospectionQuery,
+		"Largest page of orders (issue 7)": `{ getOrders(limit: 1000) { orderId customerId totalAmount status createdAt lastUpdated
+  items { id productId quantity priceAtPurchase product { productId price stockCount lastUpdated } } } }`,
+	}
+	for name, text := range docs {
+		src, err := docguard.Scan(text, lim)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		doc, err := docguard.Parse(src)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ops, err := docguard.Analyze(doc, lim, guard)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if v := graphql.ValidateDocument(&sch, doc, nil); !v.IsValid {
+			t.Fatalf("%s is not valid: %v", name, v.Errors)
+		}
+		for _, op := range ops {
+			cost := op.Cost(nil)
+			t.Logf("%-34s %6d bytes %5d tokens, nesting %2d, cost %9d", name, len(text), src.Tokens, src.Depth, cost)
+			if cost > lim.MaxCost/2 {
+				t.Errorf("%s costs %d, more than half of the maximum %d", name, cost, lim.MaxCost)
+			}
+			if strings.HasPrefix(name, "Introspection") != op.Introspection {
+				t.Errorf("%s: Introspection = %v", name, op.Introspection)
+			}
+		}
+	}
+}
