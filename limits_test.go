@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -85,6 +86,74 @@ func TestSignInAllowances(t *testing.T) {
 		r := in.MustPost(t, register, map[string]any{"in": map[string]any{"email": fmt.Sprintf("new%d@shop.test", i), "password": "long enough 1", "name": "New"}})
 		if r.Code() != want {
 			t.Fatalf("register %d: %d %+v, want %q", i+1, r.Status, r.Errors, want)
+		}
+	}
+}
+
+// Responses that belong to a caller (anything read with a token, any
+// order) tell shared caches not to keep them; anonymous catalog reads,
+// which are the same for everyone, don't.
+func TestPrivateResponsesAreNotCached(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, EmbeddedEnv(t))
+	customer, _ := in.MustCustomer(t)
+	get := func(c *client, query string) string {
+		req, _ := http.NewRequest(http.MethodGet, in.URL+"/graphql?query="+url.QueryEscape(query), nil)
+		if c.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.Token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Cache-Control")
+	}
+	for _, tt := range []struct {
+		who   *client
+		query string
+		want  string
+	}{
+		{in.Anonymous(), `{ getProducts(limit: 5) { productId } }`, ""},
+		{customer, `{ getProducts(limit: 5) { productId } }`, "private, no-store"},
+		{customer, `{ getOrders(limit: 5) { orderId } }`, "private, no-store"},
+		{customer, `{ me { id } }`, "private, no-store"},
+		{in.Anonymous(), `{ me { id } }`, "private, no-store"},
+	} {
+		if got := get(tt.who, tt.query); got != tt.want {
+			t.Errorf("%s (token %t): Cache-Control %q, want %q", tt.query, tt.who.Token != "", got, tt.want)
+		}
+	}
+}
+
+// An anonymous caller can't make one request read the catalog a hundred
+// times over (100 aliases of the largest page: seconds of CPU); the
+// largest page of orders stays the admins' to ask for.
+func TestCostLimitsByRole(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, EmbeddedEnv(t))
+	var aliases strings.Builder
+	aliases.WriteString("{")
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&aliases, " a%d: getProducts(limit: 1000) { productId price stockCount lastUpdated }", i)
+	}
+	aliases.WriteString(" }")
+	customer, _ := in.MustCustomer(t)
+	largest := `{ getOrders(limit: 1000) { orderId customerId totalAmount status items { id productId quantity priceAtPurchase product { productId price stockCount } } } }`
+	for _, tt := range []struct {
+		name  string
+		who   *client
+		query string
+		want  string
+	}{
+		{"anonymous, 100 pages of the catalog", in.Anonymous(), aliases.String(), "QUERY_TOO_COMPLEX"},
+		{"a customer, the largest page of orders", customer, largest, "QUERY_TOO_COMPLEX"},
+		{"the admin, the largest page of orders", in.MustAdmin(t), largest, ""},
+		{"anonymous, one whole catalog page", in.Anonymous(), `{ getProducts { productId price stockCount lastUpdated } }`, ""},
+	} {
+		r := tt.who.MustPost(t, tt.query, nil)
+		if r.Code() != tt.want {
+			t.Errorf("%s: %d %+v, want %q", tt.name, r.Status, r.Errors, tt.want)
 		}
 	}
 }

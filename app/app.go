@@ -149,6 +149,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Limits:               cfg.DocumentLimits(),
 			Lists:                schema.ListSizes(&sch, cfg.MaxPageSize),
 			DisableIntrospection: !cfg.GraphQLIntrospection,
+			AdminMaxCost:         cfg.GraphQLMaxCostAdmin,
 			DocumentCacheBytes:   cfg.DocumentCacheBytes,
 		})),
 		ReadHeaderTimeout: 5 * time.Second,

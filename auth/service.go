@@ -202,8 +202,31 @@ func (s *Service) SaveAdmin(ctx context.Context, email, password string) (create
 	if err != nil {
 		return false, err
 	}
+	// An admin whose password is already this one is left as it is, with
+	// its sessions: this runs at every start.
+	old, err := s.store.UserByEmail(ctx, reg.Email)
+	switch {
+	case err == nil && old.Role == models.RoleAdmin && s.pw.check(old.PasswordHash, reg.Password):
+		return false, nil
+	case err != nil && !models.IsNotFound(err):
+		return false, err
+	}
 	u := models.User{ID: uuid.NewString(), Email: reg.Email, Name: reg.Name, Role: models.RoleAdmin, PasswordHash: hash, CreatedAt: now()}
-	return s.store.SaveAdmin(ctx, &u)
+	created, err = s.store.SaveAdmin(ctx, &u)
+	if err != nil || created {
+		return created, err
+	}
+	// The account existed with another password or role: whoever held
+	// its sessions (the customer who registered that email first, or the
+	// thief of a rotated password) must not keep them, nor refresh them
+	// into admin tokens.
+	if err := s.store.RevokeUserRefreshTokens(ctx, u.ID); err != nil {
+		return false, err
+	}
+	if old != nil && old.Role != models.RoleAdmin {
+		s.logger.Warn("ADMIN_EMAIL named an existing customer account: it is now the admin, with ADMIN_PASSWORD, and its sessions are revoked", "user_id", u.ID)
+	}
+	return false, nil
 }
 
 // HasAdmin reports whether any admin account exists.

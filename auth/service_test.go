@@ -388,6 +388,24 @@ func TestAdminAccounts(t *testing.T) {
 		if _, err := svc.Login(ctx, "owner@example.com", password); err == nil {
 			t.Fatal("the old password still works")
 		}
+		// The customer who registered that email first keeps no session
+		// that could refresh into an admin's token.
+		_, err = svc.Refresh(ctx, cust.RefreshToken)
+		wantCode(t, err, models.CodeUnauthenticated)
+		// Started again with the same settings, the admin keeps its
+		// sessions; with a new password (a rotated, leaked one), it doesn't.
+		if created, err := svc.SaveAdmin(ctx, "owner@example.com", "new admin password"); err != nil || created {
+			t.Fatalf("save unchanged admin: %v, %v", created, err)
+		}
+		sess, err = svc.Refresh(ctx, sess.RefreshToken)
+		if err != nil {
+			t.Fatalf("an unchanged admin lost its session: %v", err)
+		}
+		if _, err := svc.SaveAdmin(ctx, "owner@example.com", "rotated admin password"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Refresh(ctx, sess.RefreshToken)
+		wantCode(t, err, models.CodeUnauthenticated)
 		created, err = svc.SaveAdmin(ctx, "boss@example.com", "boss password")
 		if err != nil || !created {
 			t.Fatalf("save new admin: %v, %v", created, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,8 +17,9 @@ import (
 	"shop/models"
 )
 
-// failingBump is a real Redis backend whose invalidations fail while it is
-// armed, as if the connection broke exactly at that call. Every other call
+// failingBump is a real Redis backend whose next fail invalidations fail
+// (the catalog's own and its retries alike), as if the connection broke
+// exactly at that call. Every other call
 // reaches Redis, which answers and still holds the old entries under their
 // old versions: the case where trusting Redis would serve the old data.
 // (A backend made to fail as a whole would only rest, and send every read
@@ -79,15 +81,20 @@ func TestFailedInvalidation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			response := func(c *cache.Catalog) (hit bool) {
-				_, hit, exec, fill := c.Response(ctx, "k")
-				if !hit {
-					if _, err := c.ProductByID(exec, p.ID); err != nil {
-						t.Fatal(err)
-					}
-					fill([]byte(`{}`))
+			// response serves "k", whose body is the stock it read, and
+			// reports whether it was a hit and the stock it shows.
+			response := func(c *cache.Catalog) (hit bool, shown string) {
+				body, hit, exec, fill := c.Response(ctx, "k")
+				if hit {
+					return true, string(body)
 				}
-				return hit
+				got, err := c.ProductByID(exec, p.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = []byte(strconv.Itoa(got.StockCount))
+				fill(body)
+				return false, string(body)
 			}
 			stock := func(c *cache.Catalog) int {
 				got, err := c.ProductByID(ctx, p.ID)
@@ -103,11 +110,19 @@ func TestFailedInvalidation(t *testing.T) {
 				}
 				response(c)
 			}
-			if !response(a) || !response(b) {
-				t.Fatal("responses not cached after warm-up")
+			if hitA, _ := response(a); !hitA {
+				t.Fatal("response not cached in the writer after warm-up")
+			}
+			if hitB, _ := response(b); !hitB {
+				t.Fatal("response not cached in the other instance after warm-up")
 			}
 
-			fa.fail.Store(1)
+			// Every invalidation fails, the retries too, until the test
+			// lets them through: what the writer shows before the retry
+			// reaches Redis is checked while it can't have (the first
+			// retry comes 100ms after the failure, and under load these
+			// checks take longer than that).
+			fa.fail.Store(1 << 30)
 			two := 2
 			if _, err := a.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &two}); err != nil {
 				t.Fatalf("the write must succeed though its invalidation fails: %v", err)
@@ -116,34 +131,46 @@ func TestFailedInvalidation(t *testing.T) {
 				t.Fatalf("failed invalidations = %d, want 1: the test did not fail the invalidation", n)
 			}
 			// Redis still holds stock 1 under the version it calls current
-			// (until the retry); the writer must not trust it.
-			for i := 0; i < 3; i++ {
-				if got := stock(a); got != 2 {
-					t.Fatalf("the writer shows stock %d straight after its own write, want 2", got)
-				}
-				byIDs, err := a.ProductsByIDs(ctx, []string{p.ID})
-				if err != nil || byIDs[p.ID].StockCount != 2 {
-					t.Fatalf("the writer's batch read shows %+v, %v; want stock 2", byIDs[p.ID], err)
-				}
-				list, err := a.ListProducts(ctx, models.Page{Limit: 10})
-				if err != nil || len(list) != 1 || list[0].StockCount != 2 {
-					t.Fatalf("the writer's list shows %+v, %v; want stock 2", list, err)
-				}
-				if response(a) {
-					t.Fatal("the writer served a response that read the product before its write")
+			// (until the retry); the writer must not trust it, nor after a
+			// retry that failed as well.
+			writerShowsItsWrite := func() {
+				t.Helper()
+				for i := 0; i < 3; i++ {
+					if got := stock(a); got != 2 {
+						t.Fatalf("the writer shows stock %d straight after its own write, want 2", got)
+					}
+					byIDs, err := a.ProductsByIDs(ctx, []string{p.ID})
+					if err != nil || byIDs[p.ID].StockCount != 2 {
+						t.Fatalf("the writer's batch read shows %+v, %v; want stock 2", byIDs[p.ID], err)
+					}
+					list, err := a.ListProducts(ctx, models.Page{Limit: 10})
+					if err != nil || len(list) != 1 || list[0].StockCount != 2 {
+						t.Fatalf("the writer's list shows %+v, %v; want stock 2", list, err)
+					}
+					if hit, shown := response(a); hit || shown != "2" {
+						t.Fatalf("the writer served a response (hit %v) showing stock %s before the retry reached Redis, want a fresh one showing 2", hit, shown)
+					}
 				}
 			}
+			writerShowsItsWrite()
+			testenv.WaitFor(t, func() bool { return fa.fail.Load() < 1<<30-1 }) // a retry failed
+			writerShowsItsWrite()
+			fa.fail.Store(0)
 
 			// The retry reaches Redis and the other instance learns of the
 			// write; then the writer trusts the cache again.
 			testenv.WaitFor(t, func() bool { return stock(b) == 2 })
-			if response(b) {
-				t.Fatal("the other instance served a response from before the write, after the retry")
+			if hit, shown := response(b); hit || shown != "2" {
+				t.Fatalf("the other instance served a response (hit %v) showing stock %s after the retry, want a fresh one showing 2", hit, shown)
 			}
 			testenv.WaitFor(t, func() bool {
 				before := a.Stats().Hits.Load()
 				return stock(a) == 2 && a.Stats().Hits.Load() > before
 			})
+			response(a) // stored under the versions the retry gave
+			if hit, shown := response(a); !hit || shown != "2" {
+				t.Fatalf("the writer's response after the retry: hit %v, stock %s; want a hit showing 2", hit, shown)
+			}
 		})
 	}
 }

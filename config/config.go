@@ -84,8 +84,11 @@ type Config struct {
 	GraphQLMaxDirectives      int
 	GraphQLMaxFragmentSpreads int
 	GraphQLMaxCost            int
-	GraphQLIntrospection      bool
-	DocumentCacheBytes        int64
+	// GraphQLMaxCostAdmin is the admins' cost limit: the largest legal
+	// page of orders (1,000 orders of 100 lines) is theirs to ask for.
+	GraphQLMaxCostAdmin  int
+	GraphQLIntrospection bool
+	DocumentCacheBytes   int64
 }
 
 // minSecretKeyBytes is the shortest SECRET_KEY accepted (HS256's 32 bytes).
@@ -137,7 +140,8 @@ func Load(getenv func(string) string) (Config, error) {
 		GraphQLMaxAliases:         p.int("GRAPHQL_MAX_ALIASES", 100, 1, 1_000_000),
 		GraphQLMaxDirectives:      p.int("GRAPHQL_MAX_DIRECTIVES", 50, 1, 1_000_000),
 		GraphQLMaxFragmentSpreads: p.int("GRAPHQL_MAX_FRAGMENT_SPREADS", 500, 1, 1_000_000),
-		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 2_000_000, 1, 1<<50),
+		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 120_000, 1, 1<<50),
+		GraphQLMaxCostAdmin:       p.int("GRAPHQL_MAX_COST_ADMIN", 2_000_000, 1, 1<<50),
 		GraphQLIntrospection:      p.bool("GRAPHQL_INTROSPECTION", true),
 		DocumentCacheBytes:        int64(p.int("DOCUMENT_CACHE_BYTES", 32<<20, 1<<20, 1<<40)),
 	}

@@ -66,6 +66,8 @@ type AccountStore interface {
 	// RevokeRefreshFamily revokes the family of the token whose hash is
 	// hash, reporting whether it had any live token.
 	RevokeRefreshFamily(ctx context.Context, hash string) (bool, error)
+	// RevokeUserRefreshTokens revokes every refresh token of the user.
+	RevokeUserRefreshTokens(ctx context.Context, userID string) error
 }
 
 // AccountService is what the resolvers need of accounts.

@@ -36,6 +36,11 @@ func TestParseRegistration(t *testing.T) {
 		{"control character in name", "ann@example.com", secret, "Ann\x00Lee", []string{"name"}, "", ""},
 		{"newline in name", "ann@example.com", secret, "Ann\nLee", []string{"name"}, "", ""},
 		{"name not UTF-8", "ann@example.com", secret, "Ann\xc3", []string{"name"}, "", ""},
+		{"NULs as a password", "ann@example.com", strings.Repeat("\x00", 8), "Ann", []string{"password"}, "", ""},
+		{"zero-width space for a name", "ann@example.com", secret, "\u200b", []string{"name"}, "", ""},
+		{"direction override in name", "ann@example.com", secret, "\u202egnp.exe", []string{"name"}, "", ""},
+		{"line separator in name", "ann@example.com", secret, "a\u2028b", []string{"name"}, "", ""},
+		{"zero-width space in email", "admin@shop.test\u200b", secret, "Ann", []string{"email"}, "", ""},
 		{"every field bad, all reported", "nope", "short", "", []string{"email", "password", "name"}, "", ""},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,7 +71,7 @@ func MustHandler(tb testing.TB, env ...string) (http.Handler, *store.Store) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	adminToken = session.AccessToken
+	adminToken.Store(session.AccessToken)
 	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
 	sch, err := schema.New(res, logger)
 	if err != nil {
@@ -104,9 +105,11 @@ func (r response) Code() string {
 	return c
 }
 
-// adminToken is an admin's access token on MustHandler's server, which
+// adminToken is an admin's access token on MustHandler's servers, which
 // the fuzzer sends with some requests to reach what only admins may run.
-var adminToken string
+// Every handler signs with the same key, so the latest one serves all
+// (parallel tests each make a handler, hence the atomic).
+var adminToken atomic.Value
 
 // contentTypes are what the fuzzer may send a body as.
 var contentTypes = []string{"application/json", "application/graphql", "", "application/json; charset=utf-8", "text/plain"}
@@ -135,8 +138,8 @@ func request(mode uint8, query, variables, opName string) *http.Request {
 	if ct != "" {
 		r.Header.Set("Content-Type", ct)
 	}
-	if mode/16%2 == 1 && adminToken != "" {
-		r.Header.Set("Authorization", "Bearer "+adminToken)
+	if token, _ := adminToken.Load().(string); mode/16%2 == 1 && token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
 	}
 	return r
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -9,13 +10,16 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/handler"
 
+	"shop/auth"
 	"shop/docguard"
 	"shop/requestid"
 	"shop/resolvers"
@@ -83,11 +87,20 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, start, http.StatusBadRequest, "BAD_USER_INPUT", msg)
 		return
 	}
+	// What a caller reads with its token, or any order, is its own: no
+	// shared cache (a CDN caching persisted-query GETs) may keep it.
+	if !op.catalogOnly || r.Header.Get("Authorization") != "" {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
 	if op.guard.Introspection && h.opts.DisableIntrospection {
 		h.fail(w, start, http.StatusBadRequest, "INTROSPECTION_DISABLED", "Introspection (__schema and __type) is turned off on this server.")
 		return
 	}
-	if err := op.guard.CheckCost(req.Variables, h.opts.Limits.MaxCost); err != nil {
+	maxCost := h.opts.Limits.MaxCost
+	if h.opts.AdminMaxCost > 0 && auth.CallerFrom(r.Context()).IsAdmin() {
+		maxCost = h.opts.AdminMaxCost
+	}
+	if err := op.guard.CheckCost(req.Variables, maxCost); err != nil {
 		h.fail(w, start, http.StatusBadRequest, err.Code, err.Message)
 		return
 	}
@@ -227,6 +240,9 @@ func (h *graphqlHandler) fail(w http.ResponseWriter, start time.Time, status int
 func (h *graphqlHandler) decode(w http.ResponseWriter, r *http.Request) (request, int, error) {
 	var req request
 	if r.Method == http.MethodGet {
+		if !utf8.ValidString(r.URL.RawQuery) || !utf8.ValidString(mustUnescape(r.URL.RawQuery)) {
+			return req, http.StatusBadRequest, errors.New("The query string is not valid UTF-8.")
+		}
 		q := r.URL.Query()
 		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
 		if v := q.Get("variables"); v != "" {
@@ -248,16 +264,20 @@ func (h *graphqlHandler) decode(w http.ResponseWriter, r *http.Request) (request
 	if err != nil || (ct != "application/json" && ct != "application/graphql") {
 		return req, http.StatusUnsupportedMediaType, errors.New("Send the request as application/json (or the query alone as application/graphql).")
 	}
-	body := http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		return req, bodyStatus(err), bodyError(err)
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD without a word,
+	// so "pass\xff…" and "pass\xfe…" would be one password: refuse it.
+	if !utf8.Valid(b) {
+		return req, http.StatusBadRequest, errors.New("The body is not valid UTF-8.")
+	}
 	if ct == "application/graphql" {
-		b, err := io.ReadAll(body)
-		if err != nil {
-			return req, bodyStatus(err), bodyError(err)
-		}
 		req.Query = string(b)
 		return req, 0, nil
 	}
-	dec := json.NewDecoder(body)
+	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&req); err != nil {
 		return req, bodyStatus(err), bodyError(err)
 	}
@@ -265,6 +285,16 @@ func (h *graphqlHandler) decode(w http.ResponseWriter, r *http.Request) (request
 		return req, http.StatusBadRequest, errors.New("The body must hold exactly one JSON object.")
 	}
 	return req, 0, nil
+}
+
+// mustUnescape is the query string with its escapes decoded (or as it is
+// when it has bad ones, which url.Query drops anyway).
+func mustUnescape(raw string) string {
+	s, err := url.QueryUnescape(raw)
+	if err != nil {
+		return raw
+	}
+	return s
 }
 
 func bodyStatus(err error) int {

@@ -198,3 +198,26 @@ func hashOf(q string) string {
 	sum := sha256.Sum256([]byte(q))
 	return hex.EncodeToString(sum[:])
 }
+
+// Invalid UTF-8 in a body or a query string is refused as a whole:
+// encoding/json would quietly turn it into U+FFFD, making different bytes
+// (two passwords, say) the same text.
+func TestInvalidUTF8IsRefused(t *testing.T) {
+	t.Parallel()
+	h, _ := MustHandler(t)
+	for _, tt := range []struct{ method, target, contentType, body string }{
+		{"POST", "/graphql", "application/json", "{\"query\":\"{ me { id } }\",\"variables\":{\"p\":\"pass\xffword\"}}"},
+		{"POST", "/graphql", "application/graphql", "{ getProductsById(id: \"\xfe\") { productId } }"},
+		{"GET", "/graphql?query=%7Bme%7Bid%7D%7D&variables=%7B%22p%22%3A%22%FF%22%7D", "", ""},
+	} {
+		r := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+		if tt.contentType != "" {
+			r.Header.Set("Content-Type", tt.contentType)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "UTF-8") || !strings.Contains(w.Body.String(), `"BAD_REQUEST"`) {
+			t.Errorf("%s %s: %d %s", tt.method, tt.target, w.Code, w.Body)
+		}
+	}
+}

@@ -81,7 +81,7 @@ func TestHostileDocuments(t *testing.T) {
 		{"variables-2000-unused", 400, "GRAPHQL_VALIDATION_FAILED"},
 		{"nul-in-customer-filter-literal", 200, "BAD_USER_INPUT"},
 		{"nul-in-customer-filter-variable", 200, "BAD_USER_INPUT"},
-		{"invalid-utf8-in-document", 400, "GRAPHQL_PARSE_FAILED"},
+		{"invalid-utf8-in-document", 400, "BAD_REQUEST"},
 		{"long-operation-name", 400, "BAD_USER_INPUT"},
 		{"null-literals", 200, ""},
 		{"block-string-escapes", 200, "BAD_USER_INPUT"},

@@ -53,6 +53,9 @@ type Options struct {
 	Limits docguard.Limits
 	// Lists sizes the schema's list fields for the cost (schema.ListSizes).
 	Lists map[string]docguard.List
+	// AdminMaxCost, when set, replaces Limits.MaxCost for admins' requests:
+	// the largest pages are theirs to ask for.
+	AdminMaxCost int
 	// DisableIntrospection refuses operations that select __schema or
 	// __type.
 	DisableIntrospection bool

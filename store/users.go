@@ -114,6 +114,14 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, next *model
 	return outcome
 }
 
+// RevokeUserRefreshTokens revokes every refresh token of the user: its
+// sessions end when its password or role changes.
+func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID string) error {
+	err := s.db.WithContext(ctx).Exec(`UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND user_id = ?`,
+		s.db.NowFunc(), userID).Error
+	return mapError(err, "revoke the user's refresh tokens")
+}
+
 func (s *Store) RevokeRefreshFamily(ctx context.Context, hash string) (bool, error) {
 	res := s.db.WithContext(ctx).Exec(`UPDATE refresh_tokens SET revoked_at = ?
 		WHERE revoked_at IS NULL AND family_id IN (SELECT family_id FROM refresh_tokens WHERE token_hash = ?)`,
