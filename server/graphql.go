@@ -81,7 +81,10 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, ok := doc.ops[req.OperationName]
 	if !ok {
 		msg := "Unknown operation named \"" + docguard.Shorten(req.OperationName, 60) + "\"."
-		if req.OperationName == "" {
+		switch {
+		case len(doc.ops) == 0:
+			msg = "The document has no operation to run."
+		case req.OperationName == "":
 			msg = "The document has several operations: name the one to run in \"operationName\"."
 		}
 		h.fail(w, start, http.StatusBadRequest, "BAD_USER_INPUT", msg)

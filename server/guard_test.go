@@ -221,3 +221,28 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 		}
 	}
 }
+
+// Odd methods and empty documents get the same GraphQL-shaped answers as
+// everything else: a code and a message that says what is wrong.
+func TestOddMethodsAndEmptyDocuments(t *testing.T) {
+	t.Parallel()
+	h, _ := MustHandler(t)
+	for _, tt := range []struct {
+		method, target, body string
+		status               int
+		code, message        string
+	}{
+		{"FOO", "/graphql", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "FOO"},
+		{"PROPFIND", "/health", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "PROPFIND"},
+		{"POST", "/graphql", `{"query":"#only a comment"}`, http.StatusBadRequest, "BAD_USER_INPUT", "no operation"},
+		{"POST", "/graphql", `{"query":",,,"}`, http.StatusBadRequest, "BAD_USER_INPUT", "no operation"},
+	} {
+		r := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.status || !strings.Contains(w.Body.String(), `"`+tt.code+`"`) || !strings.Contains(w.Body.String(), tt.message) {
+			t.Errorf("%s %s %s: %d %s", tt.method, tt.target, tt.body, w.Code, w.Body)
+		}
+	}
+}

@@ -141,6 +141,11 @@ func New(o Options) http.Handler {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
 	r.Handle("/assets/*", http.StripPrefix("/assets/", assets(web.Dist())))
+	// Methods chi knows no route for (PROPFIND, FOO…) get the same
+	// GraphQL-shaped 405 as the rest, not an empty body.
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "This endpoint does not answer "+r.Method+" requests.")
+	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such endpoint: try /graphql, /health or /.")
 	})
