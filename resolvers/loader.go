@@ -7,18 +7,16 @@ import (
 	"shop/models"
 )
 
-// productLoader batches product lookups within one request. graphql-go
-// (v0.8.1) resolves a whole level of the response, collecting thunks, before
-// it calls any of them, so the first thunk called fetches every id asked for
-// so far in one query, with no timer to wait on (which is why this is not
-// graph-gophers/dataloader, whose batches close on a timer).
+// productLoader holds the products one request has fetched. The resolvers
+// that return orders prime it with all their items' products in one call
+// before graphql-go descends into the items, so no thunks are needed
+// (graphql-go v0.8.1 resolves thunks in a slow, separate pass).
 type productLoader struct {
 	ctx context.Context // the request's: the loader lives as long as it
 	svc models.ProductService
 
-	mu      sync.Mutex
-	pending map[string]struct{}
-	done    map[string]loaded
+	mu   sync.Mutex
+	done map[string]loaded
 }
 
 type loaded struct {
@@ -27,7 +25,7 @@ type loaded struct {
 }
 
 func newProductLoader(ctx context.Context, svc models.ProductService) *productLoader {
-	return &productLoader{ctx: ctx, svc: svc, pending: map[string]struct{}{}, done: map[string]loaded{}}
+	return &productLoader{ctx: ctx, svc: svc, done: map[string]loaded{}}
 }
 
 type loaderKey struct{}
@@ -69,7 +67,6 @@ func (l *productLoader) prime(ids []string) {
 	found, err := l.svc.ProductsByIDs(l.ctx, want)
 	for _, id := range want {
 		l.done[id] = loaded{p: found[id], err: err}
-		delete(l.pending, id)
 	}
 }
 
@@ -79,33 +76,4 @@ func (l *productLoader) peek(id string) (loaded, bool) {
 	defer l.mu.Unlock()
 	r, ok := l.done[id]
 	return r, ok
-}
-
-// load registers id and returns a function that yields its product (nil if
-// there is none).
-func (l *productLoader) load(id string) func() (*models.Product, error) {
-	l.mu.Lock()
-	if _, ok := l.done[id]; !ok {
-		l.pending[id] = struct{}{}
-	}
-	l.mu.Unlock()
-	return func() (*models.Product, error) { return l.get(id) }
-}
-
-func (l *productLoader) get(id string) (*models.Product, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if r, ok := l.done[id]; ok {
-		return r.p, r.err
-	}
-	ids := make([]string, 0, len(l.pending))
-	for k := range l.pending {
-		ids = append(ids, k)
-	}
-	l.pending = map[string]struct{}{}
-	found, err := l.svc.ProductsByIDs(l.ctx, ids)
-	for _, k := range ids {
-		l.done[k] = loaded{p: found[k], err: err}
-	}
-	return l.done[id].p, l.done[id].err
 }

@@ -95,32 +95,26 @@ func primeProducts(p graphql.ResolveParams, orders ...models.Order) {
 	l.prime(ids)
 }
 
-// ItemProduct resolves OrderItem.product through the request's batch loader,
-// so a page of orders costs one product lookup, not one per item.
+// ItemProduct resolves OrderItem.product from the request's loader, which
+// the order resolvers primed with every item's product in one call, so a
+// page of orders costs one product lookup, not one per item. A product not
+// primed (a selection primeProducts did not foresee) is fetched alone.
 func (r *Resolver) ItemProduct(p graphql.ResolveParams) (any, error) {
 	item, _ := p.Source.(models.OrderItem)
 	l := loaderFrom(p.Context)
 	if l == nil {
 		l = newProductLoader(p.Context, r.store)
 	}
-	if got, ok := l.peek(item.ProductID); ok {
-		if got.err != nil {
-			return nil, r.fail(p.Context, got.err)
-		}
-		if got.p == nil {
-			return nil, nil
-		}
-		return got.p, nil
+	got, ok := l.peek(item.ProductID)
+	if !ok {
+		l.prime([]string{item.ProductID})
+		got, _ = l.peek(item.ProductID)
 	}
-	thunk := l.load(item.ProductID)
-	return func() (any, error) {
-		prod, err := thunk()
-		if err != nil {
-			return nil, r.fail(p.Context, err)
-		}
-		if prod == nil {
-			return nil, nil
-		}
-		return prod, nil
-	}, nil
+	if got.err != nil {
+		return nil, r.fail(p.Context, got.err)
+	}
+	if got.p == nil {
+		return nil, nil
+	}
+	return got.p, nil
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/graphql-go/graphql"
-	"github.com/graphql-go/graphql/gqlerrors"
-	"github.com/graphql-go/graphql/language/ast"
 
 	"shop/models"
 	"shop/requestid"
@@ -40,22 +38,6 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 					return nil
 				}
 				return t.UTC().Format(DateTimeLayout)
-			}
-			return nil
-		},
-		ParseValue: func(v any) any {
-			if s, ok := v.(string); ok {
-				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-					return t.UTC()
-				}
-			}
-			return nil
-		},
-		ParseLiteral: func(v ast.Value) any {
-			if s, ok := v.(*ast.StringValue); ok {
-				if t, err := time.Parse(time.RFC3339Nano, s.Value); err == nil {
-					return t.UTC()
-				}
 			}
 			return nil
 		},
@@ -237,35 +219,14 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 
 type builder struct{ logger *slog.Logger }
 
-// safe turns a panic in a resolver, or in the thunk it returns, into the
-// generic internal error. graphql-go would otherwise send the panic's text
-// to the client, and crash the process on a panic value that is not an error.
+// safe turns a panic in a resolver into the generic internal error.
+// graphql-go would otherwise send the panic's text to the client, and crash
+// the process on a panic value that is not an error. Resolvers return
+// values, never thunks, so there is nothing to guard after they return.
 func (b builder) safe(fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (res any, err error) {
 		defer b.recover(p, &res, &err)
-		res, err = fn(p)
-		if thunk, ok := res.(func() (any, error)); ok {
-			return b.safeThunk(p, thunk), err
-		}
-		return res, err
-	}
-}
-
-// safeThunk also keeps a thunk's error intact. graphql-go (v0.8.1) wraps an
-// error returned by a thunk in a FormattedError, which drops its extensions
-// (and with them the code); a *gqlerrors.Error panicked from the thunk is
-// kept as it is, so the error is raised that way, located at the field.
-func (b builder) safeThunk(p graphql.ResolveParams, thunk func() (any, error)) func() (any, error) {
-	return func() (any, error) {
-		res, err := func() (tres any, terr error) {
-			defer b.recover(p, &tres, &terr)
-			return thunk()
-		}()
-		if err != nil {
-			panic(gqlerrors.NewErrorWithPath(err.Error(), graphql.FieldASTsToNodeASTs(p.Info.FieldASTs),
-				"", nil, []int{}, p.Info.Path.AsArray(), err))
-		}
-		return res, nil
+		return fn(p)
 	}
 }
 

@@ -100,7 +100,7 @@ func TestOrderPageStatementsDoNotGrow(t *testing.T) {
 }
 
 // panicStore panics in the ways a bug could: with a non-error value in a
-// resolver, and inside the thunk that resolves an item's product.
+// resolver, and in the batch lookup of the items' products.
 type panicStore struct{ models.Store }
 
 func (panicStore) ListProducts(context.Context, models.Page) ([]models.Product, error) {
@@ -112,7 +112,7 @@ func (panicStore) ListOrders(context.Context, models.Page, models.OrderFilter) (
 }
 
 func (panicStore) ProductsByIDs(context.Context, []string) (map[string]*models.Product, error) {
-	panic(fmt.Errorf("thunk boom: secret detail"))
+	panic(fmt.Errorf("batch boom: secret detail"))
 }
 
 func TestPanicsBecomeGenericInternalErrors(t *testing.T) {
