@@ -186,9 +186,11 @@ func FuzzRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, mode uint8, query, variables, opName string) {
 		start := time.Now()
 		MustServe(t, h, h.request(mode, query, variables, opName))
-		// Every check is bounded; a request this slow (the timeout is 5 s)
-		// is a document that costs out of proportion to its size.
-		if d := time.Since(start); d > 2*time.Second {
+		// The handler answers by the request's deadline (5 s here) however
+		// long graphql-go takes; a request slower than twice that has work
+		// outside the deadline that the limits do not bound. (The race
+		// detector on a busy machine makes the largest seeds take seconds.)
+		if d := time.Since(start); d > 10*time.Second {
 			t.Fatalf("took %v", d)
 		}
 	})
