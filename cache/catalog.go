@@ -399,7 +399,6 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 		}
 		return v, nil
 	}
-	c.stats.Misses.Add(1)
 	rec.add(dep{key: versionKey, version: ver})
 	ch := c.flight.DoChan(dataKey+"@"+strconv.FormatUint(ver, 10), func() (any, error) {
 		// The load outlives the request that started it when others wait
@@ -427,6 +426,10 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 		}
 		return v, nil
 	})
+	// Counted once this caller has joined the load (DoChan registers it
+	// before returning), so a count of misses is a count of callers
+	// sharing loads: what lets a test hold a load until all have joined.
+	c.stats.Misses.Add(1)
 	select {
 	case <-ctx.Done():
 		var zero T

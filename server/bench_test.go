@@ -11,7 +11,7 @@ import (
 // document and the response cached), the path make bench's warm scenarios
 // measure; the per-request checks (cost, introspection) are part of it.
 func BenchmarkWarmRead(b *testing.B) {
-	h, _ := MustHandler(b)
+	h := MustHandler(b)
 	body := `{"query":"query($n: Int) { getProducts(limit: $n) { productId price stockCount } }","variables":{"n":50}}`
 	serve := func() {
 		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))

@@ -48,8 +48,8 @@ func MustMetric(tb testing.TB, h http.Handler, series string) float64 {
 
 func TestIntrospectionSwitch(t *testing.T) {
 	t.Parallel()
-	on, _ := MustHandler(t)
-	off, _ := MustHandler(t, "GRAPHQL_INTROSPECTION", "false")
+	on := MustHandler(t)
+	off := MustHandler(t, "GRAPHQL_INTROSPECTION", "false")
 	tests := []struct {
 		doc     string
 		refused bool // when introspection is off
@@ -85,7 +85,7 @@ func TestIntrospectionSwitch(t *testing.T) {
 // it cost, request by request.
 func TestCostPerRequest(t *testing.T) {
 	t.Parallel()
-	h, _ := MustHandler(t, "GRAPHQL_MAX_COST", "1000")
+	h := MustHandler(t, "GRAPHQL_MAX_COST", "1000")
 	doc := `query($n: Int) { getProducts(limit: $n) { productId price } }`
 	if r := MustPost(t, h, map[string]any{"query": doc, "variables": map[string]any{"n": 5}}); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("limit 5: %d %+v", r.Status, r.Errors)
@@ -108,7 +108,7 @@ func TestCostPerRequest(t *testing.T) {
 // and columns, through line breaks docguard inserted on long lines.
 func TestErrorsLocateTheClientsText(t *testing.T) {
 	t.Parallel()
-	h, _ := MustHandler(t)
+	h := MustHandler(t)
 	long := `"` + strings.Repeat("x", 3000) + `"`
 	tests := []struct {
 		doc  string
@@ -149,7 +149,7 @@ func TestErrorsLocateTheClientsText(t *testing.T) {
 // are never kept, and kept ones stay within DOCUMENT_CACHE_BYTES.
 func TestDocumentCacheHoldsOnlyGoodDocumentsWithinItsBytes(t *testing.T) {
 	t.Parallel()
-	h, _ := MustHandler(t, "DOCUMENT_CACHE_BYTES", "1048576")
+	h := MustHandler(t, "DOCUMENT_CACHE_BYTES", "1048576")
 	for i := 0; i < 30; i++ {
 		r := MustPost(t, h, map[string]any{"query": fmt.Sprintf(`{ nope%d getProductsById(id: "%s") { price } }`, i, strings.Repeat("x", 40_000))})
 		if r.Code() != "GRAPHQL_VALIDATION_FAILED" {
@@ -175,7 +175,7 @@ func TestDocumentCacheHoldsOnlyGoodDocumentsWithinItsBytes(t *testing.T) {
 // is not registered under its hash.
 func TestRefusedPersistedQueryIsNotShared(t *testing.T) {
 	t.Parallel()
-	h, _ := MustHandler(t)
+	h := MustHandler(t)
 	for _, q := range []string{"{ nope }", "{ __typename }"} {
 		sum := hashOf(q)
 		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sum}}
@@ -204,7 +204,7 @@ func hashOf(q string) string {
 // (two passwords, say) the same text.
 func TestInvalidUTF8IsRefused(t *testing.T) {
 	t.Parallel()
-	h, _ := MustHandler(t)
+	h := MustHandler(t)
 	for _, tt := range []struct{ method, target, contentType, body string }{
 		{"POST", "/graphql", "application/json", "{\"query\":\"{ me { id } }\",\"variables\":{\"p\":\"pass\xffword\"}}"},
 		{"POST", "/graphql", "application/graphql", "{ getProductsById(id: \"\xfe\") { productId } }"},
@@ -226,7 +226,7 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 // everything else: a code and a message that says what is wrong.
 func TestOddMethodsAndEmptyDocuments(t *testing.T) {
 	t.Parallel()
-	h, _ := MustHandler(t)
+	h := MustHandler(t)
 	for _, tt := range []struct {
 		method, target, body string
 		status               int

@@ -51,7 +51,7 @@ func MustSeed(tb testing.TB, name string) (mode uint8, query, variables, opName 
 // and code, soon, with messages that quote no more than a short excerpt.
 func TestHostileDocuments(t *testing.T) {
 	t.Parallel()
-	h, _ := MustHandler(t)
+	h := MustHandler(t)
 	tests := []struct {
 		seed   string
 		status int
@@ -111,7 +111,7 @@ func TestHostileDocuments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.seed, func(t *testing.T) {
 			start := time.Now()
-			r := MustServe(t, h, request(MustSeed(t, "hostile-"+tt.seed)))
+			r := MustServe(t, h, h.request(MustSeed(t, "hostile-"+tt.seed)))
 			took := time.Since(start)
 			if r.Status != tt.status || r.Code() != tt.code {
 				t.Fatalf("status %d code %q, want %d %q: %+v", r.Status, r.Code(), tt.status, tt.code, r.Errors)
