@@ -263,9 +263,12 @@ func (h *graphqlHandler) decode(w http.ResponseWriter, r *http.Request) (request
 	// A POST must say what it holds: a form or text/plain body (or none)
 	// is what a cross-site page can send without asking, so it is never
 	// run.
-	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (ct != "application/json" && ct != "application/graphql") {
 		return req, http.StatusUnsupportedMediaType, errors.New("Send the request as application/json (or the query alone as application/graphql).")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return req, http.StatusUnsupportedMediaType, errors.New("Send the body in UTF-8 (charset=utf-8).")
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
 	if err != nil {

@@ -228,21 +228,25 @@ func TestOddMethodsAndEmptyDocuments(t *testing.T) {
 	t.Parallel()
 	h := MustHandler(t)
 	for _, tt := range []struct {
-		method, target, body string
-		status               int
-		code, message        string
+		method, target, contentType, body string
+		status                            int
+		code, message                     string
 	}{
-		{"FOO", "/graphql", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "FOO"},
-		{"PROPFIND", "/health", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "PROPFIND"},
-		{"POST", "/graphql", `{"query":"#only a comment"}`, http.StatusBadRequest, "BAD_USER_INPUT", "no operation"},
-		{"POST", "/graphql", `{"query":",,,"}`, http.StatusBadRequest, "BAD_USER_INPUT", "no operation"},
+		{"FOO", "/graphql", "", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "FOO"},
+		{"PROPFIND", "/health", "", "", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "PROPFIND"},
+		{"POST", "/graphql", "application/json", `{"query":"#only a comment"}`, http.StatusBadRequest, "BAD_USER_INPUT", "no operation"},
+		{"POST", "/graphql", "application/json", `{"query":",,,"}`, http.StatusBadRequest, "BAD_USER_INPUT", "no operation"},
+		{"POST", "/graphql", "application/json; charset=utf-16", `{"query":"{ __typename }"}`, http.StatusUnsupportedMediaType, "BAD_REQUEST", "UTF-8"},
+		{"POST", "/graphql", "application/json; charset=UTF-8", `{"query":"{ __typename }"}`, http.StatusOK, "", "Query"},
 	} {
 		r := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
-		r.Header.Set("Content-Type", "application/json")
+		if tt.contentType != "" {
+			r.Header.Set("Content-Type", tt.contentType)
+		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		if w.Code != tt.status || !strings.Contains(w.Body.String(), `"`+tt.code+`"`) || !strings.Contains(w.Body.String(), tt.message) {
-			t.Errorf("%s %s %s: %d %s", tt.method, tt.target, tt.body, w.Code, w.Body)
+		if w.Code != tt.status || (tt.code != "" && !strings.Contains(w.Body.String(), `"`+tt.code+`"`)) || !strings.Contains(w.Body.String(), tt.message) {
+			t.Errorf("%s %s %s %s: %d %s", tt.method, tt.target, tt.contentType, tt.body, w.Code, w.Body)
 		}
 	}
 }
