@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -60,31 +62,71 @@ func TestLimitsAndEdgesFromSettings(t *testing.T) {
 }
 
 // Sign-ins past their allowance are refused like any rate limit: 429,
-// Retry-After and RATE_LIMITED, per email whatever the password, and per
-// address for register.
+// Retry-After and RATE_LIMITED. Logins count per email from one address
+// (so a guesser locks out only itself, not the owner) and per email from
+// all addresses together (so guesses spread over many can't go on); the
+// address is the client's, here through a trusted proxy's X-Forwarded-For.
 func TestSignInAllowances(t *testing.T) {
 	t.Parallel()
 	env := PostgresRedisEnv(t)
-	env["RATE_LIMIT_LOGIN_EMAIL"] = "2"
-	env["RATE_LIMIT_AUTH"] = "5"
+	env["RATE_LIMIT_LOGIN_EMAIL"] = "2" // from one address; 20 from all
+	env["RATE_LIMIT_AUTH"] = "1000"
+	env["TRUSTED_PROXIES"] = "127.0.0.1/32"
 	in := MustStart(t, env)
-	login := `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`
-	for i, want := range []string{"UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"} {
-		r := in.MustPost(t, login, map[string]any{"e": "Victim@Shop.test", "p": fmt.Sprint("guess-", i)})
-		if r.Code() != want {
-			t.Fatalf("attempt %d: %d %+v, want %s", i+1, r.Status, r.Errors, want)
+	_, owner := in.MustCustomer(t)
+	login := func(from, password string) gqlResponse {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{
+			"query":     `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`,
+			"variables": map[string]any{"e": strings.ToUpper(owner.User.Email), "p": password},
+		})
+		req, _ := http.NewRequest(http.MethodPost, in.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if want == "RATE_LIMITED" {
-			if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
-				t.Fatalf("refused login: status %d, Retry-After %q", r.Status, r.Header.Get("Retry-After"))
-			}
+		defer resp.Body.Close()
+		return mustDecode(t, resp)
+	}
+	// A guesser at one address: two tries, then refused.
+	for i, want := range []string{"UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"} {
+		r := login("203.0.113.7", fmt.Sprint("guess-", i))
+		if r.Code() != want {
+			t.Fatalf("guess %d: %d %+v, want %s", i+1, r.Status, r.Errors, want)
+		}
+		if want == "RATE_LIMITED" && (r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "") {
+			t.Fatalf("refused login: status %d, Retry-After %q", r.Status, r.Header.Get("Retry-After"))
 		}
 	}
-	// Two more sign-ins from this address use up its allowance of 5.
+	// The owner, elsewhere, still gets in.
+	if r := login("198.51.100.2", testCustomerPassword); r.Code() != "" {
+		t.Fatalf("the owner was locked out by a guesser: %d %+v", r.Status, r.Errors)
+	}
+	// Guesses spread over many addresses stop at 20 for the email (the
+	// 3 above included).
+	refused := 0
+	for i := 0; i < 20; i++ {
+		if r := login(fmt.Sprintf("192.0.2.%d", i+1), "wrong password"); r.Code() == "RATE_LIMITED" {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Fatalf("%d of 20 spread guesses refused, want the last 3 (20 per email in all)", refused)
+	}
+}
+
+// register, login and refreshToken share one small allowance per address.
+func TestRegisterAllowance(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["RATE_LIMIT_AUTH"] = "2"
+	in := MustStart(t, env)
 	register := `mutation($in: RegisterInput!) { register(input: $in) { accessToken } }`
 	for i, want := range []string{"", "", "RATE_LIMITED"} {
 		r := in.MustPost(t, register, map[string]any{"in": map[string]any{"email": fmt.Sprintf("new%d@shop.test", i), "password": "long enough 1", "name": "New"}})
-		if r.Code() != want {
+		if r.Code() != want || (want != "" && r.Status != http.StatusTooManyRequests) {
 			t.Fatalf("register %d: %d %+v, want %q", i+1, r.Status, r.Errors, want)
 		}
 	}

@@ -104,9 +104,10 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		BcryptCost: cfg.BcryptCost,
 		// Sign-ins per client address, and per email however many
 		// addresses the guesses come from.
-		IPLimiter:    limits.AuthIP,
-		EmailLimiter: limits.LoginEmail,
-		Logger:       logger,
+		IPLimiter:        limits.AuthIP,
+		EmailAtIPLimiter: limits.LoginEmailAtIP,
+		EmailLimiter:     limits.LoginEmail,
+		Logger:           logger,
 	})
 	if err != nil {
 		return err

@@ -35,21 +35,24 @@ type Options struct {
 	RefreshTTL time.Duration // default DefaultRefreshTTL
 	BcryptCost int           // default DefaultBcryptCost
 	// IPLimiter counts login, register and refreshToken attempts per client
-	// address, EmailLimiter login attempts per email (password guessing
-	// spread over many addresses). Nil means no limit.
-	IPLimiter, EmailLimiter Limiter
-	Logger                  *slog.Logger
+	// address; EmailAtIPLimiter login attempts per email from one address
+	// (keyed "email\x00ip"), and EmailLimiter per email from all addresses
+	// together (password guessing spread over many), with a larger
+	// allowance: a guesser at one address then locks out only itself, not
+	// the account's owner. Nil means no limit.
+	IPLimiter, EmailAtIPLimiter, EmailLimiter Limiter
+	Logger                                    *slog.Logger
 }
 
 // Service runs accounts: registration, sign-in, token refresh and
 // sign-out over the account store, and verifies access tokens.
 type Service struct {
-	store                   models.AccountStore
-	pw                      *passwords
-	tokens                  *tokens
-	refreshTTL              time.Duration
-	ipLimiter, emailLimiter Limiter
-	logger                  *slog.Logger
+	store                                     models.AccountStore
+	pw                                        *passwords
+	tokens                                    *tokens
+	refreshTTL                                time.Duration
+	ipLimiter, emailAtIPLimiter, emailLimiter Limiter
+	logger                                    *slog.Logger
 }
 
 var _ models.AccountService = (*Service)(nil)
@@ -77,7 +80,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: o.Store, pw: pw, tokens: tok, refreshTTL: o.RefreshTTL,
-		ipLimiter: o.IPLimiter, emailLimiter: o.EmailLimiter, logger: o.Logger}, nil
+		ipLimiter: o.IPLimiter, emailAtIPLimiter: o.EmailAtIPLimiter, emailLimiter: o.EmailLimiter, logger: o.Logger}, nil
 }
 
 // errWrongCredentials is the one answer to a failed login, whether the
@@ -115,6 +118,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (models.Ses
 	addr := models.NormalizeEmail(email)
 	if len(addr) > models.MaxEmailBytes {
 		addr = addr[:models.MaxEmailBytes]
+	}
+	// From one address first, so that a single guesser spends its own
+	// allowance, not the one the owner shares with the world.
+	if err := s.allow(ctx, s.emailAtIPLimiter, addr+"\x00"+clientip.From(ctx)); err != nil {
+		return models.Session{}, err
 	}
 	if err := s.allow(ctx, s.emailLimiter, addr); err != nil {
 		return models.Session{}, err

@@ -40,6 +40,15 @@ func ByIP(ip string) string { return httprate.CanonicalizeIP(ip) }
 // so changing its case wins no fresh allowance.
 func ByEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
+// ByEmailAtIP keys "email\x00ip" as ByEmail and ByIP do each part.
+func ByEmailAtIP(key string) string {
+	i := strings.LastIndexByte(key, 0)
+	if i < 0 {
+		return ByEmail(key)
+	}
+	return ByEmail(key[:i]) + "\x00" + ByIP(key[i+1:])
+}
+
 // Limiter allows or refuses one more event under a key. A nil *Limiter is
 // a limit switched off: it allows everything.
 type Limiter struct {

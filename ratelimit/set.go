@@ -12,10 +12,16 @@ type Limits struct {
 	Requests, UserRequests int
 	// Auth bounds login, register and refreshToken per client IP, per minute.
 	Auth int
-	// LoginEmail bounds login attempts per email, per 15 minutes, whatever
-	// addresses they come from (password guessing spread over many IPs).
+	// LoginEmail bounds login attempts per email and client IP, per 15
+	// minutes; LoginEmailSpread (times) that many from all addresses
+	// together (password guessing spread over many IPs).
 	LoginEmail int
 }
+
+// LoginEmailSpread is how many times an email's per-address login allowance
+// all addresses together get: enough that one guesser can't lock the owner
+// out, few enough that many can't guess for long.
+const LoginEmailSpread = 10
 
 // flushEvery is how often the per-request limiters share their counts: the
 // lag within which instances agree, against one pipelined round trip per
@@ -25,10 +31,10 @@ const flushEvery = 100 * time.Millisecond
 // Set is every limiter shop uses. Any of them is nil when switched off.
 type Set struct {
 	IP, User *Limiter // every /graphql request
-	// AuthIP and LoginEmail are for the account service (auth.Limiter):
-	// keyed by client IP and by email.
-	AuthIP, LoginEmail *Limiter
-	redis              *Redis
+	// AuthIP, LoginEmailAtIP and LoginEmail are for the account service
+	// (auth.Limiter): keyed by client IP, by email and IP, and by email.
+	AuthIP, LoginEmailAtIP, LoginEmail *Limiter
+	redis                              *Redis
 }
 
 // New builds the limiters: shared through Redis at redisURL (with the key
@@ -43,11 +49,12 @@ func New(redisURL, prefix string, timeout time.Duration, l Limits, logger *slog.
 		}
 	}
 	return &Set{
-		IP:         Batched(r, Allowance{Name: "ip", Limit: l.Requests, Window: time.Minute, Key: ByIP}, flushEvery),
-		User:       Batched(r, Allowance{Name: "user", Limit: l.UserRequests, Window: time.Minute}, flushEvery),
-		AuthIP:     Exact(r, Allowance{Name: "auth-ip", Limit: l.Auth, Window: time.Minute, Key: ByIP}),
-		LoginEmail: Exact(r, Allowance{Name: "login-email", Limit: l.LoginEmail, Window: 15 * time.Minute, Key: ByEmail}),
-		redis:      r,
+		IP:             Batched(r, Allowance{Name: "ip", Limit: l.Requests, Window: time.Minute, Key: ByIP}, flushEvery),
+		User:           Batched(r, Allowance{Name: "user", Limit: l.UserRequests, Window: time.Minute}, flushEvery),
+		AuthIP:         Exact(r, Allowance{Name: "auth-ip", Limit: l.Auth, Window: time.Minute, Key: ByIP}),
+		LoginEmailAtIP: Exact(r, Allowance{Name: "login-email-ip", Limit: l.LoginEmail, Window: 15 * time.Minute, Key: ByEmailAtIP}),
+		LoginEmail:     Exact(r, Allowance{Name: "login-email", Limit: l.LoginEmail * LoginEmailSpread, Window: 15 * time.Minute, Key: ByEmail}),
+		redis:          r,
 	}, nil
 }
 
