@@ -61,11 +61,19 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.DatabaseURL != "" {
 		dial, kind = postgres.Open(o.DatabaseURL), "PostgreSQL"
 	} else {
+		// The file holds password hashes and customers' orders: only the
+		// service's own user may read it. SQLite gives its -wal and -shm
+		// files the database file's mode, so creating it here covers all.
 		if dir := filepath.Dir(o.SQLitePath); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return nil, fmt.Errorf("create sqlite directory: %w", err)
 			}
 		}
+		f, err := os.OpenFile(o.SQLitePath, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create sqlite file: %w", err)
+		}
+		_ = f.Close()
 		// WAL lets readers run beside the writer; busy_timeout makes a
 		// writer wait for the lock instead of failing; _txlock=immediate
 		// takes the write lock at BEGIN, so two order transactions never

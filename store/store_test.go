@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -373,4 +374,23 @@ func TestLargestOrderPage(t *testing.T) {
 			t.Fatalf("found %d of %d products", len(found), len(ids))
 		}
 	})
+}
+
+// The embedded database holds password hashes and orders: a new one, and
+// its folder and journal, are the service's user's alone.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "shop.db")
+	s := MustOpen(t, store.Options{SQLitePath: path, MaxOpenConns: 2, MaxIdleConns: 1})
+	MustProduct(t, s, 100, 1) // a write, so the journal exists
+	for name, want := range map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600} {
+		info, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %o, want %o", name, got, want)
+		}
+	}
 }
