@@ -103,36 +103,43 @@ func beside(url string, header http.Header, body func() []byte, rate int, load f
 	return f
 }
 
-// withHitRate runs load and returns its figures and the service's catalog
-// cache hit rate meanwhile (from /metrics).
-func withHitRate(svc string, load func() figures) (figures, float64) {
-	h0, m0 := cacheCounters(svc)
+// cacheUse is what the catalog cache did while a load ran (from /metrics):
+// the share of reads it answered, the share the in-process tier answered
+// without a round trip to Redis, and how often that tier was flushed.
+type cacheUse struct{ hit, local, resets float64 }
+
+// withHitRate runs load and returns its figures and the cache's use
+// meanwhile.
+func withHitRate(svc string, load func() figures) (figures, cacheUse) {
+	a := cacheCounters(svc)
 	f := load()
-	h1, m1 := cacheCounters(svc)
-	if h1+m1-h0-m0 == 0 {
-		return f, 0
+	b := cacheCounters(svc)
+	reads := b["shop_cache_hits_total"] + b["shop_cache_misses_total"] - a["shop_cache_hits_total"] - a["shop_cache_misses_total"]
+	if reads == 0 {
+		return f, cacheUse{}
 	}
-	return f, (h1 - h0) / (h1 + m1 - h0 - m0)
+	return f, cacheUse{
+		hit:    (b["shop_cache_hits_total"] - a["shop_cache_hits_total"]) / reads,
+		local:  (b["shop_cache_local_hits_total"] - a["shop_cache_local_hits_total"]) / reads,
+		resets: b["shop_cache_local_resets_total"] - a["shop_cache_local_resets_total"],
+	}
 }
 
-func cacheCounters(svc string) (hits, misses float64) {
+func cacheCounters(svc string) map[string]float64 {
+	out := map[string]float64{}
 	resp, err := http.Get(svc + "/metrics")
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	for _, line := range strings.Split(string(b), "\n") {
 		name, value, _ := strings.Cut(line, " ")
-		v, _ := strconv.ParseFloat(value, 64)
-		switch name {
-		case "shop_cache_hits_total":
-			hits = v
-		case "shop_cache_misses_total":
-			misses = v
+		if strings.HasPrefix(name, "shop_cache_") {
+			out[name], _ = strconv.ParseFloat(value, 64)
 		}
 	}
-	return hits, misses
+	return out
 }
 
 func medianOf(v []float64) float64 {

@@ -202,7 +202,7 @@ func run(ctx context.Context, out io.Writer) error {
 			continue
 		}
 		var real, floor []figures
-		var hits [2][]float64 // scenario 6: cache hit rates without and with orders
+		var hits [2][]cacheUse // scenario 6: the cache without and with orders
 		for r := 0; r < s.rounds; r++ {
 			if sc.floor == "reads" {
 				alone, rate := withHitRate(svc, func() figures { return httpLoad(svc+"/graphql", sc.header, sc.body, s.concurrency, s.duration) })
@@ -244,8 +244,16 @@ func run(ctx context.Context, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%-42s %9.0f %8s %8s | %11.0f %8s %8s | %6.2f %6s %s\n", sc.name, m.rps, ms(m.p50), ms(m.p99), f.rps, ms(f.p50), ms(f.p99), ratio, verdict, p99)
 		if sc.floor == "reads" {
-			fmt.Fprintf(out, "    reads %.0f req/s with %.0f createOrder/s beside them, %.0f req/s without: ratio %.2f; cache hit rate %.1f%% with orders, %.1f%% without\n",
-				m.rps, m.orders, f.rps, ratio, 100*medianOf(hits[1]), 100*medianOf(hits[0]))
+			var use [2]struct{ hit, local, resets []float64 }
+			for i := range hits {
+				for _, u := range hits[i] {
+					use[i].hit, use[i].local, use[i].resets = append(use[i].hit, u.hit), append(use[i].local, u.local), append(use[i].resets, u.resets)
+				}
+			}
+			fmt.Fprintf(out, "    reads %.0f req/s with %.0f createOrder/s beside them, %.0f req/s without: ratio %.2f\n",
+				m.rps, m.orders, f.rps, ratio)
+			fmt.Fprintf(out, "    cache hit rate %.1f%% with orders (%.1f%% from the local tier, %.0f flushes), %.1f%% without (%.1f%% local, %.0f flushes)\n",
+				100*medianOf(use[1].hit), 100*medianOf(use[1].local), medianOf(use[1].resets), 100*medianOf(use[0].hit), 100*medianOf(use[0].local), medianOf(use[0].resets))
 		}
 		if m.failures+f.failures > 0 {
 			return fmt.Errorf("%s: %d failed requests", sc.name, m.failures+f.failures)
