@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"shop/internal/hostile"
 )
 
 // TestHostileDocumentsAgainstTheProcess starts the real binary as a process
@@ -138,10 +140,10 @@ func TestHostileDocumentsAgainstTheProcess(t *testing.T) {
 		{"700,000 [", "application/json", query("{ getProducts(limit: " + strings.Repeat("[", 700_000)), 413, "QUERY_TOO_LARGE"},
 		{"100,000 [", "application/json", query("{ getProducts(limit: " + strings.Repeat("[", 100_000)), 413, "QUERY_TOO_LARGE"},
 		{"30,000 [ (within the size limit)", "application/json", query("{ getProducts(limit: " + strings.Repeat("[", 30_000)), 400, "QUERY_TOO_DEEP"},
-		{"4,000 fragments side by side", "application/json", query(fragmentsSideBySide(4000)), 413, "QUERY_TOO_LARGE"},
-		{"8,000 fragments side by side", "application/json", query(fragmentsSideBySide(8000)), 413, "QUERY_TOO_LARGE"},
-		{"1,000 fragments side by side (within the size limit)", "application/json", query(fragmentsSideBySide(1000)), 400, "GRAPHQL_VALIDATION_FAILED"},
-		{"fragments doubling 40 times", "application/json", query(fragmentsDoubling(40)), 400, "GRAPHQL_VALIDATION_FAILED"},
+		{"4,000 fragments side by side", "application/json", query(hostile.FragmentsSideBySide(4000)), 413, "QUERY_TOO_LARGE"},
+		{"8,000 fragments side by side", "application/json", query(hostile.FragmentsSideBySide(8000)), 413, "QUERY_TOO_LARGE"},
+		{"1,000 fragments side by side (within the size limit)", "application/json", query(hostile.FragmentsSideBySide(1000)), 400, "GRAPHQL_VALIDATION_FAILED"},
+		{"fragments doubling 40 times", "application/json", query(hostile.FragmentChain(41, 2)), 400, "GRAPHQL_VALIDATION_FAILED"},
 		{"40,000 __typename", "application/json", query("{ " + strings.Repeat("__typename ", 40_000) + "}"), 413, "QUERY_TOO_LARGE"},
 		{"5,000 __typename (within the size limit)", "application/json", query("{ " + strings.Repeat("__typename ", 5000) + "}"), 400, "TOO_MANY_FIELDS"},
 		{"the largest page three times", "application/json", query(
@@ -264,28 +266,4 @@ func metricOf(tb testing.TB, client *http.Client, url, name string) float64 {
 	}
 	tb.Fatalf("no metric %s", name)
 	return 0
-}
-
-func fragmentsSideBySide(n int) string {
-	var b strings.Builder
-	b.WriteString("{ ")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "...F%d ", i)
-	}
-	b.WriteString("}\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", i)
-	}
-	return b.String()
-}
-
-// fragmentsDoubling spreads F0, which spreads F1 twice, … : 2^n spreads.
-func fragmentsDoubling(n int) string {
-	var b strings.Builder
-	b.WriteString("{ ...F0 }\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
-	}
-	fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", n)
-	return b.String()
 }

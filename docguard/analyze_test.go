@@ -1,12 +1,13 @@
 package docguard
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/graphql-go/graphql"
+
+	"shop/internal/hostile"
 )
 
 // testSchema has the shape of shop's: paged lists of products and orders,
@@ -59,37 +60,8 @@ func mustAnalyze(t *testing.T, doc string, lim Limits) (map[string]*Operation, *
 	return Analyze(ast, lim, testSchema(t))
 }
 
-// fragments returns n fragments F0…F(n-1) on Query, each spreading the
-// next `fan` times (the last selects __typename).
-func fragments(n, fan int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "fragment F%d on Query { ", i)
-		if i == n-1 {
-			b.WriteString("__typename ")
-		}
-		for k := 0; k < fan && i < n-1; k++ {
-			fmt.Fprintf(&b, "...F%d ", i+1)
-		}
-		b.WriteString("}\n")
-	}
-	return b.String()
-}
-
 func TestAnalyzeRefuses(t *testing.T) {
 	t.Parallel()
-	sideBySide := func(n int) string {
-		var b strings.Builder
-		b.WriteString("{ ")
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(&b, "...F%d ", i)
-		}
-		b.WriteString("}\n")
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", i)
-		}
-		return b.String()
-	}
 	tests := []struct {
 		name, doc string
 		code, msg string
@@ -101,9 +73,9 @@ func TestAnalyzeRefuses(t *testing.T) {
 		{"unused fragment", `{ __typename } fragment A on Query { __typename }`, CodeValidationFailed, `Fragment "A" is never used.`},
 		{"two fragments of one name", `{ ...A } fragment A on Query { __typename } fragment A on Query { __typename }`, CodeValidationFailed, `There can be only one fragment named "A".`},
 		{"type definitions", `{ a } type Foo { a: Int }`, CodeValidationFailed, "only operations and fragments"},
-		{"4,000 fragments side by side", sideBySide(4000), CodeValidationFailed, "fragments are spread 4,000 times"},
-		{"fragments that double at each level", "{ ...F0 }\n" + fragments(64, 2), CodeValidationFailed, "Too many fragment spreads"},
-		{"a fragment chain", "{ ...F0 }\n" + fragments(600, 1), CodeValidationFailed, "fragments are spread 600 times"},
+		{"4,000 fragments side by side", hostile.FragmentsSideBySide(4000), CodeValidationFailed, "fragments are spread 4,000 times"},
+		{"fragments that double at each level", hostile.FragmentChain(64, 2), CodeValidationFailed, "Too many fragment spreads"},
+		{"a fragment chain", hostile.FragmentChain(600, 1), CodeValidationFailed, "fragments are spread 600 times"},
 		{"too deep through fragments", `{ getOrders { ...O } } fragment O on Order { items { product { ...P } } } fragment P on Product { ` +
 			strings.Repeat("a { ", 23) + "b" + strings.Repeat(" }", 23) + " }", CodeTooDeep, "Fields nest 27 levels deep (fragments expanded); the maximum is 25."},
 		{"too many fields", "{ ...F ...G } fragment F on Query { " + strings.Repeat("__typename ", 1500) + "} fragment G on Query { ...F }", CodeTooManyFields, "selects 3,000 fields"},
@@ -139,7 +111,7 @@ func TestAnalyzeAccepts(t *testing.T) {
 		`query Q($id: String) { getProductsById(id: $id) { ...P } } fragment P on Product { productId price }`,
 		`{ getOrders { ...O ...O } } fragment O on Order { orderId items { productId } }`,
 		`{ products(first: 10) { edges { node { ... on Product { price } } } } }`,
-		"{ ...F0 }\n" + fragments(8, 2), // 2^8 spreads
+		hostile.FragmentChain(8, 2), // 2^8 spreads
 		"{ " + strings.Repeat("getProducts { price } ", 200) + "}",
 		`query A { __typename } query B { getProducts { price } }`,
 		// Short unknown names are left to graphql-go, whose message suggests

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"shop/auth"
 	"shop/cache"
 	"shop/config"
+	"shop/internal/hostile"
 	"shop/models"
 	"shop/resolvers"
 	"shop/schema"
@@ -181,7 +181,7 @@ func FuzzRequest(f *testing.F) {
 	f.Add(uint8(1), `query A { orders(first: 3, customerId: "c\u0000") { edges { node { orderId } } } } query B { __typename }`, "", "A")
 	f.Add(uint8(0), `fragment A on Query { ...A } { ...A }`, "", "")
 	f.Add(uint8(0), `{ getProducts(limit: `+strings.Repeat("[", 700_000), "", "")
-	f.Add(uint8(0), fragmentsSideBySide(4000), "", "")
+	f.Add(uint8(0), hostile.FragmentsSideBySide(4000), "", "")
 	f.Add(uint8(0), "{ "+strings.Repeat("__typename ", 40_000)+"}", "", "")
 	f.Fuzz(func(t *testing.T, mode uint8, query, variables, opName string) {
 		start := time.Now()
@@ -194,17 +194,4 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("took %v", d)
 		}
 	})
-}
-
-func fragmentsSideBySide(n int) string {
-	var b strings.Builder
-	b.WriteString("{ ")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "...F%d ", i)
-	}
-	b.WriteString("}\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "fragment F%d on Query { __typename }\n", i)
-	}
-	return b.String()
 }
