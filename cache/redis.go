@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"shop/internal/redisopt"
 )
 
 // Redis is a Backend on a Redis server. Each call has its own short timeout
@@ -30,22 +31,9 @@ var ErrResting = errors.New("redis: skipped after a recent failure")
 // NewRedis connects lazily to url (redis:// or rediss://). Keys are prefixed
 // with prefix, so several services or test runs can share one server.
 func NewRedis(url, prefix string, timeout time.Duration) (*Redis, error) {
-	opt, err := redis.ParseURL(url)
+	opt, err := redisopt.Options(url, prefix, "", timeout)
 	if err != nil {
-		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
-	}
-	// go-redis' defaults (5 s dial, 3 retries with back-off) would hold a
-	// request for seconds when Redis is down; a cache must fail fast.
-	opt.DialTimeout = timeout
-	opt.ReadTimeout = timeout
-	opt.WriteTimeout = timeout
-	opt.PoolTimeout = timeout
-	opt.MaxRetries = -1
-	opt.ContextTimeoutEnabled = true
-	if opt.ClientName == "" {
-		// Shown by CLIENT LIST, so an operator can tell shop's
-		// connections (and one deployment's from another's) apart.
-		opt.ClientName = strings.TrimSuffix(prefix, ":")
+		return nil, err
 	}
 	return &Redis{client: redis.NewClient(opt), prefix: prefix, timeout: timeout, rest: time.Second}, nil
 }

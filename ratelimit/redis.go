@@ -3,14 +3,14 @@ package ratelimit
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"shop/internal/redisopt"
 )
 
 // Redis is where limiters share their counts. It logs once when Redis
@@ -31,21 +31,11 @@ type Redis struct {
 // NewRedis connects lazily to url (redis:// or rediss://). Keys start with
 // prefix + "ratelimit:". Every call waits at most timeout.
 func NewRedis(url, prefix string, timeout time.Duration, logger *slog.Logger) (*Redis, error) {
-	opt, err := redis.ParseURL(url)
+	// As in the cache: fail fast; the in-process count takes over while
+	// Redis is away.
+	opt, err := redisopt.Options(url, prefix, "-ratelimit", timeout)
 	if err != nil {
-		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
-	}
-	// As in the cache: fail fast, no retries; the in-process count takes
-	// over while Redis is away.
-	opt.DialTimeout = timeout
-	opt.ReadTimeout = timeout
-	opt.WriteTimeout = timeout
-	opt.PoolTimeout = timeout
-	opt.MaxRetries = -1
-	opt.DialerRetries = 1 // go-redis would otherwise dial 5 times within one call
-	opt.ContextTimeoutEnabled = true
-	if opt.ClientName == "" {
-		opt.ClientName = strings.TrimSuffix(prefix, ":") + "-ratelimit"
+		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
