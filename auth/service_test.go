@@ -16,7 +16,7 @@ import (
 
 	"shop/auth"
 	"shop/clientip"
-	"shop/internal/testenv"
+	"shop/internal/storetest"
 	"shop/models"
 	"shop/store"
 )
@@ -24,28 +24,6 @@ import (
 const password = "correct horse battery staple"
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
-
-// backends runs test on a fresh PostgreSQL database and a fresh SQLite file.
-func backends(t *testing.T, test func(t *testing.T, s *store.Store)) {
-	t.Run("PostgreSQL", func(t *testing.T) {
-		t.Parallel()
-		test(t, MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 20, MaxIdleConns: 10}))
-	})
-	t.Run("SQLite", func(t *testing.T) {
-		t.Parallel()
-		test(t, MustOpen(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 20, MaxIdleConns: 10}))
-	})
-}
-
-func MustOpen(tb testing.TB, o store.Options) *store.Store {
-	tb.Helper()
-	s, err := store.Open(context.Background(), o)
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // MustService is the accounts service on s at bcrypt's lowest cost (real
 // bcrypt, just fast), logging into a buffer when logs is not nil.
@@ -80,7 +58,7 @@ func wantCode(tb testing.TB, err error, code models.Code) {
 
 func TestRegisterLoginAndVerify(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		svc := MustService(t, s, auth.Options{})
 		reg := MustRegister(t, svc, " Ann@Example.com ")
@@ -118,7 +96,7 @@ func TestRegisterLoginAndVerify(t *testing.T) {
 
 func TestLoginFailuresLookAlike(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		svc := MustService(t, s, auth.Options{})
 		MustRegister(t, svc, "ann@example.com")
@@ -152,7 +130,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 func TestLoginTimeUnknownEmailVsWrongPassword(t *testing.T) {
 	t.Parallel()
 	const cost, runs = 7, 9
-	s := MustOpen(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 4, MaxIdleConns: 4})
+	s := storetest.MustOpen(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 4, MaxIdleConns: 4})
 	svc := MustService(t, s, auth.Options{BcryptCost: cost})
 	MustRegister(t, svc, "ann@example.com")
 	hash, _ := bcrypt.GenerateFromPassword([]byte(password), cost)
@@ -184,7 +162,7 @@ func TestLoginTimeUnknownEmailVsWrongPassword(t *testing.T) {
 
 func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		var logs bytes.Buffer
 		svc := MustService(t, s, auth.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
@@ -229,7 +207,7 @@ func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
 
 func TestRefreshTokenExpires(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		svc := MustService(t, s, auth.Options{RefreshTTL: time.Nanosecond})
 		sess := MustRegister(t, svc, "ann@example.com")
 		_, err := svc.Refresh(context.Background(), sess.RefreshToken)
@@ -245,7 +223,7 @@ func TestRefreshTokenExpires(t *testing.T) {
 // revoke the family, winner included).
 func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		const n = 10
 		ctx := context.Background()
 		svc := MustService(t, s, auth.Options{})
@@ -294,7 +272,7 @@ func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 // different cases, registered at once, makes one account.
 func TestConcurrentRegisterSameEmailExactlyOneWins(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		const n = 8
 		svc := MustService(t, s, auth.Options{})
 		emails := []string{"ann@example.com", "ANN@example.com", "Ann@Example.Com", "ann@EXAMPLE.com"}
@@ -328,7 +306,7 @@ func TestConcurrentRegisterSameEmailExactlyOneWins(t *testing.T) {
 
 func TestLogoutRevokesTheFamily(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		svc := MustService(t, s, auth.Options{})
 		first := MustRegister(t, svc, "ann@example.com")
@@ -359,7 +337,7 @@ func TestLogoutRevokesTheFamily(t *testing.T) {
 
 func TestAdminAccounts(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		svc := MustService(t, s, auth.Options{})
 		// The first admin of an empty shop gets a random password, once.
@@ -433,7 +411,7 @@ func (l *limiter) Allow(_ context.Context, key string) (bool, time.Duration) {
 
 func TestLimiters(t *testing.T) {
 	t.Parallel()
-	s := MustOpen(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 4, MaxIdleConns: 4})
+	s := storetest.MustOpen(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 4, MaxIdleConns: 4})
 	ip := &limiter{n: 3, seen: map[string]int{}}
 	email := &limiter{n: 2, seen: map[string]int{}}
 	svc := MustService(t, s, auth.Options{IPLimiter: ip, EmailLimiter: email})

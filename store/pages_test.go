@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"shop/internal/storetest"
 	"shop/internal/testenv"
 	"shop/models"
 	"shop/store"
@@ -14,7 +15,7 @@ import (
 
 func TestKeysetPagesWalkEverythingOnce(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		var ids []string
 		for i := 0; i < 23; i++ {
@@ -107,7 +108,7 @@ func TestKeysetPagesWalkEverythingOnce(t *testing.T) {
 func TestIndexesForEveryOrderAndFilter(t *testing.T) {
 	t.Parallel()
 	url := testenv.MustPostgres(t)
-	MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 2})
+	storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 2})
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)

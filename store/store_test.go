@@ -10,33 +10,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"shop/internal/storetest"
 	"shop/internal/testenv"
 	"shop/models"
 	"shop/store"
 )
-
-// backends runs a test on PostgreSQL (a fresh database) and on the embedded
-// SQLite (a fresh file).
-func backends(t *testing.T, test func(t *testing.T, s *store.Store)) {
-	t.Run("PostgreSQL", func(t *testing.T) {
-		t.Parallel()
-		test(t, MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 20, MaxIdleConns: 10}))
-	})
-	t.Run("SQLite", func(t *testing.T) {
-		t.Parallel()
-		test(t, MustOpen(t, store.Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 20, MaxIdleConns: 10}))
-	})
-}
-
-func MustOpen(tb testing.TB, o store.Options) *store.Store {
-	tb.Helper()
-	s, err := store.Open(context.Background(), o)
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 func MustProduct(tb testing.TB, s *store.Store, price models.Money, stock int) *models.Product {
 	tb.Helper()
@@ -57,7 +35,7 @@ func order(lines ...models.OrderLine) models.OrderRequest {
 
 func TestProductCRUD(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		p := MustProduct(t, s, 1999, 5)
 		if p.CreatedAt.Location().String() != "UTC" || p.LastUpdated.IsZero() {
@@ -108,7 +86,7 @@ func TestProductCRUD(t *testing.T) {
 
 func TestCreateOrderExactTotals(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		dime, twenty := MustProduct(t, s, 10, 10), MustProduct(t, s, 20, 10)
 		o, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: dime.ID, Quantity: 3}, models.OrderLine{ProductID: twenty.ID, Quantity: 1}))
@@ -135,7 +113,7 @@ func TestCreateOrderExactTotals(t *testing.T) {
 
 func TestCreateOrderAllOrNothing(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		plenty, short := MustProduct(t, s, 100, 10), MustProduct(t, s, 100, 1)
 		unknown := "ffffffff-ffff-4fff-bfff-ffffffffffff"
@@ -164,7 +142,7 @@ func TestCreateOrderAllOrNothing(t *testing.T) {
 
 func TestDeletedProductKeepsOrderHistory(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		p := MustProduct(t, s, 1234, 3)
 		o, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: p.ID, Quantity: 2}))
@@ -183,7 +161,7 @@ func TestDeletedProductKeepsOrderHistory(t *testing.T) {
 
 func TestListOrdersNewestFirstWithItems(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		p := MustProduct(t, s, 100, 100)
 		var ids []string
@@ -225,7 +203,7 @@ func TestListOrdersNewestFirstWithItems(t *testing.T) {
 // with less stock: exactly the stock is sold, never more.
 func TestHammerStock(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		const stock, buyers = 25, 100
 		ctx := context.Background()
 		p := MustProduct(t, s, 999, stock)
@@ -292,7 +270,7 @@ func TestHammerStock(t *testing.T) {
 
 func TestCancelledContext(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := s.ListProducts(ctx, models.Page{Limit: 1})
@@ -343,7 +321,7 @@ func TestConcurrentMigrations(t *testing.T) {
 // products, more than either database takes as parameters in one statement.
 func TestLargestOrderPage(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, s *store.Store) {
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		const orders, lines = 1000, 100
 		ids, err := s.SeedForTest(ctx, orders, lines)
@@ -382,7 +360,7 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	path := filepath.Join(dir, "shop.db")
-	s := MustOpen(t, store.Options{SQLitePath: path, MaxOpenConns: 2, MaxIdleConns: 1})
+	s := storetest.MustOpen(t, store.Options{SQLitePath: path, MaxOpenConns: 2, MaxIdleConns: 1})
 	MustProduct(t, s, 100, 1) // a write, so the journal exists
 	for name, want := range map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600} {
 		info, err := os.Stat(name)
