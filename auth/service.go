@@ -206,10 +206,6 @@ func (s *Service) SaveAdmin(ctx context.Context, email, password string) (create
 	if err != nil {
 		return false, err
 	}
-	hash, err := s.pw.hash(reg.Password)
-	if err != nil {
-		return false, err
-	}
 	// An admin whose password is already this one is left as it is, with
 	// its sessions: this runs at every start.
 	old, err := s.store.UserByEmail(ctx, reg.Email)
@@ -217,6 +213,10 @@ func (s *Service) SaveAdmin(ctx context.Context, email, password string) (create
 	case err == nil && old.Role == models.RoleAdmin && s.pw.check(old.PasswordHash, reg.Password):
 		return false, nil
 	case err != nil && !models.IsNotFound(err):
+		return false, err
+	}
+	hash, err := s.pw.hash(reg.Password)
+	if err != nil {
 		return false, err
 	}
 	u := models.User{ID: uuid.NewString(), Email: reg.Email, Name: reg.Name, Role: models.RoleAdmin, PasswordHash: hash, CreatedAt: now()}

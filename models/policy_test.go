@@ -133,3 +133,23 @@ func TestVisibleOrders(t *testing.T) {
 		})
 	}
 }
+
+func TestCostLimit(t *testing.T) {
+	t.Parallel()
+	admin := Caller{UserID: "a", Role: RoleAdmin}
+	for _, tt := range []struct {
+		name             string
+		c                Caller
+		everyone, admins int
+		want             int
+	}{
+		{"anonymous", Caller{}, 100, 1000, 100},
+		{"customer", Caller{UserID: "c", Role: RoleCustomer}, 100, 1000, 100},
+		{"admin", admin, 100, 1000, 1000},
+		{"admin, no admin limit set", admin, 100, 0, 100},
+	} {
+		if got := CostLimit(tt.c, tt.everyone, tt.admins); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

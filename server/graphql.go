@@ -21,6 +21,7 @@ import (
 
 	"shop/auth"
 	"shop/docguard"
+	"shop/models"
 	"shop/requestid"
 	"shop/resolvers"
 	"shop/web"
@@ -99,10 +100,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, start, http.StatusBadRequest, "INTROSPECTION_DISABLED", "Introspection (__schema and __type) is turned off on this server.")
 		return
 	}
-	maxCost := h.opts.Limits.MaxCost
-	if h.opts.AdminMaxCost > 0 && auth.CallerFrom(r.Context()).IsAdmin() {
-		maxCost = h.opts.AdminMaxCost
-	}
+	maxCost := models.CostLimit(auth.CallerFrom(r.Context()), h.opts.Limits.MaxCost, h.opts.AdminMaxCost)
 	if err := op.guard.CheckCost(req.Variables, maxCost); err != nil {
 		h.fail(w, start, http.StatusBadRequest, err.Code, err.Message)
 		return
