@@ -16,6 +16,7 @@ import (
 	"shop/auth"
 	"shop/cache"
 	"shop/config"
+	"shop/expiry"
 	"shop/ratelimit"
 	"shop/resolvers"
 	"shop/schema"
@@ -115,6 +116,15 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err := bootstrapAdmin(ctx, cfg, accounts, logger); err != nil {
 		return err
 	}
+	// Background work runs under its own context, stopped and waited for
+	// before the pools close.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var work sync.WaitGroup
+	defer func() { stopWork(); work.Wait() }()
+	expirer := &expiry.Worker{Store: catalog, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, Logger: logger}
+	work.Add(1)
+	go func() { defer work.Done(); expirer.Run(workCtx) }()
+
 	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
 	sch, err := schema.New(res, logger)
 	if err != nil {

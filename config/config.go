@@ -41,8 +41,13 @@ type Config struct {
 	MaxBodyBytes    int64
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
-	MaxPageSize     int
-	LogLevel        string
+	// OrderPendingTTL is how long an unpaid order holds its stock before
+	// the service cancels it; 0 keeps pending orders forever.
+	OrderPendingTTL time.Duration
+	// OrderExpiryInterval is how often the service looks for them.
+	OrderExpiryInterval time.Duration
+	MaxPageSize         int
+	LogLevel            string
 	// MetricsToken, when set, is required as a bearer token on /metrics.
 	MetricsToken string
 
@@ -99,24 +104,26 @@ const minSecretKeyBytes = 32
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
-		Host:              strings.TrimSpace(getenv("HOST")),
-		Port:              p.int("PORT", 8080, 0, 65535),
-		SQLitePath:        p.str("SQLITE_PATH", "./data/shop.db"),
-		DBMaxOpenConns:    p.int("DB_MAX_OPEN_CONNS", 20, 1, 10000),
-		DBMaxIdleConns:    p.int("DB_MAX_IDLE_CONNS", 10, 0, 10000),
-		DBConnMaxLifetime: p.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
-		RedisKeyPrefix:    p.str("REDIS_KEY_PREFIX", "shop:"),
-		RedisTimeout:      p.duration("REDIS_TIMEOUT", 150*time.Millisecond),
-		CacheTTL:          p.duration("CACHE_TTL", 5*time.Minute),
-		CacheMaxItems:     p.int("CACHE_MAX_ITEMS", 100_000, 1, 1<<30),
-		CacheMaxBytes:     int64(p.int("CACHE_MAX_BYTES", 64<<20, 1<<20, 1<<40)),
-		CacheLocalTTL:     p.durationOrZero("CACHE_LOCAL_TTL", 2*time.Second),
-		MaxBodyBytes:      int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
-		RequestTimeout:    p.duration("REQUEST_TIMEOUT", 10*time.Second),
-		ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
-		MaxPageSize:       p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
-		LogLevel:          strings.ToLower(p.str("LOG_LEVEL", "info")),
-		MetricsToken:      strings.TrimSpace(getenv("METRICS_TOKEN")),
+		Host:                strings.TrimSpace(getenv("HOST")),
+		Port:                p.int("PORT", 8080, 0, 65535),
+		SQLitePath:          p.str("SQLITE_PATH", "./data/shop.db"),
+		DBMaxOpenConns:      p.int("DB_MAX_OPEN_CONNS", 20, 1, 10000),
+		DBMaxIdleConns:      p.int("DB_MAX_IDLE_CONNS", 10, 0, 10000),
+		DBConnMaxLifetime:   p.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		RedisKeyPrefix:      p.str("REDIS_KEY_PREFIX", "shop:"),
+		RedisTimeout:        p.duration("REDIS_TIMEOUT", 150*time.Millisecond),
+		CacheTTL:            p.duration("CACHE_TTL", 5*time.Minute),
+		CacheMaxItems:       p.int("CACHE_MAX_ITEMS", 100_000, 1, 1<<30),
+		CacheMaxBytes:       int64(p.int("CACHE_MAX_BYTES", 64<<20, 1<<20, 1<<40)),
+		CacheLocalTTL:       p.durationOrZero("CACHE_LOCAL_TTL", 2*time.Second),
+		MaxBodyBytes:        int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
+		RequestTimeout:      p.duration("REQUEST_TIMEOUT", 10*time.Second),
+		ShutdownTimeout:     p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		OrderPendingTTL:     p.durationOrZero("ORDER_PENDING_TTL", 30*time.Minute),
+		OrderExpiryInterval: p.duration("ORDER_EXPIRY_INTERVAL", time.Minute),
+		MaxPageSize:         p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
+		LogLevel:            strings.ToLower(p.str("LOG_LEVEL", "info")),
+		MetricsToken:        strings.TrimSpace(getenv("METRICS_TOKEN")),
 
 		RateLimitRequests:     p.int("RATE_LIMIT_REQUESTS", 600, 0, 1<<30),
 		RateLimitUserRequests: p.int("RATE_LIMIT_USER_REQUESTS", 600, 0, 1<<30),
@@ -140,7 +147,7 @@ func Load(getenv func(string) string) (Config, error) {
 		GraphQLMaxAliases:         p.int("GRAPHQL_MAX_ALIASES", 100, 1, 1_000_000),
 		GraphQLMaxDirectives:      p.int("GRAPHQL_MAX_DIRECTIVES", 50, 1, 1_000_000),
 		GraphQLMaxFragmentSpreads: p.int("GRAPHQL_MAX_FRAGMENT_SPREADS", 500, 1, 1_000_000),
-		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 120_000, 1, 1<<50),
+		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 200_000, 1, 1<<50),
 		GraphQLMaxCostAdmin:       p.int("GRAPHQL_MAX_COST_ADMIN", 2_000_000, 1, 1<<50),
 		GraphQLIntrospection:      p.bool("GRAPHQL_INTROSPECTION", true),
 		DocumentCacheBytes:        int64(p.int("DOCUMENT_CACHE_BYTES", 32<<20, 1<<20, 1<<40)),

@@ -22,7 +22,15 @@ const (
 	CodeForbidden   Code = "FORBIDDEN"
 	CodeRateLimited Code = "RATE_LIMITED"
 	CodeUnavailable Code = "SERVICE_UNAVAILABLE"
-	CodeInternal    Code = "INTERNAL_SERVER_ERROR"
+	// CodeInvalidTransition: the order's lifecycle does not allow the
+	// status change asked for (details name both states).
+	CodeInvalidTransition Code = "INVALID_TRANSITION"
+	// CodeIdempotencyKeyReused: the key was used for a different request.
+	CodeIdempotencyKeyReused Code = "IDEMPOTENCY_KEY_REUSED"
+	// CodeIdempotencyKeyInUse: a request under the key is still running;
+	// retry.
+	CodeIdempotencyKeyInUse Code = "IDEMPOTENCY_KEY_IN_USE"
+	CodeInternal            Code = "INTERNAL_SERVER_ERROR"
 )
 
 // FieldError names one bad input field, by its path in the GraphQL input.

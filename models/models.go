@@ -21,13 +21,18 @@ type Product struct {
 // newest first, overall, by customer and by status. Its total is computed by the server from the
 // prices stored at purchase time.
 type Order struct {
-	ID          string      `gorm:"column:order_id;primaryKey;type:varchar(36);index:idx_orders_created_id,priority:2;index:idx_orders_customer_created_id,priority:3;index:idx_orders_status_created_id,priority:3"`
-	CustomerID  string      `gorm:"column:customer_id;type:varchar(128);not null;index:idx_orders_customer_created_id,priority:1"`
-	TotalAmount Money       `gorm:"column:total_amount_cents;not null"`
-	Status      string      `gorm:"column:status;type:varchar(32);not null;index:idx_orders_status_created_id,priority:1"`
-	CreatedAt   time.Time   `gorm:"column:created_at;not null;index:idx_orders_created_id,priority:1;index:idx_orders_customer_created_id,priority:2;index:idx_orders_status_created_id,priority:2"`
-	LastUpdated time.Time   `gorm:"column:last_updated;not null;autoUpdateTime:false"`
-	Items       []OrderItem `gorm:"foreignKey:OrderID;references:ID"`
+	ID          string    `gorm:"column:order_id;primaryKey;type:varchar(36);index:idx_orders_created_id,priority:2;index:idx_orders_customer_created_id,priority:3;index:idx_orders_status_created_id,priority:3"`
+	CustomerID  string    `gorm:"column:customer_id;type:varchar(128);not null;index:idx_orders_customer_created_id,priority:1"`
+	TotalAmount Money     `gorm:"column:total_amount_cents;not null"`
+	Status      string    `gorm:"column:status;type:varchar(32);not null;index:idx_orders_status_created_id,priority:1"`
+	CreatedAt   time.Time `gorm:"column:created_at;not null;index:idx_orders_created_id,priority:1;index:idx_orders_customer_created_id,priority:2;index:idx_orders_status_created_id,priority:2"`
+	LastUpdated time.Time `gorm:"column:last_updated;not null;autoUpdateTime:false"`
+	// TrackingNumber and Carrier are set when the order ships.
+	TrackingNumber string      `gorm:"column:tracking_number;type:varchar(100);not null;default:''"`
+	Carrier        string      `gorm:"column:carrier;type:varchar(100);not null;default:''"`
+	Items          []OrderItem `gorm:"foreignKey:OrderID;references:ID"`
+	// Events are loaded only when asked for (OrderEvents).
+	Events []OrderEvent `gorm:"-"`
 }
 
 // OrderItem is one line of an order. ProductID deliberately has no foreign

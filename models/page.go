@@ -111,9 +111,6 @@ type OrderFilter struct {
 	Status     string
 }
 
-// OrderStatuses are the statuses an order can have.
-var OrderStatuses = []string{OrderStatusPending}
-
 // ParseOrderFilter validates the orders connection's filters.
 func ParseOrderFilter(customerID, status *string) (OrderFilter, error) {
 	var fe fieldErrors
@@ -124,13 +121,7 @@ func ParseOrderFilter(customerID, status *string) (OrderFilter, error) {
 	}
 	if status != nil && *status != "" {
 		f.Status = *status
-		known := false
-		for _, s := range OrderStatuses {
-			known = known || s == *status
-		}
-		if !known {
-			fe.add("status", "must be one of %s, got %q", strings.Join(OrderStatuses, ", "), truncate(*status, 40))
-		}
+		checkStatus(&fe, "status", f.Status)
 	}
 	return f, fe.err()
 }

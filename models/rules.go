@@ -23,6 +23,7 @@ const (
 type NewProduct struct {
 	Price      Money
 	StockCount int
+	Actor      string // who creates it, for the ledger
 }
 
 // ParseNewProduct validates createProduct's input, reporting every bad field.
@@ -40,6 +41,7 @@ func ParseNewProduct(price float64, stockCount int) (NewProduct, error) {
 type ProductPatch struct {
 	Price      *Money
 	StockCount *int
+	Actor      string // who updates it, for the ledger
 }
 
 // ParseProductPatch validates updateProduct's input.
@@ -96,6 +98,11 @@ type OrderLine struct {
 type OrderRequest struct {
 	CustomerID string
 	Lines      []OrderLine
+	// Actor is who places the order (the customer, or an admin for it).
+	Actor string
+	// IdempotencyKey, when set, makes a retry of the same request return
+	// the order the first created; keys are scoped to the Actor.
+	IdempotencyKey string
 }
 
 // ParseOrder validates createOrder's input and merges duplicate products.

@@ -1,6 +1,9 @@
 package models
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Page selects a slice of a list in a stable order.
 type Page struct {
@@ -23,11 +26,30 @@ type ProductService interface {
 	UpdateProduct(ctx context.Context, id string, patch ProductPatch) (*Product, error)
 	// DeleteProduct reports whether a product was deleted.
 	DeleteProduct(ctx context.Context, id string) (bool, error)
+	// AdjustStock changes a product's stock by a delta, in the ledger.
+	AdjustStock(ctx context.Context, a Adjustment) (*Product, error)
+	// StockMovements pages through a product's ledger, oldest first.
+	StockMovements(ctx context.Context, productID string, c LedgerConnection) (MovementPage, error)
+	// LowStock lists products with at most threshold in stock, fewest
+	// first.
+	LowStock(ctx context.Context, threshold, limit int) ([]Product, error)
 }
 
 // OrderService is what the resolvers need of orders.
 type OrderService interface {
+	// CreateOrder places an order, or, for a retry under the same
+	// idempotency key, returns the order the key created.
 	CreateOrder(ctx context.Context, req OrderRequest) (*Order, error)
+	// ChangeOrderStatus moves an order along its lifecycle; a cancellation
+	// restocks its lines. It returns the order with its items.
+	ChangeOrderStatus(ctx context.Context, ch StatusChange) (*Order, error)
+	// ExpireOrders cancels up to limit pending orders created before
+	// cutoff, restocking them, and returns them.
+	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]Order, error)
+	// OrderEvents returns the orders' events, oldest first, by order id.
+	OrderEvents(ctx context.Context, orderIDs []string) (map[string][]OrderEvent, error)
+	// PurgeIdempotencyKeys deletes keys created before cutoff.
+	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
 	// ListOrders lists orders newest first; the filter's empty fields
 	// match all.
 	ListOrders(ctx context.Context, page Page, f OrderFilter) ([]Order, error)

@@ -51,6 +51,9 @@ func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	if err := r.attachEvents(p, page.Orders, "edges", "node"); err != nil {
+		return nil, err
+	}
 	if selects(p.Info.FieldASTs, p.Info.Fragments, "edges", "node") {
 		primeProducts(withInner(p, "edges", "node"), page.Orders...)
 	}

@@ -23,6 +23,9 @@ func (r *Resolver) GetOrders(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	if err := r.attachEvents(p, os); err != nil {
+		return nil, err
+	}
 	primeProducts(p, os...)
 	return os, nil
 }
@@ -47,6 +50,11 @@ func (r *Resolver) GetOrderByID(p graphql.ResolveParams) (any, error) {
 	if !models.CanSeeOrder(caller, *o) {
 		return nil, nil
 	}
+	orders := []models.Order{*o}
+	if err := r.attachEvents(p, orders); err != nil {
+		return nil, err
+	}
+	o = &orders[0]
 	primeProducts(p, *o)
 	return o, nil
 }
@@ -55,7 +63,8 @@ func (r *Resolver) GetOrderByID(p graphql.ResolveParams) (any, error) {
 // customer named.
 func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
 	in, _ := p.Args["input"].(map[string]any)
-	customerID, err := models.OrderCustomer(auth.CallerFrom(p.Context), optString(in, "customerId"))
+	caller := auth.CallerFrom(p.Context)
+	customerID, err := models.OrderCustomer(caller, optString(in, "customerId"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -71,10 +80,19 @@ func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	req.Actor = models.ActorOf(caller)
+	if req.IdempotencyKey, err = models.ParseIdempotencyKey(idempotencyKeyFrom(p.Context), str(in, "idempotencyKey")); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
 	o, err := r.store.CreateOrder(p.Context, req)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	orders := []models.Order{*o}
+	if err := r.attachEvents(p, orders); err != nil {
+		return nil, err
+	}
+	o = &orders[0]
 	primeProducts(p, *o)
 	return o, nil
 }

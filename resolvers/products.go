@@ -45,6 +45,7 @@ func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	np.Actor = models.ActorOf(auth.CallerFrom(p.Context))
 	prod, err := r.store.CreateProduct(p.Context, np)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
@@ -62,6 +63,7 @@ func (r *Resolver) UpdateProduct(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	patch.Actor = models.ActorOf(auth.CallerFrom(p.Context))
 	prod, err := r.store.UpdateProduct(p.Context, id, patch)
 	if models.IsNotFound(err) {
 		return nil, nil

@@ -46,8 +46,8 @@ func info(hasNext bool, n int, last func() models.Cursor) pageInfo {
 
 // connectionTypes builds PageInfo and the connection and edge types for
 // products and orders.
-func connectionTypes(b builder, product, order *graphql.Object) (productConn, orderConn *graphql.Object) {
-	pageInfoType := graphql.NewObject(graphql.ObjectConfig{
+func connectionTypes(b builder, product, order *graphql.Object) (productConn, orderConn, pageInfoType *graphql.Object) {
+	pageInfoType = graphql.NewObject(graphql.ObjectConfig{
 		Name: "PageInfo",
 		Fields: graphql.Fields{
 			"hasNextPage": field(graphql.NewNonNull(graphql.Boolean), "True when there are more items after this page.", func(p *pageInfo) any { return p.hasNext }),
@@ -91,5 +91,5 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 			}),
 		},
 	})
-	return productConn, orderConn
+	return productConn, orderConn, pageInfoType
 }

@@ -11,16 +11,19 @@ import (
 // cost of an operation (see docguard): a list field multiplies the cost of
 // what is selected under it by its size. maxPage is the server's largest
 // page (MAX_PAGE_SIZE). A list field that returns objects must be here, or
-// be sized by the field above it (sizedByParent); a test checks it.
+// be sized by the field above it (SizedByParent); a test checks it.
 func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 	sizes := map[string]docguard.List{
 		// limit left out, or larger than the maximum, is the maximum.
 		"Query.getProducts": {Arg: "limit", Default: maxPage, Max: maxPage},
 		"Query.getOrders":   {Arg: "limit", Default: maxPage, Max: maxPage},
 		// first left out is the default page; larger than the maximum is refused.
-		"Query.products": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
-		"Query.orders":   {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
-		"Order.items":    {Default: models.MaxOrderLines, Max: models.MaxOrderLines},
+		"Query.products":         {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
+		"Query.orders":           {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
+		"Order.items":            {Default: models.MaxOrderLines, Max: models.MaxOrderLines},
+		"Order.events":           {Default: maxOrderEvents, Max: maxOrderEvents},
+		"Query.lowStock":         {Default: models.MaxLowStockResults, Max: models.MaxLowStockResults},
+		"Product.stockMovements": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 	}
 	// Introspection's lists are as long as this schema makes them: without
 	// a size, __schema { types { fields { type { fields … } } } } nested a
@@ -31,9 +34,11 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 	return sizes
 }
 
-// sizedByParent are list fields whose length the field above them sets (a
-// connection's edges are as many as its first).
-var sizedByParent = map[string]bool{"ProductConnection.edges": true, "OrderConnection.edges": true}
+// SizedByParent reports the list fields whose length the field above them
+// sets (a connection's edges are as many as its first).
+func SizedByParent(field string) bool {
+	return field == "ProductConnection.edges" || field == "OrderConnection.edges" || field == "StockMovementConnection.edges"
+}
 
 func introspectionSizes(s *graphql.Schema) map[string]int {
 	n := map[string]int{"__Schema.types": len(s.TypeMap()), "__Schema.directives": len(s.Directives())}

@@ -139,7 +139,7 @@ func TestEveryListHasASize(t *testing.T) {
 				continue
 			}
 			key := name + "." + fname
-			if _, sized := sizes[key]; !sized && key != "ProductConnection.edges" && key != "OrderConnection.edges" {
+			if _, sized := sizes[key]; !sized && !schema.SizedByParent(key) {
 				t.Errorf("list field %s has no size in schema.ListSizes", key)
 			}
 		}

@@ -111,12 +111,13 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	createOrderInput := graphql.NewInputObject(graphql.InputObjectConfig{
 		Name: "CreateOrderInput",
 		Fields: graphql.InputObjectConfigFieldMap{
-			"customerId": {Type: graphql.String, Description: "Left out: the caller. Only an admin may name another customer."},
-			"items":      {Type: graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderItemInput)))},
+			"customerId":     {Type: graphql.String, Description: "Left out: the caller. Only an admin may name another customer."},
+			"items":          {Type: graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderItemInput)))},
+			"idempotencyKey": {Type: graphql.String, Description: "Like the Idempotency-Key header (send one, or the same in both): a retry with the same key and items returns the first order instead of placing another."},
 		},
 	})
 
-	productConn, orderConn := connectionTypes(b, product, order)
+	productConn, orderConn, pageInfoType := connectionTypes(b, product, order)
 	connArgs := func(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
 		args := graphql.FieldConfigArgument{
 			"first": {Type: graphql.Int, Description: "Page size, 1 to 100 (default 20)."},
@@ -203,6 +204,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			},
 		},
 	})
+	addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
 	accountQueries, accountMutations := accountFields(b, r, dateTime)
 	for name, f := range accountQueries {
 		query.AddFieldConfig(name, f)

@@ -145,7 +145,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AST:           doc.ast,
 		OperationName: req.OperationName,
 		Args:          req.Variables,
-		Context:       h.opts.Prepare(ctx),
+		Context:       h.opts.Prepare(resolvers.WithIdempotencyKey(ctx, r.Header.Get("Idempotency-Key"))),
 	})
 	status = http.StatusOK
 	switch {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"shop/models"
 )
@@ -50,37 +49,60 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*mo
 	return out, nil
 }
 
+// CreateProduct records the product and its initial stock in the ledger.
 func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
 	now := s.db.NowFunc()
 	p := models.Product{ID: uuid.NewString(), Price: np.Price, StockCount: np.StockCount, CreatedAt: now, LastUpdated: now}
-	if err := s.db.WithContext(ctx).Create(&p).Error; err != nil {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		w := rows{}
+		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated", p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated)
+		if p.StockCount != 0 {
+			w.movements([]models.StockMovement{{
+				ProductID: p.ID, Delta: p.StockCount, Kind: models.MovementInitial, Actor: np.Actor, At: now, StockAfter: p.StockCount,
+			}})
+		}
+		return s.insert(tx, w)
+	})
+	if err != nil {
 		return nil, mapError(err, "create product")
 	}
 	return &p, nil
 }
 
 // UpdateProduct reads the row under a lock, applies the patch rule and writes
-// it back in one transaction, so concurrent updates and orders serialise.
+// it back in one transaction, so concurrent updates and orders serialise. A
+// new stockCount is recorded in the ledger as the difference.
 func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
-	var p models.Product
+	var out *models.Product
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("product_id = ?", id).Take(&p).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return models.Errorf(models.CodeNotFound, "Product %s does not exist.", id)
-		}
+		p, err := s.lockProduct(tx, id)
 		if err != nil {
 			return err
 		}
-		if !patch.Apply(&p) {
+		before := p.StockCount
+		if !patch.Apply(p) {
+			out = p
 			return nil
 		}
 		p.LastUpdated = tx.NowFunc()
-		return tx.Model(&p).Select("price_cents", "stock_count", "last_updated").Updates(&p).Error
+		if err := tx.Model(p).Select("price_cents", "stock_count", "last_updated").Updates(p).Error; err != nil {
+			return err
+		}
+		out = p
+		if p.StockCount == before {
+			return nil
+		}
+		w := rows{}
+		w.movements([]models.StockMovement{{
+			ProductID: p.ID, Delta: p.StockCount - before, Kind: models.MovementUpdate, Reason: "updateProduct set stockCount",
+			Actor: patch.Actor, At: p.LastUpdated, StockAfter: p.StockCount,
+		}})
+		return s.insert(tx, w)
 	})
 	if err != nil {
 		return nil, mapError(err, "update product")
 	}
-	return &p, nil
+	return out, nil
 }
 
 func (s *Store) DeleteProduct(ctx context.Context, id string) (bool, error) {

@@ -114,13 +114,14 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
 
 func (s *Store) migrate(ctx context.Context) error {
-	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{}}
+	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{},
+		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}}
 	if s.kind != "PostgreSQL" {
 		// SQLite's file lock already serialises schema changes.
 		if err := s.db.WithContext(ctx).AutoMigrate(tables...); err != nil {
 			return fmt.Errorf("migrate %s: %w", s.kind, err)
 		}
-		return nil
+		return backfill(s.db.WithContext(ctx))
 	}
 	// The lock belongs to a session, so everything runs on one connection.
 	err := s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
@@ -128,10 +129,34 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("take the migration lock: %w", err)
 		}
 		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLock)
-		return conn.AutoMigrate(tables...)
+		if err := conn.AutoMigrate(tables...); err != nil {
+			return err
+		}
+		return backfill(conn)
 	})
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", s.kind, err)
+	}
+	return nil
+}
+
+// backfill gives data from before the ledger and the order events what
+// they would have had: each product's stock as an initial movement, each
+// order its creation event. Products and orders that have any already are
+// left alone, so it runs once in effect, on every start.
+func backfill(db *gorm.DB) error {
+	now := db.NowFunc()
+	if err := db.Exec(`INSERT INTO stock_movements (product_id, delta, kind, reason, actor, at, stock_after)
+		SELECT p.product_id, p.stock_count, ?, 'stock held before the ledger began', ?, ?, p.stock_count FROM products p
+		WHERE p.stock_count <> 0 AND NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.product_id = p.product_id)`,
+		models.MovementInitial, models.ActorSystem, now).Error; err != nil {
+		return fmt.Errorf("backfill the stock ledger: %w", err)
+	}
+	if err := db.Exec(`INSERT INTO order_events (order_id, status, note, actor, at)
+		SELECT o.order_id, ?, '', o.customer_id, o.created_at FROM orders o
+		WHERE NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.order_id)`,
+		models.OrderStatusPending).Error; err != nil {
+		return fmt.Errorf("backfill order events: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,83 @@
+// Package expiry cancels the orders nobody paid for and forgets old
+// idempotency keys, in the background, safely with several instances
+// running: each batch is one transaction that takes only orders no other
+// instance holds (the store's ExpireOrders).
+package expiry
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"shop/models"
+)
+
+// Store is what the worker needs: the cache-wrapped store, so restocked
+// products are invalidated like any other write.
+type Store interface {
+	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error)
+	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
+// batch is how many orders one transaction cancels.
+const batch = 100
+
+// Worker expires pending orders older than TTL.
+type Worker struct {
+	Store  Store
+	TTL    time.Duration // 0: orders never expire (keys are still purged)
+	Every  time.Duration // how often to look
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	expired atomic.Int64
+}
+
+// Expired counts the orders this worker cancelled, for metrics.
+func (w *Worker) Expired() int64 { return w.expired.Load() }
+
+// Run works every Every until ctx ends, and returns when the pass under way
+// has finished.
+func (w *Worker) Run(ctx context.Context) {
+	t := time.NewTicker(w.Every)
+	defer t.Stop()
+	for {
+		w.Pass(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Pass expires every order due now, in batches, and purges expired keys.
+func (w *Worker) Pass(ctx context.Context) {
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	if w.TTL > 0 {
+		note := models.ExpiryNote(w.TTL)
+		for ctx.Err() == nil {
+			orders, err := w.Store.ExpireOrders(ctx, now().Add(-w.TTL), note, batch)
+			if err != nil {
+				w.Logger.Warn("expiring unpaid orders failed; retrying at the next pass", "err", err)
+				break
+			}
+			if len(orders) > 0 {
+				w.expired.Add(int64(len(orders)))
+				w.Logger.Info("cancelled unpaid orders", "count", len(orders), "ttl", w.TTL.String())
+			}
+			if len(orders) < batch {
+				break
+			}
+		}
+	}
+	if n, err := w.Store.PurgeIdempotencyKeys(ctx, now().Add(-models.IdempotencyKeyTTL)); err != nil {
+		w.Logger.Warn("purging idempotency keys failed", "err", err)
+	} else if n > 0 {
+		w.Logger.Info("purged expired idempotency keys", "count", n)
+	}
+}

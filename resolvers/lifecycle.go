@@ -1,0 +1,177 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/graphql-go/graphql"
+
+	"shop/auth"
+	"shop/models"
+)
+
+type idempotencyKey struct{}
+
+// WithIdempotencyKey carries the request's Idempotency-Key header to
+// createOrder.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	if key == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, idempotencyKey{}, key)
+}
+
+func idempotencyKeyFrom(ctx context.Context) string {
+	k, _ := ctx.Value(idempotencyKey{}).(string)
+	return k
+}
+
+// UpdateOrderStatus moves an order along its lifecycle (admins).
+func (r *Resolver) UpdateOrderStatus(p graphql.ResolveParams) (any, error) {
+	caller := auth.CallerFrom(p.Context)
+	if err := models.RequireAdmin(caller); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	ch, err := models.ParseStatusChange(str(p.Args, "orderId"), str(p.Args, "status"), str(p.Args, "note"),
+		str(p.Args, "trackingNumber"), str(p.Args, "carrier"), caller)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return r.changeStatus(p, ch)
+}
+
+// CancelOrder cancels an order and restocks it: its customer while it is
+// pending, an admin while the lifecycle allows.
+func (r *Resolver) CancelOrder(p graphql.ResolveParams) (any, error) {
+	caller := auth.CallerFrom(p.Context)
+	if err := models.RequireSignedIn(caller); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	ch, err := models.ParseCancel(str(p.Args, "orderId"), str(p.Args, "reason"), caller)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return r.changeStatus(p, ch)
+}
+
+func (r *Resolver) changeStatus(p graphql.ResolveParams, ch models.StatusChange) (any, error) {
+	o, err := r.store.ChangeOrderStatus(p.Context, ch)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	if err := r.attachEvents(p, []models.Order{*o}); err != nil {
+		return nil, err
+	}
+	primeProducts(p, *o)
+	return o, nil
+}
+
+// attachEvents loads, in one call, the events of the orders when the
+// selection under p asks for them (path leads from p's field to the
+// orders, e.g. "edges", "node").
+func (r *Resolver) attachEvents(p graphql.ResolveParams, orders []models.Order, path ...string) error {
+	if len(orders) == 0 || !selects(p.Info.FieldASTs, p.Info.Fragments, append(path, "events")...) {
+		return nil
+	}
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.ID
+	}
+	events, err := r.store.OrderEvents(p.Context, ids)
+	if err != nil {
+		return r.fail(p.Context, err)
+	}
+	for i := range orders {
+		orders[i].Events = events[orders[i].ID]
+		if orders[i].Events == nil {
+			orders[i].Events = []models.OrderEvent{}
+		}
+	}
+	return nil
+}
+
+// OrderEvents resolves Order.events, loaded by attachEvents; an order
+// reached another way loads its own.
+func (r *Resolver) OrderEvents(p graphql.ResolveParams) (any, error) {
+	var o models.Order
+	switch v := p.Source.(type) {
+	case models.Order:
+		o = v
+	case *models.Order:
+		o = *v
+	}
+	if o.Events != nil {
+		return o.Events, nil
+	}
+	events, err := r.store.OrderEvents(p.Context, []string{o.ID})
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	if events[o.ID] == nil {
+		return []models.OrderEvent{}, nil
+	}
+	return events[o.ID], nil
+}
+
+// AdjustStock corrects a product's stock by a delta, with a reason
+// (admins).
+func (r *Resolver) AdjustStock(p graphql.ResolveParams) (any, error) {
+	caller := auth.CallerFrom(p.Context)
+	if err := models.RequireAdmin(caller); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	delta, _ := p.Args["delta"].(int)
+	a, err := models.ParseAdjustment(str(p.Args, "productId"), delta, str(p.Args, "reason"), caller)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	prod, err := r.store.AdjustStock(p.Context, a)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return prod, nil
+}
+
+// StockMovements is Product.stockMovements: the product's ledger (admins).
+func (r *Resolver) StockMovements(p graphql.ResolveParams) (any, error) {
+	if err := models.RequireAdmin(auth.CallerFrom(p.Context)); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	var id string
+	switch v := p.Source.(type) {
+	case models.Product:
+		id = v.ID
+	case *models.Product:
+		id = v.ID
+	}
+	conn, err := models.ParseLedgerConnection(optInt(p.Args, "first"), optString(p.Args, "after"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	page, err := r.store.StockMovements(p.Context, id, conn)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return page, nil
+}
+
+// LowStock lists the products at or under a threshold, fewest first
+// (admins).
+func (r *Resolver) LowStock(p graphql.ResolveParams) (any, error) {
+	if err := models.RequireAdmin(auth.CallerFrom(p.Context)); err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	threshold, err := models.ParseLowStock(optInt(p.Args, "threshold"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	ps, err := r.store.LowStock(p.Context, threshold, models.MaxLowStockResults)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return ps, nil
+}
+
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"shop/models"
+)
+
+// AdjustStock applies an admin's correction to a product's stock and
+// records it in the ledger, in one transaction under the product's lock.
+func (s *Store) AdjustStock(ctx context.Context, a models.Adjustment) (*models.Product, error) {
+	var out *models.Product
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := tx.NowFunc()
+		p, err := s.lockProduct(tx, a.ProductID)
+		if err != nil {
+			return err
+		}
+		next, err := models.ApplyAdjustment(p.StockCount, a)
+		if err != nil {
+			return err
+		}
+		moves := []models.StockMovement{{
+			ProductID: p.ID, Delta: a.Delta, Kind: models.MovementAdjustment, Reason: a.Reason,
+			Actor: a.Actor, At: now, StockAfter: next,
+		}}
+		if err := s.setStock(tx, moves, now); err != nil {
+			return err
+		}
+		w := rows{}
+		w.movements(moves)
+		if err := s.insert(tx, w); err != nil {
+			return fmt.Errorf("record adjustment: %w", err)
+		}
+		p.StockCount, p.LastUpdated = next, now
+		out = p
+		return nil
+	})
+	if err != nil {
+		return nil, mapError(err, "adjust stock")
+	}
+	return out, nil
+}
+
+// lockProduct reads one product under its row lock.
+func (s *Store) lockProduct(tx *gorm.DB, id string) (*models.Product, error) {
+	sql := "SELECT * FROM products WHERE product_id = ?"
+	if s.kind == "PostgreSQL" {
+		sql += " FOR UPDATE"
+	}
+	var ps []models.Product
+	if err := tx.Raw(sql, id).Scan(&ps).Error; err != nil {
+		return nil, fmt.Errorf("lock product: %w", err)
+	}
+	if len(ps) == 0 {
+		return nil, models.Errorf(models.CodeNotFound, "Product %s does not exist.", id)
+	}
+	return &ps[0], nil
+}
+
+// StockMovements pages through a product's ledger, oldest first.
+func (s *Store) StockMovements(ctx context.Context, productID string, c models.LedgerConnection) (models.MovementPage, error) {
+	q := s.db.WithContext(ctx).Where("product_id = ? AND id > ?", productID, c.AfterID).Order("id ASC").Limit(c.First + 1)
+	var ms []models.StockMovement
+	if err := q.Find(&ms).Error; err != nil {
+		return models.MovementPage{}, mapError(err, "page stock movements")
+	}
+	ms, more := trimPage(ms, c.First)
+	return models.MovementPage{Movements: ms, HasNext: more}, nil
+}
+
+// LowStock lists up to limit products with at most threshold in stock,
+// fewest first (oldest first among equals).
+func (s *Store) LowStock(ctx context.Context, threshold, limit int) ([]models.Product, error) {
+	var ps []models.Product
+	err := s.db.WithContext(ctx).Where("stock_count <= ?", threshold).
+		Order("stock_count ASC, " + productOrder).Limit(limit).Find(&ps).Error
+	return ps, mapError(err, "list low stock")
+}

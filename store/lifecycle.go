@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"shop/models"
+)
+
+// ChangeOrderStatus moves an order along its lifecycle in one transaction:
+// the order's row is locked, so of two concurrent changes the second sees
+// the first's result and is judged against it. A cancellation puts every
+// line's stock back, in the same transaction.
+func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (*models.Order, error) {
+	var out *models.Order
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := tx.NowFunc()
+		orders, err := s.lockOrders(tx, false, "order_id = ?", ch.OrderID)
+		if err != nil {
+			return err
+		}
+		if len(orders) == 0 {
+			return models.Errorf(models.CodeNotFound, "Order %s does not exist.", ch.OrderID)
+		}
+		o := orders[0]
+		if ch.Allow != nil {
+			if err := ch.Allow(o); err != nil {
+				return err
+			}
+		}
+		if err := models.Transition(o.Status, ch.To); err != nil {
+			return err
+		}
+		if err := s.moveOrders(tx, []models.Order{o}, ch, now); err != nil {
+			return err
+		}
+		o.Status, o.LastUpdated = ch.To, now
+		if ch.To == models.OrderStatusShipped {
+			o.TrackingNumber, o.Carrier = ch.TrackingNumber, ch.Carrier
+		}
+		out = &o
+		return nil
+	})
+	if err != nil {
+		return nil, mapError(err, "change order status")
+	}
+	return out, nil
+}
+
+// ExpireOrders cancels, with note, up to limit pending orders created
+// before cutoff, oldest first, restocking them; it returns them. Several
+// instances may run it at once: on PostgreSQL each takes orders no other
+// holds (SKIP LOCKED), and an order a customer is cancelling at that moment
+// is left to the customer.
+func (s *Store) ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error) {
+	var out []models.Order
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := tx.NowFunc()
+		orders, err := s.lockOrders(tx, true, "status = ? AND created_at < ? ORDER BY created_at, order_id LIMIT ?",
+			models.OrderStatusPending, cutoff, limit)
+		if err != nil || len(orders) == 0 {
+			return err
+		}
+		ch := models.StatusChange{To: models.OrderStatusCancelled, Note: note, Actor: models.ActorSystem}
+		if err := s.moveOrders(tx, orders, ch, now); err != nil {
+			return err
+		}
+		for i := range orders {
+			orders[i].Status, orders[i].LastUpdated = ch.To, now
+		}
+		out = orders
+		return nil
+	})
+	if err != nil {
+		return nil, mapError(err, "expire orders")
+	}
+	return out, nil
+}
+
+// lockOrders reads the orders matching where, with their items, locking
+// their rows on PostgreSQL (SQLite's transaction holds the write lock);
+// skipLocked passes over rows another transaction holds instead of waiting.
+func (s *Store) lockOrders(tx *gorm.DB, skipLocked bool, where string, args ...any) ([]models.Order, error) {
+	sql := "SELECT * FROM orders WHERE " + where
+	if s.kind == "PostgreSQL" {
+		sql += " FOR UPDATE"
+		if skipLocked {
+			sql += " SKIP LOCKED"
+		}
+	}
+	var orders []models.Order
+	if err := tx.Raw(sql, args...).Scan(&orders).Error; err != nil {
+		return nil, fmt.Errorf("lock orders: %w", err)
+	}
+	if len(orders) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.ID
+	}
+	var items []models.OrderItem
+	if err := tx.Where("order_id IN ?", ids).Order("order_id, position").Find(&items).Error; err != nil {
+		return nil, fmt.Errorf("read order items: %w", err)
+	}
+	byOrder := map[string][]models.OrderItem{}
+	for _, it := range items {
+		byOrder[it.OrderID] = append(byOrder[it.OrderID], it)
+	}
+	for i := range orders {
+		orders[i].Items = byOrder[orders[i].ID]
+	}
+	return orders, nil
+}
+
+// moveOrders writes ch's status to the locked orders, with an event each,
+// and restocks their lines when ch cancels them.
+func (s *Store) moveOrders(tx *gorm.DB, orders []models.Order, ch models.StatusChange, now time.Time) error {
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.ID
+	}
+	set := map[string]any{"status": ch.To, "last_updated": now}
+	if ch.To == models.OrderStatusShipped {
+		set["tracking_number"], set["carrier"] = ch.TrackingNumber, ch.Carrier
+	}
+	if err := tx.Model(&models.Order{}).Where("order_id IN ?", ids).Updates(set).Error; err != nil {
+		return fmt.Errorf("update order status: %w", err)
+	}
+	w := rows{}
+	for _, o := range orders {
+		w.add("order_events", "order_id, status, note, actor, at", o.ID, ch.To, ch.Note, ch.Actor, now)
+	}
+	if ch.To == models.OrderStatusCancelled {
+		moves, err := s.restock(tx, orders, ch, now)
+		if err != nil {
+			return err
+		}
+		w.movements(moves)
+	}
+	return s.insert(tx, w)
+}
+
+// restock puts the cancelled orders' lines back in stock. A product deleted
+// since the order has no stock to return to, and is skipped.
+func (s *Store) restock(tx *gorm.DB, orders []models.Order, ch models.StatusChange, now time.Time) ([]models.StockMovement, error) {
+	var ids []string
+	for _, o := range orders {
+		for _, it := range o.Items {
+			ids = append(ids, it.ProductID)
+		}
+	}
+	stock, err := s.lockProducts(tx, dedupe(ids))
+	if err != nil {
+		return nil, err
+	}
+	var moves []models.StockMovement
+	for _, o := range orders {
+		for _, it := range o.Items {
+			p, ok := stock[it.ProductID]
+			if !ok {
+				continue
+			}
+			p.StockCount += it.Quantity
+			stock[it.ProductID] = p
+			orderID := o.ID
+			moves = append(moves, models.StockMovement{
+				ProductID: it.ProductID, Delta: it.Quantity, Kind: models.MovementCancellation, Reason: ch.Note,
+				OrderID: &orderID, Actor: ch.Actor, At: now, StockAfter: p.StockCount,
+			})
+		}
+	}
+	return moves, s.setStock(tx, moves, now)
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// OrderEvents returns the events of the orders, oldest first, by order id.
+func (s *Store) OrderEvents(ctx context.Context, orderIDs []string) (map[string][]models.OrderEvent, error) {
+	out := make(map[string][]models.OrderEvent, len(orderIDs))
+	for start := 0; start < len(orderIDs); start += maxParams {
+		batch := orderIDs[start:min(start+maxParams, len(orderIDs))]
+		var evs []models.OrderEvent
+		if err := s.db.WithContext(ctx).Where("order_id IN ?", batch).Order("order_id, id").Find(&evs).Error; err != nil {
+			return nil, mapError(err, "read order events")
+		}
+		for _, e := range evs {
+			out[e.OrderID] = append(out[e.OrderID], e)
+		}
+	}
+	return out, nil
+}
+
+// PurgeIdempotencyKeys deletes the keys created before cutoff.
+func (s *Store) PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("created_at < ?", cutoff).Delete(&models.IdempotencyKey{})
+	return res.RowsAffected, mapError(res.Error, "purge idempotency keys")
+}
