@@ -104,7 +104,7 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 func (s *Store) claimKey(tx *gorm.DB, req models.OrderRequest, now time.Time) (*models.Order, error) {
 	if s.kind == "PostgreSQL" {
 		var got []bool
-		err := tx.Raw("SELECT pg_try_advisory_xact_lock(hashtextextended(?, ?))", req.Actor+"\x00"+req.IdempotencyKey, idempotencyLockSpace).Scan(&got).Error
+		err := tx.Raw("SELECT pg_try_advisory_xact_lock(hashtextextended(?, ?))", req.Actor+" "+req.IdempotencyKey, idempotencyLockSpace).Scan(&got).Error
 		if err != nil {
 			return nil, fmt.Errorf("lock idempotency key: %w", err)
 		}

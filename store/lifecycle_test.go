@@ -1,0 +1,385 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"shop/internal/storetest"
+	"shop/models"
+	"shop/store"
+)
+
+var (
+	admin    = models.Caller{UserID: "admin-1", Role: models.RoleAdmin}
+	customer = models.Caller{UserID: "customer-1", Role: models.RoleCustomer}
+)
+
+// ledgerSum is the sum of the product's movements, read page by page.
+func ledgerSum(t *testing.T, s *store.Store, id string) (sum, movements int) {
+	t.Helper()
+	c := models.LedgerConnection{First: 2}
+	for {
+		page, err := s.StockMovements(context.Background(), id, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Movements {
+			sum += m.Delta
+			movements++
+			if m.StockAfter < 0 {
+				t.Errorf("movement %d leaves %d in stock", m.ID, m.StockAfter)
+			}
+		}
+		if !page.HasNext {
+			return sum, movements
+		}
+		c.AfterID = page.Movements[len(page.Movements)-1].ID
+	}
+}
+
+func mustLedgerHolds(t *testing.T, s *store.Store, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		p, err := s.ProductByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum, _ := ledgerSum(t, s, id); sum != p.StockCount {
+			t.Errorf("product %s: stock %d, ledger says %d", id, p.StockCount, sum)
+		}
+	}
+}
+
+func TestLifecycleAndLedger(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a, b := MustProduct(t, s, 250, 10), MustProduct(t, s, 100, 3)
+		req := order(models.OrderLine{ProductID: a.ID, Quantity: 4}, models.OrderLine{ProductID: b.ID, Quantity: 3})
+		req.Actor = customer.UserID
+		o, err := s.CreateOrder(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustLedgerHolds(t, s, a.ID, b.ID)
+
+		paid, err := models.ParseStatusChange(o.ID, "paid", "card", "", "", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ChangeOrderStatus(ctx, paid); err != nil || got.Status != "paid" || len(got.Items) != 2 {
+			t.Fatalf("pay: %+v, %v", got, err)
+		}
+		// The customer may no longer cancel; paying twice is refused.
+		cancel, _ := models.ParseCancel(o.ID, "changed my mind", customer)
+		if _, err := s.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != models.CodeForbidden {
+			t.Fatalf("customer cancels a paid order: %v", err)
+		}
+		if _, err := s.ChangeOrderStatus(ctx, paid); models.ErrorCode(err) != models.CodeInvalidTransition {
+			t.Fatalf("paid twice: %v", err)
+		}
+		cancel, _ = models.ParseCancel(o.ID, "out of business", admin)
+		got, err := s.ChangeOrderStatus(ctx, cancel)
+		if err != nil || got.Status != "cancelled" {
+			t.Fatalf("admin cancels: %+v, %v", got, err)
+		}
+		for _, p := range []*models.Product{a, b} {
+			now, _ := s.ProductByID(ctx, p.ID)
+			if now.StockCount != p.StockCount {
+				t.Errorf("product %s: stock %d after the cancellation, want %d back", p.ID, now.StockCount, p.StockCount)
+			}
+		}
+		mustLedgerHolds(t, s, a.ID, b.ID)
+
+		evs, err := s.OrderEvents(ctx, []string{o.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var trail []string
+		for _, e := range evs[o.ID] {
+			trail = append(trail, e.Status+"/"+e.Actor+"/"+e.Note)
+		}
+		if want := "[pending/customer-1/ paid/admin-1/card cancelled/admin-1/out of business]"; fmt.Sprint(trail) != want {
+			t.Errorf("events %v, want %s", trail, want)
+		}
+
+		// Adjustments and updates are movements too.
+		adj, _ := models.ParseAdjustment(a.ID, -7, "water damage", admin)
+		if p, err := s.AdjustStock(ctx, adj); err != nil || p.StockCount != 3 {
+			t.Fatalf("adjust: %+v, %v", p, err)
+		}
+		adj.Delta = -4
+		if _, err := s.AdjustStock(ctx, adj); models.ErrorCode(err) != models.CodeInsufficientStock {
+			t.Fatalf("adjust below zero: %v", err)
+		}
+		stock := 12
+		if _, err := s.UpdateProduct(ctx, a.ID, models.ProductPatch{StockCount: &stock, Actor: admin.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		sum, n := ledgerSum(t, s, a.ID)
+		if sum != 12 || n != 5 { // initial, order, cancellation, adjustment, update
+			t.Errorf("ledger of a: sum %d over %d movements, want 12 over 5", sum, n)
+		}
+
+		low, err := s.LowStock(ctx, 3, 10)
+		if err != nil || len(low) != 1 || low[0].ID != b.ID {
+			t.Errorf("lowStock(3) = %+v, %v; want only b", low, err)
+		}
+	})
+}
+
+func TestShippingKeepsTracking(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, 5)
+		o, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: p.ID, Quantity: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []struct{ to, tracking, carrier string }{{"paid", "", ""}, {"shipped", "1Z999", "UPS"}, {"delivered", "", ""}} {
+			ch, err := models.ParseStatusChange(o.ID, step.to, "", step.tracking, step.carrier, admin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ChangeOrderStatus(ctx, ch); err != nil {
+				t.Fatalf("%s: %v", step.to, err)
+			}
+		}
+		got, err := s.OrderByID(ctx, o.ID)
+		if err != nil || got.Status != "delivered" || got.TrackingNumber != "1Z999" || got.Carrier != "UPS" {
+			t.Fatalf("delivered order: %+v, %v", got, err)
+		}
+		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		if _, err := s.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != models.CodeInvalidTransition {
+			t.Fatalf("cancel a delivered order: %v", err)
+		}
+	})
+}
+
+// Two transitions of one order released together: exactly one wins.
+func TestConcurrentTransitionsOneWins(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, 100)
+		for round := 0; round < 5; round++ {
+			o, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: p.ID, Quantity: 1}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pay, _ := models.ParseStatusChange(o.ID, "paid", "", "", "", admin)
+			cancel, _ := models.ParseCancel(o.ID, "", customer)
+			release := make(chan struct{})
+			errs := make([]error, 4)
+			var wg sync.WaitGroup
+			for i, ch := range []models.StatusChange{pay, pay, cancel, cancel} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-release
+					_, errs[i] = s.ChangeOrderStatus(ctx, ch)
+				}()
+			}
+			close(release)
+			wg.Wait()
+			wins := 0
+			for _, err := range errs {
+				switch models.ErrorCode(err) {
+				case "":
+					wins++
+				case models.CodeInvalidTransition, models.CodeForbidden:
+				default:
+					t.Errorf("round %d: unexpected %v", round, err)
+				}
+			}
+			// A payment and a cancellation can both win only in that order
+			// (an admin may cancel a paid order, a customer may not).
+			if wins != 1 {
+				t.Errorf("round %d: %d transitions won: %v", round, wins, errs)
+			}
+		}
+		mustLedgerHolds(t, s, p.ID)
+	})
+}
+
+func TestIdempotentOrders(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, 100)
+		req := order(models.OrderLine{ProductID: p.ID, Quantity: 2})
+		req.Actor, req.IdempotencyKey = customer.UserID, "key-1"
+		first, err := s.CreateOrder(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.CreateOrder(ctx, req)
+		if err != nil || again.ID != first.ID || len(again.Items) != 1 {
+			t.Fatalf("retry: %+v, %v; want order %s", again, err, first.ID)
+		}
+		if now, _ := s.ProductByID(ctx, p.ID); now.StockCount != 98 {
+			t.Errorf("stock %d after an order and its retry, want 98", now.StockCount)
+		}
+		other := req
+		other.Lines = []models.OrderLine{{ProductID: p.ID, Quantity: 3}}
+		if _, err := s.CreateOrder(ctx, other); models.ErrorCode(err) != models.CodeIdempotencyKeyReused {
+			t.Errorf("another request under the key: %v", err)
+		}
+		// Keys are the caller's: another caller's same key is its own.
+		mine := req
+		mine.Actor = "customer-2"
+		if o, err := s.CreateOrder(ctx, mine); err != nil || o.ID == first.ID {
+			t.Errorf("another caller's key: %+v, %v", o, err)
+		}
+		// A key older than its time to live no longer answers.
+		purged, err := s.PurgeIdempotencyKeys(ctx, time.Now().Add(time.Hour))
+		if err != nil || purged != 2 {
+			t.Fatalf("purged %d, %v; want 2", purged, err)
+		}
+		if o, err := s.CreateOrder(ctx, req); err != nil || o.ID == first.ID {
+			t.Errorf("after the purge: %+v, %v; want a new order", o, err)
+		}
+		mustLedgerHolds(t, s, p.ID)
+	})
+}
+
+// The same key sent at once many times takes stock once.
+func TestIdempotentOrdersAtOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, 1000)
+		for round := 0; round < 5; round++ {
+			req := order(models.OrderLine{ProductID: p.ID, Quantity: 1})
+			req.Actor, req.IdempotencyKey = customer.UserID, fmt.Sprintf("round-%d", round)
+			release := make(chan struct{})
+			ids := make([]string, 6)
+			errs := make([]error, 6)
+			var wg sync.WaitGroup
+			for i := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-release
+					if o, err := s.CreateOrder(ctx, req); err == nil {
+						ids[i] = o.ID
+					} else {
+						errs[i] = err
+					}
+				}()
+			}
+			close(release)
+			wg.Wait()
+			seen := map[string]bool{}
+			for i := range ids {
+				switch {
+				case errs[i] == nil:
+					seen[ids[i]] = true
+				case models.ErrorCode(errs[i]) != models.CodeIdempotencyKeyInUse:
+					t.Errorf("round %d: %v", round, errs[i])
+				}
+			}
+			if len(seen) != 1 {
+				t.Errorf("round %d: %d different orders under one key", round, len(seen))
+			}
+		}
+		if now, _ := s.ProductByID(ctx, p.ID); now.StockCount != 995 {
+			t.Errorf("stock %d after 5 keys, want 995", now.StockCount)
+		}
+	})
+}
+
+func TestExpireOrders(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, 50)
+		var ids []string
+		for i := 0; i < 6; i++ {
+			o, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: p.ID, Quantity: 2}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, o.ID)
+		}
+		pay, _ := models.ParseStatusChange(ids[0], "paid", "", "", "", admin)
+		if _, err := s.ChangeOrderStatus(ctx, pay); err != nil {
+			t.Fatal(err)
+		}
+		cutoff := time.Now().Add(time.Second)
+		// Two workers at once, in small batches: every unpaid order is
+		// cancelled once.
+		var mu sync.Mutex
+		got := map[string]int{}
+		var wg sync.WaitGroup
+		for w := 0; w < 2; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					os, err := s.ExpireOrders(ctx, cutoff, "unpaid", 2)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					for _, o := range os {
+						got[o.ID]++
+					}
+					mu.Unlock()
+					if len(os) == 0 {
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(got) != 5 {
+			t.Errorf("%d orders expired, want the 5 unpaid", len(got))
+		}
+		for id, n := range got {
+			if n != 1 || id == ids[0] {
+				t.Errorf("order %s expired %d times", id, n)
+			}
+		}
+		if now, _ := s.ProductByID(ctx, p.ID); now.StockCount != 48 {
+			t.Errorf("stock %d, want 48 (only the paid order's 2 taken)", now.StockCount)
+		}
+		mustLedgerHolds(t, s, p.ID)
+		evs, _ := s.OrderEvents(ctx, []string{ids[1]})
+		last := evs[ids[1]][len(evs[ids[1]])-1]
+		if last.Status != "cancelled" || last.Actor != models.ActorSystem || last.Note != "unpaid" {
+			t.Errorf("expiry event %+v", last)
+		}
+	})
+}
+
+// A large order and a large expiry stay under the drivers' parameter
+// limits.
+func TestLargeOrdersFitOneStatement(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var lines []models.OrderLine
+		var ids []string
+		for i := 0; i < models.MaxOrderLines; i++ {
+			p := MustProduct(t, s, 100, 1000)
+			lines = append(lines, models.OrderLine{ProductID: p.ID, Quantity: 1})
+			ids = append(ids, p.ID)
+		}
+		for i := 0; i < 60; i++ {
+			if _, err := s.CreateOrder(ctx, order(lines...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		os, err := s.ExpireOrders(ctx, time.Now().Add(time.Second), "unpaid", 100)
+		if err != nil || len(os) != 60 {
+			t.Fatalf("expired %d, %v", len(os), err)
+		}
+		mustLedgerHolds(t, s, ids[:3]...)
+	})
+}
