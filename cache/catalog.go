@@ -57,7 +57,9 @@ type Subscriber interface {
 	// onMessage until ctx ends, and calls onReset whenever messages may
 	// have been missed.
 	// The channel it returns is closed when the subscription has ended.
-	Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) <-chan struct{}
+	// onReset(listening) says messages may have been missed: listening is
+	// false while the subscription is down, true once it is back.
+	Subscribe(ctx context.Context, onMessage func([]byte), onReset func(listening bool)) <-chan struct{}
 }
 
 // EnableLocal puts an in-process tier holding entries for ttl in front of a
@@ -69,6 +71,7 @@ func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, 
 		return fmt.Errorf("cache: a local tier needs a backend that broadcasts invalidations")
 	}
 	c.l1 = newLocal(ttl, maxItems, maxBytes)
+	c.l1.flush(true) // deaf until the subscription is confirmed
 	if !c.bg.enter() {
 		return fmt.Errorf("cache: the catalog is closed")
 	}
@@ -79,13 +82,13 @@ func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, 
 		deps, ok := parseMessage(payload)
 		if !ok {
 			c.logger.Warn("bad invalidation message", "payload", string(payload))
-			c.l1.flush()
+			c.l1.flush(false)
 			return
 		}
 		c.l1.set(deps, time.Now())
 		c.stats.Messages.Add(1)
-	}, func() {
-		c.l1.flush()
+	}, func(listening bool) {
+		c.l1.flush(!listening)
 		c.stats.Resets.Add(1)
 	})
 	go func() {

@@ -25,6 +25,14 @@ type local struct {
 	versions map[string]stamp
 	data     map[string]entry
 	bytes    int
+	// deaf: the invalidation messages are not being received (the
+	// subscription is down, or not yet confirmed), so nothing is served
+	// or stored.
+	deaf bool
+	// flushed is when the tier was last flushed: a version or value read
+	// from Redis before then may predate a message that was missed, and is
+	// not stored.
+	flushed time.Time
 }
 
 type stamp struct {
@@ -63,7 +71,7 @@ func (l *local) get(dataKey string, now time.Time) (any, []dep, bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	e, ok := l.data[dataKey]
-	if !ok || now.After(e.expires) {
+	if !ok || l.deaf || now.After(e.expires) {
 		return nil, nil, false
 	}
 	for _, d := range e.deps {
@@ -75,11 +83,21 @@ func (l *local) get(dataKey string, now time.Time) (any, []dep, bool) {
 	return e.value, e.deps, true
 }
 
-// learn records a version read from Redis, unless a newer one is held.
+// learn records a version read from Redis at now, unless a newer one is
+// held.
 func (l *local) learn(key string, version uint64, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.stale(now) {
+		return
+	}
 	l.advance(key, version, now)
+}
+
+// stale reports whether something read from Redis at now may predate a
+// missed message. Called with mu held.
+func (l *local) stale(now time.Time) bool {
+	return l.deaf || now.Before(l.flushed)
 }
 
 // set applies versions announced by a write (this instance's or another's).
@@ -111,7 +129,7 @@ func (l *local) put(dataKey string, deps []dep, value any, valueSize int, now ti
 	size := entrySize(dataKey, deps, valueSize)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if size > l.maxBytes {
+	if size > l.maxBytes || l.stale(now) {
 		return
 	}
 	for _, d := range deps {
@@ -128,10 +146,14 @@ func (l *local) put(dataKey string, deps []dep, value any, valueSize int, now ti
 	l.bytes += size
 }
 
-// flush forgets everything, when invalidations may have been missed.
-func (l *local) flush() {
+// flush forgets everything, when invalidations may have been missed; deaf
+// says whether they are still being missed (the subscription is down)
+// rather than received again.
+func (l *local) flush(deaf bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.deaf = deaf
+	l.flushed = time.Now()
 	l.versions = map[string]stamp{}
 	l.data = map[string]entry{}
 	l.bytes = 0

@@ -90,9 +90,42 @@ func TestLocalTierRules(t *testing.T) {
 	if _, ok := tight.data["huge"]; ok {
 		t.Fatal("a value larger than the whole budget was kept")
 	}
-	l.flush()
+	l.flush(false)
 	if len(l.versions)+len(l.data) != 0 {
 		t.Fatal("flush left entries")
+	}
+}
+
+// TestLocalTierKeepsNothingReadBeforeAFlush: a version or value read from
+// Redis before the subscription dropped may predate a message lost in the
+// gap, so it is not stored when it arrives after the flush; and while the
+// subscription is down the tier serves and stores nothing.
+func TestLocalTierKeepsNothingReadBeforeAFlush(t *testing.T) {
+	t.Parallel()
+	l := newLocal(time.Minute, 100, 1<<20)
+	read := time.Now() // the lookup in Redis starts
+	l.flush(true)      // the subscription drops meanwhile
+	l.learn("v:a", 1, read)
+	l.put("d:a", []dep{{key: "v:a", version: 1}}, "old", 10, read)
+	if _, _, ok := l.get("d:a", time.Now()); ok {
+		t.Fatal("a value read before the flush was served")
+	}
+	now := time.Now()
+	l.learn("v:a", 2, now)
+	l.put("d:a", []dep{{key: "v:a", version: 2}}, "new", 10, now)
+	if _, _, ok := l.get("d:a", now); ok {
+		t.Fatal("the tier served while deaf")
+	}
+	l.flush(false) // subscribed again
+	now = time.Now()
+	l.learn("v:a", 2, read)
+	if len(l.versions) != 0 {
+		t.Fatal("a version read before the flush was kept")
+	}
+	l.learn("v:a", 2, now)
+	l.put("d:a", []dep{{key: "v:a", version: 2}}, "new", 10, now)
+	if v, _, ok := l.get("d:a", now); !ok || v != "new" {
+		t.Fatalf("after the subscription came back: %v, %v", v, ok)
 	}
 }
 

@@ -317,7 +317,7 @@ func parseVersions(res []any) ([]uint64, error) {
 // Subscribe delivers invalidation messages to onMessage until ctx ends.
 // onReset is called whenever messages may have been missed: on every
 // (re)subscription and after a connection error.
-func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset func()) <-chan struct{} {
+func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset func(listening bool)) <-chan struct{} {
 	ps := r.client.Subscribe(ctx, r.invalidationChannel())
 	done := make(chan struct{})
 	// go-redis's Receive does not return when its context ends: closing
@@ -334,12 +334,12 @@ func (r *Redis) Subscribe(ctx context.Context, onMessage func([]byte), onReset f
 			}
 			switch m := msg.(type) {
 			case *redis.Subscription:
-				onReset()
+				onReset(true)
 			case *redis.Message:
 				onMessage([]byte(m.Payload))
 			}
 			if err != nil {
-				onReset()
+				onReset(false)
 				// go-redis reconnects on the next Receive; wait a little
 				// so a dead Redis is not polled in a tight loop.
 				select {
