@@ -92,7 +92,8 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	defer limits.Close()
-	registry := newRegistry(sqlDB, db.Statements, catalog.Stats())
+	expirer := &expiry.Worker{Store: catalog, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, Logger: logger}
+	registry := newRegistry(sqlDB, db.Statements, catalog.Stats(), expirer.Expired)
 	key, err := secretKey(cfg, logger)
 	if err != nil {
 		return err
@@ -121,7 +122,6 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var work sync.WaitGroup
 	defer func() { stopWork(); work.Wait() }()
-	expirer := &expiry.Worker{Store: catalog, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, Logger: logger}
 	work.Add(1)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 

@@ -12,7 +12,7 @@ import (
 // newRegistry gathers the process's metrics: Go runtime and process, the
 // connection pool, SQL statements and cache traffic. The HTTP layer adds
 // its own.
-func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats) *prometheus.Registry {
+func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats, expired func() uint64) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	counter := func(name, help string, f func() uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
@@ -30,6 +30,7 @@ func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats) *prom
 		counter("shop_cache_failed_invalidations_total", "Invalidations that could not reach the cache; the writing instance reads those products from the database until a retry succeeds.", stats.FailedInvalidations.Load),
 		counter("shop_cache_local_hits_total", "Catalog reads answered by the in-process tier in front of Redis (also in shop_cache_hits_total).", stats.LocalHits.Load),
 		counter("shop_cache_invalidation_messages_total", "Invalidations received from other instances.", stats.Messages.Load),
+		counter("shop_orders_expired_total", "Unpaid orders this instance cancelled after ORDER_PENDING_TTL.", expired),
 		counter("shop_cache_local_resets_total", "Times the in-process tier was flushed because invalidations may have been missed.", stats.Resets.Load),
 	)
 	return reg

@@ -31,11 +31,11 @@ type Worker struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 
-	expired atomic.Int64
+	expired atomic.Uint64
 }
 
 // Expired counts the orders this worker cancelled, for metrics.
-func (w *Worker) Expired() int64 { return w.expired.Load() }
+func (w *Worker) Expired() uint64 { return w.expired.Load() }
 
 // Run works every Every until ctx ends, and returns when the pass under way
 // has finished.
@@ -67,7 +67,7 @@ func (w *Worker) Pass(ctx context.Context) {
 				break
 			}
 			if len(orders) > 0 {
-				w.expired.Add(int64(len(orders)))
+				w.expired.Add(uint64(len(orders)))
 				w.Logger.Info("cancelled unpaid orders", "count", len(orders), "ttl", w.TTL.String())
 			}
 			if len(orders) < batch {
