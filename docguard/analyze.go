@@ -128,9 +128,9 @@ func (s *stats) add(o stats, depth int) {
 type analysis struct {
 	lim   Limits
 	sch   Schema
-	frags map[string]*ast.FragmentDefinition
-	memo  map[string]*stats
-	path  []string // fragments being walked, for cycles
+	frags Fragments
+	memo  map[string]*stats // walked fragments; nil while being walked
+	path  []string          // fragments being walked, for cycles
 }
 
 // Analyze checks a parsed document against the limits, before graphql-go's
@@ -140,7 +140,7 @@ type analysis struct {
 // what the handler needs to know of each operation, by name ("" for an
 // anonymous one).
 func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, *Error) {
-	a := &analysis{lim: lim, sch: sch, frags: map[string]*ast.FragmentDefinition{}, memo: map[string]*stats{}}
+	a := &analysis{lim: lim, sch: sch, frags: Fragments{}, memo: map[string]*stats{}}
 	var ops []*ast.OperationDefinition
 	for _, def := range doc.Definitions {
 		switch def := def.(type) {
@@ -157,18 +157,8 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 		}
 	}
 
-	// Every fragment first, so a cycle is reported as one even in a
-	// fragment no operation uses; each is walked once, through the memo.
-	for _, def := range doc.Definitions {
-		if f, ok := def.(*ast.FragmentDefinition); ok {
-			if _, err := a.fragment(nameOf(f.Name)); err != nil {
-				return nil, err
-			}
-		}
-	}
 	var total stats
 	out := map[string]*Operation{}
-	used := map[string]bool{}
 	for _, op := range ops {
 		for _, v := range op.VariableDefinitions {
 			if v == nil {
@@ -187,7 +177,20 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 		total.add(*st, 0)
 		o := &Operation{Name: nameOf(op.Name), Introspection: st.introspection, cost: st.cost, defaults: intDefaults(op)}
 		out[o.Name] = o
-		a.markUsed(op.SelectionSet, used)
+	}
+	// The fragments the operations reach are in the memo now. Then every
+	// other fragment, so a cycle is reported as one even in a fragment no
+	// operation uses; each is walked once, through the memo.
+	used := make(map[string]bool, len(a.memo))
+	for name := range a.memo {
+		used[name] = true
+	}
+	for _, def := range doc.Definitions {
+		if f, ok := def.(*ast.FragmentDefinition); ok {
+			if _, err := a.fragment(nameOf(f.Name)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, def := range doc.Definitions {
 		if f, ok := def.(*ast.FragmentDefinition); ok && !used[nameOf(f.Name)] {
@@ -233,7 +236,7 @@ func (a *analysis) fragment(name string) (*stats, *Error) {
 		}
 		return st, nil
 	}
-	f := a.frags[name]
+	f := a.frags.get(name)
 	if f == nil {
 		return &stats{}, nil // unknown: graphql-go reports it
 	}
@@ -336,27 +339,6 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 	return st, nil
 }
 
-// markUsed records the fragments reachable from set.
-func (a *analysis) markUsed(set *ast.SelectionSet, used map[string]bool) {
-	if set == nil {
-		return
-	}
-	for _, sel := range set.Selections {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			a.markUsed(sel.SelectionSet, used)
-		case *ast.InlineFragment:
-			a.markUsed(sel.SelectionSet, used)
-		case *ast.FragmentSpread:
-			name := nameOf(sel.Name)
-			if f := a.frags[name]; f != nil && !used[name] {
-				used[name] = true
-				a.markUsed(f.SelectionSet, used)
-			}
-		}
-	}
-}
-
 // mergedSet is one selection set as execution sees it: the fields of every
 // same-named field, fragment and inline fragment merged.
 type mergedSet struct {
@@ -369,41 +351,25 @@ func newMergedSet() *mergedSet { return &mergedSet{subs: map[string]*mergedSet{}
 // merged expands set into m, refusing a merged set with more fields than
 // MaxSetFields. Analyze calls it only once the expanded size is bounded.
 func (a *analysis) merged(set *ast.SelectionSet, m *mergedSet) *Error {
-	if set == nil {
-		return nil
-	}
-	for _, sel := range set.Selections {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			m.n++
-			if a.lim.MaxSetFields > 0 && m.n > a.lim.MaxSetFields {
-				return errorf(CodeSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", count(a.lim.MaxSetFields), count(a.lim.MaxSetFields))
-			}
-			if sel.SelectionSet == nil {
-				continue
-			}
-			key := nameOf(sel.Name)
-			if sel.Alias != nil {
-				key = sel.Alias.Value
-			}
-			sub := m.subs[key]
-			if sub == nil {
-				sub = newMergedSet()
-				m.subs[key] = sub
-			}
-			if err := a.merged(sel.SelectionSet, sub); err != nil {
-				return err
-			}
-		case *ast.InlineFragment:
-			if err := a.merged(sel.SelectionSet, m); err != nil {
-				return err
-			}
-		case *ast.FragmentSpread:
-			if f := a.frags[nameOf(sel.Name)]; f != nil {
-				if err := a.merged(f.SelectionSet, m); err != nil {
-					return err
-				}
-			}
+	for f := range Fields(set, a.frags) {
+		m.n++
+		if a.lim.MaxSetFields > 0 && m.n > a.lim.MaxSetFields {
+			return errorf(CodeSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", count(a.lim.MaxSetFields), count(a.lim.MaxSetFields))
+		}
+		if f.SelectionSet == nil {
+			continue
+		}
+		key := nameOf(f.Name)
+		if f.Alias != nil {
+			key = f.Alias.Value
+		}
+		sub := m.subs[key]
+		if sub == nil {
+			sub = newMergedSet()
+			m.subs[key] = sub
+		}
+		if err := a.merged(f.SelectionSet, sub); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/language/ast"
 
 	"shop/internal/hostile"
 )
@@ -49,15 +50,20 @@ var analyzeLimits = Limits{MaxDepth: 25, MaxFields: 2000, MaxSetFields: 200, Max
 
 func mustAnalyze(t *testing.T, doc string, lim Limits) (map[string]*Operation, *Error) {
 	t.Helper()
+	return Analyze(mustParse(t, doc), lim, testSchema(t))
+}
+
+func mustParse(t *testing.T, doc string) *ast.Document {
+	t.Helper()
 	src, err := Scan(doc, Limits{})
 	if err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
-	ast, err := Parse(src)
+	d, err := Parse(src)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	return Analyze(ast, lim, testSchema(t))
+	return d
 }
 
 func TestAnalyzeRefuses(t *testing.T) {
