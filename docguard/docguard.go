@@ -21,6 +21,9 @@
 //   - Operation.CheckCost and Operation.CheckVariables, per request: the
 //     cost with this request's variables, and the variables themselves.
 //
+// Reading a document is this package's job: Fields, the walk of a
+// selection set through its fragments, serves the resolvers too.
+//
 // The package is pure: no I/O, no configuration of its own.
 package docguard
 

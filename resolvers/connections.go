@@ -51,8 +51,7 @@ func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	if selects(p.Info.FieldASTs, p.Info.Fragments, "edges", "node") {
-		primeProducts(withInner(p, "edges", "node"), page.Orders...)
-	}
+	// primeProducts finds nothing to load when no node is selected.
+	primeProducts(withInner(p, "edges", "node"), page.Orders...)
 	return page, nil
 }
