@@ -3,7 +3,7 @@ package docguard
 import (
 	"fmt"
 	"math"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/graphql-go/graphql"
@@ -13,6 +13,7 @@ import (
 // Schema is what the analysis needs to know of the schema: the root types,
 // the type each field returns, and how many items each list field returns.
 type Schema struct {
+	gql       *graphql.Schema   // for the types of variables
 	roots     map[string]string // "query" → "Query"
 	fields    map[string]string // "Type.field" → the named type it returns
 	types     map[string]bool   // every type's name
@@ -32,7 +33,7 @@ type List struct {
 // lists maps "Type.field" to the size of each list field that has one.
 // List fields not in lists count as one item.
 func NewSchema(s *graphql.Schema, lists map[string]List) Schema {
-	sch := Schema{roots: map[string]string{}, fields: map[string]string{}, types: map[string]bool{}, composite: map[string]bool{}, lists: lists}
+	sch := Schema{gql: s, roots: map[string]string{}, fields: map[string]string{}, types: map[string]bool{}, composite: map[string]bool{}, lists: lists}
 	for op, t := range map[string]*graphql.Object{
 		ast.OperationTypeQuery: s.QueryType(), ast.OperationTypeMutation: s.MutationType(), ast.OperationTypeSubscription: s.SubscriptionType(),
 	} {
@@ -100,9 +101,14 @@ func (s Schema) fieldType(parent, field string) string {
 // Operation is what the analysis found out about one operation.
 type Operation struct {
 	Name string
+	Type string // ast.OperationTypeQuery, …Mutation or …Subscription
+	// RootFields are the names of the fields the operation selects at its
+	// root, fragments and inline fragments expanded: sorted, each once.
+	RootFields []string
 	// Introspection is true when the operation selects __schema or __type.
 	Introspection bool
 	cost          *term
+	vars          []variable     // its variable definitions, in order
 	defaults      map[string]int // literal Int defaults of its variables
 }
 
@@ -128,9 +134,9 @@ func (s *stats) add(o stats, depth int) {
 type analysis struct {
 	lim   Limits
 	sch   Schema
-	frags map[string]*ast.FragmentDefinition
-	memo  map[string]*stats
-	path  []string // fragments being walked, for cycles
+	frags Fragments
+	memo  map[string]*stats // walked fragments; nil while being walked
+	path  []string          // fragments being walked, for cycles
 }
 
 // Analyze checks a parsed document against the limits, before graphql-go's
@@ -138,9 +144,10 @@ type analysis struct {
 // directives and depth, all counted with fragments expanded (by
 // memoisation, so a fragment spread many times is walked once). It returns
 // what the handler needs to know of each operation, by name ("" for an
-// anonymous one).
+// anonymous one), and the only operation of a document also under "", as
+// a request that names none selects it.
 func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, *Error) {
-	a := &analysis{lim: lim, sch: sch, frags: map[string]*ast.FragmentDefinition{}, memo: map[string]*stats{}}
+	a := &analysis{lim: lim, sch: sch, frags: Fragments{}, memo: map[string]*stats{}}
 	var ops []*ast.OperationDefinition
 	for _, def := range doc.Definitions {
 		switch def := def.(type) {
@@ -157,37 +164,37 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 		}
 	}
 
-	// Every fragment first, so a cycle is reported as one even in a
-	// fragment no operation uses; each is walked once, through the memo.
+	var total stats
+	out := map[string]*Operation{}
+	found := make([]*Operation, len(ops))
+	for i, op := range ops {
+		vars, defaults, err := a.variables(op)
+		if err != nil {
+			return nil, err
+		}
+		st, err := a.set(op.SelectionSet, a.sch.roots[op.Operation])
+		if err != nil {
+			return nil, err
+		}
+		st.directives = satAdd(st.directives, len(op.Directives))
+		total.add(*st, 0)
+		o := &Operation{Name: nameOf(op.Name), Type: op.Operation, Introspection: st.introspection, cost: st.cost, vars: vars, defaults: defaults}
+		out[o.Name] = o
+		found[i] = o
+	}
+	// The fragments the operations reach are in the memo now. Then every
+	// other fragment, so a cycle is reported as one even in a fragment no
+	// operation uses; each is walked once, through the memo.
+	used := make(map[string]bool, len(a.memo))
+	for name := range a.memo {
+		used[name] = true
+	}
 	for _, def := range doc.Definitions {
 		if f, ok := def.(*ast.FragmentDefinition); ok {
 			if _, err := a.fragment(nameOf(f.Name)); err != nil {
 				return nil, err
 			}
 		}
-	}
-	var total stats
-	out := map[string]*Operation{}
-	used := map[string]bool{}
-	for _, op := range ops {
-		for _, v := range op.VariableDefinitions {
-			if v == nil {
-				continue
-			}
-			if err := a.sch.unknownType(namedType(v.Type)); err != nil {
-				return nil, err
-			}
-		}
-		root := a.sch.roots[op.Operation]
-		st, err := a.set(op.SelectionSet, root)
-		if err != nil {
-			return nil, err
-		}
-		st.directives = satAdd(st.directives, len(op.Directives))
-		total.add(*st, 0)
-		o := &Operation{Name: nameOf(op.Name), Introspection: st.introspection, cost: st.cost, defaults: intDefaults(op)}
-		out[o.Name] = o
-		a.markUsed(op.SelectionSet, used)
 	}
 	for _, def := range doc.Definitions {
 		if f, ok := def.(*ast.FragmentDefinition); ok && !used[nameOf(f.Name)] {
@@ -200,10 +207,14 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 	// Now that the expanded size is known to be bounded, expand: graphql-go's
 	// overlapping-fields rule compares, pairwise, the fields merged into one
 	// selection set through fragments and same-named fields.
-	for _, op := range ops {
+	for i, op := range ops {
 		if err := a.merged(op.SelectionSet, newMergedSet()); err != nil {
 			return nil, err
 		}
+		found[i].RootFields = a.rootFields(op.SelectionSet)
+	}
+	if len(found) == 1 {
+		out[""] = found[0]
 	}
 	return out, nil
 }
@@ -233,7 +244,7 @@ func (a *analysis) fragment(name string) (*stats, *Error) {
 		}
 		return st, nil
 	}
-	f := a.frags[name]
+	f := a.frags.get(name)
 	if f == nil {
 		return &stats{}, nil // unknown: graphql-go reports it
 	}
@@ -336,27 +347,6 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 	return st, nil
 }
 
-// markUsed records the fragments reachable from set.
-func (a *analysis) markUsed(set *ast.SelectionSet, used map[string]bool) {
-	if set == nil {
-		return
-	}
-	for _, sel := range set.Selections {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			a.markUsed(sel.SelectionSet, used)
-		case *ast.InlineFragment:
-			a.markUsed(sel.SelectionSet, used)
-		case *ast.FragmentSpread:
-			name := nameOf(sel.Name)
-			if f := a.frags[name]; f != nil && !used[name] {
-				used[name] = true
-				a.markUsed(f.SelectionSet, used)
-			}
-		}
-	}
-}
-
 // mergedSet is one selection set as execution sees it: the fields of every
 // same-named field, fragment and inline fragment merged.
 type mergedSet struct {
@@ -369,61 +359,40 @@ func newMergedSet() *mergedSet { return &mergedSet{subs: map[string]*mergedSet{}
 // merged expands set into m, refusing a merged set with more fields than
 // MaxSetFields. Analyze calls it only once the expanded size is bounded.
 func (a *analysis) merged(set *ast.SelectionSet, m *mergedSet) *Error {
-	if set == nil {
-		return nil
-	}
-	for _, sel := range set.Selections {
-		switch sel := sel.(type) {
-		case *ast.Field:
-			m.n++
-			if a.lim.MaxSetFields > 0 && m.n > a.lim.MaxSetFields {
-				return errorf(CodeSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", count(a.lim.MaxSetFields), count(a.lim.MaxSetFields))
-			}
-			if sel.SelectionSet == nil {
-				continue
-			}
-			key := nameOf(sel.Name)
-			if sel.Alias != nil {
-				key = sel.Alias.Value
-			}
-			sub := m.subs[key]
-			if sub == nil {
-				sub = newMergedSet()
-				m.subs[key] = sub
-			}
-			if err := a.merged(sel.SelectionSet, sub); err != nil {
-				return err
-			}
-		case *ast.InlineFragment:
-			if err := a.merged(sel.SelectionSet, m); err != nil {
-				return err
-			}
-		case *ast.FragmentSpread:
-			if f := a.frags[nameOf(sel.Name)]; f != nil {
-				if err := a.merged(f.SelectionSet, m); err != nil {
-					return err
-				}
-			}
+	for f := range Fields(set, a.frags) {
+		m.n++
+		if a.lim.MaxSetFields > 0 && m.n > a.lim.MaxSetFields {
+			return errorf(CodeSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", count(a.lim.MaxSetFields), count(a.lim.MaxSetFields))
+		}
+		if f.SelectionSet == nil {
+			continue
+		}
+		key := nameOf(f.Name)
+		if f.Alias != nil {
+			key = f.Alias.Value
+		}
+		sub := m.subs[key]
+		if sub == nil {
+			sub = newMergedSet()
+			m.subs[key] = sub
+		}
+		if err := a.merged(f.SelectionSet, sub); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// namedType is the name inside list and non-null wrappers.
-func namedType(t ast.Type) string {
-	for t != nil {
-		switch tt := t.(type) {
-		case *ast.List:
-			t = tt.Type
-		case *ast.NonNull:
-			t = tt.Type
-		case *ast.Named:
-			return nameOf(tt.Name)
-		default:
-			return ""
-		}
+// rootFields are the names of the fields set selects, fragments expanded,
+// sorted and each once. Analyze calls it only once the expanded size is
+// bounded.
+func (a *analysis) rootFields(set *ast.SelectionSet) []string {
+	var names []string
+	for f := range Fields(set, a.frags) {
+		names = append(names, nameOf(f.Name))
 	}
-	return ""
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 func nameOf(n *ast.Name) string {
@@ -431,25 +400,6 @@ func nameOf(n *ast.Name) string {
 		return ""
 	}
 	return n.Value
-}
-
-// intDefaults are the literal Int defaults of an operation's variables.
-func intDefaults(op *ast.OperationDefinition) map[string]int {
-	var out map[string]int
-	for _, v := range op.VariableDefinitions {
-		if v == nil || v.Variable == nil {
-			continue
-		}
-		if iv, ok := v.DefaultValue.(*ast.IntValue); ok {
-			if n, err := strconv.Atoi(iv.Value); err == nil {
-				if out == nil {
-					out = map[string]int{}
-				}
-				out[nameOf(v.Variable.Name)] = n
-			}
-		}
-	}
-	return out
 }
 
 func satAdd(a, b int) int {

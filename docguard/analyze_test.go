@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/language/ast"
 
 	"shop/internal/hostile"
 )
@@ -32,7 +33,18 @@ func testSchema(t testing.TB) Schema {
 		"getProductsById": {Type: product, Args: graphql.FieldConfigArgument{"id": {Type: graphql.String}}},
 		"products":        {Type: conn, Args: graphql.FieldConfigArgument{"first": {Type: graphql.Int}}},
 	}})
-	mutation := graphql.NewObject(graphql.ObjectConfig{Name: "Mutation", Fields: graphql.Fields{"deleteProduct": {Type: graphql.Boolean}}})
+	status := graphql.NewEnum(graphql.EnumConfig{Name: "Status", Values: graphql.EnumValueConfigMap{"PENDING": {}, "PAID": {}}})
+	line := graphql.NewInputObject(graphql.InputObjectConfig{Name: "LineInput", Fields: graphql.InputObjectConfigFieldMap{
+		"productId": {Type: graphql.NewNonNull(graphql.String)}, "quantity": {Type: graphql.NewNonNull(graphql.Int)},
+	}})
+	orderInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "OrderInput", Fields: graphql.InputObjectConfigFieldMap{
+		"customerId": {Type: graphql.NewNonNull(graphql.String)}, "items": {Type: graphql.NewList(graphql.NewNonNull(line))},
+		"status": {Type: status}, "rush": {Type: graphql.Boolean}, "tip": {Type: graphql.Float},
+	}})
+	mutation := graphql.NewObject(graphql.ObjectConfig{Name: "Mutation", Fields: graphql.Fields{
+		"deleteProduct": {Type: graphql.Boolean},
+		"createOrder":   {Type: order, Args: graphql.FieldConfigArgument{"input": {Type: graphql.NewNonNull(orderInput)}}},
+	}})
 	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation})
 	if err != nil {
 		t.Fatal(err)
@@ -49,15 +61,20 @@ var analyzeLimits = Limits{MaxDepth: 25, MaxFields: 2000, MaxSetFields: 200, Max
 
 func mustAnalyze(t *testing.T, doc string, lim Limits) (map[string]*Operation, *Error) {
 	t.Helper()
+	return Analyze(mustParse(t, doc), lim, testSchema(t))
+}
+
+func mustParse(t *testing.T, doc string) *ast.Document {
+	t.Helper()
 	src, err := Scan(doc, Limits{})
 	if err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
-	ast, err := Parse(src)
+	d, err := Parse(src)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	return Analyze(ast, lim, testSchema(t))
+	return d
 }
 
 func TestAnalyzeRefuses(t *testing.T) {

@@ -16,8 +16,13 @@
 //   - Analyze, after parsing and before validation: one walk over the
 //     operations with fragments expanded (and abandoned as soon as a limit is
 //     passed), for fragment cycles, spreads, fields, aliases, directives,
-//     depth, and the shape of the operation's cost.
-//   - Shape.Cost, per request: the cost with this request's variables.
+//     depth, and the shape of the operation's cost; it also records what
+//     the handler needs of each operation (type, root fields, variables).
+//   - Operation.CheckCost and Operation.CheckVariables, per request: the
+//     cost with this request's variables, and the variables themselves.
+//
+// Reading a document is this package's job: Fields, the walk of a
+// selection set through its fragments, serves the resolvers too.
 //
 // The package is pure: no I/O, no configuration of its own.
 package docguard

@@ -54,8 +54,7 @@ func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
 	if err := r.attachEvents(p, page.Orders, "edges", "node"); err != nil {
 		return nil, err
 	}
-	if selects(p.Info.FieldASTs, p.Info.Fragments, "edges", "node") {
-		primeProducts(withInner(p, "edges", "node"), page.Orders...)
-	}
+	// primeProducts finds nothing to load when no node is selected.
+	primeProducts(withInner(p, "edges", "node"), page.Orders...)
 	return page, nil
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -36,12 +35,11 @@ type document struct {
 // operation is what the handler needs to know about one operation before
 // executing it.
 type operation struct {
-	mutation bool
-	label    string // root fields, for metrics: bounded by the schema
+	label string // root fields, for metrics: bounded by the schema
 	// catalogOnly operations read nothing but products, so their whole
 	// response can be cached until the catalog changes.
 	catalogOnly bool
-	guard       *docguard.Operation // its cost (per request) and introspection
+	guard       *docguard.Operation // its type, cost (per request), variables and introspection
 }
 
 // refusal is the answer to a document that is not run, with its status.
@@ -188,27 +186,13 @@ func (c *documentCache) prepare(hash, query string) (*document, *refusal) {
 	if v := graphql.ValidateDocument(c.schema, doc, nil); !v.IsValid {
 		return nil, &refusal{status: http.StatusBadRequest, errs: withCode(src.Tidy(v.Errors), "GRAPHQL_VALIDATION_FAILED")}
 	}
-	d := &document{hash: hash, ast: doc, loc: src.Locator, ops: map[string]operation{}, size: src.Memory()}
-	var names []string
-	for _, def := range doc.Definitions {
-		op, ok := def.(*ast.OperationDefinition)
-		if !ok {
-			continue
-		}
-		name := ""
-		if op.Name != nil {
-			name = op.Name.Value
-		}
-		names = append(names, name)
+	d := &document{hash: hash, ast: doc, loc: src.Locator, ops: make(map[string]operation, len(guarded)), size: src.Memory()}
+	for name, g := range guarded {
 		d.ops[name] = operation{
-			mutation:    op.Operation == ast.OperationTypeMutation,
-			label:       rootLabel(op),
-			catalogOnly: op.Operation == ast.OperationTypeQuery && readsOnly(op, catalogFields),
-			guard:       guarded[name],
+			label:       rootLabel(g.RootFields),
+			catalogOnly: g.Type == ast.OperationTypeQuery && readsOnly(g.RootFields, catalogFields),
+			guard:       g,
 		}
-	}
-	if len(names) == 1 && names[0] != "" {
-		d.ops[""] = d.ops[names[0]]
 	}
 	return d, nil
 }
@@ -226,54 +210,34 @@ func guardRefusal(err *docguard.Error) *refusal {
 	return &refusal{status: status, errs: []gqlerrors.FormattedError{e}}
 }
 
-// rootLabel names an operation by its root fields, which the schema bounds
-// (client-chosen operation names would make metrics unbounded).
-func rootLabel(op *ast.OperationDefinition) string {
+// rootLabel names an operation by its root fields (sorted, each once),
+// which the schema bounds (client-chosen operation names would make
+// metrics unbounded).
+func rootLabel(roots []string) string {
 	var fields []string
-	if op.SelectionSet != nil {
-		for _, sel := range op.SelectionSet.Selections {
-			if f, ok := sel.(*ast.Field); ok && f.Name != nil && !strings.HasPrefix(f.Name.Value, "__") {
-				fields = append(fields, f.Name.Value)
-			}
+	for _, f := range roots {
+		if !strings.HasPrefix(f, "__") {
+			fields = append(fields, f)
 		}
 	}
-	switch len(fields) {
-	case 0:
+	switch {
+	case len(fields) == 0:
 		return "introspection"
-	case 1:
-		return fields[0]
-	}
-	sort.Strings(fields)
-	fields = compactStrings(fields)
-	if len(fields) > 3 {
+	case len(fields) > 3:
 		return "multiple"
 	}
 	return strings.Join(fields, ",")
 }
 
-// readsOnly reports whether every root field of op is one of fields.
-// Fragments at the root are not followed, so they count as "no".
-func readsOnly(op *ast.OperationDefinition, fields map[string]bool) bool {
-	if op.SelectionSet == nil || len(op.SelectionSet.Selections) == 0 {
-		return false
-	}
-	for _, sel := range op.SelectionSet.Selections {
-		f, ok := sel.(*ast.Field)
-		if !ok || f.Name == nil || (!fields[f.Name.Value] && f.Name.Value != "__typename") {
+// readsOnly reports whether every root field is one of fields (or
+// __typename).
+func readsOnly(roots []string, fields map[string]bool) bool {
+	for _, f := range roots {
+		if !fields[f] && f != "__typename" {
 			return false
 		}
 	}
-	return true
-}
-
-func compactStrings(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
+	return len(roots) > 0
 }
 
 // QueryStore shares persisted queries between instances, so a hash a

@@ -17,6 +17,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
 	"github.com/graphql-go/handler"
 
 	"shop/auth"
@@ -105,7 +106,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, start, http.StatusBadRequest, err.Code, err.Message)
 		return
 	}
-	if problems := checkVariables(&h.opts.Schema, doc.ast, req.OperationName, req.Variables); len(problems) > 0 {
+	if problems := op.guard.CheckVariables(req.Variables); len(problems) > 0 {
 		if len(problems) > docguard.MaxErrors {
 			problems = append(problems[:docguard.MaxErrors-1], fmt.Sprintf("and %d more", len(problems)-docguard.MaxErrors+1))
 		}
@@ -118,7 +119,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: errs})
 		return
 	}
-	if r.Method == http.MethodGet && op.mutation {
+	if r.Method == http.MethodGet && op.guard.Type == ast.OperationTypeMutation {
 		w.Header().Set("Allow", "POST")
 		h.fail(w, start, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST.")
 		return

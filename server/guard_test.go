@@ -250,3 +250,49 @@ func TestOddMethodsAndEmptyDocuments(t *testing.T) {
 		}
 	}
 }
+
+// TestOperationsByTheirRootFields: an operation's metrics label, and
+// whether shared caches may keep its answer, come from its root fields,
+// fragments and inline fragments at the root expanded.
+func TestOperationsByTheirRootFields(t *testing.T) {
+	t.Parallel()
+	h := MustHandler(t)
+	tests := []struct {
+		doc, op, label, cacheControl string
+	}{
+		{`{ ...P } fragment P on Query { getProducts(limit: 1) { price } }`, "", "getProducts", ""},
+		{`{ ... on Query { getProductsById(id: "x") { price } __typename } }`, "", "getProductsById", ""},
+		{`query A { __typename } query B { ...P getOrders(limit: 1) { orderId } } fragment P on Query { getProducts(limit: 1) { price } }`, "B", "getOrders,getProducts", "private, no-store"},
+		{`{ __typename }`, "", "introspection", ""},
+	}
+	for _, tt := range tests {
+		body, _ := json.Marshal(map[string]any{"query": tt.doc, "operationName": tt.op})
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
+		r.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if got := rec.Header().Get("Cache-Control"); got != tt.cacheControl {
+			t.Errorf("%s: Cache-Control %q, want %q", tt.doc, got, tt.cacheControl)
+		}
+		if n := MustMetric(t, h, `shop_graphql_request_duration_seconds_count{operation="`+tt.label+`"}`); n != 1 {
+			t.Errorf("%s: %v requests labelled %q, want 1", tt.doc, n, tt.label)
+		}
+	}
+}
+
+// TestVariablesOfTheChosenOperation: variables are checked strictly, by
+// the types the chosen operation gives them.
+func TestVariablesOfTheChosenOperation(t *testing.T) {
+	t.Parallel()
+	h := MustHandler(t)
+	doc := `query A { __typename } query B($n: Int) { getProducts(limit: $n) { price } }`
+	vars := map[string]any{"n": 1.5}
+	r := MustPost(t, h, map[string]any{"query": doc, "operationName": "B", "variables": vars})
+	const want = "Invalid variable: $n must be a whole number from -2147483648 to 2147483647, got 1.5."
+	if r.Status != 400 || r.Code() != "BAD_USER_INPUT" || len(r.Errors) != 1 || r.Errors[0].Message != want {
+		t.Fatalf("B: %d %+v, want 400 %q", r.Status, r.Errors, want)
+	}
+	if r := MustPost(t, h, map[string]any{"query": doc, "operationName": "A", "variables": vars}); r.Status != 200 || len(r.Errors) > 0 {
+		t.Fatalf("A, which has no $n: %d %+v", r.Status, r.Errors)
+	}
+}

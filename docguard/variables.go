@@ -1,4 +1,4 @@
-package server
+package docguard
 
 import (
 	"fmt"
@@ -9,71 +9,91 @@ import (
 	"github.com/graphql-go/graphql/language/ast"
 )
 
-// checkVariables applies the GraphQL spec's input coercion rules to the
-// request's variables before graphql-go sees them. graphql-go (v0.8.1) is
-// lenient where the spec is strict: it truncates 1.5 to 1 for an Int, reads
-// "12" as a number, and ignores unknown input fields, so a client's mistake
-// would silently become a different order. Missing required variables are
-// left to graphql-go, which reports them well.
-func checkVariables(schema *graphql.Schema, doc *ast.Document, opName string, vars map[string]any) []string {
-	op := selectedOperation(doc, opName)
-	if op == nil {
-		return nil
-	}
-	var problems []string
+// variable is one of an operation's variable definitions.
+type variable struct {
+	name string
+	typ  graphql.Input // nil when not an input type of the schema: validation refuses it
+}
+
+// variables reads op's variable definitions: their types, resolved in the
+// schema once for every request that runs the operation, and their literal
+// Int defaults, for the cost.
+func (a *analysis) variables(op *ast.OperationDefinition) ([]variable, map[string]int, *Error) {
+	var vars []variable
+	var defaults map[string]int
 	for _, def := range op.VariableDefinitions {
-		if def == nil || def.Variable == nil || def.Variable.Name == nil {
+		if def == nil {
+			continue
+		}
+		typ, err := a.sch.inputType(def.Type)
+		if err != nil {
+			return nil, nil, err
+		}
+		if def.Variable == nil || def.Variable.Name == nil {
 			continue
 		}
 		name := def.Variable.Name.Value
-		v, ok := vars[name]
-		if !ok {
-			continue
-		}
-		t := inputType(schema, def.Type)
-		if t == nil {
-			continue
-		}
-		problems = append(problems, checkValue(t, v, "$"+name)...)
-	}
-	return problems
-}
-
-func selectedOperation(doc *ast.Document, name string) *ast.OperationDefinition {
-	var found *ast.OperationDefinition
-	for _, d := range doc.Definitions {
-		op, ok := d.(*ast.OperationDefinition)
-		if !ok {
-			continue
-		}
-		if name == "" {
-			if found != nil {
-				return nil // ambiguous: graphql-go reports it
+		vars = append(vars, variable{name: name, typ: typ})
+		if iv, ok := def.DefaultValue.(*ast.IntValue); ok {
+			if n, err := strconv.Atoi(iv.Value); err == nil {
+				if defaults == nil {
+					defaults = map[string]int{}
+				}
+				defaults[name] = n
 			}
-			found = op
-		} else if op.Name != nil && op.Name.Value == name {
-			return op
 		}
 	}
-	return found
+	return vars, defaults, nil
 }
 
-func inputType(schema *graphql.Schema, t ast.Type) graphql.Input {
+// inputType resolves a variable's type in the schema: nil when it is not
+// an input type (or the schema is unknown), and an error for a type name
+// the schema does not have (see unknownType).
+func (s Schema) inputType(t ast.Type) (graphql.Input, *Error) {
 	switch t := t.(type) {
 	case *ast.NonNull:
-		if inner := inputType(schema, t.Type); inner != nil {
-			return graphql.NewNonNull(inner)
+		inner, err := s.inputType(t.Type)
+		if inner == nil {
+			return nil, err
 		}
+		return graphql.NewNonNull(inner), nil
 	case *ast.List:
-		if inner := inputType(schema, t.Type); inner != nil {
-			return graphql.NewList(inner)
+		inner, err := s.inputType(t.Type)
+		if inner == nil {
+			return nil, err
 		}
+		return graphql.NewList(inner), nil
 	case *ast.Named:
-		if named, ok := schema.Type(t.Name.Value).(graphql.Input); ok {
-			return named
+		name := nameOf(t.Name)
+		if err := s.unknownType(name); err != nil {
+			return nil, err
 		}
+		if s.gql == nil {
+			return nil, nil
+		}
+		named, _ := s.gql.Type(name).(graphql.Input)
+		return named, nil
 	}
-	return nil
+	return nil, nil
+}
+
+// CheckVariables applies the GraphQL spec's input coercion rules to a
+// request's variables before graphql-go sees them, and returns the
+// problems found. graphql-go (v0.8.1) is lenient where the spec is strict:
+// it truncates 1.5 to 1 for an Int, reads "12" as a number, and ignores
+// unknown input fields, so a client's mistake would silently become a
+// different order. Missing required variables are left to graphql-go,
+// which reports them well.
+func (o *Operation) CheckVariables(vars map[string]any) []string {
+	var problems []string
+	for _, v := range o.vars {
+		val, ok := vars[v.name]
+		if !ok || v.typ == nil {
+			continue
+		}
+		problems = append(problems, checkValue(v.typ, val, "$"+v.name)...)
+	}
+	return problems
 }
 
 func checkValue(t graphql.Input, v any, path string) []string {
