@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,11 +16,12 @@ import (
 // idempotency key, all in one transaction: a fault at any point leaves
 // nothing. The products' rows are locked in product-id order (the lines
 // come sorted), so concurrent orders never wait on each other in a cycle,
-// and the stock is checked under the lock by the rules in models.
-//
-// On PostgreSQL the whole order costs five round trips whatever its size:
-// BEGIN, the lock, one UPDATE, one INSERT of every row, COMMIT.
+// and the stock is checked under the lock by the rules in models
+// (planOrder). PostgreSQL takes it in two round trips (createOrderPG).
 func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error) {
+	if s.kind == "PostgreSQL" {
+		return s.createOrderPG(ctx, req)
+	}
 	var order *models.Order
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
@@ -37,56 +36,17 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 		if err != nil {
 			return err
 		}
-		prices := make(map[string]models.Money, len(req.Lines))
-		for _, l := range req.Lines {
-			p, ok := stock[l.ProductID]
-			if !ok {
-				return models.ProductNotFound(l.ProductID)
-			}
-			if p.StockCount < l.Quantity {
-				return models.InsufficientStock(l.ProductID, p.StockCount, l.Quantity)
-			}
-			prices[l.ProductID] = p.Price
-		}
-		items, total, err := models.PriceOrder(req.Lines, prices)
+		plan, err := planOrder(req, stock, now)
 		if err != nil {
 			return err
 		}
-		o := models.Order{
-			ID: uuid.NewString(), CustomerID: req.CustomerID, TotalAmount: total,
-			Status: models.OrderStatusPending, CreatedAt: now, LastUpdated: now,
-		}
-		moves := make([]models.StockMovement, len(items))
-		for i := range items {
-			items[i].ID = uuid.NewString()
-			items[i].OrderID = o.ID
-			moves[i] = models.StockMovement{
-				ProductID: items[i].ProductID, Delta: -items[i].Quantity, Kind: models.MovementOrder,
-				OrderID: &o.ID, Actor: req.Actor, At: now,
-				StockAfter: stock[items[i].ProductID].StockCount - items[i].Quantity,
-			}
-		}
-		o.Items = items
-		if err := s.setStock(tx, moves, now); err != nil {
+		if err := s.setStock(tx, plan.moves, now); err != nil {
 			return err
 		}
-		w := rows{}
-		w.add("orders", "order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier",
-			o.ID, o.CustomerID, o.TotalAmount, o.Status, o.CreatedAt, o.LastUpdated, "", "")
-		for _, it := range items {
-			w.add("order_items", "id, order_id, product_id, quantity, price_at_purchase_cents, position",
-				it.ID, it.OrderID, it.ProductID, it.Quantity, it.PriceAtPurchase, it.Position)
-		}
-		w.movements(moves)
-		w.add("order_events", "order_id, status, note, actor, at", o.ID, o.Status, "", req.Actor, now)
-		if req.IdempotencyKey != "" {
-			w.add("idempotency_keys", "caller, key, fingerprint, order_id, created_at",
-				req.Actor, req.IdempotencyKey, req.Fingerprint(), o.ID, now)
-		}
-		if err := s.insert(tx, w); err != nil {
+		if err := s.insert(tx, plan.rows); err != nil {
 			return fmt.Errorf("insert order: %w", err)
 		}
-		order = &o
+		order = &plan.order
 		return nil
 	})
 	if err != nil {
@@ -95,23 +55,67 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 	return order, nil
 }
 
-// claimKey looks up an idempotency key inside the order's transaction. A
-// live key for the same request returns its order (replay); for another
-// request, IDEMPOTENCY_KEY_REUSED. On PostgreSQL a transaction-scoped
-// advisory lock on the key tells a request still in flight (another
-// instance's included) from a finished one without waiting for it: the lock
-// and the key's row are released and committed together.
-func (s *Store) claimKey(tx *gorm.DB, req models.OrderRequest, now time.Time) (*models.Order, error) {
-	if s.kind == "PostgreSQL" {
-		var got []bool
-		err := tx.Raw("SELECT pg_try_advisory_xact_lock(hashtextextended(?, ?))", req.Actor+" "+req.IdempotencyKey, idempotencyLockSpace).Scan(&got).Error
-		if err != nil {
-			return nil, fmt.Errorf("lock idempotency key: %w", err)
+// orderPlan is an order decided under the products' locks: what to write.
+type orderPlan struct {
+	order models.Order
+	moves []models.StockMovement
+	rows  rows
+}
+
+// planOrder applies the shop's rules to the locked stock (missing
+// products, short stock, prices) and builds every row the order writes.
+func planOrder(req models.OrderRequest, stock map[string]models.Product, now time.Time) (*orderPlan, error) {
+	prices := make(map[string]models.Money, len(req.Lines))
+	for _, l := range req.Lines {
+		p, ok := stock[l.ProductID]
+		if !ok {
+			return nil, models.ProductNotFound(l.ProductID)
 		}
-		if len(got) == 0 || !got[0] {
-			return nil, models.ErrIdempotencyKeyInUse
+		if p.StockCount < l.Quantity {
+			return nil, models.InsufficientStock(l.ProductID, p.StockCount, l.Quantity)
+		}
+		prices[l.ProductID] = p.Price
+	}
+	items, total, err := models.PriceOrder(req.Lines, prices)
+	if err != nil {
+		return nil, err
+	}
+	o := models.Order{
+		ID: uuid.NewString(), CustomerID: req.CustomerID, TotalAmount: total,
+		Status: models.OrderStatusPending, CreatedAt: now, LastUpdated: now,
+	}
+	moves := make([]models.StockMovement, len(items))
+	for i := range items {
+		items[i].ID = uuid.NewString()
+		items[i].OrderID = o.ID
+		moves[i] = models.StockMovement{
+			ProductID: items[i].ProductID, Delta: -items[i].Quantity, Kind: models.MovementOrder,
+			OrderID: &o.ID, Actor: req.Actor, At: now,
+			StockAfter: stock[items[i].ProductID].StockCount - items[i].Quantity,
 		}
 	}
+	o.Items = items
+	w := rows{}
+	w.add("orders", "order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier",
+		o.ID, o.CustomerID, o.TotalAmount, o.Status, o.CreatedAt, o.LastUpdated, "", "")
+	for _, it := range items {
+		w.add("order_items", "id, order_id, product_id, quantity, price_at_purchase_cents, position",
+			it.ID, it.OrderID, it.ProductID, it.Quantity, it.PriceAtPurchase, it.Position)
+	}
+	w.movements(moves)
+	w.add("order_events", "order_id, status, note, actor, at", o.ID, o.Status, "", req.Actor, now)
+	if req.IdempotencyKey != "" {
+		w.add("idempotency_keys", "caller, key, fingerprint, order_id, created_at",
+			req.Actor, req.IdempotencyKey, req.Fingerprint(), o.ID, now)
+	}
+	return &orderPlan{order: o, moves: moves, rows: w}, nil
+}
+
+// claimKey looks up an idempotency key inside the order's transaction
+// (SQLite, whose write transactions run one at a time, so no request under
+// the key can be in flight). A live key for the same request returns its
+// order (replay); for another request, IDEMPOTENCY_KEY_REUSED.
+func (s *Store) claimKey(tx *gorm.DB, req models.OrderRequest, now time.Time) (*models.Order, error) {
 	var keys []models.IdempotencyKey
 	if err := tx.Where("caller = ? AND key = ?", req.Actor, req.IdempotencyKey).Limit(1).Find(&keys).Error; err != nil {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
@@ -120,7 +124,7 @@ func (s *Store) claimKey(tx *gorm.DB, req models.OrderRequest, now time.Time) (*
 		return nil, nil
 	}
 	k := keys[0]
-	if now.Sub(k.CreatedAt) >= models.IdempotencyKeyTTL {
+	if expired(k, now) {
 		// Expired but not yet purged: the key is free again.
 		if err := tx.Where("caller = ? AND key = ?", k.Caller, k.Key).Delete(&models.IdempotencyKey{}).Error; err != nil {
 			return nil, fmt.Errorf("drop expired idempotency key: %w", err)
@@ -172,36 +176,32 @@ func (s *Store) lockProducts(tx *gorm.DB, ids []string) (map[string]models.Produ
 	return out, nil
 }
 
-// setStock writes each moved product's stock after its last movement, in
-// one statement; the rows must be locked (lockProducts).
+// setStock writes the moved products' stock (stockUpdates) through GORM.
 func (s *Store) setStock(tx *gorm.DB, moves []models.StockMovement, now time.Time) error {
-	final := make(map[string]int, len(moves))
-	for _, m := range moves {
-		final[m.ProductID] = m.StockAfter
-	}
-	ids := make([]string, 0, len(final))
-	for id := range final {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for start := 0; start < len(ids); start += maxParams / 2 {
-		batch := ids[start:min(start+maxParams/2, len(ids))]
-		var b strings.Builder
-		args := make([]any, 0, 2*len(batch)+2)
-		b.WriteString("UPDATE products SET stock_count = CASE product_id")
-		for _, id := range batch {
-			b.WriteString(" WHEN ? THEN CAST(? AS INTEGER)")
-			args = append(args, id, final[id])
-		}
-		b.WriteString(" END, last_updated = ? WHERE product_id IN ?")
-		args = append(args, now, batch)
-		res := tx.Exec(b.String(), args...)
+	for _, st := range stockUpdates(moves, now, false) {
+		res := tx.Exec(st.sql, st.args...)
 		if res.Error != nil {
 			return fmt.Errorf("set stock: %w", res.Error)
 		}
-		if res.RowsAffected != int64(len(batch)) {
-			return fmt.Errorf("set stock: %d of %d products updated", res.RowsAffected, len(batch))
+		if want := len(st.args[len(st.args)-1].([]string)); res.RowsAffected != int64(want) {
+			return fmt.Errorf("set stock: %d of %d products updated", res.RowsAffected, want)
 		}
 	}
 	return nil
+}
+
+// insert writes w's rows (inserts) through GORM.
+func (s *Store) insert(tx *gorm.DB, w rows) error {
+	for _, st := range w.inserts(s.kind == "PostgreSQL") {
+		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expired reports whether a stored key has outlived its time to live (it
+// may not have been purged yet).
+func expired(k models.IdempotencyKey, now time.Time) bool {
+	return now.Sub(k.CreatedAt) >= models.IdempotencyKeyTTL
 }

@@ -2,15 +2,37 @@ package store
 
 import (
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
-
-	"gorm.io/gorm"
+	"time"
 
 	"shop/models"
 )
 
+// stmt is one SQL statement with ? placeholders.
+type stmt struct {
+	sql  string
+	args []any
+}
+
+// dollars rewrites ? placeholders as PostgreSQL's $1, $2…, for statements
+// sent through pgx directly. The shop's statements hold no literal "?".
+func (s stmt) dollars() string {
+	var b strings.Builder
+	n := 0
+	for _, part := range strings.Split(s.sql, "?") {
+		if n > 0 {
+			b.WriteString("$" + strconv.Itoa(n))
+		}
+		b.WriteString(part)
+		n++
+	}
+	return b.String()
+}
+
 // rows collects new rows of several tables, to insert them with as few
-// round trips as the database allows (insert).
+// statements as the database allows (inserts).
 type rows struct {
 	tables []*tableRows
 }
@@ -22,6 +44,11 @@ type tableRows struct {
 }
 
 func (w *rows) add(table, columns string, values ...any) {
+	for i, v := range values {
+		if m, ok := v.(models.Money); ok {
+			values[i] = int64(m) // as stored, whatever the driver makes of the type
+		}
+	}
 	for _, t := range w.tables {
 		if t.name == table {
 			t.values = append(t.values, values)
@@ -43,24 +70,21 @@ func (w *rows) movements(moves []models.StockMovement) {
 // parameters (PostgreSQL's is 65,535).
 const maxStatementParams = 30_000
 
-// insert writes w's rows. On PostgreSQL every table's INSERT goes in one
-// statement, as data-modifying WITH clauses (one round trip; foreign keys
-// are checked at its end). SQLite, in process, takes one INSERT per table.
-// Either way a statement stays under maxStatementParams.
-func (s *Store) insert(tx *gorm.DB, w rows) error {
-	type part struct {
-		sql  string
-		args []any
-	}
-	var parts []part
+// inserts are the statements that write w's rows. On PostgreSQL every
+// table's INSERT goes in one statement, as data-modifying WITH clauses (one
+// round trip; foreign keys are checked at its end). SQLite, in process,
+// takes one INSERT per table. Either way a statement stays under
+// maxStatementParams.
+func (w rows) inserts(postgres bool) []stmt {
+	var parts []stmt
 	for _, t := range w.tables {
 		per := max(1, maxStatementParams/t.width)
+		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", t.width), ", ") + ")"
 		for start := 0; start < len(t.values); start += per {
 			chunk := t.values[start:min(start+per, len(t.values))]
 			var b strings.Builder
 			fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", t.name, t.columns)
 			args := make([]any, 0, len(chunk)*t.width)
-			row := "(" + strings.TrimSuffix(strings.Repeat("?, ", t.width), ", ") + ")"
 			for i, v := range chunk {
 				if i > 0 {
 					b.WriteString(", ")
@@ -68,19 +92,13 @@ func (s *Store) insert(tx *gorm.DB, w rows) error {
 				b.WriteString(row)
 				args = append(args, v...)
 			}
-			parts = append(parts, part{b.String(), args})
+			parts = append(parts, stmt{b.String(), args})
 		}
 	}
-	run := func(sql string, args []any) error { return tx.Exec(sql, args...).Error }
-	if s.kind != "PostgreSQL" {
-		for _, p := range parts {
-			if err := run(p.sql, p.args); err != nil {
-				return err
-			}
-		}
-		return nil
+	if !postgres {
+		return parts
 	}
-	// PostgreSQL: as many parts per statement as the limit allows.
+	var out []stmt
 	for len(parts) > 0 {
 		n, params := 0, 0
 		for n < len(parts) && (n == 0 || params+len(parts[n].args) <= maxStatementParams) {
@@ -103,10 +121,42 @@ func (s *Store) insert(tx *gorm.DB, w rows) error {
 		}
 		b.WriteString(parts[n-1].sql)
 		args = append(args, parts[n-1].args...)
-		if err := run(b.String(), args); err != nil {
-			return err
-		}
+		out = append(out, stmt{b.String(), args})
 		parts = parts[n:]
 	}
-	return nil
+	return out
+}
+
+// stockUpdates are the statements that write each moved product's stock
+// after its last movement; the rows must be locked. pgArray binds the ids
+// as one array (pgx) rather than a list GORM expands.
+func stockUpdates(moves []models.StockMovement, now time.Time, pgArray bool) []stmt {
+	final := make(map[string]int, len(moves))
+	for _, m := range moves {
+		final[m.ProductID] = m.StockAfter
+	}
+	ids := make([]string, 0, len(final))
+	for id := range final {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var out []stmt
+	for start := 0; start < len(ids); start += maxParams / 2 {
+		batch := ids[start:min(start+maxParams/2, len(ids))]
+		var b strings.Builder
+		args := make([]any, 0, 2*len(batch)+2)
+		b.WriteString("UPDATE products SET stock_count = CASE product_id")
+		for _, id := range batch {
+			b.WriteString(" WHEN ? THEN CAST(? AS INTEGER)")
+			args = append(args, id, final[id])
+		}
+		if pgArray {
+			b.WriteString(" END, last_updated = ? WHERE product_id = ANY(?)")
+		} else {
+			b.WriteString(" END, last_updated = ? WHERE product_id IN ?")
+		}
+		args = append(args, now, batch)
+		out = append(out, stmt{b.String(), args})
+	}
+	return out
 }
