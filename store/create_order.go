@@ -103,8 +103,10 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 // and the key's row are released and committed together.
 func (s *Store) claimKey(tx *gorm.DB, req models.OrderRequest, now time.Time) (*models.Order, error) {
 	if s.kind == "PostgreSQL" {
+		// PostgreSQL's text holds no NUL byte: caller and key are joined by
+		// a space, which a key never holds (models.ParseIdempotencyKey).
 		var got []bool
-		err := tx.Raw("SELECT pg_try_advisory_xact_lock(hashtextextended(?, ?))", req.Actor+"\x00"+req.IdempotencyKey, idempotencyLockSpace).Scan(&got).Error
+		err := tx.Raw("SELECT pg_try_advisory_xact_lock(hashtextextended(?, ?))", req.Actor+" "+req.IdempotencyKey, idempotencyLockSpace).Scan(&got).Error
 		if err != nil {
 			return nil, fmt.Errorf("lock idempotency key: %w", err)
 		}
