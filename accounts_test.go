@@ -30,16 +30,22 @@ func MustSignAccessToken(tb testing.TB, key, userID, role string, ttl time.Durat
 }
 
 // outcome is what one caller gets from one operation: data (JSON, with
-// placeholders), or an error code with the field's data null.
+// placeholders), or an error code with the refused field's data null (and,
+// for a field nested under one that succeeds, the data around it).
 type outcome struct{ data, code string }
 
-func data(j string) outcome         { return outcome{data: j} }
-func denied(c string) outcome       { return outcome{code: c} }
-func everyone(o outcome) [4]outcome { return [4]outcome{o, o, o, o} }
+func data(j string) outcome            { return outcome{data: j} }
+func denied(c string) outcome          { return outcome{code: c} }
+func deniedWithin(c, j string) outcome { return outcome{code: c, data: j} }
+func everyone(o outcome) [4]outcome    { return [4]outcome{o, o, o, o} }
+func adminOnly(j string) [4]outcome {
+	return [4]outcome{denied(unauthenticated), denied(forbidden), denied(forbidden), data(j)}
+}
 
 const (
 	unauthenticated = "UNAUTHENTICATED"
 	forbidden       = "FORBIDDEN"
+	notFound        = "NOT_FOUND"
 )
 
 // matrix is every operation of the schema, the contract's and the
@@ -48,7 +54,8 @@ const (
 // they see are the two set up: A's $OA and B's $OB). Placeholders: $P1…$P3
 // products; $A, $B, $ADMIN user ids and $A_EMAIL…; per cell, $DOOMED a
 // fresh product, $NEW_EMAIL a fresh address, $FRESH_REFRESH a fresh refresh
-// token of A's.
+// token of A's, $PENDING_A and $PAID_A a fresh order of A's (of one unit of
+// $P4) in that status.
 var matrix = []struct {
 	op, doc string
 	want    [4]outcome // anonymous, customer, another customer, admin
@@ -86,6 +93,25 @@ var matrix = []struct {
 		data(`{"getOrderById":{"orderId":"$OA","customerId":"$A"}}`)}},
 	{"getOrderById(unknown)", `{ getOrderById(orderId: "` + unknownID + `") { orderId } }`, [4]outcome{
 		denied(unauthenticated), data(`{"getOrderById":null}`), data(`{"getOrderById":null}`), data(`{"getOrderById":null}`)}},
+	{"Order.events: a customer sees its own order's", `{ getOrderById(orderId: "$OA") { orderId events { status actor note } } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"getOrderById":{"orderId":"$OA","events":[{"status":"pending","actor":"$A","note":null}]}}`),
+		data(`{"getOrderById":null}`),
+		data(`{"getOrderById":{"orderId":"$OA","events":[{"status":"pending","actor":"$A","note":null}]}}`)}},
+	{"Order.events in a customer's orders", `{ orders(first: 10) { edges { node { orderId events { status actor } } } } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OA","events":[{"status":"pending","actor":"$A"}]}}]}}`),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OB","events":[{"status":"pending","actor":"$B"}]}}]}}`),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OB","events":[{"status":"pending","actor":"$B"}]}},{"node":{"orderId":"$OA","events":[{"status":"pending","actor":"$A"}]}}]}}`)}},
+	{"lowStock", `{ lowStock(threshold: 999) { productId stockCount } }`,
+		adminOnly(`{"lowStock":[{"productId":"$P1","stockCount":999},{"productId":"$P2","stockCount":999}]}`)},
+	{"Product.stockMovements under a catalog read", `{ getProductsById(id: "$P1") { productId stockMovements(first: 10) { edges { node { delta kind actor orderId } } } } }`, [4]outcome{
+		deniedWithin(unauthenticated, `{"getProductsById":{"productId":"$P1","stockMovements":null}}`),
+		deniedWithin(forbidden, `{"getProductsById":{"productId":"$P1","stockMovements":null}}`),
+		deniedWithin(forbidden, `{"getProductsById":{"productId":"$P1","stockMovements":null}}`),
+		data(`{"getProductsById":{"productId":"$P1","stockMovements":{"edges":[` +
+			`{"node":{"delta":1000,"kind":"initial","actor":"$ADMIN","orderId":null}},` +
+			`{"node":{"delta":-1,"kind":"order","actor":"$A","orderId":"$OA"}}]}}}`)}},
 
 	{"createProduct", `mutation { createProduct(input: {price: 9.5, stockCount: 2}) { price stockCount } }`, [4]outcome{
 		denied(unauthenticated), denied(forbidden), denied(forbidden), data(`{"createProduct":{"price":9.5,"stockCount":2}}`)}},
@@ -102,6 +128,20 @@ var matrix = []struct {
 		denied(unauthenticated), data(`{"createOrder":{"customerId":"$A"}}`), denied(forbidden), data(`{"createOrder":{"customerId":"$A"}}`)}},
 	{"createOrder for a customer with no account", `mutation { createOrder(input: {customerId: "walk-in", items: [{productId: "$P2", quantity: 1}]}) { customerId } }`, [4]outcome{
 		denied(unauthenticated), denied(forbidden), denied(forbidden), data(`{"createOrder":{"customerId":"walk-in"}}`)}},
+	{"updateOrderStatus", `mutation { updateOrderStatus(orderId: "$PENDING_A", status: "paid") { orderId status } }`,
+		adminOnly(`{"updateOrderStatus":{"orderId":"$PENDING_A","status":"paid"}}`)},
+	{"cancelOrder(A's pending order): NOT_FOUND for B", `mutation { cancelOrder(orderId: "$PENDING_A", reason: "matrix") { orderId status } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"cancelOrder":{"orderId":"$PENDING_A","status":"cancelled"}}`),
+		denied(notFound),
+		data(`{"cancelOrder":{"orderId":"$PENDING_A","status":"cancelled"}}`)}},
+	{"cancelOrder(A's paid order): only an admin", `mutation { cancelOrder(orderId: "$PAID_A") { orderId status } }`, [4]outcome{
+		denied(unauthenticated), denied(forbidden), denied(notFound),
+		data(`{"cancelOrder":{"orderId":"$PAID_A","status":"cancelled"}}`)}},
+	{"cancelOrder(unknown)", `mutation { cancelOrder(orderId: "` + unknownID + `") { orderId } }`, [4]outcome{
+		denied(unauthenticated), denied(notFound), denied(notFound), denied(notFound)}},
+	{"adjustStock", `mutation { adjustStock(productId: "$P3", delta: 1, reason: "matrix") { productId } }`,
+		adminOnly(`{"adjustStock":{"productId":"$P3"}}`)},
 	{"register", `mutation { register(input: {email: "$NEW_EMAIL", password: "a new password", name: "New"}) { user { email role } } }`,
 		everyone(data(`{"register":{"user":{"email":"$NEW_EMAIL","role":"customer"}}}`))},
 	{"login", `mutation { login(email: "$A_EMAIL", password: "` + testCustomerPassword + `") { user { id role } } }`,
@@ -123,7 +163,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	b, sessB := in.MustCustomer(t)
 	ids := map[string]string{
 		"$P1": in.MustCreateProduct(t, 1, 1000), "$P2": in.MustCreateProduct(t, 2, 1000), "$P3": in.MustCreateProduct(t, 3, 1000),
-		"$A": a.ID, "$B": b.ID, "$ADMIN": admin.ID,
+		"$P4": in.MustCreateProduct(t, 4, 1000),
+		"$A":  a.ID, "$B": b.ID, "$ADMIN": admin.ID,
 		"$A_EMAIL": sessA.User.Email, "$B_EMAIL": sessB.User.Email, "$ADMIN_EMAIL": testAdminEmail,
 	}
 	order := func(c *client, product string) string {
@@ -133,6 +174,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	ids["$OA"] = order(a, ids["$P1"])
 	ids["$OB"] = order(b, ids["$P2"])
+	// The fresh orders cells made, with the status each had before the
+	// cell and the one it must have after.
+	type fresh struct{ id, before, after string }
+	var made []fresh
 
 	callers := [4]struct {
 		name string
@@ -156,17 +201,47 @@ func TestAuthorizationMatrix(t *testing.T) {
 					_, s := in.MustLogin(t, sessA.User.Email, testCustomerPassword)
 					cell["$FRESH_REFRESH"] = s.RefreshToken
 				}
+				var f *fresh
+				for _, placeholder := range []string{"$PENDING_A", "$PAID_A"} {
+					if strings.Contains(row.doc, placeholder) {
+						f = &fresh{id: order(a, ids["$P4"]), before: "pending"}
+						if placeholder == "$PAID_A" {
+							f.before = "paid"
+							admin.MustData(t, `mutation($o: String!) { updateOrderStatus(orderId: $o, status: "paid") { status } }`, map[string]any{"o": f.id}, &struct{}{})
+						}
+						f.after = f.before
+						cell[placeholder] = f.id
+					}
+				}
 				r := caller.c.MustPost(t, substitute(row.doc, cell), nil)
+				if f != nil {
+					// The status this cell left the order in, when it moved it.
+					var moved map[string]*struct{ Status string }
+					_ = json.Unmarshal(r.Data, &moved)
+					for _, o := range moved {
+						if o != nil {
+							f.after = o.Status
+						}
+					}
+					made = append(made, *f)
+				}
 				if want.code != "" {
 					if r.Code() != want.code || r.Status != http.StatusOK {
 						t.Fatalf("got %d %s (%+v), want %s", r.Status, r.Data, r.Errors, want.code)
 					}
-					var fields map[string]any
-					_ = json.Unmarshal(r.Data, &fields)
-					for k, v := range fields {
-						if v != nil {
-							t.Fatalf("refused, yet %s = %v", k, v)
+					if v, ok := valueAt(r.Data, r.Errors[0].Path); !ok || v != nil {
+						t.Fatalf("refused, yet %v = %v in %s", r.Errors[0].Path, v, r.Data)
+					}
+					if want.data == "" {
+						var fields map[string]any
+						_ = json.Unmarshal(r.Data, &fields)
+						for k, v := range fields {
+							if v != nil {
+								t.Fatalf("refused, yet %s = %v", k, v)
+							}
 						}
+					} else if !isJSONEqual(r.Data, []byte(substitute(want.data, cell))) {
+						t.Fatalf("got %s\nwant %s", r.Data, substitute(want.data, cell))
 					}
 					return
 				}
@@ -177,22 +252,79 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 
-	// The refused writes left no trace: 3 products + the admin's new one
+	// The refused writes left no trace: 4 products + the admin's new one
 	// + the 3 doomed products the others could not delete; P3 as the admin
-	// set it; the two orders set up + 3 + 2 + 1 made by allowed callers.
+	// set it and then adjusted it by 1; the two orders set up + 3 + 2 + 1
+	// made by allowed callers + the fresh ones cells made, each in the
+	// status its cell left it, and P4's stock taken by those not cancelled.
 	var products struct{ GetProducts []struct{ ProductID string } }
 	in.MustData(t, `{ getProducts { productId } }`, nil, &products)
-	if n := len(products.GetProducts); n != 7 {
-		t.Errorf("%d products, want 7", n)
+	if n := len(products.GetProducts); n != 8 {
+		t.Errorf("%d products, want 8", n)
 	}
-	if s := in.MustStock(t, ids["$P3"]); s != 7 {
-		t.Errorf("P3's stock is %d, want 7", s)
+	if s := in.MustStock(t, ids["$P3"]); s != 8 {
+		t.Errorf("P3's stock is %d, want 8", s)
 	}
-	var orders struct{ GetOrders []struct{ CustomerID string } }
-	admin.MustData(t, `{ getOrders { customerId } }`, nil, &orders)
-	if n := len(orders.GetOrders); n != 8 {
-		t.Errorf("%d orders, want 8: %+v", n, orders.GetOrders)
+	var orders struct {
+		GetOrders []struct{ OrderID, Status string }
 	}
+	admin.MustData(t, `{ getOrders { orderId status } }`, nil, &orders)
+	if n := len(orders.GetOrders); n != 8+len(made) {
+		t.Errorf("%d orders, want %d: %+v", n, 8+len(made), orders.GetOrders)
+	}
+	status := map[string]string{}
+	for _, o := range orders.GetOrders {
+		status[o.OrderID] = o.Status
+	}
+	held, refused := 0, 0
+	for _, f := range made {
+		if status[f.id] != f.after {
+			t.Errorf("order %s is %q, want %q (it was %q)", f.id, status[f.id], f.after, f.before)
+		}
+		if f.after != "cancelled" {
+			held++
+		}
+		if f.after == f.before {
+			refused++
+		}
+	}
+	if len(made) != 12 || refused != 8 {
+		t.Errorf("%d fresh orders, %d left as they were; want 12 and 8", len(made), refused)
+	}
+	if s := in.MustStock(t, ids["$P4"]); s != 1000-held {
+		t.Errorf("P4's stock is %d, want %d: 1000 less the %d fresh orders not cancelled", s, 1000-held, held)
+	}
+}
+
+// valueAt is the value at path (an error's path) in a response's data, and
+// whether the path leads anywhere; a null on the way is the value.
+func valueAt(data json.RawMessage, path []any) (any, bool) {
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return nil, false
+	}
+	for _, step := range path {
+		switch node := v.(type) {
+		case nil:
+			return nil, true
+		case map[string]any:
+			key, _ := step.(string)
+			next, ok := node[key]
+			if !ok {
+				return nil, false
+			}
+			v = next
+		case []any:
+			i, ok := step.(float64)
+			if !ok || int(i) < 0 || int(i) >= len(node) {
+				return nil, false
+			}
+			v = node[int(i)]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
 }
 
 // TestBearerTokens: a missing token is anonymous; a bad one is a 401 with

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -121,8 +122,27 @@ func MustStart(tb testing.TB, env map[string]string) *instance {
 		if err := in.Stop(); err != nil {
 			tb.Errorf("run: %v", err)
 		}
+		if tb.Failed() {
+			in.logProblems(tb)
+		}
 	})
 	return in
+}
+
+// logProblems shows the warnings and errors the instance logged, for a
+// failed test: an internal error's cause is only there.
+func (in *instance) logProblems(tb testing.TB) {
+	tb.Helper()
+	sc := bufio.NewScanner(strings.NewReader(in.logs.String()))
+	sc.Buffer(nil, 1<<20)
+	shown := 0
+	for sc.Scan() && shown < 20 {
+		var line struct{ Level string }
+		if json.Unmarshal(sc.Bytes(), &line) == nil && (line.Level == "WARN" || line.Level == "ERROR") {
+			tb.Logf("%s logged: %s", in.URL, sc.Text())
+			shown++
+		}
+	}
 }
 
 // Stop cancels run and waits for it to return; it is safe to call twice.
@@ -167,6 +187,52 @@ type client struct {
 
 // Anonymous is a client with no token.
 func (in *instance) Anonymous() *client { return &client{URL: in.URL} }
+
+// on is the same caller sending to another instance (every instance
+// started with one environment shares the SECRET_KEY).
+func (c *client) on(in *instance) *client { return &client{URL: in.URL, Token: c.Token, ID: c.ID} }
+
+// Send posts a GraphQL request as c, with extra headers, and returns what
+// came back or why nothing did. It never stops the test, so goroutines may
+// call it.
+func (c *client) Send(hc *http.Client, header map[string]string, query string, vars map[string]any) (gqlResponse, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, err := http.NewRequest(http.MethodPost, c.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return gqlResponse{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return gqlResponse{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return gqlResponse{}, fmt.Errorf("read response %d: %w", resp.StatusCode, err)
+	}
+	out := gqlResponse{Status: resp.StatusCode, Header: resp.Header}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return gqlResponse{}, fmt.Errorf("response %d is not JSON: %w\n%s", resp.StatusCode, err, raw)
+	}
+	return out, nil
+}
+
+// MustSend is Send for the test's own goroutine.
+func (c *client) MustSend(tb testing.TB, header map[string]string, query string, vars map[string]any) gqlResponse {
+	tb.Helper()
+	r, err := c.Send(http.DefaultClient, header, query, vars)
+	if err != nil {
+		tb.Fatalf("POST /graphql: %v", err)
+	}
+	return r
+}
 
 // MustPost sends a GraphQL request anonymously and decodes the response.
 func (in *instance) MustPost(tb testing.TB, query string, vars map[string]any) gqlResponse {
