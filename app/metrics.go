@@ -27,7 +27,7 @@ func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats, expir
 		counter("shop_cache_loads_total", "Database loads made to fill the cache (one per cold key, however many waited).", stats.Loads.Load),
 		counter("shop_cache_faults_total", "Cache calls that failed; reads fell back to the database.", stats.Faults.Load),
 		counter("shop_cache_invalidations_total", "Writes that invalidated catalog entries.", stats.Invalidations.Load),
-		counter("shop_cache_failed_invalidations_total", "Invalidations that could not reach the cache; the writing instance reads those products from the database until a retry succeeds.", stats.FailedInvalidations.Load),
+		counter("shop_cache_failed_invalidations_total", "Invalidations that could not reach the cache; the writing instance reads what they cover from the database until a retry succeeds.", stats.FailedInvalidations.Load),
 		counter("shop_cache_local_hits_total", "Catalog reads answered by the in-process tier in front of Redis (also in shop_cache_hits_total).", stats.LocalHits.Load),
 		counter("shop_cache_invalidation_messages_total", "Invalidations received from other instances.", stats.Messages.Load),
 		counter("shop_orders_expired_total", "Unpaid orders this instance cancelled after ORDER_PENDING_TTL.", expired),

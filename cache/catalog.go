@@ -15,8 +15,9 @@ import (
 )
 
 // Catalog wraps the store with a read-through cache of products, with the
-// same interface as the store. Orders pass straight through: an order is
-// always checked against the database, never against a cache.
+// same interface as the store. Orders are never cached as data: an order
+// is always checked against the database. A customer's own orders are
+// cached only inside that customer's whole responses (orders.go).
 //
 // Every entry records the versions it was read under (see dep), and is
 // served only while all of them are current; a write gives the version
@@ -153,20 +154,6 @@ func (c *Catalog) Stats() *Stats { return &c.stats }
 
 func productVersionKey(id string) string { return "v:p:" + id }
 func productDataKey(id string) string    { return "d:p:" + id }
-
-// Orders pass through; CreateOrder below changes stock.
-
-func (c *Catalog) ListOrders(ctx context.Context, page models.Page, f models.OrderFilter) ([]models.Order, error) {
-	return c.next.ListOrders(ctx, page, f)
-}
-
-func (c *Catalog) OrdersPage(ctx context.Context, conn models.Connection, f models.OrderFilter) (models.OrderPage, error) {
-	return c.next.OrdersPage(ctx, conn, f)
-}
-
-func (c *Catalog) OrderByID(ctx context.Context, id string) (*models.Order, error) {
-	return c.next.OrderByID(ctx, id)
-}
 
 // Reads.
 
@@ -461,7 +448,8 @@ func decodeValue[T any](raw []byte) (T, []dep, bool) {
 }
 
 // Writes. Each marks the version keys it affects before it calls the store
-// and invalidates them after the commit (see invalidate).
+// and invalidates them after the commit (see invalidate). The writes to
+// orders are in orders.go.
 
 func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
 	begun := c.begin(membershipKey)
@@ -492,21 +480,6 @@ func (c *Catalog) DeleteProduct(ctx context.Context, id string) (bool, error) {
 	}
 	c.after(ctx, err, begun, []Change{{Key: membershipKey}, {Key: productVersionKey(id), Gone: true, Drop: []string{productDataKey(id)}}})
 	return deleted, err
-}
-
-// CreateOrder invalidates the products whose stock the order took; lists
-// keep their membership.
-func (c *Catalog) CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error) {
-	keys := make([]string, len(req.Lines))
-	changes := make([]Change, len(req.Lines))
-	for i, l := range req.Lines {
-		keys[i] = productVersionKey(l.ProductID)
-		changes[i] = Change{Key: keys[i]}
-	}
-	begun := c.begin(keys...)
-	o, err := c.next.CreateOrder(ctx, req)
-	c.after(ctx, err, begun, changes)
-	return o, err
 }
 
 func (c *Catalog) begin(keys ...string) []string {
@@ -541,7 +514,7 @@ func (c *Catalog) invalidate(ctx context.Context, begun []string, changes []Chan
 			keys[i] = ch.Key
 		}
 		c.stats.FailedInvalidations.Add(1)
-		c.logger.Warn("cache invalidation failed; this instance reads the products from the database, and retries",
+		c.logger.Warn("cache invalidation failed; this instance reads what those keys cover from the database, and retries",
 			"err", err, "keys", keys)
 		c.pend.fail(keys, begun, time.Now())
 		return

@@ -81,6 +81,10 @@ type recorder struct {
 	// cache was unreachable, or a write of this instance is not yet
 	// confirmed), so the response must not be stored.
 	spoiled bool
+	// viewer is the customer whose own response this is (CustomerResponse),
+	// "" for a response shared by everyone. Set before execution, then
+	// only read.
+	viewer string
 }
 
 type recorderKey struct{}

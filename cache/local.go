@@ -83,6 +83,17 @@ func (l *local) get(dataKey string, now time.Time) (any, []dep, bool) {
 	return e.value, e.deps, true
 }
 
+// version returns the version held for key, if it is live.
+func (l *local) version(key string, now time.Time) (uint64, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	v, ok := l.versions[key]
+	if !ok || l.deaf || now.After(v.expires) {
+		return 0, false
+	}
+	return v.version, true
+}
+
 // learn records a version read from Redis at now, unless a newer one is
 // held.
 func (l *local) learn(key string, version uint64, now time.Time) {

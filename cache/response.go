@@ -14,11 +14,17 @@ import (
 // response computed from data older than a concurrent write therefore
 // depends on a version the write replaced, and is never served.
 func (c *Catalog) Response(ctx context.Context, key string) (body []byte, ok bool, exec context.Context, fill func([]byte)) {
-	dataKey := "d:resp:" + key
-	now := time.Now()
 	if !keyable(key) {
 		return nil, false, ctx, func([]byte) {}
 	}
+	return c.response(ctx, "d:resp:"+key, "")
+}
+
+// response serves the response stored under dataKey, or returns the
+// context to compute it under (whose recorder names viewer, see
+// CustomerResponse) and the fill that stores it.
+func (c *Catalog) response(ctx context.Context, dataKey, viewer string) (body []byte, ok bool, exec context.Context, fill func([]byte)) {
+	now := time.Now()
 	if c.l1 != nil {
 		if v, deps, hit := c.l1.get(dataKey, now); hit && !c.pend.anyUntrusted(deps, now) {
 			c.stats.Hits.Add(1)
@@ -40,7 +46,7 @@ func (c *Catalog) Response(ctx context.Context, key string) (body []byte, ok boo
 		return b, true, ctx, nil
 	}
 	c.stats.Misses.Add(1)
-	rec := &recorder{deps: map[string]uint64{}}
+	rec := &recorder{deps: map[string]uint64{}, viewer: viewer}
 	return nil, false, context.WithValue(ctx, recorderKey{}, rec), func(b []byte) {
 		deps, ok := rec.result()
 		if !ok || c.pend.anyUntrusted(deps, time.Now()) {

@@ -39,7 +39,11 @@ type operation struct {
 	// catalogOnly operations read nothing but products, so their whole
 	// response can be cached until the catalog changes.
 	catalogOnly bool
-	guard       *docguard.Operation // its type, cost (per request), variables and introspection
+	// ownOrders operations read nothing but the caller's orders and
+	// products, so a customer's whole response can be cached for that
+	// customer alone, until its orders or those products change.
+	ownOrders bool
+	guard     *docguard.Operation // its type, cost (per request), variables and introspection
 }
 
 // refusal is the answer to a document that is not run, with its status.
@@ -51,6 +55,14 @@ type refusal struct {
 // catalogFields are the root fields whose answers depend on the catalog
 // alone (a Product has no path to orders).
 var catalogFields = map[string]bool{"getProducts": true, "getProductsById": true, "products": true}
+
+// ownOrderFields are the root fields whose answers to a customer depend on
+// that customer's orders and the catalog alone: every read behind them goes
+// through the cache's catalog, which records the versions they depend on.
+// `me` is not one: the account it reads has no version, and an admin's
+// promotion of the account would change its role unseen.
+var ownOrderFields = map[string]bool{"getProducts": true, "getProductsById": true, "products": true,
+	"orders": true, "getOrders": true, "getOrderById": true}
 
 // documentCache holds prepared documents by the SHA-256 of their text,
 // which is also their persisted-query hash. It is bounded by the memory
@@ -191,6 +203,7 @@ func (c *documentCache) prepare(hash, query string) (*document, *refusal) {
 		d.ops[name] = operation{
 			label:       rootLabel(g.RootFields),
 			catalogOnly: g.Type == ast.OperationTypeQuery && readsOnly(g.RootFields, catalogFields),
+			ownOrders:   g.Type == ast.OperationTypeQuery && readsOnly(g.RootFields, ownOrderFields),
 			guard:       g,
 		}
 	}

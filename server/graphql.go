@@ -127,11 +127,15 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var fill func([]byte)
 	exec := r.Context()
-	if op.catalogOnly && h.opts.Responses != nil {
-		key := responseKey(doc.hash, req)
+	if h.opts.Responses != nil {
 		var body []byte
-		var hit bool
-		body, hit, exec, fill = h.opts.Responses.Response(exec, key)
+		hit := false
+		switch caller := auth.CallerFrom(r.Context()); {
+		case op.catalogOnly:
+			body, hit, exec, fill = h.opts.Responses.Response(exec, responseKey(doc.hash, req))
+		case op.ownOrders && ownResponses(caller):
+			body, hit, exec, fill = h.opts.Responses.CustomerResponse(exec, caller.UserID, responseKey(doc.hash, req))
+		}
 		if hit {
 			h.metrics.observe(op.label, start, nil)
 			writeJSON(w, http.StatusOK, body)
@@ -170,9 +174,18 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, body)
 }
 
-// responseKey names a catalog-only request's response: the document (by
+// ownResponses reports whether c's responses that read orders may be
+// cached for c: a customer's, which show its own orders. An admin's show
+// every customer's, which no one version covers; an anonymous caller's
+// show none.
+func ownResponses(c models.Caller) bool {
+	return !c.Anonymous() && c.Role == models.RoleCustomer
+}
+
+// responseKey names a cacheable request's response: the document (by
 // hash, so a persisted query sent by hash alone finds it too), the
-// operation and the variables (marshalled with sorted keys).
+// operation and the variables (marshalled with sorted keys). A customer's
+// own response is kept under its id as well (CustomerResponse).
 func responseKey(docHash string, req request) string {
 	vars, _ := json.Marshal(req.Variables)
 	return hashQuery(docHash + "\x00" + req.OperationName + "\x00" + string(vars))

@@ -42,7 +42,8 @@ type Options struct {
 	// keeps them in this process only.
 	Queries QueryStore
 	// Responses caches whole responses of operations that read only the
-	// catalog; nil turns that off.
+	// catalog, and a customer's own of operations that read only its
+	// orders and the catalog; nil turns that off.
 	Responses ResponseCache
 	// DocumentCacheSize bounds the parsed-document cache's entries (default
 	// 1000), DocumentCacheBytes the memory they hold (default 32 MiB).
@@ -87,6 +88,9 @@ type Options struct {
 // computed for it.
 type ResponseCache interface {
 	Response(ctx context.Context, key string) (body []byte, ok bool, exec context.Context, fill func([]byte))
+	// CustomerResponse is Response for a response only customerID may
+	// see, kept apart from everyone else's.
+	CustomerResponse(ctx context.Context, customerID, key string) (body []byte, ok bool, exec context.Context, fill func([]byte))
 }
 
 // New returns the service's HTTP handler.
