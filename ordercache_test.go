@@ -49,19 +49,6 @@ func (c *client) mustOrderIDs(tb testing.TB, own bool) []string {
 	return ids
 }
 
-// MustOrder places a one-unit order of product as c and returns its id.
-func (c *client) MustOrder(tb testing.TB, product string) string {
-	tb.Helper()
-	var out struct{ CreateOrder struct{ OrderID string } }
-	c.MustData(tb, `mutation($p: String!) { createOrder(input: {items: [{productId: $p, quantity: 1}]}) { orderId } }`,
-		map[string]any{"p": product}, &out)
-	return out.CreateOrder.OrderID
-}
-
-// on is c's caller on another instance (one SECRET_KEY: the token works
-// on every instance).
-func (c *client) on(in *instance) *client { return &client{URL: in.URL, Token: c.Token, ID: c.ID} }
-
 // cacheServed runs read on in and reports whether the cache answered it
 // whole: a response hit counts a hit and no miss, and runs no SQL.
 func cacheServed(tb testing.TB, in *instance, read func()) bool {
@@ -85,7 +72,7 @@ func TestMyOrdersFromTheCache(t *testing.T) {
 	forAlice, forBob := a.MustCreateProduct(t, 2.5, 100), a.MustCreateProduct(t, 4, 100)
 	alice, _ := a.MustCustomer(t)
 	bob, _ := a.MustCustomer(t)
-	a1, b1 := alice.MustOrder(t, forAlice), bob.MustOrder(t, forBob)
+	a1, b1 := alice.MustOrder(t, orderLine{forAlice, 1}), bob.MustOrder(t, orderLine{forBob, 1})
 
 	// Warm: the first read of each executes, the next is a hit.
 	for _, c := range []*client{alice, bob, alice.on(b), bob.on(b)} {
@@ -102,7 +89,7 @@ func TestMyOrdersFromTheCache(t *testing.T) {
 
 	// Alice orders on a: her very next read on a shows it; on b within the
 	// bound; Bob's cached orders are untouched.
-	a2 := alice.MustOrder(t, forAlice)
+	a2 := alice.MustOrder(t, orderLine{forAlice, 1})
 	if got := alice.MustMyOrders(t); !slices.Equal(got, []string{a2, a1}) {
 		t.Fatalf("alice's orders straight after her order on the same instance: %v, want %v", got, []string{a2, a1})
 	}
@@ -160,7 +147,7 @@ func TestMyOrdersFromTheCache(t *testing.T) {
 	if cacheServed(t, a, func() { admin.mustOrderIDs(t, false) }) {
 		t.Fatal("an admin's orders were served from the cache")
 	}
-	b2 := bob.MustOrder(t, forBob)
+	b2 := bob.MustOrder(t, orderLine{forBob, 1})
 	if got := admin.mustOrderIDs(t, false); !slices.Equal(got, []string{b2, a2, b1, a1}) {
 		t.Fatalf("the admin's orders straight after bob's order: %v", got)
 	}
