@@ -53,4 +53,3 @@ func (c *Catalog) StockMovements(ctx context.Context, productID string, conn mod
 func (c *Catalog) LowStock(ctx context.Context, threshold, limit int) ([]models.Product, error) {
 	return c.next.LowStock(ctx, threshold, limit)
 }
-
