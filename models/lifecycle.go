@@ -130,7 +130,10 @@ func ParseCancel(orderID, reason string, c Caller) (StatusChange, error) {
 
 // CanCancel: an admin may cancel any order the lifecycle allows; a customer
 // only its own, and only while it is pending. Another customer's order is
-// reported as missing, as everywhere else.
+// reported as missing, as everywhere else. A customer's own order that no
+// one may cancel any more (already cancelled, shipped, delivered) gets the
+// lifecycle's INVALID_TRANSITION, as an admin's would: a customer's second
+// tap on "cancel" learns the order is cancelled, not that it lacks a right.
 func CanCancel(c Caller, o Order) error {
 	if err := RequireSignedIn(c); err != nil {
 		return err
@@ -140,6 +143,9 @@ func CanCancel(c Caller, o Order) error {
 	}
 	if o.CustomerID != c.UserID {
 		return Errorf(CodeNotFound, "Order %s does not exist.", o.ID)
+	}
+	if err := Transition(o.Status, OrderStatusCancelled); err != nil {
+		return err
 	}
 	if o.Status != OrderStatusPending {
 		return &Error{

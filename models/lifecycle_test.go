@@ -44,6 +44,11 @@ func TestWhoMayCancel(t *testing.T) {
 		{Caller{}, "pending", CodeUnauthenticated},
 		{owner, "pending", ""},
 		{owner, "paid", CodeForbidden},
+		// No one may cancel these: the lifecycle's answer, not the role's.
+		{owner, "cancelled", CodeInvalidTransition},
+		{owner, "shipped", CodeInvalidTransition},
+		{owner, "delivered", CodeInvalidTransition},
+		{other, "cancelled", CodeNotFound},
 		{other, "pending", CodeNotFound},
 		{admin, "pending", ""},
 		{admin, "paid", ""},
