@@ -71,13 +71,16 @@ func ParseAdjustment(productID string, delta int, reason string, c Caller) (Adju
 }
 
 // ApplyAdjustment is the stock after an adjustment, refused when it would
-// go below zero or above the maximum.
+// go below zero, or raise the stock above the maximum. A cancellation puts
+// its units back whatever the stock holds by then, so a product can hold
+// more than the maximum; lowering such a stock is always allowed, or no
+// admin could correct it.
 func ApplyAdjustment(stock int, a Adjustment) (int, error) {
 	next := stock + a.Delta
 	if next < 0 {
 		return stock, InsufficientStock(a.ProductID, stock, -a.Delta)
 	}
-	if next > MaxStockCount {
+	if next > MaxStockCount && a.Delta > 0 {
 		return stock, Errorf(CodeBadUserInput, "Product %s would hold %d, above the most a product may hold (%d).", a.ProductID, next, MaxStockCount)
 	}
 	return next, nil

@@ -109,6 +109,15 @@ func TestAdjustments(t *testing.T) {
 	if _, err := ApplyAdjustment(MaxStockCount-5, a); ErrorCode(err) != CodeBadUserInput {
 		t.Errorf("over the maximum: %v", err)
 	}
+	// Cancellations can leave a stock over the maximum: it may be lowered,
+	// not raised.
+	if _, err := ApplyAdjustment(MaxStockCount+30, a); ErrorCode(err) != CodeBadUserInput {
+		t.Errorf("further over the maximum: %v", err)
+	}
+	a.Delta = -1
+	if n, err := ApplyAdjustment(MaxStockCount+30, a); n != MaxStockCount+29 || err != nil {
+		t.Errorf("lowering a stock over the maximum: %d, %v", n, err)
+	}
 }
 
 func TestIdempotencyKeys(t *testing.T) {

@@ -160,6 +160,37 @@ func TestShippingKeepsTracking(t *testing.T) {
 	})
 }
 
+// A cancellation restocks whatever the stock holds by then, so a product
+// can end up over the maximum; an admin must still be able to lower it.
+func TestStockOverTheMaximumCanBeLowered(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, models.MaxStockCount)
+		o, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: p.ID, Quantity: 10}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refill, _ := models.ParseAdjustment(p.ID, 10, "delivery", admin)
+		if _, err := s.AdjustStock(ctx, refill); err != nil {
+			t.Fatal(err)
+		}
+		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		if _, err := s.ChangeOrderStatus(ctx, cancel); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AdjustStock(ctx, refill); models.ErrorCode(err) != models.CodeBadUserInput {
+			t.Fatalf("raising a stock over the maximum: %v", err)
+		}
+		lower, _ := models.ParseAdjustment(p.ID, -1, "count", admin)
+		got, err := s.AdjustStock(ctx, lower)
+		if err != nil || got.StockCount != models.MaxStockCount+9 {
+			t.Fatalf("lowering a stock over the maximum: %+v, %v", got, err)
+		}
+		mustLedgerHolds(t, s, p.ID)
+	})
+}
+
 // Two transitions of one order released together: exactly one wins.
 func TestConcurrentTransitionsOneWins(t *testing.T) {
 	t.Parallel()
