@@ -103,8 +103,13 @@ func ParseStatusChange(orderID, to, note, tracking, carrier string, actor Caller
 	checkText(&fe, "note", note, MaxNoteSize)
 	checkText(&fe, "trackingNumber", tracking, MaxTrackingSize)
 	checkText(&fe, "carrier", carrier, MaxTrackingSize)
-	if to != OrderStatusShipped && (tracking != "" || carrier != "") {
-		fe.add("trackingNumber", "is given only when an order is shipped")
+	if to != OrderStatusShipped {
+		if tracking != "" {
+			fe.add("trackingNumber", "is given only when an order is shipped")
+		}
+		if carrier != "" {
+			fe.add("carrier", "is given only when an order is shipped")
+		}
 	}
 	if err := fe.err(); err != nil {
 		return StatusChange{}, err

@@ -68,13 +68,14 @@ func TestParseStatusChange(t *testing.T) {
 	if err != nil || ch.TrackingNumber != "1Z999" || ch.Note != "sent" || ch.Actor != "adm" {
 		t.Fatalf("shipped: %+v, %v", ch, err)
 	}
-	for _, bad := range []struct{ to, tracking, field string }{
-		{"lost", "", "status"},
-		{"paid", "1Z", "trackingNumber"},
-		{"shipped", strings.Repeat("x", MaxTrackingSize+1), "trackingNumber"},
-		{"shipped", "a\x00b", "trackingNumber"},
+	for _, bad := range []struct{ to, tracking, carrier, field string }{
+		{"lost", "", "", "status"},
+		{"paid", "1Z", "", "trackingNumber"},
+		{"paid", "", "UPS", "carrier"}, // the field sent is the one named
+		{"shipped", strings.Repeat("x", MaxTrackingSize+1), "", "trackingNumber"},
+		{"shipped", "a\x00b", "", "trackingNumber"},
 	} {
-		_, err := ParseStatusChange(id, bad.to, "", bad.tracking, "", admin)
+		_, err := ParseStatusChange(id, bad.to, "", bad.tracking, bad.carrier, admin)
 		if got := fields(t, err); len(got) != 1 || got[0] != bad.field {
 			t.Errorf("%+v: fields %v, want [%s]", bad, got, bad.field)
 		}
