@@ -56,6 +56,7 @@ func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (
 // holds (SKIP LOCKED), and an order a customer is cancelling at that moment
 // is left to the customer.
 func (s *Store) ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error) {
+	cutoff = asStored(cutoff)
 	var out []models.Order
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
@@ -206,6 +207,12 @@ func (s *Store) OrderEvents(ctx context.Context, orderIDs []string) (map[string]
 
 // PurgeIdempotencyKeys deletes the keys created before cutoff.
 func (s *Store) PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("created_at < ?", cutoff).Delete(&models.IdempotencyKey{})
+	res := s.db.WithContext(ctx).Where("created_at < ?", asStored(cutoff)).Delete(&models.IdempotencyKey{})
 	return res.RowsAffected, mapError(res.Error, "purge idempotency keys")
 }
+
+// asStored is t as the store writes times (NowFunc): in UTC. SQLite keeps
+// times as text and compares them as text, so a cutoff in the server's
+// local zone (the expiry worker's time.Now()) would be hours off: east of
+// UTC, orders expired and idempotency keys were purged hours early.
+func asStored(t time.Time) time.Time { return t.UTC() }

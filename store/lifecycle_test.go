@@ -389,6 +389,43 @@ func TestExpireOrders(t *testing.T) {
 	})
 }
 
+// A cutoff is an instant, whatever zone the caller's clock is in: the
+// worker passes time.Now(), local to the server. SQLite keeps times as
+// text, where an instant in another zone than the stored UTC compares by
+// its wall clock, hours off.
+func TestCutoffsInAnyZone(t *testing.T) {
+	t.Parallel()
+	east, west := time.FixedZone("UTC+9", 9*3600), time.FixedZone("UTC-9", -9*3600)
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, 50)
+		req := order(models.OrderLine{ProductID: p.ID, Quantity: 1})
+		req.Actor, req.IdempotencyKey = customer.UserID, "zoned"
+		o, err := s.CreateOrder(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anHourAgo := time.Now().Add(-time.Hour)
+		if os, err := s.ExpireOrders(ctx, anHourAgo.In(east), "unpaid", 10); err != nil || len(os) != 0 {
+			t.Fatalf("an order placed just now expired with a cutoff an hour ago (UTC+9): %d, %v", len(os), err)
+		}
+		if n, err := s.PurgeIdempotencyKeys(ctx, anHourAgo.In(east)); err != nil || n != 0 {
+			t.Fatalf("a key stored just now purged with a cutoff an hour ago (UTC+9): %d, %v", n, err)
+		}
+		if again, err := s.CreateOrder(ctx, req); err != nil || again.ID != o.ID {
+			t.Fatalf("retry: %+v, %v; want order %s", again, err, o.ID)
+		}
+		soon := time.Now().Add(time.Second)
+		if os, err := s.ExpireOrders(ctx, soon.In(west), "unpaid", 10); err != nil || len(os) != 1 {
+			t.Fatalf("a cutoff after the order (UTC-9) expired %d, %v; want 1", len(os), err)
+		}
+		if n, err := s.PurgeIdempotencyKeys(ctx, soon.In(west)); err != nil || n != 1 {
+			t.Fatalf("a cutoff after the key (UTC-9) purged %d, %v; want 1", n, err)
+		}
+		mustLedgerHolds(t, s, p.ID)
+	})
+}
+
 // A large order and a large expiry stay under the drivers' parameter
 // limits.
 func TestLargeOrdersFitOneStatement(t *testing.T) {
