@@ -221,6 +221,17 @@ func TestOrderLifecycle(t *testing.T) {
 			t.Fatalf("a non-admin read the ledger: %s %+v", r.Data, r.Errors)
 		}
 	}
+	// A list of products asking for the ledger is refused once, not once
+	// per product (each error costs graphql-go a scan of the document).
+	a.MustCreateProduct(t, 1, 3)
+	r := a.Anonymous().MustPost(t, `{ getProducts(limit: 50) { productId stockMovements(first: 1) { edges { cursor } } } }`, nil)
+	var listed struct{ GetProducts []struct{ StockMovements any } }
+	if err := json.Unmarshal(r.Data, &listed); err != nil || len(listed.GetProducts) < 2 {
+		t.Fatalf("products listed with the ledger refused: %s, %v", r.Data, err)
+	}
+	if len(r.Errors) != 1 || r.Code() != "UNAUTHENTICATED" {
+		t.Fatalf("%d errors (%s) for %d products, want one UNAUTHENTICATED", len(r.Errors), r.Code(), len(listed.GetProducts))
+	}
 }
 
 // checkLifecycle: every step of the lifecycle, who may cancel what, the

@@ -119,8 +119,8 @@ func ParseOrderFilter(customerID, status *string) (OrderFilter, error) {
 		f.CustomerID = strings.TrimSpace(*customerID)
 		checkText(&fe, "customerId", f.CustomerID, MaxCustomerIDSize)
 	}
-	if status != nil && *status != "" {
-		f.Status = *status
+	if status != nil && strings.TrimSpace(*status) != "" {
+		f.Status = strings.TrimSpace(*status)
 		checkStatus(&fe, "status", f.Status)
 	}
 	return f, fe.err()

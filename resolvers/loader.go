@@ -33,6 +33,7 @@ type loaderKey struct{}
 // WithLoaders returns ctx carrying fresh per-request loaders. The HTTP
 // handler calls it once per request, so nothing is shared between callers.
 func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
+	ctx = context.WithValue(ctx, refusalsKey{}, &refusals{seen: map[string]bool{}})
 	return context.WithValue(ctx, loaderKey{}, newProductLoader(ctx, r.store))
 }
 

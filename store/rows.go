@@ -147,7 +147,7 @@ func stockUpdates(moves []models.StockMovement, now time.Time, pgArray bool) []s
 		args := make([]any, 0, 2*len(batch)+2)
 		b.WriteString("UPDATE products SET stock_count = CASE product_id")
 		for _, id := range batch {
-			b.WriteString(" WHEN ? THEN CAST(? AS INTEGER)")
+			b.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
 			args = append(args, id, final[id])
 		}
 		if pgArray {
