@@ -225,7 +225,9 @@ func TestOrderLifecycle(t *testing.T) {
 	// per product (each error costs graphql-go a scan of the document).
 	a.MustCreateProduct(t, 1, 3)
 	r := a.Anonymous().MustPost(t, `{ getProducts(limit: 50) { productId stockMovements(first: 1) { edges { cursor } } } }`, nil)
-	var listed struct{ GetProducts []struct{ StockMovements any } }
+	var listed struct {
+		GetProducts []struct{ StockMovements any }
+	}
 	if err := json.Unmarshal(r.Data, &listed); err != nil || len(listed.GetProducts) < 2 {
 		t.Fatalf("products listed with the ledger refused: %s, %v", r.Data, err)
 	}
