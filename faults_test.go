@@ -287,7 +287,7 @@ type orderStream struct {
 	outcomes []orderOutcome
 }
 
-const createOrderDoc = `mutation($items: [OrderItemInput!]!) { createOrder(input: {items: $items}) {
+const streamOrderDoc = `mutation($items: [OrderItemInput!]!) { createOrder(input: {items: $items}) {
 	orderId customerId totalAmount items { productId quantity priceAtPurchase } } }`
 
 func newOrderStream(t *testing.T, in *instance, shop shopStock, workers int) *orderStream {
@@ -349,7 +349,7 @@ func (s *orderStream) randomLines() []map[string]any {
 // place sends one order as the i-th customer.
 func (s *orderStream) place(i int, items []map[string]any) orderOutcome {
 	c := s.clients[i]
-	body, _ := json.Marshal(map[string]any{"query": createOrderDoc, "variables": map[string]any{"items": items}})
+	body, _ := json.Marshal(map[string]any{"query": streamOrderDoc, "variables": map[string]any{"items": items}})
 	req, _ := http.NewRequest(http.MethodPost, c.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.Token)
