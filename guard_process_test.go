@@ -28,10 +28,7 @@ import (
 // first of these ended the process with a fatal stack overflow.
 func TestHostileDocumentsAgainstTheProcess(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "shop")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := mustBuild(t)
 	cmd := exec.Command(bin)
 	cmd.Dir = t.TempDir() // no .env file
 	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "SQLITE_PATH="+filepath.Join(cmd.Dir, "shop.db"),

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -17,10 +16,7 @@ import (
 // orders succeed, and every process exits cleanly.
 func TestOrdersAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "shop")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := mustBuild(t)
 	env := PostgresRedisEnv(t)
 	var urls []string
 	var procs []*exec.Cmd

@@ -489,9 +489,10 @@ func (c *Catalog) begin(keys ...string) []string {
 
 // after ends a write. An error with a code is a rule that refused the write,
 // which changed nothing; any other error may have come after the commit,
-// so it invalidates as a success does.
+// so it invalidates as a success does. So does SERVICE_UNAVAILABLE: a
+// connection that broke at the COMMIT leaves the write done or not.
 func (c *Catalog) after(ctx context.Context, err error, begun []string, changes []Change) {
-	if err != nil && models.ErrorCode(err) != models.CodeInternal {
+	if code := models.ErrorCode(err); err != nil && code != models.CodeInternal && code != models.CodeUnavailable {
 		c.pend.end(begun)
 		return
 	}

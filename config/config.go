@@ -26,6 +26,11 @@ type Config struct {
 	DBMaxOpenConns    int
 	DBMaxIdleConns    int
 	DBConnMaxLifetime time.Duration
+	// DBConnectTimeout bounds each attempt to open a database connection,
+	// so that a database that is unreachable (not refusing, just silent)
+	// fails requests and the start with a clear error instead of holding
+	// them for the operating system's TCP timeout (minutes).
+	DBConnectTimeout time.Duration
 
 	// RedisURL is a redis:// or rediss:// URL; empty means the in-process cache.
 	RedisURL       string
@@ -110,6 +115,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DBMaxOpenConns:      p.int("DB_MAX_OPEN_CONNS", 20, 1, 10000),
 		DBMaxIdleConns:      p.int("DB_MAX_IDLE_CONNS", 10, 0, 10000),
 		DBConnMaxLifetime:   p.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBConnectTimeout:    p.duration("DB_CONNECT_TIMEOUT", 5*time.Second),
 		RedisKeyPrefix:      p.str("REDIS_KEY_PREFIX", "shop:"),
 		RedisTimeout:        p.duration("REDIS_TIMEOUT", 150*time.Millisecond),
 		CacheTTL:            p.duration("CACHE_TTL", 5*time.Minute),
@@ -157,7 +163,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if err != nil {
 			p.errs = append(p.errs, fmt.Errorf("DATABASE_URL: %w", err))
 		}
-		c.DatabaseURL = u
+		c.DatabaseURL = withConnectTimeout(u, c.DBConnectTimeout)
 	}
 	redisURL, err := redisURL(getenv)
 	if err != nil {
@@ -242,6 +248,22 @@ func NormalizeDatabaseURL(raw string) (string, error) {
 		return "", fmt.Errorf("has no host")
 	}
 	return u.String(), nil
+}
+
+// withConnectTimeout gives a postgres URL PostgreSQL's connect_timeout
+// parameter (whole seconds, rounded up), unless the URL sets its own.
+func withConnectTimeout(raw string, d time.Duration) string {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return raw
+	}
+	q := u.Query()
+	if q.Has("connect_timeout") {
+		return raw
+	}
+	q.Set("connect_timeout", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // MaskURL hides the password of a URL.

@@ -32,14 +32,23 @@ func TestDefaults(t *testing.T) {
 func TestDatabaseURLForms(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
-		{"postgres://u:p@db:5432/shop", "postgres://u:p@db:5432/shop"},
-		{"postgresql://u:p@db/shop?sslmode=require", "postgres://u:p@db/shop?sslmode=require"},
-		{"postgresql+psycopg2://u:p@db:5432/shop", "postgres://u:p@db:5432/shop"},
+		{"postgres://u:p@db:5432/shop", "postgres://u:p@db:5432/shop?connect_timeout=5"},
+		{"postgresql://u:p@db/shop?sslmode=require", "postgres://u:p@db/shop?connect_timeout=5&sslmode=require"},
+		{"postgresql+psycopg2://u:p@db:5432/shop", "postgres://u:p@db:5432/shop?connect_timeout=5"},
+		// The URL's own connect_timeout wins over DB_CONNECT_TIMEOUT.
+		{"postgres://u:p@db/shop?connect_timeout=30", "postgres://u:p@db/shop?connect_timeout=30"},
 	}
 	for _, tt := range tests {
 		c, err := Load(env("DATABASE_URL", tt.in, "SECRET_KEY", key32))
 		if err != nil || c.DatabaseURL != tt.want {
 			t.Errorf("DATABASE_URL %q -> %q, %v; want %q", tt.in, c.DatabaseURL, err, tt.want)
+		}
+	}
+	// DB_CONNECT_TIMEOUT in whole seconds, rounded up: PostgreSQL's unit.
+	for in, want := range map[string]string{"2s": "2", "1500ms": "2", "1m": "60"} {
+		c, err := Load(env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", key32, "DB_CONNECT_TIMEOUT", in))
+		if err != nil || c.DatabaseURL != "postgres://db/shop?connect_timeout="+want {
+			t.Errorf("DB_CONNECT_TIMEOUT=%s: %q, %v; want connect_timeout=%s", in, c.DatabaseURL, err, want)
 		}
 	}
 	for _, bad := range []string{"mysql://u@db/shop", "postgres:///nohost", "::::"} {

@@ -81,17 +81,31 @@ pg_as_owner() {
 MACHINE_PG_URL=${MACHINE_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 MACHINE_REDIS_PORT=${MACHINE_REDIS_PORT:-6379}
 
+# pg_server_bin prints the folder of the newest PostgreSQL's server programs
+# (initdb, pg_ctl), installing them when there are none: the throwaway
+# server needs them, and so do the fault tests, which start clusters of
+# their own even when the machine's server answers.
+pg_server_bin() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  if [ -z "$bin" ]; then
+    apt_install postgresql postgresql-client >&2
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  fi
+  echo "$bin"
+}
+
+ensure_postgres_programs() {
+  [ -n "$(pg_server_bin)" ]
+}
+
 ensure_postgres() {
   if [ -n "${TEST_DATABASE_URL:-}" ]; then log "using TEST_DATABASE_URL"; return; fi
   if command -v psql >/dev/null && psql "$MACHINE_PG_URL" -Atqc 'select 1' >/dev/null 2>&1; then
     export TEST_DATABASE_URL=$MACHINE_PG_URL
     return
   fi
-  own_pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
-  if [ -z "$own_pg_bin" ]; then
-    apt_install postgresql postgresql-client
-    own_pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
-  fi
+  own_pg_bin=$(pg_server_bin)
   local dir port
   make_own_dir
   dir=$own_dir

@@ -10,6 +10,7 @@ trap stop_own_services EXIT
 ensure_chromium
 ensure_assets
 ensure_postgres
+ensure_postgres_programs
 ensure_redis
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/node_modules/*'))

@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 
 	sqlite "github.com/glebarez/go-sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -18,6 +23,7 @@ const (
 	failUnique = iota + 1
 	failCheck
 	failBusy
+	failUnreachable
 )
 
 // SQLite's extended result codes (sqlite3.h); the driver exposes them as
@@ -44,6 +50,14 @@ func mapError(err error, doing string) error {
 		return err
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return &models.Error{Code: models.CodeNotFound, Message: "Not found."}
+	case errors.As(err, new(*pgconn.ConnectError)) && !errors.As(err, new(*pgconn.PgError)):
+		// No connection could be made: refused, cut, or not answered
+		// within connect_timeout (which is why this comes before the
+		// deadline's case: that error wraps a deadline too). A server
+		// that answered with an error (no such database, a wrong
+		// password) is classified by its code below: most are mistakes
+		// of configuration, internal and logged, not a reason to retry.
+		return unreachableError()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", doing, err)
 	}
@@ -54,11 +68,16 @@ func mapError(err error, doing string) error {
 		return &models.Error{Code: models.CodeConflict, Message: "The change would break a rule of the shop (for instance, stock below zero)."}
 	case failBusy:
 		return &models.Error{Code: models.CodeUnavailable, Message: "The database is busy with other changes; retry in a moment."}
+	case failUnreachable:
+		return unreachableError()
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }
 
 func classify(err error) int {
+	if connectionBroke(err) {
+		return failUnreachable
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
@@ -88,4 +107,28 @@ func classify(err error) int {
 		}
 	}
 	return 0
+}
+
+// unreachableError is what clients see while the database is down or
+// restarting: a reason to retry, not an internal error, and no address.
+// (A write whose COMMIT was cut off may have been committed all the same;
+// retrying it safely is what idempotency keys are for.)
+func unreachableError() *models.Error {
+	return &models.Error{Code: models.CodeUnavailable, Message: "The database cannot be reached; retry in a moment."}
+}
+
+// connectionBroke tells a connection that the database closed or lost in
+// the middle of its work (a restart, a crash, the network), from an error
+// in the work itself.
+func connectionBroke(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08 is connection_exception; 57P01-57P03 are the server
+		// shutting down (admin_shutdown, crash_shutdown) or not yet
+		// accepting connections (cannot_connect_now).
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
 }
