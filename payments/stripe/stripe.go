@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -127,12 +128,20 @@ func (p *Provider) ParseWebhook(payload []byte, signature string) (models.Paymen
 // safeError keeps of a Stripe error what helps its reader and nothing that
 // must not be logged: stripe-go's own text of an error is the whole error
 // as JSON, which can hold the PaymentIntent (and so its client secret) and
-// the payment method (a card's details).
+// the payment method (a card's details). The message itself may quote the
+// key that was refused (stripe-mock quotes it whole), so keys and secrets
+// are blanked out of it.
 func safeError(doing string, err error) error {
 	var se *stripeapi.Error
 	if errors.As(err, &se) {
 		return fmt.Errorf("stripe: %s: %s (type %s, code %s, decline code %s, HTTP %d, request %s)",
-			doing, se.Msg, se.Type, se.Code, se.DeclineCode, se.HTTPStatusCode, se.RequestID)
+			doing, redact(se.Msg), se.Type, se.Code, se.DeclineCode, se.HTTPStatusCode, se.RequestID)
 	}
-	return fmt.Errorf("stripe: %s: %w", doing, err)
+	return fmt.Errorf("stripe: %s: %s", doing, redact(err.Error()))
 }
+
+// secretish matches Stripe's secret and restricted keys, webhook secrets
+// and client secrets.
+var secretish = regexp.MustCompile(`\b(sk|rk)_(test|live)_[0-9A-Za-z_]+|\bwhsec_[0-9A-Za-z_]+|_secret_[0-9A-Za-z]+`)
+
+func redact(s string) string { return secretish.ReplaceAllString(s, "[redacted]") }

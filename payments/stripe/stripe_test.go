@@ -186,6 +186,18 @@ func TestErrorsSayLittle(t *testing.T) {
 	}
 }
 
+// A key Stripe refuses is not repeated in the error, though Stripe (here,
+// stripe-mock) quotes it.
+func TestRefusedKeyIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	const key = "sk_test_not_valid_looking_to_stripe_mock"
+	p := stripe.New(stripe.Options{SecretKey: key, WebhookSecret: "whsec_x", APIURL: testenv.MustStripeMock(t)})
+	_, err := p.CreatePayment(context.Background(), request)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 401") || strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "[redacted]") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 // A Stripe that does not answer fails the call within the timeout.
 func TestUnreachable(t *testing.T) {
 	t.Parallel()
