@@ -385,8 +385,12 @@ type RefundRecord struct {
 //     may proceed;
 //   - a cancellation of an order whose payment succeeded must carry the
 //     refund (ErrRefundFirst otherwise), and a refund must be of p.
+//
+// A refund the provider made is recorded even if p is back to succeeded:
+// a concurrent attempt at the same refund (under the same idempotency key)
+// may have failed and said so meanwhile, but the money was given back.
 func PaymentAllows(ch StatusChange, p *Payment) error {
-	if ch.Refund != nil && (p == nil || p.ID != ch.Refund.PaymentID || p.Status != PaymentRefunding) {
+	if ch.Refund != nil && (p == nil || p.ID != ch.Refund.PaymentID || (p.Status != PaymentRefunding && p.Status != PaymentSucceeded)) {
 		return fmt.Errorf("refund of payment %s recorded against another payment or state", ch.Refund.PaymentID)
 	}
 	if p == nil {
@@ -506,8 +510,9 @@ type PaymentStore interface {
 	// refunded already is returned again, so a refund interrupted is
 	// retried), or nil when the order has nothing to refund.
 	ClaimRefund(ctx context.Context, ch StatusChange) (*Payment, error)
-	// SettleRefund records the outcome of a refund claimed by
-	// ApplyPaymentEvent (a payment that arrived too late).
+	// SettleRefund records the outcome of a refund made outside a
+	// cancellation (a payment that arrived too late), or the failure of
+	// one a cancellation claimed.
 	SettleRefund(ctx context.Context, s RefundSettlement) error
 }
 

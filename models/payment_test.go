@@ -179,7 +179,9 @@ func TestPaymentAllows(t *testing.T) {
 		{"refunding: ship", OrderStatusShipped, nil, p(PaymentRefunding), CodeConflict},
 		{"refunded: cancel", OrderStatusCancelled, nil, p(PaymentRefunded), ""},
 		{"a refund of nothing", OrderStatusCancelled, refund, nil, CodeInternal},
-		{"a refund of a payment not being refunded", OrderStatusCancelled, refund, p(PaymentSucceeded), CodeInternal},
+		{"a refund of a payment a concurrent attempt said had failed", OrderStatusCancelled, refund, p(PaymentSucceeded), ""},
+		{"a refund of a payment refunded already", OrderStatusCancelled, refund, p(PaymentRefunded), CodeInternal},
+		{"a refund of a payment never paid", OrderStatusCancelled, refund, p(PaymentRequiresPaymentMethod), CodeInternal},
 		{"a refund of another payment", OrderStatusCancelled, &RefundRecord{PaymentID: "p2"}, p(PaymentRefunding), CodeInternal},
 	} {
 		err := PaymentAllows(StatusChange{To: tt.to, Refund: tt.refund}, tt.p)

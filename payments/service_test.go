@@ -166,6 +166,66 @@ func TestLocalPaymentLifecycle(t *testing.T) {
 	})
 }
 
+// Admins cancelling one paid order at the same moment: one cancellation
+// wins, the payment is refunded once (the same refund, under one
+// idempotency key, whoever asked), and the stock comes back once.
+func TestConcurrentCancellationsRefundOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		svc, _ := newService(s, local.New(""), time.Second)
+		o, prod := MustOrder(t, s, 250, 4)
+		ps, err := svc.CreatePayment(ctx, customer, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ConfirmLocalPayment(ctx, ps.Payment.ID, "succeeded"); err != nil {
+			t.Fatal(err)
+		}
+		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		release := make(chan struct{})
+		errs := make([]error, 6)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-release
+				_, errs[i] = svc.ChangeOrderStatus(ctx, cancel)
+			}()
+		}
+		close(release)
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			switch models.ErrorCode(err) {
+			case "":
+				wins++
+			case models.CodeInvalidTransition, models.CodeConflict:
+			default:
+				t.Errorf("unexpected %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d cancellations won: %v", wins, errs)
+		}
+		p, _ := s.PaymentByID(ctx, ps.Payment.ID)
+		if now, _ := s.ProductByID(ctx, prod.ID); p.Status != models.PaymentRefunded || now.StockCount != 100 {
+			t.Fatalf("payment %s, stock %d", p.Status, now.StockCount)
+		}
+		evs, _ := s.OrderEvents(ctx, []string{o.ID})
+		cancellations := 0
+		for _, e := range evs[o.ID] {
+			if e.Status == "cancelled" {
+				cancellations++
+			}
+		}
+		if cancellations != 1 {
+			t.Fatalf("%d cancellation events: %+v", cancellations, evs[o.ID])
+		}
+	})
+}
+
 // A payment that arrives after its order was cancelled is refunded.
 func TestLatePaymentRefunded(t *testing.T) {
 	t.Parallel()

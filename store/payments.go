@@ -243,10 +243,10 @@ func (s *Store) ClaimRefund(ctx context.Context, ch models.StatusChange) (*model
 	return out, nil
 }
 
-// SettleRefund records the outcome of a refund of a payment that arrived
-// for an order no longer waiting for it: refunded, or, when the refund
-// failed, succeeded again with an event saying why. The order's status is
-// left as it is either way.
+// SettleRefund records the outcome of a refund: refunded, or, when the
+// refund failed, succeeded again with an event saying why. The order's
+// status is left as it is either way (a cancellation records its refund
+// itself, through ChangeOrderStatus).
 func (s *Store) SettleRefund(ctx context.Context, st models.RefundSettlement) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
@@ -258,7 +258,9 @@ func (s *Store) SettleRefund(ctx context.Context, st models.RefundSettlement) er
 		if err != nil {
 			return err
 		}
-		if p.Status != models.PaymentRefunding {
+		// A failure undoes only a claim still open; a refund made is
+		// recorded even over a concurrent attempt's failure (PaymentAllows).
+		if p.Status != models.PaymentRefunding && (st.Failure != "" || p.Status != models.PaymentSucceeded) {
 			return nil // settled by another request already
 		}
 		var note string
