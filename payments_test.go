@@ -235,6 +235,18 @@ func TestPaymentsWithTheLocalProvider(t *testing.T) {
 	if o := alice.MustPaidOrder(t, order); o.Status != "paid" || o.Payment.Status != "succeeded" {
 		t.Fatalf("the customer's read after payment: %+v", o)
 	}
+	// Lists show each order's payment too, loaded for the page at once.
+	var list struct {
+		Orders struct {
+			Edges []struct{ Node paidOrderView }
+		}
+		GetOrders []paidOrderView
+	}
+	alice.on(b).MustData(t, `{ orders(first: 10) { edges { node { orderId `+paymentFields+` } } } getOrders { orderId `+paymentFields+` } }`, nil, &list)
+	if len(list.Orders.Edges) != 1 || list.Orders.Edges[0].Node.Payment == nil || list.Orders.Edges[0].Node.Payment.Status != "succeeded" ||
+		len(list.GetOrders) != 1 || list.GetOrders[0].Payment == nil || list.GetOrders[0].Payment.PaymentID != s.PaymentID {
+		t.Fatalf("lists of orders: %+v", list)
+	}
 	MustRefuseMove(t, alice.MustPost(t, createPaymentDoc, map[string]any{"o": order}), "paid", "paid")
 	MustRefuse(t, alice.MustPost(t, cancelWithPayment, map[string]any{"o": order}), forbidden)
 	admin.MustTransition(t, order, "shipped", "", "1Z999", "UPS")
