@@ -8,7 +8,7 @@ GO ?= go
 run: assets
 	$(GO) run .
 
-# Every test, against real PostgreSQL, Redis and Chromium (started or
+# Every test, against real PostgreSQL, Redis, stripe-mock and Chromium (started or
 # installed when missing).
 test:
 	./scripts/test.sh

@@ -17,6 +17,10 @@ import (
 	"shop/cache"
 	"shop/config"
 	"shop/expiry"
+	"shop/models"
+	"shop/payments"
+	"shop/payments/local"
+	"shop/payments/stripe"
 	"shop/ratelimit"
 	"shop/resolvers"
 	"shop/schema"
@@ -125,7 +129,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	work.Add(1)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 
+	pay := payments.New(payments.Options{
+		Store: catalog, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
+	})
 	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
+	res.UsePayments(pay)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		return err
@@ -156,6 +164,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			CORSOrigins:    cfg.CORSAllowedOrigins,
 			NoGraphiQL:     !cfg.GraphiQL,
 			Authenticate:   accounts.Verify,
+			Webhooks:       pay.HandleWebhook,
 
 			Limits:               cfg.DocumentLimits(),
 			Lists:                schema.ListSizes(&sch, cfg.MaxPageSize),
@@ -228,6 +237,18 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-time.After(d):
 		return false
 	}
+}
+
+// paymentProvider is Stripe when STRIPE_SECRET_KEY is set, and otherwise
+// the local stand-in, which moves no money.
+func paymentProvider(cfg config.Config, logger *slog.Logger) models.PaymentProvider {
+	if cfg.StripeSecretKey != "" {
+		return stripe.New(stripe.Options{
+			SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIURL: cfg.StripeAPIURL, Timeout: cfg.PaymentTimeout,
+		})
+	}
+	logger.Warn("payments go through the local provider: no money moves. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET to take payments through Stripe.")
+	return local.New(cfg.LocalWebhookSecret)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

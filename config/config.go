@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"shop/docguard"
+	"shop/models"
 )
 
 // Config is every setting of the service. The README documents each one.
@@ -82,6 +83,18 @@ type Config struct {
 	AdminEmail    string
 	AdminPassword string
 
+	// Payments. With StripeSecretKey they go through Stripe (and
+	// StripeWebhookSecret is required); without, through the local
+	// provider, whose webhook events are signed with LocalWebhookSecret
+	// (random per start when empty). ShopCurrency is lowercase ISO 4217;
+	// PaymentTimeout bounds each call to the provider.
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	StripeAPIURL        string
+	ShopCurrency        string
+	PaymentTimeout      time.Duration
+	LocalWebhookSecret  string
+
 	// GraphQL documents: limits checked before graphql-go parses and
 	// validates a document (package docguard), whether introspection is
 	// answered, and the memory the parsed-document cache may hold.
@@ -145,6 +158,12 @@ func Load(getenv func(string) string) (Config, error) {
 		AdminEmail:            strings.TrimSpace(getenv("ADMIN_EMAIL")),
 		AdminPassword:         getenv("ADMIN_PASSWORD"),
 
+		StripeSecretKey:     strings.TrimSpace(getenv("STRIPE_SECRET_KEY")),
+		StripeWebhookSecret: strings.TrimSpace(getenv("STRIPE_WEBHOOK_SECRET")),
+		StripeAPIURL:        strings.TrimSpace(getenv("STRIPE_API_URL")),
+		PaymentTimeout:      p.duration("PAYMENT_TIMEOUT", 8*time.Second),
+		LocalWebhookSecret:  strings.TrimSpace(getenv("PAYMENTS_LOCAL_WEBHOOK_SECRET")),
+
 		GraphQLMaxBytes:           p.int("GRAPHQL_MAX_BYTES", 64<<10, 1<<10, 16<<20),
 		GraphQLMaxTokens:          p.int("GRAPHQL_MAX_TOKENS", 10_000, 100, 1_000_000),
 		GraphQLMaxDepth:           p.int("GRAPHQL_MAX_DEPTH", 25, 2, 1000),
@@ -153,7 +172,7 @@ func Load(getenv func(string) string) (Config, error) {
 		GraphQLMaxAliases:         p.int("GRAPHQL_MAX_ALIASES", 100, 1, 1_000_000),
 		GraphQLMaxDirectives:      p.int("GRAPHQL_MAX_DIRECTIVES", 50, 1, 1_000_000),
 		GraphQLMaxFragmentSpreads: p.int("GRAPHQL_MAX_FRAGMENT_SPREADS", 500, 1, 1_000_000),
-		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 200_000, 1, 1<<50),
+		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 250_000, 1, 1<<50),
 		GraphQLMaxCostAdmin:       p.int("GRAPHQL_MAX_COST_ADMIN", 2_000_000, 1, 1<<50),
 		GraphQLIntrospection:      p.bool("GRAPHQL_INTROSPECTION", true),
 		DocumentCacheBytes:        int64(p.int("DOCUMENT_CACHE_BYTES", 32<<20, 1<<20, 1<<40)),
@@ -184,6 +203,12 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		p.errs = append(p.errs, errors.New("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither"))
 	}
+	if cur, err := models.ParseCurrency(p.str("SHOP_CURRENCY", "usd")); err != nil {
+		p.errs = append(p.errs, fmt.Errorf("SHOP_CURRENCY: %w", err))
+	} else {
+		c.ShopCurrency = cur
+	}
+	p.errs = append(p.errs, c.checkStripe()...)
 	if c.DBMaxIdleConns > c.DBMaxOpenConns {
 		c.DBMaxIdleConns = c.DBMaxOpenConns
 	}
@@ -191,6 +216,37 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// PaymentProvider names the provider payments go through: Stripe when its
+// key is set, else the local stand-in.
+func (c Config) PaymentProvider() string {
+	if c.StripeSecretKey != "" {
+		return models.ProviderStripe
+	}
+	return models.ProviderLocal
+}
+
+// checkStripe: the key and the webhook secret go together (without the
+// secret no payment could ever be confirmed), each in the form Stripe
+// gives it, so a value pasted into the wrong variable is caught at start.
+func (c Config) checkStripe() []error {
+	var errs []error
+	if (c.StripeSecretKey == "") != (c.StripeWebhookSecret == "") {
+		errs = append(errs, errors.New("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: set both (Stripe) or neither (the local provider)"))
+	}
+	if k := c.StripeSecretKey; k != "" && !strings.HasPrefix(k, "sk_") && !strings.HasPrefix(k, "rk_") {
+		errs = append(errs, errors.New("STRIPE_SECRET_KEY: a secret key starts with sk_ (or rk_ for a restricted key); a publishable pk_ key belongs in the app"))
+	}
+	if w := c.StripeWebhookSecret; w != "" && !strings.HasPrefix(w, "whsec_") {
+		errs = append(errs, errors.New("STRIPE_WEBHOOK_SECRET: the signing secret of a webhook endpoint starts with whsec_"))
+	}
+	if raw := c.StripeAPIURL; raw != "" {
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("STRIPE_API_URL: must be an http:// or https:// URL, such as stripe-mock's http://127.0.0.1:12111"))
+		}
+	}
+	return errs
 }
 
 // DocumentLimits are the GraphQL document limits, in docguard's terms.
@@ -227,8 +283,12 @@ func (c Config) String() string {
 	if c.AdminEmail != "" {
 		admin = c.AdminEmail
 	}
-	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s secret_key=%s access_token_ttl=%s refresh_token_ttl=%s bcrypt_cost=%d admin_email=%s",
-		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics, secret, c.AccessTokenTTL, c.RefreshTokenTTL, c.BcryptCost, admin)
+	payments := c.PaymentProvider()
+	if c.StripeAPIURL != "" {
+		payments += "@" + MaskURL(c.StripeAPIURL)
+	}
+	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s secret_key=%s access_token_ttl=%s refresh_token_ttl=%s bcrypt_cost=%d admin_email=%s payments=%s currency=%s",
+		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics, secret, c.AccessTokenTTL, c.RefreshTokenTTL, c.BcryptCost, admin, payments, c.ShopCurrency)
 }
 
 // NormalizeDatabaseURL accepts the URL forms users bring from the original

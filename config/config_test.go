@@ -224,7 +224,7 @@ func TestGraphQLLimits(t *testing.T) {
 	}
 	if c.GraphQLMaxBytes != 64<<10 || c.GraphQLMaxTokens != 10_000 || c.GraphQLMaxDepth != 25 || c.GraphQLMaxFields != 2000 ||
 		c.GraphQLMaxSetFields != 200 || c.GraphQLMaxAliases != 100 || c.GraphQLMaxDirectives != 50 ||
-		c.GraphQLMaxFragmentSpreads != 500 || c.GraphQLMaxCost != 200_000 || c.GraphQLMaxCostAdmin != 2_000_000 || !c.GraphQLIntrospection || c.DocumentCacheBytes != 32<<20 {
+		c.GraphQLMaxFragmentSpreads != 500 || c.GraphQLMaxCost != 250_000 || c.GraphQLMaxCostAdmin != 2_000_000 || !c.GraphQLIntrospection || c.DocumentCacheBytes != 32<<20 {
 		t.Fatalf("defaults = %+v", c)
 	}
 	c, err = Load(env("GRAPHQL_MAX_BYTES", "2048", "GRAPHQL_MAX_TOKENS", "500", "GRAPHQL_MAX_DEPTH", "8", "GRAPHQL_MAX_FIELDS", "30",
@@ -249,6 +249,46 @@ func TestGraphQLLimits(t *testing.T) {
 	for i := 0; i < len(bad); i += 2 {
 		if !strings.Contains(err.Error(), bad[i]+":") {
 			t.Errorf("error does not name %s: %v", bad[i], err)
+		}
+	}
+}
+
+func TestPaymentSettings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PaymentProvider() != "local" || c.ShopCurrency != "usd" || c.PaymentTimeout != 8*time.Second || c.StripeAPIURL != "" {
+		t.Fatalf("payment defaults: %s %s %s %q", c.PaymentProvider(), c.ShopCurrency, c.PaymentTimeout, c.StripeAPIURL)
+	}
+	c, err = Load(env("STRIPE_SECRET_KEY", "sk_test_51Habc", "STRIPE_WEBHOOK_SECRET", "whsec_abc123", "SHOP_CURRENCY", "EUR",
+		"STRIPE_API_URL", "http://127.0.0.1:12111", "PAYMENT_TIMEOUT", "3s", "PAYMENTS_LOCAL_WEBHOOK_SECRET", "whsec_local_dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PaymentProvider() != "stripe" || c.ShopCurrency != "eur" || c.PaymentTimeout != 3*time.Second || c.LocalWebhookSecret != "whsec_local_dev" {
+		t.Fatalf("payment settings: %+v", c)
+	}
+	s := c.String()
+	if strings.Contains(s, "sk_test_51Habc") || strings.Contains(s, "whsec_") || !strings.Contains(s, "payments=stripe@http://127.0.0.1:12111") || !strings.Contains(s, "currency=eur") {
+		t.Fatalf("String() = %q", s)
+	}
+	for _, tt := range []struct {
+		env  func(string) string
+		want string
+	}{
+		{env("STRIPE_SECRET_KEY", "sk_test_1"), "set both"},
+		{env("STRIPE_WEBHOOK_SECRET", "whsec_1"), "set both"},
+		{env("STRIPE_SECRET_KEY", "pk_test_1", "STRIPE_WEBHOOK_SECRET", "whsec_1"), "STRIPE_SECRET_KEY: a secret key starts with sk_"},
+		{env("STRIPE_SECRET_KEY", "sk_test_1", "STRIPE_WEBHOOK_SECRET", "sk_test_1"), "STRIPE_WEBHOOK_SECRET"},
+		{env("STRIPE_API_URL", "localhost:12111"), "STRIPE_API_URL"},
+		{env("SHOP_CURRENCY", "dollars"), "SHOP_CURRENCY"},
+		{env("SHOP_CURRENCY", "jpy"), "SHOP_CURRENCY: jpy does not divide into hundredths"},
+		{env("PAYMENT_TIMEOUT", "0"), "PAYMENT_TIMEOUT"},
+	} {
+		if _, err := Load(tt.env); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v, want one saying %q", err, tt.want)
 		}
 	}
 }

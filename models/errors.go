@@ -30,7 +30,13 @@ const (
 	// CodeIdempotencyKeyInUse: a request under the key is still running;
 	// retry.
 	CodeIdempotencyKeyInUse Code = "IDEMPOTENCY_KEY_IN_USE"
-	CodeInternal            Code = "INTERNAL_SERVER_ERROR"
+	// CodePaymentProviderError: the payment provider failed or could not
+	// be reached; nothing was changed, and the request can be retried.
+	CodePaymentProviderError Code = "PAYMENT_PROVIDER_ERROR"
+	// CodeBadRequest: an HTTP request that is not what the endpoint takes
+	// (a webhook without a valid, fresh signature).
+	CodeBadRequest Code = "BAD_REQUEST"
+	CodeInternal   Code = "INTERNAL_SERVER_ERROR"
 )
 
 // FieldError names one bad input field, by its path in the GraphQL input.

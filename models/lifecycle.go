@@ -90,6 +90,9 @@ type StatusChange struct {
 	// Allow, when set, is asked inside the change's transaction, with the
 	// order as it is then, whether the caller may make this change.
 	Allow func(current Order) error
+	// Refund, on a cancellation, is the refund the payments service made
+	// of the order's payment first; it is recorded with the cancellation.
+	Refund *RefundRecord
 }
 
 // ParseStatusChange validates updateOrderStatus's arguments. A tracking

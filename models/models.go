@@ -33,6 +33,10 @@ type Order struct {
 	Items          []OrderItem `gorm:"foreignKey:OrderID;references:ID"`
 	// Events are loaded only when asked for (OrderEvents).
 	Events []OrderEvent `gorm:"-"`
+	// Payment is the order's current payment (its latest attempt), nil
+	// when it has none; PaymentLoaded says whether it was loaded.
+	Payment       *Payment `gorm:"-"`
+	PaymentLoaded bool     `gorm:"-"`
 }
 
 // OrderItem is one line of an order. ProductID deliberately has no foreign

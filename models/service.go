@@ -57,12 +57,16 @@ type OrderService interface {
 	OrdersPage(ctx context.Context, c Connection, f OrderFilter) (OrderPage, error)
 	// OrderByID returns an error with CodeNotFound when there is none.
 	OrderByID(ctx context.Context, id string) (*Order, error)
+	// OrderPayments returns each order's current payment (its latest
+	// attempt), by order id; orders without one are left out.
+	OrderPayments(ctx context.Context, orderIDs []string) (map[string]*Payment, error)
 }
 
 // Store is the whole data layer.
 type Store interface {
 	ProductService
 	OrderService
+	PaymentStore
 }
 
 // AccountStore is what the accounts service needs of the database.

@@ -54,6 +54,9 @@ func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
 	if err := r.attachEvents(p, page.Orders, "edges", "node"); err != nil {
 		return nil, err
 	}
+	if err := r.attachPayments(p, page.Orders, "edges", "node"); err != nil {
+		return nil, err
+	}
 	// primeProducts finds nothing to load when no node is selected.
 	primeProducts(withInner(p, "edges", "node"), page.Orders...)
 	return page, nil

@@ -55,15 +55,32 @@ func (r *Resolver) CancelOrder(p graphql.ResolveParams) (any, error) {
 }
 
 func (r *Resolver) changeStatus(p graphql.ResolveParams, ch models.StatusChange) (any, error) {
-	o, err := r.store.ChangeOrderStatus(p.Context, ch)
+	var changer interface {
+		ChangeOrderStatus(context.Context, models.StatusChange) (*models.Order, error)
+	} = r.store
+	if r.payments != nil {
+		changer = r.payments
+	}
+	o, err := changer.ChangeOrderStatus(p.Context, ch)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	if err := r.attachEvents(p, []models.Order{*o}); err != nil {
+	return r.orderResult(p, o)
+}
+
+// orderResult loads, in one call each, what the selection asks for of a
+// single order a mutation returns: its events, its payment, its items'
+// products.
+func (r *Resolver) orderResult(p graphql.ResolveParams, o *models.Order) (any, error) {
+	orders := []models.Order{*o}
+	if err := r.attachEvents(p, orders); err != nil {
 		return nil, err
 	}
-	primeProducts(p, *o)
-	return o, nil
+	if err := r.attachPayments(p, orders); err != nil {
+		return nil, err
+	}
+	primeProducts(p, orders...)
+	return &orders[0], nil
 }
 
 // attachEvents loads, in one call, the events of the orders when the

@@ -26,6 +26,9 @@ func (r *Resolver) GetOrders(p graphql.ResolveParams) (any, error) {
 	if err := r.attachEvents(p, os); err != nil {
 		return nil, err
 	}
+	if err := r.attachPayments(p, os); err != nil {
+		return nil, err
+	}
 	primeProducts(p, os...)
 	return os, nil
 }
@@ -50,13 +53,7 @@ func (r *Resolver) GetOrderByID(p graphql.ResolveParams) (any, error) {
 	if !models.CanSeeOrder(caller, *o) {
 		return nil, nil
 	}
-	orders := []models.Order{*o}
-	if err := r.attachEvents(p, orders); err != nil {
-		return nil, err
-	}
-	o = &orders[0]
-	primeProducts(p, *o)
-	return o, nil
+	return r.orderResult(p, o)
 }
 
 // CreateOrder places an order for the caller, or, for an admin, for the
@@ -88,13 +85,7 @@ func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	orders := []models.Order{*o}
-	if err := r.attachEvents(p, orders); err != nil {
-		return nil, err
-	}
-	o = &orders[0]
-	primeProducts(p, *o)
-	return o, nil
+	return r.orderResult(p, o)
 }
 
 // primeProducts loads, in one call, the products of the orders' items when

@@ -15,6 +15,7 @@ import (
 type Resolver struct {
 	store       models.Store
 	accounts    models.AccountService
+	payments    models.PaymentService
 	logger      *slog.Logger
 	maxPageSize int
 }
@@ -27,6 +28,12 @@ func New(store models.Store, accounts models.AccountService, logger *slog.Logger
 	}
 	return &Resolver{store: store, accounts: accounts, logger: logger, maxPageSize: maxPageSize}
 }
+
+// UsePayments gives the resolvers the payments service: createPayment and
+// confirmLocalPayment, and status changes, which refund a paid order
+// before cancelling it. Without one, status changes go straight to the
+// store (as in tools that only print the schema).
+func (r *Resolver) UsePayments(p models.PaymentService) { r.payments = p }
 
 // page reads the optional limit and offset arguments of a list field.
 func (r *Resolver) page(p graphql.ResolveParams) (models.Page, error) {

@@ -205,6 +205,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 		},
 	})
 	addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
+	addPayments(b, r, dateTime, order, mutation)
 	accountQueries, accountMutations := accountFields(b, r, dateTime)
 	for name, f := range accountQueries {
 		query.AddFieldConfig(name, f)

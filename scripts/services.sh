@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL, Redis and Chromium are there for the tests, and
-# builds the web assets the binary embeds. Safe to run again and again.
+# Makes sure PostgreSQL, Redis, stripe-mock and Chromium are there for the
+# tests, and builds the web assets the binary embeds. Safe to run again and
+# again.
 #
 # PostgreSQL and Redis: TEST_DATABASE_URL / TEST_REDIS_URL when set; else
 # the machine's own servers on their standard ports when they answer (used
 # as they are: nothing of their settings is changed); else throwaway
 # servers of the tests' own, in a temporary folder on a free port, stopped
 # by stop_own_services. Either way the URLs are exported.
+#
+# stripe-mock (Stripe's API as an OpenAPI-checked stand-in, for the Stripe
+# adapter's tests): TEST_STRIPE_MOCK_URL when set; else one of the run's
+# own, installed with `go install` when missing, on free loopback ports,
+# stopped by stop_own_services.
 #
 # Run it (`scripts/services.sh assets chromium`) for what outlives the run,
 # or source it and call ensure_* where throwaway servers must be stopped at
@@ -56,9 +62,15 @@ make_own_dir() {
   if [ -z "$own_dir" ]; then own_dir=$(mktemp -d "${TMPDIR:-/tmp}/shop-services.XXXXXX"); chmod 755 "$own_dir"; fi
 }
 
-own_pg_data= own_pg_bin= own_redis_port=
+own_pg_data= own_pg_bin= own_redis_port= own_stripe_mock_pid=
 # stop_own_services stops the throwaway servers this shell started.
 stop_own_services() {
+  if [ -n "$own_stripe_mock_pid" ]; then
+    log "stopping the tests' own stripe-mock"
+    kill "$own_stripe_mock_pid" 2>/dev/null || true
+    wait "$own_stripe_mock_pid" 2>/dev/null || true
+    own_stripe_mock_pid=
+  fi
   if [ -n "$own_pg_data" ]; then
     log "stopping the tests' own PostgreSQL"
     pg_as_owner "$own_pg_bin/pg_ctl" -D "$own_pg_data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -142,6 +154,35 @@ ensure_redis() {
   export TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 }
 
+STRIPE_MOCK_VERSION=v0.203.0
+
+# listening PORT: whether something accepts connections on 127.0.0.1:PORT.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+ensure_stripe_mock() {
+  if [ -n "${TEST_STRIPE_MOCK_URL:-}" ]; then log "using TEST_STRIPE_MOCK_URL"; return; fi
+  local bin
+  bin=$(command -v stripe-mock || true)
+  if [ -z "$bin" ]; then
+    bin="$(go env GOPATH)/bin/stripe-mock"
+    if [ ! -x "$bin" ]; then
+      log "installing stripe-mock $STRIPE_MOCK_VERSION"
+      go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+    fi
+  fi
+  local http https
+  make_own_dir
+  http=$(free_port 52111)
+  https=$(free_port $((http + 1)))
+  log "starting the tests' own stripe-mock on port $http"
+  # Both listeners on loopback: stripe-mock's HTTPS one would otherwise
+  # take every interface.
+  "$bin" -http-addr "127.0.0.1:$http" -https-addr "127.0.0.1:$https" >"$own_dir/stripe-mock.log" 2>&1 &
+  own_stripe_mock_pid=$!
+  wait_until listening "$http" || { log "stripe-mock did not start"; cat "$own_dir/stripe-mock.log" >&2; return 1; }
+  export TEST_STRIPE_MOCK_URL="http://127.0.0.1:$http"
+}
+
 ensure_chromium() {
   if [ -n "${CHROME_PATH:-}" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
     return
@@ -161,7 +202,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   cd "$(dirname "$0")/.."
   for what in "$@"; do
     case $what in
-      postgres | redis) log "$what is started per run: source this script (see scripts/test.sh)"; exit 2 ;;
+      postgres | redis | stripe_mock) log "$what is started per run: source this script (see scripts/test.sh)"; exit 2 ;;
     esac
     "ensure_$what"
   done

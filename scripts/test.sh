@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: every package, with the race detector, against a
-# real PostgreSQL and Redis and a real headless Chromium (used, started or
-# installed: see services.sh). Each test makes its own database and Redis
-# key prefix.
+# real PostgreSQL and Redis, stripe-mock and a real headless Chromium (used,
+# started or installed: see services.sh). Each test makes its own database
+# and Redis key prefix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -12,6 +12,7 @@ ensure_assets
 ensure_postgres
 ensure_postgres_programs
 ensure_redis
+ensure_stripe_mock
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/node_modules/*'))
 if [ -n "$unformatted" ]; then

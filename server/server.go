@@ -80,6 +80,8 @@ type Options struct {
 	// Authenticate verifies the access token of a /graphql request's
 	// "Authorization: Bearer" header; nil refuses every token.
 	Authenticate func(token string) (models.Caller, error)
+	// Webhooks receives POST /webhooks/{provider}; nil answers 404.
+	Webhooks WebhookReceiver
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
@@ -137,6 +139,10 @@ func New(o Options) http.Handler {
 	// to the handler, which answers those it doesn't serve with a 405.
 	authn := func(next http.Handler) http.Handler { return authenticate(o.Authenticate, next) }
 	r.With(limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handle("/graphql", gql)
+	// Payment providers' webhooks: signed, so neither a token nor the
+	// per-IP limit applies (a provider sends from few addresses, in
+	// bursts).
+	r.Post("/webhooks/{provider}", webhooks(o.Webhooks, o.MaxBodyBytes, o.RequestTimeout, o.Logger))
 	r.Handle("/metrics", bearer(o.MetricsToken, metricsHandler(o.Metrics)))
 	r.Get("/health", health(o.Database, o.Cache, o.Logger))
 	r.Get("/", page("index.html"))

@@ -13,7 +13,9 @@ import (
 // ChangeOrderStatus moves an order along its lifecycle in one transaction:
 // the order's row is locked, so of two concurrent changes the second sees
 // the first's result and is judged against it. A cancellation puts every
-// line's stock back, in the same transaction.
+// line's stock back, in the same transaction. The order's payment is
+// judged too (models.PaymentAllows): a paid order is cancelled only with
+// its refund, which is recorded here.
 func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (*models.Order, error) {
 	var out *models.Order
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -34,6 +36,20 @@ func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (
 		if err := models.Transition(o.Status, ch.To); err != nil {
 			return err
 		}
+		p, err := s.currentPayment(tx, o.ID)
+		if err != nil {
+			return err
+		}
+		if err := models.PaymentAllows(ch, p); err != nil {
+			return err
+		}
+		if ch.Refund != nil {
+			at := ch.Refund.At
+			p.Status, p.RefundID, p.RefundedAt, p.UpdatedAt = models.PaymentRefunded, ch.Refund.RefundID, &at, now
+			if err := savePayment(tx, *p); err != nil {
+				return err
+			}
+		}
 		if err := s.moveOrders(tx, []models.Order{o}, ch, now); err != nil {
 			return err
 		}
@@ -53,16 +69,23 @@ func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (
 // ExpireOrders cancels, with note, up to limit pending orders created
 // before cutoff, oldest first, restocking them; it returns them. Several
 // instances may run it at once: on PostgreSQL each takes orders no other
-// holds (SKIP LOCKED), and an order a customer is cancelling at that moment
-// is left to the customer.
+// holds (SKIP LOCKED), and an order a customer is cancelling or paying at
+// that moment is left to the customer. So is an order whose payment is in
+// progress (models.PaymentInProgress): the query passes over them, and
+// once the rows are locked they are asked again, since a payment that
+// changed just before the lock is not in the query's snapshot.
 func (s *Store) ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error) {
 	cutoff = asStored(cutoff)
 	var out []models.Order
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
-		orders, err := s.lockOrders(tx, true, "status = ? AND created_at < ? ORDER BY created_at, order_id LIMIT ?",
-			models.OrderStatusPending, cutoff, limit)
+		orders, err := s.lockOrders(tx, true, "status = ? AND created_at < ? AND NOT EXISTS "+
+			"(SELECT 1 FROM payments p WHERE p.order_id = orders.order_id AND p.status IN ?) ORDER BY created_at, order_id LIMIT ?",
+			models.OrderStatusPending, cutoff, models.PaymentInProgressStatuses, limit)
 		if err != nil || len(orders) == 0 {
+			return err
+		}
+		if orders, err = s.withoutPaymentsInProgress(tx, orders); err != nil || len(orders) == 0 {
 			return err
 		}
 		ch := models.StatusChange{To: models.OrderStatusCancelled, Note: note, Actor: models.ActorSystem}
@@ -79,6 +102,39 @@ func (s *Store) ExpireOrders(ctx context.Context, cutoff time.Time, note string,
 		return nil, mapError(err, "expire orders")
 	}
 	return out, nil
+}
+
+// withoutPaymentsInProgress drops the locked orders whose payment is in
+// progress now.
+func (s *Store) withoutPaymentsInProgress(tx *gorm.DB, orders []models.Order) ([]models.Order, error) {
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.ID
+	}
+	var paying []string
+	if err := tx.Model(&models.Payment{}).Where("order_id IN ? AND status IN ?", ids, models.PaymentInProgressStatuses).
+		Distinct().Pluck("order_id", &paying).Error; err != nil {
+		return nil, fmt.Errorf("read payments in progress: %w", err)
+	}
+	if len(paying) == 0 {
+		return orders, nil
+	}
+	out := orders[:0]
+	for _, o := range orders {
+		if !contains(paying, o.ID) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // lockOrders reads the orders matching where, with their items, locking

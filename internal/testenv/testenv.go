@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"testing"
@@ -106,6 +107,38 @@ func MustRedis(tb testing.TB) (redisURL, prefix string) {
 		}
 	})
 	return base, prefix
+}
+
+// StripeMockURL is the stripe-mock tests use: TEST_STRIPE_MOCK_URL (the
+// test script starts one on a free port), or its usual port.
+func StripeMockURL() string {
+	if u := os.Getenv("TEST_STRIPE_MOCK_URL"); u != "" {
+		return u
+	}
+	return "http://127.0.0.1:12111"
+}
+
+// MustStripeMock checks that stripe-mock answers and returns its URL.
+// stripe-mock checks each request against Stripe's OpenAPI description and
+// answers with fixtures; it keeps no state.
+func MustStripeMock(tb testing.TB) string {
+	tb.Helper()
+	u := StripeMockURL()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u+"/v1/balance", nil)
+	if err != nil {
+		tb.Fatalf("stripe-mock URL %q: %v", u, err)
+	}
+	req.SetBasicAuth("sk_test_123", "")
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil || resp.StatusCode != http.StatusOK {
+		tb.Fatalf("stripe-mock is needed at %s (set TEST_STRIPE_MOCK_URL; `make test` installs and starts it): %v", u, err)
+	}
+	return u
 }
 
 // ClosedAddr returns a loopback address nothing listens on, for testing

@@ -1,0 +1,84 @@
+package payments_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v85/webhook"
+
+	"shop/models"
+	"shop/payments"
+)
+
+const testSecret = "whsec_test_secret"
+
+// stripeEvent is a webhook body as Stripe sends it, written out here rather
+// than built by the code under test.
+func stripeEvent(id, typ, pi string, amount int64, currency string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"object":"event","api_version":"2024-06-20","created":1764072000,"type":%q,"livemode":false,`+
+		`"data":{"object":{"id":%q,"object":"payment_intent","amount":%d,"currency":%q,"status":"succeeded",`+
+		`"last_payment_error":{"message":"Your card was declined.","code":"card_declined"},"metadata":{"order_id":"whatever"}}}}`,
+		id, typ, pi, amount, currency))
+}
+
+// sign is Stripe-Signature for payload, signed with secret at t.
+func sign(payload []byte, secret string, t time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: t}).Header
+}
+
+func TestParseEvent(t *testing.T) {
+	t.Parallel()
+	body := stripeEvent("evt_1", models.EventPaymentSucceeded, "pi_1", 1250, "USD")
+	now := time.Now()
+	tampered := bytes.Replace(body, []byte(`"amount":1250`), []byte(`"amount":1`), 1)
+	for _, tt := range []struct {
+		name, header string
+		body         []byte
+		wantErr      string // part of the message of a BAD_REQUEST; "" for success
+	}{
+		{"good", sign(body, testSecret, now), body, ""},
+		{"signed 4 minutes ago", sign(body, testSecret, now.Add(-4*time.Minute)), body, ""},
+		{"no signature", "", body, "no Stripe-Signature header"},
+		{"malformed header", "t=abc,v1=00", body, "malformed"},
+		{"wrong secret", sign(body, "whsec_someone_else", now), body, "does not match"},
+		{"stale: signed 6 minutes ago", sign(body, testSecret, now.Add(-6*time.Minute)), body, "older than the 5 minutes"},
+		{"tampered body", sign(body, testSecret, now), tampered, "does not match"},
+		{"signature of another body", sign(tampered, testSecret, now), body, "does not match"},
+		{"not an event", sign([]byte(`{"object":"payment_intent","id":"pi_1"}`), testSecret, now), []byte(`{"object":"payment_intent","id":"pi_1"}`), "not an event"},
+		{"not JSON", sign([]byte(`nope`), testSecret, now), []byte(`nope`), "not an event"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := payments.ParseEvent("stripe", tt.body, tt.header, testSecret)
+			if tt.wantErr != "" {
+				if models.ErrorCode(err) != models.CodeBadRequest || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %+v, %v; want BAD_REQUEST saying %q", e, err, tt.wantErr)
+				}
+				return
+			}
+			want := models.PaymentEvent{Provider: "stripe", ID: "evt_1", Type: models.EventPaymentSucceeded, ProviderPaymentID: "pi_1",
+				Amount: 1250, Currency: "usd", FailureMessage: "Your card was declined."}
+			if err != nil || e != want {
+				t.Fatalf("got %+v, %v\nwant %+v", e, err, want)
+			}
+		})
+	}
+}
+
+// Events of types shop does not act on are read no further than their id
+// and type.
+func TestParseOtherEvents(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"id":"evt_2","object":"event","type":"charge.refunded","data":{"object":{"id":"ch_1","object":"charge"}}}`)
+	e, err := payments.ParseEvent("stripe", body, sign(body, testSecret, time.Now()), testSecret)
+	if err != nil || e.ID != "evt_2" || e.Type != "charge.refunded" || e.Handled() || e.ProviderPaymentID != "" {
+		t.Fatalf("got %+v, %v", e, err)
+	}
+	body = []byte(`{"id":"evt_3","object":"event","type":"payment_intent.succeeded","data":{"object":{"object":"payment_intent"}}}`)
+	if _, err := payments.ParseEvent("stripe", body, sign(body, testSecret, time.Now()), testSecret); models.ErrorCode(err) != models.CodeBadRequest {
+		t.Fatalf("a PaymentIntent event without the PaymentIntent's id: %v", err)
+	}
+}
