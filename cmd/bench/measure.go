@@ -26,6 +26,10 @@ type figures struct {
 	p50, p99 time.Duration
 	failures int
 	orders   float64 // scenario 6: createOrder per second that succeeded beside the reads
+	// Open loop only (paced): the 99.9th percentile, and how many requests
+	// it was taken from, so a reader can tell how far to trust it.
+	p999     time.Duration
+	requests int
 }
 
 var jsonHeader = http.Header{
@@ -59,6 +63,51 @@ func httpLoad(url string, header http.Header, body func() []byte, c int, d time.
 	f := figures{p50: m.Latencies.P50, p99: m.Latencies.P99, failures: failures}
 	if elapsed := m.Duration + m.Wait; elapsed > 0 {
 		f.rps = (float64(m.Requests) - float64(failures)) / elapsed.Seconds()
+	}
+	return f
+}
+
+// paced posts body() with header to url at rate requests per second for d,
+// evenly spaced whatever the answers do (vegeta's constant pacer: an open
+// loop, starting more workers when the ones it has are all waiting), and
+// returns the exact latency quantiles. A closed loop of c workers only
+// measures its own queue (latency = c / throughput); this is the latency a
+// user arriving at that rate sees.
+func paced(url string, header http.Header, body func() []byte, rate float64, d time.Duration) figures {
+	targeter := func(t *vegeta.Target) error {
+		t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), header
+		return nil
+	}
+	atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+	pacer := vegeta.ConstantPacer{Freq: max(1, int(rate+0.5)), Per: time.Second}
+	var lat []time.Duration
+	failures := 0
+	var first, last time.Time
+	for res := range atk.Attack(targeter, pacer, d, url) {
+		if res.Code != http.StatusOK || res.Error != "" || bytes.Contains(res.Body, []byte(`"errors"`)) {
+			if failures == 0 {
+				fmt.Printf("    first failure at %s: %d %s %.200s\n", url, res.Code, res.Error, res.Body)
+			}
+			failures++
+			continue
+		}
+		if first.IsZero() || res.Timestamp.Before(first) {
+			first = res.Timestamp
+		}
+		if end := res.End(); end.After(last) {
+			last = end
+		}
+		lat = append(lat, res.Latency)
+	}
+	f := figures{failures: failures, requests: len(lat)}
+	if len(lat) == 0 {
+		return f
+	}
+	slices.Sort(lat)
+	at := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
+	f.p50, f.p99, f.p999 = at(0.50), at(0.99), at(0.999)
+	if elapsed := last.Sub(first); elapsed > 0 {
+		f.rps = float64(len(lat)) / elapsed.Seconds()
 	}
 	return f
 }
