@@ -68,21 +68,33 @@ func httpLoad(url string, header http.Header, body func() []byte, c int, d time.
 }
 
 // paced posts body() with header to url at rate requests per second for d,
-// evenly spaced whatever the answers do (vegeta's constant pacer: an open
-// loop, starting more workers when the ones it has are all waiting), and
-// returns the exact latency quantiles. A closed loop of c workers only
-// measures its own queue (latency = c / throughput); this is the latency a
-// user arriving at that rate sees.
-func paced(url string, header http.Header, body func() []byte, rate float64, d time.Duration) figures {
+// each request due at its place in an even schedule whatever the answers do
+// (vegeta's constant pacer: an open loop), and returns the exact latency
+// quantiles. A closed loop of c workers only measures its own queue
+// (latency = c / throughput); this is the latency a user arriving at that
+// rate sees.
+//
+// At most c requests are in flight, over c connections as in the closed
+// loop: letting vegeta add a worker and a connection whenever all are busy
+// feeds on itself on a machine the generator shares (dials and goroutines
+// take the CPU the requests need) until nothing is served. A request that
+// waits for a free worker is still late, so its latency counts from when it
+// was due, not from when it was sent: the generator's queue is counted as
+// the user's (no coordinated omission).
+func paced(url string, header http.Header, body func() []byte, rate float64, c int, d time.Duration) figures {
 	targeter := func(t *vegeta.Target) error {
 		t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), header
 		return nil
 	}
-	atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+	atk := vegeta.NewAttacker(vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
+		vegeta.Connections(c), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
 	pacer := vegeta.ConstantPacer{Freq: max(1, int(rate+0.5)), Per: time.Second}
+	// The pacer sends hit n (from 0) at (n+1) intervals after the start.
+	interval := time.Duration(pacer.Per.Nanoseconds() / int64(pacer.Freq))
 	var lat []time.Duration
 	failures := 0
-	var first, last time.Time
+	var last time.Time
+	began := time.Now()
 	for res := range atk.Attack(targeter, pacer, d, url) {
 		if res.Code != http.StatusOK || res.Error != "" || bytes.Contains(res.Body, []byte(`"errors"`)) {
 			if failures == 0 {
@@ -91,13 +103,11 @@ func paced(url string, header http.Header, body func() []byte, rate float64, d t
 			failures++
 			continue
 		}
-		if first.IsZero() || res.Timestamp.Before(first) {
-			first = res.Timestamp
-		}
+		due := began.Add(time.Duration(res.Seq+1) * interval)
+		lat = append(lat, max(res.Latency, res.End().Sub(due)))
 		if end := res.End(); end.After(last) {
 			last = end
 		}
-		lat = append(lat, res.Latency)
 	}
 	f := figures{failures: failures, requests: len(lat)}
 	if len(lat) == 0 {
@@ -106,9 +116,7 @@ func paced(url string, header http.Header, body func() []byte, rate float64, d t
 	slices.Sort(lat)
 	at := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
 	f.p50, f.p99, f.p999 = at(0.50), at(0.99), at(0.999)
-	if elapsed := last.Sub(first); elapsed > 0 {
-		f.rps = float64(len(lat)) / elapsed.Seconds()
-	}
+	f.rps = float64(len(lat)) / last.Sub(began).Seconds()
 	return f
 }
 

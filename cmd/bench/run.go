@@ -286,7 +286,7 @@ func run(ctx context.Context, out io.Writer) error {
 		// whatever the answers do: createOrder (4) as an open loop of its
 		// own, scenario 6's reads beside the same stream of orders.
 		rate := m.rps / 2
-		open := func() figures { return paced(svc+"/graphql", sc.header, sc.body, rate, s.duration) }
+		open := func() figures { return paced(svc+"/graphql", sc.header, sc.body, rate, s.concurrency, s.duration) }
 		var l figures
 		if sc.floor == "reads" {
 			l = beside(svc+"/graphql", asCustomer, coldOrders, s.orderRate, open)
