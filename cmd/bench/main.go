@@ -3,6 +3,8 @@
 // (PostgreSQL + Redis, in-process) and through its floor (a bare chi handler
 // serving the same response bytes from memory, or the same SQL transaction
 // issued directly through pgx), alternating, and the medians are compared.
+// Then each scenario runs once more as an open loop at half the throughput
+// just measured (vegeta's constant pacer), for the latency a user sees.
 //
 //	make bench        # or: go run ./cmd/bench
 //

@@ -26,6 +26,10 @@ type figures struct {
 	p50, p99 time.Duration
 	failures int
 	orders   float64 // scenario 6: createOrder per second that succeeded beside the reads
+	// Open loop only (paced): the 99.9th percentile, and how many requests
+	// it was taken from, so a reader can tell how far to trust it.
+	p999     time.Duration
+	requests int
 }
 
 var jsonHeader = http.Header{
@@ -60,6 +64,59 @@ func httpLoad(url string, header http.Header, body func() []byte, c int, d time.
 	if elapsed := m.Duration + m.Wait; elapsed > 0 {
 		f.rps = (float64(m.Requests) - float64(failures)) / elapsed.Seconds()
 	}
+	return f
+}
+
+// paced posts body() with header to url at rate requests per second for d,
+// each request due at its place in an even schedule whatever the answers do
+// (vegeta's constant pacer: an open loop), and returns the exact latency
+// quantiles. A closed loop of c workers only measures its own queue
+// (latency = c / throughput); this is the latency a user arriving at that
+// rate sees.
+//
+// At most c requests are in flight, over c connections as in the closed
+// loop: letting vegeta add a worker and a connection whenever all are busy
+// feeds on itself on a machine the generator shares (dials and goroutines
+// take the CPU the requests need) until nothing is served. A request that
+// waits for a free worker is still late, so its latency counts from when it
+// was due, not from when it was sent: the generator's queue is counted as
+// the user's (no coordinated omission).
+func paced(url string, header http.Header, body func() []byte, rate float64, c int, d time.Duration) figures {
+	targeter := func(t *vegeta.Target) error {
+		t.Method, t.URL, t.Body, t.Header = http.MethodPost, url, body(), header
+		return nil
+	}
+	atk := vegeta.NewAttacker(vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
+		vegeta.Connections(c), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+	pacer := vegeta.ConstantPacer{Freq: max(1, int(rate+0.5)), Per: time.Second}
+	// The pacer sends hit n (from 0) at (n+1) intervals after the start.
+	interval := time.Duration(pacer.Per.Nanoseconds() / int64(pacer.Freq))
+	var lat []time.Duration
+	failures := 0
+	var last time.Time
+	began := time.Now()
+	for res := range atk.Attack(targeter, pacer, d, url) {
+		if res.Code != http.StatusOK || res.Error != "" || bytes.Contains(res.Body, []byte(`"errors"`)) {
+			if failures == 0 {
+				fmt.Printf("    first failure at %s: %d %s %.200s\n", url, res.Code, res.Error, res.Body)
+			}
+			failures++
+			continue
+		}
+		due := began.Add(time.Duration(res.Seq+1) * interval)
+		lat = append(lat, max(res.Latency, res.End().Sub(due)))
+		if end := res.End(); end.After(last) {
+			last = end
+		}
+	}
+	f := figures{failures: failures, requests: len(lat)}
+	if len(lat) == 0 {
+		return f
+	}
+	slices.Sort(lat)
+	at := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
+	f.p50, f.p99, f.p999 = at(0.50), at(0.99), at(0.999)
+	f.rps = float64(len(lat)) / last.Sub(began).Seconds()
 	return f
 }
 

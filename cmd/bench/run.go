@@ -50,6 +50,8 @@ func run(ctx context.Context, out io.Writer) error {
 	defer cancel()
 	fmt.Fprintf(out, "shop benchmark: %s, %d CPUs, Go %s, concurrency %d, %d rounds x %s per measurement, medians\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), runtime.NumCPU(), runtime.Version(), s.concurrency, s.rounds, s.duration)
+	fmt.Fprintf(out, "then, per scenario, 1 round of %s open loop at half its req/s (vegeta's constant pacer): the latency a user sees, target p99 < %s\n",
+		s.duration, latencyTarget)
 
 	large, dropLarge, err := createDB(ctx, s.pgBase, "shop_bench_")
 	if err != nil {
@@ -85,6 +87,12 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Scenario 7's customer: one of its own, so that the orders scenarios
+	// 4 and 6 place (as asCustomer) leave its orders as they were.
+	asReader, err := signIn(svc, true)
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
 	cat, err := load(ctx, large, s.products, s.orders)
 	if err != nil {
@@ -108,6 +116,9 @@ func run(ctx context.Context, out io.Writer) error {
 	page := `query Page($after: String) { products(first: 50, after: $after) { edges { cursor node { productId price stockCount } } pageInfo { hasNextPage endCursor } } }`
 	order := `mutation Order($in: CreateOrderInput!) { createOrder(input: $in) { orderId totalAmount status items { productId quantity priceAtPurchase } } }`
 	orders := `{ getOrders(limit: 20) { orderId customerId totalAmount status createdAt items { productId quantity priceAtPurchase product { productId price } } } }`
+	// What a mobile client polls: the caller's own newest orders (a
+	// customer sees only its own, so no customerId).
+	ownOrders := `{ orders(first: 20) { edges { cursor node { orderId status totalAmount createdAt items { productId quantity priceAtPurchase product { productId price stockCount } } } } pageInfo { hasNextPage endCursor } } }`
 	linesFrom := func(ps []loadedProduct) func() []string {
 		return func() []string {
 			ids := make([]string, 0, 3)
@@ -136,6 +147,11 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	// Scenario 6's orders: over the products the reads don't ask for.
 	coldOrders := orderBody(linesFrom(cat.products[len(hot):]))
+	// Scenario 7's customer has a history longer than the page it reads,
+	// placed through the service like any other order.
+	if err := placeOrders(svc, asReader, orderBody(orderLines), readerOrders); err != nil {
+		return fmt.Errorf("scenario 7's orders: %w", err)
+	}
 	scenarios := []scenario{
 		{name: "1 getProductsById (warm)", header: jsonHeader, floor: "http", target: 0.40, p99Target: "< 20ms",
 			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
@@ -152,6 +168,8 @@ func run(ctx context.Context, out io.Writer) error {
 		// reads alone (its floor here).
 		{name: fmt.Sprintf("6 getProductsById (warm), %d orders/s", s.orderRate), header: jsonHeader, floor: "reads", target: 0.80, p99Target: "< 20ms",
 			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
+		{name: "7 orders(first: 20), own, + items (warm)", header: asReader, floor: "http", target: 0.30, p99Target: "< 20ms",
+			body: func() []byte { return gql(ownOrders, nil) }},
 	}
 
 	// Warm the caches the warm scenarios read, and record each read
@@ -169,6 +187,11 @@ func run(ctx context.Context, out io.Writer) error {
 		b, err := fetch(svc+"/graphql", sc.header, sc.body())
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		if strings.HasPrefix(sc.name, "7 ") {
+			if err := checkPage(b, 20, 3); err != nil {
+				return fmt.Errorf("%s: %w", sc.name, err)
+			}
 		}
 		responses[fmt.Sprint(i)] = b
 	}
@@ -258,6 +281,32 @@ func run(ctx context.Context, out io.Writer) error {
 		if m.failures+f.failures > 0 {
 			return fmt.Errorf("%s: %d failed requests", sc.name, m.failures+f.failures)
 		}
+
+		// The same requests at half the rate just measured, on time
+		// whatever the answers do: createOrder (4) as an open loop of its
+		// own, scenario 6's reads beside the same stream of orders.
+		rate := m.rps / 2
+		open := func() figures { return paced(svc+"/graphql", sc.header, sc.body, rate, s.concurrency, s.duration) }
+		var l figures
+		if sc.floor == "reads" {
+			l = beside(svc+"/graphql", asCustomer, coldOrders, s.orderRate, open)
+		} else {
+			l = open()
+		}
+		latency := "p99 < " + latencyTarget.String()
+		if l.p99 >= latencyTarget {
+			latency += " MISSED"
+			failed = true
+		}
+		extra := ""
+		if sc.floor == "reads" {
+			extra = fmt.Sprintf(", beside %.0f createOrder/s", l.orders)
+		}
+		fmt.Fprintf(out, "    half load, open loop: %.0f req/s offered, %.0f served%s: p50 %s p99 %s p99.9 %s (of %d) | %s\n",
+			rate, l.rps, extra, ms(l.p50), ms(l.p99), ms(l.p999), l.requests, latency)
+		if l.failures > 0 {
+			return fmt.Errorf("%s at half load: %d failed requests", sc.name, l.failures)
+		}
 	}
 
 	if s.only != "" {
@@ -324,6 +373,50 @@ func scale(ctx context.Context, out io.Writer, s settings, admin [2]http.Header,
 		ms1.rps, ms(ms1.p50), s.small, ml.rps, ms(ml.p50), s.orders, ml.rps/ms1.rps)
 	if ms1.failures+ml.failures > 0 {
 		return fmt.Errorf("orders pages: %d failed requests", ms1.failures+ml.failures)
+	}
+	return nil
+}
+
+// latencyTarget is the p99 every scenario must keep at half its
+// closed-loop throughput.
+const latencyTarget = 20 * time.Millisecond
+
+// readerOrders is how many orders scenario 7's customer has: more than the
+// page of 20 it reads, so the page is full and has a next one.
+const readerOrders = 40
+
+// checkPage fails unless b is an orders connection of n orders of lines
+// items each, each item with its product: the response scenario 7 is
+// meant to measure.
+func checkPage(b []byte, n, lines int) error {
+	var resp struct {
+		Data struct {
+			Orders struct {
+				Edges []struct {
+					Node struct {
+						Items []struct{ Product *struct{ ProductID string } }
+					}
+				}
+				PageInfo struct{ HasNextPage bool }
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return fmt.Errorf("orders page: %w", err)
+	}
+	page := resp.Data.Orders
+	if len(page.Edges) != n || !page.PageInfo.HasNextPage {
+		return fmt.Errorf("orders page: %d orders (next page %t), want %d and more: %.300s", len(page.Edges), page.PageInfo.HasNextPage, n, b)
+	}
+	for _, e := range page.Edges {
+		if len(e.Node.Items) != lines {
+			return fmt.Errorf("orders page: an order of %d lines, want %d", len(e.Node.Items), lines)
+		}
+		for _, it := range e.Node.Items {
+			if it.Product == nil || it.Product.ProductID == "" {
+				return fmt.Errorf("orders page: an item without its product")
+			}
+		}
 	}
 	return nil
 }

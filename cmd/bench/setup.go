@@ -238,3 +238,15 @@ func signIn(svc string, customer bool) (http.Header, error) {
 	h.Set("Authorization", "Bearer "+out.Data[field].AccessToken)
 	return h, nil
 }
+
+// placeOrders has the caller of header place n orders through the service,
+// each from body(), so they are whole orders of that customer as the
+// service itself writes them (whatever it records beside an order).
+func placeOrders(svc string, header http.Header, body func() []byte, n int) error {
+	for i := 0; i < n; i++ {
+		if _, err := fetch(svc+"/graphql", header, body()); err != nil {
+			return fmt.Errorf("place order %d of %d: %w", i+1, n, err)
+		}
+	}
+	return nil
+}
