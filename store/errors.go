@@ -125,8 +125,14 @@ func connectionBroke(err error) bool {
 	if errors.As(err, &pgErr) {
 		// Class 08 is connection_exception; 57P01-57P03 are the server
 		// shutting down (admin_shutdown, crash_shutdown) or not yet
-		// accepting connections (cannot_connect_now).
-		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+		// accepting connections (cannot_connect_now); 53300 and 53200 are
+		// a server out of connection slots or memory, which a moment may
+		// free.
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "53300", "53200":
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08")
 	}
 	var netErr net.Error
 	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||

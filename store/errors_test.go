@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
@@ -100,5 +102,21 @@ func TestDriverErrorsMapToTheSameCodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A server out of connection slots (as when several instances' pools
+// together pass max_connections) or memory is a moment's trouble: clients
+// are told to retry, not that something broke.
+func TestServerOutOfResourcesIsUnavailable(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"53300", "53200", "57P03", "08006"} {
+		err := mapError(fmt.Errorf("query: %w", &pgconn.PgError{Code: code, Message: "sorry, too many clients already"}), "list orders")
+		if models.ErrorCode(err) != models.CodeUnavailable {
+			t.Errorf("SQLSTATE %s: %v, want SERVICE_UNAVAILABLE", code, err)
+		}
+	}
+	if err := mapError(&pgconn.PgError{Code: "42P01"}, "list orders"); models.ErrorCode(err) != models.CodeInternal {
+		t.Errorf("an undefined table: %v, want internal", err)
 	}
 }
