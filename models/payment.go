@@ -291,14 +291,18 @@ func (d PaymentDecision) Changed(before Payment) bool {
 //     (the order stays as it is, with an event saying why) and flagged as a
 //     mismatch;
 //   - succeeded for an order that is not pending any more (cancelled, or
-//     paid otherwise): the money is given back (Refund);
+//     paid otherwise), or for an attempt that is not the order's latest
+//     (latest is the order's latest attempt): the money is given back
+//     (Refund). The order's latest attempt is the payment everything else
+//     judges (a refund on cancellation among them), so an earlier one must
+//     not be what pays the order;
 //   - payment_failed: the payment waits for another card, and the order
 //     gets an event saying why; it stays pending;
 //   - processing, requires_action, canceled: the payment's status.
 //
 // A payment that succeeded, or is being refunded or was, never goes back to
 // an earlier status: providers do not promise to deliver events in order.
-func DecidePaymentEvent(o Order, p Payment, e PaymentEvent, now time.Time) PaymentDecision {
+func DecidePaymentEvent(o Order, p Payment, latest int, e PaymentEvent, now time.Time) PaymentDecision {
 	d := PaymentDecision{Payment: p}
 	settled := p.Status == PaymentSucceeded || p.Status == PaymentRefunding || p.Status == PaymentRefunded
 	set := func(status string) {
@@ -320,10 +324,14 @@ func DecidePaymentEvent(o Order, p Payment, e PaymentEvent, now time.Time) Payme
 		}
 		at := now
 		d.Payment.Status, d.Payment.PaidAt, d.Payment.UpdatedAt, d.Payment.LastError = PaymentSucceeded, &at, now, ""
-		if o.Status != OrderStatusPending {
+		if o.Status != OrderStatusPending || p.Attempt < latest {
 			d.Payment.Status = PaymentRefunding
 			d.Refund = true
-			d.Note = "Payment " + p.ID + " (" + FormatAmount(p.Amount, p.Currency) + ") arrived for an order that is " + o.Status + ": refunding it."
+			why := "an order that is " + o.Status
+			if o.Status == OrderStatusPending {
+				why = "attempt " + strconv.Itoa(p.Attempt) + ", which the order no longer waits for (its payment is attempt " + strconv.Itoa(latest) + ")"
+			}
+			d.Note = "Payment " + p.ID + " (" + FormatAmount(p.Amount, p.Currency) + ") arrived for " + why + ": refunding it."
 			return d
 		}
 		d.MoveTo = OrderStatusPaid

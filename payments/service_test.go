@@ -255,6 +255,57 @@ func TestLatePaymentRefunded(t *testing.T) {
 	})
 }
 
+// A payment that succeeds for an attempt the order has moved past (it was
+// canceled, and the customer started another) is refunded rather than
+// taken as the order's payment: the order's latest attempt is the one a
+// cancellation refunds, so an earlier one that paid the order would be
+// kept when the order is cancelled.
+func TestSupersededAttemptRefunded(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		svc, _ := newService(s, local.New(""), time.Second)
+		o, prod := MustOrder(t, s, 1000, 1)
+		first, err := svc.CreatePayment(ctx, customer, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ConfirmLocalPayment(ctx, first.Payment.ID, "canceled"); err != nil {
+			t.Fatal(err)
+		}
+		second, err := svc.CreatePayment(ctx, customer, o.ID)
+		if err != nil || second.Payment.Attempt != 2 {
+			t.Fatalf("second attempt: %+v, %v", second, err)
+		}
+		got, err := svc.ConfirmLocalPayment(ctx, first.Payment.ID, "succeeded")
+		if err != nil || got.Status != "pending" {
+			t.Fatalf("the first attempt succeeds: %+v, %v; want the order still pending", got, err)
+		}
+		p, _ := s.PaymentByID(ctx, first.Payment.ID)
+		if p.Status != models.PaymentRefunded || p.RefundID == "" {
+			t.Fatalf("first attempt %+v, want refunded", p)
+		}
+		// The order is paid by its latest attempt, and a cancellation
+		// refunds that one.
+		if got, err := svc.ConfirmLocalPayment(ctx, second.Payment.ID, "succeeded"); err != nil || got.Status != "paid" {
+			t.Fatalf("the second attempt succeeds: %+v, %v", got, err)
+		}
+		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		if got, err := svc.ChangeOrderStatus(ctx, cancel); err != nil || got.Status != "cancelled" {
+			t.Fatalf("cancel: %+v, %v", got, err)
+		}
+		ps, _ := s.Payments(ctx, o.ID)
+		for _, p := range ps {
+			if p.Status != models.PaymentRefunded {
+				t.Errorf("attempt %d is %s after the cancellation, want refunded", p.Attempt, p.Status)
+			}
+		}
+		if now, _ := s.ProductByID(ctx, prod.ID); now.StockCount != 100 {
+			t.Fatalf("stock %d", now.StockCount)
+		}
+	})
+}
+
 func TestWebhooksRefused(t *testing.T) {
 	t.Parallel()
 	s := storetest.MustSQLite(t)

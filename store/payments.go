@@ -153,7 +153,11 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 			out.Duplicate = true
 			return nil
 		}
-		d := models.DecidePaymentEvent(o, *p, e, now)
+		cur, err := s.currentPayment(tx, o.ID)
+		if err != nil {
+			return err
+		}
+		d := models.DecidePaymentEvent(o, *p, cur.Attempt, e, now)
 		out.Decision = d
 		if d.Payment != *p {
 			if err := savePayment(tx, d.Payment); err != nil {
