@@ -423,8 +423,10 @@ type RefundSettlement struct {
 	// Failure, when set, is why the refund failed: the payment goes back to
 	// succeeded, and the order gets an event saying so.
 	Failure string
-	Actor   string
-	At      time.Time
+	// Actor is who the order's event is by: the admin whose cancellation
+	// asked for the refund, or "system" (the default).
+	Actor string
+	At    time.Time
 }
 
 // RefundFailedNote is the event note of an order whose refund failed.
