@@ -429,6 +429,23 @@ type RefundSettlement struct {
 	At    time.Time
 }
 
+// LateRefundOwed reports whether payment p of order o, whose latest
+// attempt is latest, holds money the order does not keep and has not given
+// back yet, after a refund that was interrupted or failed: a payment being
+// refunded, unless it is the paid order's own, which its cancellation is
+// refunding; or one that succeeded for a cancelled order or for an earlier
+// attempt (DecidePaymentEvent refunds both; a refund that failed put it
+// back to succeeded). A later delivery of its event retries the refund.
+func LateRefundOwed(o Order, p Payment, latest int) bool {
+	switch p.Status {
+	case PaymentRefunding:
+		return o.Status != OrderStatusPaid || p.Attempt < latest
+	case PaymentSucceeded:
+		return o.Status == OrderStatusCancelled || p.Attempt < latest
+	}
+	return false
+}
+
 // RefundFailedNote is the event note of an order whose refund failed.
 func RefundFailedNote(paymentID, why string, stays string) string {
 	return clip("Refund of payment "+paymentID+" failed: "+why+"; the order stays "+stays+".", MaxNoteSize)

@@ -240,3 +240,28 @@ func asError(err error, e **Error) bool {
 	*e = x
 	return ok
 }
+
+func TestLateRefundOwed(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		order, payment  string
+		attempt, latest int
+		want            bool
+	}{
+		{OrderStatusCancelled, PaymentSucceeded, 1, 1, true},              // a late payment whose refund failed
+		{OrderStatusCancelled, PaymentRefunding, 1, 1, true},              // one whose refund was interrupted
+		{OrderStatusPending, PaymentSucceeded, 1, 2, true},                // an earlier attempt's, refund failed
+		{OrderStatusPending, PaymentRefunding, 1, 2, true},                // an earlier attempt's, interrupted
+		{OrderStatusPaid, PaymentRefunding, 1, 2, true},                   // an earlier attempt's, the order paid by the latest
+		{OrderStatusPaid, PaymentSucceeded, 1, 1, false},                  // the payment of a paid order
+		{OrderStatusPaid, PaymentRefunding, 1, 1, false},                  // a cancellation's refund, left to it
+		{OrderStatusShipped, PaymentSucceeded, 1, 1, false},               // the payment of a shipped order
+		{OrderStatusCancelled, PaymentRefunded, 1, 1, false},              // refunded already
+		{OrderStatusCancelled, PaymentRequiresPaymentMethod, 1, 1, false}, // never paid
+	} {
+		got := LateRefundOwed(Order{Status: tt.order}, Payment{Status: tt.payment, Attempt: tt.attempt}, tt.latest)
+		if got != tt.want {
+			t.Errorf("%s order, %s payment, attempt %d of %d: %v, want %v", tt.order, tt.payment, tt.attempt, tt.latest, got, tt.want)
+		}
+	}
+}

@@ -402,6 +402,76 @@ func TestStripeUnreachable(t *testing.T) {
 	})
 }
 
+// A payment that arrives for a cancelled order while Stripe is out of
+// reach is not refunded then: the webhook fails, so Stripe delivers the
+// event again, and a delivery once Stripe answers makes the refund.
+func TestLateRefundRetriedOnRedelivery(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		down, _ := newService(s, stripe.New(stripe.Options{SecretKey: "sk_test_x", WebhookSecret: testSecret, APIURL: "http://" + testenv.ClosedAddr(t)}), 5*time.Second)
+		up, _ := newService(s, stripe.New(stripe.Options{SecretKey: "sk_test_x", WebhookSecret: testSecret, APIURL: testenv.MustStripeMock(t)}), 5*time.Second)
+		o, prod := MustOrder(t, s, 700, 2)
+		p, err := s.AddPayment(ctx, models.Payment{ID: models.PaymentIDFor(o.ID, 1), OrderID: o.ID, Attempt: 1, Provider: "stripe",
+			ProviderID: "pi_" + o.ID[:8], Status: models.PaymentRequiresPaymentMethod, Amount: o.TotalAmount, Currency: "usd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel, _ := models.ParseCancel(o.ID, "", customer)
+		if _, err := s.ChangeOrderStatus(ctx, cancel); err != nil {
+			t.Fatal(err)
+		}
+		body := stripeEvent("evt_late", models.EventPaymentSucceeded, p.ProviderID, int64(o.TotalAmount), "usd")
+		deliver := func(svc *payments.Service) error {
+			return svc.HandleWebhook(ctx, "stripe", body, sign(body, testSecret, time.Now()))
+		}
+		for i := range 2 {
+			if err := deliver(down); models.ErrorCode(err) != models.CodePaymentProviderError {
+				t.Fatalf("delivery %d while Stripe is away: %v, want PAYMENT_PROVIDER_ERROR (a 5xx, so Stripe delivers it again)", i, err)
+			}
+		}
+		if got, _ := s.PaymentByID(ctx, p.ID); got.Status != models.PaymentSucceeded || got.RefundedAt != nil {
+			t.Fatalf("payment after the failed refunds %+v", got)
+		}
+		failures := 0
+		for _, e := range mustEvents(t, s, o.ID) {
+			if strings.Contains(e.Note, "Refund of payment "+p.ID+" failed") {
+				failures++
+			}
+		}
+		if failures != 1 {
+			t.Fatalf("%d events of the failed refund, want 1", failures)
+		}
+		if err := deliver(up); err != nil {
+			t.Fatalf("delivery once Stripe answers: %v", err)
+		}
+		got, _ := s.PaymentByID(ctx, p.ID)
+		if got.Status != models.PaymentRefunded || !strings.HasPrefix(got.RefundID, "re_") || got.RefundedAt == nil {
+			t.Fatalf("payment after the retried refund %+v", got)
+		}
+		if e := lastEvent(t, s, o.ID); e.Status != "cancelled" || !strings.HasPrefix(e.Note, "Refunded 14.00 USD through stripe (re_") {
+			t.Fatalf("event %+v", e)
+		}
+		// Once refunded, a further delivery does nothing.
+		n := len(mustEvents(t, s, o.ID))
+		if err := deliver(up); err != nil || len(mustEvents(t, s, o.ID)) != n {
+			t.Fatalf("a delivery after the refund: %v, %d events, want %d", err, len(mustEvents(t, s, o.ID)), n)
+		}
+		if now, _ := s.ProductByID(ctx, prod.ID); now.StockCount != 100 {
+			t.Fatalf("stock %d", now.StockCount)
+		}
+	})
+}
+
+func mustEvents(t *testing.T, s *store.Store, orderID string) []models.OrderEvent {
+	t.Helper()
+	evs, err := s.OrderEvents(context.Background(), []string{orderID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs[orderID]
+}
+
 // A provider that hangs holds no lock: while createPayment waits on it,
 // the order can be cancelled; the call then fails within its timeout.
 func TestSlowProviderHoldsNoLock(t *testing.T) {
