@@ -291,14 +291,18 @@ func (d PaymentDecision) Changed(before Payment) bool {
 //     (the order stays as it is, with an event saying why) and flagged as a
 //     mismatch;
 //   - succeeded for an order that is not pending any more (cancelled, or
-//     paid otherwise): the money is given back (Refund);
+//     paid otherwise), or for an attempt that is not the order's latest
+//     (latest is the order's latest attempt): the money is given back
+//     (Refund). The order's latest attempt is the payment everything else
+//     judges (a refund on cancellation among them), so an earlier one must
+//     not be what pays the order;
 //   - payment_failed: the payment waits for another card, and the order
 //     gets an event saying why; it stays pending;
 //   - processing, requires_action, canceled: the payment's status.
 //
 // A payment that succeeded, or is being refunded or was, never goes back to
 // an earlier status: providers do not promise to deliver events in order.
-func DecidePaymentEvent(o Order, p Payment, e PaymentEvent, now time.Time) PaymentDecision {
+func DecidePaymentEvent(o Order, p Payment, latest int, e PaymentEvent, now time.Time) PaymentDecision {
 	d := PaymentDecision{Payment: p}
 	settled := p.Status == PaymentSucceeded || p.Status == PaymentRefunding || p.Status == PaymentRefunded
 	set := func(status string) {
@@ -320,10 +324,14 @@ func DecidePaymentEvent(o Order, p Payment, e PaymentEvent, now time.Time) Payme
 		}
 		at := now
 		d.Payment.Status, d.Payment.PaidAt, d.Payment.UpdatedAt, d.Payment.LastError = PaymentSucceeded, &at, now, ""
-		if o.Status != OrderStatusPending {
+		if o.Status != OrderStatusPending || p.Attempt < latest {
 			d.Payment.Status = PaymentRefunding
 			d.Refund = true
-			d.Note = "Payment " + p.ID + " (" + FormatAmount(p.Amount, p.Currency) + ") arrived for an order that is " + o.Status + ": refunding it."
+			why := "an order that is " + o.Status
+			if o.Status == OrderStatusPending {
+				why = "attempt " + strconv.Itoa(p.Attempt) + ", which the order no longer waits for (its payment is attempt " + strconv.Itoa(latest) + ")"
+			}
+			d.Note = "Payment " + p.ID + " (" + FormatAmount(p.Amount, p.Currency) + ") arrived for " + why + ": refunding it."
 			return d
 		}
 		d.MoveTo = OrderStatusPaid
@@ -415,8 +423,27 @@ type RefundSettlement struct {
 	// Failure, when set, is why the refund failed: the payment goes back to
 	// succeeded, and the order gets an event saying so.
 	Failure string
-	Actor   string
-	At      time.Time
+	// Actor is who the order's event is by: the admin whose cancellation
+	// asked for the refund, or "system" (the default).
+	Actor string
+	At    time.Time
+}
+
+// LateRefundOwed reports whether payment p of order o, whose latest
+// attempt is latest, holds money the order does not keep and has not given
+// back yet, after a refund that was interrupted or failed: a payment being
+// refunded, unless it is the paid order's own, which its cancellation is
+// refunding; or one that succeeded for a cancelled order or for an earlier
+// attempt (DecidePaymentEvent refunds both; a refund that failed put it
+// back to succeeded). A later delivery of its event retries the refund.
+func LateRefundOwed(o Order, p Payment, latest int) bool {
+	switch p.Status {
+	case PaymentRefunding:
+		return o.Status != OrderStatusPaid || p.Attempt < latest
+	case PaymentSucceeded:
+		return o.Status == OrderStatusCancelled || p.Attempt < latest
+	}
+	return false
 }
 
 // RefundFailedNote is the event note of an order whose refund failed.

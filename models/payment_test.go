@@ -91,7 +91,7 @@ func TestDecidePaymentEvent(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	order := func(status string) Order { return Order{ID: "o1", TotalAmount: 1250, Status: status} }
 	pay := func(status string) Payment {
-		return Payment{ID: "p1", OrderID: "o1", Provider: "stripe", ProviderID: "pi_1", Status: status, Amount: 1250, Currency: "usd"}
+		return Payment{ID: "p1", OrderID: "o1", Attempt: 1, Provider: "stripe", ProviderID: "pi_1", Status: status, Amount: 1250, Currency: "usd"}
 	}
 	event := func(typ string, amount int64, cur string) PaymentEvent {
 		return PaymentEvent{Type: typ, ProviderPaymentID: "pi_1", Amount: amount, Currency: cur, FailureMessage: "Your card was declined."}
@@ -100,6 +100,7 @@ func TestDecidePaymentEvent(t *testing.T) {
 		name       string
 		o          Order
 		p          Payment
+		latest     int // the order's latest attempt; 0 for p's
 		e          PaymentEvent
 		wantStatus string // the payment's, after
 		moveTo     string
@@ -107,38 +108,44 @@ func TestDecidePaymentEvent(t *testing.T) {
 		mismatch   bool
 		refund     bool
 	}{
-		{"succeeded: paid", order("pending"), pay(PaymentRequiresPaymentMethod), event(EventPaymentSucceeded, 1250, "usd"),
+		{"succeeded: paid", order("pending"), pay(PaymentRequiresPaymentMethod), 0, event(EventPaymentSucceeded, 1250, "usd"),
 			PaymentSucceeded, OrderStatusPaid, "Paid 12.50 USD through stripe (pi_1), payment p1.", false, false},
-		{"succeeded in capitals", order("pending"), pay(PaymentProcessing), event(EventPaymentSucceeded, 1250, "USD"),
+		{"succeeded in capitals", order("pending"), pay(PaymentProcessing), 0, event(EventPaymentSucceeded, 1250, "USD"),
 			PaymentSucceeded, OrderStatusPaid, "Paid", false, false},
-		{"a cent short", order("pending"), pay(PaymentRequiresPaymentMethod), event(EventPaymentSucceeded, 1249, "usd"),
+		{"a cent short", order("pending"), pay(PaymentRequiresPaymentMethod), 0, event(EventPaymentSucceeded, 1249, "usd"),
 			PaymentRequiresPaymentMethod, "", "not accepted: the provider took 12.49 USD, but order o1 costs 12.50 USD", true, false},
-		{"another currency", order("pending"), pay(PaymentRequiresPaymentMethod), event(EventPaymentSucceeded, 1250, "eur"),
+		{"another currency", order("pending"), pay(PaymentRequiresPaymentMethod), 0, event(EventPaymentSucceeded, 1250, "eur"),
 			PaymentRequiresPaymentMethod, "", "took 12.50 EUR", true, false},
-		{"succeeded after the order was cancelled", order("cancelled"), pay(PaymentRequiresPaymentMethod), event(EventPaymentSucceeded, 1250, "usd"),
+		{"succeeded after the order was cancelled", order("cancelled"), pay(PaymentRequiresPaymentMethod), 0, event(EventPaymentSucceeded, 1250, "usd"),
 			PaymentRefunding, "", "arrived for an order that is cancelled: refunding it", false, true},
-		{"succeeded for an order paid otherwise", order("paid"), pay(PaymentProcessing), event(EventPaymentSucceeded, 1250, "usd"),
+		{"succeeded for an order paid otherwise", order("paid"), pay(PaymentProcessing), 0, event(EventPaymentSucceeded, 1250, "usd"),
 			PaymentRefunding, "", "arrived for an order that is paid", false, true},
-		{"succeeded again", order("paid"), pay(PaymentSucceeded), event(EventPaymentSucceeded, 1250, "usd"),
+		{"succeeded for an attempt superseded by another", order("pending"), pay(PaymentCanceled), 2, event(EventPaymentSucceeded, 1250, "usd"),
+			PaymentRefunding, "", "arrived for attempt 1, which the order no longer waits for (its payment is attempt 2): refunding it", false, true},
+		{"succeeded again", order("paid"), pay(PaymentSucceeded), 0, event(EventPaymentSucceeded, 1250, "usd"),
 			PaymentSucceeded, "", "", false, false},
-		{"failed", order("pending"), pay(PaymentProcessing), event(EventPaymentFailed, 1250, "usd"),
+		{"failed", order("pending"), pay(PaymentProcessing), 0, event(EventPaymentFailed, 1250, "usd"),
 			PaymentRequiresPaymentMethod, "", "Payment p1 failed: Your card was declined.", false, false},
-		{"failed after it succeeded", order("paid"), pay(PaymentSucceeded), event(EventPaymentFailed, 1250, "usd"),
+		{"failed after it succeeded", order("paid"), pay(PaymentSucceeded), 0, event(EventPaymentFailed, 1250, "usd"),
 			PaymentSucceeded, "", "", false, false},
-		{"processing", order("pending"), pay(PaymentRequiresPaymentMethod), event(EventPaymentProcessing, 1250, "usd"),
+		{"processing", order("pending"), pay(PaymentRequiresPaymentMethod), 0, event(EventPaymentProcessing, 1250, "usd"),
 			PaymentProcessing, "", "", false, false},
-		{"processing after it succeeded", order("paid"), pay(PaymentSucceeded), event(EventPaymentProcessing, 1250, "usd"),
+		{"processing after it succeeded", order("paid"), pay(PaymentSucceeded), 0, event(EventPaymentProcessing, 1250, "usd"),
 			PaymentSucceeded, "", "", false, false},
-		{"requires_action", order("pending"), pay(PaymentRequiresPaymentMethod), event(EventPaymentRequiresAction, 1250, "usd"),
+		{"requires_action", order("pending"), pay(PaymentRequiresPaymentMethod), 0, event(EventPaymentRequiresAction, 1250, "usd"),
 			PaymentRequiresAction, "", "", false, false},
-		{"canceled", order("pending"), pay(PaymentRequiresPaymentMethod), event(EventPaymentCanceled, 1250, "usd"),
+		{"canceled", order("pending"), pay(PaymentRequiresPaymentMethod), 0, event(EventPaymentCanceled, 1250, "usd"),
 			PaymentCanceled, "", "", false, false},
-		{"canceled while refunded", order("cancelled"), pay(PaymentRefunded), event(EventPaymentCanceled, 1250, "usd"),
+		{"canceled while refunded", order("cancelled"), pay(PaymentRefunded), 0, event(EventPaymentCanceled, 1250, "usd"),
 			PaymentRefunded, "", "", false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			d := DecidePaymentEvent(tt.o, tt.p, tt.e, now)
+			latest := tt.latest
+			if latest == 0 {
+				latest = tt.p.Attempt
+			}
+			d := DecidePaymentEvent(tt.o, tt.p, latest, tt.e, now)
 			if d.Payment.Status != tt.wantStatus || d.MoveTo != tt.moveTo || d.Mismatch != tt.mismatch || d.Refund != tt.refund {
 				t.Fatalf("decision %+v", d)
 			}
@@ -232,4 +239,29 @@ func asError(err error, e **Error) bool {
 	x, ok := err.(*Error)
 	*e = x
 	return ok
+}
+
+func TestLateRefundOwed(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		order, payment  string
+		attempt, latest int
+		want            bool
+	}{
+		{OrderStatusCancelled, PaymentSucceeded, 1, 1, true},              // a late payment whose refund failed
+		{OrderStatusCancelled, PaymentRefunding, 1, 1, true},              // one whose refund was interrupted
+		{OrderStatusPending, PaymentSucceeded, 1, 2, true},                // an earlier attempt's, refund failed
+		{OrderStatusPending, PaymentRefunding, 1, 2, true},                // an earlier attempt's, interrupted
+		{OrderStatusPaid, PaymentRefunding, 1, 2, true},                   // an earlier attempt's, the order paid by the latest
+		{OrderStatusPaid, PaymentSucceeded, 1, 1, false},                  // the payment of a paid order
+		{OrderStatusPaid, PaymentRefunding, 1, 1, false},                  // a cancellation's refund, left to it
+		{OrderStatusShipped, PaymentSucceeded, 1, 1, false},               // the payment of a shipped order
+		{OrderStatusCancelled, PaymentRefunded, 1, 1, false},              // refunded already
+		{OrderStatusCancelled, PaymentRequiresPaymentMethod, 1, 1, false}, // never paid
+	} {
+		got := LateRefundOwed(Order{Status: tt.order}, Payment{Status: tt.payment, Attempt: tt.attempt}, tt.latest)
+		if got != tt.want {
+			t.Errorf("%s order, %s payment, attempt %d of %d: %v, want %v", tt.order, tt.payment, tt.attempt, tt.latest, got, tt.want)
+		}
+	}
 }

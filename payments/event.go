@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unicode"
 
 	"github.com/stripe/stripe-go/v85/webhook"
 
@@ -35,6 +36,9 @@ func ParseEvent(provider string, payload []byte, signature, secret string) (mode
 	if out.ID == "" || out.Type == "" {
 		return models.PaymentEvent{}, badRequest("The event has no id or type.")
 	}
+	if !storableID(out.ID) {
+		return models.PaymentEvent{}, badRequest("The event's id is not one a provider gives.")
+	}
 	if !strings.HasPrefix(out.Type, "payment_intent.") || ev.Data == nil {
 		return out, nil
 	}
@@ -46,15 +50,28 @@ func ParseEvent(provider string, payload []byte, signature, secret string) (mode
 			Message string `json:"message"`
 		} `json:"last_payment_error"`
 	}
-	if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil || pi.ID == "" {
+	if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil || pi.ID == "" || !storableID(pi.ID) {
 		return models.PaymentEvent{}, badRequest("The event's data.object is not a PaymentIntent.")
 	}
-	out.ProviderPaymentID, out.Amount, out.Currency = pi.ID, pi.Amount, strings.ToLower(pi.Currency)
+	out.ProviderPaymentID, out.Amount, out.Currency = pi.ID, pi.Amount, strings.ToLower(noNUL(pi.Currency))
 	if pi.LastPaymentError != nil {
-		out.FailureMessage = pi.LastPaymentError.Message
+		out.FailureMessage = noNUL(pi.LastPaymentError.Message)
 	}
 	return out, nil
 }
+
+// storableID reports whether a provider's id (an event's, a
+// PaymentIntent's) can be looked up and stored as it is: at most 255 bytes
+// (the columns' size) and no control characters (PostgreSQL refuses a NUL
+// in text). Stripe's ids are short and alphanumeric; a signed event with
+// another is answered 400 rather than a 500 the provider retries for days.
+func storableID(id string) bool {
+	return len(id) <= 255 && strings.IndexFunc(id, unicode.IsControl) < 0
+}
+
+// noNUL drops NUL characters, which PostgreSQL refuses in text, from what
+// an event says that shop writes down (in a note, or a payment's error).
+func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
 
 // badWebhook says what is wrong with a delivery, without echoing any of it.
 func badWebhook(err error) error {

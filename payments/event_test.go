@@ -68,6 +68,37 @@ func TestParseEvent(t *testing.T) {
 	}
 }
 
+// What a signed event says is stored or looked up as it is, so what the
+// database cannot hold is refused (400), or dropped from text, rather than
+// failing the delivery with a 500 the provider retries for days.
+func TestParseEventKeepsToWhatCanBeStored(t *testing.T) {
+	t.Parallel()
+	parse := func(body []byte) (models.PaymentEvent, error) {
+		return payments.ParseEvent("stripe", body, sign(body, testSecret, time.Now()), testSecret)
+	}
+	// nul puts a JSON-escaped NUL where "NUL" is in an event's body.
+	nul := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("NUL"), []byte(`\u0000`)) }
+	for name, body := range map[string][]byte{
+		"an event id of 256 bytes":        stripeEvent("evt_"+strings.Repeat("x", 252), models.EventPaymentSucceeded, "pi_1", 1250, "usd"),
+		"a NUL in the event id":           nul(stripeEvent("evt_NUL", models.EventPaymentSucceeded, "pi_1", 1250, "usd")),
+		"a PaymentIntent id of 256 bytes": stripeEvent("evt_1", models.EventPaymentSucceeded, "pi_"+strings.Repeat("x", 253), 1250, "usd"),
+		"a NUL in the PaymentIntent id":   nul(stripeEvent("evt_1", models.EventPaymentSucceeded, "pi_NUL", 1250, "usd")),
+	} {
+		e, err := parse(body)
+		if models.ErrorCode(err) != models.CodeBadRequest || strings.Contains(err.Error(), "not an event") {
+			t.Errorf("%s: %+v, %v; want BAD_REQUEST about the id", name, e, err)
+		}
+	}
+	if e, err := parse(stripeEvent("evt_"+strings.Repeat("x", 251), models.EventPaymentSucceeded, "pi_1", 1250, "usd")); err != nil || len(e.ID) != 255 {
+		t.Fatalf("an event id of 255 bytes: %+v, %v", e, err)
+	}
+	body := nul(bytes.Replace(stripeEvent("evt_1", models.EventPaymentFailed, "pi_1", 1250, "uNULsd"), []byte("Your card"), []byte("YourNUL card"), 1))
+	e, err := parse(body)
+	if err != nil || e.Currency != "usd" || e.FailureMessage != "Your card was declined." {
+		t.Fatalf("NULs in the currency and failure message: %+v, %v", e, err)
+	}
+}
+
 // Events of types shop does not act on are read no further than their id
 // and type.
 func TestParseOtherEvents(t *testing.T) {

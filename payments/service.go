@@ -236,30 +236,39 @@ func (s *Service) HandleWebhook(ctx context.Context, provider string, payload []
 
 // resumeLateRefund finishes, on a later delivery of the event, the refund
 // of a payment that arrived for an order no longer waiting for it, if an
-// earlier delivery could not. A payment being refunded for a cancellation
-// (its order still paid) is left to that cancellation.
+// earlier delivery could not (it was interrupted, or the provider failed).
+// A payment being refunded for a cancellation (its order still paid) is
+// left to that cancellation (models.LateRefundOwed).
 func (s *Service) resumeLateRefund(ctx context.Context, paymentID string, o models.Order) error {
-	p, err := s.store.PaymentByID(ctx, paymentID)
+	ps, err := s.store.Payments(ctx, o.ID)
 	if err != nil {
 		return err
 	}
-	if p.Status != models.PaymentRefunding || o.Status == models.OrderStatusPaid {
-		return nil
+	latest := models.NextAttempt(ps) - 1
+	for _, p := range ps {
+		if p.ID == paymentID && models.LateRefundOwed(o, p, latest) {
+			return s.refundLate(ctx, p, o)
+		}
 	}
-	return s.refundLate(ctx, *p, o)
+	return nil
 }
 
 // refundLate gives back a payment that arrived for an order that no longer
 // waits for it, and records the outcome. The event is applied already, so
-// this runs to the end even if the provider hangs up on the webhook.
+// this runs to the end even if the provider hangs up on the webhook. A
+// refund that failed is an error: the webhook answers 5xx, the provider
+// delivers the event again, and that delivery retries the refund
+// (resumeLateRefund), under the same idempotency key.
 func (s *Service) refundLate(ctx context.Context, p models.Payment, o models.Order) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout+recordTimeout)
 	defer cancel()
 	st := models.RefundSettlement{PaymentID: p.ID, OrderID: o.ID, Actor: models.ActorSystem, At: time.Now().UTC()}
 	ref, err := s.refund(ctx, p)
+	var failed error
 	if err != nil {
-		st.Failure = failureReason(s.providerError(ctx, "refund the payment", "the order stays "+o.Status, err, "order_id", o.ID, "payment_id", p.ID))
-		s.logger.ErrorContext(ctx, "a payment arrived for an order that is "+o.Status+" and could not be refunded: refund it at the provider",
+		failed = s.providerError(ctx, "refund the payment", "the order stays "+o.Status, err, "order_id", o.ID, "payment_id", p.ID)
+		st.Failure = failureReason(failed)
+		s.logger.ErrorContext(ctx, "a payment arrived for an order that is "+o.Status+" and could not be refunded; the next delivery of its event retries",
 			"order_id", o.ID, "payment_id", p.ID, "provider", p.Provider)
 	} else {
 		st.RefundID = ref.ID
@@ -267,6 +276,9 @@ func (s *Service) refundLate(ctx context.Context, p models.Payment, o models.Ord
 	}
 	if err := s.store.SettleRefund(ctx, st); err != nil {
 		return fmt.Errorf("record the refund of payment %s: %w", p.ID, err)
+	}
+	if failed != nil {
+		return fmt.Errorf("refund payment %s, which arrived for an order that is %s: %w", p.ID, o.Status, failed)
 	}
 	return nil
 }

@@ -255,6 +255,57 @@ func TestLatePaymentRefunded(t *testing.T) {
 	})
 }
 
+// A payment that succeeds for an attempt the order has moved past (it was
+// canceled, and the customer started another) is refunded rather than
+// taken as the order's payment: the order's latest attempt is the one a
+// cancellation refunds, so an earlier one that paid the order would be
+// kept when the order is cancelled.
+func TestSupersededAttemptRefunded(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		svc, _ := newService(s, local.New(""), time.Second)
+		o, prod := MustOrder(t, s, 1000, 1)
+		first, err := svc.CreatePayment(ctx, customer, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ConfirmLocalPayment(ctx, first.Payment.ID, "canceled"); err != nil {
+			t.Fatal(err)
+		}
+		second, err := svc.CreatePayment(ctx, customer, o.ID)
+		if err != nil || second.Payment.Attempt != 2 {
+			t.Fatalf("second attempt: %+v, %v", second, err)
+		}
+		got, err := svc.ConfirmLocalPayment(ctx, first.Payment.ID, "succeeded")
+		if err != nil || got.Status != "pending" {
+			t.Fatalf("the first attempt succeeds: %+v, %v; want the order still pending", got, err)
+		}
+		p, _ := s.PaymentByID(ctx, first.Payment.ID)
+		if p.Status != models.PaymentRefunded || p.RefundID == "" {
+			t.Fatalf("first attempt %+v, want refunded", p)
+		}
+		// The order is paid by its latest attempt, and a cancellation
+		// refunds that one.
+		if got, err := svc.ConfirmLocalPayment(ctx, second.Payment.ID, "succeeded"); err != nil || got.Status != "paid" {
+			t.Fatalf("the second attempt succeeds: %+v, %v", got, err)
+		}
+		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		if got, err := svc.ChangeOrderStatus(ctx, cancel); err != nil || got.Status != "cancelled" {
+			t.Fatalf("cancel: %+v, %v", got, err)
+		}
+		ps, _ := s.Payments(ctx, o.ID)
+		for _, p := range ps {
+			if p.Status != models.PaymentRefunded {
+				t.Errorf("attempt %d is %s after the cancellation, want refunded", p.Attempt, p.Status)
+			}
+		}
+		if now, _ := s.ProductByID(ctx, prod.ID); now.StockCount != 100 {
+			t.Fatalf("stock %d", now.StockCount)
+		}
+	})
+}
+
 func TestWebhooksRefused(t *testing.T) {
 	t.Parallel()
 	s := storetest.MustSQLite(t)
@@ -349,6 +400,76 @@ func TestStripeUnreachable(t *testing.T) {
 			t.Fatalf("logs %s", logs)
 		}
 	})
+}
+
+// A payment that arrives for a cancelled order while Stripe is out of
+// reach is not refunded then: the webhook fails, so Stripe delivers the
+// event again, and a delivery once Stripe answers makes the refund.
+func TestLateRefundRetriedOnRedelivery(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		down, _ := newService(s, stripe.New(stripe.Options{SecretKey: "sk_test_x", WebhookSecret: testSecret, APIURL: "http://" + testenv.ClosedAddr(t)}), 5*time.Second)
+		up, _ := newService(s, stripe.New(stripe.Options{SecretKey: "sk_test_x", WebhookSecret: testSecret, APIURL: testenv.MustStripeMock(t)}), 5*time.Second)
+		o, prod := MustOrder(t, s, 700, 2)
+		p, err := s.AddPayment(ctx, models.Payment{ID: models.PaymentIDFor(o.ID, 1), OrderID: o.ID, Attempt: 1, Provider: "stripe",
+			ProviderID: "pi_" + o.ID[:8], Status: models.PaymentRequiresPaymentMethod, Amount: o.TotalAmount, Currency: "usd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel, _ := models.ParseCancel(o.ID, "", customer)
+		if _, err := s.ChangeOrderStatus(ctx, cancel); err != nil {
+			t.Fatal(err)
+		}
+		body := stripeEvent("evt_late", models.EventPaymentSucceeded, p.ProviderID, int64(o.TotalAmount), "usd")
+		deliver := func(svc *payments.Service) error {
+			return svc.HandleWebhook(ctx, "stripe", body, sign(body, testSecret, time.Now()))
+		}
+		for i := range 2 {
+			if err := deliver(down); models.ErrorCode(err) != models.CodePaymentProviderError {
+				t.Fatalf("delivery %d while Stripe is away: %v, want PAYMENT_PROVIDER_ERROR (a 5xx, so Stripe delivers it again)", i, err)
+			}
+		}
+		if got, _ := s.PaymentByID(ctx, p.ID); got.Status != models.PaymentSucceeded || got.RefundedAt != nil {
+			t.Fatalf("payment after the failed refunds %+v", got)
+		}
+		failures := 0
+		for _, e := range mustEvents(t, s, o.ID) {
+			if strings.Contains(e.Note, "Refund of payment "+p.ID+" failed") {
+				failures++
+			}
+		}
+		if failures != 1 {
+			t.Fatalf("%d events of the failed refund, want 1", failures)
+		}
+		if err := deliver(up); err != nil {
+			t.Fatalf("delivery once Stripe answers: %v", err)
+		}
+		got, _ := s.PaymentByID(ctx, p.ID)
+		if got.Status != models.PaymentRefunded || !strings.HasPrefix(got.RefundID, "re_") || got.RefundedAt == nil {
+			t.Fatalf("payment after the retried refund %+v", got)
+		}
+		if e := lastEvent(t, s, o.ID); e.Status != "cancelled" || !strings.HasPrefix(e.Note, "Refunded 14.00 USD through stripe (re_") {
+			t.Fatalf("event %+v", e)
+		}
+		// Once refunded, a further delivery does nothing.
+		n := len(mustEvents(t, s, o.ID))
+		if err := deliver(up); err != nil || len(mustEvents(t, s, o.ID)) != n {
+			t.Fatalf("a delivery after the refund: %v, %d events, want %d", err, len(mustEvents(t, s, o.ID)), n)
+		}
+		if now, _ := s.ProductByID(ctx, prod.ID); now.StockCount != 100 {
+			t.Fatalf("stock %d", now.StockCount)
+		}
+	})
+}
+
+func mustEvents(t *testing.T, s *store.Store, orderID string) []models.OrderEvent {
+	t.Helper()
+	evs, err := s.OrderEvents(context.Background(), []string{orderID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs[orderID]
 }
 
 // A provider that hangs holds no lock: while createPayment waits on it,

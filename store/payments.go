@@ -153,7 +153,11 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 			out.Duplicate = true
 			return nil
 		}
-		d := models.DecidePaymentEvent(o, *p, e, now)
+		cur, err := s.currentPayment(tx, o.ID)
+		if err != nil {
+			return err
+		}
+		d := models.DecidePaymentEvent(o, *p, cur.Attempt, e, now)
 		out.Decision = d
 		if d.Payment != *p {
 			if err := savePayment(tx, d.Payment); err != nil {
@@ -168,7 +172,7 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 			}
 			out.Order.Status, out.Order.LastUpdated = d.MoveTo, now
 		case d.Note != "":
-			if err := s.noteOrder(tx, o, d.Note, now); err != nil {
+			if err := s.noteOrder(tx, o, d.Note, models.ActorSystem, now); err != nil {
 				return err
 			}
 		}
@@ -180,10 +184,11 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 	return out, nil
 }
 
-// noteOrder records an event of o that leaves its status as it is.
-func (s *Store) noteOrder(tx *gorm.DB, o models.Order, note string, now time.Time) error {
+// noteOrder records an event of o, by actor, that leaves its status as it
+// is.
+func (s *Store) noteOrder(tx *gorm.DB, o models.Order, note, actor string, now time.Time) error {
 	w := rows{}
-	w.add("order_events", "order_id, status, note, actor, at", o.ID, o.Status, note, models.ActorSystem, now)
+	w.add("order_events", "order_id, status, note, actor, at", o.ID, o.Status, note, actor, now)
 	return s.insert(tx, w)
 }
 
@@ -276,7 +281,11 @@ func (s *Store) SettleRefund(ctx context.Context, st models.RefundSettlement) er
 		if err := savePayment(tx, *p); err != nil {
 			return err
 		}
-		return s.noteOrder(tx, o, note, now)
+		actor := st.Actor
+		if actor == "" {
+			actor = models.ActorSystem
+		}
+		return s.noteOrder(tx, o, note, actor, now)
 	})
 	return mapError(err, "settle refund")
 }

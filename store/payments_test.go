@@ -242,7 +242,7 @@ func TestRefundBeforeCancelling(t *testing.T) {
 		}
 		// A failed refund: the payment succeeded after all, the order
 		// stays paid, and says why.
-		err = s.SettleRefund(ctx, models.RefundSettlement{PaymentID: p.ID, OrderID: o.ID, Failure: "the provider did not answer", At: time.Now()})
+		err = s.SettleRefund(ctx, models.RefundSettlement{PaymentID: p.ID, OrderID: o.ID, Failure: "the provider did not answer", Actor: admin.UserID, At: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +250,7 @@ func TestRefundBeforeCancelling(t *testing.T) {
 			t.Fatalf("payment %s after a failed refund", got.Status)
 		}
 		evs := mustEvents(t, s, o.ID)
-		if last := evs[len(evs)-1]; last.Status != "paid" || !strings.Contains(last.Note, "failed: the provider did not answer; the order stays paid") {
+		if last := evs[len(evs)-1]; last.Status != "paid" || !strings.Contains(last.Note, "failed: the provider did not answer; the order stays paid") || last.Actor != admin.UserID {
 			t.Fatalf("events after a failed refund: %+v", evs)
 		}
 		// A concurrent attempt at the same refund (same idempotency key)
@@ -297,7 +297,7 @@ func TestLatePaymentIsRefunded(t *testing.T) {
 			t.Fatalf("payment %+v", got)
 		}
 		evs := mustEvents(t, s, o.ID)
-		if last := evs[len(evs)-1]; last.Status != "cancelled" || !strings.Contains(last.Note, "Refunded 1.00 USD through stripe (re_late)") {
+		if last := evs[len(evs)-1]; last.Status != "cancelled" || !strings.Contains(last.Note, "Refunded 1.00 USD through stripe (re_late)") || last.Actor != models.ActorSystem {
 			t.Fatalf("events %+v", evs)
 		}
 		// Settling twice changes nothing.

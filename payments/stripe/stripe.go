@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	stripeapi "github.com/stripe/stripe-go/v85"
@@ -39,6 +40,8 @@ type Options struct {
 type Provider struct {
 	client        *stripeapi.Client
 	webhookSecret string
+	// secretKey is kept only to blank it out of errors (redact).
+	secretKey string
 }
 
 var _ models.PaymentProvider = (*Provider)(nil)
@@ -63,6 +66,7 @@ func New(o Options) *Provider {
 	return &Provider{
 		client:        stripeapi.NewClient(o.SecretKey, stripeapi.WithBackends(stripeapi.NewBackendsWithConfig(cfg))),
 		webhookSecret: o.WebhookSecret,
+		secretKey:     o.SecretKey,
 	}
 }
 
@@ -85,7 +89,7 @@ func (p *Provider) CreatePayment(ctx context.Context, req models.PaymentRequest)
 	params.SetIdempotencyKey(req.IdempotencyKey)
 	pi, err := p.client.V1PaymentIntents.Create(ctx, params)
 	if err != nil {
-		return models.ProviderPayment{}, safeError("create a PaymentIntent", err)
+		return models.ProviderPayment{}, p.safeError("create a PaymentIntent", err)
 	}
 	return models.ProviderPayment{ID: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status)}, nil
 }
@@ -95,7 +99,7 @@ func (p *Provider) CreatePayment(ctx context.Context, req models.PaymentRequest)
 func (p *Provider) RetrievePayment(ctx context.Context, id string) (models.ProviderPayment, error) {
 	pi, err := p.client.V1PaymentIntents.Retrieve(ctx, id, nil)
 	if err != nil {
-		return models.ProviderPayment{}, safeError("retrieve a PaymentIntent", err)
+		return models.ProviderPayment{}, p.safeError("retrieve a PaymentIntent", err)
 	}
 	return models.ProviderPayment{ID: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status)}, nil
 }
@@ -111,7 +115,7 @@ func (p *Provider) Refund(ctx context.Context, req models.RefundRequest) (models
 	params.SetIdempotencyKey(req.IdempotencyKey)
 	r, err := p.client.V1Refunds.Create(ctx, params)
 	if err != nil {
-		return models.ProviderRefund{}, safeError("create a Refund", err)
+		return models.ProviderRefund{}, p.safeError("create a Refund", err)
 	}
 	if r.Status == stripeapi.RefundStatusFailed || r.Status == stripeapi.RefundStatusCanceled {
 		return models.ProviderRefund{}, fmt.Errorf("stripe: refund %s is %s", r.ID, r.Status)
@@ -130,18 +134,26 @@ func (p *Provider) ParseWebhook(payload []byte, signature string) (models.Paymen
 // as JSON, which can hold the PaymentIntent (and so its client secret) and
 // the payment method (a card's details). The message itself may quote the
 // key that was refused (stripe-mock quotes it whole), so keys and secrets
-// are blanked out of it.
-func safeError(doing string, err error) error {
+// are blanked out of it: anything shaped like one, and the configured key
+// itself, whatever its shape (config only checks that it starts with sk_
+// or rk_).
+func (p *Provider) safeError(doing string, err error) error {
 	var se *stripeapi.Error
 	if errors.As(err, &se) {
 		return fmt.Errorf("stripe: %s: %s (type %s, code %s, decline code %s, HTTP %d, request %s)",
-			doing, redact(se.Msg), se.Type, se.Code, se.DeclineCode, se.HTTPStatusCode, se.RequestID)
+			doing, p.redact(se.Msg), se.Type, se.Code, se.DeclineCode, se.HTTPStatusCode, se.RequestID)
 	}
-	return fmt.Errorf("stripe: %s: %s", doing, redact(err.Error()))
+	return fmt.Errorf("stripe: %s: %s", doing, p.redact(err.Error()))
 }
 
-// secretish matches Stripe's secret and restricted keys, webhook secrets
-// and client secrets.
-var secretish = regexp.MustCompile(`\b(sk|rk)_(test|live)_[0-9A-Za-z_]+|\bwhsec_[0-9A-Za-z_]+|_secret_[0-9A-Za-z]+`)
+// secretish matches Stripe's secret and restricted keys (sk_test_…,
+// rk_live_…, and any other sk_/rk_ form), webhook secrets and client
+// secrets.
+var secretish = regexp.MustCompile(`\b(sk|rk)_[0-9A-Za-z_]+|\bwhsec_[0-9A-Za-z_]+|_secret_[0-9A-Za-z]+`)
 
-func redact(s string) string { return secretish.ReplaceAllString(s, "[redacted]") }
+func (p *Provider) redact(s string) string {
+	if p.secretKey != "" {
+		s = strings.ReplaceAll(s, p.secretKey, "[redacted]")
+	}
+	return secretish.ReplaceAllString(s, "[redacted]")
+}
