@@ -208,6 +208,10 @@ func Load(getenv func(string) string) (Config, error) {
 	} else {
 		c.ShopCurrency = cur
 	}
+	if c.LocalWebhookSecret != "" && len(c.LocalWebhookSecret) < minSecretKeyBytes {
+		// Whoever holds it can mark orders paid with no money moving.
+		p.errs = append(p.errs, fmt.Errorf("PAYMENTS_LOCAL_WEBHOOK_SECRET: has %d bytes; at least %d are needed", len(c.LocalWebhookSecret), minSecretKeyBytes))
+	}
 	p.errs = append(p.errs, c.checkStripe()...)
 	if c.DBMaxIdleConns > c.DBMaxOpenConns {
 		c.DBMaxIdleConns = c.DBMaxOpenConns

@@ -199,6 +199,7 @@ func TestAccountSettings(t *testing.T) {
 		{"no SECRET_KEY with DATABASE_URL", "SECRET_KEY: required", env("DATABASE_URL", "postgres://db/shop")},
 		{"short SECRET_KEY", "SECRET_KEY: has 31 bytes", env("SECRET_KEY", key32[:31])},
 		{"short SECRET_KEY with DATABASE_URL", "SECRET_KEY: has 5 bytes", env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", "short")},
+		{"short local webhook secret", "PAYMENTS_LOCAL_WEBHOOK_SECRET: has 6 bytes", env("PAYMENTS_LOCAL_WEBHOOK_SECRET", "whsec_")},
 		{"ADMIN_EMAIL alone", "set both or neither", env("ADMIN_EMAIL", "owner@example.com")},
 		{"ADMIN_PASSWORD alone", "set both or neither", env("ADMIN_PASSWORD", "secret password")},
 		{"bcrypt cost too low", "BCRYPT_COST", env("BCRYPT_COST", "3")},
@@ -263,11 +264,11 @@ func TestPaymentSettings(t *testing.T) {
 		t.Fatalf("payment defaults: %s %s %s %q", c.PaymentProvider(), c.ShopCurrency, c.PaymentTimeout, c.StripeAPIURL)
 	}
 	c, err = Load(env("STRIPE_SECRET_KEY", "sk_test_51Habc", "STRIPE_WEBHOOK_SECRET", "whsec_abc123", "SHOP_CURRENCY", "EUR",
-		"STRIPE_API_URL", "http://127.0.0.1:12111", "PAYMENT_TIMEOUT", "3s", "PAYMENTS_LOCAL_WEBHOOK_SECRET", "whsec_local_dev"))
+		"STRIPE_API_URL", "http://127.0.0.1:12111", "PAYMENT_TIMEOUT", "3s", "PAYMENTS_LOCAL_WEBHOOK_SECRET", "whsec_local_dev_0123456789abcdef0123"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.PaymentProvider() != "stripe" || c.ShopCurrency != "eur" || c.PaymentTimeout != 3*time.Second || c.LocalWebhookSecret != "whsec_local_dev" {
+	if c.PaymentProvider() != "stripe" || c.ShopCurrency != "eur" || c.PaymentTimeout != 3*time.Second || c.LocalWebhookSecret != "whsec_local_dev_0123456789abcdef0123" {
 		t.Fatalf("payment settings: %+v", c)
 	}
 	s := c.String()
