@@ -60,6 +60,12 @@ func PaymentInProgress(s string) bool {
 	return false
 }
 
+// PaymentInProgressGrace is how long past ORDER_PENDING_TTL a payment in
+// progress keeps its order from expiring. Beyond it the order expires all
+// the same (a customer who abandons a 3-D Secure check must not hold the
+// stock for ever), and a payment that succeeds later is refunded.
+const PaymentInProgressGrace = 24 * time.Hour
+
 // PaymentInProgressStatuses are the statuses PaymentInProgress accepts, for
 // queries.
 var PaymentInProgressStatuses = []string{PaymentRequiresAction, PaymentProcessing, PaymentRequiresCapture}

@@ -73,19 +73,21 @@ func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (
 // that moment is left to the customer. So is an order whose payment is in
 // progress (models.PaymentInProgress): the query passes over them, and
 // once the rows are locked they are asked again, since a payment that
-// changed just before the lock is not in the query's snapshot.
+// changed just before the lock is not in the query's snapshot. Past
+// models.PaymentInProgressGrace a payment in progress protects nothing.
 func (s *Store) ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error) {
 	cutoff = asStored(cutoff)
+	graceOver := cutoff.Add(-models.PaymentInProgressGrace)
 	var out []models.Order
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
-		orders, err := s.lockOrders(tx, true, "status = ? AND created_at < ? AND NOT EXISTS "+
-			"(SELECT 1 FROM payments p WHERE p.order_id = orders.order_id AND p.status IN ?) ORDER BY created_at, order_id LIMIT ?",
-			models.OrderStatusPending, cutoff, models.PaymentInProgressStatuses, limit)
+		orders, err := s.lockOrders(tx, true, "status = ? AND created_at < ? AND (created_at < ? OR NOT EXISTS "+
+			"(SELECT 1 FROM payments p WHERE p.order_id = orders.order_id AND p.status IN ?)) ORDER BY created_at, order_id LIMIT ?",
+			models.OrderStatusPending, cutoff, graceOver, models.PaymentInProgressStatuses, limit)
 		if err != nil || len(orders) == 0 {
 			return err
 		}
-		if orders, err = s.withoutPaymentsInProgress(tx, orders); err != nil || len(orders) == 0 {
+		if orders, err = s.withoutPaymentsInProgress(tx, orders, graceOver); err != nil || len(orders) == 0 {
 			return err
 		}
 		ch := models.StatusChange{To: models.OrderStatusCancelled, Note: note, Actor: models.ActorSystem}
@@ -105,8 +107,8 @@ func (s *Store) ExpireOrders(ctx context.Context, cutoff time.Time, note string,
 }
 
 // withoutPaymentsInProgress drops the locked orders whose payment is in
-// progress now.
-func (s *Store) withoutPaymentsInProgress(tx *gorm.DB, orders []models.Order) ([]models.Order, error) {
+// progress now, unless they were created before graceOver.
+func (s *Store) withoutPaymentsInProgress(tx *gorm.DB, orders []models.Order, graceOver time.Time) ([]models.Order, error) {
 	ids := make([]string, len(orders))
 	for i, o := range orders {
 		ids[i] = o.ID
@@ -121,7 +123,7 @@ func (s *Store) withoutPaymentsInProgress(tx *gorm.DB, orders []models.Order) ([
 	}
 	out := orders[:0]
 	for _, o := range orders {
-		if !contains(paying, o.ID) {
+		if !contains(paying, o.ID) || o.CreatedAt.Before(graceOver) {
 			out = append(out, o)
 		}
 	}

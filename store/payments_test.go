@@ -338,5 +338,11 @@ func TestExpirySkipsPaymentsInProgress(t *testing.T) {
 		if again, err := s.ExpireOrders(ctx, time.Now().Add(time.Second), "unpaid", 10); err != nil || len(again) != 0 {
 			t.Fatalf("second pass expired %+v, %v", again, err)
 		}
+		// A payment in progress protects its order for a while, not for
+		// ever: an abandoned 3-D Secure check would hold the stock.
+		late := time.Now().Add(models.PaymentInProgressGrace + time.Second)
+		if expired, err := s.ExpireOrders(ctx, late, "unpaid", 10); err != nil || len(expired) != 2 {
+			t.Fatalf("past the grace, expired %+v, %v; want both orders with payments in progress", expired, err)
+		}
 	})
 }
