@@ -39,6 +39,10 @@ func (c *Catalog) OrderEvents(ctx context.Context, orderIDs []string) (map[strin
 	return c.next.OrderEvents(ctx, orderIDs)
 }
 
+func (c *Catalog) PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	return c.next.PurgeProcessedEvents(ctx, cutoff)
+}
+
 func (c *Catalog) PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
 	return c.next.PurgeIdempotencyKeys(ctx, cutoff)
 }

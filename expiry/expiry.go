@@ -18,6 +18,7 @@ import (
 type Store interface {
 	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error)
 	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
+	PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // batch is how many orders one transaction cancels.
@@ -79,5 +80,10 @@ func (w *Worker) Pass(ctx context.Context) {
 		w.Logger.Warn("purging idempotency keys failed", "err", err)
 	} else if n > 0 {
 		w.Logger.Info("purged expired idempotency keys", "count", n)
+	}
+	if n, err := w.Store.PurgeProcessedEvents(ctx, now().Add(-models.ProcessedEventRetention)); err != nil {
+		w.Logger.Warn("purging processed webhook events failed", "err", err)
+	} else if n > 0 {
+		w.Logger.Info("purged old processed webhook events", "count", n)
 	}
 }

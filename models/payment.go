@@ -105,8 +105,13 @@ type ProcessedEvent struct {
 	EventID   string    `gorm:"column:event_id;type:varchar(255);primaryKey"`
 	Type      string    `gorm:"column:type;type:varchar(100);not null"`
 	PaymentID string    `gorm:"column:payment_id;type:varchar(36);not null"`
-	At        time.Time `gorm:"column:at;not null"`
+	At        time.Time `gorm:"column:at;not null;index"`
 }
+
+// ProcessedEventRetention is how long an applied event's id is kept. Stripe
+// redelivers an event for up to 3 days; a delivery later than this would be
+// applied again, and finds the payment already in the state it asks for.
+const ProcessedEventRetention = 30 * 24 * time.Hour
 
 // PaymentIDFor is the id of an order's payment attempt. It is derived from
 // the two, not random, so that two requests that race to start the same

@@ -50,6 +50,8 @@ type OrderService interface {
 	OrderEvents(ctx context.Context, orderIDs []string) (map[string][]OrderEvent, error)
 	// PurgeIdempotencyKeys deletes keys created before cutoff.
 	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
+	// PurgeProcessedEvents forgets webhook events applied before cutoff.
+	PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error)
 	// ListOrders lists orders newest first; the filter's empty fields
 	// match all.
 	ListOrders(ctx context.Context, page Page, f OrderFilter) ([]Order, error)

@@ -263,6 +263,13 @@ func (s *Store) OrderEvents(ctx context.Context, orderIDs []string) (map[string]
 	return out, nil
 }
 
+// PurgeProcessedEvents deletes the ids of webhook events applied before
+// cutoff.
+func (s *Store) PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("at < ?", asStored(cutoff)).Delete(&models.ProcessedEvent{})
+	return res.RowsAffected, mapError(res.Error, "purge processed events")
+}
+
 // PurgeIdempotencyKeys deletes the keys created before cutoff.
 func (s *Store) PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
 	res := s.db.WithContext(ctx).Where("created_at < ?", asStored(cutoff)).Delete(&models.IdempotencyKey{})

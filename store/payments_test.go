@@ -346,3 +346,23 @@ func TestExpirySkipsPaymentsInProgress(t *testing.T) {
 		}
 	})
 }
+
+// Applied events' ids are kept for ProcessedEventRetention, then purged by
+// the expiry worker's pass.
+func TestPurgeProcessedEvents(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		o := MustPendingOrder(t, s, MustProduct(t, s, 100, 10), 1)
+		p := MustPayment(t, s, o)
+		if _, err := s.ApplyPaymentEvent(ctx, o.ID, event("evt_purge_"+o.ID, models.EventPaymentProcessing, p)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.PurgeProcessedEvents(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Fatalf("purged %d recent events, %v", n, err)
+		}
+		if n, err := s.PurgeProcessedEvents(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("purged %d, %v; want the one event", n, err)
+		}
+	})
+}
