@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -225,16 +226,21 @@ func run(ctx context.Context, out io.Writer) error {
 			continue
 		}
 		var real, floor []figures
-		var hits [2][]cacheUse // scenario 6: the cache without and with orders
+		var hits [2][]cacheUse  // scenario 6: the cache without and with orders
+		var cpu [2][][3]float64 // scenario 6: cores used by the service, PostgreSQL and Redis, without and with orders
 		for r := 0; r < s.rounds; r++ {
 			if sc.floor == "reads" {
+				c0, t0 := cpuNow(), time.Now()
 				alone, rate := withHitRate(svc, func() figures { return httpLoad(svc+"/graphql", sc.header, sc.body, s.concurrency, s.duration) })
+				c1, t1 := cpuNow(), time.Now()
 				floor, hits[0] = append(floor, alone), append(hits[0], rate)
 				selling, rate := withHitRate(svc, func() figures {
 					return beside(svc+"/graphql", asCustomer, coldOrders, s.orderRate, func() figures {
 						return httpLoad(svc+"/graphql", sc.header, sc.body, s.concurrency, s.duration)
 					})
 				})
+				c2 := cpuNow()
+				cpu[0], cpu[1] = append(cpu[0], cores(c0, c1, t1.Sub(t0))), append(cpu[1], cores(c1, c2, time.Since(t1)))
 				real, hits[1] = append(real, selling), append(hits[1], rate)
 				continue
 			}
@@ -277,6 +283,8 @@ func run(ctx context.Context, out io.Writer) error {
 				m.rps, m.orders, f.rps, ratio)
 			fmt.Fprintf(out, "    cache hit rate %.1f%% with orders (%.1f%% from the local tier, %.0f flushes), %.1f%% without (%.1f%% local, %.0f flushes)\n",
 				100*medianOf(use[1].hit), 100*medianOf(use[1].local), medianOf(use[1].resets), 100*medianOf(use[0].hit), 100*medianOf(use[0].local), medianOf(use[0].resets))
+			fmt.Fprintf(out, "    CPU (cores: this process, PostgreSQL, Redis) with orders %s, without %s: what the orders take from the reads\n",
+				coreList(cpu[1]), coreList(cpu[0]))
 		}
 		if m.failures+f.failures > 0 {
 			return fmt.Errorf("%s: %d failed requests", sc.name, m.failures+f.failures)
@@ -423,3 +431,16 @@ func checkPage(b []byte, n, lines int) error {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
 func us(d time.Duration) string { return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond)) }
+
+// coreList shows the median of each kind of CPU use over rounds.
+func coreList(rounds [][3]float64) string {
+	var parts []string
+	for k := 0; k < 3; k++ {
+		var v []float64
+		for _, r := range rounds {
+			v = append(v, r[k])
+		}
+		parts = append(parts, strconv.FormatFloat(medianOf(v), 'f', 2, 64))
+	}
+	return strings.Join(parts, " / ")
+}
