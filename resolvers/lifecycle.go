@@ -90,11 +90,7 @@ func (r *Resolver) attachEvents(p graphql.ResolveParams, orders []models.Order, 
 	if len(orders) == 0 || !selects(p.Info.FieldASTs, p.Info.Fragments, append(path, "events")...) {
 		return nil
 	}
-	ids := make([]string, len(orders))
-	for i, o := range orders {
-		ids[i] = o.ID
-	}
-	events, err := r.store.OrderEvents(p.Context, ids)
+	events, err := r.store.OrderEvents(p.Context, orderIDs(orders))
 	if err != nil {
 		return r.fail(p.Context, err)
 	}
@@ -105,6 +101,14 @@ func (r *Resolver) attachEvents(p graphql.ResolveParams, orders []models.Order, 
 		}
 	}
 	return nil
+}
+
+func orderIDs(orders []models.Order) []string {
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.ID
+	}
+	return ids
 }
 
 // OrderEvents resolves Order.events, loaded by attachEvents; an order

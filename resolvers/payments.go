@@ -48,11 +48,7 @@ func (r *Resolver) attachPayments(p graphql.ResolveParams, orders []models.Order
 	if len(orders) == 0 || !selects(p.Info.FieldASTs, p.Info.Fragments, append(path, "payment")...) {
 		return nil
 	}
-	ids := make([]string, len(orders))
-	for i, o := range orders {
-		ids[i] = o.ID
-	}
-	payments, err := r.store.OrderPayments(p.Context, ids)
+	payments, err := r.store.OrderPayments(p.Context, orderIDs(orders))
 	if err != nil {
 		return r.fail(p.Context, err)
 	}
