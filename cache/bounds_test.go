@@ -40,7 +40,7 @@ func TestChurnStaysBounded(t *testing.T) {
 			if hit {
 				t.Fatal("a list response survived a create and a delete")
 			}
-			if list, err := c.ListProducts(exec, models.Page{Limit: 5}); err != nil || len(list) != 1 || list[0].ID != p.ID {
+			if list, err := c.ListProducts(exec, models.Page{Limit: 5}, models.ProductFilter{}); err != nil || len(list) != 1 || list[0].ID != p.ID {
 				t.Fatalf("list = %+v, %v; want only product %d", list, err, i)
 			}
 			fill([]byte(`{"data":"list"}`))

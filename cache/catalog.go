@@ -116,8 +116,9 @@ func parseMessage(b []byte) ([]dep, bool) {
 // which runs on after the request that started it has gone.
 const loadTimeout = 10 * time.Second
 
-// membershipKey is the version of which products exist: creates and deletes
-// change it, updates and orders don't (lists are ordered by creation).
+// membershipKey is the version of which products are in the lists: creates,
+// deletes and changes of active change it, other updates and orders don't
+// (lists are ordered by creation).
 const membershipKey = "v:products"
 
 // NewCatalog caches next's products in backend for ttl.
@@ -182,22 +183,31 @@ func pageOf(ps []models.Product, more bool) idPage {
 
 // ListProducts reads which products are on the page under the membership
 // version, and the products themselves under their own.
-func (c *Catalog) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
-	key := "d:products:" + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
+func (c *Catalog) ListProducts(ctx context.Context, page models.Page, f models.ProductFilter) ([]models.Product, error) {
+	key := "d:products:" + filterKey(f) + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
 	ps, _, err := c.list(ctx, key, func(ctx context.Context) ([]models.Product, bool, error) {
-		ps, err := c.next.ListProducts(ctx, page)
+		ps, err := c.next.ListProducts(ctx, page, f)
 		return ps, false, err
 	})
 	return ps, err
 }
 
-func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection) (models.ProductPage, error) {
-	key := "d:page:" + strconv.Itoa(conn.First) + ":"
+// filterKey names a filter in a list's key: shoppers' lists (active
+// products) and admins' (all) are different lists.
+func filterKey(f models.ProductFilter) string {
+	if f.IncludeInactive {
+		return "all:"
+	}
+	return ""
+}
+
+func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection, f models.ProductFilter) (models.ProductPage, error) {
+	key := "d:page:" + filterKey(f) + strconv.Itoa(conn.First) + ":"
 	if conn.After != nil {
 		key += conn.After.Encode()
 	}
 	ps, more, err := c.list(ctx, key, func(ctx context.Context) ([]models.Product, bool, error) {
-		pg, err := c.next.ProductsPage(ctx, conn)
+		pg, err := c.next.ProductsPage(ctx, conn, f)
 		return pg.Products, pg.HasNext, err
 	})
 	return models.ProductPage{Products: ps, HasNext: more}, err
@@ -462,10 +472,20 @@ func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*mod
 	return p, err
 }
 
+// UpdateProduct retires the product's entries; a change of active also
+// retires the lists, which it adds the product to or takes it off.
 func (c *Catalog) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
-	begun := c.begin(productVersionKey(id))
+	keys := []string{productVersionKey(id)}
+	if patch.ChangesActive() {
+		keys = append(keys, membershipKey)
+	}
+	begun := c.begin(keys...)
 	p, err := c.next.UpdateProduct(ctx, id, patch)
-	c.after(ctx, err, begun, []Change{{Key: productVersionKey(id)}})
+	changes := make([]Change, len(keys))
+	for i, k := range keys {
+		changes[i] = Change{Key: k}
+	}
+	c.after(ctx, err, begun, changes)
 	return p, err
 }
 

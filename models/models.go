@@ -15,6 +15,16 @@ type Product struct {
 	StockCount  int       `gorm:"column:stock_count;not null;check:chk_products_stock_count,stock_count >= 0" json:"stock"`
 	CreatedAt   time.Time `gorm:"column:created_at;not null;index:idx_products_created_id,priority:1" json:"created"`
 	LastUpdated time.Time `gorm:"column:last_updated;not null;autoUpdateTime:false" json:"updated"`
+	// Name is never empty: products created without one get GeneratedName.
+	Name        string `gorm:"column:name;type:varchar(200);not null;default:''" json:"name"`
+	Description string `gorm:"column:description;type:text;not null;default:''" json:"desc,omitempty"`
+	// SKU is unique, whatever its case (an index on lower(sku), made by
+	// the store's migration); nil when the product has none.
+	SKU       *string    `gorm:"column:sku;type:varchar(64)" json:"sku,omitempty"`
+	ImageURLs StringList `gorm:"column:image_urls;type:text;not null;default:'[]'" json:"images,omitempty"`
+	// Active products are for sale; inactive ones are hidden from shoppers
+	// and can't be ordered.
+	Active bool `gorm:"column:active;not null;default:true" json:"active"`
 }
 
 // Order is a customer's order. Its indexes serve the orders connection:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -24,17 +25,30 @@ type NewProduct struct {
 	Price      Money
 	StockCount int
 	Actor      string // who creates it, for the ledger
+	details    details
 }
 
 // ParseNewProduct validates createProduct's input, reporting every bad field.
-func ParseNewProduct(price float64, stockCount int) (NewProduct, error) {
+func ParseNewProduct(price float64, stockCount int, d ProductDetails) (NewProduct, error) {
 	var fe fieldErrors
 	m := parsePrice(&fe, "price", price)
 	checkStock(&fe, "stockCount", stockCount)
+	det := parseDetails(&fe, d)
 	if err := fe.err(); err != nil {
 		return NewProduct{}, err
 	}
-	return NewProduct{Price: m, StockCount: stockCount}, nil
+	return NewProduct{Price: m, StockCount: stockCount, details: det}, nil
+}
+
+// Product is the new product with id, created at now: active unless the
+// input said otherwise, and named GeneratedName(id) unless it was named.
+func (np NewProduct) Product(id string, now time.Time) Product {
+	p := Product{ID: id, Price: np.Price, StockCount: np.StockCount, CreatedAt: now, LastUpdated: now, Active: true, ImageURLs: StringList{}}
+	np.details.apply(&p)
+	if p.Name == "" {
+		p.Name = GeneratedName(id)
+	}
+	return p
 }
 
 // ProductPatch is a validated partial update: nil fields stay unchanged.
@@ -42,10 +56,15 @@ type ProductPatch struct {
 	Price      *Money
 	StockCount *int
 	Actor      string // who updates it, for the ledger
+	details    details
 }
 
+// ChangesActive reports whether the patch sets active, which adds the
+// product to shoppers' lists or takes it off them.
+func (patch ProductPatch) ChangesActive() bool { return patch.details.Active != nil }
+
 // ParseProductPatch validates updateProduct's input.
-func ParseProductPatch(id string, price *float64, stockCount *int) (ProductPatch, error) {
+func ParseProductPatch(id string, price *float64, stockCount *int, d ProductDetails) (ProductPatch, error) {
 	var fe fieldErrors
 	checkID(&fe, "productId", id)
 	var patch ProductPatch
@@ -58,6 +77,7 @@ func ParseProductPatch(id string, price *float64, stockCount *int) (ProductPatch
 		s := *stockCount
 		patch.StockCount = &s
 	}
+	patch.details = parseDetails(&fe, d)
 	if err := fe.err(); err != nil {
 		return ProductPatch{}, err
 	}
@@ -73,6 +93,9 @@ func (patch ProductPatch) Apply(p *Product) bool {
 	}
 	if patch.StockCount != nil {
 		p.StockCount = *patch.StockCount
+		changed = true
+	}
+	if patch.details.apply(p) {
 		changed = true
 	}
 	return changed

@@ -14,9 +14,9 @@ type Page struct {
 // ProductService is what the resolvers need of the catalog. The store
 // implements it, and the cache wraps the store with the same interface.
 type ProductService interface {
-	ListProducts(ctx context.Context, page Page) ([]Product, error)
+	ListProducts(ctx context.Context, page Page, f ProductFilter) ([]Product, error)
 	// ProductsPage is the products connection, oldest first.
-	ProductsPage(ctx context.Context, c Connection) (ProductPage, error)
+	ProductsPage(ctx context.Context, c Connection, f ProductFilter) (ProductPage, error)
 	// ProductByID returns an error with CodeNotFound when there is none.
 	ProductByID(ctx context.Context, id string) (*Product, error)
 	// ProductsByIDs returns the products that exist, keyed by id.

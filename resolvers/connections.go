@@ -20,7 +20,7 @@ func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	page, err := r.store.ProductsPage(p.Context, conn)
+	page, err := r.store.ProductsPage(p.Context, conn, productFilter(p))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}

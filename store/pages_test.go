@@ -28,7 +28,7 @@ func TestKeysetPagesWalkEverythingOnce(t *testing.T) {
 			if pages > 10 {
 				t.Fatal("pagination does not end")
 			}
-			page, err := s.ProductsPage(ctx, models.Connection{First: 5, After: after})
+			page, err := s.ProductsPage(ctx, models.Connection{First: 5, After: after}, models.ProductFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,9 +14,18 @@ import (
 // stable while the catalog grows.
 const productOrder = "created_at ASC, product_id ASC"
 
-func (s *Store) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
+// products starts a query of the products f lets through.
+func (s *Store) products(ctx context.Context, f models.ProductFilter) *gorm.DB {
+	q := s.db.WithContext(ctx)
+	if !f.IncludeInactive {
+		q = q.Where("active = ?", true)
+	}
+	return q
+}
+
+func (s *Store) ListProducts(ctx context.Context, page models.Page, f models.ProductFilter) ([]models.Product, error) {
 	var ps []models.Product
-	err := s.db.WithContext(ctx).Order(productOrder).Limit(page.Limit).Offset(page.Offset).Find(&ps).Error
+	err := s.products(ctx, f).Order(productOrder).Limit(page.Limit).Offset(page.Offset).Find(&ps).Error
 	return ps, mapError(err, "list products")
 }
 
@@ -52,10 +61,11 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*mo
 // CreateProduct records the product and its initial stock in the ledger.
 func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
 	now := s.db.NowFunc()
-	p := models.Product{ID: uuid.NewString(), Price: np.Price, StockCount: np.StockCount, CreatedAt: now, LastUpdated: now}
+	p := np.Product(uuid.NewString(), now)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		w := rows{}
-		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated", p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated)
+		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated, name, description, sku, image_urls, active",
+			p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated, p.Name, p.Description, p.SKU, p.ImageURLs, p.Active)
 		if p.StockCount != 0 {
 			w.movements([]models.StockMovement{{
 				ProductID: p.ID, Delta: p.StockCount, Kind: models.MovementInitial, Actor: np.Actor, At: now, StockAfter: p.StockCount,
@@ -64,7 +74,7 @@ func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*model
 		return s.insert(tx, w)
 	})
 	if err != nil {
-		return nil, mapError(err, "create product")
+		return nil, skuError(err, p.SKU, "create product")
 	}
 	return &p, nil
 }
@@ -74,6 +84,7 @@ func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*model
 // new stockCount is recorded in the ledger as the difference.
 func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
 	var out *models.Product
+	var sku *string // the SKU written, for its error
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		p, err := s.lockProduct(tx, id)
 		if err != nil {
@@ -84,8 +95,9 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 			out = p
 			return nil
 		}
+		sku = p.SKU
 		p.LastUpdated = tx.NowFunc()
-		if err := tx.Model(p).Select("price_cents", "stock_count", "last_updated").Updates(p).Error; err != nil {
+		if err := tx.Model(p).Select("price_cents", "stock_count", "last_updated", "name", "description", "sku", "image_urls", "active").Updates(p).Error; err != nil {
 			return err
 		}
 		out = p
@@ -100,7 +112,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 		return s.insert(tx, w)
 	})
 	if err != nil {
-		return nil, mapError(err, "update product")
+		return nil, skuError(err, sku, "update product")
 	}
 	return out, nil
 }
@@ -115,8 +127,8 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (bool, error) {
 
 // ProductsPage reads one page after the cursor by keyset: the index on
 // (created_at, product_id) finds the start directly, however deep it is.
-func (s *Store) ProductsPage(ctx context.Context, c models.Connection) (models.ProductPage, error) {
-	q := s.db.WithContext(ctx).Order(productOrder).Limit(c.First + 1)
+func (s *Store) ProductsPage(ctx context.Context, c models.Connection, f models.ProductFilter) (models.ProductPage, error) {
+	q := s.products(ctx, f).Order(productOrder).Limit(c.First + 1)
 	if c.After != nil {
 		q = q.Where("(created_at, product_id) > (?, ?)", c.After.CreatedAt, c.After.ID)
 	}
@@ -126,6 +138,16 @@ func (s *Store) ProductsPage(ctx context.Context, c models.Connection) (models.P
 	}
 	ps, more := trimPage(ps, c.First)
 	return models.ProductPage{Products: ps, HasNext: more}, nil
+}
+
+// skuError maps a unique violation of a write that set a SKU to the
+// field-named error: the SKU is the products' only unique column a client
+// chooses.
+func skuError(err error, sku *string, doing string) error {
+	if sku != nil && classify(err) == failUnique {
+		return models.SKUTaken(*sku)
+	}
+	return mapError(err, doing)
 }
 
 // trimPage cuts the one extra row a page query reads to learn whether

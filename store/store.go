@@ -146,6 +146,16 @@ func (s *Store) migrate(ctx context.Context) error {
 // left alone, so it runs once in effect, on every start.
 func backfill(db *gorm.DB) error {
 	now := db.NowFunc()
+	// SKUs are unique whatever their case; GORM's tags can't say lower().
+	// Several products without one (NULL) don't collide.
+	if err := db.Exec("CREATE UNIQUE INDEX IF NOT EXISTS idx_products_sku_lower ON products (lower(sku))").Error; err != nil {
+		return fmt.Errorf("index product SKUs: %w", err)
+	}
+	// Products from before names get the name a new unnamed one gets
+	// (models.GeneratedName).
+	if err := db.Exec("UPDATE products SET name = 'Product ' || substr(product_id, 1, 8) WHERE name = ''").Error; err != nil {
+		return fmt.Errorf("backfill product names: %w", err)
+	}
 	if err := db.Exec(`INSERT INTO stock_movements (product_id, delta, kind, reason, actor, at, stock_after)
 		SELECT p.product_id, p.stock_count, ?, 'stock held before the ledger began', ?, ?, p.stock_count FROM products p
 		WHERE p.stock_count <> 0 AND NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.product_id = p.product_id)`,

@@ -345,7 +345,7 @@ func scale(ctx context.Context, out io.Writer, s settings, admin [2]http.Header,
 			n := len(c.products)
 			p := c.products[n/2+mrand.IntN(n/2-51)]
 			t := time.Now()
-			pg, err := st.ProductsPage(ctx, models.Connection{First: 50, After: &models.Cursor{CreatedAt: p.created, ID: p.id}})
+			pg, err := st.ProductsPage(ctx, models.Connection{First: 50, After: &models.Cursor{CreatedAt: p.created, ID: p.id}}, models.ProductFilter{})
 			if err != nil || len(pg.Products) != 50 {
 				return 0, fmt.Errorf("page: %v (%d products)", err, len(pg.Products))
 			}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"testing"
+)
+
+// TestCatalogFieldsThroughTheAPI: the catalog fields round-trip, their
+// errors name the field, inactive products are hidden from shoppers (also
+// from cached responses an admin's read could have filled) and can't be
+// ordered, and a rename is seen at once through the cache.
+func TestCatalogFieldsThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, PostgresRedisEnv(t))
+	admin := in.MustAdmin(t)
+	type product struct {
+		ProductID   string
+		Name        string
+		Description string
+		Sku         *string
+		ImageUrls   []string
+		Active      bool
+	}
+	const fields = `productId name description sku imageUrls active`
+	var created struct{ CreateProduct product }
+	admin.MustData(t, `mutation($in: ProductInput!) { createProduct(input: $in) { `+fields+` } }`, map[string]any{"in": map[string]any{
+		"price": 12.5, "stockCount": 3, "name": " Blue ceramic mug ", "description": "Holds 350 ml.", "sku": "MUG-BLUE",
+		"imageUrls": []string{"https://img.example.com/mug.png"},
+	}}, &created)
+	p := created.CreateProduct
+	if p.Name != "Blue ceramic mug" || p.Sku == nil || *p.Sku != "MUG-BLUE" || len(p.ImageUrls) != 1 || !p.Active {
+		t.Fatalf("created %+v", p)
+	}
+	plain := in.MustCreateProduct(t, 1, 1)
+	var got struct{ GetProductsById *product }
+	in.MustData(t, `query($id: String!) { getProductsById(id: $id) { `+fields+` } }`, map[string]any{"id": plain}, &got)
+	if got.GetProductsById == nil || got.GetProductsById.Name != "Product "+plain[:8] || got.GetProductsById.Sku != nil || got.GetProductsById.ImageUrls == nil {
+		t.Fatalf("a product created without catalog fields reads %+v", got.GetProductsById)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		in    map[string]any
+		code  string
+		field string
+	}{
+		{"bad name", map[string]any{"price": 1, "stockCount": 1, "name": ""}, "BAD_USER_INPUT", "name"},
+		{"http image", map[string]any{"price": 1, "stockCount": 1, "imageUrls": []string{"http://x.example/a.png"}}, "BAD_USER_INPUT", "imageUrls[0]"},
+		{"taken sku", map[string]any{"price": 1, "stockCount": 1, "sku": "mug-blue"}, "CONFLICT", "sku"},
+	} {
+		r := admin.MustPost(t, `mutation($in: ProductInput!) { createProduct(input: $in) { productId } }`, map[string]any{"in": tc.in})
+		if r.Code() != tc.code {
+			t.Fatalf("%s: code %q, want %s (%+v)", tc.name, r.Code(), tc.code, r.Errors)
+		}
+		fs, _ := r.Errors[0].Extensions["fields"].([]any)
+		if len(fs) != 1 || fs[0].(map[string]any)["field"] != tc.field {
+			t.Fatalf("%s: fields %v, want %s", tc.name, r.Errors[0].Extensions["fields"], tc.field)
+		}
+	}
+
+	// Warm the shared response cache, then rename: the next read shows it.
+	byID := `query($id: String!) { getProductsById(id: $id) { name active } }`
+	list := `{ products(first: 10) { edges { node { productId name } } } }`
+	in.MustData(t, byID, map[string]any{"id": p.ProductID}, &got)
+	var pg struct {
+		Products struct{ Edges []struct{ Node product } }
+	}
+	in.MustData(t, list, nil, &pg)
+	admin.MustData(t, `mutation($id: String!) { updateProduct(input: {productId: $id, name: "Blue mug"}) { name } }`, map[string]any{"id": p.ProductID}, &struct{}{})
+	in.MustData(t, byID, map[string]any{"id": p.ProductID}, &got)
+	if got.GetProductsById == nil || got.GetProductsById.Name != "Blue mug" {
+		t.Fatalf("after a rename, the product reads %+v", got.GetProductsById)
+	}
+	in.MustData(t, list, nil, &pg)
+	if len(pg.Products.Edges) != 2 || pg.Products.Edges[0].Node.Name != "Blue mug" {
+		t.Fatalf("after a rename, the list reads %+v", pg.Products.Edges)
+	}
+
+	// Deactivate: hidden from shoppers, shown to the admin, not orderable.
+	admin.MustData(t, `mutation($id: String!) { updateProduct(input: {productId: $id, active: false}) { active } }`, map[string]any{"id": p.ProductID}, &struct{}{})
+	// The admin reads first, so a response shared by caller would leak.
+	var adminGot struct{ GetProductsById *product }
+	admin.MustData(t, byID, map[string]any{"id": p.ProductID}, &adminGot)
+	if adminGot.GetProductsById == nil || adminGot.GetProductsById.Active {
+		t.Fatalf("the admin reads the inactive product as %+v", adminGot.GetProductsById)
+	}
+	var adminPg struct {
+		Products struct{ Edges []struct{ Node product } }
+	}
+	admin.MustData(t, list, nil, &adminPg)
+	if len(adminPg.Products.Edges) != 2 {
+		t.Fatalf("the admin's list has %d products, want 2", len(adminPg.Products.Edges))
+	}
+	customer, _ := in.MustCustomer(t)
+	for _, c := range []*client{in.Anonymous(), customer} {
+		got.GetProductsById = nil
+		c.MustData(t, byID, map[string]any{"id": p.ProductID}, &got)
+		if got.GetProductsById != nil {
+			t.Fatalf("a shopper sees the inactive product: %+v", got.GetProductsById)
+		}
+		c.MustData(t, list, nil, &pg)
+		if len(pg.Products.Edges) != 1 || pg.Products.Edges[0].Node.ProductID != plain {
+			t.Fatalf("a shopper's list: %+v", pg.Products.Edges)
+		}
+		var legacy struct{ GetProducts []product }
+		c.MustData(t, `{ getProducts { productId } }`, nil, &legacy)
+		if len(legacy.GetProducts) != 1 {
+			t.Fatalf("a shopper's getProducts: %+v", legacy.GetProducts)
+		}
+	}
+	r := customer.MustPost(t, `mutation($id: String!) { createOrder(input: {items: [{productId: $id, quantity: 1}]}) { orderId } }`, map[string]any{"id": p.ProductID})
+	if r.Code() != "PRODUCT_INACTIVE" {
+		t.Fatalf("ordering an inactive product: code %q (%+v)", r.Code(), r.Errors)
+	}
+	if s := in.MustStock(t, plain); s != 1 {
+		t.Fatalf("stock of the other product changed to %d", s)
+	}
+}
