@@ -4,6 +4,19 @@ import (
 	"testing"
 )
 
+// MustCategory creates a category, as the admin, under parent ("" for
+// none), and returns its id.
+func (in *instance) MustCategory(tb testing.TB, name, parent string) string {
+	tb.Helper()
+	vars := map[string]any{"n": name}
+	if parent != "" {
+		vars["p"] = parent
+	}
+	var out struct{ CreateCategory struct{ ID string } }
+	in.MustAdmin(tb).MustData(tb, `mutation($n: String!, $p: String) { createCategory(name: $n, parentId: $p) { id } }`, vars, &out)
+	return out.CreateCategory.ID
+}
+
 // TestCatalogFieldsThroughTheAPI: the catalog fields round-trip, their
 // errors name the field, inactive products are hidden from shoppers (also
 // from cached responses an admin's read could have filled) and can't be
@@ -113,5 +126,69 @@ func TestCatalogFieldsThroughTheAPI(t *testing.T) {
 	}
 	if s := in.MustStock(t, plain); s != 1 {
 		t.Fatalf("stock of the other product changed to %d", s)
+	}
+}
+
+// TestCategoriesThroughTheAPI: the tree, a product's category, counts as
+// shoppers and admins see them, and the cached categories response
+// following renames, moves and products.
+func TestCategoriesThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, PostgresRedisEnv(t))
+	admin := in.MustAdmin(t)
+	kitchen := in.MustCategory(t, "Kitchen", "")
+	mugs := in.MustCategory(t, "Mugs", kitchen)
+	type node struct {
+		ID, Name, Slug string
+		Parent         *struct{ ID string }
+		Children       []struct{ ID string }
+		ProductCount   int
+	}
+	const tree = `{ categories { id name slug parent { id } children { id } productCount } }`
+	read := func(c *client) []node {
+		var out struct{ Categories []node }
+		c.MustData(t, tree, nil, &out)
+		return out.Categories
+	}
+	got := read(in.Anonymous())
+	if len(got) != 2 || got[0].ID != kitchen || got[1].ID != mugs || got[1].Parent == nil || got[1].Parent.ID != kitchen ||
+		len(got[0].Children) != 1 || got[0].ProductCount != 0 {
+		t.Fatalf("categories = %+v", got)
+	}
+	var created struct {
+		CreateProduct struct{ Category *struct{ Slug string } }
+	}
+	admin.MustData(t, `mutation($c: String!) { createProduct(input: {price: 3, stockCount: 1, categoryId: $c}) { category { slug } } }`,
+		map[string]any{"c": mugs}, &created)
+	if created.CreateProduct.Category == nil || created.CreateProduct.Category.Slug != "mugs" {
+		t.Fatalf("created in %+v", created.CreateProduct.Category)
+	}
+	admin.MustData(t, `mutation($c: String!) { createProduct(input: {price: 3, stockCount: 1, categoryId: $c, active: false}) { productId } }`,
+		map[string]any{"c": mugs}, &struct{}{})
+	if got := read(in.Anonymous()); got[0].ProductCount != 1 || got[1].ProductCount != 1 {
+		t.Fatalf("shoppers' counts after two products (one inactive): %+v", got)
+	}
+	if got := read(admin); got[0].ProductCount != 2 || got[1].ProductCount != 2 {
+		t.Fatalf("the admin's counts: %+v", got)
+	}
+	// Rename and move to the top: the cached response follows.
+	admin.MustData(t, `mutation($id: String!) { updateCategory(id: $id, name: "Drinkware", parentId: "") { slug parent { id } } }`,
+		map[string]any{"id": mugs}, &struct{}{})
+	got = read(in.Anonymous())
+	if len(got) != 2 || got[0].Slug != "drinkware" || got[0].Parent != nil || len(got[1].Children) != 0 {
+		t.Fatalf("after the move: %+v", got)
+	}
+	r := admin.MustPost(t, `mutation($id: String!) { deleteCategory(id: $id) }`, map[string]any{"id": mugs})
+	if r.Code() != "CONFLICT" {
+		t.Fatalf("deleting a category with products: %q %+v", r.Code(), r.Errors)
+	}
+	r = admin.MustPost(t, `mutation($id: String!, $p: String!) { updateCategory(id: $id, parentId: $p) { id } }`, map[string]any{"id": kitchen, "p": kitchen})
+	if r.Code() != "BAD_USER_INPUT" {
+		t.Fatalf("a category under itself: %q %+v", r.Code(), r.Errors)
+	}
+	var deleted struct{ DeleteCategory bool }
+	admin.MustData(t, `mutation($id: String!) { deleteCategory(id: $id) }`, map[string]any{"id": kitchen}, &deleted)
+	if !deleted.DeleteCategory || len(read(in.Anonymous())) != 1 {
+		t.Fatal("an empty category was not deleted, or still shows")
 	}
 }

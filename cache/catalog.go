@@ -472,11 +472,12 @@ func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*mod
 	return p, err
 }
 
-// UpdateProduct retires the product's entries; a change of active also
-// retires the lists, which it adds the product to or takes it off.
+// UpdateProduct retires the product's entries; a change of active or of
+// category also retires the lists, which it adds the product to or takes
+// it off.
 func (c *Catalog) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
 	keys := []string{productVersionKey(id)}
-	if patch.ChangesActive() {
+	if patch.ChangesMembership() {
 		keys = append(keys, membershipKey)
 	}
 	begun := c.begin(keys...)

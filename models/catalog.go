@@ -28,6 +28,8 @@ type ProductDetails struct {
 	SKU       *string
 	ImageURLs *[]string
 	Active    *bool
+	// CategoryID "" means none (on an update, takes it out of its category).
+	CategoryID *string
 }
 
 // details is ProductDetails validated: trimmed, checked, ready to store.
@@ -37,6 +39,7 @@ type details struct {
 	SKU         **string // set to nil clears
 	ImageURLs   *StringList
 	Active      *bool
+	CategoryID  **string
 }
 
 // parseDetails validates every field of d into fe.
@@ -72,6 +75,14 @@ func parseDetails(fe *fieldErrors, d ProductDetails) details {
 		a := *d.Active
 		out.Active = &a
 	}
+	if d.CategoryID != nil {
+		var cat *string
+		if c := *d.CategoryID; c != "" {
+			checkID(fe, "categoryId", c)
+			cat = &c
+		}
+		out.CategoryID = &cat
+	}
 	return out
 }
 
@@ -92,6 +103,9 @@ func (d details) apply(p *Product) bool {
 	}
 	if d.Active != nil {
 		p.Active, changed = *d.Active, true
+	}
+	if d.CategoryID != nil {
+		p.CategoryID, changed = *d.CategoryID, true
 	}
 	return changed
 }

@@ -97,6 +97,7 @@ func TestProductPatchCatalogFieldsAlone(t *testing.T) {
 		{"sku cleared", ProductDetails{SKU: ptr("")}, func(p Product) bool { return p.SKU == nil }},
 		{"imageUrls", ProductDetails{ImageURLs: ptr([]string{})}, func(p Product) bool { return len(p.ImageURLs) == 0 }},
 		{"active", ProductDetails{Active: ptr(false)}, func(p Product) bool { return !p.Active }},
+		{"categoryId", ProductDetails{CategoryID: ptr(idB)}, func(p Product) bool { return p.CategoryID != nil && *p.CategoryID == idB }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -128,11 +129,14 @@ func TestProductPatchCatalogFieldsAlone(t *testing.T) {
 			if p.Active != base.Active {
 				changed++
 			}
+			if p.CategoryID != nil {
+				changed++
+			}
 			if changed != 1 {
 				t.Fatalf("%d catalog fields changed, want 1: %+v", changed, p)
 			}
-			if patch.ChangesActive() != (tt.d.Active != nil) {
-				t.Fatalf("ChangesActive = %v", patch.ChangesActive())
+			if patch.ChangesMembership() != (tt.d.Active != nil || tt.d.CategoryID != nil) {
+				t.Fatalf("ChangesMembership = %v", patch.ChangesMembership())
 			}
 		})
 	}

@@ -25,6 +25,9 @@ type Product struct {
 	// Active products are for sale; inactive ones are hidden from shoppers
 	// and can't be ordered.
 	Active bool `gorm:"column:active;not null;default:true" json:"active"`
+	// CategoryID has no foreign key (SQLite can't add one to an existing
+	// table): the store checks it under a lock of the category's row.
+	CategoryID *string `gorm:"column:category_id;type:varchar(36);index:idx_products_category" json:"cat,omitempty"`
 }
 
 // Order is a customer's order. Its indexes serve the orders connection:

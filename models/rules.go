@@ -40,6 +40,15 @@ func ParseNewProduct(price float64, stockCount int, d ProductDetails) (NewProduc
 	return NewProduct{Price: m, StockCount: stockCount, details: det}, nil
 }
 
+// Category is the category the new product goes in, if any: the store
+// checks that it exists.
+func (np NewProduct) Category() *string {
+	if np.details.CategoryID == nil {
+		return nil
+	}
+	return *np.details.CategoryID
+}
+
 // Product is the new product with id, created at now: active unless the
 // input said otherwise, and named GeneratedName(id) unless it was named.
 func (np NewProduct) Product(id string, now time.Time) Product {
@@ -59,9 +68,21 @@ type ProductPatch struct {
 	details    details
 }
 
-// ChangesActive reports whether the patch sets active, which adds the
-// product to shoppers' lists or takes it off them.
-func (patch ProductPatch) ChangesActive() bool { return patch.details.Active != nil }
+// ChangesMembership reports whether the patch sets active or the category,
+// which add the product to lists or take it off them (shoppers' lists,
+// lists by category, categories' product counts).
+func (patch ProductPatch) ChangesMembership() bool {
+	return patch.details.Active != nil || patch.details.CategoryID != nil
+}
+
+// SetsCategory is the category the patch puts the product in, if any: the
+// store checks that it exists.
+func (patch ProductPatch) SetsCategory() *string {
+	if patch.details.CategoryID == nil {
+		return nil
+	}
+	return *patch.details.CategoryID
+}
 
 // ParseProductPatch validates updateProduct's input.
 func ParseProductPatch(id string, price *float64, stockCount *int, d ProductDetails) (ProductPatch, error) {

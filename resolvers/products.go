@@ -104,6 +104,7 @@ func productDetails(in map[string]any) models.ProductDetails {
 		Name:        optString(in, "name"),
 		Description: optString(in, "description"),
 		SKU:         optString(in, "sku"),
+		CategoryID:  optString(in, "categoryId"),
 	}
 	if v, ok := in["active"].(bool); ok {
 		d.Active = &v

@@ -223,6 +223,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	})
 	addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
 	addPayments(b, r, dateTime, order, mutation)
+	addCategories(b, r, product, query, mutation)
 	accountQueries, accountMutations := accountFields(b, r, dateTime)
 	for name, f := range accountQueries {
 		query.AddFieldConfig(name, f)
@@ -285,4 +286,5 @@ func addDetailInputs(in *graphql.InputObject) {
 	in.AddFieldConfig("sku", &graphql.InputObjectFieldConfig{Type: graphql.String, Description: "ASCII letters, digits, '-', '_' and '.', up to 64; unique whatever its case. Empty: none."})
 	in.AddFieldConfig("imageUrls", &graphql.InputObjectFieldConfig{Type: graphql.NewList(graphql.NewNonNull(graphql.String)), Description: "Up to 10 https URLs; replaces the list."})
 	in.AddFieldConfig("active", &graphql.InputObjectFieldConfig{Type: graphql.Boolean, Description: "False hides the product from shoppers and stops orders of it."})
+	in.AddFieldConfig("categoryId", &graphql.InputObjectFieldConfig{Type: graphql.String, Description: `The category the product is in; "": none.`})
 }

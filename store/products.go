@@ -63,9 +63,12 @@ func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*model
 	now := s.db.NowFunc()
 	p := np.Product(uuid.NewString(), now)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockCategory(tx, p.CategoryID); err != nil {
+			return err
+		}
 		w := rows{}
-		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated, name, description, sku, image_urls, active",
-			p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated, p.Name, p.Description, p.SKU, p.ImageURLs, p.Active)
+		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated, name, description, sku, image_urls, active, category_id",
+			p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated, p.Name, p.Description, p.SKU, p.ImageURLs, p.Active, p.CategoryID)
 		if p.StockCount != 0 {
 			w.movements([]models.StockMovement{{
 				ProductID: p.ID, Delta: p.StockCount, Kind: models.MovementInitial, Actor: np.Actor, At: now, StockAfter: p.StockCount,
@@ -96,8 +99,11 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 			return nil
 		}
 		sku = p.SKU
+		if err := s.lockCategory(tx, patch.SetsCategory()); err != nil {
+			return err
+		}
 		p.LastUpdated = tx.NowFunc()
-		if err := tx.Model(p).Select("price_cents", "stock_count", "last_updated", "name", "description", "sku", "image_urls", "active").Updates(p).Error; err != nil {
+		if err := tx.Model(p).Select("price_cents", "stock_count", "last_updated", "name", "description", "sku", "image_urls", "active", "category_id").Updates(p).Error; err != nil {
 			return err
 		}
 		out = p

@@ -115,7 +115,7 @@ const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
 
 func (s *Store) migrate(ctx context.Context) error {
 	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{},
-		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}}
+		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{}}
 	if s.kind != "PostgreSQL" {
 		// SQLite's file lock already serialises schema changes.
 		if err := s.db.WithContext(ctx).AutoMigrate(tables...); err != nil {
