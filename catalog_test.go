@@ -192,3 +192,76 @@ func TestCategoriesThroughTheAPI(t *testing.T) {
 		t.Fatal("an empty category was not deleted, or still shows")
 	}
 }
+
+// TestSearchThroughTheAPI: searches, filters and sorts through the API,
+// each cached response retired by exactly the writes that can change it:
+// a rename (search), a price (price order), an order (in stock).
+func TestSearchThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, PostgresRedisEnv(t))
+	admin := in.MustAdmin(t)
+	create := func(name string, price float64, stock int) string {
+		var out struct{ CreateProduct struct{ ProductID string } }
+		admin.MustData(t, `mutation($n: String!, $p: Float!, $s: Int!) { createProduct(input: {name: $n, price: $p, stockCount: $s}) { productId } }`,
+			map[string]any{"n": name, "p": price, "s": stock}, &out)
+		return out.CreateProduct.ProductID
+	}
+	mug := create("Blue ceramic mug", 12, 1)
+	create("Red teapot", 30, 5)
+	const doc = `query($f: ProductFilter, $s: ProductSort, $after: String) { products(first: 10, filter: $f, sort: $s, after: $after) {
+		edges { cursor node { productId name } } pageInfo { hasNextPage endCursor } } }`
+	names := func(vars map[string]any) []string {
+		var out struct {
+			Products struct {
+				Edges []struct{ Node struct{ Name string } }
+			}
+		}
+		in.MustData(t, doc, vars, &out)
+		var ns []string
+		for _, e := range out.Products.Edges {
+			ns = append(ns, e.Node.Name)
+		}
+		return ns
+	}
+	search := map[string]any{"f": map[string]any{"query": "blue mugs"}, "s": "RELEVANCE"}
+	if got := names(search); len(got) != 1 || got[0] != "Blue ceramic mug" {
+		t.Fatalf("search = %v", got)
+	}
+	byPrice := map[string]any{"s": "PRICE_DESC"}
+	if got := names(byPrice); len(got) != 2 || got[0] != "Red teapot" {
+		t.Fatalf("by price = %v", got)
+	}
+	inStock := map[string]any{"f": map[string]any{"inStock": true}}
+	if got := names(inStock); len(got) != 2 {
+		t.Fatalf("in stock = %v", got)
+	}
+	admin.MustData(t, `mutation($id: String!) { updateProduct(input: {productId: $id, name: "Green ceramic cup", price: 99}) { name } }`, map[string]any{"id": mug}, &struct{}{})
+	if got := names(search); len(got) != 0 {
+		t.Fatalf("after the rename, the search still finds %v", got)
+	}
+	if got := names(byPrice); len(got) != 2 || got[0] != "Green ceramic cup" {
+		t.Fatalf("after the price change, by price = %v", got)
+	}
+	customer, _ := in.MustCustomer(t)
+	customer.MustData(t, `mutation($id: String!) { createOrder(input: {items: [{productId: $id, quantity: 1}]}) { orderId } }`, map[string]any{"id": mug}, &struct{}{})
+	if got := names(inStock); len(got) != 1 || got[0] != "Red teapot" {
+		t.Fatalf("after the last unit sold, in stock = %v", got)
+	}
+	for _, tc := range []struct {
+		vars  map[string]any
+		field string
+	}{
+		{map[string]any{"s": "RELEVANCE"}, "sort"},
+		{map[string]any{"f": map[string]any{"minPrice": 5, "maxPrice": 1}}, "filter.maxPrice"},
+		{map[string]any{"f": map[string]any{"categoryId": "00000000-0000-4000-8000-000000000001"}}, "filter.categoryId"},
+	} {
+		r := in.MustPost(t, doc, tc.vars)
+		if r.Code() != "BAD_USER_INPUT" {
+			t.Fatalf("%v: code %q (%+v)", tc.vars, r.Code(), r.Errors)
+		}
+		fs, _ := r.Errors[0].Extensions["fields"].([]any)
+		if len(fs) != 1 || fs[0].(map[string]any)["field"] != tc.field {
+			t.Fatalf("%v: fields %v, want %s", tc.vars, r.Errors[0].Extensions["fields"], tc.field)
+		}
+	}
+}

@@ -229,12 +229,6 @@ func SKUTaken(sku string) error {
 	}
 }
 
-// ProductFilter narrows a list of products. IncludeInactive is for admins:
-// shoppers never see inactive products.
-type ProductFilter struct {
-	IncludeInactive bool
-}
-
 // Visible reports whether a caller may see p: admins see every product,
 // everyone else only active ones.
 func Visible(c Caller, p *Product) bool { return p.Active || c.IsAdmin() }

@@ -260,3 +260,7 @@ func SlugTaken(slug string) error {
 
 // UnknownCategory is the error for a product input naming no category.
 func UnknownCategory() error { return fieldError("categoryId", "names no category") }
+
+// UnknownFilterCategory is the error for a products filter naming no
+// category.
+func UnknownFilterCategory() error { return fieldError("filter.categoryId", "names no category") }

@@ -75,6 +75,13 @@ func (patch ProductPatch) ChangesMembership() bool {
 	return patch.details.Active != nil || patch.details.CategoryID != nil
 }
 
+// ChangesFields reports whether the patch sets what lists sort or search
+// by: the price or the text.
+func (patch ProductPatch) ChangesFields() bool {
+	d := patch.details
+	return patch.Price != nil || d.Name != nil || d.Description != nil || d.SKU != nil
+}
+
 // SetsCategory is the category the patch puts the product in, if any: the
 // store checks that it exists.
 func (patch ProductPatch) SetsCategory() *string {

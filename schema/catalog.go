@@ -71,3 +71,30 @@ func addCategories(b builder, r *resolvers.Resolver, product *graphql.Object, qu
 		Resolve:     b.safe(r.DeleteCategory),
 	})
 }
+
+// searchTypes are the products connection's filter and sort.
+func searchTypes() (*graphql.InputObject, *graphql.Enum) {
+	filter := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        "ProductFilter",
+		Description: "Fields left out match every product.",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"query":      {Type: graphql.String, Description: "Words to find in the name, description or SKU, all of them, with stemming (\"mugs\" finds \"mug\"). At most 200 characters and 10 words."},
+			"categoryId": {Type: graphql.String, Description: "Products in this category or any of its subcategories."},
+			"minPrice":   {Type: graphql.Float},
+			"maxPrice":   {Type: graphql.Float},
+			"inStock":    {Type: graphql.Boolean, Description: "True: only products with stock."},
+		},
+	})
+	sort := graphql.NewEnum(graphql.EnumConfig{
+		Name: "ProductSort",
+		Values: graphql.EnumValueConfigMap{
+			"OLDEST":     {Value: string(models.SortOldest), Description: "Oldest first (the default)."},
+			"NEWEST":     {Value: string(models.SortNewest)},
+			"PRICE_ASC":  {Value: string(models.SortPriceAsc)},
+			"PRICE_DESC": {Value: string(models.SortPriceDesc)},
+			"NAME":       {Value: string(models.SortName)},
+			"RELEVANCE":  {Value: string(models.SortRelevance), Description: "Best match first; needs filter.query."},
+		},
+	})
+	return filter, sort
+}

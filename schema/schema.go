@@ -135,6 +135,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	})
 
 	productConn, orderConn, pageInfoType := connectionTypes(b, product, order)
+	productFilterInput, productSort := searchTypes()
 	connArgs := func(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
 		args := graphql.FieldConfigArgument{
 			"first": {Type: graphql.Int, Description: "Page size, 1 to 100 (default 20)."},
@@ -172,9 +173,12 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			},
 			"products": {
 				Type:        graphql.NewNonNull(productConn),
-				Description: "The catalog as a Relay connection, oldest first: keyset pages that cost the same however deep.",
-				Args:        connArgs(nil),
-				Resolve:     b.safe(r.Products),
+				Description: "The catalog as a Relay connection, oldest first unless sorted: keyset pages that cost the same however deep. Filtered and sorted lists and searches are cached like the rest of the catalog.",
+				Args: connArgs(graphql.FieldConfigArgument{
+					"filter": {Type: productFilterInput},
+					"sort":   {Type: productSort, Description: "Left out: oldest first. The cursor holds the sort's key, so pass `after` only with the sort that gave it."},
+				}),
+				Resolve: b.safe(r.Products),
 			},
 			"orders": {
 				Type:        graphql.NewNonNull(orderConn),

@@ -131,19 +131,9 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (bool, error) {
 	return res.RowsAffected > 0, nil
 }
 
-// ProductsPage reads one page after the cursor by keyset: the index on
-// (created_at, product_id) finds the start directly, however deep it is.
+// ProductsPage reads one page after the cursor by keyset (searchPage).
 func (s *Store) ProductsPage(ctx context.Context, c models.Connection, f models.ProductFilter) (models.ProductPage, error) {
-	q := s.products(ctx, f).Order(productOrder).Limit(c.First + 1)
-	if c.After != nil {
-		q = q.Where("(created_at, product_id) > (?, ?)", c.After.CreatedAt, c.After.ID)
-	}
-	var ps []models.Product
-	if err := q.Find(&ps).Error; err != nil {
-		return models.ProductPage{}, mapError(err, "page products")
-	}
-	ps, more := trimPage(ps, c.First)
-	return models.ProductPage{Products: ps, HasNext: more}, nil
+	return s.searchPage(ctx, c, f)
 }
 
 // skuError maps a unique violation of a write that set a SKU to the

@@ -121,6 +121,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := s.db.WithContext(ctx).AutoMigrate(tables...); err != nil {
 			return fmt.Errorf("migrate %s: %w", s.kind, err)
 		}
+		if err := migrateSearch(s.db.WithContext(ctx), s.kind); err != nil {
+			return fmt.Errorf("migrate %s search: %w", s.kind, err)
+		}
 		return backfill(s.db.WithContext(ctx))
 	}
 	// The lock belongs to a session, so everything runs on one connection.
@@ -131,6 +134,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLock)
 		if err := conn.AutoMigrate(tables...); err != nil {
 			return err
+		}
+		if err := migrateSearch(conn, s.kind); err != nil {
+			return fmt.Errorf("search index: %w", err)
 		}
 		return backfill(conn)
 	})
