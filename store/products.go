@@ -16,7 +16,7 @@ const productOrder = "created_at ASC, product_id ASC"
 
 // products starts a query of the products f lets through.
 func (s *Store) products(ctx context.Context, f models.ProductFilter) *gorm.DB {
-	q := s.db.WithContext(ctx)
+	q := s.db.WithContext(ctx).Select(productColumns)
 	if !f.IncludeInactive {
 		q = q.Where("active = ?", true)
 	}
@@ -31,7 +31,7 @@ func (s *Store) ListProducts(ctx context.Context, page models.Page, f models.Pro
 
 func (s *Store) ProductByID(ctx context.Context, id string) (*models.Product, error) {
 	var p models.Product
-	err := s.db.WithContext(ctx).Where("product_id = ?", id).Take(&p).Error
+	err := s.db.WithContext(ctx).Select(productColumns).Where("product_id = ?", id).Take(&p).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.Errorf(models.CodeNotFound, "Product %s does not exist.", id)
 	}
@@ -48,7 +48,7 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*mo
 	for start := 0; start < len(ids); start += maxParams {
 		batch := ids[start:min(start+maxParams, len(ids))]
 		var ps []models.Product
-		if err := s.db.WithContext(ctx).Where("product_id IN ?", batch).Find(&ps).Error; err != nil {
+		if err := s.db.WithContext(ctx).Select(productColumns).Where("product_id IN ?", batch).Find(&ps).Error; err != nil {
 			return nil, mapError(err, "get products")
 		}
 		for i := range ps {

