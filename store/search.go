@@ -147,7 +147,7 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 		if pg {
 			q = q.Select(productColumns+", -ts_rank(search, plainto_tsquery('english', ?))::float8 AS score", match)
 		} else {
-			q = q.Select(productColumns + ", f.score AS score").
+			q = q.Select(productColumns+", f.score AS score").
 				Joins("JOIN (SELECT rowid AS frow, bm25(products_fts) AS score FROM products_fts WHERE products_fts MATCH ?) AS f ON f.frow = products.rowid", fts)
 		}
 		outer := s.db.WithContext(ctx).Table("(?) AS t", q.Table("products"))
