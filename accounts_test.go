@@ -114,6 +114,17 @@ var matrix = []struct {
 			`{"node":{"delta":1000,"kind":"initial","actor":"$ADMIN","orderId":null}},` +
 			`{"node":{"delta":-1,"kind":"order","actor":"$A","orderId":"$OA"}}]}}}`)}},
 
+	{"categories", `{ categories { id name slug parent { id } children { id } productCount } }`,
+		everyone(data(`{"categories":[{"id":"$C1","name":"Matrix","slug":"matrix","parent":null,"children":[],"productCount":0}]}`))},
+	{"Product.category", `{ getProductsById(id: "$P1") { category { id } } }`,
+		everyone(data(`{"getProductsById":{"category":null}}`))},
+
+	{"createCategory", `mutation { createCategory(name: "$NEW_CATEGORY") { name } }`,
+		adminOnly(`{"createCategory":{"name":"$NEW_CATEGORY"}}`)},
+	{"updateCategory", `mutation { updateCategory(id: "$C1", name: "Matrix") { slug } }`,
+		adminOnly(`{"updateCategory":{"slug":"matrix"}}`)},
+	{"deleteCategory", `mutation { deleteCategory(id: "$EMPTY_CATEGORY") }`,
+		adminOnly(`{"deleteCategory":true}`)},
 	{"createProduct", `mutation { createProduct(input: {price: 9.5, stockCount: 2}) { price stockCount } }`, [4]outcome{
 		denied(unauthenticated), denied(forbidden), denied(forbidden), data(`{"createProduct":{"price":9.5,"stockCount":2}}`)}},
 	{"updateProduct", `mutation { updateProduct(input: {productId: "$P3", stockCount: 7}) { stockCount } }`, [4]outcome{
@@ -174,6 +185,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	ids := map[string]string{
 		"$P1": in.MustCreateProduct(t, 1, 1000), "$P2": in.MustCreateProduct(t, 2, 1000), "$P3": in.MustCreateProduct(t, 3, 1000),
 		"$P4": in.MustCreateProduct(t, 4, 1000),
+		"$C1": in.MustCategory(t, "Matrix", ""),
 		"$A":  a.ID, "$B": b.ID, "$ADMIN": admin.ID,
 		"$A_EMAIL": sessA.User.Email, "$B_EMAIL": sessB.User.Email, "$ADMIN_EMAIL": testAdminEmail,
 	}
@@ -203,6 +215,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if strings.Contains(row.doc, "$DOOMED") {
 					cell["$DOOMED"] = in.MustCreateProduct(t, 4, 1)
+				}
+				if strings.Contains(row.doc, "$NEW_CATEGORY") {
+					cell["$NEW_CATEGORY"] = testenv.RandomName("category-")
+				}
+				if strings.Contains(row.doc, "$EMPTY_CATEGORY") {
+					cell["$EMPTY_CATEGORY"] = in.MustCategory(t, testenv.RandomName("empty-"), "")
 				}
 				if strings.Contains(row.doc, "$NEW_EMAIL") {
 					cell["$NEW_EMAIL"] = testenv.RandomName("new-") + "@shop.test"

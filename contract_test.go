@@ -150,7 +150,7 @@ var contractCases = []contractCase{
 			`{"customerId":"c1","totalAmount":90.08,"items":[` + itemsWithPrices + `]}]}`},
 
 	{name: "an unknown field is a validation error",
-		document: `{ getProducts { name } }`, wantCode: "GRAPHQL_VALIDATION_FAILED", wantMsg: "name"},
+		document: `{ getProducts { colour } }`, wantCode: "GRAPHQL_VALIDATION_FAILED", wantMsg: "colour"},
 	{name: "a syntax error is a parse error",
 		document: `{ getProducts { productId }`, wantCode: "GRAPHQL_PARSE_FAILED"},
 	{name: "a missing variable is bad input",

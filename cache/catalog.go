@@ -3,9 +3,12 @@ package cache
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -116,9 +119,46 @@ func parseMessage(b []byte) ([]dep, bool) {
 // which runs on after the request that started it has gone.
 const loadTimeout = 10 * time.Second
 
-// membershipKey is the version of which products exist: creates and deletes
-// change it, updates and orders don't (lists are ordered by creation).
+// membershipKey is the version of which products are in the lists: creates,
+// deletes and changes of active change it, other updates and orders don't
+// (lists are ordered by creation).
 const membershipKey = "v:products"
+
+// Lists sorted or filtered by more than which products exist depend on
+// more writes, through these keys, which every change of membership bumps
+// too: fieldsKey, lists that read prices or text (sorted by price, name or
+// relevance; filtered by price or a query), which updates of those fields
+// bump; stockKey, lists filtered by stock, which every stock change bumps
+// (orders included); bothKey, lists that read both.
+const (
+	fieldsKey = "v:products:f"
+	stockKey  = "v:products:s"
+	bothKey   = "v:products:fs"
+)
+
+// allListKeys are the keys a change of membership bumps.
+var allListKeys = []string{membershipKey, fieldsKey, stockKey, bothKey}
+
+// listVersionKey is the key a list of f depends on.
+func listVersionKey(f models.ProductFilter) string {
+	switch fields := f.ReadsFields(); {
+	case fields && f.InStock:
+		return bothKey
+	case fields:
+		return fieldsKey
+	case f.InStock:
+		return stockKey
+	}
+	return membershipKey
+}
+
+func changesOf(keys []string) []Change {
+	out := make([]Change, len(keys))
+	for i, k := range keys {
+		out[i] = Change{Key: k}
+	}
+	return out
+}
 
 // NewCatalog caches next's products in backend for ttl.
 func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *slog.Logger) *Catalog {
@@ -170,37 +210,53 @@ func (c *Catalog) ProductByID(ctx context.Context, id string) (*models.Product, 
 type idPage struct {
 	IDs  []string `json:"ids"`
 	More bool     `json:"more,omitempty"`
+	// Cursors, for a list in another order than the contract's.
+	Cursors []string `json:"cursors,omitempty"`
 }
 
-func pageOf(ps []models.Product, more bool) idPage {
+func pageOf(ps []models.Product, more bool, cursors []string) idPage {
 	ids := make([]string, len(ps))
 	for i, p := range ps {
 		ids[i] = p.ID
 	}
-	return idPage{IDs: ids, More: more}
+	return idPage{IDs: ids, More: more, Cursors: cursors}
 }
 
 // ListProducts reads which products are on the page under the membership
 // version, and the products themselves under their own.
-func (c *Catalog) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
-	key := "d:products:" + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
-	ps, _, err := c.list(ctx, key, func(ctx context.Context) ([]models.Product, bool, error) {
-		ps, err := c.next.ListProducts(ctx, page)
-		return ps, false, err
+func (c *Catalog) ListProducts(ctx context.Context, page models.Page, f models.ProductFilter) ([]models.Product, error) {
+	key := "d:products:" + filterKey(f) + strconv.Itoa(page.Limit) + ":" + strconv.Itoa(page.Offset)
+	pg, err := c.list(ctx, membershipKey, key, func(ctx context.Context) (models.ProductPage, error) {
+		ps, err := c.next.ListProducts(ctx, page, f)
+		return models.ProductPage{Products: ps}, err
 	})
-	return ps, err
+	return pg.Products, err
 }
 
-func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection) (models.ProductPage, error) {
-	key := "d:page:" + strconv.Itoa(conn.First) + ":"
+// filterKey names a filter in a list's key: shoppers' lists (active
+// products) and admins' (all) are different lists, and so is every
+// search (named by a hash of its filter, which may be long).
+func filterKey(f models.ProductFilter) string {
+	only := models.ProductFilter{IncludeInactive: f.IncludeInactive}
+	if reflect.DeepEqual(f, only) {
+		if f.IncludeInactive {
+			return "all:"
+		}
+		return ""
+	}
+	b, _ := json.Marshal(f)
+	sum := sha256.Sum256(b)
+	return "s" + hex.EncodeToString(sum[:12]) + ":"
+}
+
+func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection, f models.ProductFilter) (models.ProductPage, error) {
+	key := "d:page:" + filterKey(f) + strconv.Itoa(conn.First) + ":"
 	if conn.After != nil {
 		key += conn.After.Encode()
 	}
-	ps, more, err := c.list(ctx, key, func(ctx context.Context) ([]models.Product, bool, error) {
-		pg, err := c.next.ProductsPage(ctx, conn)
-		return pg.Products, pg.HasNext, err
+	return c.list(ctx, listVersionKey(f), key, func(ctx context.Context) (models.ProductPage, error) {
+		return c.next.ProductsPage(ctx, conn, f)
 	})
-	return models.ProductPage{Products: ps, HasNext: more}, err
 }
 
 // list caches a list's ids under the membership version. When they are
@@ -210,23 +266,42 @@ func (c *Catalog) ProductsPage(ctx context.Context, conn models.Connection) (mod
 // twice, and reading its 50 products again through the cache would cost
 // more than it saves), and the response is not stored, since those rows'
 // versions were not taken before they were read.
-func (c *Catalog) list(ctx context.Context, key string, load func(context.Context) ([]models.Product, bool, error)) ([]models.Product, bool, error) {
-	var rows []models.Product
+func (c *Catalog) list(ctx context.Context, versionKey, key string, load func(context.Context) (models.ProductPage, error)) (models.ProductPage, error) {
+	var rows models.ProductPage
 	loaded := false
-	ids, err := readThrough(ctx, c, membershipKey, key, func(ctx context.Context) (idPage, error) {
-		ps, more, err := load(ctx)
-		rows, loaded = ps, true
-		return pageOf(ps, more), err
+	ids, err := readThrough(ctx, c, versionKey, key, func(ctx context.Context) (idPage, error) {
+		pg, err := load(ctx)
+		rows, loaded = pg, true
+		return pageOf(pg.Products, pg.HasNext, pg.Cursors), err
 	})
 	if err != nil {
-		return nil, false, err
+		return models.ProductPage{}, err
 	}
 	if loaded {
 		recorderFrom(ctx).spoil()
-		return rows, ids.More, nil
+		return rows, nil
 	}
 	ps, err := c.inOrder(ctx, ids.IDs)
-	return ps, ids.More, err
+	if err != nil {
+		return models.ProductPage{}, err
+	}
+	pg := models.ProductPage{Products: ps, HasNext: ids.More}
+	if len(ps) == len(ids.IDs) {
+		pg.Cursors = ids.Cursors
+	} else if ids.Cursors != nil {
+		// A product deleted since: its delete changed the list's version,
+		// so nothing stores this; keep each cursor with its product.
+		byID := make(map[string]string, len(ids.IDs))
+		for i, id := range ids.IDs {
+			if i < len(ids.Cursors) {
+				byID[id] = ids.Cursors[i]
+			}
+		}
+		for _, p := range ps {
+			pg.Cursors = append(pg.Cursors, byID[p.ID])
+		}
+	}
+	return pg, nil
 }
 
 // inOrder returns the products of ids in that order. One deleted since the
@@ -452,9 +527,9 @@ func decodeValue[T any](raw []byte) (T, []dep, bool) {
 // orders are in orders.go.
 
 func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
-	begun := c.begin(membershipKey)
+	begun := c.begin(allListKeys...)
 	p, err := c.next.CreateProduct(ctx, np)
-	changes := []Change{{Key: membershipKey}}
+	changes := changesOf(allListKeys)
 	if p != nil {
 		changes = append(changes, Change{Key: productVersionKey(p.ID)})
 	}
@@ -462,23 +537,41 @@ func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*mod
 	return p, err
 }
 
+// UpdateProduct retires the product's entries; a change of active or of
+// category also retires the lists, which it adds the product to or takes
+// it off.
 func (c *Catalog) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
-	begun := c.begin(productVersionKey(id))
+	var s changeSet
+	s.add(productVersionKey(id))
+	if patch.ChangesMembership() {
+		for _, k := range allListKeys {
+			s.add(k)
+		}
+	}
+	if patch.ChangesFields() {
+		s.add(fieldsKey)
+		s.add(bothKey)
+	}
+	if patch.StockCount != nil {
+		s.add(stockKey)
+		s.add(bothKey)
+	}
+	begun := c.begin(s.keys...)
 	p, err := c.next.UpdateProduct(ctx, id, patch)
-	c.after(ctx, err, begun, []Change{{Key: productVersionKey(id)}})
+	c.after(ctx, err, begun, s.changes())
 	return p, err
 }
 
 // DeleteProduct retires the product's keys: its version key and entry go
 // from the backend, so deleted products leave nothing behind.
 func (c *Catalog) DeleteProduct(ctx context.Context, id string) (bool, error) {
-	begun := c.begin(membershipKey, productVersionKey(id))
+	begun := c.begin(append([]string{productVersionKey(id)}, allListKeys...)...)
 	deleted, err := c.next.DeleteProduct(ctx, id)
 	if err == nil && !deleted {
 		c.pend.end(begun)
 		return false, nil
 	}
-	c.after(ctx, err, begun, []Change{{Key: membershipKey}, {Key: productVersionKey(id), Gone: true, Drop: []string{productDataKey(id)}}})
+	c.after(ctx, err, begun, append(changesOf(allListKeys), Change{Key: productVersionKey(id), Gone: true, Drop: []string{productDataKey(id)}}))
 	return deleted, err
 }
 

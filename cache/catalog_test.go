@@ -81,7 +81,7 @@ func TestReadThroughAndInvalidation(t *testing.T) {
 		if n := cs.byID.Load(); n != 1 {
 			t.Fatalf("store reads = %d, want 1 (then hits)", n)
 		}
-		if _, err := c.ListProducts(ctx, models.Page{Limit: 10}); err != nil {
+		if _, err := c.ListProducts(ctx, models.Page{Limit: 10}, models.ProductFilter{}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -91,7 +91,7 @@ func TestReadThroughAndInvalidation(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := c.ProductByID(ctx, p.ID)
-		list, _ := c.ListProducts(ctx, models.Page{Limit: 10})
+		list, _ := c.ListProducts(ctx, models.Page{Limit: 10}, models.ProductFilter{})
 		if got.StockCount != 7 || len(list) != 1 || list[0].StockCount != 7 {
 			t.Fatalf("after update: product %+v, list %+v", got, list)
 		}
@@ -115,7 +115,7 @@ func TestReadThroughAndInvalidation(t *testing.T) {
 		if _, err := c.ProductByID(ctx, p.ID); !models.IsNotFound(err) {
 			t.Fatalf("after delete: err = %v, want NOT_FOUND", err)
 		}
-		if list, _ := c.ListProducts(ctx, models.Page{Limit: 10}); len(list) != 0 {
+		if list, _ := c.ListProducts(ctx, models.Page{Limit: 10}, models.ProductFilter{}); len(list) != 0 {
 			t.Fatalf("after delete: list %+v", list)
 		}
 	})
@@ -247,7 +247,7 @@ func TestRedisDownFallsBackQuickly(t *testing.T) {
 		if err != nil || got.Price != 250 {
 			t.Fatalf("read with Redis down = %+v, %v", got, err)
 		}
-		if _, err := c.ListProducts(ctx, models.Page{Limit: 5}); err != nil {
+		if _, err := c.ListProducts(ctx, models.Page{Limit: 5}, models.ProductFilter{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.ProductByID(ctx, unknown); !models.IsNotFound(err) {

@@ -143,7 +143,7 @@ func TestFailedInvalidation(t *testing.T) {
 					if err != nil || byIDs[p.ID].StockCount != 2 {
 						t.Fatalf("the writer's batch read shows %+v, %v; want stock 2", byIDs[p.ID], err)
 					}
-					list, err := a.ListProducts(ctx, models.Page{Limit: 10})
+					list, err := a.ListProducts(ctx, models.Page{Limit: 10}, models.ProductFilter{})
 					if err != nil || len(list) != 1 || list[0].StockCount != 2 {
 						t.Fatalf("the writer's list shows %+v, %v; want stock 2", list, err)
 					}

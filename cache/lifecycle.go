@@ -29,9 +29,11 @@ func (c *Catalog) ExpireOrders(ctx context.Context, cutoff time.Time, note strin
 }
 
 func (c *Catalog) AdjustStock(ctx context.Context, a models.Adjustment) (*models.Product, error) {
-	begun := c.begin(productVersionKey(a.ProductID))
+	var s changeSet
+	s.product(a.ProductID)
+	begun := c.begin(s.keys...)
 	p, err := c.next.AdjustStock(ctx, a)
-	c.after(ctx, err, begun, []Change{{Key: productVersionKey(a.ProductID)}})
+	c.after(ctx, err, begun, s.changes())
 	return p, err
 }
 

@@ -63,8 +63,13 @@ func (s *changeSet) add(key string) {
 // customer adds customerID's orders.
 func (s *changeSet) customer(customerID string) { s.add(customerVersionKey(customerID)) }
 
-// product adds a product's own entry (its stock or price changed).
-func (s *changeSet) product(id string) { s.add(productVersionKey(id)) }
+// product adds a product's own entry, whose stock changed, and the lists
+// filtered by stock.
+func (s *changeSet) product(id string) {
+	s.add(productVersionKey(id))
+	s.add(stockKey)
+	s.add(bothKey)
+}
 
 // order adds o's customer's orders and, with stock, the products of o's
 // lines (a cancellation puts their stock back).

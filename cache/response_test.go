@@ -96,14 +96,14 @@ func TestResponsesDependOnWhatTheyRead(t *testing.T) {
 		}
 		readB := func(ctx context.Context) error { _, err := c.ProductByID(ctx, b.ID); return err }
 		readFirst := func(ctx context.Context) error {
-			ps, err := c.ListProducts(ctx, models.Page{Limit: 1})
+			ps, err := c.ListProducts(ctx, models.Page{Limit: 1}, models.ProductFilter{})
 			if err == nil && (len(ps) != 1 || ps[0].ID != a.ID) {
 				t.Fatalf("first = %+v, want a", ps)
 			}
 			return err
 		}
 		readPage := func(ctx context.Context) error {
-			pg, err := c.ProductsPage(ctx, models.Connection{First: 1})
+			pg, err := c.ProductsPage(ctx, models.Connection{First: 1}, models.ProductFilter{})
 			if err == nil && (len(pg.Products) != 1 || pg.Products[0].ID != a.ID || !pg.HasNext) {
 				t.Fatalf("page = %+v, want a and more", pg)
 			}

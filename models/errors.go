@@ -14,7 +14,9 @@ const (
 	CodeBadUserInput      Code = "BAD_USER_INPUT"
 	CodeNotFound          Code = "NOT_FOUND"
 	CodeInsufficientStock Code = "INSUFFICIENT_STOCK"
-	CodeConflict          Code = "CONFLICT"
+	// CodeProductInactive: an order names a product that is not for sale.
+	CodeProductInactive Code = "PRODUCT_INACTIVE"
+	CodeConflict        Code = "CONFLICT"
 	// CodeUnauthenticated: a token is needed, or the one sent is bad,
 	// expired or forged.
 	CodeUnauthenticated Code = "UNAUTHENTICATED"

@@ -10,11 +10,24 @@ const OrderStatusPending = "pending"
 
 // Product is a catalog entry. Timestamps are UTC.
 type Product struct {
-	ID          string    `gorm:"column:product_id;primaryKey;type:varchar(36);index:idx_products_created_id,priority:2" json:"id"`
-	Price       Money     `gorm:"column:price_cents;not null" json:"price"`
+	ID          string    `gorm:"column:product_id;primaryKey;type:varchar(36);index:idx_products_created_id,priority:2;index:idx_products_price_id,priority:2;index:idx_products_name_id,priority:2;index:idx_products_category,priority:3" json:"id"`
+	Price       Money     `gorm:"column:price_cents;not null;index:idx_products_price_id,priority:1" json:"price"`
 	StockCount  int       `gorm:"column:stock_count;not null;check:chk_products_stock_count,stock_count >= 0" json:"stock"`
-	CreatedAt   time.Time `gorm:"column:created_at;not null;index:idx_products_created_id,priority:1" json:"created"`
+	CreatedAt   time.Time `gorm:"column:created_at;not null;index:idx_products_created_id,priority:1;index:idx_products_category,priority:2" json:"created"`
 	LastUpdated time.Time `gorm:"column:last_updated;not null;autoUpdateTime:false" json:"updated"`
+	// Name is never empty: products created without one get GeneratedName.
+	Name        string `gorm:"column:name;type:varchar(200);not null;default:'';index:idx_products_name_id,priority:1" json:"name"`
+	Description string `gorm:"column:description;type:text;not null;default:''" json:"desc,omitempty"`
+	// SKU is unique, whatever its case (an index on lower(sku), made by
+	// the store's migration); nil when the product has none.
+	SKU       *string    `gorm:"column:sku;type:varchar(64)" json:"sku,omitempty"`
+	ImageURLs StringList `gorm:"column:image_urls;type:text;not null;default:'[]'" json:"images,omitempty"`
+	// Active products are for sale; inactive ones are hidden from shoppers
+	// and can't be ordered.
+	Active bool `gorm:"column:active;not null;default:true" json:"active"`
+	// CategoryID has no foreign key (SQLite can't add one to an existing
+	// table): the store checks it under a lock of the category's row.
+	CategoryID *string `gorm:"column:category_id;type:varchar(36);index:idx_products_category,priority:1" json:"cat,omitempty"`
 }
 
 // Order is a customer's order. Its indexes serve the orders connection:

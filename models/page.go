@@ -16,13 +16,23 @@ const (
 
 // Cursor is a position in a list ordered by (created_at, id): keyset
 // pagination, so a deep page costs what the first one does.
+//
+// A cursor of the products connection in another order (Sort set) holds
+// that order's key instead: the price, the name or the relevance score.
 type Cursor struct {
 	CreatedAt time.Time
 	ID        string
+	Sort      ProductSort
+	Num       int64
+	Text      string
+	Score     float64
 }
 
 // Encode makes the opaque string clients pass back as `after`.
 func (c Cursor) Encode() string {
+	if c.Sort != "" {
+		return c.encodeSorted()
+	}
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + ":" + c.ID))
 }
 
@@ -91,6 +101,9 @@ func decodeCursor(s string) (Cursor, error) {
 	if err != nil {
 		return Cursor{}, err
 	}
+	if strings.HasPrefix(string(raw), "s\n") {
+		return decodeSorted(string(raw))
+	}
 	micros, id, ok := strings.Cut(string(raw), ":")
 	if !ok {
 		return Cursor{}, fmt.Errorf("no separator")
@@ -130,6 +143,17 @@ func ParseOrderFilter(customerID, status *string) (OrderFilter, error) {
 type ProductPage struct {
 	Products []Product
 	HasNext  bool
+	// Cursors are the products' cursors when the list is not in the
+	// contract's order (a relevance score is not a product's field).
+	Cursors []string
+}
+
+// Cursor is the i-th product's cursor.
+func (pg ProductPage) Cursor(i int) string {
+	if i < len(pg.Cursors) {
+		return pg.Cursors[i]
+	}
+	return ProductCursor(pg.Products[i]).Encode()
 }
 
 // OrderPage is one page of the orders connection.

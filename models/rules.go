@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -24,17 +25,39 @@ type NewProduct struct {
 	Price      Money
 	StockCount int
 	Actor      string // who creates it, for the ledger
+	details    details
 }
 
 // ParseNewProduct validates createProduct's input, reporting every bad field.
-func ParseNewProduct(price float64, stockCount int) (NewProduct, error) {
+func ParseNewProduct(price float64, stockCount int, d ProductDetails) (NewProduct, error) {
 	var fe fieldErrors
 	m := parsePrice(&fe, "price", price)
 	checkStock(&fe, "stockCount", stockCount)
+	det := parseDetails(&fe, d)
 	if err := fe.err(); err != nil {
 		return NewProduct{}, err
 	}
-	return NewProduct{Price: m, StockCount: stockCount}, nil
+	return NewProduct{Price: m, StockCount: stockCount, details: det}, nil
+}
+
+// Category is the category the new product goes in, if any: the store
+// checks that it exists.
+func (np NewProduct) Category() *string {
+	if np.details.CategoryID == nil {
+		return nil
+	}
+	return *np.details.CategoryID
+}
+
+// Product is the new product with id, created at now: active unless the
+// input said otherwise, and named GeneratedName(id) unless it was named.
+func (np NewProduct) Product(id string, now time.Time) Product {
+	p := Product{ID: id, Price: np.Price, StockCount: np.StockCount, CreatedAt: now, LastUpdated: now, Active: true, ImageURLs: StringList{}}
+	np.details.apply(&p)
+	if p.Name == "" {
+		p.Name = GeneratedName(id)
+	}
+	return p
 }
 
 // ProductPatch is a validated partial update: nil fields stay unchanged.
@@ -42,10 +65,34 @@ type ProductPatch struct {
 	Price      *Money
 	StockCount *int
 	Actor      string // who updates it, for the ledger
+	details    details
+}
+
+// ChangesMembership reports whether the patch sets active or the category,
+// which add the product to lists or take it off them (shoppers' lists,
+// lists by category, categories' product counts).
+func (patch ProductPatch) ChangesMembership() bool {
+	return patch.details.Active != nil || patch.details.CategoryID != nil
+}
+
+// ChangesFields reports whether the patch sets what lists sort or search
+// by: the price or the text.
+func (patch ProductPatch) ChangesFields() bool {
+	d := patch.details
+	return patch.Price != nil || d.Name != nil || d.Description != nil || d.SKU != nil
+}
+
+// SetsCategory is the category the patch puts the product in, if any: the
+// store checks that it exists.
+func (patch ProductPatch) SetsCategory() *string {
+	if patch.details.CategoryID == nil {
+		return nil
+	}
+	return *patch.details.CategoryID
 }
 
 // ParseProductPatch validates updateProduct's input.
-func ParseProductPatch(id string, price *float64, stockCount *int) (ProductPatch, error) {
+func ParseProductPatch(id string, price *float64, stockCount *int, d ProductDetails) (ProductPatch, error) {
 	var fe fieldErrors
 	checkID(&fe, "productId", id)
 	var patch ProductPatch
@@ -58,6 +105,7 @@ func ParseProductPatch(id string, price *float64, stockCount *int) (ProductPatch
 		s := *stockCount
 		patch.StockCount = &s
 	}
+	patch.details = parseDetails(&fe, d)
 	if err := fe.err(); err != nil {
 		return ProductPatch{}, err
 	}
@@ -73,6 +121,9 @@ func (patch ProductPatch) Apply(p *Product) bool {
 	}
 	if patch.StockCount != nil {
 		p.StockCount = *patch.StockCount
+		changed = true
+	}
+	if patch.details.apply(p) {
 		changed = true
 	}
 	return changed

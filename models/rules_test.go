@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -48,7 +49,7 @@ func TestParseNewProduct(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			np, err := ParseNewProduct(tt.price, tt.stock)
+			np, err := ParseNewProduct(tt.price, tt.stock, ProductDetails{})
 			if tt.wantFields == nil {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -75,7 +76,7 @@ func TestProductPatchEachFieldAlone(t *testing.T) {
 
 	t.Run("price only", func(t *testing.T) {
 		t.Parallel()
-		patch, err := ParseProductPatch(idA, &price, nil)
+		patch, err := ParseProductPatch(idA, &price, nil, ProductDetails{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func TestProductPatchEachFieldAlone(t *testing.T) {
 	})
 	t.Run("stock only", func(t *testing.T) {
 		t.Parallel()
-		patch, err := ParseProductPatch(idA, nil, &stock)
+		patch, err := ParseProductPatch(idA, nil, &stock, ProductDetails{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,19 +98,19 @@ func TestProductPatchEachFieldAlone(t *testing.T) {
 	})
 	t.Run("nothing", func(t *testing.T) {
 		t.Parallel()
-		patch, err := ParseProductPatch(idA, nil, nil)
+		patch, err := ParseProductPatch(idA, nil, nil, ProductDetails{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := base
-		if patch.Apply(&p) || p != base {
+		if patch.Apply(&p) || !reflect.DeepEqual(p, base) {
 			t.Fatalf("empty patch changed %+v", p)
 		}
 	})
 	t.Run("bad id and bad price", func(t *testing.T) {
 		t.Parallel()
 		bad := -1.0
-		_, err := ParseProductPatch("nope", &bad, nil)
+		_, err := ParseProductPatch("nope", &bad, nil, ProductDetails{})
 		if got := fields(t, err); strings.Join(got, ",") != "productId,price" {
 			t.Fatalf("fields = %v", got)
 		}

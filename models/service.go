@@ -14,9 +14,9 @@ type Page struct {
 // ProductService is what the resolvers need of the catalog. The store
 // implements it, and the cache wraps the store with the same interface.
 type ProductService interface {
-	ListProducts(ctx context.Context, page Page) ([]Product, error)
+	ListProducts(ctx context.Context, page Page, f ProductFilter) ([]Product, error)
 	// ProductsPage is the products connection, oldest first.
-	ProductsPage(ctx context.Context, c Connection) (ProductPage, error)
+	ProductsPage(ctx context.Context, c Connection, f ProductFilter) (ProductPage, error)
 	// ProductByID returns an error with CodeNotFound when there is none.
 	ProductByID(ctx context.Context, id string) (*Product, error)
 	// ProductsByIDs returns the products that exist, keyed by id.
@@ -33,6 +33,16 @@ type ProductService interface {
 	// LowStock lists products with at most threshold in stock, fewest
 	// first.
 	LowStock(ctx context.Context, threshold, limit int) ([]Product, error)
+
+	// Categories returns every category, each with the number of products
+	// directly in it that f lets through.
+	Categories(ctx context.Context, f ProductFilter) ([]Category, error)
+	CreateCategory(ctx context.Context, c NewCategory) (*Category, error)
+	// UpdateCategory returns an error with CodeNotFound when there is none.
+	UpdateCategory(ctx context.Context, id string, patch CategoryPatch) (*Category, error)
+	// DeleteCategory reports whether a category was deleted; it refuses
+	// (CodeConflict) while the category has products or subcategories.
+	DeleteCategory(ctx context.Context, id string) (bool, error)
 }
 
 // OrderService is what the resolvers need of orders.

@@ -20,7 +20,30 @@ func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	page, err := r.store.ProductsPage(p.Context, conn)
+	in, _ := p.Args["filter"].(map[string]any)
+	search := models.ProductSearch{
+		Query: optString(in, "query"), CategoryID: optString(in, "categoryId"),
+		MinPrice: optFloat(in, "minPrice"), MaxPrice: optFloat(in, "maxPrice"),
+		Sort: optString(p.Args, "sort"),
+	}
+	if v, ok := in["inStock"].(bool); ok {
+		search.InStock = &v
+	}
+	f, err := models.ParseProductSearch(search, productFilter(p))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	if len(f.CategoryIDs) == 1 {
+		// A category's list includes its subcategories'.
+		t, err := r.categoryTree(p.Context)
+		if err != nil {
+			return nil, r.fail(p.Context, err)
+		}
+		if f.CategoryIDs = t.Subtree(f.CategoryIDs[0]); f.CategoryIDs == nil {
+			return nil, r.fail(p.Context, models.UnknownFilterCategory())
+		}
+	}
+	page, err := r.store.ProductsPage(p.Context, conn, f)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}

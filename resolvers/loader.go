@@ -34,6 +34,7 @@ type loaderKey struct{}
 // handler calls it once per request, so nothing is shared between callers.
 func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
 	ctx = context.WithValue(ctx, refusalsKey{}, &refusals{seen: map[string]bool{}})
+	ctx = context.WithValue(ctx, categoriesKey{}, &categoryMemo{})
 	return context.WithValue(ctx, loaderKey{}, newProductLoader(ctx, r.store))
 }
 

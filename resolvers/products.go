@@ -12,7 +12,7 @@ func (r *Resolver) GetProducts(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	ps, err := r.store.ListProducts(p.Context, page)
+	ps, err := r.store.ListProducts(p.Context, page, productFilter(p))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -31,6 +31,9 @@ func (r *Resolver) GetProductByID(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	if !models.Visible(auth.CallerFrom(p.Context), prod) {
+		return nil, nil
+	}
 	return prod, nil
 }
 
@@ -41,7 +44,7 @@ func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
 	in, _ := p.Args["input"].(map[string]any)
 	price, _ := in["price"].(float64)
 	stock, _ := in["stockCount"].(int)
-	np, err := models.ParseNewProduct(price, stock)
+	np, err := models.ParseNewProduct(price, stock, productDetails(in))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -59,7 +62,7 @@ func (r *Resolver) UpdateProduct(p graphql.ResolveParams) (any, error) {
 	}
 	in, _ := p.Args["input"].(map[string]any)
 	id, _ := in["productId"].(string)
-	patch, err := models.ParseProductPatch(id, optFloat(in, "price"), optInt(in, "stockCount"))
+	patch, err := models.ParseProductPatch(id, optFloat(in, "price"), optInt(in, "stockCount"), productDetails(in))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -87,4 +90,31 @@ func (r *Resolver) DeleteProduct(p graphql.ResolveParams) (any, error) {
 		return nil, r.fail(p.Context, err)
 	}
 	return deleted, nil
+}
+
+// productFilter is what the caller may list: admins see inactive products
+// too.
+func productFilter(p graphql.ResolveParams) models.ProductFilter {
+	return models.ProductFilter{IncludeInactive: auth.CallerFrom(p.Context).IsAdmin()}
+}
+
+// productDetails reads the optional catalog fields of a product input.
+func productDetails(in map[string]any) models.ProductDetails {
+	d := models.ProductDetails{
+		Name:        optString(in, "name"),
+		Description: optString(in, "description"),
+		SKU:         optString(in, "sku"),
+		CategoryID:  optString(in, "categoryId"),
+	}
+	if v, ok := in["active"].(bool); ok {
+		d.Active = &v
+	}
+	if list, ok := in["imageUrls"].([]any); ok {
+		urls := make([]string, len(list))
+		for i, u := range list {
+			urls[i], _ = u.(string)
+		}
+		d.ImageURLs = &urls
+	}
+	return d
 }

@@ -21,7 +21,7 @@ type pageInfo struct {
 func productEdges(pg models.ProductPage) []edge {
 	out := make([]edge, len(pg.Products))
 	for i := range pg.Products {
-		out[i] = edge{cursor: models.ProductCursor(pg.Products[i]).Encode(), node: &pg.Products[i]}
+		out[i] = edge{cursor: pg.Cursor(i), node: &pg.Products[i]}
 	}
 	return out
 }
@@ -76,7 +76,12 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 				return productEdges(*pg)
 			}),
 			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.ProductPage) any {
-				return info(pg.HasNext, len(pg.Products), func() models.Cursor { return models.ProductCursor(pg.Products[len(pg.Products)-1]) })
+				pi := pageInfo{hasNext: pg.HasNext}
+				if n := len(pg.Products); n > 0 {
+					end := pg.Cursor(n - 1)
+					pi.end = &end
+				}
+				return pi
 			}),
 		},
 	})

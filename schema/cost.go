@@ -24,6 +24,8 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 		"Order.events":           {Default: maxOrderEvents, Max: maxOrderEvents},
 		"Query.lowStock":         {Default: models.MaxLowStockResults, Max: models.MaxLowStockResults},
 		"Product.stockMovements": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
+		"Query.categories":       {Default: models.MaxCategories, Max: models.MaxCategories},
+		"Category.children":      {Default: models.MaxSubcategory, Max: models.MaxSubcategory},
 	}
 	// Introspection's lists are as long as this schema makes them: without
 	// a size, __schema { types { fields { type { fields … } } } } nested a

@@ -52,6 +52,21 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			"lastUpdated": field(dateTime, "", func(p *models.Product) any {
 				return p.LastUpdated
 			}),
+			"name":        field(graphql.NewNonNull(graphql.String), `Never empty: a product created without one is named like "Product 1a2b3c4d".`, func(p *models.Product) any { return p.Name }),
+			"description": field(graphql.NewNonNull(graphql.String), "Plain text (line breaks kept); empty when there is none.", func(p *models.Product) any { return p.Description }),
+			"sku": field(graphql.String, "Unique among products, whatever its case; null when there is none.", func(p *models.Product) any {
+				if p.SKU == nil {
+					return nil
+				}
+				return *p.SKU
+			}),
+			"imageUrls": field(graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(graphql.String))), "Up to 10 https URLs, in display order. The shop never fetches them.", func(p *models.Product) any {
+				if p.ImageURLs == nil {
+					return []string{}
+				}
+				return []string(p.ImageURLs)
+			}),
+			"active": field(graphql.NewNonNull(graphql.Boolean), "Inactive products are hidden from everyone but admins and can't be ordered (PRODUCT_INACTIVE).", func(p *models.Product) any { return p.Active }),
 		},
 	})
 
@@ -92,6 +107,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			"stockCount": {Type: graphql.NewNonNull(graphql.Int)},
 		},
 	})
+	addDetailInputs(productInput)
 	productUpdateInput := graphql.NewInputObject(graphql.InputObjectConfig{
 		Name:        "ProductUpdateInput",
 		Description: "Fields left out (or null) are left unchanged.",
@@ -101,6 +117,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			"stockCount": {Type: graphql.Int},
 		},
 	})
+	addDetailInputs(productUpdateInput)
 	orderItemInput := graphql.NewInputObject(graphql.InputObjectConfig{
 		Name: "OrderItemInput",
 		Fields: graphql.InputObjectConfigFieldMap{
@@ -118,6 +135,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	})
 
 	productConn, orderConn, pageInfoType := connectionTypes(b, product, order)
+	productFilterInput, productSort := searchTypes()
 	connArgs := func(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
 		args := graphql.FieldConfigArgument{
 			"first": {Type: graphql.Int, Description: "Page size, 1 to 100 (default 20)."},
@@ -155,9 +173,12 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			},
 			"products": {
 				Type:        graphql.NewNonNull(productConn),
-				Description: "The catalog as a Relay connection, oldest first: keyset pages that cost the same however deep.",
-				Args:        connArgs(nil),
-				Resolve:     b.safe(r.Products),
+				Description: "The catalog as a Relay connection, oldest first unless sorted: keyset pages that cost the same however deep. Filtered and sorted lists and searches are cached like the rest of the catalog.",
+				Args: connArgs(graphql.FieldConfigArgument{
+					"filter": {Type: productFilterInput},
+					"sort":   {Type: productSort, Description: "Left out: oldest first. The cursor holds the sort's key, so pass `after` only with the sort that gave it."},
+				}),
+				Resolve: b.safe(r.Products),
 			},
 			"orders": {
 				Type:        graphql.NewNonNull(orderConn),
@@ -206,6 +227,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	})
 	addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
 	addPayments(b, r, dateTime, order, mutation)
+	addCategories(b, r, product, query, mutation)
 	accountQueries, accountMutations := accountFields(b, r, dateTime)
 	for name, f := range accountQueries {
 		query.AddFieldConfig(name, f)
@@ -258,4 +280,15 @@ func field[T any](t graphql.Output, desc string, get func(*T) any) *graphql.Fiel
 		var zero T
 		return nil, fmt.Errorf("%T field on %T", zero, p.Source)
 	}}
+}
+
+// addDetailInputs adds the optional catalog fields beside the contract's
+// fields of a product input: optional, so no client that omits them breaks.
+func addDetailInputs(in *graphql.InputObject) {
+	in.AddFieldConfig("name", &graphql.InputObjectFieldConfig{Type: graphql.String, Description: "1 to 200 characters, trimmed."})
+	in.AddFieldConfig("description", &graphql.InputObjectFieldConfig{Type: graphql.String, Description: "Plain text, up to 10,000 characters."})
+	in.AddFieldConfig("sku", &graphql.InputObjectFieldConfig{Type: graphql.String, Description: "ASCII letters, digits, '-', '_' and '.', up to 64; unique whatever its case. Empty: none."})
+	in.AddFieldConfig("imageUrls", &graphql.InputObjectFieldConfig{Type: graphql.NewList(graphql.NewNonNull(graphql.String)), Description: "Up to 10 https URLs; replaces the list."})
+	in.AddFieldConfig("active", &graphql.InputObjectFieldConfig{Type: graphql.Boolean, Description: "False hides the product from shoppers and stops orders of it."})
+	in.AddFieldConfig("categoryId", &graphql.InputObjectFieldConfig{Type: graphql.String, Description: `The category the product is in; "": none.`})
 }

@@ -103,7 +103,7 @@ func TestOrderPageStatementsDoNotGrow(t *testing.T) {
 // resolver, and in the batch lookup of the items' products.
 type panicStore struct{ models.Store }
 
-func (panicStore) ListProducts(context.Context, models.Page) ([]models.Product, error) {
+func (panicStore) ListProducts(context.Context, models.Page, models.ProductFilter) ([]models.Product, error) {
 	panic("boom: secret detail")
 }
 

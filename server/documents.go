@@ -54,7 +54,7 @@ type refusal struct {
 
 // catalogFields are the root fields whose answers depend on the catalog
 // alone (a Product has no path to orders).
-var catalogFields = map[string]bool{"getProducts": true, "getProductsById": true, "products": true}
+var catalogFields = map[string]bool{"getProducts": true, "getProductsById": true, "products": true, "categories": true}
 
 // ownOrderFields are the root fields whose answers to a customer depend on
 // that customer's orders and the catalog alone: every read behind them goes

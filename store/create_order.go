@@ -71,6 +71,9 @@ func planOrder(req models.OrderRequest, stock map[string]models.Product, now tim
 		if !ok {
 			return nil, models.ProductNotFound(l.ProductID)
 		}
+		if !p.Active {
+			return nil, models.ProductInactive(l.ProductID)
+		}
 		if p.StockCount < l.Quantity {
 			return nil, models.InsufficientStock(l.ProductID, p.StockCount, l.Quantity)
 		}
@@ -161,7 +164,7 @@ func (s *Store) lockProducts(tx *gorm.DB, ids []string) (map[string]models.Produ
 	out := make(map[string]models.Product, len(ids))
 	for start := 0; start < len(ids); start += maxParams {
 		batch := ids[start:min(start+maxParams, len(ids))]
-		sql := "SELECT product_id, stock_count, price_cents FROM products WHERE product_id IN ? ORDER BY product_id"
+		sql := "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id IN ? ORDER BY product_id"
 		if s.kind == "PostgreSQL" {
 			sql += " FOR UPDATE"
 		}

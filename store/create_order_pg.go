@@ -82,7 +82,7 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	var claim keyClaim
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	lockSQL := "SELECT product_id, stock_count, price_cents FROM products WHERE product_id = ANY($1) ORDER BY product_id FOR UPDATE"
+	lockSQL := "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id = ANY($1) ORDER BY product_id FOR UPDATE"
 	args := []any{productIDs(req.Lines)}
 	if req.IdempotencyKey != "" {
 		lockKey := req.Actor + " " + req.IdempotencyKey
@@ -90,7 +90,7 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 		b.Queue("SELECT fingerprint, order_id, created_at FROM idempotency_keys WHERE caller = $1 AND key = $2", req.Actor, req.IdempotencyKey)
 		// Taken again (it is re-entrant) as the lock's gate: false, no row
 		// is locked.
-		lockSQL = "SELECT product_id, stock_count, price_cents FROM products WHERE product_id = ANY($1) AND pg_try_advisory_xact_lock(hashtextextended($2, $3)) ORDER BY product_id FOR UPDATE"
+		lockSQL = "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id = ANY($1) AND pg_try_advisory_xact_lock(hashtextextended($2, $3)) ORDER BY product_id FOR UPDATE"
 		args = append(args, lockKey, idempotencyLockSpace)
 	}
 	b.Queue(lockSQL, args...)
@@ -127,7 +127,7 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	for rows.Next() {
 		var p models.Product
 		var price int64
-		if err := rows.Scan(&p.ID, &p.StockCount, &price); err != nil {
+		if err := rows.Scan(&p.ID, &p.StockCount, &price, &p.Active); err != nil {
 			rows.Close()
 			return claim, nil, fmt.Errorf("lock products: %w", err)
 		}

@@ -47,7 +47,7 @@ func (s *Store) AdjustStock(ctx context.Context, a models.Adjustment) (*models.P
 
 // lockProduct reads one product under its row lock.
 func (s *Store) lockProduct(tx *gorm.DB, id string) (*models.Product, error) {
-	sql := "SELECT * FROM products WHERE product_id = ?"
+	sql := "SELECT " + productColumns + " FROM products WHERE product_id = ?"
 	if s.kind == "PostgreSQL" {
 		sql += " FOR UPDATE"
 	}
@@ -76,7 +76,7 @@ func (s *Store) StockMovements(ctx context.Context, productID string, c models.L
 // fewest first (oldest first among equals).
 func (s *Store) LowStock(ctx context.Context, threshold, limit int) ([]models.Product, error) {
 	var ps []models.Product
-	err := s.db.WithContext(ctx).Where("stock_count <= ?", threshold).
+	err := s.db.WithContext(ctx).Select(productColumns).Where("stock_count <= ?", threshold).
 		Order("stock_count ASC, " + productOrder).Limit(limit).Find(&ps).Error
 	return ps, mapError(err, "list low stock")
 }

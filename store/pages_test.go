@@ -28,7 +28,7 @@ func TestKeysetPagesWalkEverythingOnce(t *testing.T) {
 			if pages > 10 {
 				t.Fatal("pagination does not end")
 			}
-			page, err := s.ProductsPage(ctx, models.Connection{First: 5, After: after})
+			page, err := s.ProductsPage(ctx, models.Connection{First: 5, After: after}, models.ProductFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,8 +103,9 @@ func TestKeysetPagesWalkEverythingOnce(t *testing.T) {
 	})
 }
 
-// TestIndexesForEveryOrderAndFilter: the keyset orders and filters, and
-// order_items' keys, have their indexes in PostgreSQL.
+// TestIndexesForEveryOrderAndFilter: the keyset orders and filters (the
+// products' sorts, categories and search among them), and order_items'
+// keys, have their indexes in PostgreSQL.
 func TestIndexesForEveryOrderAndFilter(t *testing.T) {
 	t.Parallel()
 	url := testenv.MustPostgres(t)
@@ -125,6 +126,13 @@ func TestIndexesForEveryOrderAndFilter(t *testing.T) {
 	all := strings.Join(defs, "\n")
 	for _, want := range []string{
 		"ON public.products USING btree (created_at, product_id)",
+		"ON public.products USING btree (price_cents, product_id)",
+		"ON public.products USING btree (name, product_id)",
+		"ON public.products USING btree (category_id, created_at, product_id)",
+		"ON public.products USING gin (search)",
+		"ON public.products USING btree (lower((sku)::text))",
+		"ON public.categories USING btree (slug)",
+		"ON public.categories USING btree (parent_id)",
 		"ON public.orders USING btree (created_at, order_id)",
 		"ON public.orders USING btree (customer_id, created_at, order_id)",
 		"ON public.orders USING btree (status, created_at, order_id)",

@@ -14,15 +14,24 @@ import (
 // stable while the catalog grows.
 const productOrder = "created_at ASC, product_id ASC"
 
-func (s *Store) ListProducts(ctx context.Context, page models.Page) ([]models.Product, error) {
+// products starts a query of the products f lets through.
+func (s *Store) products(ctx context.Context, f models.ProductFilter) *gorm.DB {
+	q := s.db.WithContext(ctx).Select(productColumns)
+	if !f.IncludeInactive {
+		q = q.Where("active = ?", true)
+	}
+	return q
+}
+
+func (s *Store) ListProducts(ctx context.Context, page models.Page, f models.ProductFilter) ([]models.Product, error) {
 	var ps []models.Product
-	err := s.db.WithContext(ctx).Order(productOrder).Limit(page.Limit).Offset(page.Offset).Find(&ps).Error
+	err := s.products(ctx, f).Order(productOrder).Limit(page.Limit).Offset(page.Offset).Find(&ps).Error
 	return ps, mapError(err, "list products")
 }
 
 func (s *Store) ProductByID(ctx context.Context, id string) (*models.Product, error) {
 	var p models.Product
-	err := s.db.WithContext(ctx).Where("product_id = ?", id).Take(&p).Error
+	err := s.db.WithContext(ctx).Select(productColumns).Where("product_id = ?", id).Take(&p).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.Errorf(models.CodeNotFound, "Product %s does not exist.", id)
 	}
@@ -39,7 +48,7 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*mo
 	for start := 0; start < len(ids); start += maxParams {
 		batch := ids[start:min(start+maxParams, len(ids))]
 		var ps []models.Product
-		if err := s.db.WithContext(ctx).Where("product_id IN ?", batch).Find(&ps).Error; err != nil {
+		if err := s.db.WithContext(ctx).Select(productColumns).Where("product_id IN ?", batch).Find(&ps).Error; err != nil {
 			return nil, mapError(err, "get products")
 		}
 		for i := range ps {
@@ -52,10 +61,14 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*mo
 // CreateProduct records the product and its initial stock in the ledger.
 func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
 	now := s.db.NowFunc()
-	p := models.Product{ID: uuid.NewString(), Price: np.Price, StockCount: np.StockCount, CreatedAt: now, LastUpdated: now}
+	p := np.Product(uuid.NewString(), now)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockCategory(tx, p.CategoryID); err != nil {
+			return err
+		}
 		w := rows{}
-		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated", p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated)
+		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated, name, description, sku, image_urls, active, category_id",
+			p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated, p.Name, p.Description, p.SKU, p.ImageURLs, p.Active, p.CategoryID)
 		if p.StockCount != 0 {
 			w.movements([]models.StockMovement{{
 				ProductID: p.ID, Delta: p.StockCount, Kind: models.MovementInitial, Actor: np.Actor, At: now, StockAfter: p.StockCount,
@@ -64,7 +77,7 @@ func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*model
 		return s.insert(tx, w)
 	})
 	if err != nil {
-		return nil, mapError(err, "create product")
+		return nil, skuError(err, p.SKU, "create product")
 	}
 	return &p, nil
 }
@@ -74,6 +87,7 @@ func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*model
 // new stockCount is recorded in the ledger as the difference.
 func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
 	var out *models.Product
+	var sku *string // the SKU written, for its error
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		p, err := s.lockProduct(tx, id)
 		if err != nil {
@@ -84,8 +98,12 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 			out = p
 			return nil
 		}
+		sku = p.SKU
+		if err := s.lockCategory(tx, patch.SetsCategory()); err != nil {
+			return err
+		}
 		p.LastUpdated = tx.NowFunc()
-		if err := tx.Model(p).Select("price_cents", "stock_count", "last_updated").Updates(p).Error; err != nil {
+		if err := tx.Model(p).Select("price_cents", "stock_count", "last_updated", "name", "description", "sku", "image_urls", "active", "category_id").Updates(p).Error; err != nil {
 			return err
 		}
 		out = p
@@ -100,7 +118,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 		return s.insert(tx, w)
 	})
 	if err != nil {
-		return nil, mapError(err, "update product")
+		return nil, skuError(err, sku, "update product")
 	}
 	return out, nil
 }
@@ -113,19 +131,19 @@ func (s *Store) DeleteProduct(ctx context.Context, id string) (bool, error) {
 	return res.RowsAffected > 0, nil
 }
 
-// ProductsPage reads one page after the cursor by keyset: the index on
-// (created_at, product_id) finds the start directly, however deep it is.
-func (s *Store) ProductsPage(ctx context.Context, c models.Connection) (models.ProductPage, error) {
-	q := s.db.WithContext(ctx).Order(productOrder).Limit(c.First + 1)
-	if c.After != nil {
-		q = q.Where("(created_at, product_id) > (?, ?)", c.After.CreatedAt, c.After.ID)
+// ProductsPage reads one page after the cursor by keyset (searchPage).
+func (s *Store) ProductsPage(ctx context.Context, c models.Connection, f models.ProductFilter) (models.ProductPage, error) {
+	return s.searchPage(ctx, c, f)
+}
+
+// skuError maps a unique violation of a write that set a SKU to the
+// field-named error: the SKU is the products' only unique column a client
+// chooses.
+func skuError(err error, sku *string, doing string) error {
+	if sku != nil && classify(err) == failUnique {
+		return models.SKUTaken(*sku)
 	}
-	var ps []models.Product
-	if err := q.Find(&ps).Error; err != nil {
-		return models.ProductPage{}, mapError(err, "page products")
-	}
-	ps, more := trimPage(ps, c.First)
-	return models.ProductPage{Products: ps, HasNext: more}, nil
+	return mapError(err, doing)
 }
 
 // trimPage cuts the one extra row a page query reads to learn whether

@@ -29,8 +29,8 @@ func (s *Store) SeedForTest(ctx context.Context, orders, lines int) ([]string, e
 		what, sql string
 		args      []any
 	}{
-		{"products", series(n) + `INSERT INTO products (product_id, price_cents, stock_count, created_at, last_updated)
-			SELECT ` + id("10000000", pad) + `, 100, 1, ?, ? FROM s`, []any{now, now}},
+		{"products", series(n) + `INSERT INTO products (product_id, price_cents, stock_count, created_at, last_updated, name)
+			SELECT ` + id("10000000", pad) + `, 100, 1, ?, ?, 'Product 10000000' FROM s`, []any{now, now}},
 		{"orders", series(orders) + `INSERT INTO orders (order_id, customer_id, total_amount_cents, status, created_at, last_updated)
 			SELECT ` + id("00000000", pad) + `, 'seed', ?, 'pending', ?, ? FROM s`, []any{100 * lines, now, now}},
 		{"items", series(n) + `INSERT INTO order_items (id, order_id, product_id, quantity, price_at_purchase_cents, position)

@@ -115,11 +115,14 @@ const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
 
 func (s *Store) migrate(ctx context.Context) error {
 	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{},
-		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}}
+		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{}}
 	if s.kind != "PostgreSQL" {
 		// SQLite's file lock already serialises schema changes.
 		if err := s.db.WithContext(ctx).AutoMigrate(tables...); err != nil {
 			return fmt.Errorf("migrate %s: %w", s.kind, err)
+		}
+		if err := migrateSearch(s.db.WithContext(ctx), s.kind); err != nil {
+			return fmt.Errorf("migrate %s search: %w", s.kind, err)
 		}
 		return backfill(s.db.WithContext(ctx))
 	}
@@ -131,6 +134,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLock)
 		if err := conn.AutoMigrate(tables...); err != nil {
 			return err
+		}
+		if err := migrateSearch(conn, s.kind); err != nil {
+			return fmt.Errorf("search index: %w", err)
 		}
 		return backfill(conn)
 	})
@@ -146,6 +152,16 @@ func (s *Store) migrate(ctx context.Context) error {
 // left alone, so it runs once in effect, on every start.
 func backfill(db *gorm.DB) error {
 	now := db.NowFunc()
+	// SKUs are unique whatever their case; GORM's tags can't say lower().
+	// Several products without one (NULL) don't collide.
+	if err := db.Exec("CREATE UNIQUE INDEX IF NOT EXISTS idx_products_sku_lower ON products (lower(sku))").Error; err != nil {
+		return fmt.Errorf("index product SKUs: %w", err)
+	}
+	// Products from before names get the name a new unnamed one gets
+	// (models.GeneratedName).
+	if err := db.Exec("UPDATE products SET name = 'Product ' || substr(product_id, 1, 8) WHERE name = ''").Error; err != nil {
+		return fmt.Errorf("backfill product names: %w", err)
+	}
 	if err := db.Exec(`INSERT INTO stock_movements (product_id, delta, kind, reason, actor, at, stock_after)
 		SELECT p.product_id, p.stock_count, ?, 'stock held before the ledger began', ?, ?, p.stock_count FROM products p
 		WHERE p.stock_count <> 0 AND NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.product_id = p.product_id)`,

@@ -56,11 +56,11 @@ func TestProductCRUD(t *testing.T) {
 		}
 
 		MustProduct(t, s, 5, 1)
-		list, err := s.ListProducts(ctx, models.Page{Limit: 10})
+		list, err := s.ListProducts(ctx, models.Page{Limit: 10}, models.ProductFilter{})
 		if err != nil || len(list) != 2 || list[0].ID != p.ID {
 			t.Fatalf("ListProducts = %+v, %v", list, err)
 		}
-		page, err := s.ListProducts(ctx, models.Page{Limit: 1, Offset: 1})
+		page, err := s.ListProducts(ctx, models.Page{Limit: 1, Offset: 1}, models.ProductFilter{})
 		if err != nil || len(page) != 1 || page[0].ID == p.ID {
 			t.Fatalf("second page = %+v, %v", page, err)
 		}
@@ -273,7 +273,7 @@ func TestCancelledContext(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := s.ListProducts(ctx, models.Page{Limit: 1})
+		_, err := s.ListProducts(ctx, models.Page{Limit: 1}, models.ProductFilter{})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}

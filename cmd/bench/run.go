@@ -115,6 +115,7 @@ func run(ctx context.Context, out io.Writer) error {
 	byID := `query P($id: String!) { getProductsById(id: $id) { productId price stockCount lastUpdated } }`
 	list := `{ getProducts(limit: 50) { productId price stockCount lastUpdated } }`
 	page := `query Page($after: String) { products(first: 50, after: $after) { edges { cursor node { productId price stockCount } } pageInfo { hasNextPage endCursor } } }`
+	search := `query Search($q: String!, $min: Float) { products(first: 20, sort: RELEVANCE, filter: {query: $q, minPrice: $min}) { edges { cursor node { productId name price } } pageInfo { hasNextPage endCursor } } }`
 	order := `mutation Order($in: CreateOrderInput!) { createOrder(input: $in) { orderId totalAmount status items { productId quantity priceAtPurchase } } }`
 	orders := `{ getOrders(limit: 20) { orderId customerId totalAmount status createdAt items { productId quantity priceAtPurchase product { productId price } } } }`
 	// What a mobile client polls: the caller's own newest orders (a
@@ -171,6 +172,24 @@ func run(ctx context.Context, out io.Writer) error {
 			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
 		{name: "7 orders(first: 20), own, + items (warm)", header: asReader, floor: "http", target: 0.30, p99Target: "< 20ms",
 			body: func() []byte { return gql(ownOrders, nil) }},
+		// A shopper's search: a word matching 1% of the catalog, best
+		// first. Warm: one of 100 words, cached after the first asks.
+		// Cold: each with a price bound of its own, so every request is
+		// a new list the database must find and rank.
+		{name: "8 search, 1% match, first: 20 (warm)", header: jsonHeader, floor: "http", p99Target: "< 20ms",
+			body: func() []byte {
+				return gql(search, map[string]any{"q": searchWords[mrand.IntN(len(searchWords))]})
+			}},
+		{name: "9 search, 1% match, first: 20 (cold)", header: jsonHeader, floor: "http", p99Target: "< 20ms",
+			body: func() []byte {
+				return gql(search, map[string]any{"q": searchWords[mrand.IntN(len(searchWords))], "min": float64(mrand.IntN(10_000)) / 100})
+			}},
+	}
+	// Warm scenario 8's searches.
+	for _, w := range searchWords {
+		if _, err := fetch(svc+"/graphql", jsonHeader, gql(search, map[string]any{"q": w})); err != nil {
+			return err
+		}
 	}
 
 	// Warm the caches the warm scenarios read, and record each read
@@ -345,7 +364,7 @@ func scale(ctx context.Context, out io.Writer, s settings, admin [2]http.Header,
 			n := len(c.products)
 			p := c.products[n/2+mrand.IntN(n/2-51)]
 			t := time.Now()
-			pg, err := st.ProductsPage(ctx, models.Connection{First: 50, After: &models.Cursor{CreatedAt: p.created, ID: p.id}})
+			pg, err := st.ProductsPage(ctx, models.Connection{First: 50, After: &models.Cursor{CreatedAt: p.created, ID: p.id}}, models.ProductFilter{})
 			if err != nil || len(pg.Products) != 50 {
 				return 0, fmt.Errorf("page: %v (%d products)", err, len(pg.Products))
 			}

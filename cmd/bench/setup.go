@@ -157,9 +157,9 @@ func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
 		id := uuid.NewString()
 		created := base.Add(time.Duration(i) * time.Millisecond)
 		cat.products = append(cat.products, loadedProduct{id: id, created: created})
-		rows[i] = []any{id, int64(100 + mrand.IntN(100_000)), int64(math.MaxInt32), created, created}
+		rows[i] = []any{id, int64(100 + mrand.IntN(100_000)), int64(math.MaxInt32), created, created, productName(i), "A product of the benchmark's catalog."}
 	}
-	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"product_id", "price_cents", "stock_count", "created_at", "last_updated"}, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"product_id", "price_cents", "stock_count", "created_at", "last_updated", "name", "description"}, pgx.CopyFromRows(rows)); err != nil {
 		return catalog{}, fmt.Errorf("copy products: %w", err)
 	}
 	orders := make([][]any, m)
@@ -249,4 +249,21 @@ func placeOrders(svc string, header http.Header, body func() []byte, n int) erro
 		}
 	}
 	return nil
+}
+
+// searchWords are the words of the catalog's names: product i's name has
+// searchWords[i%100], so each word matches 1% of the products, what the
+// search scenarios look for.
+var searchWords = func() []string {
+	var out []string
+	for _, a := range []string{"amber", "blue", "coral", "denim", "ebony", "fern", "gold", "hazel", "ivory", "jade"} {
+		for _, b := range []string{"mug", "lamp", "chair", "rug", "vase", "bowl", "stool", "clock", "shelf", "tray"} {
+			out = append(out, a+b)
+		}
+	}
+	return out
+}()
+
+func productName(i int) string {
+	return fmt.Sprintf("Item %d %s", i, searchWords[i%len(searchWords)])
 }

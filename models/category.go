@@ -1,0 +1,266 @@
+package models
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// Limits of the category tree. A shop's categories are few; these bounds
+// keep the categories query (every category, each with its children)
+// within the cost limit, however it nests.
+const (
+	MaxCategoryName = 100
+	MaxCategories   = 200
+	MaxSubcategory  = 50 // children of one category
+	MaxCategoryTree = 5  // levels
+)
+
+// Category groups products; a category may sit under one parent. A
+// product belongs to at most one category.
+type Category struct {
+	ID        string    `gorm:"column:category_id;primaryKey;type:varchar(36)" json:"id"`
+	Name      string    `gorm:"column:name;type:varchar(100);not null" json:"name"`
+	Slug      string    `gorm:"column:slug;type:varchar(120);not null;uniqueIndex:idx_categories_slug" json:"slug"`
+	ParentID  *string   `gorm:"column:parent_id;type:varchar(36);index:idx_categories_parent" json:"parent,omitempty"`
+	CreatedAt time.Time `gorm:"column:created_at;not null" json:"created"`
+	// Products is how many products are directly in it (filled by reads,
+	// for the products the reader may see).
+	Products int `gorm:"-" json:"products"`
+}
+
+// NewCategory is a validated createCategory.
+type NewCategory struct {
+	Name     string
+	Slug     string
+	ParentID *string
+}
+
+// ParseNewCategory validates createCategory's arguments.
+func ParseNewCategory(name string, parentID *string) (NewCategory, error) {
+	var fe fieldErrors
+	n := parseCategoryName(&fe, name)
+	var parent *string
+	if parentID != nil && *parentID != "" {
+		checkID(&fe, "parentId", *parentID)
+		parent = parentID
+	}
+	if err := fe.err(); err != nil {
+		return NewCategory{}, err
+	}
+	return NewCategory{Name: n, Slug: Slugify(n), ParentID: parent}, nil
+}
+
+// CategoryPatch is a validated updateCategory: nil fields stay unchanged;
+// Parent set to nil makes the category a root.
+type CategoryPatch struct {
+	Name   *string
+	Slug   *string
+	Parent **string
+}
+
+// ParseCategoryPatch validates updateCategory's arguments; parentID ""
+// makes the category a root.
+func ParseCategoryPatch(id string, name, parentID *string) (CategoryPatch, error) {
+	var fe fieldErrors
+	checkID(&fe, "id", id)
+	var patch CategoryPatch
+	if name != nil {
+		n := parseCategoryName(&fe, *name)
+		slug := Slugify(n)
+		patch.Name, patch.Slug = &n, &slug
+	}
+	if parentID != nil {
+		var parent *string
+		if *parentID != "" {
+			checkID(&fe, "parentId", *parentID)
+			p := *parentID
+			parent = &p
+		}
+		patch.Parent = &parent
+	}
+	if err := fe.err(); err != nil {
+		return CategoryPatch{}, err
+	}
+	return patch, nil
+}
+
+func parseCategoryName(fe *fieldErrors, name string) string {
+	n := strings.TrimSpace(name)
+	switch {
+	case n == "":
+		fe.add("name", "must not be empty")
+	case checkText(fe, "name", n, MaxCategoryName) && Slugify(n) == "":
+		fe.add("name", "must contain a letter or digit of the ASCII range, to make its slug")
+	}
+	return n
+}
+
+// Slugify makes a category's URL name: lower-case ASCII letters and digits,
+// other runs of characters as one '-'.
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
+}
+
+// CheckPlacement is the tree rule for putting category id (nil when new)
+// under parent, given every category: the parent exists, is not the
+// category itself nor one of its descendants, the tree stays at most
+// MaxCategoryTree levels deep, and the parent takes at most MaxSubcategory
+// children.
+func CheckPlacement(all []Category, id, parent *string) error {
+	if parent == nil {
+		return nil
+	}
+	byID := make(map[string]*Category, len(all))
+	children := map[string]int{}
+	for i := range all {
+		byID[all[i].ID] = &all[i]
+		if all[i].ParentID != nil {
+			children[*all[i].ParentID]++
+		}
+	}
+	if byID[*parent] == nil {
+		return fieldError("parentId", "names no category")
+	}
+	// Levels above the category: the parent and its ancestors.
+	above := 0
+	for at := parent; at != nil; at = byID[*at].ParentID {
+		if id != nil && *at == *id {
+			return fieldError("parentId", "is the category itself or one of its subcategories")
+		}
+		above++
+		if byID[*at] == nil || above > MaxCategoryTree {
+			break
+		}
+	}
+	// Levels from the category down (1 for a new one or a leaf).
+	below := 1
+	if id != nil {
+		below = depthBelow(all, *id)
+	}
+	if above+below > MaxCategoryTree {
+		return fieldError("parentId", "would make the tree deeper than %d levels", MaxCategoryTree)
+	}
+	if n := children[*parent]; n >= MaxSubcategory && (id == nil || byID[*id] == nil || byID[*id].ParentID == nil || *byID[*id].ParentID != *parent) {
+		return fieldError("parentId", "already has %d subcategories, the most one may have", MaxSubcategory)
+	}
+	return nil
+}
+
+// depthBelow is the number of levels of id's subtree, itself included.
+func depthBelow(all []Category, id string) int {
+	most := 0
+	for i := range all {
+		if all[i].ParentID != nil && *all[i].ParentID == id {
+			most = max(most, depthBelow(all, all[i].ID))
+		}
+	}
+	return most + 1
+}
+
+func fieldError(field, format string, args ...any) error {
+	var fe fieldErrors
+	fe.add(field, format, args...)
+	return fe.err()
+}
+
+// CategoryNode is a category placed in its tree, for the API.
+type CategoryNode struct {
+	Category
+	Parent   *CategoryNode
+	Children []*CategoryNode
+	// ProductCount counts the products in it and in its subcategories, as
+	// a list filtered by the category shows them.
+	ProductCount int
+}
+
+// CategoryTree links categories into their tree. Order is depth first,
+// siblings by name, so a client can print it as it comes.
+type CategoryTree struct {
+	Nodes []*CategoryNode
+	byID  map[string]*CategoryNode
+}
+
+// BuildCategoryTree links all, which must be every category.
+func BuildCategoryTree(all []Category) *CategoryTree {
+	t := &CategoryTree{byID: make(map[string]*CategoryNode, len(all))}
+	for _, c := range all {
+		t.byID[c.ID] = &CategoryNode{Category: c}
+	}
+	var roots []*CategoryNode
+	for _, n := range t.byID {
+		if n.ParentID != nil && t.byID[*n.ParentID] != nil {
+			n.Parent = t.byID[*n.ParentID]
+			n.Parent.Children = append(n.Parent.Children, n)
+		} else {
+			roots = append(roots, n)
+		}
+	}
+	var walk func(ns []*CategoryNode) int
+	walk = func(ns []*CategoryNode) int {
+		sort.Slice(ns, func(i, j int) bool { return ns[i].Name < ns[j].Name || ns[i].Name == ns[j].Name && ns[i].ID < ns[j].ID })
+		total := 0
+		for _, n := range ns {
+			t.Nodes = append(t.Nodes, n)
+			n.ProductCount = n.Products + walk(n.Children)
+			total += n.ProductCount
+		}
+		return total
+	}
+	walk(roots)
+	return t
+}
+
+// Node is the category with id, or nil.
+func (t *CategoryTree) Node(id string) *CategoryNode { return t.byID[id] }
+
+// Subtree is id and the ids of all its subcategories.
+func (t *CategoryTree) Subtree(id string) []string {
+	n := t.byID[id]
+	if n == nil {
+		return nil
+	}
+	out := []string{id}
+	for _, c := range n.Children {
+		out = append(out, t.Subtree(c.ID)...)
+	}
+	return out
+}
+
+// CategoryNotEmpty is deleteCategory's refusal.
+func CategoryNotEmpty(id string, products, children int) error {
+	return &Error{
+		Code:    CodeConflict,
+		Message: "The category still has products or subcategories: move or delete them first.",
+		Details: map[string]any{"categoryId": id, "products": products, "subcategories": children},
+	}
+}
+
+// SlugTaken is the error for a category whose name makes another's slug.
+func SlugTaken(slug string) error {
+	return &Error{
+		Code:    CodeConflict,
+		Message: "Invalid input: name makes the slug \"" + slug + "\", which another category has.",
+		Fields:  []FieldError{{Field: "name", Message: "makes a slug another category has"}},
+	}
+}
+
+// UnknownCategory is the error for a product input naming no category.
+func UnknownCategory() error { return fieldError("categoryId", "names no category") }
+
+// UnknownFilterCategory is the error for a products filter naming no
+// category.
+func UnknownFilterCategory() error { return fieldError("filter.categoryId", "names no category") }

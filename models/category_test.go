@@ -1,0 +1,152 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestSlugify(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Mugs & Cups":      "mugs-cups",
+		"  Kitchen  ":      "kitchen",
+		"Café au lait":     "caf-au-lait",
+		"100% Cotton!":     "100-cotton",
+		"---":              "",
+		"Ünïcödé only äöü": "n-c-d-only",
+	} {
+		if got := Slugify(in); got != want {
+			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseCategory(t *testing.T) {
+	t.Parallel()
+	if _, err := ParseNewCategory("  ", nil); !hasField(err, "name") {
+		t.Fatalf("empty name: %v", err)
+	}
+	if _, err := ParseNewCategory("äöü", nil); !hasField(err, "name") {
+		t.Fatalf("a name with no slug: %v", err)
+	}
+	if _, err := ParseNewCategory(strings.Repeat("a", MaxCategoryName+1), nil); !hasField(err, "name") {
+		t.Fatalf("long name: %v", err)
+	}
+	bad := "nope"
+	if _, err := ParseNewCategory("Mugs", &bad); !hasField(err, "parentId") {
+		t.Fatalf("bad parent: %v", err)
+	}
+	nc, err := ParseNewCategory(" Blue Mugs ", nil)
+	if err != nil || nc.Name != "Blue Mugs" || nc.Slug != "blue-mugs" || nc.ParentID != nil {
+		t.Fatalf("ParseNewCategory = %+v, %v", nc, err)
+	}
+	empty := ""
+	patch, err := ParseCategoryPatch(idA, nil, &empty)
+	if err != nil || patch.Parent == nil || *patch.Parent != nil || patch.Name != nil {
+		t.Fatalf("make root: %+v, %v", patch, err)
+	}
+}
+
+func hasField(err error, field string) bool {
+	e, ok := err.(*Error)
+	if !ok {
+		return false
+	}
+	for _, f := range e.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func cat(id string, parent string) Category {
+	c := Category{ID: id, Name: id}
+	if parent != "" {
+		c.ParentID = &parent
+	}
+	return c
+}
+
+func TestCheckPlacement(t *testing.T) {
+	t.Parallel()
+	// a > b > c, d alone.
+	all := []Category{cat("a", ""), cat("b", "a"), cat("c", "b"), cat("d", "")}
+	s := func(v string) *string { return &v }
+	for _, tt := range []struct {
+		name      string
+		id, under *string
+		ok        bool
+	}{
+		{"new at the top", nil, nil, true},
+		{"new under a leaf", nil, s("c"), true},
+		{"under a missing parent", nil, s("zz"), false},
+		{"under itself", s("a"), s("a"), false},
+		{"under its grandchild", s("a"), s("c"), false},
+		{"a subtree under another root", s("b"), s("d"), true},
+		{"a root to the top", s("a"), nil, true},
+	} {
+		if err := CheckPlacement(all, tt.id, tt.under); (err == nil) != tt.ok {
+			t.Errorf("%s: err = %v", tt.name, err)
+		} else if err != nil && !hasField(err, "parentId") {
+			t.Errorf("%s: error %v does not name parentId", tt.name, err)
+		}
+	}
+	// Depth: a chain of MaxCategoryTree levels takes nothing deeper.
+	var chain []Category
+	for i := range MaxCategoryTree {
+		parent := ""
+		if i > 0 {
+			parent = fmt.Sprint(i - 1)
+		}
+		chain = append(chain, cat(fmt.Sprint(i), parent))
+	}
+	last := fmt.Sprint(MaxCategoryTree - 1)
+	if err := CheckPlacement(chain, nil, &last); err == nil {
+		t.Fatal("a level past the deepest was allowed")
+	}
+	// Moving the chain's tail (2 levels) under a new root's child fits, the
+	// whole chain doesn't.
+	chain = append(chain, cat("r", ""), cat("rc", "r"))
+	if err := CheckPlacement(chain, s(fmt.Sprint(MaxCategoryTree-2)), s("r")); err != nil {
+		t.Fatalf("a short subtree was refused: %v", err)
+	}
+	if err := CheckPlacement(chain, s("0"), s("rc")); err == nil {
+		t.Fatal("a deep subtree under a child was allowed")
+	}
+	// Width.
+	wide := []Category{cat("p", "")}
+	for i := range MaxSubcategory {
+		wide = append(wide, cat(fmt.Sprint("k", i), "p"))
+	}
+	if err := CheckPlacement(wide, nil, s("p")); err == nil {
+		t.Fatal("a subcategory past the most was allowed")
+	}
+	if err := CheckPlacement(wide, s("k0"), s("p")); err != nil {
+		t.Fatalf("a child staying under its full parent was refused: %v", err)
+	}
+}
+
+func TestCategoryTree(t *testing.T) {
+	t.Parallel()
+	all := []Category{cat("b", ""), cat("a", ""), cat("a2", "a"), cat("a1", "a"), cat("a11", "a1")}
+	all[1].Products, all[3].Products, all[4].Products = 1, 2, 4
+	tree := BuildCategoryTree(all)
+	var order []string
+	for _, n := range tree.Nodes {
+		order = append(order, n.ID)
+	}
+	if strings.Join(order, ",") != "a,a1,a11,a2,b" {
+		t.Fatalf("order = %v", order)
+	}
+	if n := tree.Node("a"); n.ProductCount != 7 || len(n.Children) != 2 || n.Parent != nil {
+		t.Fatalf("a = %+v", n)
+	}
+	if n := tree.Node("a11"); n.Parent.ID != "a1" || n.ProductCount != 4 {
+		t.Fatalf("a11 = %+v", n)
+	}
+	if got := strings.Join(tree.Subtree("a1"), ","); got != "a1,a11" {
+		t.Fatalf("Subtree(a1) = %s", got)
+	}
+}

@@ -1,0 +1,186 @@
+package models
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// ProductSort orders the products connection. The zero value is the
+// contract's order, oldest first.
+type ProductSort string
+
+const (
+	SortOldest    ProductSort = "OLDEST"
+	SortNewest    ProductSort = "NEWEST"
+	SortPriceAsc  ProductSort = "PRICE_ASC"
+	SortPriceDesc ProductSort = "PRICE_DESC"
+	SortName      ProductSort = "NAME"
+	// SortRelevance is best match of the query first; it needs a query.
+	SortRelevance ProductSort = "RELEVANCE"
+)
+
+// Limits of a search.
+const (
+	MaxQuerySize  = 200
+	MaxQueryWords = 10
+)
+
+// ProductFilter narrows and orders a list of products. IncludeInactive is
+// for admins: shoppers never see inactive products. The other fields are
+// the products connection's filter; zero values match all.
+type ProductFilter struct {
+	IncludeInactive bool `json:"all,omitempty"`
+	// Words of the full-text query, lower-case, each letters and digits.
+	Words []string `json:"q,omitempty"`
+	// CategoryIDs is a category and all its subcategories.
+	CategoryIDs []string    `json:"cat,omitempty"`
+	MinPrice    *Money      `json:"min,omitempty"`
+	MaxPrice    *Money      `json:"max,omitempty"`
+	InStock     bool        `json:"stock,omitempty"`
+	Sort        ProductSort `json:"sort,omitempty"`
+}
+
+// ReadsFields reports whether the list depends on products' prices or
+// text (and not only on which products exist): its sort or its filter.
+func (f ProductFilter) ReadsFields() bool {
+	return len(f.Words) > 0 || f.MinPrice != nil || f.MaxPrice != nil ||
+		(f.Sort != "" && f.Sort != SortOldest && f.Sort != SortNewest)
+}
+
+// ProductSearch is the products connection's filter and sort, as sent.
+type ProductSearch struct {
+	Query      *string
+	CategoryID *string
+	MinPrice   *float64
+	MaxPrice   *float64
+	InStock    *bool
+	Sort       *string
+}
+
+// ParseProductSearch validates the products connection's filter and sort
+// into f (which carries the caller's visibility). The category's subtree
+// is filled in by the caller, which knows the tree.
+func ParseProductSearch(s ProductSearch, f ProductFilter) (ProductFilter, error) {
+	var fe fieldErrors
+	if s.Query != nil {
+		q := strings.TrimSpace(*s.Query)
+		if checkText(&fe, "filter.query", q, MaxQuerySize) {
+			f.Words = SearchWords(q)
+			if len(f.Words) > MaxQueryWords {
+				fe.add("filter.query", "must have at most %d words", MaxQueryWords)
+			}
+		}
+	}
+	if s.CategoryID != nil && *s.CategoryID != "" {
+		if checkID(&fe, "filter.categoryId", *s.CategoryID) {
+			f.CategoryIDs = []string{*s.CategoryID}
+		}
+	}
+	if s.MinPrice != nil {
+		m := parsePrice(&fe, "filter.minPrice", *s.MinPrice)
+		f.MinPrice = &m
+	}
+	if s.MaxPrice != nil {
+		m := parsePrice(&fe, "filter.maxPrice", *s.MaxPrice)
+		f.MaxPrice = &m
+	}
+	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
+		fe.add("filter.maxPrice", "must not be less than minPrice")
+	}
+	if s.InStock != nil {
+		f.InStock = *s.InStock
+	}
+	if s.Sort != nil {
+		switch srt := ProductSort(*s.Sort); srt {
+		case SortOldest, SortNewest, SortPriceAsc, SortPriceDesc, SortName:
+			f.Sort = srt
+		case SortRelevance:
+			f.Sort = srt
+			if len(f.Words) == 0 {
+				fe.add("sort", "RELEVANCE needs a filter.query with a word in it")
+			}
+		default:
+			fe.add("sort", "is not a known order")
+		}
+	}
+	return f, fe.err()
+}
+
+// SearchWords splits a shopper's query into the words both databases'
+// full-text search take: runs of letters and digits, lower-cased. Anything
+// else (quotes, operators) separates words, so no query syntax gets
+// through.
+func SearchWords(q string) []string {
+	return strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// ProductCursor is the position just after p in a list sorted by sort;
+// score is p's relevance (lower is better), for SortRelevance only.
+func ProductCursorFor(p Product, sort ProductSort, score float64) Cursor {
+	c := Cursor{CreatedAt: p.CreatedAt, ID: p.ID, Sort: sort}
+	switch sort {
+	case SortPriceAsc, SortPriceDesc:
+		c.Num = int64(p.Price)
+	case SortName:
+		c.Text = p.Name
+	case SortRelevance:
+		c.Score = score
+	case SortOldest:
+		c.Sort = ""
+	}
+	return c
+}
+
+// encodeSorted encodes a cursor of a sorted list: "s", the sort, its key
+// and the id, separated by newlines (which no key contains).
+func (c Cursor) encodeSorted() string {
+	var key string
+	switch c.Sort {
+	case SortNewest:
+		key = strconv.FormatInt(c.CreatedAt.UnixMicro(), 10)
+	case SortPriceAsc, SortPriceDesc:
+		key = strconv.FormatInt(c.Num, 10)
+	case SortName:
+		key = c.Text
+	case SortRelevance:
+		key = strconv.FormatUint(math.Float64bits(c.Score), 16)
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("s\n" + string(c.Sort) + "\n" + key + "\n" + c.ID))
+}
+
+func decodeSorted(raw string) (Cursor, error) {
+	parts := strings.Split(raw, "\n")
+	if len(parts) != 4 || parts[0] != "s" {
+		return Cursor{}, fmt.Errorf("not a sorted cursor")
+	}
+	c := Cursor{Sort: ProductSort(parts[1]), ID: parts[3]}
+	var err error
+	switch c.Sort {
+	case SortNewest:
+		var n int64
+		n, err = strconv.ParseInt(parts[2], 10, 64)
+		c.CreatedAt = time.UnixMicro(n).UTC()
+	case SortPriceAsc, SortPriceDesc:
+		c.Num, err = strconv.ParseInt(parts[2], 10, 64)
+	case SortName:
+		c.Text = parts[2]
+	case SortRelevance:
+		var bits uint64
+		bits, err = strconv.ParseUint(parts[2], 16, 64)
+		c.Score = math.Float64frombits(bits)
+	default:
+		err = fmt.Errorf("unknown sort %q", parts[1])
+	}
+	if err != nil {
+		return Cursor{}, err
+	}
+	if err := ValidateID("after", c.ID); err != nil {
+		return Cursor{}, err
+	}
+	return c, nil
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"shop/models"
+)
+
+// categoryLock is the PostgreSQL advisory lock under which the category
+// tree changes: a placement rule reads the whole tree, and two moves
+// checked side by side could together make a cycle. (SQLite's write
+// transactions are serial already.)
+const categoryLock = 7_130_411_003
+
+func (s *Store) Categories(ctx context.Context, f models.ProductFilter) ([]models.Category, error) {
+	var cs []models.Category
+	db := s.db.WithContext(ctx)
+	if err := db.Order("name, category_id").Find(&cs).Error; err != nil {
+		return nil, mapError(err, "list categories")
+	}
+	var counts []struct {
+		CategoryID string
+		N          int
+	}
+	q := s.products(ctx, f).Model(&models.Product{}).Select("category_id, COUNT(*) AS n").Where("category_id IS NOT NULL").Group("category_id")
+	if err := q.Scan(&counts).Error; err != nil {
+		return nil, mapError(err, "count products by category")
+	}
+	n := make(map[string]int, len(counts))
+	for _, c := range counts {
+		n[c.CategoryID] = c.N
+	}
+	for i := range cs {
+		cs[i].Products = n[cs[i].ID]
+	}
+	return cs, nil
+}
+
+// lockTree takes the category tree's lock for the transaction and reads
+// the whole tree.
+func (s *Store) lockTree(tx *gorm.DB) ([]models.Category, error) {
+	if s.kind == "PostgreSQL" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", categoryLock).Error; err != nil {
+			return nil, err
+		}
+	}
+	var all []models.Category
+	return all, tx.Find(&all).Error
+}
+
+func (s *Store) CreateCategory(ctx context.Context, nc models.NewCategory) (*models.Category, error) {
+	c := models.Category{ID: uuid.NewString(), Name: nc.Name, Slug: nc.Slug, ParentID: nc.ParentID, CreatedAt: s.db.NowFunc()}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		all, err := s.lockTree(tx)
+		if err != nil {
+			return err
+		}
+		if len(all) >= models.MaxCategories {
+			return models.Errorf(models.CodeConflict, "The shop has %d categories, the most it may have.", models.MaxCategories)
+		}
+		if err := models.CheckPlacement(all, nil, c.ParentID); err != nil {
+			return err
+		}
+		return tx.Create(&c).Error
+	})
+	if err != nil {
+		return nil, slugError(err, c.Slug, "create category")
+	}
+	return &c, nil
+}
+
+func (s *Store) UpdateCategory(ctx context.Context, id string, patch models.CategoryPatch) (*models.Category, error) {
+	var out *models.Category
+	slug := ""
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		all, err := s.lockTree(tx)
+		if err != nil {
+			return err
+		}
+		var c *models.Category
+		for i := range all {
+			if all[i].ID == id {
+				c = &all[i]
+			}
+		}
+		if c == nil {
+			return models.Errorf(models.CodeNotFound, "Category %s does not exist.", id)
+		}
+		if patch.Parent != nil {
+			if err := models.CheckPlacement(all, &id, *patch.Parent); err != nil {
+				return err
+			}
+			c.ParentID = *patch.Parent
+		}
+		if patch.Name != nil {
+			c.Name, c.Slug = *patch.Name, *patch.Slug
+		}
+		slug = c.Slug
+		out = c
+		return tx.Model(c).Select("name", "slug", "parent_id").Updates(c).Error
+	})
+	if err != nil {
+		return nil, slugError(err, slug, "update category")
+	}
+	return out, nil
+}
+
+// DeleteCategory locks the category's row, which a product being put in
+// it holds shared (lockCategory), so no product lands in a deleted
+// category.
+func (s *Store) DeleteCategory(ctx context.Context, id string) (bool, error) {
+	deleted := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, err := s.lockTree(tx); err != nil {
+			return err
+		}
+		lock := "SELECT category_id FROM categories WHERE category_id = ?"
+		if s.kind == "PostgreSQL" {
+			lock += " FOR UPDATE"
+		}
+		var found []string
+		if err := tx.Raw(lock, id).Scan(&found).Error; err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			return nil
+		}
+		var products, children int64
+		if err := tx.Model(&models.Product{}).Where("category_id = ?", id).Count(&products).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&models.Category{}).Where("parent_id = ?", id).Count(&children).Error; err != nil {
+			return err
+		}
+		if products > 0 || children > 0 {
+			return models.CategoryNotEmpty(id, int(products), int(children))
+		}
+		deleted = true
+		return tx.Where("category_id = ?", id).Delete(&models.Category{}).Error
+	})
+	if err != nil {
+		return false, mapError(err, "delete category")
+	}
+	return deleted, nil
+}
+
+// lockCategory checks that the category a product goes in exists, and
+// holds its row shared until the transaction ends, so it can't be deleted
+// meanwhile (DeleteCategory).
+func (s *Store) lockCategory(tx *gorm.DB, id *string) error {
+	if id == nil {
+		return nil
+	}
+	q := "SELECT category_id FROM categories WHERE category_id = ?"
+	if s.kind == "PostgreSQL" {
+		q += " FOR SHARE"
+	}
+	var found []string
+	if err := tx.Raw(q, *id).Scan(&found).Error; err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		return models.UnknownCategory()
+	}
+	return nil
+}
+
+// slugError maps a unique violation of a category write to the field-named
+// error: the slug is the categories' only unique column a client sets.
+func slugError(err error, slug, doing string) error {
+	var me *models.Error
+	if !errors.As(err, &me) && classify(err) == failUnique {
+		return models.SlugTaken(slug)
+	}
+	return mapError(err, doing)
+}

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"shop/models"
+)
+
+// searchDocument is the text full-text search reads on PostgreSQL, stored
+// in the generated column search (migrateSearch), which has the GIN index.
+// Stored rather than an index on the expression: ranking reads every
+// match's tsvector, and recomputing 1,000 of them made a search 3 times
+// slower (6.2 ms against 2.0 ms for a word matching 1% of 100k products).
+// No read of products selects it (productColumns).
+const searchDocument = `to_tsvector('english', name || ' ' || description || ' ' || coalesce(sku, ''))`
+
+// productColumns are the columns of models.Product, which every read of
+// products names rather than *, to leave the search column behind.
+const productColumns = "products.product_id, products.price_cents, products.stock_count, products.created_at, products.last_updated, " +
+	"products.name, products.description, products.sku, products.image_urls, products.active, products.category_id"
+
+// migrateSearch makes the full-text index: on PostgreSQL the stored
+// column search and its GIN index; on SQLite an FTS5 table over the products (external
+// content, kept by triggers), with the Porter stemmer, so "mugs" finds
+// "mug" on both.
+func migrateSearch(db *gorm.DB, kind string) error {
+	if kind == "PostgreSQL" {
+		for _, st := range []string{
+			"ALTER TABLE products ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS (" + searchDocument + ") STORED",
+			"CREATE INDEX IF NOT EXISTS idx_products_search_doc ON products USING GIN (search)",
+		} {
+			if err := db.Exec(st).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var n int64
+	if err := db.Raw("SELECT count(*) FROM sqlite_master WHERE name = 'products_fts'").Scan(&n).Error; err != nil {
+		return err
+	}
+	doc := func(row string) string {
+		return row + ".rowid, " + row + ".name, " + row + ".description, coalesce(" + row + ".sku, '')"
+	}
+	for _, st := range []string{
+		`CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(name, description, sku, content='products', content_rowid='rowid', tokenize='porter unicode61')`,
+		`CREATE TRIGGER IF NOT EXISTS products_fts_ai AFTER INSERT ON products BEGIN
+			INSERT INTO products_fts(rowid, name, description, sku) VALUES (` + doc("new") + `); END`,
+		`CREATE TRIGGER IF NOT EXISTS products_fts_ad AFTER DELETE ON products BEGIN
+			INSERT INTO products_fts(products_fts, rowid, name, description, sku) VALUES ('delete', ` + doc("old") + `); END`,
+		`CREATE TRIGGER IF NOT EXISTS products_fts_au AFTER UPDATE OF name, description, sku ON products BEGIN
+			INSERT INTO products_fts(products_fts, rowid, name, description, sku) VALUES ('delete', ` + doc("old") + `);
+			INSERT INTO products_fts(rowid, name, description, sku) VALUES (` + doc("new") + `); END`,
+	} {
+		if err := db.Exec(st).Error; err != nil {
+			return err
+		}
+	}
+	if n == 0 {
+		// Products from before the index.
+		return db.Exec("INSERT INTO products_fts(products_fts) VALUES ('rebuild')").Error
+	}
+	return nil
+}
+
+// scored is a product read with its relevance (lower is better).
+type scored struct {
+	models.Product `gorm:"embedded"`
+	Score          float64 `gorm:"column:score"`
+}
+
+// searchPage reads one page of products that f lets through, in f's
+// order, after the cursor: keyset pagination on (sort key, id), each order
+// served by an index (see models.Product), so a deep page costs what the
+// first does.
+func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.ProductFilter) (models.ProductPage, error) {
+	pg := s.kind == "PostgreSQL"
+	q := s.products(ctx, f)
+	match := strings.Join(f.Words, " ")
+	fts := ""
+	if len(f.Words) > 0 {
+		if pg {
+			q = q.Where("search @@ plainto_tsquery('english', ?)", match)
+		} else {
+			// Each word quoted: FTS5 takes them as terms that must all
+			// appear, and SearchWords left no syntax in them.
+			fts = `"` + strings.Join(f.Words, `" "`) + `"`
+			q = q.Where("products.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?)", fts)
+		}
+	}
+	if len(f.CategoryIDs) > 0 {
+		q = q.Where("category_id IN ?", f.CategoryIDs)
+	}
+	if f.MinPrice != nil {
+		q = q.Where("price_cents >= ?", int64(*f.MinPrice))
+	}
+	if f.MaxPrice != nil {
+		q = q.Where("price_cents <= ?", int64(*f.MaxPrice))
+	}
+	if f.InStock {
+		q = q.Where("stock_count > 0")
+	}
+	var order, after string
+	var args []any
+	switch f.Sort {
+	case models.SortNewest:
+		order, after = "created_at DESC, product_id DESC", "(created_at, product_id) < (?, ?)"
+		if c.After != nil {
+			args = []any{c.After.CreatedAt, c.After.ID}
+		}
+	case models.SortPriceAsc:
+		order, after = "price_cents ASC, product_id ASC", "(price_cents, product_id) > (?, ?)"
+		if c.After != nil {
+			args = []any{c.After.Num, c.After.ID}
+		}
+	case models.SortPriceDesc:
+		order, after = "price_cents DESC, product_id DESC", "(price_cents, product_id) < (?, ?)"
+		if c.After != nil {
+			args = []any{c.After.Num, c.After.ID}
+		}
+	case models.SortName:
+		order, after = "name ASC, product_id ASC", "(name, product_id) > (?, ?)"
+		if c.After != nil {
+			args = []any{c.After.Text, c.After.ID}
+		}
+	case models.SortRelevance:
+		order, after = "score ASC, product_id ASC", "(score, product_id) > (?, ?)"
+		if c.After != nil {
+			args = []any{c.After.Score, c.After.ID}
+		}
+	default:
+		order, after = productOrder, "(created_at, product_id) > (?, ?)"
+		if c.After != nil {
+			args = []any{c.After.CreatedAt, c.After.ID}
+		}
+	}
+
+	if c.After != nil && c.After.Sort != f.Sort && !(c.After.Sort == "" && f.Sort == models.SortOldest) {
+		return models.ProductPage{}, models.Errorf(models.CodeBadUserInput, "Invalid input: after is a cursor of another sort order.")
+	}
+	var rows []scored
+	if f.Sort == models.SortRelevance {
+		// The score is computed in a subquery, so the keyset can compare it.
+		if pg {
+			q = q.Select(productColumns+", -ts_rank(search, plainto_tsquery('english', ?))::float8 AS score", match)
+		} else {
+			q = q.Select(productColumns+", f.score AS score").
+				Joins("JOIN (SELECT rowid AS frow, bm25(products_fts) AS score FROM products_fts WHERE products_fts MATCH ?) AS f ON f.frow = products.rowid", fts)
+		}
+		outer := s.db.WithContext(ctx).Table("(?) AS t", q.Table("products"))
+		if c.After != nil {
+			outer = outer.Where(after, args...)
+		}
+		if err := outer.Order(order).Limit(c.First + 1).Find(&rows).Error; err != nil {
+			return models.ProductPage{}, mapError(err, "search products")
+		}
+	} else {
+		q = q.Table("products")
+		if c.After != nil {
+			q = q.Where(after, args...)
+		}
+		if err := q.Order(order).Limit(c.First + 1).Find(&rows).Error; err != nil {
+			return models.ProductPage{}, mapError(err, "page products")
+		}
+	}
+	rows, more := trimPage(rows, c.First)
+	out := models.ProductPage{Products: make([]models.Product, len(rows)), HasNext: more}
+	if f.Sort != "" && f.Sort != models.SortOldest {
+		out.Cursors = make([]string, len(rows))
+	}
+	for i, r := range rows {
+		out.Products[i] = r.Product
+		if out.Cursors != nil {
+			out.Cursors[i] = models.ProductCursorFor(r.Product, f.Sort, r.Score).Encode()
+		}
+	}
+	return out, nil
+}
