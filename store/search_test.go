@@ -208,3 +208,34 @@ func TestSearchAndSorts(t *testing.T) {
 		_ = inserted
 	})
 }
+
+// TestSearchFindsPunctuatedWords: a SKU such as "MUG-1" or a size such as
+// "2.5" is found by what a shopper types, with or without the punctuation.
+// PostgreSQL's parser kept "-1" and "2.5" as whole tokens that no query
+// (split into letters and digits) could match.
+func TestSearchFindsPunctuatedWords(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		name, desc, sku := "Plain thing", "Fits a 2.5 inch slot; see example.com/specs.", "MUG-100"
+		np, err := models.ParseNewProduct(5, 1, models.ProductDetails{Name: &name, Description: &desc, SKU: &sku})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateProduct(context.Background(), np); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"MUG-100", "mug 100", "mug-100 thing", "2.5 inch", "example.com", "specs"} {
+			f, err := models.ParseProductSearch(models.ProductSearch{Query: &q}, models.ProductFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pg, err := s.ProductsPage(context.Background(), models.Connection{First: 10}, f)
+			if err != nil {
+				t.Fatalf("search %q: %v", q, err)
+			}
+			if len(pg.Products) != 1 || pg.Products[0].Name != name {
+				t.Errorf("search %q found %d products, want the one named %q", q, len(pg.Products), name)
+			}
+		}
+	})
+}
