@@ -84,3 +84,9 @@ func CostLimit(c Caller, everyone, admins int) int {
 	}
 	return everyone
 }
+
+// VisibleProducts is the part of the catalog c may list: admins see
+// inactive products too, everyone else only what is for sale.
+func VisibleProducts(c Caller) ProductFilter {
+	return ProductFilter{IncludeInactive: c.IsAdmin()}
+}

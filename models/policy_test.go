@@ -153,3 +153,15 @@ func TestCostLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestVisibleProducts(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		c    Caller
+		want bool
+	}{{Caller{}, false}, {Caller{UserID: "u", Role: RoleCustomer}, false}, {Caller{UserID: "a", Role: RoleAdmin}, true}} {
+		if got := VisibleProducts(tt.c).IncludeInactive; got != tt.want {
+			t.Errorf("%+v sees inactive products: %v, want %v", tt.c, got, tt.want)
+		}
+	}
+}

@@ -24,8 +24,7 @@ type categoriesKey struct{}
 // active products only, but for admins), read once per request.
 func (r *Resolver) categoryTree(ctx context.Context) (*models.CategoryTree, error) {
 	load := func() (*models.CategoryTree, error) {
-		f := models.ProductFilter{IncludeInactive: auth.CallerFrom(ctx).IsAdmin()}
-		cs, err := r.store.Categories(ctx, f)
+		cs, err := r.store.Categories(ctx, models.VisibleProducts(auth.CallerFrom(ctx)))
 		if err != nil {
 			return nil, err
 		}

@@ -95,7 +95,7 @@ func (r *Resolver) DeleteProduct(p graphql.ResolveParams) (any, error) {
 // productFilter is what the caller may list: admins see inactive products
 // too.
 func productFilter(p graphql.ResolveParams) models.ProductFilter {
-	return models.ProductFilter{IncludeInactive: auth.CallerFrom(p.Context).IsAdmin()}
+	return models.VisibleProducts(auth.CallerFrom(p.Context))
 }
 
 // productDetails reads the optional catalog fields of a product input.
