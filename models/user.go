@@ -58,7 +58,10 @@ type Session struct {
 	AccessToken  string
 	RefreshToken string
 	ExpiresAt    time.Time
-	User         User
+	// RefreshExpiresAt is when the refresh token expires (a browser's
+	// session cookie lives as long).
+	RefreshExpiresAt time.Time
+	User             User
 }
 
 // Registration is a validated register input.
