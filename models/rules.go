@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -245,15 +246,25 @@ func ProductNotFound(productID string) error {
 	}
 }
 
+// parsePrice reads a price, judging the float before converting it, so
+// the message says what is wrong with the number sent: -1e308 is negative
+// (not "too large"), 1e308 is above MaxPrice, and only a price in range
+// can fail for its decimal places.
 func parsePrice(fe *fieldErrors, field string, f float64) Money {
-	m, err := MoneyFromFloat(f)
 	switch {
-	case err != nil:
-		fe.add(field, "%s", err.Error())
-	case m < 0:
+	case math.IsNaN(f):
+		fe.add(field, "is not a finite number")
+		return 0
+	case f < 0:
 		fe.add(field, "must not be negative")
-	case m > MaxPrice:
+		return 0
+	case f > MaxPrice.Float64():
 		fe.add(field, "must be at most %s", MaxPrice)
+		return 0
+	}
+	m, err := MoneyFromFloat(f)
+	if err != nil {
+		fe.add(field, "%s", err.Error())
 	}
 	return m
 }
