@@ -18,7 +18,7 @@ func addCategories(b builder, r *resolvers.Resolver, product *graphql.Object, qu
 			return graphql.Fields{
 				"id":   field(graphql.NewNonNull(graphql.String), "", func(n *models.CategoryNode) any { return n.ID }),
 				"name": field(graphql.NewNonNull(graphql.String), "", func(n *models.CategoryNode) any { return n.Name }),
-				"slug": field(graphql.NewNonNull(graphql.String), "The name in lower-case ASCII letters and digits joined by '-', unique: for URLs.", func(n *models.CategoryNode) any { return n.Slug }),
+				"slug": field(graphql.NewNonNull(graphql.String), "The name in lower-case ASCII letters and digits joined by '-', unique: for URLs. Accents are dropped and Latin letters spelt in ASCII (\"Straße Café\" → \"strasse-cafe\"); letters with no ASCII form add 10 hex digits of the name's hash. Set when the category is created or renamed.", func(n *models.CategoryNode) any { return n.Slug }),
 				"parent": field(category, "Null for a top-level category.", func(n *models.CategoryNode) any {
 					if n.Parent == nil {
 						return nil
