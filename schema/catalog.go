@@ -93,7 +93,7 @@ func searchTypes() (*graphql.InputObject, *graphql.Enum) {
 			"PRICE_ASC":  {Value: string(models.SortPriceAsc)},
 			"PRICE_DESC": {Value: string(models.SortPriceDesc)},
 			"NAME":       {Value: string(models.SortName)},
-			"RELEVANCE":  {Value: string(models.SortRelevance), Description: "Best match first; needs filter.query."},
+			"RELEVANCE":  {Value: string(models.SortRelevance), Description: "Best match first; needs filter.query. The score reads only the product and the query, not the rest of the catalog (PostgreSQL: ts_rank; SQLite: each occurrence of a query word counts 4 in the name, 2 in the SKU, 1 in the description, at most 3 there; ties by id), so pages hold their place while products are added."},
 		},
 	})
 	return filter, sort
