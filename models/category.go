@@ -109,8 +109,8 @@ func parseCategoryName(fe *fieldErrors, name string) string {
 // decompose come from latinLetters ("ß" → "ss", "ø" → "o"). A name with
 // letters or digits that have no ASCII form (Japanese, Greek, Cyrillic…)
 // gets a suffix of 10 hex digits of its SHA-256, so "マグ" and "カップ"
-// (and "Tea 緑" and "Tea 紅") get distinct slugs. A name with no letter
-// or digit at all has none ("").
+// (and "Tea 緑" and "Tea 紅") get distinct slugs; so does a slug cut to
+// MaxSlug. A name with no letter or digit at all has none ("").
 func Slugify(name string) string {
 	lower := norm.NFC.String(strings.ToLower(name))
 	var b strings.Builder
@@ -122,19 +122,28 @@ func Slugify(name string) string {
 		b.WriteString(s)
 		dash = false
 	}
-	for _, r := range norm.NFKD.String(lower) {
+	// Lower-cased again: compatibility forms may decompose to capitals
+	// ("㎒" → "MHz").
+	for _, r := range strings.ToLower(norm.NFKD.String(lower)) {
 		switch {
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 			put(string(r))
 		case unicode.Is(unicode.Mn, r):
 			// A combining mark: the letter before it stays.
-		case latinLetters[unicode.ToLower(r)] != "":
-			put(latinLetters[unicode.ToLower(r)])
+		case latinLetters[r] != "":
+			put(latinLetters[r])
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			dropped, dash = true, true
 		default:
 			dash = true
 		}
+	}
+	if slug := b.String(); len(slug) > MaxSlug-slugHash {
+		// Transliteration can lengthen a name ("ß" → "ss", "㎒" → "mhz"):
+		// cut it, and let the hash tell apart names cut alike.
+		b.Reset()
+		b.WriteString(strings.TrimRight(slug[:MaxSlug-slugHash], "-"))
+		dropped = true
 	}
 	if dropped {
 		sum := sha256.Sum256([]byte(lower))
@@ -143,6 +152,13 @@ func Slugify(name string) string {
 	}
 	return b.String()
 }
+
+// MaxSlug is the longest slug (the column's size), and slugHash the
+// length of the hash suffix with its '-'.
+const (
+	MaxSlug  = 120
+	slugHash = 11
+)
 
 // latinLetters are the lower-case Latin letters that NFKD leaves whole,
 // as they are usually written in ASCII.

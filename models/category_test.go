@@ -54,6 +54,19 @@ func TestSlugify(t *testing.T) {
 	if a, b := Slugify("マグカップ"), Slugify(norm.NFD.String("マグカップ")); a != b {
 		t.Errorf("the decomposed name's slug %q differs from %q", b, a)
 	}
+	// Names that transliterate longer than the slug column are cut, and
+	// told apart by the hash.
+	long := map[string]bool{}
+	for _, in := range []string{strings.Repeat("ß", MaxCategoryName), strings.Repeat("ß", MaxCategoryName-1) + "s", strings.Repeat("㎒", MaxCategoryName)} {
+		got := Slugify(in)
+		if len(got) > MaxSlug || !regexp.MustCompile(`^[a-z]+-[0-9a-f]{10}$`).MatchString(got) || long[got] {
+			t.Errorf("Slugify(%q) = %q (%d bytes)", in, got, len(got))
+		}
+		long[got] = true
+	}
+	if got := Slugify(strings.Repeat("a", MaxCategoryName)); got != strings.Repeat("a", MaxCategoryName) {
+		t.Errorf("a 100-letter name's slug is %q", got)
+	}
 	if a, b := Slugify("Tea 緑"), Slugify("Tea 紅"); !strings.HasPrefix(a, "tea-") || len(a) != 14 || a == b {
 		t.Errorf("Tea 緑 = %q, Tea 紅 = %q: want tea- and distinct suffixes", a, b)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"shop/internal/storetest"
@@ -143,6 +144,10 @@ func TestCategorySlugs(t *testing.T) {
 		page, err := s.ProductsPage(ctx, models.Connection{First: 10}, models.ProductFilter{CategoryIDs: []string{mugs.ID}})
 		if err != nil || len(page.Products) != 1 || page.Products[0].ID != p.ID {
 			t.Fatalf("the category's products: %+v, %v", page.Products, err)
+		}
+		// A name that transliterates longer than the column fits it.
+		if c := mustCategory(t, s, strings.Repeat("ß", models.MaxCategoryName), nil); len(c.Slug) > models.MaxSlug {
+			t.Fatalf("slug of %d bytes", len(c.Slug))
 		}
 		// The same name again makes the same slug: refused as taken.
 		nc, _ := models.ParseNewCategory(" マグカップ ", nil)
