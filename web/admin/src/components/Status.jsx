@@ -18,6 +18,12 @@ export function LiveRegion() {
     listeners.add(setMsg);
     return () => listeners.delete(setMsg);
   }, []);
+  // The line fades after a while; the action's own status stays beside it.
+  useEffect(() => {
+    if (!msg.text) return undefined;
+    const t = setTimeout(() => setMsg({ ...msg, text: "" }), msg.kind === "error" ? 10000 : 6000);
+    return () => clearTimeout(t);
+  }, [msg]);
   return (
     <div class={`live ${msg.text ? "live--shown" : ""} live--${msg.kind}`} role="status" aria-live="polite" aria-atomic="true">
       {msg.text}
