@@ -114,6 +114,31 @@ var matrix = []struct {
 			`{"node":{"delta":1000,"kind":"initial","actor":"$ADMIN","orderId":null}},` +
 			`{"node":{"delta":-1,"kind":"order","actor":"$A","orderId":"$OA"}}]}}}`)}},
 
+	// The admin dashboard's reads (issue 11), on the state set up: P1 and
+	// P2 at 999 after one order each, $OA (A, 1.00) and $OB (B, 2.00)
+	// pending.
+	{"adminOverview", `{ adminOverview(lowStockThreshold: 999) { ordersToShip ordersAwaitingPayment lowStockProducts outOfStockProducts lowStockThreshold today { orders revenue } } }`,
+		adminOnly(`{"adminOverview":{"ordersToShip":0,"ordersAwaitingPayment":2,"lowStockProducts":2,"outOfStockProducts":0,"lowStockThreshold":999,"today":{"orders":0,"revenue":0}}}`)},
+	{"salesReport", `{ salesReport(days: 2) { orders revenue } }`,
+		adminOnly(`{"salesReport":[{"orders":0,"revenue":0},{"orders":0,"revenue":0}]}`)},
+	{"customers", `{ customers(first: 10) { edges { node { user { id role } orderCount totalSpent } } pageInfo { hasNextPage } } }`,
+		adminOnly(`{"customers":{"edges":[{"node":{"user":{"id":"$B","role":"customer"},"orderCount":1,"totalSpent":0}},` +
+			`{"node":{"user":{"id":"$A","role":"customer"},"orderCount":1,"totalSpent":0}}],"pageInfo":{"hasNextPage":false}}}`)},
+	{"customers(query: A's email)", `{ customers(query: "$A_EMAIL") { edges { node { user { email } } } } }`,
+		adminOnly(`{"customers":{"edges":[{"node":{"user":{"email":"$A_EMAIL"}}}]}}`)},
+	{"orders(query: A's order id): nothing for B", `{ orders(first: 10, query: "$OA") { edges { node { orderId } } } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OA"}}]}}`),
+		data(`{"orders":{"edges":[]}}`),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OA"}}]}}`)}},
+	{"orders(query: A's email): nothing for B", `{ orders(first: 10, query: "$A_EMAIL") { edges { node { orderId } } } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OA"}}]}}`),
+		data(`{"orders":{"edges":[]}}`),
+		data(`{"orders":{"edges":[{"node":{"orderId":"$OA"}}]}}`)}},
+	{"products(filter: {maxStock})", `{ products(first: 10, filter: {maxStock: 999}) { edges { node { productId stockCount } } } }`,
+		everyone(data(`{"products":{"edges":[{"node":{"productId":"$P1","stockCount":999}},{"node":{"productId":"$P2","stockCount":999}}]}}`))},
+
 	{"categories", `{ categories { id name slug parent { id } children { id } productCount } }`,
 		everyone(data(`{"categories":[{"id":"$C1","name":"Matrix","slug":"matrix","parent":null,"children":[],"productCount":0}]}`))},
 	{"Product.category", `{ getProductsById(id: "$P1") { category { id } } }`,

@@ -177,7 +177,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (models.Sess
 	if err != nil {
 		return models.Session{}, err
 	}
-	return models.Session{AccessToken: access, RefreshToken: secret, ExpiresAt: exp, User: *u}, nil
+	return models.Session{AccessToken: access, RefreshToken: secret, ExpiresAt: exp, RefreshExpiresAt: next.ExpiresAt, User: *u}, nil
 }
 
 // Logout revokes the refresh token's family. It reports whether there was
@@ -272,7 +272,7 @@ func (s *Service) startSession(ctx context.Context, u models.User) (models.Sessi
 	if err != nil {
 		return models.Session{}, err
 	}
-	return models.Session{AccessToken: access, RefreshToken: secret, ExpiresAt: exp, User: u}, nil
+	return models.Session{AccessToken: access, RefreshToken: secret, ExpiresAt: exp, RefreshExpiresAt: rt.ExpiresAt, User: u}, nil
 }
 
 // newRefreshToken makes a random token (returned to the client once) and

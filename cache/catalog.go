@@ -139,14 +139,15 @@ const (
 // allListKeys are the keys a change of membership bumps.
 var allListKeys = []string{membershipKey, fieldsKey, stockKey, bothKey}
 
-// listVersionKey is the key a list of f depends on.
+// listVersionKey is the key a list of f depends on: one filtered by stock
+// (inStock, maxStock) on every stock change.
 func listVersionKey(f models.ProductFilter) string {
-	switch fields := f.ReadsFields(); {
-	case fields && f.InStock:
+	switch fields, stock := f.ReadsFields(), f.ReadsStock(); {
+	case fields && stock:
 		return bothKey
 	case fields:
 		return fieldsKey
-	case f.InStock:
+	case stock:
 		return stockKey
 	}
 	return membershipKey

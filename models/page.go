@@ -122,10 +122,13 @@ func decodeCursor(s string) (Cursor, error) {
 type OrderFilter struct {
 	CustomerID string
 	Status     string
+	// Query matches an order by its id, exactly, or by a substring of its
+	// customer's email, whatever its case (lower-cased here).
+	Query string
 }
 
 // ParseOrderFilter validates the orders connection's filters.
-func ParseOrderFilter(customerID, status *string) (OrderFilter, error) {
+func ParseOrderFilter(customerID, status, query *string) (OrderFilter, error) {
 	var fe fieldErrors
 	var f OrderFilter
 	if customerID != nil {
@@ -135,6 +138,12 @@ func ParseOrderFilter(customerID, status *string) (OrderFilter, error) {
 	if status != nil && strings.TrimSpace(*status) != "" {
 		f.Status = strings.TrimSpace(*status)
 		checkStatus(&fe, "status", f.Status)
+	}
+	if query != nil {
+		q := strings.TrimSpace(*query)
+		if checkText(&fe, "query", q, MaxSearchSize) {
+			f.Query = strings.ToLower(q)
+		}
 	}
 	return f, fe.err()
 }

@@ -35,21 +35,21 @@ func TestConnectionArguments(t *testing.T) {
 			t.Errorf("fields = %v, want [%s]", got, tt.field)
 		}
 	}
-	if _, err := ParseOrderFilter(nil, str("lost")); err == nil {
+	if _, err := ParseOrderFilter(nil, str("lost"), nil); err == nil {
 		t.Error("unknown status accepted")
 	}
-	if f, err := ParseOrderFilter(str(" c1 "), str("pending")); err != nil || f.CustomerID != "c1" || f.Status != "pending" {
+	if f, err := ParseOrderFilter(str(" c1 "), str("pending"), nil); err != nil || f.CustomerID != "c1" || f.Status != "pending" {
 		t.Errorf("filter = %+v, %v", f, err)
 	}
 	// Text that would reach the database as a filter: PostgreSQL refuses
 	// NUL and invalid UTF-8 in text, which must not become internal errors.
 	for _, bad := range []string{"a\x00b", "\xff\xfe", "c\x1b1", strings.Repeat("é", MaxCustomerIDSize+1)} {
-		_, err := ParseOrderFilter(str(bad), nil)
+		_, err := ParseOrderFilter(str(bad), nil, nil)
 		if got := fields(t, err); len(got) != 1 || got[0] != "customerId" {
 			t.Errorf("customerId %q: fields = %v, want [customerId]", bad, got)
 		}
 	}
-	if _, err := ParseOrderFilter(str(strings.Repeat("é", MaxCustomerIDSize)), nil); err != nil {
+	if _, err := ParseOrderFilter(str(strings.Repeat("é", MaxCustomerIDSize)), nil, nil); err != nil {
 		t.Errorf("128 characters refused: %v", err)
 	}
 }

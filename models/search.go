@@ -38,12 +38,18 @@ type ProductFilter struct {
 	// Words of the full-text query, lower-case, each letters and digits.
 	Words []string `json:"q,omitempty"`
 	// CategoryIDs is a category and all its subcategories.
-	CategoryIDs []string    `json:"cat,omitempty"`
-	MinPrice    *Money      `json:"min,omitempty"`
-	MaxPrice    *Money      `json:"max,omitempty"`
-	InStock     bool        `json:"stock,omitempty"`
-	Sort        ProductSort `json:"sort,omitempty"`
+	CategoryIDs []string `json:"cat,omitempty"`
+	MinPrice    *Money   `json:"min,omitempty"`
+	MaxPrice    *Money   `json:"max,omitempty"`
+	InStock     bool     `json:"stock,omitempty"`
+	// MaxStock keeps products with at most this many in stock.
+	MaxStock *int        `json:"maxst,omitempty"`
+	Sort     ProductSort `json:"sort,omitempty"`
 }
+
+// ReadsStock reports whether the list depends on products' stock: it
+// filters by it.
+func (f ProductFilter) ReadsStock() bool { return f.InStock || f.MaxStock != nil }
 
 // ReadsFields reports whether the list depends on products' prices or
 // text (and not only on which products exist): its sort or its filter.
@@ -59,6 +65,7 @@ type ProductSearch struct {
 	MinPrice   *float64
 	MaxPrice   *float64
 	InStock    *bool
+	MaxStock   *int
 	Sort       *string
 }
 
@@ -94,6 +101,13 @@ func ParseProductSearch(s ProductSearch, f ProductFilter) (ProductFilter, error)
 	}
 	if s.InStock != nil {
 		f.InStock = *s.InStock
+	}
+	if s.MaxStock != nil {
+		if n := *s.MaxStock; n < 0 || n > MaxLowStockThreshold {
+			fe.add("filter.maxStock", "must be between 0 and %d", MaxLowStockThreshold)
+		} else {
+			f.MaxStock = &n
+		}
 	}
 	if s.Sort != nil {
 		switch srt := ProductSort(*s.Sort); srt {

@@ -79,6 +79,7 @@ type Store interface {
 	ProductService
 	OrderService
 	PaymentStore
+	AdminReports
 }
 
 // AccountStore is what the accounts service needs of the database.

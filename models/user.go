@@ -19,15 +19,16 @@ const (
 )
 
 // User is an account. Email is stored trimmed and lowercased, so the unique
-// index matches addresses case-insensitively. A customer's orders carry its
+// index matches addresses case-insensitively; (role, created_at, id) serves
+// the customers connection, newest first. A customer's orders carry its
 // ID as their customerId.
 type User struct {
-	ID           string    `gorm:"column:user_id;primaryKey;type:varchar(36)"`
+	ID           string    `gorm:"column:user_id;primaryKey;type:varchar(36);index:idx_users_role_created_id,priority:3"`
 	Email        string    `gorm:"column:email;type:varchar(254);not null;uniqueIndex:idx_users_email"`
 	Name         string    `gorm:"column:name;type:varchar(400);not null"`
-	Role         Role      `gorm:"column:role;type:varchar(16);not null;index:idx_users_role"`
+	Role         Role      `gorm:"column:role;type:varchar(16);not null;index:idx_users_role_created_id,priority:1"`
 	PasswordHash string    `gorm:"column:password_hash;type:varchar(100);not null"`
-	CreatedAt    time.Time `gorm:"column:created_at;not null"`
+	CreatedAt    time.Time `gorm:"column:created_at;not null;index:idx_users_role_created_id,priority:2"`
 }
 
 // Caller is the caller that user's tokens prove.
@@ -57,7 +58,10 @@ type Session struct {
 	AccessToken  string
 	RefreshToken string
 	ExpiresAt    time.Time
-	User         User
+	// RefreshExpiresAt is when the refresh token expires (a browser's
+	// session cookie lives as long).
+	RefreshExpiresAt time.Time
+	User             User
 }
 
 // Registration is a validated register input.

@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"context"
+
 	"github.com/graphql-go/graphql"
 
 	"shop/auth"
@@ -26,25 +28,60 @@ func (r *Resolver) Login(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	return &s, nil
+	return inCookie(p.Context, s), nil
 }
 
+// RefreshToken trades the refresh token for a new session. In a browser's
+// cookie mode an empty argument means the cookie's token; a token refused
+// clears the cookie, so the page signs in again.
 func (r *Resolver) RefreshToken(p graphql.ResolveParams) (any, error) {
-	token, _ := p.Args["refreshToken"].(string)
+	b := auth.BrowserSessionFrom(p.Context)
+	token := sessionToken(b, p.Args)
 	s, err := r.accounts.Refresh(p.Context, token)
 	if err != nil {
+		if b != nil && models.ErrorCode(err) == models.CodeUnauthenticated {
+			b.End()
+		}
 		return nil, r.fail(p.Context, err)
 	}
-	return &s, nil
+	return inCookie(p.Context, s), nil
 }
 
+// Logout ends the refresh token's session; in a browser's cookie mode
+// (the cookie's token when the argument is empty) it clears the cookie
+// too, whatever happens to the session.
 func (r *Resolver) Logout(p graphql.ResolveParams) (any, error) {
-	token, _ := p.Args["refreshToken"].(string)
+	b := auth.BrowserSessionFrom(p.Context)
+	token := sessionToken(b, p.Args)
+	if b != nil {
+		b.End()
+	}
 	ok, err := r.accounts.Logout(p.Context, token)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
 	return ok, nil
+}
+
+// sessionToken is the refreshToken argument, or in cookie mode (b not
+// nil) the cookie's token when the argument is empty.
+func sessionToken(b *auth.BrowserSession, args map[string]any) string {
+	token, _ := args["refreshToken"].(string)
+	if token == "" && b != nil {
+		return b.Token()
+	}
+	return token
+}
+
+// inCookie is the session a client gets: in a browser's cookie mode its
+// refresh token goes into the cookie, and the body's is "", so no page
+// script ever sees it.
+func inCookie(ctx context.Context, s models.Session) *models.Session {
+	if b := auth.BrowserSessionFrom(ctx); b != nil {
+		b.Keep(s.RefreshToken, s.RefreshExpiresAt)
+		s.RefreshToken = ""
+	}
+	return &s
 }
 
 // Me is the caller's account; null when anonymous (or deleted since its

@@ -24,7 +24,7 @@ func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
 	search := models.ProductSearch{
 		Query: optString(in, "query"), CategoryID: optString(in, "categoryId"),
 		MinPrice: optFloat(in, "minPrice"), MaxPrice: optFloat(in, "maxPrice"),
-		Sort: optString(p.Args, "sort"),
+		MaxStock: optInt(in, "maxStock"), Sort: optString(p.Args, "sort"),
 	}
 	if v, ok := in["inStock"].(bool); ok {
 		search.InStock = &v
@@ -62,7 +62,7 @@ func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	filter, err := models.ParseOrderFilter(optString(p.Args, "customerId"), optString(p.Args, "status"))
+	filter, err := models.ParseOrderFilter(optString(p.Args, "customerId"), optString(p.Args, "status"), optString(p.Args, "query"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}

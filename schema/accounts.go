@@ -8,9 +8,9 @@ import (
 )
 
 // accountFields are the accounts' root fields: the me query and the
-// register, login, refreshToken and logout mutations.
-func accountFields(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar) (query, mutation graphql.Fields) {
-	user := graphql.NewObject(graphql.ObjectConfig{
+// register, login, refreshToken and logout mutations, and the User type.
+func accountFields(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar) (query, mutation graphql.Fields, user *graphql.Object) {
+	user = graphql.NewObject(graphql.ObjectConfig{
 		Name:        "User",
 		Description: "An account. A customer's orders carry its id as their customerId.",
 		Fields: graphql.Fields{
@@ -73,5 +73,5 @@ func accountFields(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar) (
 			Resolve:     b.safe(r.Logout),
 		},
 	}
-	return query, mutation
+	return query, mutation, user
 }

@@ -26,6 +26,9 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 		"Product.stockMovements": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 		"Query.categories":       {Default: models.MaxCategories, Max: models.MaxCategories},
 		"Category.children":      {Default: models.MaxSubcategory, Max: models.MaxSubcategory},
+		// The dashboard's: a day per row, and a page of customers.
+		"Query.salesReport": {Arg: "days", Default: models.DefaultSalesDays, Max: models.MaxSalesDays},
+		"Query.customers":   {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 	}
 	// Introspection's lists are as long as this schema makes them: without
 	// a size, __schema { types { fields { type { fields … } } } } nested a
@@ -39,7 +42,8 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 // SizedByParent reports the list fields whose length the field above them
 // sets (a connection's edges are as many as its first).
 func SizedByParent(field string) bool {
-	return field == "ProductConnection.edges" || field == "OrderConnection.edges" || field == "StockMovementConnection.edges"
+	return field == "ProductConnection.edges" || field == "OrderConnection.edges" || field == "StockMovementConnection.edges" ||
+		field == "CustomerConnection.edges"
 }
 
 func introspectionSizes(s *graphql.Schema) map[string]int {

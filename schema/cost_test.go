@@ -176,7 +176,16 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 		"Catalog":                 `query Catalog($after: String) { products(first: 50, after: $after) { edges { cursor node { productId price stockCount } } pageInfo { hasNextPage endCursor } } }`,
 		"MyOrders":                `query MyOrders($after: String) { orders(first: 20, after: $after, customerId: "customer-42", status: "pending") { edges { node { orderId totalAmount items { productId quantity } } } pageInfo { hasNextPage endCursor } } }`,
 		"Every product, no limit": `{ getProducts { productId price stockCount lastUpdated } }`,
-		"IntrospectionQuery":      IntrospectionQuery,
+		// The admin dashboard's (issue 11): they fit everyone's limit, so
+		// the dashboard never depends on GRAPHQL_MAX_COST_ADMIN.
+		"Dashboard home (issue 11)": `query Home { adminOverview(lowStockThreshold: 5) { ordersToShip ordersAwaitingPayment lowStockProducts outOfStockProducts lowStockThreshold today { date orders revenue } }
+  salesReport(days: 366) { date orders revenue } }`,
+		"Dashboard customers (issue 11)": `query Customers($after: String, $q: String) { customers(first: 100, after: $after, query: $q) {
+  edges { cursor node { user { id email name role createdAt } orderCount totalSpent lastOrderAt } } pageInfo { hasNextPage endCursor } } }`,
+		"Dashboard orders (issue 11)": `query Orders($q: String, $status: String, $after: String) { orders(first: 100, after: $after, query: $q, status: $status) {
+  edges { cursor node { orderId customerId totalAmount status createdAt items { productId quantity } payment { status } } } pageInfo { hasNextPage endCursor } } }`,
+		"Dashboard low stock (issue 11)": `query Low { products(first: 100, filter: {maxStock: 5, inStock: true}) { edges { node { productId name sku stockCount price imageUrls category { id name } } } } }`,
+		"IntrospectionQuery":             IntrospectionQuery,
 		"Largest page of orders (issue 7)": `{ getOrders(limit: 1000) { orderId customerId totalAmount status createdAt lastUpdated
   items { id productId quantity priceAtPurchase product { productId price stockCount lastUpdated } } } }`,
 	}

@@ -182,10 +182,12 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			},
 			"orders": {
 				Type:        graphql.NewNonNull(orderConn),
-				Description: "Orders as a Relay connection, newest first, optionally for one customer or status.",
+				Description: "Orders as a Relay connection, newest first, optionally for one customer or status, or matching a query.",
 				Args: connArgs(graphql.FieldConfigArgument{
 					"customerId": {Type: graphql.String},
 					"status":     {Type: graphql.String},
+					"query": {Type: graphql.String, Description: "An order id (exact match) or a case-insensitive substring of the customer's email, at most 200 characters. " +
+						"Admins search all orders; a customer's query only ever matches its own."},
 				}),
 				Resolve: b.safe(r.Orders),
 			},
@@ -228,13 +230,14 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
 	addPayments(b, r, dateTime, order, mutation)
 	addCategories(b, r, product, query, mutation)
-	accountQueries, accountMutations := accountFields(b, r, dateTime)
+	accountQueries, accountMutations, user := accountFields(b, r, dateTime)
 	for name, f := range accountQueries {
 		query.AddFieldConfig(name, f)
 	}
 	for name, f := range accountMutations {
 		mutation.AddFieldConfig(name, f)
 	}
+	addAdmin(b, r, dateTime, user, pageInfoType, query)
 	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation})
 	if err != nil {
 		return graphql.Schema{}, fmt.Errorf("build schema: %w", err)

@@ -22,7 +22,9 @@ func pageHeaders(h http.Header) {
 }
 
 // corsFor lets pages from origins call the API from a browser. Tokens
-// travel in Authorization, not cookies, so credentials are not allowed.
+// travel in Authorization, so credentials are not allowed; the browser
+// session's cookie is for this server's own pages only, and its header
+// (X-Shop-Session) is not allowed either, so no other origin can use it.
 // Preflights are answered here, before the rate limits.
 func corsFor(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{

@@ -147,12 +147,13 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithDeadline(exec, deadline)
 	defer cancel()
+	browser := auth.BrowserSessionOf(r)
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.opts.Schema,
 		AST:           doc.ast,
 		OperationName: req.OperationName,
 		Args:          req.Variables,
-		Context:       h.opts.Prepare(resolvers.WithIdempotencyKey(ctx, r.Header.Get("Idempotency-Key"))),
+		Context:       h.opts.Prepare(auth.WithBrowserSession(resolvers.WithIdempotencyKey(ctx, r.Header.Get("Idempotency-Key")), browser)),
 	})
 	status = http.StatusOK
 	switch {
@@ -169,6 +170,9 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Something went wrong on our side.")
 		return
+	}
+	if writeSessionCookie(w, r, browser, h.opts.TrustedProxies) {
+		fill = nil
 	}
 	if fill != nil && len(res.Errors) == 0 {
 		fill(body)

@@ -324,6 +324,13 @@ func TestCORS(t *testing.T) {
 	if r.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("preflight from another origin allowed: %v", r.header)
 	}
+	// The browser session's header is never allowed across origins, even
+	// from an allowed one: only the server's own pages use the cookie.
+	r = mustDo(t, "OPTIONS", url+"/graphql", "", "Origin", allowed, "Access-Control-Request-Method", "POST",
+		"Access-Control-Request-Headers", "content-type, x-shop-session")
+	if r.header.Get("Access-Control-Allow-Origin") != "" || strings.Contains(strings.ToLower(r.header.Get("Access-Control-Allow-Headers")), "x-shop-session") {
+		t.Fatalf("preflight for X-Shop-Session allowed: %d %v", r.status, r.header)
+	}
 
 	r = mustDo(t, "POST", url+"/graphql", hello, "Origin", allowed)
 	if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != allowed ||

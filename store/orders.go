@@ -26,6 +26,9 @@ func filterOrders(q *gorm.DB, f models.OrderFilter) *gorm.DB {
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
+	if f.Query != "" {
+		q = filterOrderQuery(q, f.Query)
+	}
 	return q
 }
 

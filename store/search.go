@@ -130,6 +130,9 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 	if f.InStock {
 		q = q.Where("stock_count > 0")
 	}
+	if f.MaxStock != nil {
+		q = q.Where("stock_count <= ?", *f.MaxStock)
+	}
 	var order, after string
 	var args []any
 	switch f.Sort {

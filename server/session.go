@@ -1,0 +1,50 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"shop/auth"
+)
+
+// writeSessionCookie sets the cookie of a browser's session (see
+// auth.BrowserSession) when the request changed it, and reports whether it
+// did. It is the only place a response gets a Set-Cookie. Such a response
+// answers a sign-in, a refresh or a sign-out: it is never stored by the
+// response cache (its caller drops the fill) nor by anything between the
+// server and the browser (no-store).
+func writeSessionCookie(w http.ResponseWriter, r *http.Request, b *auth.BrowserSession, trusted []netip.Prefix) bool {
+	c := b.Cookie(overHTTPS(r, trusted), time.Now())
+	if c == nil {
+		return false
+	}
+	http.SetCookie(w, c)
+	w.Header().Set("Cache-Control", "private, no-store")
+	return true
+}
+
+// overHTTPS reports whether the client's request came over HTTPS: TLS to
+// this server, or X-Forwarded-Proto: https set by a trusted proxy (the
+// connection's peer is in trusted; its first value is what the proxy that
+// took the client's connection saw).
+func overHTTPS(r *http.Request, trusted []netip.Prefix) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if len(trusted) == 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !isTrusted(peer.Unmap(), trusted) {
+		return false
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
+}
