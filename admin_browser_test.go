@@ -204,6 +204,7 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 	p.clickLink("Home")
 	p.waitJS(`document.querySelector('[data-testid="today-revenue"]')?.textContent === "$49.00"`, "today's revenue of $49.00")
 	p.waitJS(`!!document.querySelector('.chart .uplot canvas')`, "the sales chart")
+	p.checkScreen("home-sales")
 
 	// The low-stock filter, from Home's count.
 	p.clickJS(`document.getElementById("count-low-stock")`)
@@ -269,6 +270,7 @@ type adminPage struct {
 	requests []seenRequest
 	checked  int // requests[:checked] were checked by mustOnlySessionCalls
 	axe      string
+	axeLive  bool // axe-core found the fault planted for it
 }
 
 type seenRequest struct{ URL, Body string }
@@ -413,6 +415,20 @@ func (p *adminPage) mustAxe(name string) {
 			p.t.Fatalf("inject axe-core: %v", err)
 		}
 	}
+	if !p.axeLive {
+		// A clean result proves nothing unless axe-core finds a planted
+		// fault: an unlabelled field.
+		n, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](`(() => {
+			const d = document.createElement("div");
+			d.innerHTML = '<input type="text">';
+			document.body.append(d);
+			return axe.run(d, { runOnly: ["label"] }).then((r) => { d.remove(); return r.violations.length; });
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil || n != 1 {
+			p.t.Fatalf("axe-core missed an unlabelled field (%d violations, %v)", n, err)
+		}
+		p.axeLive = true
+	}
 	raw, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`axe.run(document, { resultTypes: ["violations"] }).then((r) => JSON.stringify(
 		r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
 		  .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + ": " + n.failureSummary) }))))`,
@@ -449,7 +465,11 @@ func (p *adminPage) screenshot(name string) {
 		if w := p.eval(`document.documentElement.scrollWidth`); w != strconv.FormatInt(width, 10) {
 			p.t.Errorf("screen %s at %d px is %s px wide", name, width, w)
 		}
+		// The status line floats over the page: left out of the picture,
+		// which is of the whole page, not the screen.
+		p.eval(`document.querySelector(".live").style.visibility = "hidden"`)
 		png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+		p.eval(`document.querySelector(".live").style.visibility = ""`)
 		if err != nil {
 			p.t.Fatalf("screenshot %s: %v", name, err)
 		}

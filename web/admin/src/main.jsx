@@ -6,7 +6,7 @@ import "./styles/app.css";
 import { currentUser, restore, subscribe } from "./session.js";
 import { match, useRoute } from "./router.jsx";
 import { Layout } from "./components/Layout.jsx";
-import { LiveRegion, announce } from "./components/Status.jsx";
+import { LiveRegion, announce, clearStaleAnnouncement } from "./components/Status.jsx";
 import { SignIn } from "./screens/SignIn.jsx";
 import { Home } from "./screens/Home.jsx";
 import { Orders } from "./screens/Orders.jsx";
@@ -71,6 +71,7 @@ function App() {
   // Focus moves to the new screen's main area, as a page load would.
   useEffect(() => {
     if (user) document.getElementById("main")?.focus({ preventScroll: true });
+    clearStaleAnnouncement();
   }, [route.path]);
 
   let body;

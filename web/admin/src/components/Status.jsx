@@ -7,8 +7,17 @@ let last = { text: "", kind: "info", n: 0 };
 
 /** announce shows text in the app's live region (kind "info" or "error"). */
 export function announce(text, kind = "info") {
-  last = { text, kind, n: last.n + 1 };
+  last = { text, kind, n: last.n + 1, at: Date.now() };
   listeners.forEach((fn) => fn(last));
+}
+
+/**
+ * clearStaleAnnouncement clears the status line when the screen changes, unless
+ * the message is a second old or less (an action that ends on another
+ * screen, such as a deletion, reports there).
+ */
+export function clearStaleAnnouncement() {
+  if (last.text && Date.now() - last.at > 1000) announce("");
 }
 
 /** LiveRegion is the app's aria-live status line. */

@@ -43,7 +43,7 @@ export function Home() {
               <li class="card">
                 <span class="card__label">Last 30 days</span>
                 <span class="card__value">{formatMoney(total.revenue)}</span>
-                <span class="card__note">{total.orders} orders</span>
+                <span class="card__note">{total.orders} {total.orders === 1 ? "order" : "orders"}</span>
               </li>
             </ul>
             <h2>Needs attention</h2>

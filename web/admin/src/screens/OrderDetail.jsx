@@ -1,7 +1,7 @@
 // One order: its lines and products, totals, payment, the event timeline,
 // and only the actions its status allows now.
 import { useState } from "preact/hooks";
-import { gql } from "../session.js";
+import { currentUser, gql } from "../session.js";
 import { useAction, useAsync } from "../hooks.js";
 import { Link } from "../router.jsx";
 import { formatDate, formatMoney, shortId } from "../format.js";
@@ -42,7 +42,7 @@ export function OrderDetail({ params }) {
             <div class="detail__side">
               <Summary order={order} />
               <PaymentPanel payment={order.payment} />
-              <Timeline events={order.events} />
+              <Timeline events={order.events} customerId={order.customerId} />
             </div>
           </div>
         )}
@@ -99,7 +99,7 @@ function Lines({ order }) {
               <th scope="col" class="num">
                 Qty
               </th>
-              <th scope="col" class="num">
+              <th scope="col" class="num hide-narrow">
                 Unit price
               </th>
               <th scope="col" class="num">
@@ -125,17 +125,21 @@ function Lines({ order }) {
                     )}
                   </div>
                 </td>
-                <td class="num">{i.quantity}</td>
-                <td class="num">{formatMoney(i.priceAtPurchase)}</td>
+                <td class="num">
+                  {i.quantity}
+                  <span class="show-narrow muted"> × {formatMoney(i.priceAtPurchase)}</span>
+                </td>
+                <td class="num hide-narrow">{formatMoney(i.priceAtPurchase)}</td>
                 <td class="num">{formatMoney(Math.round(i.priceAtPurchase * 100 * i.quantity) / 100)}</td>
               </tr>
             ))}
           </tbody>
           <tfoot>
             <tr>
-              <th scope="row" colSpan={3}>
+              <th scope="row" colSpan={2}>
                 Total
               </th>
+              <td class="hide-narrow" />
               <td class="num total">{formatMoney(order.totalAmount)}</td>
             </tr>
           </tfoot>
@@ -187,7 +191,14 @@ function PaymentPanel({ payment }) {
   );
 }
 
-function Timeline({ events }) {
+function actorName(actor, customerId) {
+  if (actor === "system") return "the shop";
+  if (actor === currentUser()?.id) return "you";
+  if (actor === customerId) return "the customer";
+  return <span class="mono">{shortId(actor)}</span>;
+}
+
+function Timeline({ events, customerId }) {
   return (
     <section class="panel" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
@@ -196,7 +207,7 @@ function Timeline({ events }) {
           <li key={i}>
             <StatusBadge status={e.status} />
             <span class="timeline__at">{formatDate(e.at)}</span>
-            <span class="timeline__actor muted">by {e.actor === "system" ? "the shop" : <span class="mono">{shortId(e.actor)}</span>}</span>
+            <span class="timeline__actor muted">by {actorName(e.actor, customerId)}</span>
             {e.note && <span class="timeline__note">“{e.note}”</span>}
           </li>
         ))}
