@@ -152,7 +152,9 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 	p.waitJS(`document.querySelector('tbody tr')?.dataset.orderId === "`+cancelled.OrderID+`"`, "the newest order first")
 	p.checkScreen("orders")
 
-	// Search by order id.
+	// Search by customer email, then by order id.
+	p.set("Search by order id or customer email", strings.SplitN(custSession.User.Email, "@", 2)[0])
+	p.waitJS(`location.search.includes("q=customer-") && document.querySelectorAll('tbody tr').length === 2`, "the search by customer email")
 	p.set("Search by order id or customer email", paid.OrderID)
 	p.waitJS(`document.querySelectorAll('tbody tr').length === 1 && !!document.querySelector('tr[data-order-id="`+paid.OrderID+`"]')`, "the search by order id")
 
