@@ -84,15 +84,24 @@ export async function signIn(email, password) {
   return adopt(data.login);
 }
 
+// serialized runs fn while no other tab of the dashboard runs its own (the
+// Web Locks API, where the browser has it: secure contexts, localhost
+// included). Each tab's refresh then reads the cookie the one before it
+// left, instead of sending a used token.
+function serialized(fn) {
+  return navigator.locks ? navigator.locks.request("shop-admin-session-refresh", fn) : fn();
+}
+
 /**
- * refresh trades the cookie for a new session (one at a time: a refresh
- * token is single use). A refused cookie ends the session.
+ * refresh trades the cookie for a new session, one refresh at a time in
+ * this tab and across tabs: a refresh token works once, and one sent twice
+ * revokes the session. A refused cookie ends the session.
  */
 export function refresh() {
   if (!refreshing) {
     refreshing = (async () => {
       try {
-        const data = await post(`mutation { refreshToken(refreshToken: "") { ${SESSION_FIELDS} } }`);
+        const data = await serialized(() => post(`mutation { refreshToken(refreshToken: "") { ${SESSION_FIELDS} } }`));
         return await adopt(data.refreshToken);
       } catch (err) {
         if (err.code === "UNAUTHENTICATED") clear(user ? "Your session has ended. Sign in again." : "");
