@@ -59,6 +59,9 @@ func TestCatalogFieldsThroughTheAPI(t *testing.T) {
 		{"bad name", map[string]any{"price": 1, "stockCount": 1, "name": ""}, "BAD_USER_INPUT", "name"},
 		{"http image", map[string]any{"price": 1, "stockCount": 1, "imageUrls": []string{"http://x.example/a.png"}}, "BAD_USER_INPUT", "imageUrls[0]"},
 		{"taken sku", map[string]any{"price": 1, "stockCount": 1, "sku": "mug-blue"}, "CONFLICT", "sku"},
+		{"direction override in the name", map[string]any{"price": 1, "stockCount": 1, "name": "Blue \u202egum"}, "BAD_USER_INPUT", "name"},
+		{"zero width space in the description", map[string]any{"price": 1, "stockCount": 1, "description": "Holds\u200b 350 ml."}, "BAD_USER_INPUT", "description"},
+		{"a huge negative price", map[string]any{"price": -1e308, "stockCount": 1}, "BAD_USER_INPUT", "price"},
 	} {
 		r := admin.MustPost(t, `mutation($in: ProductInput!) { createProduct(input: $in) { productId } }`, map[string]any{"in": tc.in})
 		if r.Code() != tc.code {
@@ -67,6 +70,9 @@ func TestCatalogFieldsThroughTheAPI(t *testing.T) {
 		fs, _ := r.Errors[0].Extensions["fields"].([]any)
 		if len(fs) != 1 || fs[0].(map[string]any)["field"] != tc.field {
 			t.Fatalf("%s: fields %v, want %s", tc.name, r.Errors[0].Extensions["fields"], tc.field)
+		}
+		if tc.field == "price" && r.Errors[0].Message != "Invalid input: price must not be negative." {
+			t.Fatalf("%s: message %q", tc.name, r.Errors[0].Message)
 		}
 	}
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -125,14 +124,13 @@ func truncateBytes(s string, n int) string {
 
 // checkLongText is checkText for multi-line plain text: line breaks and
 // tabs belong in a description; other control characters (NUL, escapes)
-// do not.
+// and invisible ones (invisibleIn) do not.
 func checkLongText(fe *fieldErrors, field, s string, max int) {
-	switch {
-	case !utf8.ValidString(s):
+	if !utf8.ValidString(s) {
 		fe.add(field, "must be valid UTF-8")
-	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0:
-		fe.add(field, "must not contain control characters other than line breaks and tabs")
-	case utf8.RuneCountInString(s) > max:
+	} else if r, pos, bad := invisibleIn(s, true); bad {
+		invisibleError(fe, field, r, pos, true)
+	} else if utf8.RuneCountInString(s) > max {
 		fe.add(field, "must be at most %d characters", max)
 	}
 }

@@ -1,9 +1,14 @@
 package models
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits of the category tree. A shop's categories are few; these bounds
@@ -91,28 +96,75 @@ func parseCategoryName(fe *fieldErrors, name string) string {
 	case n == "":
 		fe.add("name", "must not be empty")
 	case checkText(fe, "name", n, MaxCategoryName) && Slugify(n) == "":
-		fe.add("name", "must contain a letter or digit of the ASCII range, to make its slug")
+		fe.add("name", "must contain a letter or digit, to make its slug")
 	}
 	return n
 }
 
-// Slugify makes a category's URL name: lower-case ASCII letters and digits,
-// other runs of characters as one '-'.
+// Slugify makes a category's URL name: lower-case ASCII letters and
+// digits, other runs of characters as one '-'. Latin letters are
+// transliterated: the compatibility decomposition (NFKD) splits "é" into
+// "e" and a combining accent, which is dropped, and turns fullwidth or
+// ligature forms ("Ｔｅａ", "ﬁ") into plain letters; letters that don't
+// decompose come from latinLetters ("ß" → "ss", "ø" → "o"). A name with
+// letters or digits that have no ASCII form (Japanese, Greek, Cyrillic…)
+// gets a suffix of 10 hex digits of its SHA-256, so "マグ" and "カップ"
+// (and "Tea 緑" and "Tea 紅") get distinct slugs; so does a slug cut to
+// MaxSlug. A name with no letter or digit at all has none ("").
 func Slugify(name string) string {
+	lower := norm.NFC.String(strings.ToLower(name))
 	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(name) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-			continue
+	dash, dropped := false, false
+	put := func(s string) {
+		if dash && b.Len() > 0 {
+			b.WriteByte('-')
 		}
+		b.WriteString(s)
+		dash = false
+	}
+	// Lower-cased again: compatibility forms may decompose to capitals
+	// ("㎒" → "MHz").
+	for _, r := range strings.ToLower(norm.NFKD.String(lower)) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			put(string(r))
+		case unicode.Is(unicode.Mn, r):
+			// A combining mark: the letter before it stays.
+		case latinLetters[r] != "":
+			put(latinLetters[r])
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			dropped, dash = true, true
+		default:
+			dash = true
+		}
+	}
+	if slug := b.String(); len(slug) > MaxSlug-slugHash {
+		// Transliteration can lengthen a name ("ß" → "ss", "㎒" → "mhz"):
+		// cut it, and let the hash tell apart names cut alike.
+		b.Reset()
+		b.WriteString(strings.TrimRight(slug[:MaxSlug-slugHash], "-"))
+		dropped = true
+	}
+	if dropped {
+		sum := sha256.Sum256([]byte(lower))
 		dash = true
+		put(hex.EncodeToString(sum[:5]))
 	}
 	return b.String()
+}
+
+// MaxSlug is the longest slug (the column's size), and slugHash the
+// length of the hash suffix with its '-'.
+const (
+	MaxSlug  = 120
+	slugHash = 11
+)
+
+// latinLetters are the lower-case Latin letters that NFKD leaves whole,
+// as they are usually written in ASCII.
+var latinLetters = map[rune]string{
+	'ß': "ss", 'æ': "ae", 'ø': "o", 'œ': "oe", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th",
+	'ı': "i", 'ħ': "h", 'ŧ': "t", 'ŋ': "ng", 'ĸ': "q",
 }
 
 // CheckPlacement is the tree rule for putting category id (nil when new)

@@ -2,23 +2,73 @@ package models
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestSlugify(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"Mugs & Cups":      "mugs-cups",
-		"  Kitchen  ":      "kitchen",
-		"Café au lait":     "caf-au-lait",
-		"100% Cotton!":     "100-cotton",
-		"---":              "",
-		"Ünïcödé only äöü": "n-c-d-only",
+		"Mugs & Cups":             "mugs-cups",
+		"  Kitchen  ":             "kitchen",
+		"100% Cotton!":            "100-cotton",
+		"---":                     "",
+		"🍵 ☕":                     "",
+		"Café au lait":            "cafe-au-lait",
+		"Cafe\u0301 (decomposed)": "cafe-decomposed",
+		"Crème brûlée":            "creme-brulee",
+		"Ünïcödé only äöü":        "unicode-only-aou",
+		"Straße":                  "strasse",
+		"Æbleskiver":              "aebleskiver",
+		"Smørrebrød":              "smorrebrod",
+		"Œuvre":                   "oeuvre",
+		"Łódź":                    "lodz",
+		"Đakovo":                  "dakovo",
+		"Þórsmörk":                "thorsmork",
+		"Ðe":                      "de",
+		"ＴＥＡ ｃｕｐｓ":                "tea-cups",
+		"ﬁne ½":                   "fine-1-2",
 	} {
 		if got := Slugify(in); got != want {
 			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)
 		}
+	}
+	// Letters or digits without an ASCII form make a suffix of their
+	// name's hash: usable in a URL, the same for the same name however it
+	// is normalised, different for different names.
+	hexSlug := regexp.MustCompile(`^[0-9a-f]{10}$`)
+	seen := map[string]string{}
+	for _, in := range []string{"マグカップ", "ティーカップ", "Чай", "Τσάι", "茶"} {
+		got := Slugify(in)
+		if !hexSlug.MatchString(got) {
+			t.Errorf("Slugify(%q) = %q, want 10 hex digits", in, got)
+		}
+		if other, ok := seen[got]; ok {
+			t.Errorf("%q and %q have the slug %q", in, other, got)
+		}
+		seen[got] = in
+	}
+	if a, b := Slugify("マグカップ"), Slugify(norm.NFD.String("マグカップ")); a != b {
+		t.Errorf("the decomposed name's slug %q differs from %q", b, a)
+	}
+	// Names that transliterate longer than the slug column are cut, and
+	// told apart by the hash.
+	long := map[string]bool{}
+	for _, in := range []string{strings.Repeat("ß", MaxCategoryName), strings.Repeat("ß", MaxCategoryName-1) + "s", strings.Repeat("㎒", MaxCategoryName)} {
+		got := Slugify(in)
+		if len(got) > MaxSlug || !regexp.MustCompile(`^[a-z]+-[0-9a-f]{10}$`).MatchString(got) || long[got] {
+			t.Errorf("Slugify(%q) = %q (%d bytes)", in, got, len(got))
+		}
+		long[got] = true
+	}
+	if got := Slugify(strings.Repeat("a", MaxCategoryName)); got != strings.Repeat("a", MaxCategoryName) {
+		t.Errorf("a 100-letter name's slug is %q", got)
+	}
+	if a, b := Slugify("Tea 緑"), Slugify("Tea 紅"); !strings.HasPrefix(a, "tea-") || len(a) != 14 || a == b {
+		t.Errorf("Tea 緑 = %q, Tea 紅 = %q: want tea- and distinct suffixes", a, b)
 	}
 }
 
@@ -27,8 +77,11 @@ func TestParseCategory(t *testing.T) {
 	if _, err := ParseNewCategory("  ", nil); !hasField(err, "name") {
 		t.Fatalf("empty name: %v", err)
 	}
-	if _, err := ParseNewCategory("äöü", nil); !hasField(err, "name") {
+	if _, err := ParseNewCategory("🍵 & ☕", nil); !hasField(err, "name") {
 		t.Fatalf("a name with no slug: %v", err)
+	}
+	if nc, err := ParseNewCategory("マグカップ", nil); err != nil || nc.Slug != Slugify("マグカップ") || nc.Slug == "" {
+		t.Fatalf("a Japanese name: %+v, %v", nc, err)
 	}
 	if _, err := ParseNewCategory(strings.Repeat("a", MaxCategoryName+1), nil); !hasField(err, "name") {
 		t.Fatalf("long name: %v", err)

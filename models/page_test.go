@@ -61,8 +61,8 @@ func TestValidateText(t *testing.T) {
 		max  int
 		want string // in the message; "" for valid
 	}{
-		{"plain", 10, ""}, {"émoji 🛒", 7, ""}, {"nul\x00", 10, "control characters"}, {"bad\xc3", 10, "valid UTF-8"},
-		{"tab\t", 10, "control characters"}, {"12345", 4, "at most 4 characters"},
+		{"plain", 10, ""}, {"émoji 🛒", 7, ""}, {"nul\x00", 10, "control or invisible characters"}, {"bad\xc3", 10, "valid UTF-8"},
+		{"tab\t", 10, "control or invisible characters"}, {"zero\u200bwidth", 20, "found U+200B at character 5"}, {"12345", 4, "at most 4 characters"},
 	} {
 		err := ValidateText("name", tt.in, tt.max)
 		if tt.want == "" {

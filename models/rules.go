@@ -2,10 +2,10 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -245,15 +245,25 @@ func ProductNotFound(productID string) error {
 	}
 }
 
+// parsePrice reads a price, judging the float before converting it, so
+// the message says what is wrong with the number sent: -1e308 is negative
+// (not "too large"), 1e308 is above MaxPrice, and only a price in range
+// can fail for its decimal places.
 func parsePrice(fe *fieldErrors, field string, f float64) Money {
-	m, err := MoneyFromFloat(f)
 	switch {
-	case err != nil:
-		fe.add(field, "%s", err.Error())
-	case m < 0:
+	case math.IsNaN(f):
+		fe.add(field, "is not a finite number")
+		return 0
+	case f < 0:
 		fe.add(field, "must not be negative")
-	case m > MaxPrice:
+		return 0
+	case f > MaxPrice.Float64():
 		fe.add(field, "must be at most %s", MaxPrice)
+		return 0
+	}
+	m, err := MoneyFromFloat(f)
+	if err != nil {
+		fe.add(field, "%s", err.Error())
 	}
 	return m
 }
@@ -287,19 +297,22 @@ func ValidateText(field, s string, max int) error {
 // checkText is the rule for any client text that reaches the database:
 // valid UTF-8 (PostgreSQL refuses anything else, as an internal error),
 // no NUL or other control characters (PostgreSQL refuses NUL in text, and
-// none belongs in a name or an id), and at most max characters.
+// none belongs in a name or an id), no invisible ones (invisibleIn), and
+// at most max characters.
 func checkText(fe *fieldErrors, field, s string, max int) bool {
-	switch {
-	case !utf8.ValidString(s):
+	if !utf8.ValidString(s) {
 		fe.add(field, "must be valid UTF-8")
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		fe.add(field, "must not contain control characters (such as NUL)")
-	case utf8.RuneCountInString(s) > max:
-		fe.add(field, "must be at most %d characters", max)
-	default:
-		return true
+		return false
 	}
-	return false
+	if r, pos, bad := invisibleIn(s, false); bad {
+		invisibleError(fe, field, r, pos, false)
+		return false
+	}
+	if utf8.RuneCountInString(s) > max {
+		fe.add(field, "must be at most %d characters", max)
+		return false
+	}
+	return true
 }
 
 // truncate cuts s to about n bytes for an error message (which quotes it

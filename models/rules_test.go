@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -197,5 +198,50 @@ func TestErrorCode(t *testing.T) {
 	}
 	if ErrorCode(nil) != "" {
 		t.Fatal("nil error has a code")
+	}
+}
+
+// TestPriceMessages: a bad price is reported for what is wrong with the
+// number sent, whatever its size: -1e308 is negative, not "too large".
+func TestPriceMessages(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		price float64
+		want  string
+	}{
+		{-0.01, "must not be negative"},
+		{-1, "must not be negative"},
+		{-1e15, "must not be negative"},
+		{-1e308, "must not be negative"},
+		{-math.MaxFloat64, "must not be negative"},
+		{math.Inf(-1), "must not be negative"},
+		{-1.999, "must not be negative"},
+		{1e308, "must be at most 99999999.99"},
+		{1e15, "must be at most 99999999.99"},
+		{100000000, "must be at most 99999999.99"},
+		{math.Inf(1), "must be at most 99999999.99"},
+		{math.NaN(), "is not a finite number"},
+		{1.999, "has more than 2 decimal places"},
+	} {
+		// Creates, updates and the filter's prices follow the same rules.
+		_, create := ParseNewProduct(tt.price, 1, ProductDetails{})
+		_, update := ParseProductPatch(idA, &tt.price, nil, ProductDetails{})
+		_, filter := ParseProductSearch(ProductSearch{MinPrice: &tt.price}, ProductFilter{})
+		for _, got := range []struct {
+			field string
+			err   error
+		}{{"price", create}, {"price", update}, {"filter.minPrice", filter}} {
+			field, err := got.field, got.err
+			var e *Error
+			if !errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != field || e.Fields[0].Message != tt.want ||
+				!strings.Contains(e.Message, field+" "+tt.want) {
+				t.Errorf("%s %v: %v, want %q", field, tt.price, err, tt.want)
+			}
+		}
+	}
+	for _, ok := range []float64{0, math.Copysign(0, -1), 0.01, 99999999.99} {
+		if _, err := ParseNewProduct(ok, 1, ProductDetails{}); err != nil {
+			t.Errorf("price %v refused: %v", ok, err)
+		}
 	}
 }

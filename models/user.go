@@ -95,8 +95,10 @@ func ParseRegistration(email, password, name string) (Registration, error) {
 		fe.add("name", "must not be empty")
 	case utf8.RuneCountInString(r.Name) > MaxNameRunes:
 		fe.add("name", "must be at most %d characters", MaxNameRunes)
-	case strings.IndexFunc(r.Name, invisible) >= 0:
-		fe.add("name", "must not contain control or invisible formatting characters")
+	default:
+		if c, pos, bad := invisibleIn(r.Name, false); bad {
+			invisibleError(&fe, "name", c, pos, false)
+		}
 	}
 	if err := fe.err(); err != nil {
 		return Registration{}, err
@@ -119,17 +121,10 @@ func checkEmail(fe *fieldErrors, field, email string) {
 	// A bare address only: no display name ("Ann <ann@example.com>"), no
 	// comments, nothing net/mail would have to rewrite.
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Name != "" || addr.Address != email || !utf8.ValidString(email) || strings.IndexFunc(email, invisible) >= 0 {
+	_, _, hidden := invisibleIn(email, false)
+	if err != nil || addr.Name != "" || addr.Address != email || !utf8.ValidString(email) || hidden {
 		fe.add(field, "must be an email address such as ann@example.com")
 	}
-}
-
-// invisible is true for characters a person can't see, which would let one
-// name or address pass for another: control characters, formatting ones
-// (zero-width spaces, direction overrides) and line and paragraph
-// separators.
-func invisible(r rune) bool {
-	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // Errors of refresh tokens. Both say the same to the client, which must

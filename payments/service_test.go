@@ -349,7 +349,7 @@ func MustStripePaid(t *testing.T, s *store.Store, svc *payments.Service, o *mode
 	t.Helper()
 	ctx := context.Background()
 	p, err := s.AddPayment(ctx, models.Payment{ID: models.PaymentIDFor(o.ID, 1), OrderID: o.ID, Attempt: 1, Provider: "stripe",
-		ProviderID: "pi_" + o.ID[:8], Status: models.PaymentRequiresPaymentMethod, Amount: o.TotalAmount, Currency: "usd"})
+		ProviderID: "pi_" + o.ID, Status: models.PaymentRequiresPaymentMethod, Amount: o.TotalAmount, Currency: "usd"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +413,7 @@ func TestLateRefundRetriedOnRedelivery(t *testing.T) {
 		up, _ := newService(s, stripe.New(stripe.Options{SecretKey: "sk_test_x", WebhookSecret: testSecret, APIURL: testenv.MustStripeMock(t)}), 5*time.Second)
 		o, prod := MustOrder(t, s, 700, 2)
 		p, err := s.AddPayment(ctx, models.Payment{ID: models.PaymentIDFor(o.ID, 1), OrderID: o.ID, Attempt: 1, Provider: "stripe",
-			ProviderID: "pi_" + o.ID[:8], Status: models.PaymentRequiresPaymentMethod, Amount: o.TotalAmount, Currency: "usd"})
+			ProviderID: "pi_" + o.ID, Status: models.PaymentRequiresPaymentMethod, Amount: o.TotalAmount, Currency: "usd"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ func addCategories(b builder, r *resolvers.Resolver, product *graphql.Object, qu
 			return graphql.Fields{
 				"id":   field(graphql.NewNonNull(graphql.String), "", func(n *models.CategoryNode) any { return n.ID }),
 				"name": field(graphql.NewNonNull(graphql.String), "", func(n *models.CategoryNode) any { return n.Name }),
-				"slug": field(graphql.NewNonNull(graphql.String), "The name in lower-case ASCII letters and digits joined by '-', unique: for URLs.", func(n *models.CategoryNode) any { return n.Slug }),
+				"slug": field(graphql.NewNonNull(graphql.String), "The name in lower-case ASCII letters and digits joined by '-', unique: for URLs. Accents are dropped and Latin letters spelt in ASCII (\"Straße Café\" → \"strasse-cafe\"); letters with no ASCII form add 10 hex digits of the name's hash. Set when the category is created or renamed.", func(n *models.CategoryNode) any { return n.Slug }),
 				"parent": field(category, "Null for a top-level category.", func(n *models.CategoryNode) any {
 					if n.Parent == nil {
 						return nil
@@ -94,7 +94,7 @@ func searchTypes() (*graphql.InputObject, *graphql.Enum) {
 			"PRICE_ASC":  {Value: string(models.SortPriceAsc)},
 			"PRICE_DESC": {Value: string(models.SortPriceDesc)},
 			"NAME":       {Value: string(models.SortName)},
-			"RELEVANCE":  {Value: string(models.SortRelevance), Description: "Best match first; needs filter.query."},
+			"RELEVANCE":  {Value: string(models.SortRelevance), Description: "Best match first; needs filter.query. The score reads only the product and the query, not the rest of the catalog (PostgreSQL: ts_rank; SQLite: each occurrence of a query word counts 4 in the name, 2 in the SKU, 1 in the description, at most 3 there; ties by id), so pages hold their place while products are added."},
 		},
 	})
 	return filter, sort

@@ -173,7 +173,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			},
 			"products": {
 				Type:        graphql.NewNonNull(productConn),
-				Description: "The catalog as a Relay connection, oldest first unless sorted: keyset pages that cost the same however deep. Filtered and sorted lists and searches are cached like the rest of the catalog.",
+				Description: "The catalog as a Relay connection, oldest first unless sorted: keyset pages that cost the same however deep and, in every sort (RELEVANCE included) and under every filter, neither skip nor repeat a product while products are added; a product whose sort key (price, name, text) changes between pages moves to its new place. Filtered and sorted lists and searches are cached like the rest of the catalog.",
 				Args: connArgs(graphql.FieldConfigArgument{
 					"filter": {Type: productFilterInput},
 					"sort":   {Type: productSort, Description: "Left out: oldest first. The cursor holds the sort's key, so pass `after` only with the sort that gave it."},

@@ -96,7 +96,10 @@ func (s *Store) UpdateCategory(ctx context.Context, id string, patch models.Cate
 			}
 			c.ParentID = *patch.Parent
 		}
-		if patch.Name != nil {
+		// A category keeps its slug (its URLs) until it is renamed: one
+		// made by an older Slugify ("Café" → "caf") stays as it is when an
+		// update sends the same name again.
+		if patch.Name != nil && *patch.Name != c.Name {
 			c.Name, c.Slug = *patch.Name, *patch.Slug
 		}
 		slug = c.Slug

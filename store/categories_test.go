@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"shop/internal/storetest"
@@ -122,4 +123,66 @@ func hasFieldError(err error, code models.Code, field string) bool {
 		}
 	}
 	return false
+}
+
+// TestCategorySlugs: accented names are transliterated, names with no
+// Latin letters get distinct slugs and hold products like any other, and
+// a category keeps the slug it has until it is renamed.
+func TestCategorySlugs(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if c := mustCategory(t, s, "Crème brûlée", nil); c.Slug != "creme-brulee" {
+			t.Fatalf("slug = %q", c.Slug)
+		}
+		mugs := mustCategory(t, s, "マグカップ", nil)
+		cups := mustCategory(t, s, "ティーカップ", nil)
+		if mugs.Slug == "" || mugs.Slug == cups.Slug {
+			t.Fatalf("slugs %q and %q", mugs.Slug, cups.Slug)
+		}
+		p := mustNew(t, s, models.ProductDetails{CategoryID: &mugs.ID})
+		page, err := s.ProductsPage(ctx, models.Connection{First: 10}, models.ProductFilter{CategoryIDs: []string{mugs.ID}})
+		if err != nil || len(page.Products) != 1 || page.Products[0].ID != p.ID {
+			t.Fatalf("the category's products: %+v, %v", page.Products, err)
+		}
+		// A name that transliterates longer than the column fits it.
+		if c := mustCategory(t, s, strings.Repeat("ß", models.MaxCategoryName), nil); len(c.Slug) > models.MaxSlug {
+			t.Fatalf("slug of %d bytes", len(c.Slug))
+		}
+		// The same name again makes the same slug: refused as taken.
+		nc, _ := models.ParseNewCategory(" マグカップ ", nil)
+		if _, err := s.CreateCategory(ctx, nc); !hasFieldError(err, models.CodeConflict, "name") {
+			t.Fatalf("a taken slug: %v", err)
+		}
+
+		// A category made before transliteration keeps its slug through
+		// updates that don't rename it, the same name sent again included.
+		cafe := mustCategory(t, s, "Café", nil)
+		db, err := s.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, "UPDATE categories SET slug = 'caf' WHERE category_id = '"+cafe.ID+"'"); err != nil {
+			t.Fatal(err)
+		}
+		patch, _ := models.ParseCategoryPatch(cafe.ID, ptr("Café"), &mugs.ID)
+		if up, err := s.UpdateCategory(ctx, cafe.ID, patch); err != nil || up.Slug != "caf" || up.ParentID == nil {
+			t.Fatalf("the same name: %+v, %v", up, err)
+		}
+		patch, _ = models.ParseCategoryPatch(cafe.ID, ptr("Cafés"), nil)
+		if up, err := s.UpdateCategory(ctx, cafe.ID, patch); err != nil || up.Slug != "cafes" {
+			t.Fatalf("a rename: %+v, %v", up, err)
+		}
+		all, err := s.Categories(ctx, models.ProductFilter{IncludeInactive: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slugs := map[string]string{}
+		for _, c := range all {
+			slugs[c.Name] = c.Slug
+		}
+		if slugs["Cafés"] != "cafes" || slugs["マグカップ"] != mugs.Slug || slugs["Crème brûlée"] != "creme-brulee" {
+			t.Fatalf("stored slugs %v", slugs)
+		}
+	})
 }

@@ -28,7 +28,7 @@ func MustPayment(tb testing.TB, s *store.Store, o *models.Order) *models.Payment
 	tb.Helper()
 	p, err := s.AddPayment(context.Background(), models.Payment{
 		ID: models.PaymentIDFor(o.ID, 1), OrderID: o.ID, Attempt: 1, Provider: models.ProviderStripe,
-		ProviderID: "pi_" + o.ID[:8], Status: models.PaymentRequiresPaymentMethod, Amount: o.TotalAmount, Currency: "usd",
+		ProviderID: "pi_" + o.ID, Status: models.PaymentRequiresPaymentMethod, Amount: o.TotalAmount, Currency: "usd",
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -65,7 +65,7 @@ func TestAddPayment(t *testing.T) {
 		// one is open.
 		for _, attempt := range []int{1, 2} {
 			again, err := s.AddPayment(ctx, models.Payment{ID: models.PaymentIDFor(o.ID, attempt), OrderID: o.ID, Attempt: attempt,
-				Provider: models.ProviderStripe, ProviderID: "pi_other" + o.ID[:4], Status: models.PaymentRequiresPaymentMethod, Amount: 1250, Currency: "usd"})
+				Provider: models.ProviderStripe, ProviderID: "pi_other" + o.ID, Status: models.PaymentRequiresPaymentMethod, Amount: 1250, Currency: "usd"})
 			if err != nil || again.ID != p.ID || again.ProviderID != p.ProviderID {
 				t.Fatalf("attempt %d again: %+v, %v; want the first payment", attempt, again, err)
 			}
@@ -78,7 +78,7 @@ func TestAddPayment(t *testing.T) {
 			t.Fatal(err)
 		}
 		second, err := s.AddPayment(ctx, models.Payment{ID: models.PaymentIDFor(o.ID, 2), OrderID: o.ID, Attempt: 2,
-			Provider: models.ProviderStripe, ProviderID: "pi_second" + o.ID[:4], Status: models.PaymentRequiresPaymentMethod, Amount: 1250, Currency: "usd"})
+			Provider: models.ProviderStripe, ProviderID: "pi_second" + o.ID, Status: models.PaymentRequiresPaymentMethod, Amount: 1250, Currency: "usd"})
 		if err != nil || second.Attempt != 2 {
 			t.Fatalf("second attempt: %+v, %v", second, err)
 		}

@@ -372,3 +372,31 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 		}
 	}
 }
+
+// Orders rewrite their products' stock; the products table keeps room on
+// each page so those updates stay in place (HOT) instead of adding an
+// entry to every index. Opening again leaves the setting alone.
+func TestProductsLeaveRoomForStockUpdates(t *testing.T) {
+	t.Parallel()
+	url := testenv.MustPostgres(t)
+	for i := 0; i < 2; i++ {
+		s, err := store.Open(context.Background(), store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := s.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var opts string
+		if err := db.QueryRow("SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'products'::regclass").Scan(&opts); err != nil {
+			t.Fatal(err)
+		}
+		if opts != "fillfactor=80" {
+			t.Fatalf("products reloptions = %q, want fillfactor=80", opts)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
