@@ -12,8 +12,12 @@ const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", t
 /** formatDay shows "2026-11-25" as "25 Nov". */
 export const formatDay = (s) => day.format(new Date(`${s}T00:00:00Z`));
 
-/** shortId is the first block of a UUID, enough to tell orders apart on screen. */
-export const shortId = (id) => String(id || "").split("-")[0];
+/**
+ * shortId is the last 8 characters of an id, enough to tell orders apart on
+ * screen. Not the first block: order ids are time-ordered (UUIDv7), so orders
+ * made in the same minute share their first characters; the tail is random.
+ */
+export const shortId = (id) => String(id || "").slice(-8);
 
 /** https reports whether url is an absolute https URL (the only images shown). */
 export function isHttps(url) {
