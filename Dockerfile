@@ -1,12 +1,13 @@
 # syntax=docker/dockerfile:1
 
-# 1. GraphiQL's browser assets, built from the npm packages pinned in
-#    web/package-lock.json.
+# 1. GraphiQL's browser assets and the admin dashboard, built from the npm
+#    packages pinned in web/package-lock.json.
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src/web
 COPY web/package.json web/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY web/build.mjs ./
+COPY web/admin ./admin
 RUN npm run build
 
 # 2. A static binary (pure-Go SQLite driver, so no cgo) with the assets embedded.

@@ -21,8 +21,9 @@ bench:
 build: assets
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/shop .
 
-# GraphiQL's scripts and styles, copied from npm packages into web/dist,
-# which the binary embeds.
+# GraphiQL's scripts and styles, copied from npm packages into web/dist, and
+# the admin dashboard, built from web/admin with Vite into web/dist/admin;
+# the binary embeds both. Rebuilt when the lockfile or the sources change.
 assets:
 	./scripts/services.sh assets
 
@@ -32,4 +33,4 @@ schema: assets
 	$(GO) run ./cmd/introspect | (cd web && node schema.mjs write)
 
 clean:
-	rm -rf bin web/dist/*.js web/dist/*.css web/dist/*.json web/node_modules
+	rm -rf bin web/dist/*.js web/dist/*.css web/dist/*.json web/dist/admin web/node_modules

@@ -37,42 +37,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	in := MustStart(t, EmbeddedEnv(t))
 	id := in.MustCreateProduct(t, 4.2, 1)
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-sync", true),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
-
-	// Subscribe before navigating, so the page's first messages are seen.
-	var mu sync.Mutex
-	var problems []string
-	console := chromedp.Console(ctx)
-	go func() {
-		for msg, err := range console {
-			if err != nil {
-				return
-			}
-			if msg.Type == chromedp.ConsoleError || msg.Type == chromedp.ConsoleException {
-				mu.Lock()
-				problems = append(problems, string(msg.Type)+": "+msg.Text)
-				mu.Unlock()
-			}
-		}
-	}()
+	ctx, console := startBrowser(t, 90*time.Second)
 
 	page := in.URL + "/graphql?query=" + url.QueryEscape("{ getProducts { productId } }")
 	err := chromedp.Do(ctx,
@@ -89,16 +54,69 @@ func TestGraphiQLInBrowser(t *testing.T) {
 		result, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".result-window")))
 	}
 	if err != nil {
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("GraphiQL run failed: %v\nbrowser problems: %v", err, problems)
+		t.Fatalf("GraphiQL run failed: %v\nbrowser problems: %v", err, console.Problems())
 	}
 	if !strings.Contains(result, `"getProducts"`) || !strings.Contains(result, id) {
 		t.Fatalf("result pane shows %q", result)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range console.Problems() {
 		t.Errorf("browser reported: %s", p)
 	}
+}
+
+// startBrowser starts headless Chromium for the test (closed when it
+// ends), with nothing running in the background that would reach the
+// network, and a context that ends after timeout. The console's errors
+// and uncaught exceptions are collected from the first page on.
+func startBrowser(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (context.Context, *consoleWatch) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-sync", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancelTimeout)
+
+	// Subscribe before navigating, so the page's first messages are seen.
+	w := &consoleWatch{}
+	console := chromedp.Console(ctx)
+	go func() {
+		for msg, err := range console {
+			if err != nil {
+				return
+			}
+			if msg.Type == chromedp.ConsoleError || msg.Type == chromedp.ConsoleException {
+				w.mu.Lock()
+				w.problems = append(w.problems, string(msg.Type)+": "+msg.Text)
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return ctx, w
+}
+
+// consoleWatch holds what a page reported as errors.
+type consoleWatch struct {
+	mu       sync.Mutex
+	problems []string
+}
+
+// Problems are the console errors and uncaught exceptions so far.
+func (w *consoleWatch) Problems() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.problems...)
 }

@@ -190,11 +190,27 @@ ensure_chromium() {
   apt_install chromium
 }
 
+# assets_stale: whether web/dist lacks a build, or one of its inputs (the
+# lockfile, build.mjs, the admin dashboard's sources) is newer than it.
+assets_stale() {
+  local admin=web/dist/admin/index.html
+  [ -f web/dist/graphiql.min.js ] && [ -f "$admin" ] || return 0
+  [ web/dist/graphiql.min.js -nt web/package-lock.json ] && [ "$admin" -nt web/package-lock.json ] || return 0
+  [ -n "$(find web/admin web/build.mjs -newer "$admin" -print -quit)" ]
+}
+
 ensure_assets() {
-  if [ -f web/dist/graphiql.min.js ] && [ web/dist/graphiql.min.js -nt web/package-lock.json ] && [ -d web/node_modules/graphql ]; then return; fi
+  local installed=
+  [ -d web/node_modules/graphql ] && [ -d web/node_modules/vite ] && [ -d web/node_modules/axe-core ] &&
+    [ -f web/dist/graphiql.min.js ] && [ web/dist/graphiql.min.js -nt web/package-lock.json ] && installed=1
+  if [ -n "$installed" ] && ! assets_stale; then return; fi
   command -v npm >/dev/null || apt_install nodejs npm
-  log "building the web assets from npm packages"
-  (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+  if [ -z "$installed" ]; then
+    log "installing the npm packages of web/package-lock.json"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  log "building the web assets (GraphiQL, the admin dashboard)"
+  (cd web && npm run --silent build)
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

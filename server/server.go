@@ -151,6 +151,11 @@ func New(o Options) http.Handler {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
 	r.Handle("/assets/*", http.StripPrefix("/assets/", assets(web.Dist())))
+	// The admin dashboard: a single-page app that signs in and works
+	// through /graphql like any client (server/admin.go).
+	admin := gzip(adminApp(web.Admin()))
+	r.Handle("/admin", admin)
+	r.Handle("/admin/*", admin)
 	// Methods chi knows no route for (PROPFIND, FOO…) get the same
 	// GraphQL-shaped 405 as the rest, not an empty body.
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

@@ -1,5 +1,7 @@
 // Copies the browser builds GraphiQL needs out of node_modules into dist/,
-// which the Go binary embeds. Nothing here is fetched at run time.
+// and builds the admin dashboard (admin/, with Vite) into dist/admin/; the
+// Go binary embeds dist/. Nothing here is fetched at run time.
+import { build } from "vite";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,3 +24,7 @@ for (const [name, from] of Object.entries(files)) {
 }
 writeFileSync(join(out, "versions.json"), JSON.stringify(versions, null, 2) + "\n");
 console.log("web/dist:", Object.keys(files).join(", "), JSON.stringify(versions));
+
+// The admin dashboard, built by Vite into dist/admin/ (see admin/vite.config.mjs).
+await build({ configFile: join(here, "admin", "vite.config.mjs") });
+console.log("web/dist/admin: built with vite", JSON.parse(readFileSync(join(here, "node_modules", "vite", "package.json"), "utf8")).version);

@@ -1,6 +1,7 @@
 // Package web holds the browser assets the binary serves: the GraphiQL
-// page's own files (static/) and the builds of GraphiQL and React that
-// `make assets` copies from npm packages (dist/, not committed).
+// page's own files (static/), the builds of GraphiQL and React that
+// `make assets` copies from npm packages, and the admin dashboard it
+// builds from admin/ with Vite (dist/ and dist/admin/, not committed).
 package web
 
 import (
@@ -22,3 +23,7 @@ func HasGraphiQL() bool {
 	_, err := fs.Stat(Dist(), "graphiql.min.js")
 	return err == nil
 }
+
+// Admin is the admin dashboard's build (index.html and assets/), empty
+// when `make assets` has not built it.
+func Admin() fs.FS { sub, _ := fs.Sub(files, "dist/admin"); return sub }
