@@ -108,3 +108,23 @@ func TestAdminRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestAssetsServeOnlyTopLevelFiles: /assets/ is GraphiQL's build. It lists
+// no folder, and the dashboard's files are reachable only under /admin,
+// with the dashboard's stricter policy.
+func TestAssetsServeOnlyTopLevelFiles(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	for _, path := range []string{"/assets/", "/assets/admin/", "/assets/admin/index.html", "/assets/admin/assets/"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404; body %.200s", path, rec.Code, rec.Body.String())
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/assets/versions.json", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("GET /assets/versions.json: %d, want 200 (make assets builds it)", rec.Code)
+	}
+}

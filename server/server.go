@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -170,6 +171,12 @@ func New(o Options) http.Handler {
 func assets(fsys fs.FS) http.Handler {
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Both folders are flat: anything deeper (the dashboard's build
+		// under dist/) is not theirs to serve.
+		if strings.Contains(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		pageHeaders(w.Header())
 		files.ServeHTTP(w, r)

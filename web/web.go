@@ -7,6 +7,7 @@ package web
 import (
 	"embed"
 	"io/fs"
+	"strings"
 )
 
 //go:embed static all:dist
@@ -15,8 +16,27 @@ var files embed.FS
 // Static is the project's own page files.
 func Static() fs.FS { sub, _ := fs.Sub(files, "static"); return sub }
 
-// Dist is the built third-party assets.
-func Dist() fs.FS { sub, _ := fs.Sub(files, "dist"); return sub }
+// Dist is the built third-party assets: the files at dist/'s top level
+// only. The dashboard's build below it is served at /admin under its own,
+// stricter headers, and a folder is never listed.
+func Dist() fs.FS { sub, _ := fs.Sub(files, "dist"); return topFiles{sub} }
+
+type topFiles struct{ fs.FS }
+
+func (t topFiles) Open(name string) (fs.File, error) {
+	if name == "." || strings.Contains(name, "/") {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	f, err := t.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return f, nil
+}
 
 // HasGraphiQL reports whether the GraphiQL build was embedded.
 func HasGraphiQL() bool {
