@@ -94,7 +94,7 @@ func bootstrapAdmin(ctx context.Context, cfg config.Config, accounts *auth.Servi
 	}
 	if password != "" {
 		logger.Warn(fmt.Sprintf("created the admin account %s with password %s: this is the only time it is shown. "+
-			"Sign in with the login mutation in GraphiQL, or set ADMIN_EMAIL and ADMIN_PASSWORD to choose your own.", defaultAdminEmail, password),
+			"Sign in at /admin, or with the login mutation in GraphiQL; or set ADMIN_EMAIL and ADMIN_PASSWORD to choose your own.", defaultAdminEmail, password),
 			"email", defaultAdminEmail)
 	}
 	return nil
