@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 )
 
@@ -176,13 +175,18 @@ func decodeSorted(raw string) (Cursor, error) {
 	var err error
 	switch c.Sort {
 	case SortNewest:
-		var n int64
-		n, err = strconv.ParseInt(parts[2], 10, 64)
-		c.CreatedAt = time.UnixMicro(n).UTC()
+		c.CreatedAt, err = cursorTime(parts[2])
 	case SortPriceAsc, SortPriceDesc:
 		c.Num, err = strconv.ParseInt(parts[2], 10, 64)
 	case SortName:
+		// The key is bound as text: PostgreSQL refuses NUL and invalid
+		// UTF-8 there, so a forged one would fail as a database error.
+		// Anything a name can't hold is no cursor this server gave out.
 		c.Text = parts[2]
+		var fe fieldErrors
+		if !checkText(&fe, "after", c.Text, MaxNameSize) {
+			err = fmt.Errorf("not a product name")
+		}
 	case SortRelevance:
 		var bits uint64
 		bits, err = strconv.ParseUint(parts[2], 16, 64)

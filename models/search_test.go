@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,32 @@ func TestSortedCursorsRoundTrip(t *testing.T) {
 	// The contract's order keeps its cursors as they were.
 	if ProductCursorFor(p, SortOldest, 0).Encode() != ProductCursor(p).Encode() {
 		t.Fatal("an OLDEST cursor changed its form")
+	}
+}
+
+// TestForgedCursorKeysRefused: a cursor's key reaches the database as a
+// parameter, so a forged one must be refused as input, not fail there
+// (PostgreSQL refuses NUL and invalid UTF-8 in text, and a time past
+// pgx's range wraps around).
+func TestForgedCursorKeysRefused(t *testing.T) {
+	t.Parallel()
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	for name, raw := range map[string]string{
+		"name with NUL":         "s\nNAME\na\x00b\n" + idA,
+		"name not UTF-8":        "s\nNAME\n\xff\xfe\n" + idA,
+		"name with U+202E":      "s\nNAME\na\u202eb\n" + idA,
+		"name longer than any":  "s\nNAME\n" + strings.Repeat("z", MaxNameSize+1) + "\n" + idA,
+		"newest past year 9999": "s\nNEWEST\n9223372036854775807\n" + idA,
+		"newest before 1970":    "s\nNEWEST\n-9223372036854775808\n" + idA,
+		"oldest past year 9999": "9223372036854775807:" + idA,
+		"oldest before 1970":    "-1:" + idA,
+	} {
+		if _, err := ParseConnection(nil, ptr(enc(raw))); strings.Join(fields(t, err), ",") != "after" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// The largest name a product may have still pages.
+	if _, err := ParseConnection(nil, ptr(enc("s\nNAME\n"+strings.Repeat("é", MaxNameSize)+"\n"+idA))); err != nil {
+		t.Errorf("a name of %d characters: %v", MaxNameSize, err)
 	}
 }
