@@ -18,10 +18,11 @@ func TestParseProductSearch(t *testing.T) {
 		{"everything", ProductSearch{Query: ptr("Blue mug"), CategoryID: ptr(idA), MinPrice: ptr(1.5), MaxPrice: ptr(2.0), InStock: ptr(true), Sort: ptr("RELEVANCE")}, nil},
 		{"relevance without a query", ProductSearch{Sort: ptr("RELEVANCE")}, []string{"sort"}},
 		{"relevance with only punctuation", ProductSearch{Query: ptr(" -- "), Sort: ptr("RELEVANCE")}, []string{"sort"}},
+		{"relevance with only stop words", ProductSearch{Query: ptr("The of"), Sort: ptr("RELEVANCE")}, []string{"sort"}},
 		{"unknown sort", ProductSearch{Sort: ptr("RANDOM")}, []string{"sort"}},
 		{"query with NUL", ProductSearch{Query: ptr("a\x00b")}, []string{"filter.query"}},
 		{"query too long", ProductSearch{Query: ptr(strings.Repeat("a", MaxQuerySize+1))}, []string{"filter.query"}},
-		{"too many words", ProductSearch{Query: ptr(strings.Repeat("a ", MaxQueryWords+1))}, []string{"filter.query"}},
+		{"too many words", ProductSearch{Query: ptr(strings.Repeat("w ", MaxQueryWords+1))}, []string{"filter.query"}},
 		{"bad category", ProductSearch{CategoryID: ptr("x")}, []string{"filter.categoryId"}},
 		{"prices crossed", ProductSearch{MinPrice: ptr(5.0), MaxPrice: ptr(1.0)}, []string{"filter.maxPrice"}},
 		{"price with 3 decimals", ProductSearch{MinPrice: ptr(1.005)}, []string{"filter.minPrice"}},
@@ -41,7 +42,7 @@ func TestParseProductSearch(t *testing.T) {
 		})
 	}
 	f, _ := ParseProductSearch(ProductSearch{Query: ptr(`"Blue" OR -mug*`)}, ProductFilter{IncludeInactive: true})
-	if strings.Join(f.Words, " ") != "blue or mug" || !f.IncludeInactive || !f.ReadsFields() {
+	if strings.Join(f.Words, " ") != "blue mug" || !f.IncludeInactive || !f.ReadsFields() {
 		t.Fatalf("filter = %+v", f)
 	}
 	if (ProductFilter{Sort: SortNewest, InStock: true}).ReadsFields() {
