@@ -108,14 +108,32 @@ func decodeCursor(s string) (Cursor, error) {
 	if !ok {
 		return Cursor{}, fmt.Errorf("no separator")
 	}
-	n, err := strconv.ParseInt(micros, 10, 64)
+	at, err := cursorTime(micros)
 	if err != nil {
 		return Cursor{}, err
 	}
 	if err := ValidateID("after", id); err != nil {
 		return Cursor{}, err
 	}
-	return Cursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, nil
+	return Cursor{CreatedAt: at, ID: id}, nil
+}
+
+// maxCursorMicros is the end of year 9999 in Unix microseconds.
+const maxCursorMicros = 253402300799999999
+
+// cursorTime reads a cursor's creation time, in Unix microseconds. Rows
+// are made after 1970 and before 10000; a forged time outside that range
+// is refused, since pgx's encoding of it wraps around (a cursor "after
+// the year 294247" then read as one in the distant past).
+func cursorTime(micros string) (time.Time, error) {
+	n, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if n < 0 || n > maxCursorMicros {
+		return time.Time{}, fmt.Errorf("time %d out of range", n)
+	}
+	return time.UnixMicro(n).UTC(), nil
 }
 
 // OrderFilter narrows the orders connection; empty fields match all.

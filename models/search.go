@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 )
 
@@ -116,7 +115,7 @@ func ParseProductSearch(s ProductSearch, f ProductFilter) (ProductFilter, error)
 		case SortRelevance:
 			f.Sort = srt
 			if len(f.Words) == 0 {
-				fe.add("sort", "RELEVANCE needs a filter.query with a word in it")
+				fe.add("sort", "RELEVANCE needs a filter.query with a word in it (punctuation and common words such as \"the\" are not searched)")
 			}
 		default:
 			fe.add("sort", "is not a known order")
@@ -126,12 +125,40 @@ func ParseProductSearch(s ProductSearch, f ProductFilter) (ProductFilter, error)
 }
 
 // SearchWords splits a shopper's query into the words both databases'
-// full-text search take: runs of letters and digits, lower-cased. Anything
-// else (quotes, operators) separates words, so no query syntax gets
-// through.
+// full-text search take: runs of letters and digits, lower-cased, without
+// English stop words. Anything else (quotes, operators) separates words,
+// so no query syntax gets through. Stop words are dropped here because
+// PostgreSQL's english configuration drops them and FTS5 does not: "the
+// blue mug" otherwise needed a "the" in the product on SQLite.
 func SearchWords(q string) []string {
-	return strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	out := words[:0]
+	for _, w := range words {
+		if !stopWords[w] {
+			out = append(out, w)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
+
+// stopWords is PostgreSQL's english.stop (the Snowball list), which its
+// english configuration leaves out of documents and queries.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`i me my myself we our ours ourselves you your yours yourself yourselves
+		he him his himself she her hers herself it its itself they them their theirs themselves what which
+		who whom this that these those am is are was were be been being have has had having do does did
+		doing a an the and but if or because as until while of at by for with about against between into
+		through during before after above below to from up down in out on off over under again further
+		then once here there when where why how all any both each few more most other some such no nor not
+		only own same so than too very s t can will just don should now`) {
+		m[w] = true
+	}
+	return m
+}()
 
 // ProductCursor is the position just after p in a list sorted by sort;
 // score is p's relevance (lower is better), for SortRelevance only.
@@ -176,13 +203,18 @@ func decodeSorted(raw string) (Cursor, error) {
 	var err error
 	switch c.Sort {
 	case SortNewest:
-		var n int64
-		n, err = strconv.ParseInt(parts[2], 10, 64)
-		c.CreatedAt = time.UnixMicro(n).UTC()
+		c.CreatedAt, err = cursorTime(parts[2])
 	case SortPriceAsc, SortPriceDesc:
 		c.Num, err = strconv.ParseInt(parts[2], 10, 64)
 	case SortName:
+		// The key is bound as text: PostgreSQL refuses NUL and invalid
+		// UTF-8 there, so a forged one would fail as a database error.
+		// Anything a name can't hold is no cursor this server gave out.
 		c.Text = parts[2]
+		var fe fieldErrors
+		if !checkText(&fe, "after", c.Text, MaxNameSize) {
+			err = fmt.Errorf("not a product name")
+		}
 	case SortRelevance:
 		var bits uint64
 		bits, err = strconv.ParseUint(parts[2], 16, 64)

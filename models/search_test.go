@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +18,11 @@ func TestParseProductSearch(t *testing.T) {
 		{"everything", ProductSearch{Query: ptr("Blue mug"), CategoryID: ptr(idA), MinPrice: ptr(1.5), MaxPrice: ptr(2.0), InStock: ptr(true), Sort: ptr("RELEVANCE")}, nil},
 		{"relevance without a query", ProductSearch{Sort: ptr("RELEVANCE")}, []string{"sort"}},
 		{"relevance with only punctuation", ProductSearch{Query: ptr(" -- "), Sort: ptr("RELEVANCE")}, []string{"sort"}},
+		{"relevance with only stop words", ProductSearch{Query: ptr("The of"), Sort: ptr("RELEVANCE")}, []string{"sort"}},
 		{"unknown sort", ProductSearch{Sort: ptr("RANDOM")}, []string{"sort"}},
 		{"query with NUL", ProductSearch{Query: ptr("a\x00b")}, []string{"filter.query"}},
 		{"query too long", ProductSearch{Query: ptr(strings.Repeat("a", MaxQuerySize+1))}, []string{"filter.query"}},
-		{"too many words", ProductSearch{Query: ptr(strings.Repeat("a ", MaxQueryWords+1))}, []string{"filter.query"}},
+		{"too many words", ProductSearch{Query: ptr(strings.Repeat("w ", MaxQueryWords+1))}, []string{"filter.query"}},
 		{"bad category", ProductSearch{CategoryID: ptr("x")}, []string{"filter.categoryId"}},
 		{"prices crossed", ProductSearch{MinPrice: ptr(5.0), MaxPrice: ptr(1.0)}, []string{"filter.maxPrice"}},
 		{"price with 3 decimals", ProductSearch{MinPrice: ptr(1.005)}, []string{"filter.minPrice"}},
@@ -40,7 +42,7 @@ func TestParseProductSearch(t *testing.T) {
 		})
 	}
 	f, _ := ParseProductSearch(ProductSearch{Query: ptr(`"Blue" OR -mug*`)}, ProductFilter{IncludeInactive: true})
-	if strings.Join(f.Words, " ") != "blue or mug" || !f.IncludeInactive || !f.ReadsFields() {
+	if strings.Join(f.Words, " ") != "blue mug" || !f.IncludeInactive || !f.ReadsFields() {
 		t.Fatalf("filter = %+v", f)
 	}
 	if (ProductFilter{Sort: SortNewest, InStock: true}).ReadsFields() {
@@ -66,5 +68,32 @@ func TestSortedCursorsRoundTrip(t *testing.T) {
 	// The contract's order keeps its cursors as they were.
 	if ProductCursorFor(p, SortOldest, 0).Encode() != ProductCursor(p).Encode() {
 		t.Fatal("an OLDEST cursor changed its form")
+	}
+}
+
+// TestForgedCursorKeysRefused: a cursor's key reaches the database as a
+// parameter, so a forged one must be refused as input, not fail there
+// (PostgreSQL refuses NUL and invalid UTF-8 in text, and a time past
+// pgx's range wraps around).
+func TestForgedCursorKeysRefused(t *testing.T) {
+	t.Parallel()
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	for name, raw := range map[string]string{
+		"name with NUL":         "s\nNAME\na\x00b\n" + idA,
+		"name not UTF-8":        "s\nNAME\n\xff\xfe\n" + idA,
+		"name with U+202E":      "s\nNAME\na\u202eb\n" + idA,
+		"name longer than any":  "s\nNAME\n" + strings.Repeat("z", MaxNameSize+1) + "\n" + idA,
+		"newest past year 9999": "s\nNEWEST\n9223372036854775807\n" + idA,
+		"newest before 1970":    "s\nNEWEST\n-9223372036854775808\n" + idA,
+		"oldest past year 9999": "9223372036854775807:" + idA,
+		"oldest before 1970":    "-1:" + idA,
+	} {
+		if _, err := ParseConnection(nil, ptr(enc(raw))); strings.Join(fields(t, err), ",") != "after" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// The largest name a product may have still pages.
+	if _, err := ParseConnection(nil, ptr(enc("s\nNAME\n"+strings.Repeat("é", MaxNameSize)+"\n"+idA))); err != nil {
+		t.Errorf("a name of %d characters: %v", MaxNameSize, err)
 	}
 }

@@ -93,18 +93,25 @@ func migrateSearch(db *gorm.DB, kind string) error {
 	return nil
 }
 
-// sqliteRank scores the FTS5 matches of its one parameter (lower is
+// sqliteRank scores the FTS5 matches of its second parameter (lower is
 // better) from each row alone, so that a RELEVANCE cursor keeps its place
 // while products are added: every occurrence of a query word counts 4 in
-// the name, 2 in the SKU and 1 in the description (at most 3 there, so a
-// description repeating a word doesn't outrank a name). highlight() marks
-// the occurrences (char(1), which no stored text has: control characters
-// are refused). bm25() is not used: it weighs a word by how many rows have
-// it and a row by the average row's length, so adding any product moved
-// every score, and a cursor's score pointed somewhere else (pages skipped
-// or repeated matches). PostgreSQL's ts_rank reads only the row already.
-var sqliteRank = `SELECT frow, -(4 * ` + hits("hn") + ` + 2 * ` + hits("hs") + ` + min(` + hits("hd") + `, 3)) AS score FROM (
-	SELECT rowid AS frow, highlight(products_fts, 0, char(1), '') AS hn, highlight(products_fts, 1, char(1), '') AS hd,
+// the name and 2 in the SKU, and a description with any of the words (its
+// first parameter, a column filter) counts 1. highlight() marks the
+// occurrences in the name and the SKU (char(1), which no stored text has:
+// control characters are refused); those are at most 200 and 64
+// characters. It is not run on the description: it tokenizes the whole
+// column again, and 3,000 products with 10,000-character descriptions
+// matching a word kept a RELEVANCE search busy for more than 10 s (past
+// the request's timeout, which does not stop SQLite); the description's
+// part is read from the index instead. bm25() is not used: it weighs a
+// word by how many rows have it and a row by the average row's length, so
+// adding any product moved every score, and a cursor's score pointed
+// somewhere else (pages skipped or repeated matches). PostgreSQL's ts_rank
+// reads only the row already.
+var sqliteRank = `SELECT frow, -(4 * ` + hits("hn") + ` + 2 * ` + hits("hs") + `
+		+ CASE WHEN frow IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?) THEN 1 ELSE 0 END) AS score FROM (
+	SELECT rowid AS frow, highlight(products_fts, 0, char(1), '') AS hn,
 		coalesce(highlight(products_fts, 2, char(1), ''), '') AS hs
 	FROM products_fts WHERE products_fts MATCH ?)`
 
@@ -198,7 +205,7 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 			q = q.Select(productColumns+", -ts_rank(search, plainto_tsquery('english', ?))::float8 AS score", match)
 		} else {
 			q = q.Select(productColumns+", f.score AS score").
-				Joins("JOIN ("+sqliteRank+") AS f ON f.frow = products.rowid", fts)
+				Joins("JOIN ("+sqliteRank+") AS f ON f.frow = products.rowid", `{description} : ("`+strings.Join(f.Words, `" OR "`)+`")`, fts)
 		}
 		outer := s.db.WithContext(ctx).Table("(?) AS t", q.Table("products"))
 		if c.After != nil {
