@@ -245,7 +245,18 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 		t.Errorf("page scripts can read cookies: %q", got)
 	}
 
-	// Sign out: the sign-in screen, also after a reload.
+	// Sign out, after the access token has expired (a laptop that slept,
+	// its refresh timer asleep too): every token the page sends from now
+	// on is refused. Signing out needs only the cookie, and must end it:
+	// the sign-in screen, also after a reload.
+	p.eval(`(() => {
+		const f = window.fetch;
+		window.fetch = (url, init = {}) => {
+			const headers = { ...(init.headers || {}) };
+			if (headers.Authorization) headers.Authorization = "Bearer expired";
+			return f(url, { ...init, headers });
+		};
+	})()`)
 	p.click("Sign out")
 	p.waitText("You are signed out.")
 	p.waitText("Sign in with the shop's admin account")
