@@ -170,11 +170,14 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 	p.mustNotSee("Mark paid (local provider)", "Mark delivered")
 	p.set("Carrier", "DHL")
 	p.set("Tracking number", "TRACK-12345")
+	// One long word (a link) must wrap, not widen the page (checkScreen).
+	p.set("Note (optional)", trackingLink)
 	p.click("Mark shipped")
 	p.waitText("Marked shipped.")
 	p.waitJS(`document.querySelector('[data-testid="tracking-number"]')?.textContent === "TRACK-12345"`, "the tracking number")
 	p.waitJS(`[...document.querySelectorAll('#timeline .badge')].map(b => b.textContent).join(",") === "pending,paid,shipped"`, "the timeline pending, paid, shipped")
 	p.waitText("Mark delivered")
+	p.waitText(trackingLink)
 	p.mustNotSee("Cancel and refund", "Mark shipped")
 	p.checkScreen("order-shipped")
 	var shipped struct {
@@ -269,6 +272,9 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 		t.Errorf("browser reported: %s", problem)
 	}
 }
+
+// trackingLink is a shipping note that is one long word.
+const trackingLink = "https://track.example/?awb=VFJBQ0stMTIzNDVfREhMX0VYUFJFU1NfV09STERXSURFX1BSSU9SSVRZX09WRVJOSUdIVA"
 
 // adminPage drives the dashboard in one tab. Its helpers fail the test with
 // what the page shows when something doesn't come.
