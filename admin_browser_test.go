@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestAdminDashboardInBrowser runs a shop owner's day in the admin
@@ -229,6 +230,18 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 	p.waitText("Created Teapots.")
 	p.waitJS(`document.querySelector('li[data-category="Teapots"]')?.classList.contains("depth-1")`, "Teapots under Kitchen")
 	p.checkScreen("categories")
+	// Escape backs out of a deletion's question, focus back on its button;
+	// a category with products can't go, and the page says why.
+	kitchen := `document.querySelector('li[data-category="Kitchen"]')`
+	p.clickIn(kitchen, "Delete")
+	p.waitJS(`document.activeElement?.textContent.trim() === "Yes, delete"`, "the question's answer focused")
+	if err := chromedp.Do(p.ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		p.fail("press Escape: %v", err)
+	}
+	p.waitJS(`!`+kitchen+`.querySelector(".confirm") && document.activeElement?.textContent.trim() === "Delete"`, "Escape backing out, focus on Delete")
+	p.clickIn(kitchen, "Delete")
+	p.clickIn(kitchen, "Yes, delete")
+	p.waitJS(kitchen+`.innerText.includes("still has products or subcategories")`, "the refusal beside the category")
 
 	// A customer's orders.
 	p.clickLink("Customers")
