@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestAdminDashboardInBrowser runs a shop owner's day in the admin
@@ -170,11 +171,14 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 	p.mustNotSee("Mark paid (local provider)", "Mark delivered")
 	p.set("Carrier", "DHL")
 	p.set("Tracking number", "TRACK-12345")
+	// One long word (a link) must wrap, not widen the page (checkScreen).
+	p.set("Note (optional)", trackingLink)
 	p.click("Mark shipped")
 	p.waitText("Marked shipped.")
 	p.waitJS(`document.querySelector('[data-testid="tracking-number"]')?.textContent === "TRACK-12345"`, "the tracking number")
 	p.waitJS(`[...document.querySelectorAll('#timeline .badge')].map(b => b.textContent).join(",") === "pending,paid,shipped"`, "the timeline pending, paid, shipped")
 	p.waitText("Mark delivered")
+	p.waitText(trackingLink)
 	p.mustNotSee("Cancel and refund", "Mark shipped")
 	p.checkScreen("order-shipped")
 	var shipped struct {
@@ -226,6 +230,18 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 	p.waitText("Created Teapots.")
 	p.waitJS(`document.querySelector('li[data-category="Teapots"]')?.classList.contains("depth-1")`, "Teapots under Kitchen")
 	p.checkScreen("categories")
+	// Escape backs out of a deletion's question, focus back on its button;
+	// a category with products can't go, and the page says why.
+	kitchen := `document.querySelector('li[data-category="Kitchen"]')`
+	p.clickIn(kitchen, "Delete")
+	p.waitJS(`document.activeElement?.textContent.trim() === "Yes, delete"`, "the question's answer focused")
+	if err := chromedp.Do(p.ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		p.fail("press Escape: %v", err)
+	}
+	p.waitJS(`!`+kitchen+`.querySelector(".confirm") && document.activeElement?.textContent.trim() === "Delete"`, "Escape backing out, focus on Delete")
+	p.clickIn(kitchen, "Delete")
+	p.clickIn(kitchen, "Yes, delete")
+	p.waitJS(kitchen+`.innerText.includes("still has products or subcategories")`, "the refusal beside the category")
 
 	// A customer's orders.
 	p.clickLink("Customers")
@@ -245,7 +261,18 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 		t.Errorf("page scripts can read cookies: %q", got)
 	}
 
-	// Sign out: the sign-in screen, also after a reload.
+	// Sign out, after the access token has expired (a laptop that slept,
+	// its refresh timer asleep too): every token the page sends from now
+	// on is refused. Signing out needs only the cookie, and must end it:
+	// the sign-in screen, also after a reload.
+	p.eval(`(() => {
+		const f = window.fetch;
+		window.fetch = (url, init = {}) => {
+			const headers = { ...(init.headers || {}) };
+			if (headers.Authorization) headers.Authorization = "Bearer expired";
+			return f(url, { ...init, headers });
+		};
+	})()`)
 	p.click("Sign out")
 	p.waitText("You are signed out.")
 	p.waitText("Sign in with the shop's admin account")
@@ -258,6 +285,9 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 		t.Errorf("browser reported: %s", problem)
 	}
 }
+
+// trackingLink is a shipping note that is one long word.
+const trackingLink = "https://track.example/?awb=VFJBQ0stMTIzNDVfREhMX0VYUFJFU1NfV09STERXSURFX1BSSU9SSVRZX09WRVJOSUdIVA"
 
 // adminPage drives the dashboard in one tab. Its helpers fail the test with
 // what the page shows when something doesn't come.

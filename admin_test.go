@@ -358,3 +358,24 @@ func TestAdminDashboardThroughTheAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminReadsRefuseOthers: the dashboard's reads answer admins only; no
+// token is UNAUTHENTICATED and a customer's is FORBIDDEN, with no data.
+func TestAdminReadsRefuseOthers(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, EmbeddedEnv(t))
+	customer, _ := in.MustCustomer(t)
+	for _, doc := range []string{
+		`{ adminOverview { ordersToShip } }`,
+		`{ salesReport(days: 7) { date revenue } }`,
+		`{ customers(first: 5) { edges { node { user { email } totalSpent } } } }`,
+	} {
+		for who, c := range map[string]*client{"no token": in.Anonymous(), "a customer": customer} {
+			want := map[string]string{"no token": "UNAUTHENTICATED", "a customer": "FORBIDDEN"}[who]
+			r := c.MustPost(t, doc, nil)
+			if r.Code() != want || (len(r.Data) > 0 && string(r.Data) != "null") {
+				t.Errorf("%s asking %s: code %q, data %s; want %s and no data", who, doc, r.Code(), r.Data, want)
+			}
+		}
+	}
+}

@@ -124,9 +124,14 @@ export async function restore() {
   }
 }
 
-/** signOut ends the session on the server (and its cookie), then here. */
+/**
+ * signOut ends the session on the server (and its cookie), then here. It
+ * sends no access token: logout needs only the cookie, and a token that
+ * expired meanwhile (a laptop that slept) would have the request refused
+ * before it ran, leaving the session open.
+ */
 export async function signOut() {
-  await post('mutation { logout(refreshToken: "") }', {}, accessToken);
+  await post('mutation { logout(refreshToken: "") }');
   clear("You are signed out.");
 }
 

@@ -6,18 +6,27 @@ import { useEffect, useRef, useState } from "preact/hooks";
 export function Confirm({ label, question, confirmLabel, onConfirm, disabled, danger = true }) {
   const [asking, setAsking] = useState(false);
   const confirmRef = useRef(null);
+  const askRef = useRef(null);
+  const backed = useRef(false);
   useEffect(() => {
     if (asking) confirmRef.current?.focus();
+    // Backing out (Keep it, Escape) returns focus to the button that asked.
+    else if (backed.current) askRef.current?.focus();
+    backed.current = false;
   }, [asking]);
+  const keep = () => {
+    backed.current = true;
+    setAsking(false);
+  };
   if (!asking) {
     return (
-      <button type="button" class={danger ? "danger" : ""} disabled={disabled} onClick={() => setAsking(true)}>
+      <button type="button" ref={askRef} class={danger ? "danger" : ""} disabled={disabled} onClick={() => setAsking(true)}>
         {label}
       </button>
     );
   }
   return (
-    <span class="confirm" role="group" aria-label={question}>
+    <span class="confirm" role="group" aria-label={question} onKeyDown={(e) => e.key === "Escape" && keep()}>
       <span class="confirm__question">{question}</span>
       <button
         type="button"
@@ -30,7 +39,7 @@ export function Confirm({ label, question, confirmLabel, onConfirm, disabled, da
       >
         {confirmLabel || label}
       </button>
-      <button type="button" onClick={() => setAsking(false)}>
+      <button type="button" onClick={keep}>
         Keep it
       </button>
     </span>
