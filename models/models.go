@@ -53,13 +53,11 @@ type Order struct {
 }
 
 // OrderItem is one line of an order. ProductID deliberately has no foreign
-// key: deleting a product must leave order history intact. Nor has it an
-// index: nothing looks lines up by product, and every line would pay for
-// one.
+// key: deleting a product must leave order history intact.
 type OrderItem struct {
 	ID              string `gorm:"column:id;primaryKey;type:varchar(36)"`
 	OrderID         string `gorm:"column:order_id;type:varchar(36);not null;index"`
-	ProductID       string `gorm:"column:product_id;type:varchar(36);not null"`
+	ProductID       string `gorm:"column:product_id;type:varchar(36);not null;index"`
 	Quantity        int    `gorm:"column:quantity;not null"`
 	PriceAtPurchase Money  `gorm:"column:price_at_purchase_cents;not null"`
 	Position        int    `gorm:"column:position;not null"`

@@ -181,10 +181,6 @@ func leaveRoomForStock(db *gorm.DB) error {
 // left alone, so it runs once in effect, on every start.
 func backfill(db *gorm.DB) error {
 	now := db.NowFunc()
-	// Lines were once indexed by product; nothing reads them that way.
-	if err := db.Exec("DROP INDEX IF EXISTS idx_order_items_product_id").Error; err != nil {
-		return fmt.Errorf("drop the order lines' product index: %w", err)
-	}
 	// SKUs are unique whatever their case; GORM's tags can't say lower().
 	// Several products without one (NULL) don't collide.
 	if err := db.Exec("CREATE UNIQUE INDEX IF NOT EXISTS idx_products_sku_lower ON products (lower(sku))").Error; err != nil {
