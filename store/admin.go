@@ -145,11 +145,50 @@ func likePattern(s string) string {
 	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
 }
 
-// filterOrderQuery narrows q to the orders whose id is query or whose
-// customer's email contains it (emails are stored lower-case, and query
-// is lower-cased by ParseOrderFilter).
-func filterOrderQuery(q *gorm.DB, query string) *gorm.DB {
-	return q.Where(`(order_id = ? OR customer_id IN (SELECT user_id FROM users WHERE email LIKE ? ESCAPE '\'))`, query, likePattern(query))
+// fewCustomers is how many customers an order search's email may match for
+// their orders to be read through the orders-by-customer index and sorted.
+// A search that matches more (a mail domain) walks the orders newest first
+// instead, and stops at the page's end.
+const fewCustomers = 100
+
+// orderSearch is an order search resolved against the customers: the ids
+// of the few whose email matches, or many.
+type orderSearch struct {
+	query     string
+	customers []string
+	many      bool
+}
+
+// resolveOrderSearch finds the customers whose email contains query
+// (emails are stored lower-case, and query is lower-cased by
+// ParseOrderFilter). With one statement for both halves of the search,
+// the planner had one plan for every search: walking every order newest
+// first and testing each (33 ms at 50,000 orders for a search that found
+// two) or, written the other way, reading every order of every match and
+// sorting them (57 ms when the search was a mail domain).
+func (s *Store) resolveOrderSearch(ctx context.Context, query string) (orderSearch, error) {
+	os := orderSearch{query: query}
+	err := s.db.WithContext(ctx).Model(&models.User{}).Where(`email LIKE ? ESCAPE '\'`, likePattern(query)).
+		Limit(fewCustomers+1).Pluck("user_id", &os.customers).Error
+	if err != nil {
+		return os, mapError(err, "search orders by customer")
+	}
+	if len(os.customers) > fewCustomers {
+		os.customers, os.many = nil, true
+	}
+	return os, nil
+}
+
+// where narrows q to the orders whose id is the query or whose customer's
+// email contains it.
+func (os orderSearch) where(q *gorm.DB) *gorm.DB {
+	if os.many {
+		return q.Where(`(order_id = ? OR customer_id IN (SELECT user_id FROM users WHERE email LIKE ? ESCAPE '\'))`, os.query, likePattern(os.query))
+	}
+	if len(os.customers) == 0 {
+		return q.Where("order_id = ?", os.query)
+	}
+	return q.Where("(order_id = ? OR customer_id IN ?)", os.query, os.customers)
 }
 
 // dbTime reads a timestamp computed by SQL (max(created_at)): PostgreSQL

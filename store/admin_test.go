@@ -297,6 +297,12 @@ func TestOrdersQuery(t *testing.T) {
 		a2 := MustOrderFor(t, s, ann.ID, p, 1, "paid")
 		b1 := MustOrderFor(t, s, bob.ID, p, 1, "paid")
 		walkIn := MustOrderFor(t, s, "walk-in", p, 1)
+		var crowd []models.User
+		for i := 0; i < 105; i++ {
+			crowd = append(crowd, MustUser(t, s, fmt.Sprintf("crowd%d@many.test", i), "Crowd", models.RoleCustomer, time.Now()))
+		}
+		many1 := MustOrderFor(t, s, crowd[3].ID, p, 1)
+		many2 := MustOrderFor(t, s, crowd[104].ID, p, 1, "paid")
 		ids := func(f models.OrderFilter) string {
 			t.Helper()
 			pg, err := s.OrdersPage(ctx, models.Connection{First: 10}, f)
@@ -328,6 +334,10 @@ func TestOrdersQuery(t *testing.T) {
 			{"another's id within a customer", models.OrderFilter{Query: b1.ID, CustomerID: ann.ID}, nil},
 			{"wildcards are literal", models.OrderFilter{Query: "%"}, nil},
 			{"nothing", models.OrderFilter{Query: "nobody"}, nil},
+			// More matching customers than the store reads by id: the
+			// search is answered by the other plan, with the same result.
+			{"many customers match", models.OrderFilter{Query: "many.test"}, []string{many2.ID, many1.ID}},
+			{"many customers match, with the status", models.OrderFilter{Query: "many.test", Status: "paid"}, []string{many2.ID}},
 		} {
 			want := fmt.Sprint(tt.want)
 			if tt.want == nil {

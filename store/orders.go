@@ -14,12 +14,17 @@ const orderOrder = "created_at DESC, order_id DESC"
 
 func (s *Store) ListOrders(ctx context.Context, page models.Page, f models.OrderFilter) ([]models.Order, error) {
 	var os []models.Order
-	err := filterOrders(s.db.WithContext(ctx), f).Order(orderOrder).Limit(page.Limit).Offset(page.Offset).
+	q, err := s.filterOrders(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	err = q.Order(orderOrder).Limit(page.Limit).Offset(page.Offset).
 		Preload("Items", itemsInOrder).Find(&os).Error
 	return os, mapError(err, "list orders")
 }
 
-func filterOrders(q *gorm.DB, f models.OrderFilter) *gorm.DB {
+func (s *Store) filterOrders(ctx context.Context, f models.OrderFilter) (*gorm.DB, error) {
+	q := s.db.WithContext(ctx)
 	if f.CustomerID != "" {
 		q = q.Where("customer_id = ?", f.CustomerID)
 	}
@@ -27,9 +32,13 @@ func filterOrders(q *gorm.DB, f models.OrderFilter) *gorm.DB {
 		q = q.Where("status = ?", f.Status)
 	}
 	if f.Query != "" {
-		q = filterOrderQuery(q, f.Query)
+		search, err := s.resolveOrderSearch(ctx, f.Query)
+		if err != nil {
+			return nil, err
+		}
+		q = search.where(q)
 	}
-	return q
+	return q, nil
 }
 
 func (s *Store) OrderByID(ctx context.Context, id string) (*models.Order, error) {
@@ -46,7 +55,11 @@ func itemsInOrder(db *gorm.DB) *gorm.DB { return db.Order("position ASC") }
 // OrdersPage reads one page of orders, newest first, after the cursor, by
 // keyset on (created_at, order_id) with the filter's index.
 func (s *Store) OrdersPage(ctx context.Context, c models.Connection, f models.OrderFilter) (models.OrderPage, error) {
-	q := filterOrders(s.db.WithContext(ctx), f).Order(orderOrder).Limit(c.First+1).Preload("Items", itemsInOrder)
+	q, err := s.filterOrders(ctx, f)
+	if err != nil {
+		return models.OrderPage{}, err
+	}
+	q = q.Order(orderOrder).Limit(c.First+1).Preload("Items", itemsInOrder)
 	if c.After != nil {
 		q = q.Where("(created_at, order_id) < (?, ?)", c.After.CreatedAt, c.After.ID)
 	}
