@@ -338,10 +338,12 @@ func median(rounds []figures) figures {
 		rps:    pick(func(f figures) float64 { return f.rps }),
 		p50:    time.Duration(pick(func(f figures) float64 { return float64(f.p50) })),
 		p99:    time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
+		p999:   time.Duration(pick(func(f figures) float64 { return float64(f.p999) })),
 		orders: pick(func(f figures) float64 { return f.orders }),
 	}
 	for _, r := range rounds {
 		out.failures += r.failures
+		out.requests += r.requests
 	}
 	return out
 }
