@@ -99,7 +99,27 @@ func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, 
 		<-done
 		c.bg.leave()
 	}()
+	if c.bg.enter() {
+		go func() {
+			defer c.bg.leave()
+			c.sweepLocal(sctx, ttl)
+		}()
+	}
 	return nil
+}
+
+// sweepLocal drops the local tier's expired items every ttl until ctx ends.
+func (c *Catalog) sweepLocal(ctx context.Context, ttl time.Duration) {
+	t := time.NewTicker(max(ttl, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			c.l1.sweep(now)
+		}
+	}
 }
 
 func parseMessage(b []byte) ([]dep, bool) {

@@ -178,6 +178,23 @@ func (l *local) size() (versions, entries, bytes int) {
 	return len(l.versions), len(l.data), l.bytes
 }
 
+// sweep drops the entries that have expired. Without it they stay until
+// the tier is full: a burst of one-off reads (deep pages at random cursors)
+// would keep the heap at the tier's bound long after it ended, and every GC
+// cycle would mark all of it again (issue 8's tails). Versions stay: they
+// are small, and one newer than Redis's (a write whose invalidation has not
+// reached Redis yet) must not give way to the older one.
+func (l *local) sweep(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, e := range l.data {
+		if now.After(e.expires) {
+			delete(l.data, k)
+			l.bytes -= e.size
+		}
+	}
+}
+
 // makeRoom makes space for one more item of size bytes: it drops expired
 // items when the tier is full, and everything if that is not enough. The
 // tier is a short-lived accelerator, and Redis behind it holds the same

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -189,5 +190,33 @@ func TestLocalTierFlushesWhenTheSubscriptionDrops(t *testing.T) {
 	testenv.WaitFor(t, func() bool { return c.stats.Resets.Load() >= 2 })
 	if _, _, ok := c.l1.get(productDataKey(p.ID), time.Now()); ok {
 		t.Fatal("the local tier kept entries across a dropped subscription")
+	}
+}
+
+// TestLocalSweepDropsExpiredEntries: expired entries leave the tier (and
+// the heap) without waiting for it to fill; live entries and versions stay.
+func TestLocalSweepDropsExpiredEntries(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	l := newLocal(time.Second, 100, 1<<20)
+	at := []dep{{key: "v:k", version: 1}}
+	l.set(at, now)
+	for i := 0; i < 10; i++ {
+		l.put(fmt.Sprintf("d:old%d", i), at, "old", 3, now)
+	}
+	later := now.Add(1500 * time.Millisecond)
+	l.learn("v:k", 1, later)
+	l.put("d:new", at, "new", 3, later)
+	_, before, bytesBefore := l.size()
+	l.sweep(later)
+	versions, entries, bytes := l.size()
+	if before != 11 || entries != 1 || versions != 1 {
+		t.Fatalf("after the sweep: %d versions, %d entries (of %d); want 1 and 1", versions, entries, before)
+	}
+	if _, _, ok := l.get("d:new", later); !ok {
+		t.Fatal("the live entry was swept")
+	}
+	if bytes >= bytesBefore || bytes != stampSize("v:k")+entrySize("d:new", at, 3) {
+		t.Fatalf("bytes %d after the sweep (%d before); want only the live entry and its version counted", bytes, bytesBefore)
 	}
 }
