@@ -13,7 +13,8 @@
 // (32), BENCH_DURATION (3s per round), BENCH_ROUNDS (3), BENCH_PRODUCTS and
 // BENCH_ORDERS (100000), BENCH_ORDER_RATE (200 createOrder/s beside
 // scenario 6's reads), BENCH_ONLY (scenario numbers, e.g. "2,5"),
-// BENCH_CPUPROFILE (a file for a CPU profile of the scenarios).
+// BENCH_CPUPROFILE (a file for a CPU profile of the scenarios),
+// BENCH_HEAPPROFILE (a file name; the heap after each scenario goes to name.N).
 package main
 
 import (

@@ -346,6 +346,11 @@ func run(ctx context.Context, out io.Writer) error {
 		if l.failures > 0 {
 			return fmt.Errorf("%s at half load: %d failed requests", sc.name, l.failures)
 		}
+		if s.heapProfile != "" {
+			if err := writeHeapProfile(fmt.Sprintf("%s.%s", s.heapProfile, sc.name[:1])); err != nil {
+				return err
+			}
+		}
 	}
 
 	if s.only != "" {
@@ -414,6 +419,16 @@ func scale(ctx context.Context, out io.Writer, s settings, admin [2]http.Header,
 		return fmt.Errorf("orders pages: %d failed requests", ms1.failures+ml.failures)
 	}
 	return nil
+}
+
+// writeHeapProfile writes what is live on the heap now (after a GC).
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 // settle vacuums and analyses the database and writes its dirty pages out.

@@ -32,6 +32,7 @@ type settings struct {
 	small            int
 	orderRate        int // createOrder per second beside scenario 6's reads
 	cpuProfile       string
+	heapProfile      string
 	only             string // scenario numbers to run, e.g. "1,4"; empty runs all
 }
 
@@ -41,8 +42,9 @@ func loadSettings() (settings, error) {
 		redisURL:    env("BENCH_REDIS_URL", env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")),
 		concurrency: 32, duration: 3 * time.Second, rounds: 3,
 		products: 100_000, orders: 100_000, small: 1000, orderRate: 200,
-		cpuProfile: os.Getenv("BENCH_CPUPROFILE"),
-		only:       os.Getenv("BENCH_ONLY"),
+		cpuProfile:  os.Getenv("BENCH_CPUPROFILE"),
+		heapProfile: os.Getenv("BENCH_HEAPPROFILE"),
+		only:        os.Getenv("BENCH_ONLY"),
 	}
 	var err error
 	for _, v := range []struct {
