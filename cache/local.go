@@ -33,6 +33,8 @@ type local struct {
 	// from Redis before then may predate a message that was missed, and is
 	// not stored.
 	flushed time.Time
+	// peak is the most entries data has held since it was made.
+	peak int
 }
 
 type stamp struct {
@@ -155,6 +157,7 @@ func (l *local) put(dataKey string, deps []dep, value any, valueSize int, now ti
 	l.makeRoom(now, size)
 	l.data[dataKey] = entry{deps: deps, value: value, size: size, expires: now.Add(l.ttl)}
 	l.bytes += size
+	l.peak = max(l.peak, len(l.data))
 }
 
 // flush forgets everything, when invalidations may have been missed; deaf
@@ -167,7 +170,7 @@ func (l *local) flush(deaf bool) {
 	l.flushed = time.Now()
 	l.versions = map[string]stamp{}
 	l.data = map[string]entry{}
-	l.bytes = 0
+	l.bytes, l.peak = 0, 0
 }
 
 // size returns how many versions and entries the tier holds and their
@@ -187,11 +190,23 @@ func (l *local) size() (versions, entries, bytes int) {
 func (l *local) sweep(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	live := 0
 	for k, e := range l.data {
 		if now.After(e.expires) {
 			delete(l.data, k)
 			l.bytes -= e.size
+		} else {
+			live++
 		}
+	}
+	// A map keeps its table at its largest size, and the GC scans all of
+	// it; after a burst, copy the survivors into one their size.
+	if live < l.peak/4 {
+		fresh := make(map[string]entry, live)
+		for k, e := range l.data {
+			fresh[k] = e
+		}
+		l.data, l.peak = fresh, live
 	}
 }
 
@@ -219,6 +234,6 @@ func (l *local) makeRoom(now time.Time, size int) {
 	if full() {
 		l.versions = map[string]stamp{}
 		l.data = map[string]entry{}
-		l.bytes = 0
+		l.bytes, l.peak = 0, 0
 	}
 }

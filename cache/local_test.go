@@ -216,6 +216,9 @@ func TestLocalSweepDropsExpiredEntries(t *testing.T) {
 	if _, _, ok := l.get("d:new", later); !ok {
 		t.Fatal("the live entry was swept")
 	}
+	if l.peak != 1 {
+		t.Fatalf("peak %d after the sweep; want the map made again at its survivors' size (1)", l.peak)
+	}
 	if bytes >= bytesBefore || bytes != stampSize("v:k")+entrySize("d:new", at, 3) {
 		t.Fatalf("bytes %d after the sweep (%d before); want only the live entry and its version counted", bytes, bytesBefore)
 	}
