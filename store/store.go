@@ -139,7 +139,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := migrateSearch(conn, s.kind); err != nil {
 			return fmt.Errorf("search index: %w", err)
 		}
-		if err := leaveRoomForStock(conn); err != nil {
+		if err := leaveRoomForStock(conn, s.logger); err != nil {
 			return err
 		}
 		return backfill(conn)
@@ -157,20 +157,29 @@ func (s *Store) migrate(ctx context.Context) error {
 // stock updates wrote 36 MB of WAL at the default of 100 and 0.4 MB at 85.
 const productsFillFactor = 80
 
-// leaveRoomForStock sets the products table's fill factor once. It applies
-// to pages written from then on; an older, full table gains the room as its
-// rows are rewritten (or at once with VACUUM FULL, which the README notes).
-func leaveRoomForStock(db *gorm.DB) error {
+// leaveRoomForStock sets the products table's fill factor once, unless one
+// is set already (an operator's choice stands). It applies to pages written
+// from then on; an older, full table gains the room as its rows are
+// rewritten (or at once with VACUUM FULL, which the README notes). The
+// ALTER waits for no more than 5 s (behind an autovacuum, say): it is an
+// optimisation, so the start goes on without it, and the next one tries
+// again.
+func leaveRoomForStock(db *gorm.DB, logger *slog.Logger) error {
 	var opts string
 	if err := db.Raw("SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'products'::regclass").Scan(&opts).Error; err != nil {
 		return fmt.Errorf("read the products table's options: %w", err)
 	}
-	want := fmt.Sprintf("fillfactor=%d", productsFillFactor)
-	if strings.Contains(","+opts+",", ","+want+",") {
+	if strings.Contains(","+opts, ",fillfactor=") {
 		return nil
 	}
-	if err := db.Exec("ALTER TABLE products SET (" + want + ")").Error; err != nil {
-		return fmt.Errorf("set the products table's fill factor: %w", err)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL lock_timeout = '5s'").Error; err != nil {
+			return err
+		}
+		return tx.Exec(fmt.Sprintf("ALTER TABLE products SET (fillfactor = %d)", productsFillFactor)).Error
+	})
+	if err != nil {
+		logger.Warn("products keep their fill factor for now", "err", err)
 	}
 	return nil
 }
