@@ -176,6 +176,17 @@ func (s *Store) resolveOrderSearch(ctx context.Context, query string) (orderSear
 	if len(os.customers) > fewCustomers {
 		os.customers, os.many = nil, true
 	}
+	// Padded (with the last id again) to 8, 16, 32, 64 or 128 ids, so the
+	// statement has five texts, not one per count, in pgx's statement cache.
+	if n := len(os.customers); n > 0 {
+		size := 8
+		for size < n {
+			size *= 2
+		}
+		for len(os.customers) < size {
+			os.customers = append(os.customers, os.customers[n-1])
+		}
+	}
 	return os, nil
 }
 

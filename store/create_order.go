@@ -83,7 +83,7 @@ func planOrder(req models.OrderRequest, stock map[string]models.Product, now tim
 	if err != nil {
 		return nil, err
 	}
-	// Time-ordered ids (UUIDv7, 74 random bits still): each order's rows
+	// Time-ordered ids (UUIDv7: still 62 random bits): each order's rows
 	// go to the right-hand end of the primary keys' B-trees rather than to
 	// a random page, which on PostgreSQL is a random page to read and, after
 	// each checkpoint, to write whole to the WAL.
