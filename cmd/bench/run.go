@@ -421,14 +421,18 @@ func scale(ctx context.Context, out io.Writer, s settings, admin [2]http.Header,
 	return nil
 }
 
-// writeHeapProfile writes what is live on the heap now (after a GC).
+// writeHeapProfile writes what is live on the heap now.
 func writeHeapProfile(name string) error {
+	runtime.GC() // the profile shows the heap as of the last GC
 	f, err := os.Create(name)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return pprof.Lookup("heap").WriteTo(f, 0)
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // settle vacuums and analyses the database and writes its dirty pages out.
