@@ -4,20 +4,17 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
-// cpuTimes is the CPU time used so far by this process (the service and
-// the load generator) and by this machine's PostgreSQL and Redis
-// processes, found by name in /proc (0 when they run elsewhere).
+// cpuTimes is the CPU time used so far by the service's process and by
+// this machine's PostgreSQL and Redis processes, found by name in /proc (0
+// when they run elsewhere).
 type cpuTimes struct{ self, postgres, redis time.Duration }
 
-func cpuNow() cpuTimes {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+func cpuNow(svc *service) cpuTimes {
 	return cpuTimes{
-		self:     time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		self:     svc.cpu(),
 		postgres: procCPU("postgres"),
 		redis:    procCPU("redis-server"),
 	}

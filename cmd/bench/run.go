@@ -49,10 +49,15 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	where := "in this process"
+	if s.ownProcess {
+		where = "in a process of its own"
+	}
 	fmt.Fprintf(out, "shop benchmark: %s, %d CPUs, Go %s, concurrency %d, %d rounds x %s per measurement, medians\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), runtime.NumCPU(), runtime.Version(), s.concurrency, s.rounds, s.duration)
 	fmt.Fprintf(out, "then, per scenario, %d rounds of %s open loop at half its req/s (vegeta's constant pacer), medians: the latency a user sees, target p99 < %s\n",
 		s.rounds, s.duration, latencyTarget)
+	fmt.Fprintf(out, "the service runs %s (BENCH_SERVICE_PROCESS)\n", where)
 
 	large, dropLarge, err := createDB(ctx, s.pgBase, "shop_bench_")
 	if err != nil {
@@ -66,14 +71,27 @@ func run(ctx context.Context, out io.Writer) error {
 	defer dropSmall()
 	prefix := randomName("shop_bench_")
 	defer dropKeys(s.redisURL, prefix)
-	svc, err := startService(ctx, large, s.redisURL, prefix+":l:", s.concurrency)
+	vars := serviceVars(large, s.redisURL, prefix+":l:", s.concurrency)
+	if s.ownProcess {
+		// The profiles are the service's, written by its process.
+		if s.cpuProfile != "" {
+			vars["BENCH_CPUPROFILE"] = s.cpuProfile
+		}
+		if s.heapProfile != "" {
+			vars["BENCH_HEAPPROFILE"] = s.heapProfile
+		}
+	}
+	srv, err := start(ctx, s.ownProcess, vars)
 	if err != nil {
 		return err
 	}
-	svcSmall, err := startService(ctx, small, s.redisURL, prefix+":s:", s.concurrency)
+	defer srv.stop()
+	srvSmall, err := start(ctx, s.ownProcess, serviceVars(small, s.redisURL, prefix+":s:", s.concurrency))
 	if err != nil {
 		return err
 	}
+	defer srvSmall.stop()
+	svc, svcSmall := srv.url, srvSmall.url
 	// Orders need a caller: a customer places them, an admin reads
 	// everyone's.
 	asAdmin, err := signIn(svc, false)
@@ -226,7 +244,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	defer pool.Close()
 
-	if s.cpuProfile != "" {
+	if s.cpuProfile != "" && !s.ownProcess {
 		f, err := os.Create(s.cpuProfile)
 		if err != nil {
 			return err
@@ -256,16 +274,16 @@ func run(ctx context.Context, out io.Writer) error {
 		var cpu [2][][3]float64 // scenario 6: cores used by the service, PostgreSQL and Redis, without and with orders
 		for r := 0; r < s.rounds; r++ {
 			if sc.floor == "reads" {
-				c0, t0 := cpuNow(), time.Now()
+				c0, t0 := cpuNow(srv), time.Now()
 				alone, rate := withHitRate(svc, func() figures { return httpLoad(svc+"/graphql", sc.header, sc.body, s.concurrency, s.duration) })
-				c1, t1 := cpuNow(), time.Now()
+				c1, t1 := cpuNow(srv), time.Now()
 				floor, hits[0] = append(floor, alone), append(hits[0], rate)
 				selling, rate := withHitRate(svc, func() figures {
 					return beside(svc+"/graphql", asCustomer, coldOrders, s.orderRate, func() figures {
 						return httpLoad(svc+"/graphql", sc.header, sc.body, s.concurrency, s.duration)
 					})
 				})
-				c2 := cpuNow()
+				c2 := cpuNow(srv)
 				cpu[0], cpu[1] = append(cpu[0], cores(c0, c1, t1.Sub(t0))), append(cpu[1], cores(c1, c2, time.Since(t1)))
 				real, hits[1] = append(real, selling), append(hits[1], rate)
 				continue
@@ -309,8 +327,8 @@ func run(ctx context.Context, out io.Writer) error {
 				m.rps, m.orders, f.rps, ratio)
 			fmt.Fprintf(out, "    cache hit rate %.1f%% with orders (%.1f%% from the local tier, %.0f flushes), %.1f%% without (%.1f%% local, %.0f flushes)\n",
 				100*medianOf(use[1].hit), 100*medianOf(use[1].local), medianOf(use[1].resets), 100*medianOf(use[0].hit), 100*medianOf(use[0].local), medianOf(use[0].resets))
-			fmt.Fprintf(out, "    CPU (cores: this process, PostgreSQL, Redis) with orders %s, without %s: what the orders take from the reads\n",
-				coreList(cpu[1]), coreList(cpu[0]))
+			fmt.Fprintf(out, "    CPU (cores: %s, PostgreSQL, Redis) with orders %s, without %s: what the orders take from the reads\n",
+				srv.label, coreList(cpu[1]), coreList(cpu[0]))
 		}
 		if m.failures+f.failures > 0 {
 			return fmt.Errorf("%s: %d failed requests", sc.name, m.failures+f.failures)
@@ -347,7 +365,7 @@ func run(ctx context.Context, out io.Writer) error {
 			return fmt.Errorf("%s at half load: %d failed requests", sc.name, l.failures)
 		}
 		if s.heapProfile != "" {
-			if err := writeHeapProfile(fmt.Sprintf("%s.%s", s.heapProfile, sc.name[:1])); err != nil {
+			if err := srv.heapProfile(ctx, fmt.Sprintf("%s.%s", s.heapProfile, sc.name[:1])); err != nil {
 				return err
 			}
 		}

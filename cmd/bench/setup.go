@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
@@ -20,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
-	"shop/app"
 	"shop/models"
 )
 
@@ -34,6 +32,7 @@ type settings struct {
 	orderRate        int // createOrder per second beside scenario 6's reads
 	cpuProfile       string
 	heapProfile      string
+	ownProcess       bool   // the service in a process of its own
 	only             string // scenario numbers to run, e.g. "1,4"; empty runs all
 }
 
@@ -45,6 +44,7 @@ func loadSettings() (settings, error) {
 		products: 100_000, orders: 100_000, small: 1000, orderRate: 200,
 		cpuProfile:  os.Getenv("BENCH_CPUPROFILE"),
 		heapProfile: os.Getenv("BENCH_HEAPPROFILE"),
+		ownProcess:  os.Getenv("BENCH_SERVICE_PROCESS") == "1",
 		only:        os.Getenv("BENCH_ONLY"),
 	}
 	var err error
@@ -103,10 +103,9 @@ func createDB(ctx context.Context, base, prefix string) (string, func(), error) 
 	return u.String(), drop, nil
 }
 
-// startService runs the real service in this process and returns its base
-// URL; it stops when ctx ends.
-func startService(ctx context.Context, dbURL, redisURL, prefix string, conns int) (string, error) {
-	vars := map[string]string{
+// serviceVars is the service's whole configuration.
+func serviceVars(dbURL, redisURL, prefix string, conns int) map[string]string {
+	return map[string]string{
 		"HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": dbURL, "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
 		"DB_MAX_OPEN_CONNS": strconv.Itoa(conns), "DB_MAX_IDLE_CONNS": strconv.Itoa(conns),
 		// Logs are written (at the production level) and thrown away, so
@@ -120,17 +119,6 @@ func startService(ctx context.Context, dbURL, redisURL, prefix string, conns int
 		// The load comes from one address: limits it never reaches, so
 		// their per-request cost is in the figures but no request refused.
 		"RATE_LIMIT_REQUESTS": "1000000000", "RATE_LIMIT_USER_REQUESTS": "1000000000",
-	}
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- app.Run(ctx, func(k string) string { return vars[k] }, io.Discard, func(a string) { ready <- a })
-	}()
-	select {
-	case addr := <-ready:
-		return "http://" + addr, nil
-	case err := <-done:
-		return "", fmt.Errorf("service did not start: %w", err)
 	}
 }
 
