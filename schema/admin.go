@@ -41,13 +41,7 @@ func addAdmin(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, user, 
 			"lastOrderAt": field(dateTime, "When its newest order was placed; null without orders.", func(c *models.Customer) any { return c.LastOrderAt }),
 		},
 	})
-	customerEdge := graphql.NewObject(graphql.ObjectConfig{
-		Name: "CustomerEdge",
-		Fields: graphql.Fields{
-			"cursor": field(graphql.NewNonNull(graphql.String), "", func(e *edge) any { return e.cursor }),
-			"node":   field(graphql.NewNonNull(customer), "", func(e *edge) any { return e.node }),
-		},
-	})
+	customerEdge := edgeType("CustomerEdge", customer)
 	customerConn := graphql.NewObject(graphql.ObjectConfig{
 		Name: "CustomerConnection",
 		Fields: graphql.Fields{

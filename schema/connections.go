@@ -13,6 +13,17 @@ type edge struct {
 	node   any
 }
 
+// edgeType is a connection's edge object: a node of type node and its cursor.
+func edgeType(name string, node *graphql.Object) *graphql.Object {
+	return graphql.NewObject(graphql.ObjectConfig{
+		Name: name,
+		Fields: graphql.Fields{
+			"cursor": field(graphql.NewNonNull(graphql.String), "", func(e *edge) any { return e.cursor }),
+			"node":   field(graphql.NewNonNull(node), "", func(e *edge) any { return e.node }),
+		},
+	})
+}
+
 type pageInfo struct {
 	hasNext bool
 	end     *string
@@ -59,15 +70,6 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 			}),
 		},
 	})
-	edgeType := func(name string, node *graphql.Object) *graphql.Object {
-		return graphql.NewObject(graphql.ObjectConfig{
-			Name: name,
-			Fields: graphql.Fields{
-				"cursor": field(graphql.NewNonNull(graphql.String), "", func(e *edge) any { return e.cursor }),
-				"node":   field(graphql.NewNonNull(node), "", func(e *edge) any { return e.node }),
-			},
-		})
-	}
 	productEdge, orderEdge := edgeType("ProductEdge", product), edgeType("OrderEdge", order)
 	productConn = graphql.NewObject(graphql.ObjectConfig{
 		Name: "ProductConnection",

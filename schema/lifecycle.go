@@ -45,13 +45,7 @@ func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, pr
 			"stockAfter": field(graphql.NewNonNull(graphql.Int), "The product's stock once this movement applied.", func(m *models.StockMovement) any { return m.StockAfter }),
 		},
 	})
-	movementEdge := graphql.NewObject(graphql.ObjectConfig{
-		Name: "StockMovementEdge",
-		Fields: graphql.Fields{
-			"cursor": field(graphql.NewNonNull(graphql.String), "", func(e *edge) any { return e.cursor }),
-			"node":   field(graphql.NewNonNull(movement), "", func(e *edge) any { return e.node }),
-		},
-	})
+	movementEdge := edgeType("StockMovementEdge", movement)
 	movementConn := graphql.NewObject(graphql.ObjectConfig{
 		Name: "StockMovementConnection",
 		Fields: graphql.Fields{
