@@ -620,8 +620,15 @@ func mustCookieLogin(t *testing.T, in *instance, email, password string) *http.C
 	if len(out.Errors) > 0 {
 		t.Fatalf("cookie-mode login: %+v", out.Errors)
 	}
-	var data struct{ Login struct{ RefreshToken string } }
-	_ = json.Unmarshal(out.Data, &data)
+	var data struct {
+		Login *struct {
+			RefreshToken string
+			User         struct{ Role string }
+		}
+	}
+	if err := json.Unmarshal(out.Data, &data); err != nil || data.Login == nil || data.Login.User.Role == "" {
+		t.Fatalf("cookie-mode login: no session in %s (%v)", out.Data, err)
+	}
 	if data.Login.RefreshToken != "" {
 		t.Fatalf("cookie-mode login returned the refresh token in its body")
 	}

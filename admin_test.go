@@ -122,7 +122,9 @@ func TestBrowserSession(t *testing.T) {
 	t.Run("without the header, login is as it was", func(t *testing.T) {
 		r := (&browser{c: in.Anonymous()}).send(t, false, loginDoc, admin)
 		var out struct{ Login struct{ RefreshToken string } }
-		_ = json.Unmarshal(r.Data, &out)
+		if err := json.Unmarshal(r.Data, &out); err != nil {
+			t.Fatalf("login: %v in %s", err, r.Data)
+		}
 		if c, _ := sessionCookie(r); c != nil || out.Login.RefreshToken == "" {
 			t.Fatalf("cookie %v, body %s", c, r.Data)
 		}
