@@ -30,26 +30,34 @@ func cores(a, b cpuTimes, elapsed time.Duration) [3]float64 {
 // name starts with comm (PostgreSQL's backends, WAL writer and
 // checkpointer are all "postgres").
 func procCPU(comm string) time.Duration {
-	tick := 100.0 // USER_HZ on Linux
-	var total float64
+	var total time.Duration
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
+		if name, cpu, ok := statCPU(e.Name()); ok && strings.HasPrefix(name, comm) {
+			total += cpu
 		}
-		st := string(b)
-		open, end := strings.IndexByte(st, '('), strings.LastIndexByte(st, ')')
-		if open < 0 || end < open || !strings.HasPrefix(st[open+1:end], comm) {
-			continue
-		}
-		fields := strings.Fields(st[end+1:])
-		if len(fields) < 13 {
-			continue
-		}
-		user, _ := strconv.ParseFloat(fields[11], 64)
-		sys, _ := strconv.ParseFloat(fields[12], 64)
-		total += (user + sys) / tick
 	}
-	return time.Duration(total * float64(time.Second))
+	return total
+}
+
+// statCPU reads a process's command name and the user and system time it
+// has used from /proc/<pid>/stat.
+func statCPU(pid string) (comm string, cpu time.Duration, ok bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return "", 0, false
+	}
+	st := string(b)
+	open, end := strings.IndexByte(st, '('), strings.LastIndexByte(st, ')')
+	if open < 0 || end < open {
+		return "", 0, false
+	}
+	fields := strings.Fields(st[end+1:])
+	if len(fields) < 13 {
+		return "", 0, false
+	}
+	user, _ := strconv.ParseFloat(fields[11], 64)
+	sys, _ := strconv.ParseFloat(fields[12], 64)
+	const tick = 100.0 // USER_HZ on Linux
+	return st[open+1 : end], time.Duration((user + sys) / tick * float64(time.Second)), true
 }

@@ -14,9 +14,10 @@
 // (32), BENCH_DURATION (3s per round), BENCH_ROUNDS (3), BENCH_PRODUCTS and
 // BENCH_ORDERS (100000), BENCH_ORDER_RATE (200 createOrder/s beside
 // scenario 6's reads), BENCH_ONLY (scenario numbers, e.g. "2,5"),
-// BENCH_CPUPROFILE (a file for a CPU profile of the service),
-// BENCH_HEAPPROFILE (a file name; the service's heap after each scenario
-// goes to name.N).
+// BENCH_CPUPROFILE (a file for a CPU profile: of this process, the load
+// generator included, or of the service's own process with
+// BENCH_SERVICE_PROCESS=1), BENCH_HEAPPROFILE (a file name; the heap after
+// each scenario goes to name.N, the service's own in that case too).
 package main
 
 import (

@@ -3,13 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -30,11 +28,12 @@ const serveEnv = "BENCH_SERVE"
 
 // service is a running service.
 type service struct {
-	url   string
-	pid   int    // the process whose CPU is counted as the service's
-	label string // what that CPU is
-	own   bool   // a process of its own
-	stop  func() // ends the service and waits for it
+	replies <-chan string // the process's lines on stdout after its address
+	url     string
+	pid     int    // the process whose CPU is counted as the service's
+	label   string // what that CPU is
+	own     bool   // a process of its own
+	stop    func() // ends the service and waits for it
 }
 
 // start starts the service as settings say.
@@ -64,7 +63,7 @@ func start(ctx context.Context, own bool, vars map[string]string) (*service, err
 // serve is the service process's main: app.Run with this environment,
 // printing the address it listens on. BENCH_CPUPROFILE, when set, profiles
 // it until it is stopped (SIGTERM); SIGUSR1 writes the live heap to
-// BENCH_HEAPPROFILE.
+// BENCH_HEAPPROFILE and says so on stdout.
 func serve() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -83,10 +82,11 @@ func serve() error {
 		usr1 := make(chan os.Signal, 1)
 		signal.Notify(usr1, syscall.SIGUSR1)
 		go func() {
+			// Each profile is answered with a line on stdout, which
+			// the bench waits for.
 			for range usr1 {
-				if err := writeHeapProfile(name + ".tmp"); err == nil {
-					_ = os.Rename(name+".tmp", name)
-				}
+				err := writeHeapProfile(name)
+				fmt.Println("heap profile:", errText(err))
 			}
 		}()
 	}
@@ -106,7 +106,7 @@ func startService(ctx context.Context, vars map[string]string) (*service, error)
 	cmd := exec.CommandContext(ctx, self)
 	cmd.Env = []string{serveEnv + "=1"}
 	// The runtime's settings as given to the bench (make bench sets GOGC
-	// and GOMEMLIMIT as in the production image).
+	// as in the production image, and GOMEMLIMIT).
 	for _, k := range []string{"PATH", "HOME", "GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
 		if v, ok := os.LookupEnv(k); ok {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -128,39 +128,43 @@ func startService(ctx context.Context, vars map[string]string) (*service, error)
 		cancel()
 		return nil, fmt.Errorf("start the service: %w", err)
 	}
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
 		cancel()
 		_ = cmd.Wait()
-		return nil, fmt.Errorf("the service did not start: %w", err)
+		return nil, fmt.Errorf("the service did not start: %v", lines.Err())
 	}
+	addr := lines.Text()
+	replies := make(chan string, 1)
 	done := make(chan struct{})
 	go func() {
+		for lines.Scan() {
+			replies <- lines.Text()
+		}
 		_, _ = io.Copy(io.Discard, out)
 		_ = cmd.Wait()
+		close(replies)
 		close(done)
 	}()
 	stop := func() {
 		cancel()
 		<-done
 	}
-	return &service{url: "http://" + strings.TrimSpace(addr), pid: cmd.Process.Pid, label: "the service", own: true, stop: stop}, nil
+	return &service{url: "http://" + strings.TrimSpace(addr), pid: cmd.Process.Pid, label: "the service", own: true, stop: stop, replies: replies}, nil
 }
 
-// cpu is the CPU time the service process has used so far.
+// cpu is the CPU time the service's process has used so far.
 func (s *service) cpu() time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.pid) + "/stat")
+	_, cpu, _ := statCPU(strconv.Itoa(s.pid))
+	return cpu
+}
+
+// errText is "ok" or the error's text.
+func errText(err error) string {
 	if err != nil {
-		return 0
+		return err.Error()
 	}
-	st := string(b)
-	fields := strings.Fields(st[strings.LastIndexByte(st, ')')+1:])
-	if len(fields) < 13 {
-		return 0
-	}
-	user, _ := strconv.ParseFloat(fields[11], 64)
-	sys, _ := strconv.ParseFloat(fields[12], 64)
-	return time.Duration((user + sys) / 100 * float64(time.Second)) // USER_HZ
+	return "ok"
 }
 
 // heapProfile writes the service's live heap to name.
@@ -168,22 +172,19 @@ func (s *service) heapProfile(ctx context.Context, name string) error {
 	if !s.own {
 		return writeHeapProfile(name)
 	}
-	want := os.Getenv("BENCH_HEAPPROFILE")
-	_ = os.Remove(want)
 	if err := syscall.Kill(s.pid, syscall.SIGUSR1); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(want); err == nil {
-			return os.Rename(want, name)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return err
+	select {
+	case reply, ok := <-s.replies:
+		if !ok {
+			return fmt.Errorf("the service ended before it wrote a heap profile")
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the service wrote no heap profile")
+		if reply != "heap profile: ok" {
+			return fmt.Errorf("the service's %s", reply)
 		}
-		runtime.Gosched()
-		time.Sleep(50 * time.Millisecond)
+		return os.Rename(os.Getenv("BENCH_HEAPPROFILE"), name)
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
