@@ -16,9 +16,6 @@ import (
 const (
 	DefaultSalesDays = 30
 	MaxSalesDays     = 366
-	// MaxLowStockThreshold bounds adminOverview's lowStockThreshold and
-	// ProductFilter.maxStock.
-	MaxLowStockThreshold = 1_000_000
 	// MaxSearchSize bounds the text searches of customers and orders.
 	MaxSearchSize = 200
 )
@@ -101,20 +98,10 @@ func FillSalesDays(r SalesRange, found []SalesDay) []SalesDay {
 	return out
 }
 
-// ParseLowStockThreshold validates adminOverview's lowStockThreshold
-// (nil: the default, as lowStock's).
+// ParseLowStockThreshold validates adminOverview's lowStockThreshold, as
+// lowStock's threshold (nil: the same default).
 func ParseLowStockThreshold(threshold *int) (int, error) {
-	if threshold == nil {
-		return DefaultLowStockThreshold, nil
-	}
-	var fe fieldErrors
-	if *threshold < 0 || *threshold > MaxLowStockThreshold {
-		fe.add("lowStockThreshold", "must be between 0 and %d", MaxLowStockThreshold)
-	}
-	if err := fe.err(); err != nil {
-		return 0, err
-	}
-	return *threshold, nil
+	return parseThreshold("lowStockThreshold", threshold)
 }
 
 // Overview is the counts that lead to work, for the dashboard's home.

@@ -62,12 +62,12 @@ func TestParseLowStockThreshold(t *testing.T) {
 	if n, err := ParseLowStockThreshold(nil); n != 5 || err != nil {
 		t.Errorf("default: %d, %v", n, err)
 	}
-	for _, ok := range []int{0, 1, MaxLowStockThreshold} {
+	for _, ok := range []int{0, 1, MaxStockCount} {
 		if n, err := ParseLowStockThreshold(ptr(ok)); n != ok || err != nil {
 			t.Errorf("%d: %d, %v", ok, n, err)
 		}
 	}
-	for _, bad := range []int{-1, MaxLowStockThreshold + 1} {
+	for _, bad := range []int{-1, MaxStockCount + 1} {
 		_, err := ParseLowStockThreshold(ptr(bad))
 		if got := fields(t, err); len(got) != 1 || got[0] != "lowStockThreshold" {
 			t.Errorf("%d: fields %v", bad, got)
@@ -179,13 +179,13 @@ func TestMaxStockFilter(t *testing.T) {
 	if err != nil || f.MaxStock == nil || *f.MaxStock != 0 || !f.ReadsStock() {
 		t.Fatalf("%+v, %v", f, err)
 	}
-	if f, _ := ParseProductSearch(ProductSearch{MaxStock: ptr(MaxLowStockThreshold)}, ProductFilter{}); f.MaxStock == nil || !f.ReadsStock() || f.InStock {
+	if f, _ := ParseProductSearch(ProductSearch{MaxStock: ptr(MaxStockCount)}, ProductFilter{}); f.MaxStock == nil || !f.ReadsStock() || f.InStock {
 		t.Fatalf("max: %+v", f)
 	}
 	if f, _ := ParseProductSearch(ProductSearch{}, ProductFilter{}); f.ReadsStock() {
 		t.Fatal("a filter without stock reads stock")
 	}
-	for _, bad := range []int{-1, MaxLowStockThreshold + 1} {
+	for _, bad := range []int{-1, MaxStockCount + 1} {
 		_, err := ParseProductSearch(ProductSearch{MaxStock: ptr(bad)}, ProductFilter{})
 		if got := fields(t, err); len(got) != 1 || got[0] != "filter.maxStock" {
 			t.Errorf("%d: fields %v", bad, got)

@@ -94,11 +94,17 @@ const (
 
 // ParseLowStock validates lowStock's threshold (nil: the default).
 func ParseLowStock(threshold *int) (int, error) {
+	return parseThreshold("threshold", threshold)
+}
+
+// parseThreshold reads a stock level named field: a stock count, or the
+// default threshold when left out.
+func parseThreshold(field string, threshold *int) (int, error) {
 	if threshold == nil {
 		return DefaultLowStockThreshold, nil
 	}
 	var fe fieldErrors
-	checkStock(&fe, "threshold", *threshold)
+	checkStock(&fe, field, *threshold)
 	if err := fe.err(); err != nil {
 		return 0, err
 	}

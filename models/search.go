@@ -102,11 +102,9 @@ func ParseProductSearch(s ProductSearch, f ProductFilter) (ProductFilter, error)
 		f.InStock = *s.InStock
 	}
 	if s.MaxStock != nil {
-		if n := *s.MaxStock; n < 0 || n > MaxLowStockThreshold {
-			fe.add("filter.maxStock", "must be between 0 and %d", MaxLowStockThreshold)
-		} else {
-			f.MaxStock = &n
-		}
+		n := *s.MaxStock
+		checkStock(&fe, "filter.maxStock", n)
+		f.MaxStock = &n
 	}
 	if s.Sort != nil {
 		switch srt := ProductSort(*s.Sort); srt {

@@ -60,7 +60,7 @@ func addAdmin(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, user, 
 
 	query.AddFieldConfig("adminOverview", &graphql.Field{
 		Type:        graphql.NewNonNull(overview),
-		Description: "Admins: the counts that lead to work. lowStockThreshold default 5, 0..1000000.",
+		Description: "Admins: the counts that lead to work. lowStockThreshold default 5, 0..1000000000 (as lowStock's threshold).",
 		Args: graphql.FieldConfigArgument{
 			"lowStockThreshold": {Type: graphql.Int, DefaultValue: models.DefaultLowStockThreshold},
 		},

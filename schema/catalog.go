@@ -83,7 +83,7 @@ func searchTypes() (*graphql.InputObject, *graphql.Enum) {
 			"minPrice":   {Type: graphql.Float},
 			"maxPrice":   {Type: graphql.Float},
 			"inStock":    {Type: graphql.Boolean, Description: "True: only products with stock."},
-			"maxStock":   {Type: graphql.Int, Description: "Only products with at most this many units in stock (0: out of stock), 0 to 1000000."},
+			"maxStock":   {Type: graphql.Int, Description: "Only products with at most this many units in stock (0: out of stock), 0 to 1000000000, as stock counts."},
 		},
 	})
 	sort := graphql.NewEnum(graphql.EnumConfig{
