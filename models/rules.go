@@ -40,15 +40,6 @@ func ParseNewProduct(price float64, stockCount int, d ProductDetails) (NewProduc
 	return NewProduct{Price: m, StockCount: stockCount, details: det}, nil
 }
 
-// Category is the category the new product goes in, if any: the store
-// checks that it exists.
-func (np NewProduct) Category() *string {
-	if np.details.CategoryID == nil {
-		return nil
-	}
-	return *np.details.CategoryID
-}
-
 // Product is the new product with id, created at now: active unless the
 // input said otherwise, and named GeneratedName(id) unless it was named.
 func (np NewProduct) Product(id string, now time.Time) Product {
