@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 )
 
 // Limits of a product's catalog fields.
@@ -112,27 +111,14 @@ func (d details) apply(p *Product) bool {
 // GeneratedName is the name of a product created without one, as the
 // contract allows: distinct enough to tell products apart in a list.
 func GeneratedName(id string) string {
-	return "Product " + truncateBytes(id, 8)
-}
-
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
+	return "Product " + id[:min(len(id), 8)]
 }
 
 // checkLongText is checkText for multi-line plain text: line breaks and
 // tabs belong in a description; other control characters (NUL, escapes)
 // and invisible ones (invisibleIn) do not.
 func checkLongText(fe *fieldErrors, field, s string, max int) {
-	if !utf8.ValidString(s) {
-		fe.add(field, "must be valid UTF-8")
-	} else if r, pos, bad := invisibleIn(s, true); bad {
-		invisibleError(fe, field, r, pos, true)
-	} else if utf8.RuneCountInString(s) > max {
-		fe.add(field, "must be at most %d characters", max)
-	}
+	checkTextLines(fe, field, s, max, true)
 }
 
 // checkSKU allows ASCII letters, digits, '-', '_' and '.': SKUs are

@@ -291,12 +291,18 @@ func ValidateText(field, s string, max int) error {
 // none belongs in a name or an id), no invisible ones (invisibleIn), and
 // at most max characters.
 func checkText(fe *fieldErrors, field, s string, max int) bool {
+	return checkTextLines(fe, field, s, max, false)
+}
+
+// checkTextLines is checkText, with line breaks and tabs allowed when
+// lines is set.
+func checkTextLines(fe *fieldErrors, field, s string, max int, lines bool) bool {
 	if !utf8.ValidString(s) {
 		fe.add(field, "must be valid UTF-8")
 		return false
 	}
-	if r, pos, bad := invisibleIn(s, false); bad {
-		invisibleError(fe, field, r, pos, false)
+	if r, pos, bad := invisibleIn(s, lines); bad {
+		invisibleError(fe, field, r, pos, lines)
 		return false
 	}
 	if utf8.RuneCountInString(s) > max {
