@@ -313,6 +313,21 @@ func SlugTaken(slug string) error {
 // UnknownCategory is the error for a product input naming no category.
 func UnknownCategory() error { return fieldError("categoryId", "names no category") }
 
+// WithSubcategories widens f's category to it and all its subcategories:
+// a category's list includes theirs. A category that does not exist is
+// refused (UnknownFilterCategory).
+func (t *CategoryTree) WithSubcategories(f ProductFilter) (ProductFilter, error) {
+	if len(f.CategoryIDs) != 1 {
+		return f, nil
+	}
+	ids := t.Subtree(f.CategoryIDs[0])
+	if ids == nil {
+		return f, UnknownFilterCategory()
+	}
+	f.CategoryIDs = ids
+	return f, nil
+}
+
 // UnknownFilterCategory is the error for a products filter naming no
 // category.
 func UnknownFilterCategory() error { return fieldError("filter.categoryId", "names no category") }

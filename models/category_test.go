@@ -202,4 +202,11 @@ func TestCategoryTree(t *testing.T) {
 	if got := strings.Join(tree.Subtree("a1"), ","); got != "a1,a11" {
 		t.Fatalf("Subtree(a1) = %s", got)
 	}
+	// A products filter on a category lists its subcategories' too.
+	if f, err := tree.WithSubcategories(ProductFilter{CategoryIDs: []string{"a"}}); err != nil || strings.Join(f.CategoryIDs, ",") != "a,a1,a11,a2" {
+		t.Fatalf("WithSubcategories(a) = %v, %v", f.CategoryIDs, err)
+	}
+	if _, err := tree.WithSubcategories(ProductFilter{CategoryIDs: []string{"nope"}}); err == nil {
+		t.Fatal("a filter on no category was accepted")
+	}
 }

@@ -34,13 +34,12 @@ func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
 		return nil, r.fail(p.Context, err)
 	}
 	if len(f.CategoryIDs) == 1 {
-		// A category's list includes its subcategories'.
 		t, err := r.categoryTree(p.Context)
 		if err != nil {
 			return nil, r.fail(p.Context, err)
 		}
-		if f.CategoryIDs = t.Subtree(f.CategoryIDs[0]); f.CategoryIDs == nil {
-			return nil, r.fail(p.Context, models.UnknownFilterCategory())
+		if f, err = t.WithSubcategories(f); err != nil {
+			return nil, r.fail(p.Context, err)
 		}
 	}
 	page, err := r.store.ProductsPage(p.Context, conn, f)
