@@ -108,7 +108,11 @@ func ParseProductSearch(s ProductSearch, f ProductFilter) (ProductFilter, error)
 	}
 	if s.Sort != nil {
 		switch srt := ProductSort(*s.Sort); srt {
-		case SortOldest, SortNewest, SortPriceAsc, SortPriceDesc, SortName:
+		case SortOldest:
+			// The contract's order: the same list, and the same cache entry,
+			// as no sort at all.
+			f.Sort = ""
+		case SortNewest, SortPriceAsc, SortPriceDesc, SortName:
 			f.Sort = srt
 		case SortRelevance:
 			f.Sort = srt

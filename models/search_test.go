@@ -9,6 +9,11 @@ import (
 
 func TestParseProductSearch(t *testing.T) {
 	t.Parallel()
+	// OLDEST is the default order: one list, one cache key.
+	oldest, err := ParseProductSearch(ProductSearch{Sort: ptr("OLDEST")}, ProductFilter{})
+	if err != nil || oldest.Sort != "" {
+		t.Fatalf("OLDEST parsed as %q, %v; want the default order", oldest.Sort, err)
+	}
 	for _, tt := range []struct {
 		name   string
 		s      ProductSearch
