@@ -53,7 +53,7 @@ func addAdmin(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, user, 
 				return out
 			}),
 			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.CustomerPage) any {
-				return info(pg.HasNext, len(pg.Customers), func() models.Cursor { return models.CustomerCursor(pg.Customers[len(pg.Customers)-1]) })
+				return info(pg.HasNext, len(pg.Customers), func() string { return models.CustomerCursor(pg.Customers[len(pg.Customers)-1]).Encode() })
 			}),
 		},
 	})

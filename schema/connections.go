@@ -45,11 +45,11 @@ func orderEdges(pg models.OrderPage) []edge {
 	return out
 }
 
-// info needs only the last cursor, so it encodes just that one.
-func info(hasNext bool, n int, last func() models.Cursor) pageInfo {
+// info needs only the last item's cursor, so it makes just that one.
+func info(hasNext bool, n int, last func() string) pageInfo {
 	pi := pageInfo{hasNext: hasNext}
 	if n > 0 {
-		end := last().Encode()
+		end := last()
 		pi.end = &end
 	}
 	return pi
@@ -78,12 +78,7 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 				return productEdges(*pg)
 			}),
 			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.ProductPage) any {
-				pi := pageInfo{hasNext: pg.HasNext}
-				if n := len(pg.Products); n > 0 {
-					end := pg.Cursor(n - 1)
-					pi.end = &end
-				}
-				return pi
+				return info(pg.HasNext, len(pg.Products), func() string { return pg.Cursor(len(pg.Products) - 1) })
 			}),
 		},
 	})
@@ -94,7 +89,7 @@ func connectionTypes(b builder, product, order *graphql.Object) (productConn, or
 				return orderEdges(*pg)
 			}),
 			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.OrderPage) any {
-				return info(pg.HasNext, len(pg.Orders), func() models.Cursor { return models.OrderCursor(pg.Orders[len(pg.Orders)-1]) })
+				return info(pg.HasNext, len(pg.Orders), func() string { return models.OrderCursor(pg.Orders[len(pg.Orders)-1]).Encode() })
 			}),
 		},
 	})

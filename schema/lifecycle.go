@@ -57,12 +57,7 @@ func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, pr
 				return out
 			}),
 			"pageInfo": field(graphql.NewNonNull(pageInfoType), "", func(pg *models.MovementPage) any {
-				pi := pageInfo{hasNext: pg.HasNext}
-				if n := len(pg.Movements); n > 0 {
-					end := models.MovementCursor(pg.Movements[n-1])
-					pi.end = &end
-				}
-				return pi
+				return info(pg.HasNext, len(pg.Movements), func() string { return models.MovementCursor(pg.Movements[len(pg.Movements)-1]) })
 			}),
 		},
 	})
