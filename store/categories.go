@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -175,9 +174,5 @@ func (s *Store) lockCategory(tx *gorm.DB, id *string) error {
 // slugError maps a unique violation of a category write to the field-named
 // error: the slug is the categories' only unique column a client sets.
 func slugError(err error, slug, doing string) error {
-	var me *models.Error
-	if !errors.As(err, &me) && classify(err) == failUnique {
-		return models.SlugTaken(slug)
-	}
-	return mapError(err, doing)
+	return uniqueError(err, models.SlugTaken(slug), doing)
 }

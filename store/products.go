@@ -140,8 +140,18 @@ func (s *Store) ProductsPage(ctx context.Context, c models.Connection, f models.
 // field-named error: the SKU is the products' only unique column a client
 // chooses.
 func skuError(err error, sku *string, doing string) error {
-	if sku != nil && classify(err) == failUnique {
-		return models.SKUTaken(*sku)
+	if sku == nil {
+		return mapError(err, doing)
+	}
+	return uniqueError(err, models.SKUTaken(*sku), doing)
+}
+
+// uniqueError is taken when err is a unique violation (and not already
+// the shop's own error), else err mapped as any other.
+func uniqueError(err, taken error, doing string) error {
+	var me *models.Error
+	if !errors.As(err, &me) && classify(err) == failUnique {
+		return taken
 	}
 	return mapError(err, doing)
 }
