@@ -292,6 +292,21 @@ func (t *CategoryTree) Subtree(id string) []string {
 	return out
 }
 
+// CheckDeletable refuses to delete category id of the tree all while it
+// holds products or subcategories.
+func CheckDeletable(all []Category, id string, products int) error {
+	children := 0
+	for _, c := range all {
+		if c.ParentID != nil && *c.ParentID == id {
+			children++
+		}
+	}
+	if products > 0 || children > 0 {
+		return CategoryNotEmpty(id, products, children)
+	}
+	return nil
+}
+
 // CategoryNotEmpty is deleteCategory's refusal.
 func CategoryNotEmpty(id string, products, children int) error {
 	return &Error{

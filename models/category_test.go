@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -208,5 +209,23 @@ func TestCategoryTree(t *testing.T) {
 	}
 	if _, err := tree.WithSubcategories(ProductFilter{CategoryIDs: []string{"nope"}}); err == nil {
 		t.Fatal("a filter on no category was accepted")
+	}
+}
+
+func TestCheckDeletable(t *testing.T) {
+	t.Parallel()
+	all := []Category{cat("a", ""), cat("a1", "a"), cat("a2", "a"), cat("b", "")}
+	if err := CheckDeletable(all, "b", 0); err != nil {
+		t.Fatalf("an empty category: %v", err)
+	}
+	for _, tt := range []struct {
+		id       string
+		products int
+		children any
+	}{{"a", 0, 2}, {"b", 3, 0}} {
+		var e *Error
+		if err := CheckDeletable(all, tt.id, tt.products); !errors.As(err, &e) || e.Code != CodeConflict || e.Details["subcategories"] != tt.children || e.Details["products"] != tt.products {
+			t.Errorf("%s: %v", tt.id, err)
+		}
 	}
 }

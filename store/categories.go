@@ -117,7 +117,8 @@ func (s *Store) UpdateCategory(ctx context.Context, id string, patch models.Cate
 func (s *Store) DeleteCategory(ctx context.Context, id string) (bool, error) {
 	deleted := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := s.lockTree(tx); err != nil {
+		all, err := s.lockTree(tx)
+		if err != nil {
 			return err
 		}
 		lock := "SELECT category_id FROM categories WHERE category_id = ?"
@@ -131,15 +132,13 @@ func (s *Store) DeleteCategory(ctx context.Context, id string) (bool, error) {
 		if len(found) == 0 {
 			return nil
 		}
-		var products, children int64
+		var products int64
 		if err := tx.Model(&models.Product{}).Where("category_id = ?", id).Count(&products).Error; err != nil {
 			return err
 		}
-		if err := tx.Model(&models.Category{}).Where("parent_id = ?", id).Count(&children).Error; err != nil {
+		// The tree read under its lock has the subcategories.
+		if err := models.CheckDeletable(all, id, int(products)); err != nil {
 			return err
-		}
-		if products > 0 || children > 0 {
-			return models.CategoryNotEmpty(id, int(products), int(children))
 		}
 		deleted = true
 		return tx.Where("category_id = ?", id).Delete(&models.Category{}).Error
