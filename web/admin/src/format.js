@@ -1,4 +1,11 @@
-// Display helpers: money, dates, ids.
+// Display helpers: money, dates, counts, ids; and the dashboard's one
+// notion of low stock.
+
+/** LOW_STOCK is the most units a product has to count as low on stock. */
+export const LOW_STOCK = 5;
+
+/** plural shows n with word, made plural unless n is 1 ("1 order", "2 orders"). */
+export const plural = (n, word) => `${n} ${n === 1 ? word : word + "s"}`;
 
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 /** formatMoney shows an API money Float (exact to the cent) in dollars. */

@@ -5,6 +5,7 @@ import { useAction, useAsync } from "../hooks.js";
 import { Link } from "../router.jsx";
 import { fieldErrors } from "../api.js";
 import { categoryOptions, loadCategories } from "../categories.js";
+import { plural } from "../format.js";
 import { SelectField, TextField } from "../components/Field.jsx";
 import { Confirm } from "../components/Confirm.jsx";
 import { ActionStatus, Loadable } from "../components/Status.jsx";
@@ -75,7 +76,7 @@ function CategoryRow({ category: c, tree, index, reload }) {
       <div class="tree__row">
         <span class="tree__name">{c.name}</span>
         <Link href={`/products?category=${c.id}`} class="muted tree__count">
-          {c.productCount} {c.productCount === 1 ? "product" : "products"}
+          {plural(c.productCount, "product")}
         </Link>
         <span class="tree__actions">
           <button type="button" class="small" aria-expanded={mode === "rename" ? "true" : "false"} onClick={() => setMode(mode === "rename" ? "" : "rename")}>

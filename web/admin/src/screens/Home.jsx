@@ -3,11 +3,10 @@
 import { gql } from "../session.js";
 import { useAsync } from "../hooks.js";
 import { Link } from "../router.jsx";
-import { formatMoney } from "../format.js";
+import { LOW_STOCK, formatMoney, plural } from "../format.js";
 import { Loadable } from "../components/Status.jsx";
+import { RefreshButton } from "../components/RefreshButton.jsx";
 import { SalesChart } from "./SalesChart.jsx";
-
-export const LOW_STOCK = 5;
 
 const HOME = `query($t: Int!, $days: Int!) {
   adminOverview(lowStockThreshold: $t) {
@@ -26,9 +25,7 @@ export function Home() {
     <section aria-labelledby="home-title">
       <div class="heading">
         <h1 id="home-title">Home</h1>
-        <button type="button" onClick={state.reload} disabled={state.loading}>
-          {state.loading ? "Refreshing…" : "Refresh"}
-        </button>
+        <RefreshButton state={state} />
       </div>
       <Loadable state={state} what="the overview">
         {o && (
@@ -38,12 +35,12 @@ export function Home() {
               <li class="card">
                 <span class="card__label">Sales today</span>
                 <span class="card__value" data-testid="today-revenue">{formatMoney(o.today.revenue)}</span>
-                <span class="card__note">{o.today.orders} {o.today.orders === 1 ? "order" : "orders"}</span>
+                <span class="card__note">{plural(o.today.orders, "order")}</span>
               </li>
               <li class="card">
                 <span class="card__label">Last 30 days</span>
                 <span class="card__value">{formatMoney(total.revenue)}</span>
-                <span class="card__note">{total.orders} {total.orders === 1 ? "order" : "orders"}</span>
+                <span class="card__note">{plural(total.orders, "order")}</span>
               </li>
             </ul>
             <h2>Needs attention</h2>

@@ -7,6 +7,7 @@ import { ORDER_STATUSES } from "../format.js";
 import { TextField } from "../components/Field.jsx";
 import { Pager } from "../components/Pager.jsx";
 import { Loadable } from "../components/Status.jsx";
+import { RefreshButton } from "../components/RefreshButton.jsx";
 import { ORDER_ROW, OrdersTable } from "./OrdersTable.jsx";
 
 const PAGE = 20;
@@ -32,9 +33,7 @@ export function Orders({ query }) {
     <section aria-labelledby="orders-title">
       <div class="heading">
         <h1 id="orders-title">Orders</h1>
-        <button type="button" onClick={paged.reload} disabled={paged.loading}>
-          {paged.loading ? "Loading…" : "Refresh"}
-        </button>
+        <RefreshButton state={paged} />
       </div>
       <nav class="tabs" aria-label="Order status">
         {TABS.map(([value, label]) => (

@@ -5,13 +5,12 @@ import { gql } from "../session.js";
 import { useAction, useAsync, usePaged, useSearchBox } from "../hooks.js";
 import { Link, navigate, withParams } from "../router.jsx";
 import { fieldErrors } from "../api.js";
-import { formatMoney } from "../format.js";
+import { LOW_STOCK, formatMoney } from "../format.js";
 import { categoryOptions, loadCategories } from "../categories.js";
 import { SelectField, TextField } from "../components/Field.jsx";
 import { Pager } from "../components/Pager.jsx";
 import { ActionStatus, Loadable } from "../components/Status.jsx";
 import { ProductImage } from "../components/ProductImage.jsx";
-import { LOW_STOCK } from "./Home.jsx";
 
 const PAGE = 20;
 export const PRODUCT_ROW = "productId name sku price stockCount active imageUrls category { id name }";
