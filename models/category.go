@@ -64,6 +64,33 @@ type CategoryPatch struct {
 	Parent **string
 }
 
+// Apply places c (a category of the tree all) as the patch says: under its
+// new parent, if that placement is allowed (CheckPlacement), and renamed.
+// A category keeps its slug (its URLs) until it is renamed: one made by an
+// older Slugify ("Café" → "caf") stays as it is when an update sends the
+// same name again.
+func (p CategoryPatch) Apply(all []Category, c *Category) error {
+	if p.Parent != nil {
+		if err := CheckPlacement(all, &c.ID, *p.Parent); err != nil {
+			return err
+		}
+		c.ParentID = *p.Parent
+	}
+	if p.Name != nil && *p.Name != c.Name {
+		c.Name, c.Slug = *p.Name, *p.Slug
+	}
+	return nil
+}
+
+// CheckNewCategory allows a category under parent in the tree all: the
+// shop has room for one more (MaxCategories) and the placement is allowed.
+func CheckNewCategory(all []Category, parent *string) error {
+	if len(all) >= MaxCategories {
+		return Errorf(CodeConflict, "The shop has %d categories, the most it may have.", MaxCategories)
+	}
+	return CheckPlacement(all, nil, parent)
+}
+
 // ParseCategoryPatch validates updateCategory's arguments; parentID ""
 // makes the category a root.
 func ParseCategoryPatch(id string, name, parentID *string) (CategoryPatch, error) {

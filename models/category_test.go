@@ -229,3 +229,29 @@ func TestCheckDeletable(t *testing.T) {
 		}
 	}
 }
+
+func TestCategoryPatchApply(t *testing.T) {
+	t.Parallel()
+	all := []Category{cat("a", ""), cat("a1", "a"), cat("b", "")}
+	c := all[0]
+	c.Slug = "caf" // made by an older rule
+	same := "a"
+	if err := (CategoryPatch{Name: &same, Slug: ptr("a")}).Apply(all, &c); err != nil || c.Slug != "caf" {
+		t.Fatalf("the same name again: slug %q, %v; want it kept", c.Slug, err)
+	}
+	renamed, slug := "Café", "cafe"
+	if err := (CategoryPatch{Name: &renamed, Slug: &slug}).Apply(all, &c); err != nil || c.Name != "Café" || c.Slug != "cafe" {
+		t.Fatalf("renamed: %+v, %v", c, err)
+	}
+	under := ptr("a1")
+	if err := (CategoryPatch{Parent: &under}).Apply(all, &c); err == nil || c.ParentID != nil {
+		t.Fatalf("moved under its own subcategory: %v, parent %v", err, c.ParentID)
+	}
+	many := make([]Category, MaxCategories)
+	if err := CheckNewCategory(many, nil); err == nil {
+		t.Fatal("a category past MaxCategories was allowed")
+	}
+	if err := CheckNewCategory(all, ptr("b")); err != nil {
+		t.Fatalf("a new subcategory of b: %v", err)
+	}
+}

@@ -58,10 +58,7 @@ func (s *Store) CreateCategory(ctx context.Context, nc models.NewCategory) (*mod
 		if err != nil {
 			return err
 		}
-		if len(all) >= models.MaxCategories {
-			return models.Errorf(models.CodeConflict, "The shop has %d categories, the most it may have.", models.MaxCategories)
-		}
-		if err := models.CheckPlacement(all, nil, c.ParentID); err != nil {
+		if err := models.CheckNewCategory(all, c.ParentID); err != nil {
 			return err
 		}
 		return tx.Create(&c).Error
@@ -89,17 +86,8 @@ func (s *Store) UpdateCategory(ctx context.Context, id string, patch models.Cate
 		if c == nil {
 			return models.Errorf(models.CodeNotFound, "Category %s does not exist.", id)
 		}
-		if patch.Parent != nil {
-			if err := models.CheckPlacement(all, &id, *patch.Parent); err != nil {
-				return err
-			}
-			c.ParentID = *patch.Parent
-		}
-		// A category keeps its slug (its URLs) until it is renamed: one
-		// made by an older Slugify ("Café" → "caf") stays as it is when an
-		// update sends the same name again.
-		if patch.Name != nil && *patch.Name != c.Name {
-			c.Name, c.Slug = *patch.Name, *patch.Slug
+		if err := patch.Apply(all, c); err != nil {
+			return err
 		}
 		slug = c.Slug
 		out = c
