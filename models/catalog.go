@@ -191,6 +191,12 @@ func (l *StringList) Scan(src any) error {
 		*l = nil
 		return nil
 	}
+	if string(b) == "[]" {
+		// Most products have no images: skip the decoder, with the
+		// empty list it would give.
+		*l = StringList{}
+		return nil
+	}
 	return json.Unmarshal(b, (*[]string)(l))
 }
 

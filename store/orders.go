@@ -13,13 +13,11 @@ import (
 const orderOrder = "created_at DESC, order_id DESC"
 
 func (s *Store) ListOrders(ctx context.Context, page models.Page, f models.OrderFilter) ([]models.Order, error) {
-	var os []models.Order
 	q, err := s.filterOrders(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	err = q.Order(orderOrder).Limit(page.Limit).Offset(page.Offset).
-		Preload("Items", itemsInOrder).Find(&os).Error
+	os, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder).Limit(page.Limit).Offset(page.Offset))
 	return os, mapError(err, "list orders")
 }
 
@@ -59,12 +57,12 @@ func (s *Store) OrdersPage(ctx context.Context, c models.Connection, f models.Or
 	if err != nil {
 		return models.OrderPage{}, err
 	}
-	q = q.Order(orderOrder).Limit(c.First+1).Preload("Items", itemsInOrder)
+	q = q.Table("orders").Order(orderOrder).Limit(c.First + 1)
 	if c.After != nil {
 		q = q.Where("(created_at, order_id) < (?, ?)", c.After.CreatedAt, c.After.ID)
 	}
-	var os []models.Order
-	if err := q.Find(&os).Error; err != nil {
+	os, err := s.scanOrders(ctx, q)
+	if err != nil {
 		return models.OrderPage{}, mapError(err, "page orders")
 	}
 	os, more := trimPage(os, c.First)

@@ -24,8 +24,7 @@ func (s *Store) products(ctx context.Context, f models.ProductFilter) *gorm.DB {
 }
 
 func (s *Store) ListProducts(ctx context.Context, page models.Page, f models.ProductFilter) ([]models.Product, error) {
-	var ps []models.Product
-	err := s.products(ctx, f).Order(productOrder).Limit(page.Limit).Offset(page.Offset).Find(&ps).Error
+	ps, err := productsOf(scanProducts(s.products(ctx, f).Table("products").Order(productOrder).Limit(page.Limit).Offset(page.Offset), false))
 	return ps, mapError(err, "list products")
 }
 
@@ -47,8 +46,8 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*mo
 	out := make(map[string]*models.Product, len(ids))
 	for start := 0; start < len(ids); start += maxParams {
 		batch := ids[start:min(start+maxParams, len(ids))]
-		var ps []models.Product
-		if err := s.db.WithContext(ctx).Select(productColumns).Where("product_id IN ?", batch).Find(&ps).Error; err != nil {
+		ps, err := productsOf(scanProducts(s.db.WithContext(ctx).Table("products").Select(productColumns).Where("product_id IN ?", batch), false))
+		if err != nil {
 			return nil, mapError(err, "get products")
 		}
 		for i := range ps {

@@ -211,7 +211,8 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 		if c.After != nil {
 			outer = outer.Where(after, args...)
 		}
-		if err := outer.Order(order).Limit(c.First + 1).Find(&rows).Error; err != nil {
+		var err error
+		if rows, err = scanProducts(outer.Order(order).Limit(c.First+1), true); err != nil {
 			return models.ProductPage{}, mapError(err, "search products")
 		}
 	} else {
@@ -219,7 +220,8 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 		if c.After != nil {
 			q = q.Where(after, args...)
 		}
-		if err := q.Order(order).Limit(c.First + 1).Find(&rows).Error; err != nil {
+		var err error
+		if rows, err = scanProducts(q.Order(order).Limit(c.First+1), false); err != nil {
 			return models.ProductPage{}, mapError(err, "page products")
 		}
 	}
