@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -209,13 +211,32 @@ func medianOf(v []float64) float64 {
 }
 
 // floorServer serves fixed response bytes by name from memory through a
-// bare chi router: the most an HTTP handler in this binary can do.
-func floorServer(responses map[string][]byte) (string, func(), error) {
+// bare chi router: the most an HTTP handler in this binary can do. The
+// bench puts each response there (PUT /floor/{name}) before any load; it
+// runs in the service's process, so that both sides of a ratio cross the
+// same process boundary and share one heap and one scheduler.
+func floorServer() (string, func(), error) {
+	var responses atomic.Pointer[map[string][]byte]
+	responses.Store(&map[string][]byte{})
+	var mu sync.Mutex // serializes the PUTs' copy-on-write
 	r := chi.NewRouter()
 	r.Post("/floor/{name}", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = w.Write(responses[chi.URLParam(r, "name")])
+		_, _ = w.Write((*responses.Load())[chi.URLParam(r, "name")])
+	})
+	r.Put("/floor/{name}", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		m := maps.Clone(*responses.Load())
+		m[chi.URLParam(r, "name")] = b
+		responses.Store(&m)
+		w.WriteHeader(http.StatusNoContent)
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -224,6 +245,20 @@ func floorServer(responses map[string][]byte) (string, func(), error) {
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// putFloor gives the floor at url the response it serves as name.
+func putFloor(url, name string, b []byte) error {
+	req, _ := http.NewRequest(http.MethodPut, url+"/floor/"+name, bytes.NewReader(b))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("floor %s: %s", name, resp.Status)
+	}
+	return nil
 }
 
 // fetch posts body with header once and returns the response bytes.

@@ -218,7 +218,6 @@ func run(ctx context.Context, out io.Writer) error {
 			return err
 		}
 	}
-	responses := map[string][]byte{}
 	for i, sc := range scenarios {
 		if sc.floor != "http" {
 			continue
@@ -232,13 +231,11 @@ func run(ctx context.Context, out io.Writer) error {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
 		}
-		responses[fmt.Sprint(i)] = b
+		if err := putFloor(srv.floor, fmt.Sprint(i), b); err != nil {
+			return err
+		}
 	}
-	floorURL, stopFloor, err := floorServer(responses)
-	if err != nil {
-		return err
-	}
-	defer stopFloor()
+	floorURL := srv.floor
 	pool, err := pgxpool.New(ctx, large+"&pool_max_conns="+fmt.Sprint(s.concurrency))
 	if err != nil {
 		return err

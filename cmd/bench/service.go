@@ -28,8 +28,9 @@ const serveEnv = "BENCH_SERVE"
 
 // service is a running service.
 type service struct {
-	replies <-chan string // the process's lines on stdout after its address
+	replies <-chan string // the process's lines on stdout after its addresses
 	url     string
+	floor   string // the HTTP floor, served in the service's process
 	pid     int    // the process whose CPU is counted as the service's
 	label   string // what that CPU is
 	own     bool   // a process of its own
@@ -40,6 +41,10 @@ type service struct {
 func start(ctx context.Context, own bool, vars map[string]string) (*service, error) {
 	if own {
 		return startService(ctx, vars)
+	}
+	floor, stopFloor, err := floorServer()
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	ready := make(chan string, 1)
@@ -52,16 +57,18 @@ func start(ctx context.Context, own bool, vars map[string]string) (*service, err
 		stop := func() {
 			cancel()
 			<-done
+			stopFloor()
 		}
-		return &service{url: "http://" + addr, pid: os.Getpid(), label: "this process (the service and the load generator)", stop: stop}, nil
+		return &service{url: "http://" + addr, floor: floor, pid: os.Getpid(), label: "this process (the service and the load generator)", stop: stop}, nil
 	case err := <-done:
 		cancel()
+		stopFloor()
 		return nil, fmt.Errorf("service did not start: %w", err)
 	}
 }
 
-// serve is the service process's main: app.Run with this environment,
-// printing the address it listens on. BENCH_CPUPROFILE, when set, profiles
+// serve is the service process's main: the HTTP floor and app.Run with
+// this environment, printing the addresses they listen on, in that order. BENCH_CPUPROFILE, when set, profiles
 // it until it is stopped (SIGTERM); SIGUSR1 writes the live heap to
 // BENCH_HEAPPROFILE and says so on stdout.
 func serve() error {
@@ -90,6 +97,12 @@ func serve() error {
 			}
 		}()
 	}
+	floor, stopFloor, err := floorServer()
+	if err != nil {
+		return err
+	}
+	defer stopFloor()
+	fmt.Println(floor)
 	return app.Run(ctx, os.Getenv, io.Discard, func(addr string) { fmt.Println(addr) })
 }
 
@@ -129,12 +142,15 @@ func startService(ctx context.Context, vars map[string]string) (*service, error)
 		return nil, fmt.Errorf("start the service: %w", err)
 	}
 	lines := bufio.NewScanner(out)
-	if !lines.Scan() {
+	var addrs []string // the floor's, then the service's
+	for len(addrs) < 2 && lines.Scan() {
+		addrs = append(addrs, strings.TrimSpace(lines.Text()))
+	}
+	if len(addrs) < 2 {
 		cancel()
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("the service did not start: %v", lines.Err())
 	}
-	addr := lines.Text()
 	replies := make(chan string, 1)
 	done := make(chan struct{})
 	go func() {
@@ -150,7 +166,7 @@ func startService(ctx context.Context, vars map[string]string) (*service, error)
 		cancel()
 		<-done
 	}
-	return &service{url: "http://" + strings.TrimSpace(addr), pid: cmd.Process.Pid, label: "the service", own: true, stop: stop, replies: replies}, nil
+	return &service{url: "http://" + addrs[1], floor: addrs[0], pid: cmd.Process.Pid, label: "the service", own: true, stop: stop, replies: replies}, nil
 }
 
 // cpu is the CPU time the service's process has used so far.
