@@ -57,6 +57,16 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 	// Without a server, no connection can be made.
 	_, err = s.ProductByID(ctx, p.ID)
 	unavailable("a read while the database is down", err)
+	_, err = s.ListOrders(ctx, models.Page{Limit: 10}, models.OrderFilter{})
+	unavailable("a list of orders while the database is down", err)
+	_, err = s.OrdersPage(ctx, models.Connection{First: 10}, models.OrderFilter{})
+	unavailable("a page of orders while the database is down", err)
+	_, err = s.ListProducts(ctx, models.Page{Limit: 10}, models.ProductFilter{})
+	unavailable("a list of products while the database is down", err)
+	_, err = s.ProductsPage(ctx, models.Connection{First: 10}, models.ProductFilter{Words: []string{"mug"}, Sort: models.SortRelevance})
+	unavailable("a search while the database is down", err)
+	_, err = s.ProductsByIDs(ctx, []string{p.ID})
+	unavailable("products by id while the database is down", err)
 	_, err = s.CreateOrder(ctx, models.OrderRequest{CustomerID: "c", Lines: []models.OrderLine{{ProductID: p.ID, Quantity: 1}}})
 	unavailable("an order while the database is down", err)
 
