@@ -15,15 +15,16 @@ import (
 	"shop/models"
 )
 
-// bothBackends runs test on a fresh PostgreSQL database and SQLite file.
-func bothBackends(t *testing.T, test func(t *testing.T, s *Store)) {
+// bothBackends runs test on a fresh PostgreSQL database and SQLite file,
+// each with a pool of conns connections.
+func bothBackends(t *testing.T, conns int, test func(t *testing.T, s *Store)) {
 	for _, kind := range []string{"PostgreSQL", "SQLite"} {
 		t.Run(kind, func(t *testing.T) {
 			var o Options
 			if kind == "PostgreSQL" {
-				o = Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 4, MaxIdleConns: 4}
+				o = Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: conns, MaxIdleConns: conns}
 			} else {
-				o = Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 4, MaxIdleConns: 4}
+				o = Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: conns, MaxIdleConns: conns}
 			}
 			s, err := Open(context.Background(), o)
 			if err != nil {
@@ -53,7 +54,7 @@ func describeTimes(ps []scored) string {
 // Every product read gives what GORM's Find gave: the same values, the same
 // time Locations, the same nil/empty lists.
 func TestScanProductsMatchesFind(t *testing.T) {
-	bothBackends(t, func(t *testing.T, s *Store) {
+	bothBackends(t, 4, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		long := strings.Repeat("mug words ", 10_000)
 		cat, err := s.CreateCategory(ctx, models.NewCategory{Name: "Mugs", Slug: "mugs"})
@@ -163,7 +164,7 @@ func TestScanProductsMatchesFind(t *testing.T) {
 
 // An order's lines read with the page are what Preload read.
 func TestScanOrdersMatchesPreload(t *testing.T) {
-	bothBackends(t, func(t *testing.T, s *Store) {
+	bothBackends(t, 4, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		now := s.db.NowFunc()
 		// An order with no items, one with items written out of position
@@ -237,116 +238,103 @@ func TestScanOrdersMatchesPreload(t *testing.T) {
 // a one-connection pool neither deadlocks nor leaks; a cancelled read
 // returns its connection.
 func TestOrderSearchOnOneConnectionAndCancelled(t *testing.T) {
-	for _, kind := range []string{"PostgreSQL", "SQLite"} {
-		t.Run(kind, func(t *testing.T) {
-			var o Options
-			if kind == "PostgreSQL" {
-				o = Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 1, MaxIdleConns: 1}
-			} else {
-				o = Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 1, MaxIdleConns: 1}
+	bothBackends(t, 1, func(t *testing.T, s *Store) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		now := s.db.NowFunc()
+		for i := 0; i < 120; i++ {
+			uid := fmt.Sprintf("u%03d", i)
+			if err := s.db.Exec(`INSERT INTO users (user_id, email, name, role, password_hash, created_at) VALUES (?, ?, 'n', 'customer', 'x', ?)`,
+				uid, fmt.Sprintf("c%03d@shop.example", i), now).Error; err != nil {
+				t.Fatal(err)
 			}
-			s, err := Open(context.Background(), o)
+			for j := 0; j < 3; j++ {
+				oid := fmt.Sprintf("%08d-0000-0000-0000-%012d", i, j)
+				if err := s.db.Exec(`INSERT INTO orders (order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier) VALUES (?, ?, 1, 'pending', ?, ?, '', '')`,
+					oid, uid, now.Add(time.Duration(i*3+j)*time.Millisecond), now).Error; err != nil {
+					t.Fatal(err)
+				}
+				for k := 2; k >= 0; k-- {
+					if err := s.db.Exec(`INSERT INTO order_items (id, order_id, product_id, quantity, price_at_purchase_cents, position) VALUES (?, ?, 'p', 1, 1, ?)`,
+						fmt.Sprintf("i%03d-%d-%d", i, j, k), oid, k).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		for _, f := range []models.OrderFilter{{Query: "c007@"}, {Query: "shop.example"}, {Query: "shop.example", Status: "pending"}, {Query: "c00", CustomerID: "u003"}} {
+			q, err := s.filterOrders(ctx, f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { _ = s.Close() })
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			now := s.db.NowFunc()
-			for i := 0; i < 120; i++ {
-				uid := fmt.Sprintf("u%03d", i)
-				if err := s.db.Exec(`INSERT INTO users (user_id, email, name, role, password_hash, created_at) VALUES (?, ?, 'n', 'customer', 'x', ?)`,
-					uid, fmt.Sprintf("c%03d@shop.example", i), now).Error; err != nil {
-					t.Fatal(err)
-				}
-				for j := 0; j < 3; j++ {
-					oid := fmt.Sprintf("%08d-0000-0000-0000-%012d", i, j)
-					if err := s.db.Exec(`INSERT INTO orders (order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier) VALUES (?, ?, 1, 'pending', ?, ?, '', '')`,
-						oid, uid, now.Add(time.Duration(i*3+j)*time.Millisecond), now).Error; err != nil {
-						t.Fatal(err)
-					}
-					for k := 2; k >= 0; k-- {
-						if err := s.db.Exec(`INSERT INTO order_items (id, order_id, product_id, quantity, price_at_purchase_cents, position) VALUES (?, ?, 'p', 1, 1, ?)`,
-							fmt.Sprintf("i%03d-%d-%d", i, j, k), oid, k).Error; err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
+			var old []models.Order
+			if err := q.Order(orderOrder).Limit(50).Preload("Items", itemsInOrder).Find(&old).Error; err != nil {
+				t.Fatal(err)
 			}
-			for _, f := range []models.OrderFilter{{Query: "c007@"}, {Query: "shop.example"}, {Query: "shop.example", Status: "pending"}, {Query: "c00", CustomerID: "u003"}} {
-				q, err := s.filterOrders(ctx, f)
+			q, _ = s.filterOrders(ctx, f)
+			neu, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder).Limit(50))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(old, neu) {
+				t.Errorf("filter %+v: %d orders vs %d, differ", f, len(neu), len(old))
+			}
+			// Paging with the cursor of every page reaches every order.
+			var n int
+			c := models.Connection{First: 7}
+			for {
+				pg, err := s.OrdersPage(ctx, c, f)
 				if err != nil {
 					t.Fatal(err)
 				}
-				var old []models.Order
-				if err := q.Order(orderOrder).Limit(50).Preload("Items", itemsInOrder).Find(&old).Error; err != nil {
-					t.Fatal(err)
+				n += len(pg.Orders)
+				for _, o := range pg.Orders {
+					if len(o.Items) != 3 || o.Items[0].Position != 0 || o.Items[2].Position != 2 {
+						t.Fatalf("order %s items %+v", o.ID, o.Items)
+					}
 				}
-				q, _ = s.filterOrders(ctx, f)
-				neu, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder).Limit(50))
+				if !pg.HasNext {
+					break
+				}
+				cur := models.OrderCursor(pg.Orders[len(pg.Orders)-1])
+				enc := cur.Encode()
+				cc, err := models.ParseConnection(&c.First, &enc)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !reflect.DeepEqual(old, neu) {
-					t.Errorf("filter %+v: %d orders vs %d, differ", f, len(neu), len(old))
-				}
-				// Paging with the cursor of every page reaches every order.
-				var n int
-				c := models.Connection{First: 7}
-				for {
-					pg, err := s.OrdersPage(ctx, c, f)
-					if err != nil {
-						t.Fatal(err)
-					}
-					n += len(pg.Orders)
-					for _, o := range pg.Orders {
-						if len(o.Items) != 3 || o.Items[0].Position != 0 || o.Items[2].Position != 2 {
-							t.Fatalf("order %s items %+v", o.ID, o.Items)
-						}
-					}
-					if !pg.HasNext {
-						break
-					}
-					cur := models.OrderCursor(pg.Orders[len(pg.Orders)-1])
-					enc := cur.Encode()
-					cc, err := models.ParseConnection(&c.First, &enc)
-					if err != nil {
-						t.Fatal(err)
-					}
-					c.After = cc.After
-				}
-				var want int64
-				q, _ = s.filterOrders(ctx, f)
-				q.Model(&models.Order{}).Count(&want)
-				if int64(n) != want {
-					t.Errorf("filter %+v: paged %d orders, want %d", f, n, want)
-				}
+				c.After = cc.After
 			}
-			// Cancelled in the middle of reading: an error, and the
-			// connection comes back.
-			for i := 0; i < 20; i++ {
-				cctx, ccancel := context.WithCancel(ctx)
-				go func() { time.Sleep(time.Duration(i*50) * time.Microsecond); ccancel() }()
-				_, _ = s.ListOrders(cctx, models.Page{Limit: 1000}, models.OrderFilter{})
-				_, _ = s.ListProducts(cctx, models.Page{Limit: 1000}, models.ProductFilter{})
-				ccancel()
+			var want int64
+			q, _ = s.filterOrders(ctx, f)
+			q.Model(&models.Order{}).Count(&want)
+			if int64(n) != want {
+				t.Errorf("filter %+v: paged %d orders, want %d", f, n, want)
 			}
-			sqlDB, _ := s.db.DB()
-			if st := sqlDB.Stats(); st.InUse != 0 {
-				t.Errorf("connections in use after cancelled reads: %d", st.InUse)
-			}
-			if _, err := s.ListOrders(ctx, models.Page{Limit: 1000}, models.OrderFilter{}); err != nil {
-				t.Errorf("after cancelled reads: %v", err)
-			}
-		})
-	}
+		}
+		// Cancelled in the middle of reading: an error, and the
+		// connection comes back.
+		for i := 0; i < 20; i++ {
+			cctx, ccancel := context.WithCancel(ctx)
+			go func() { time.Sleep(time.Duration(i*50) * time.Microsecond); ccancel() }()
+			_, _ = s.ListOrders(cctx, models.Page{Limit: 1000}, models.OrderFilter{})
+			_, _ = s.ListProducts(cctx, models.Page{Limit: 1000}, models.ProductFilter{})
+			ccancel()
+		}
+		sqlDB, _ := s.db.DB()
+		if st := sqlDB.Stats(); st.InUse != 0 {
+			t.Errorf("connections in use after cancelled reads: %d", st.InUse)
+		}
+		if _, err := s.ListOrders(ctx, models.Page{Limit: 1000}, models.OrderFilter{}); err != nil {
+			t.Errorf("after cancelled reads: %v", err)
+		}
+	})
 }
 
 // A read cancelled just after its statement ran (orders, then items, then
 // products) fails, and gives its connection back; more orders than
 // maxParams get every item.
 func TestScanCancelledAndManyOrders(t *testing.T) {
-	bothBackends(t, func(t *testing.T, s *Store) {
+	bothBackends(t, 4, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		n := maxParams + 5
 		gen := `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < ?) `
