@@ -243,15 +243,11 @@ func run(ctx context.Context, out io.Writer) error {
 	defer pool.Close()
 
 	if s.cpuProfile != "" && !s.ownProcess {
-		f, err := os.Create(s.cpuProfile)
+		stopProfile, err := startCPUProfile(s.cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
 
 	fmt.Fprintf(out, "%-42s %9s %8s %8s | %11s %8s %8s | %6s %6s %s\n", "scenario", "req/s", "p50", "p99", "floor req/s", "p50", "p99", "ratio", "target", "p99 target")
@@ -434,6 +430,22 @@ func scale(ctx context.Context, out io.Writer, s settings, admin [2]http.Header,
 		return fmt.Errorf("orders pages: %d failed requests", ms1.failures+ml.failures)
 	}
 	return nil
+}
+
+// startCPUProfile profiles this process into the file name until stop.
+func startCPUProfile(name string) (stop func(), err error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // writeHeapProfile writes what is live on the heap now.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -68,22 +67,18 @@ func start(ctx context.Context, own bool, vars map[string]string) (*service, err
 }
 
 // serve is the service process's main: the HTTP floor and app.Run with
-// this environment, printing the addresses they listen on, in that order. BENCH_CPUPROFILE, when set, profiles
-// it until it is stopped (SIGTERM); SIGUSR1 writes the live heap to
-// BENCH_HEAPPROFILE and says so on stdout.
+// this environment, printing the addresses they listen on, in that order.
+// BENCH_CPUPROFILE, when set, profiles it until it is stopped (SIGTERM);
+// SIGUSR1 writes the live heap to BENCH_HEAPPROFILE and says so on stdout.
 func serve() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if name := os.Getenv("BENCH_CPUPROFILE"); name != "" {
-		f, err := os.Create(name)
+		stopProfile, err := startCPUProfile(name)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
 	if name := os.Getenv("BENCH_HEAPPROFILE"); name != "" {
 		usr1 := make(chan os.Signal, 1)
