@@ -348,33 +348,47 @@ func TestRelevanceScoresReadTheRowAlone(t *testing.T) {
 // SQLite's highlight() over the description tokenized every match's whole
 // text, and 300 products of 10,000 characters matching one word took
 // seconds of CPU per search (a shopper varies the word to miss the cache).
+// The bound is a ratio to the same search over short descriptions in the
+// same database, timed the same way, so a busy machine slows both sides:
+// re-reading the long texts made it hundreds of times slower.
 func TestRelevanceOverLongDescriptions(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		long := strings.Repeat("widget gadget thing ", models.MaxDescriptionSize/20)[:models.MaxDescriptionSize]
 		for i := 0; i < 300; i++ {
 			mustSearchable(t, s, fmt.Sprintf("Item %d", i), long, 1, 1, nil)
+			mustSearchable(t, s, fmt.Sprintf("Part %d", i), "A sprocket.", 1, 1, nil)
 		}
 		named := mustSearchable(t, s, "Gadget", "Short.", 1, 1, nil)
-		q := "gadget"
-		f, err := models.ParseProductSearch(models.ProductSearch{Query: &q, Sort: ptr("RELEVANCE")}, models.ProductFilter{})
-		if err != nil {
-			t.Fatal(err)
+		mustSearchable(t, s, "Sprocket", "Short.", 1, 1, nil)
+		search := func(q string) (models.ProductPage, time.Duration) {
+			t.Helper()
+			f, err := models.ParseProductSearch(models.ProductSearch{Query: &q, Sort: ptr("RELEVANCE")}, models.ProductFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			best := time.Duration(1 << 62)
+			var pg models.ProductPage
+			for i := 0; i < 3; i++ {
+				start := time.Now()
+				pg, err = s.ProductsPage(context.Background(), models.Connection{First: 20}, f)
+				best = min(best, time.Since(start))
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			return pg, best
 		}
-		start := time.Now()
-		pg, err := s.ProductsPage(context.Background(), models.Connection{First: 20}, f)
-		took := time.Since(start)
-		if err != nil {
-			t.Fatal(err)
-		}
+		pg, longTook := search("gadget")
 		if len(pg.Products) != 20 {
 			t.Errorf("%d products; want 20", len(pg.Products))
 		} else if strings.HasSuffix(t.Name(), "SQLite") && pg.Products[0].ID != named.ID {
 			// SQLite's rule: the name counts 4, a description 1.
 			t.Errorf("%q first; want %q", pg.Products[0].Name, named.Name)
 		}
-		if took > 500*time.Millisecond {
-			t.Errorf("ranking 301 matches took %v", took)
+		_, shortTook := search("sprocket")
+		if longTook > 10*shortTook+20*time.Millisecond {
+			t.Errorf("ranking 301 matches over long descriptions took %v; over short ones %v", longTook, shortTook)
 		}
 	})
 }
