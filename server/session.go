@@ -1,13 +1,13 @@
 package server
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"time"
 
 	"shop/auth"
+	"shop/clientip"
 )
 
 // writeSessionCookie sets the cookie of a browser's session (see
@@ -34,15 +34,7 @@ func overHTTPS(r *http.Request, trusted []netip.Prefix) bool {
 	if r.TLS != nil {
 		return true
 	}
-	if len(trusted) == 0 {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !isTrusted(peer.Unmap(), trusted) {
+	if !(clientip.Proxies{Trusted: trusted}).TrustsPeer(r) {
 		return false
 	}
 	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
