@@ -94,6 +94,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		UserRequests: cfg.RateLimitUserRequests,
 		Auth:         cfg.RateLimitAuth,
 		LoginEmail:   cfg.RateLimitLoginEmail,
+		IPv6Per48:    cfg.RateLimitIPv6Per48,
 	}, logger)
 	if err != nil {
 		return err

@@ -16,7 +16,15 @@ type Limits struct {
 	// minutes; LoginEmailSpread (times) that many from all addresses
 	// together (password guessing spread over many IPs).
 	LoginEmail int
+	// IPv6Per48, when above 0, gives each IPv6 /48 that many times a
+	// /64's allowance of Requests and Auth, on top of each /64's own: one
+	// allocation can't mint 65,536 allowances. 0 counts /64s only.
+	IPv6Per48 int
 }
+
+// DefaultIPv6Per48 is how many /64s' allowances a /48 gets by default: a
+// site with a handful of busy networks fits, and 65,536 /64s share 16.
+const DefaultIPv6Per48 = 16
 
 // LoginEmailSpread is how many times an email's per-address login allowance
 // all addresses together get: enough that one guesser can't lock the owner
@@ -48,10 +56,14 @@ func New(redisURL, prefix string, timeout time.Duration, l Limits, logger *slog.
 			return nil, err
 		}
 	}
+	// per48 is limit for a whole /48; 0 (off) when either is.
+	per48 := func(limit int) int { return limit * max(l.IPv6Per48, 0) }
 	return &Set{
-		IP:             Batched(r, Allowance{Name: "ip", Limit: l.Requests, Window: time.Minute, Key: ByIP}, flushEvery),
-		User:           Batched(r, Allowance{Name: "user", Limit: l.UserRequests, Window: time.Minute}, flushEvery),
-		AuthIP:         Exact(r, Allowance{Name: "auth-ip", Limit: l.Auth, Window: time.Minute, Key: ByIP}),
+		IP: Batched(r, Allowance{Name: "ip", Limit: l.Requests, Window: time.Minute, Key: ByIP}, flushEvery).
+			Widen(Batched(r, Allowance{Name: "ip48", Limit: per48(l.Requests), Window: time.Minute, Key: By48}, flushEvery)),
+		User: Batched(r, Allowance{Name: "user", Limit: l.UserRequests, Window: time.Minute}, flushEvery),
+		AuthIP: Exact(r, Allowance{Name: "auth-ip", Limit: l.Auth, Window: time.Minute, Key: ByIP}).
+			Widen(Exact(r, Allowance{Name: "auth-ip48", Limit: per48(l.Auth), Window: time.Minute, Key: By48})),
 		LoginEmailAtIP: Exact(r, Allowance{Name: "login-email-ip", Limit: l.LoginEmail, Window: 15 * time.Minute, Key: ByEmailAtIP}),
 		LoginEmail:     Exact(r, Allowance{Name: "login-email", Limit: l.LoginEmail * LoginEmailSpread, Window: 15 * time.Minute, Key: ByEmail}),
 		redis:          r,
