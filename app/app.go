@@ -94,6 +94,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		UserRequests: cfg.RateLimitUserRequests,
 		Auth:         cfg.RateLimitAuth,
 		LoginEmail:   cfg.RateLimitLoginEmail,
+		LoginDevice:  cfg.RateLimitLoginDevice,
 		IPv6Per48:    cfg.RateLimitIPv6Per48,
 	}, logger)
 	if err != nil {
@@ -117,7 +118,10 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		IPLimiter:        limits.AuthIP,
 		EmailAtIPLimiter: limits.LoginEmailAtIP,
 		EmailLimiter:     limits.LoginEmail,
-		Logger:           logger,
+		// ...except attempts from a device that signed in before, which
+		// count per device.
+		DeviceLimiter: limits.LoginDevice,
+		Logger:        logger,
 	})
 	if err != nil {
 		return err

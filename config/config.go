@@ -64,6 +64,10 @@ type Config struct {
 	RateLimitUserRequests int
 	RateLimitAuth         int
 	RateLimitLoginEmail   int
+	// RateLimitLoginDevice bounds, per 15 minutes, the login attempts of
+	// one device that signed in to the account before (its device token),
+	// which don't count per email.
+	RateLimitLoginDevice int
 	// RateLimitIPv6Per48 gives each IPv6 /48 that many times a /64's
 	// allowance of requests and of sign-ins, on top of each /64's own; 0
 	// counts /64s only.
@@ -157,6 +161,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RateLimitUserRequests: p.int("RATE_LIMIT_USER_REQUESTS", 600, 0, 1<<30),
 		RateLimitAuth:         p.int("RATE_LIMIT_AUTH", 10, 0, 1<<30),
 		RateLimitLoginEmail:   p.int("RATE_LIMIT_LOGIN_EMAIL", 10, 0, 1<<30),
+		RateLimitLoginDevice:  p.int("RATE_LIMIT_LOGIN_DEVICE", 10, 0, 1<<30),
 		RateLimitIPv6Per48:    p.int("RATE_LIMIT_IPV6_48_FACTOR", 16, 0, 65536),
 		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
 		TrustedProxyHops:      p.int("TRUSTED_PROXY_HOPS", 0, 0, 10),

@@ -124,7 +124,7 @@ func TestRateLimitsAndHTTPEdges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.RateLimitRequests != 600 || c.RateLimitUserRequests != 600 || c.RateLimitAuth != 10 || c.RateLimitLoginEmail != 10 || c.RateLimitIPv6Per48 != 16 ||
+	if c.RateLimitRequests != 600 || c.RateLimitUserRequests != 600 || c.RateLimitAuth != 10 || c.RateLimitLoginEmail != 10 || c.RateLimitIPv6Per48 != 16 || c.RateLimitLoginDevice != 10 ||
 		c.TrustedProxies != nil || c.TrustedProxyHops != 0 || c.CORSAllowedOrigins != nil || !c.GraphiQL {
 		t.Fatalf("defaults = %+v", c)
 	}
@@ -133,12 +133,12 @@ func TestRateLimitsAndHTTPEdges(t *testing.T) {
 		"RATE_LIMIT_REQUESTS", "0", "RATE_LIMIT_USER_REQUESTS", "1200", "RATE_LIMIT_AUTH", "0", "RATE_LIMIT_LOGIN_EMAIL", "5",
 		"TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.7 ,2606:4700::/32,::ffff:172.16.0.1,",
 		"CORS_ALLOWED_ORIGINS", "https://Shop.example.com, http://localhost:5173/,https://*.example.org",
-		"GRAPHIQL", "false", "TRUSTED_PROXY_HOPS", "2", "RATE_LIMIT_IPV6_48_FACTOR", "0",
+		"GRAPHIQL", "false", "TRUSTED_PROXY_HOPS", "2", "RATE_LIMIT_IPV6_48_FACTOR", "0", "RATE_LIMIT_LOGIN_DEVICE", "3",
 	))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TrustedProxyHops != 2 || c.PublicTrustedProxies() != nil || c.RateLimitIPv6Per48 != 0 {
+	if c.TrustedProxyHops != 2 || c.PublicTrustedProxies() != nil || c.RateLimitIPv6Per48 != 0 || c.RateLimitLoginDevice != 3 {
 		t.Fatalf("TRUSTED_PROXY_HOPS: %d, public %v", c.TrustedProxyHops, c.PublicTrustedProxies())
 	}
 	if c.RateLimitRequests != 0 || c.RateLimitUserRequests != 1200 || c.RateLimitAuth != 0 || c.RateLimitLoginEmail != 5 || c.GraphiQL {
@@ -159,14 +159,14 @@ func TestRateLimitsAndHTTPEdges(t *testing.T) {
 		"RATE_LIMIT_REQUESTS", "-1", "RATE_LIMIT_LOGIN_EMAIL", "many",
 		"TRUSTED_PROXIES", "10.0.0.0/33,proxy.render.com",
 		"CORS_ALLOWED_ORIGINS", "https://ok.example.com,ftp://files.example.com,https://example.com/app,https://*.*.example.com",
-		"GRAPHIQL", "maybe", "TRUSTED_PROXY_HOPS", "11", "RATE_LIMIT_IPV6_48_FACTOR", "65537",
+		"GRAPHIQL", "maybe", "TRUSTED_PROXY_HOPS", "11", "RATE_LIMIT_IPV6_48_FACTOR", "65537", "RATE_LIMIT_LOGIN_DEVICE", "-2",
 	))
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
 	for _, want := range []string{"RATE_LIMIT_REQUESTS", "RATE_LIMIT_LOGIN_EMAIL", `"10.0.0.0/33"`, `"proxy.render.com"`,
 		`"ftp://files.example.com"`, `"https://example.com/app"`, `"https://*.*.example.com"`, "GRAPHIQL", `TRUSTED_PROXY_HOPS: "11" is not a whole number from 0 to 10`,
-		`RATE_LIMIT_IPV6_48_FACTOR: "65537" is not a whole number from 0 to 65536`} {
+		`RATE_LIMIT_IPV6_48_FACTOR: "65537" is not a whole number from 0 to 65536`, `RATE_LIMIT_LOGIN_DEVICE: "-2"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}

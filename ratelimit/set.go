@@ -16,6 +16,10 @@ type Limits struct {
 	// minutes; LoginEmailSpread (times) that many from all addresses
 	// together (password guessing spread over many IPs).
 	LoginEmail int
+	// LoginDevice bounds login attempts per device, per 15 minutes: those
+	// that carry a valid device token for the account tried, which count
+	// here instead of under LoginEmail.
+	LoginDevice int
 	// IPv6Per48, when above 0, gives each IPv6 /48 that many times a
 	// /64's allowance of Requests and Auth, on top of each /64's own: one
 	// allocation can't mint 65,536 allowances. 0 counts /64s only.
@@ -42,7 +46,9 @@ type Set struct {
 	// AuthIP, LoginEmailAtIP and LoginEmail are for the account service
 	// (auth.Limiter): keyed by client IP, by email and IP, and by email.
 	AuthIP, LoginEmailAtIP, LoginEmail *Limiter
-	redis                              *Redis
+	// LoginDevice is the account service's too, keyed by device id.
+	LoginDevice *Limiter
+	redis       *Redis
 }
 
 // New builds the limiters: shared through Redis at redisURL (with the key
@@ -66,6 +72,7 @@ func New(redisURL, prefix string, timeout time.Duration, l Limits, logger *slog.
 			Widen(Exact(r, Allowance{Name: "auth-ip48", Limit: per48(l.Auth), Window: time.Minute, Key: By48})),
 		LoginEmailAtIP: Exact(r, Allowance{Name: "login-email-ip", Limit: l.LoginEmail, Window: 15 * time.Minute, Key: ByEmailAtIP}),
 		LoginEmail:     Exact(r, Allowance{Name: "login-email", Limit: l.LoginEmail * LoginEmailSpread, Window: 15 * time.Minute, Key: ByEmail}),
+		LoginDevice:    Exact(r, Allowance{Name: "login-device", Limit: l.LoginDevice, Window: 15 * time.Minute}),
 		redis:          r,
 	}, nil
 }

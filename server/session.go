@@ -10,20 +10,25 @@ import (
 	"shop/clientip"
 )
 
-// writeSessionCookie sets the cookie of a browser's session (see
-// auth.BrowserSession) when the request changed it, and reports whether it
-// did. It is the only place a response gets a Set-Cookie. Such a response
+// writeSessionCookie sets the cookies of a browser's session and device
+// (see auth.BrowserSession) when the request changed them, and reports
+// whether it did. It is the only place a response gets a Set-Cookie. Such a response
 // answers a sign-in, a refresh or a sign-out: it is never stored by the
 // response cache (its caller drops the fill) nor by anything between the
 // server and the browser (no-store).
 func writeSessionCookie(w http.ResponseWriter, r *http.Request, b *auth.BrowserSession, trusted []netip.Prefix) bool {
-	c := b.Cookie(overHTTPS(r, trusted), time.Now())
-	if c == nil {
-		return false
+	secure := overHTTPS(r, trusted)
+	set := false
+	for _, c := range []*http.Cookie{b.Cookie(secure, time.Now()), b.DeviceCookie(secure)} {
+		if c != nil {
+			http.SetCookie(w, c)
+			set = true
+		}
 	}
-	http.SetCookie(w, c)
-	w.Header().Set("Cache-Control", "private, no-store")
-	return true
+	if set {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
+	return set
 }
 
 // overHTTPS reports whether the client's request came over HTTPS: TLS to
