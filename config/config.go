@@ -70,7 +70,8 @@ type Config struct {
 	RateLimitLoginDevice int
 	// RateLimitIPv6Per48 gives each IPv6 /48 that many times a /64's
 	// allowance of requests and of sign-ins, on top of each /64's own; 0
-	// counts /64s only.
+	// counts /64s only. The default, 16, fits a site with a handful of
+	// busy networks, while the 65,536 /64s of one allocation share 16.
 	RateLimitIPv6Per48 int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; none
 	// means the connection's address is the client's.

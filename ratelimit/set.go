@@ -26,10 +26,6 @@ type Limits struct {
 	IPv6Per48 int
 }
 
-// DefaultIPv6Per48 is how many /64s' allowances a /48 gets by default: a
-// site with a handful of busy networks fits, and 65,536 /64s share 16.
-const DefaultIPv6Per48 = 16
-
 // LoginEmailSpread is how many times an email's per-address login allowance
 // all addresses together get: enough that one guesser can't lock the owner
 // out, few enough that many can't guess for long.
