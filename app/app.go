@@ -86,11 +86,16 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return err
 	}
+	if public := cfg.PublicTrustedProxies(); len(public) > 0 {
+		logger.Warn("TRUSTED_PROXIES holds public addresses and TRUSTED_PROXY_HOPS is unset: anyone who can send from them (through a CDN's own services) chooses the client address the rate limits see. Set TRUSTED_PROXY_HOPS to the number of proxies in front of the service (README, Rate limits)", "public", fmt.Sprint(public))
+	}
 	limits, err := ratelimit.New(cfg.RedisURL, cfg.RedisKeyPrefix, cfg.RedisTimeout, ratelimit.Limits{
 		Requests:     cfg.RateLimitRequests,
 		UserRequests: cfg.RateLimitUserRequests,
 		Auth:         cfg.RateLimitAuth,
 		LoginEmail:   cfg.RateLimitLoginEmail,
+		LoginDevice:  cfg.RateLimitLoginDevice,
+		IPv6Per48:    cfg.RateLimitIPv6Per48,
 	}, logger)
 	if err != nil {
 		return err
@@ -113,7 +118,10 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		IPLimiter:        limits.AuthIP,
 		EmailAtIPLimiter: limits.LoginEmailAtIP,
 		EmailLimiter:     limits.LoginEmail,
-		Logger:           logger,
+		// ...except attempts from a device that signed in before, which
+		// count per device.
+		DeviceLimiter: limits.LoginDevice,
+		Logger:        logger,
 	})
 	if err != nil {
 		return err
@@ -147,24 +155,25 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	srv := &http.Server{
 		BaseContext: func(net.Listener) context.Context { return requestsCtx },
 		Handler: tracked(&inflight, server.New(server.Options{
-			Schema:         sch,
-			Prepare:        res.WithLoaders,
-			Database:       db,
-			Cache:          backend,
-			Logger:         logger,
-			MaxBodyBytes:   cfg.MaxBodyBytes,
-			RequestTimeout: cfg.RequestTimeout,
-			Queries:        cache.NewQueries(backend, 24*time.Hour, logger),
-			Responses:      catalog,
-			Metrics:        registry,
-			MetricsToken:   cfg.MetricsToken,
-			TrustedProxies: cfg.TrustedProxies,
-			IPLimit:        limits.IP,
-			UserLimit:      limits.User,
-			CORSOrigins:    cfg.CORSAllowedOrigins,
-			NoGraphiQL:     !cfg.GraphiQL,
-			Authenticate:   accounts.Verify,
-			Webhooks:       pay.HandleWebhook,
+			Schema:           sch,
+			Prepare:          res.WithLoaders,
+			Database:         db,
+			Cache:            backend,
+			Logger:           logger,
+			MaxBodyBytes:     cfg.MaxBodyBytes,
+			RequestTimeout:   cfg.RequestTimeout,
+			Queries:          cache.NewQueries(backend, 24*time.Hour, logger),
+			Responses:        catalog,
+			Metrics:          registry,
+			MetricsToken:     cfg.MetricsToken,
+			TrustedProxies:   cfg.TrustedProxies,
+			TrustedProxyHops: cfg.TrustedProxyHops,
+			IPLimit:          limits.IP,
+			UserLimit:        limits.User,
+			CORSOrigins:      cfg.CORSAllowedOrigins,
+			NoGraphiQL:       !cfg.GraphiQL,
+			Authenticate:     accounts.Verify,
+			Webhooks:         pay.HandleWebhook,
 
 			Limits:               cfg.DocumentLimits(),
 			Lists:                schema.ListSizes(&sch, cfg.MaxPageSize),

@@ -18,6 +18,11 @@ import (
 // alone can do nothing: SameSite=Strict keeps other sites' requests from
 // carrying it, and a page of another origin can't send the header without
 // a CORS preflight, which the server refuses.
+//
+// In the same mode a successful login also sets the device cookie
+// (DeviceCookie: the device token, see device.go), on the same terms and
+// for DeviceTTL, and the next login reads it: the browser's proof that it
+// signed in before, which strangers' guesses can't lock out.
 const (
 	SessionHeader      = "X-Shop-Session"
 	SessionHeaderValue = "cookie"
@@ -29,12 +34,15 @@ const (
 // carried, and what the response must do with the cookie. Resolvers change
 // it; the HTTP layer reads it once execution is over.
 type BrowserSession struct {
-	token string
+	token, device string
 
 	mu      sync.Mutex
 	changed bool
 	keep    string // the new token; "" clears the cookie
 	expires time.Time
+	// newDevice is the device token the response must set; "" leaves the
+	// device cookie alone.
+	newDevice string
 }
 
 // BrowserSessionOf is the cookie mode r asks for, nil when it does not send
@@ -46,6 +54,9 @@ func BrowserSessionOf(r *http.Request) *BrowserSession {
 	b := &BrowserSession{}
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		b.token = c.Value
+	}
+	if c, err := r.Cookie(DeviceCookie); err == nil {
+		b.device = c.Value
 	}
 	return b
 }
@@ -69,6 +80,33 @@ func BrowserSessionFrom(ctx context.Context) *BrowserSession {
 
 // Token is the refresh token the request's cookie carried, "" without one.
 func (b *BrowserSession) Token() string { return b.token }
+
+// DeviceToken is the device token the request's device cookie carried, ""
+// without one.
+func (b *BrowserSession) DeviceToken() string { return b.device }
+
+// KeepDevice makes the response set the device cookie to token.
+func (b *BrowserSession) KeepDevice(token string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.newDevice = token
+}
+
+// DeviceCookie is the device cookie the response must set, or nil. It
+// outlives sign-outs: it says the browser signed in once, not that it is
+// signed in.
+func (b *BrowserSession) DeviceCookie(secure bool) *http.Cookie {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.newDevice == "" {
+		return nil
+	}
+	return &http.Cookie{Name: DeviceCookie, Value: b.newDevice, Path: SessionCookiePath, MaxAge: int(DeviceTTL / time.Second),
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode}
+}
 
 // Keep makes the response set the cookie to token, until expires.
 func (b *BrowserSession) Keep(token string, expires time.Time) {

@@ -41,7 +41,13 @@ type Options struct {
 	// allowance: a guesser at one address then locks out only itself, not
 	// the account's owner. Nil means no limit.
 	IPLimiter, EmailAtIPLimiter, EmailLimiter Limiter
-	Logger                                    *slog.Logger
+	// DeviceLimiter counts the login attempts that carry a valid device
+	// token for the account tried, per device, instead of EmailAtIPLimiter
+	// and EmailLimiter: strangers spending the email's allowance don't
+	// lock out a device that signed in before, and a device that keeps
+	// failing locks out only itself.
+	DeviceLimiter Limiter
+	Logger        *slog.Logger
 }
 
 // Service runs accounts: registration, sign-in, token refresh and
@@ -51,7 +57,9 @@ type Service struct {
 	pw                                        *passwords
 	tokens                                    *tokens
 	refreshTTL                                time.Duration
+	devices                                   *devices
 	ipLimiter, emailAtIPLimiter, emailLimiter Limiter
+	deviceLimiter                             Limiter
 	logger                                    *slog.Logger
 }
 
@@ -79,8 +87,9 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: o.Store, pw: pw, tokens: tok, refreshTTL: o.RefreshTTL,
-		ipLimiter: o.IPLimiter, emailAtIPLimiter: o.EmailAtIPLimiter, emailLimiter: o.EmailLimiter, logger: o.Logger}, nil
+	return &Service{store: o.Store, pw: pw, tokens: tok, refreshTTL: o.RefreshTTL, devices: newDevices(o.SecretKey),
+		ipLimiter: o.IPLimiter, emailAtIPLimiter: o.EmailAtIPLimiter, emailLimiter: o.EmailLimiter,
+		deviceLimiter: o.DeviceLimiter, logger: o.Logger}, nil
 }
 
 // errWrongCredentials is the one answer to a failed login, whether the
@@ -105,13 +114,21 @@ func (s *Service) Register(ctx context.Context, email, password, name string) (m
 		return models.Session{}, err
 	}
 	s.logger.InfoContext(ctx, "account registered", "user_id", u.ID, "request_id", requestid.From(ctx))
-	return s.startSession(ctx, u)
+	return s.startSession(ctx, u, newDeviceID())
 }
 
 // Login checks an email and password. An unknown email costs one bcrypt
 // comparison too (against a dummy hash), so neither the answer nor the
 // time taken tells it from a wrong password.
-func (s *Service) Login(ctx context.Context, email, password string) (models.Session, error) {
+//
+// Attempts count before the password is checked, so the limits never tell
+// a guesser that a guess was right: per client address, then either per
+// device, when deviceToken is a valid one for the account tried (a browser
+// or app that signed in to it before), or per email from this address and
+// per email from everywhere. Strangers can spend the email's allowance
+// and lock out everyone without a device token for it, never a device
+// that has one; a device that keeps failing spends only its own.
+func (s *Service) Login(ctx context.Context, email, password, deviceToken string) (models.Session, error) {
 	if err := s.allow(ctx, s.ipLimiter, clientip.From(ctx)); err != nil {
 		return models.Session{}, err
 	}
@@ -119,17 +136,42 @@ func (s *Service) Login(ctx context.Context, email, password string) (models.Ses
 	if len(addr) > models.MaxEmailBytes {
 		addr = addr[:models.MaxEmailBytes]
 	}
-	// From one address first, so that a single guesser spends its own
-	// allowance, not the one the owner shares with the world.
-	if err := s.allow(ctx, s.emailAtIPLimiter, addr+"\x00"+clientip.From(ctx)); err != nil {
-		return models.Session{}, err
+	var u *models.User
+	lookup := func() error {
+		var err error
+		if u, err = s.store.UserByEmail(ctx, addr); err != nil && !models.IsNotFound(err) {
+			return err
+		}
+		if err != nil {
+			u = nil
+		}
+		return nil
 	}
-	if err := s.allow(ctx, s.emailLimiter, addr); err != nil {
-		return models.Session{}, err
+	dev, hasDevice := s.devices.parse(deviceToken, now())
+	if hasDevice {
+		// Only a token this service signed gets this far, so only its
+		// holders (who signed in once) cost a lookup before the limits.
+		if err := lookup(); err != nil {
+			return models.Session{}, err
+		}
+		hasDevice = u != nil && u.ID == dev.UserID
 	}
-	u, err := s.store.UserByEmail(ctx, addr)
-	if err != nil && !models.IsNotFound(err) {
-		return models.Session{}, err
+	if hasDevice {
+		if err := s.allow(ctx, s.deviceLimiter, dev.ID); err != nil {
+			return models.Session{}, err
+		}
+	} else {
+		// From one address first, so that a single guesser spends its own
+		// allowance, not the one the owner shares with the world.
+		if err := s.allow(ctx, s.emailAtIPLimiter, addr+"\x00"+clientip.From(ctx)); err != nil {
+			return models.Session{}, err
+		}
+		if err := s.allow(ctx, s.emailLimiter, addr); err != nil {
+			return models.Session{}, err
+		}
+		if err := lookup(); err != nil {
+			return models.Session{}, err
+		}
 	}
 	hash := ""
 	// Past 72 bytes bcrypt would compare only a prefix, and no account has
@@ -138,14 +180,20 @@ func (s *Service) Login(ctx context.Context, email, password string) (models.Ses
 		hash = u.PasswordHash
 	}
 	if !s.pw.check(hash, password) {
-		attrs := []any{"request_id", requestid.From(ctx)}
+		attrs := []any{"request_id", requestid.From(ctx), "device", hasDevice}
 		if u != nil {
 			attrs = append(attrs, "user_id", u.ID)
 		}
 		s.logger.InfoContext(ctx, "login failed", attrs...)
 		return models.Session{}, errWrongCredentials
 	}
-	return s.startSession(ctx, *u)
+	// The device keeps its id (and its allowance) across sign-ins; a new
+	// one, or one of another account's, gets a new id.
+	id := dev.ID
+	if !hasDevice {
+		id = newDeviceID()
+	}
+	return s.startSession(ctx, *u, id)
 }
 
 // Refresh trades a refresh token for a new session in its family. The
@@ -260,8 +308,9 @@ func (s *Service) CreateFirstAdmin(ctx context.Context, email string) (password 
 	return password, nil
 }
 
-// startSession opens a new refresh token family for u.
-func (s *Service) startSession(ctx context.Context, u models.User) (models.Session, error) {
+// startSession opens a new refresh token family for u, signed in from the
+// device deviceID.
+func (s *Service) startSession(ctx context.Context, u models.User, deviceID string) (models.Session, error) {
 	t := now()
 	rt, secret := s.newRefreshToken(t)
 	rt.UserID, rt.FamilyID = u.ID, uuid.NewString()
@@ -272,7 +321,8 @@ func (s *Service) startSession(ctx context.Context, u models.User) (models.Sessi
 	if err != nil {
 		return models.Session{}, err
 	}
-	return models.Session{AccessToken: access, RefreshToken: secret, ExpiresAt: exp, RefreshExpiresAt: rt.ExpiresAt, User: u}, nil
+	return models.Session{AccessToken: access, RefreshToken: secret, ExpiresAt: exp, RefreshExpiresAt: rt.ExpiresAt,
+		DeviceToken: s.devices.issue(u.ID, deviceID, t), User: u}, nil
 }
 
 // newRefreshToken makes a random token (returned to the client once) and

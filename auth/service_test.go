@@ -71,7 +71,7 @@ func TestRegisterLoginAndVerify(t *testing.T) {
 			t.Fatalf("verify = %+v, %v", c, err)
 		}
 		// The email matches whatever its case.
-		login, err := svc.Login(ctx, "ANN@example.COM", password)
+		login, err := svc.Login(ctx, "ANN@example.COM", password, "")
 		if err != nil || login.User.ID != reg.User.ID || login.RefreshToken == reg.RefreshToken {
 			t.Fatalf("login = %+v, %v", login, err)
 		}
@@ -108,7 +108,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 			{"ann@example.com", ""},
 			{strings.Repeat("a", 300) + "@example.com", password},
 		} {
-			_, err := svc.Login(ctx, tc.email, tc.password)
+			_, err := svc.Login(ctx, tc.email, tc.password, "")
 			wantCode(t, err, models.CodeUnauthenticated)
 			msgs = append(msgs, err.Error())
 		}
@@ -137,8 +137,8 @@ func TestLoginTimeUnknownEmailVsWrongPassword(t *testing.T) {
 	ctx := context.Background()
 	measures := []func(){
 		func() { _ = bcrypt.CompareHashAndPassword(hash, []byte("wrong password")) },
-		func() { _, _ = svc.Login(ctx, "ann@example.com", "wrong password") },
-		func() { _, _ = svc.Login(ctx, "nobody@example.com", "wrong password") },
+		func() { _, _ = svc.Login(ctx, "ann@example.com", "wrong password", "") },
+		func() { _, _ = svc.Login(ctx, "nobody@example.com", "wrong password", "") },
 	}
 	fastest := make([]time.Duration, len(measures))
 	for i := 0; i < runs; i++ {
@@ -179,7 +179,7 @@ func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Another sign-in is another family, untouched by what follows.
-		other, err := svc.Login(ctx, "ann@example.com", password)
+		other, err := svc.Login(ctx, "ann@example.com", password, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +314,7 @@ func TestLogoutRevokesTheFamily(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		other, err := svc.Login(ctx, "ann@example.com", password)
+		other, err := svc.Login(ctx, "ann@example.com", password, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +345,7 @@ func TestAdminAccounts(t *testing.T) {
 		if err != nil || len(pw) < 20 {
 			t.Fatalf("first admin: %q, %v", pw, err)
 		}
-		sess, err := svc.Login(ctx, "admin@localhost", pw)
+		sess, err := svc.Login(ctx, "admin@localhost", pw, "")
 		if err != nil || sess.User.Role != models.RoleAdmin {
 			t.Fatalf("login as first admin: %+v, %v", sess, err)
 		}
@@ -359,11 +359,11 @@ func TestAdminAccounts(t *testing.T) {
 		if err != nil || created {
 			t.Fatalf("save existing admin: %v, %v", created, err)
 		}
-		sess, err = svc.Login(ctx, "owner@example.com", "new admin password")
+		sess, err = svc.Login(ctx, "owner@example.com", "new admin password", "")
 		if err != nil || sess.User.Role != models.RoleAdmin || sess.User.ID != cust.User.ID {
 			t.Fatalf("login as promoted admin: %+v, %v", sess, err)
 		}
-		if _, err := svc.Login(ctx, "owner@example.com", password); err == nil {
+		if _, err := svc.Login(ctx, "owner@example.com", password, ""); err == nil {
 			t.Fatal("the old password still works")
 		}
 		// The customer who registered that email first keeps no session
@@ -422,18 +422,18 @@ func TestLimiters(t *testing.T) {
 	// Per email: the third login for Ann is refused, from any address.
 	other := clientip.With(context.Background(), "198.51.100.1")
 	for i := 0; i < 2; i++ {
-		if _, err := svc.Login(other, "ANN@example.com", password); err != nil {
+		if _, err := svc.Login(other, "ANN@example.com", password, ""); err != nil {
 			t.Fatalf("login %d: %v", i, err)
 		}
 	}
-	_, err := svc.Login(clientip.With(context.Background(), "203.0.113.9"), "ann@example.com", password)
+	_, err := svc.Login(clientip.With(context.Background(), "203.0.113.9"), "ann@example.com", password, "")
 	wantCode(t, err, models.CodeRateLimited)
 	var me *models.Error
 	if !errors.As(err, &me) || me.Details["retryAfter"] != 2 {
 		t.Fatalf("details = %+v", me)
 	}
 	// Per address: register, login and refresh share 192.0.2.7's three.
-	_, _ = svc.Login(ctx, "bob@example.com", password)
+	_, _ = svc.Login(ctx, "bob@example.com", password, "")
 	_, _ = svc.Refresh(ctx, "nonsense")
 	_, err = svc.Refresh(ctx, "nonsense")
 	wantCode(t, err, models.CodeRateLimited)

@@ -14,7 +14,11 @@ import (
 // Access tokens are JWTs signed with HMAC-SHA256 under SECRET_KEY. The
 // parser accepts HS256 only, so a token claiming "alg": "none", an RSA
 // algorithm (the key-confusion attack) or another HMAC is refused before
-// its signature is even looked at.
+// its signature is even looked at. It decodes strictly, so a signature has
+// one spelling (no padding, no stray bits in its last character, nothing
+// but base64url), and it believes only the times the server itself
+// writes: an iat at most maxClockSkew ahead of this clock, and an exp at
+// most one lifetime after it.
 const (
 	issuer = "shop"
 	// MinSecretKeyBytes is the shortest SECRET_KEY accepted: HS256 keys
@@ -22,6 +26,9 @@ const (
 	MinSecretKeyBytes = 32
 	// maxTokenBytes bounds what is parsed; real tokens are ~250 bytes.
 	maxTokenBytes = 4096
+	// maxClockSkew is how far apart the clocks of the instances that issue
+	// and verify a token may be.
+	maxClockSkew = time.Minute
 )
 
 var (
@@ -52,7 +59,7 @@ func newTokens(key []byte, ttl time.Duration) (*tokens, error) {
 		key: key,
 		ttl: ttl,
 		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-			jwt.WithExpirationRequired(), jwt.WithIssuer(issuer)),
+			jwt.WithExpirationRequired(), jwt.WithIssuer(issuer), jwt.WithStrictDecoding()),
 	}, nil
 }
 
@@ -75,7 +82,7 @@ func (t *tokens) issue(u models.User, now time.Time) (string, time.Time, error) 
 // verify returns the caller an access token proves, or an UNAUTHENTICATED
 // error that says whether it merely expired.
 func (t *tokens) verify(token string) (models.Caller, error) {
-	if len(token) > maxTokenBytes {
+	if len(token) > maxTokenBytes || !jwtChars(token) {
 		return models.Caller{}, errTokenInvalid
 	}
 	var c claims
@@ -86,6 +93,9 @@ func (t *tokens) verify(token string) (models.Caller, error) {
 	case err != nil:
 		return models.Caller{}, errTokenInvalid
 	}
+	if !t.timesPlausible(c, time.Now()) {
+		return models.Caller{}, errTokenInvalid
+	}
 	role := models.Role(c.Role)
 	if role != models.RoleAdmin && role != models.RoleCustomer {
 		return models.Caller{}, errTokenInvalid
@@ -94,4 +104,33 @@ func (t *tokens) verify(token string) (models.Caller, error) {
 		return models.Caller{}, errTokenInvalid
 	}
 	return models.Caller{UserID: c.Subject, Role: role}, nil
+}
+
+// timesPlausible reports whether c's times are ones the server could have
+// written: issued (iat) no later than now, give or take the skew between
+// instances, and expiring (exp) no more than one lifetime after that. A
+// token claiming more was not issued here, whoever holds the key.
+func (t *tokens) timesPlausible(c claims, now time.Time) bool {
+	if c.IssuedAt == nil || c.ExpiresAt == nil {
+		return false
+	}
+	iat, exp := c.IssuedAt.Time, c.ExpiresAt.Time
+	return !iat.After(now.Add(maxClockSkew)) &&
+		!exp.After(iat.Add(t.ttl+maxClockSkew)) &&
+		!exp.After(now.Add(t.ttl+maxClockSkew))
+}
+
+// jwtChars reports whether s holds only what a JWT is written with:
+// base64url and the dots between its parts. Go's base64 decoder skips
+// line breaks even when strict, which would give a signature a second
+// spelling.
+func jwtChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }

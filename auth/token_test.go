@@ -144,3 +144,82 @@ func TestShortSecretKeyRefused(t *testing.T) {
 		t.Fatal("a 31-byte key was accepted")
 	}
 }
+
+// Tokens signed with the right key but claiming what the server never
+// issues: an iat in the future, or an exp past the configured lifetime.
+// The server's own tokens always carry iat, with exp one lifetime after it.
+func TestAccessTokenTimesChecked(t *testing.T) {
+	t.Parallel()
+	tok := mustTokens(t) // 15 minutes
+	now := time.Now()
+	at := func(iat, exp time.Time) claims {
+		c := goodClaims(now)
+		c.IssuedAt, c.ExpiresAt = jwt.NewNumericDate(iat), jwt.NewNumericDate(exp)
+		return c
+	}
+	noIat := goodClaims(now)
+	noIat.IssuedAt = nil
+	tests := []struct {
+		name string
+		c    claims
+		ok   bool
+	}{
+		{"issued now for the lifetime", at(now, now.Add(15*time.Minute)), true},
+		{"issued by a clock 30 s ahead", at(now.Add(30*time.Second), now.Add(15*time.Minute+30*time.Second)), true},
+		{"issued an hour from now", at(now.Add(time.Hour), now.Add(time.Hour+time.Minute)), false},
+		{"issued 2 minutes from now", at(now.Add(2*time.Minute), now.Add(3*time.Minute)), false},
+		{"no iat", noIat, false},
+		{"valid for 10 years", at(now, now.Add(10*365*24*time.Hour)), false},
+		{"a lifetime and 2 minutes", at(now, now.Add(17*time.Minute)), false},
+		{"issued long ago, expiring soon", at(now.Add(-365*24*time.Hour), now.Add(5*time.Minute)), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := tok.verify(sign(t, jwt.SigningMethodHS256, tok.key, tt.c))
+			if tt.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tt.ok && (err == nil || !c.Anonymous() || models.ErrorCode(err) != models.CodeUnauthenticated) {
+				t.Fatalf("verify = %+v, %v; want UNAUTHENTICATED", c, err)
+			}
+		})
+	}
+}
+
+// A signature has one spelling: the same bytes written with the unused
+// low bits of its last character set, with padding, or with a line break
+// inside are other strings for one signature, and are refused.
+func TestAccessTokenSignatureSpelledOnce(t *testing.T) {
+	t.Parallel()
+	tok := mustTokens(t)
+	good, _, err := tok.issue(models.User{ID: testUserID, Role: models.RoleAdmin}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.verify(good); err != nil {
+		t.Fatal(err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.LastIndexByte(good, '.')
+	sig := good[i+1:]
+	// 32 bytes in 43 characters: the last one carries 4 bits and 2 unused.
+	last := strings.IndexByte(alphabet, sig[len(sig)-1])
+	other := sig[:len(sig)-1] + string(alphabet[last^1])
+	if a, _ := base64.RawURLEncoding.DecodeString(sig); true {
+		b, err := base64.RawURLEncoding.DecodeString(other)
+		if err != nil || string(a) != string(b) {
+			t.Fatalf("the test's second spelling decodes to other bytes: %v", err)
+		}
+	}
+	for name, s := range map[string]string{
+		"non-canonical last character":     good[:i+1] + other,
+		"padded":                           good + "=",
+		"a line feed in the signature":     good[:i+5] + "\n" + good[i+5:],
+		"a carriage return in the payload": good[:10] + "\r" + good[10:],
+	} {
+		if c, err := tok.verify(s); err == nil || !c.Anonymous() {
+			t.Errorf("%s: accepted as %+v", name, c)
+		}
+	}
+}

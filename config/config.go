@@ -64,9 +64,23 @@ type Config struct {
 	RateLimitUserRequests int
 	RateLimitAuth         int
 	RateLimitLoginEmail   int
+	// RateLimitLoginDevice bounds, per 15 minutes, the login attempts of
+	// one device that signed in to the account before (its device token),
+	// which don't count per email.
+	RateLimitLoginDevice int
+	// RateLimitIPv6Per48 gives each IPv6 /48 that many times a /64's
+	// allowance of requests and of sign-ins, on top of each /64's own; 0
+	// counts /64s only. The default, 16, fits a site with a handful of
+	// busy networks, while the 65,536 /64s of one allocation share 16.
+	RateLimitIPv6Per48 int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; none
 	// means the connection's address is the client's.
 	TrustedProxies []netip.Prefix
+	// TrustedProxyHops, when set, is how many proxies every request passes
+	// (the one that connects included): the client is that many entries
+	// from the right of X-Forwarded-For. 0 reads the header past every
+	// TrustedProxies entry instead.
+	TrustedProxyHops int
 	// CORSAllowedOrigins may call the API from a browser; none sends no
 	// CORS headers, so cross-origin browser calls fail.
 	CORSAllowedOrigins []string
@@ -148,7 +162,10 @@ func Load(getenv func(string) string) (Config, error) {
 		RateLimitUserRequests: p.int("RATE_LIMIT_USER_REQUESTS", 600, 0, 1<<30),
 		RateLimitAuth:         p.int("RATE_LIMIT_AUTH", 10, 0, 1<<30),
 		RateLimitLoginEmail:   p.int("RATE_LIMIT_LOGIN_EMAIL", 10, 0, 1<<30),
+		RateLimitLoginDevice:  p.int("RATE_LIMIT_LOGIN_DEVICE", 10, 0, 1<<30),
+		RateLimitIPv6Per48:    p.int("RATE_LIMIT_IPV6_48_FACTOR", 16, 0, 65536),
 		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
+		TrustedProxyHops:      p.int("TRUSTED_PROXY_HOPS", 0, 0, 10),
 		CORSAllowedOrigins:    p.origins("CORS_ALLOWED_ORIGINS"),
 		GraphiQL:              p.bool("GRAPHIQL", true),
 		SecretKey:             strings.TrimSpace(getenv("SECRET_KEY")),
@@ -199,6 +216,9 @@ func Load(getenv func(string) string) (Config, error) {
 		p.errs = append(p.errs, fmt.Errorf("SECRET_KEY: required with DATABASE_URL (at least %d bytes, the same on every instance; e.g. `openssl rand -hex 32`)", minSecretKeyBytes))
 	case c.SecretKey != "" && len(c.SecretKey) < minSecretKeyBytes:
 		p.errs = append(p.errs, fmt.Errorf("SECRET_KEY: has %d bytes; at least %d are needed", len(c.SecretKey), minSecretKeyBytes))
+	}
+	if c.TrustedProxyHops > 0 && len(c.TrustedProxies) == 0 {
+		p.errs = append(p.errs, fmt.Errorf("TRUSTED_PROXY_HOPS: %d proxies in front, but TRUSTED_PROXIES names none: set it to the addresses the nearest proxy connects from (Render's: 10.0.0.0/8)", c.TrustedProxyHops))
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		p.errs = append(p.errs, errors.New("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither"))
@@ -251,6 +271,23 @@ func (c Config) checkStripe() []error {
 		}
 	}
 	return errs
+}
+
+// PublicTrustedProxies are the TRUSTED_PROXIES blocks that hold public
+// addresses, when no TRUSTED_PROXY_HOPS is set: X-Forwarded-For is then
+// believed from anyone who can send from them (a CDN's ranges: anyone, through
+// the CDN's own services), so the start-up log warns of them.
+func (c Config) PublicTrustedProxies() []netip.Prefix {
+	if c.TrustedProxyHops > 0 {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if a := p.Addr(); !a.IsPrivate() && !a.IsLoopback() && !a.IsLinkLocalUnicast() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // DocumentLimits are the GraphQL document limits, in docguard's terms.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -123,8 +124,8 @@ func TestRateLimitsAndHTTPEdges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.RateLimitRequests != 600 || c.RateLimitUserRequests != 600 || c.RateLimitAuth != 10 || c.RateLimitLoginEmail != 10 ||
-		c.TrustedProxies != nil || c.CORSAllowedOrigins != nil || !c.GraphiQL {
+	if c.RateLimitRequests != 600 || c.RateLimitUserRequests != 600 || c.RateLimitAuth != 10 || c.RateLimitLoginEmail != 10 || c.RateLimitIPv6Per48 != 16 || c.RateLimitLoginDevice != 10 ||
+		c.TrustedProxies != nil || c.TrustedProxyHops != 0 || c.CORSAllowedOrigins != nil || !c.GraphiQL {
 		t.Fatalf("defaults = %+v", c)
 	}
 
@@ -132,10 +133,13 @@ func TestRateLimitsAndHTTPEdges(t *testing.T) {
 		"RATE_LIMIT_REQUESTS", "0", "RATE_LIMIT_USER_REQUESTS", "1200", "RATE_LIMIT_AUTH", "0", "RATE_LIMIT_LOGIN_EMAIL", "5",
 		"TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.7 ,2606:4700::/32,::ffff:172.16.0.1,",
 		"CORS_ALLOWED_ORIGINS", "https://Shop.example.com, http://localhost:5173/,https://*.example.org",
-		"GRAPHIQL", "false",
+		"GRAPHIQL", "false", "TRUSTED_PROXY_HOPS", "2", "RATE_LIMIT_IPV6_48_FACTOR", "0", "RATE_LIMIT_LOGIN_DEVICE", "3",
 	))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.TrustedProxyHops != 2 || c.PublicTrustedProxies() != nil || c.RateLimitIPv6Per48 != 0 || c.RateLimitLoginDevice != 3 {
+		t.Fatalf("TRUSTED_PROXY_HOPS: %d, public %v", c.TrustedProxyHops, c.PublicTrustedProxies())
 	}
 	if c.RateLimitRequests != 0 || c.RateLimitUserRequests != 1200 || c.RateLimitAuth != 0 || c.RateLimitLoginEmail != 5 || c.GraphiQL {
 		t.Fatalf("limits = %+v", c)
@@ -155,19 +159,37 @@ func TestRateLimitsAndHTTPEdges(t *testing.T) {
 		"RATE_LIMIT_REQUESTS", "-1", "RATE_LIMIT_LOGIN_EMAIL", "many",
 		"TRUSTED_PROXIES", "10.0.0.0/33,proxy.render.com",
 		"CORS_ALLOWED_ORIGINS", "https://ok.example.com,ftp://files.example.com,https://example.com/app,https://*.*.example.com",
-		"GRAPHIQL", "maybe",
+		"GRAPHIQL", "maybe", "TRUSTED_PROXY_HOPS", "11", "RATE_LIMIT_IPV6_48_FACTOR", "65537", "RATE_LIMIT_LOGIN_DEVICE", "-2",
 	))
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
 	for _, want := range []string{"RATE_LIMIT_REQUESTS", "RATE_LIMIT_LOGIN_EMAIL", `"10.0.0.0/33"`, `"proxy.render.com"`,
-		`"ftp://files.example.com"`, `"https://example.com/app"`, `"https://*.*.example.com"`, "GRAPHIQL"} {
+		`"ftp://files.example.com"`, `"https://example.com/app"`, `"https://*.*.example.com"`, "GRAPHIQL", `TRUSTED_PROXY_HOPS: "11" is not a whole number from 0 to 10`,
+		`RATE_LIMIT_IPV6_48_FACTOR: "65537" is not a whole number from 0 to 65536`, `RATE_LIMIT_LOGIN_DEVICE: "-2"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
 	if strings.Contains(err.Error(), "ok.example.com") {
 		t.Errorf("error %q blames a good origin", err)
+	}
+}
+
+// A count of proxies needs the nearest one's addresses; without a count,
+// public blocks in TRUSTED_PROXIES (a CDN's) are reported for a warning.
+func TestTrustedProxyHops(t *testing.T) {
+	t.Parallel()
+	_, err := Load(env("TRUSTED_PROXY_HOPS", "2"))
+	if err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXY_HOPS: 2 proxies in front, but TRUSTED_PROXIES names none") {
+		t.Fatalf("hops without proxies: %v", err)
+	}
+	c, err := Load(env("TRUSTED_PROXIES", "10.0.0.0/8,127.0.0.1,fd00::/8,104.16.0.0/13,2a06:98c0::/29"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.PublicTrustedProxies()); got != "[104.16.0.0/13 2a06:98c0::/29]" {
+		t.Fatalf("PublicTrustedProxies = %s", got)
 	}
 }
 

@@ -112,7 +112,9 @@ type AccountStore interface {
 // AccountService is what the resolvers need of accounts.
 type AccountService interface {
 	Register(ctx context.Context, email, password, name string) (Session, error)
-	Login(ctx context.Context, email, password string) (Session, error)
+	// Login signs in with an email and password; deviceToken is the one
+	// an earlier sign-in gave this browser or app ("" without one).
+	Login(ctx context.Context, email, password, deviceToken string) (Session, error)
 	Refresh(ctx context.Context, refreshToken string) (Session, error)
 	Logout(ctx context.Context, refreshToken string) (bool, error)
 	// User returns an error with CodeNotFound when there is none.

@@ -61,7 +61,11 @@ type Session struct {
 	// RefreshExpiresAt is when the refresh token expires (a browser's
 	// session cookie lives as long).
 	RefreshExpiresAt time.Time
-	User             User
+	// DeviceToken proves that this browser or app signed in to User (see
+	// auth's device tokens): sent with later sign-ins, it keeps them apart
+	// from strangers' guesses at the email. Empty for a refresh.
+	DeviceToken string
+	User        User
 }
 
 // Registration is a validated register input.

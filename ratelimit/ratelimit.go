@@ -13,7 +13,9 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"math"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +38,21 @@ type Allowance struct {
 // whole, so rotating addresses within it wins no fresh allowance.
 func ByIP(ip string) string { return httprate.CanonicalizeIP(ip) }
 
+// By48 keys an IPv6 client by its /48, the block one site is usually
+// allocated whole (65,536 /64s); IPv4 clients, and anything that is not an
+// address, get "", which a wider allowance does not count (see Widen).
+func By48(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Unmap().Is4() {
+		return ""
+	}
+	p, err := a.WithZone("").Prefix(48)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}
+
 // ByEmail keys an email address case-insensitively, as accounts match it,
 // so changing its case wins no fresh allowance.
 func ByEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -56,6 +73,9 @@ type Limiter struct {
 	counter httprate.LimitCounter
 	// flush is the batched counter's; nil for the others.
 	flush func(context.Context) error
+	// wider, when set, is a second allowance each event passed here also
+	// counts against (see Widen).
+	wider *Limiter
 	// mu makes reading a key's count and adding to it one step, so
 	// concurrent requests in this process cannot overshoot together.
 	mu sync.Mutex
@@ -117,13 +137,39 @@ func Batched(r *Redis, a Allowance, flushEvery time.Duration) *Limiter {
 	return l
 }
 
+// Widen makes every event l allows count against wider too, keyed by
+// wider's own Key (a /48 around a /64, say), and be refused once wider's
+// allowance is spent: many keys that wider gathers under one share its
+// allowance on top of their own. Keys that wider's Key maps to "" count
+// only here. It returns l; a nil l (switched off) stays nil, and a nil
+// wider changes nothing.
+func (l *Limiter) Widen(wider *Limiter) *Limiter {
+	if l != nil {
+		l.wider = wider
+	}
+	return l
+}
+
 // Allow counts one event under key and reports whether it is within the
-// allowance; when it is not, nothing is counted and retryAfter says when
-// one more will be allowed if no other arrives meanwhile.
+// allowance (and within the wider one, if any); when it is not, retryAfter
+// says when one more will be allowed if no other arrives meanwhile. A
+// refused event is not counted, except that an event refused only by the
+// wider allowance was counted here: the narrow key checks first, so one
+// key past its own allowance spends nothing of what it shares.
 func (l *Limiter) Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration) {
 	if l == nil {
 		return true, 0
 	}
+	if ok, retryAfter = l.allow(key); !ok || l.wider == nil {
+		return ok, retryAfter
+	}
+	if l.wider.a.Key != nil && l.wider.a.Key(key) == "" {
+		return true, 0
+	}
+	return l.wider.allow(key)
+}
+
+func (l *Limiter) allow(key string) (ok bool, retryAfter time.Duration) {
 	if l.a.Key != nil {
 		key = l.a.Key(key)
 	}
@@ -147,10 +193,14 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ok bool, retryAfter ti
 // Flush shares a batched limiter's counts now instead of at its next tick
 // (tests synchronise on it); for the other limiters it does nothing.
 func (l *Limiter) Flush(ctx context.Context) error {
-	if l == nil || l.flush == nil {
+	if l == nil {
 		return nil
 	}
-	return l.flush(ctx)
+	var err error
+	if l.flush != nil {
+		err = l.flush(ctx)
+	}
+	return errors.Join(err, l.wider.Flush(ctx))
 }
 
 // decide applies httprate's sliding-window estimate: the previous window's

@@ -16,6 +16,14 @@ type Limits struct {
 	// minutes; LoginEmailSpread (times) that many from all addresses
 	// together (password guessing spread over many IPs).
 	LoginEmail int
+	// LoginDevice bounds login attempts per device, per 15 minutes: those
+	// that carry a valid device token for the account tried, which count
+	// here instead of under LoginEmail.
+	LoginDevice int
+	// IPv6Per48, when above 0, gives each IPv6 /48 that many times a
+	// /64's allowance of Requests and Auth, on top of each /64's own: one
+	// allocation can't mint 65,536 allowances. 0 counts /64s only.
+	IPv6Per48 int
 }
 
 // LoginEmailSpread is how many times an email's per-address login allowance
@@ -34,7 +42,9 @@ type Set struct {
 	// AuthIP, LoginEmailAtIP and LoginEmail are for the account service
 	// (auth.Limiter): keyed by client IP, by email and IP, and by email.
 	AuthIP, LoginEmailAtIP, LoginEmail *Limiter
-	redis                              *Redis
+	// LoginDevice is the account service's too, keyed by device id.
+	LoginDevice *Limiter
+	redis       *Redis
 }
 
 // New builds the limiters: shared through Redis at redisURL (with the key
@@ -48,12 +58,17 @@ func New(redisURL, prefix string, timeout time.Duration, l Limits, logger *slog.
 			return nil, err
 		}
 	}
+	// per48 is limit for a whole /48; 0 (off) when either is.
+	per48 := func(limit int) int { return limit * max(l.IPv6Per48, 0) }
 	return &Set{
-		IP:             Batched(r, Allowance{Name: "ip", Limit: l.Requests, Window: time.Minute, Key: ByIP}, flushEvery),
-		User:           Batched(r, Allowance{Name: "user", Limit: l.UserRequests, Window: time.Minute}, flushEvery),
-		AuthIP:         Exact(r, Allowance{Name: "auth-ip", Limit: l.Auth, Window: time.Minute, Key: ByIP}),
+		IP: Batched(r, Allowance{Name: "ip", Limit: l.Requests, Window: time.Minute, Key: ByIP}, flushEvery).
+			Widen(Batched(r, Allowance{Name: "ip48", Limit: per48(l.Requests), Window: time.Minute, Key: By48}, flushEvery)),
+		User: Batched(r, Allowance{Name: "user", Limit: l.UserRequests, Window: time.Minute}, flushEvery),
+		AuthIP: Exact(r, Allowance{Name: "auth-ip", Limit: l.Auth, Window: time.Minute, Key: ByIP}).
+			Widen(Exact(r, Allowance{Name: "auth-ip48", Limit: per48(l.Auth), Window: time.Minute, Key: By48})),
 		LoginEmailAtIP: Exact(r, Allowance{Name: "login-email-ip", Limit: l.LoginEmail, Window: 15 * time.Minute, Key: ByEmailAtIP}),
 		LoginEmail:     Exact(r, Allowance{Name: "login-email", Limit: l.LoginEmail * LoginEmailSpread, Window: 15 * time.Minute, Key: ByEmail}),
+		LoginDevice:    Exact(r, Allowance{Name: "login-device", Limit: l.LoginDevice, Window: 15 * time.Minute}),
 		redis:          r,
 	}, nil
 }

@@ -21,10 +21,17 @@ func (r *Resolver) Register(p graphql.ResolveParams) (any, error) {
 	return &s, nil
 }
 
+// Login signs in. The device token (OWASP's device cookie) comes from the
+// deviceToken argument, or in a browser's cookie mode from the device
+// cookie when the argument is left out.
 func (r *Resolver) Login(p graphql.ResolveParams) (any, error) {
 	email, _ := p.Args["email"].(string)
 	password, _ := p.Args["password"].(string)
-	s, err := r.accounts.Login(p.Context, email, password)
+	device, _ := p.Args["deviceToken"].(string)
+	if b := auth.BrowserSessionFrom(p.Context); b != nil && device == "" {
+		device = b.DeviceToken()
+	}
+	s, err := r.accounts.Login(p.Context, email, password, device)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -74,12 +81,16 @@ func sessionToken(b *auth.BrowserSession, args map[string]any) string {
 }
 
 // inCookie is the session a client gets: in a browser's cookie mode its
-// refresh token goes into the cookie, and the body's is "", so no page
-// script ever sees it.
+// refresh token and device token go into cookies, and the body's are ""
+// and null, so no page script ever sees them.
 func inCookie(ctx context.Context, s models.Session) *models.Session {
 	if b := auth.BrowserSessionFrom(ctx); b != nil {
 		b.Keep(s.RefreshToken, s.RefreshExpiresAt)
 		s.RefreshToken = ""
+		if s.DeviceToken != "" {
+			b.KeepDevice(s.DeviceToken)
+			s.DeviceToken = ""
+		}
 	}
 	return &s
 }

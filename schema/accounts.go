@@ -30,7 +30,14 @@ func accountFields(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar) (
 			"refreshToken": field(graphql.NewNonNull(graphql.String), "Single use: trade it for a new session with the refreshToken mutation. Keep it secret.",
 				func(s *models.Session) any { return s.RefreshToken }),
 			"expiresAt": field(graphql.NewNonNull(dateTime), "When the access token expires.", func(s *models.Session) any { return s.ExpiresAt }),
-			"user":      field(graphql.NewNonNull(user), "", func(s *models.Session) any { return &s.User }),
+			"deviceToken": field(graphql.String, "login and register: proof that this app signed in to the account. Keep it (it lasts a year) and send it as login's deviceToken: strangers guessing the password can't lock that sign-in out. Null for refreshToken, and for browsers, which get it in an HttpOnly cookie.",
+				func(s *models.Session) any {
+					if s.DeviceToken == "" {
+						return nil
+					}
+					return s.DeviceToken
+				}),
+			"user": field(graphql.NewNonNull(user), "", func(s *models.Session) any { return &s.User }),
 		},
 	})
 	registerInput := graphql.NewInputObject(graphql.InputObjectConfig{
@@ -55,8 +62,9 @@ func accountFields(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar) (
 		"login": {
 			Type: graphql.NewNonNull(payload),
 			Args: graphql.FieldConfigArgument{
-				"email":    {Type: graphql.NewNonNull(graphql.String)},
-				"password": {Type: graphql.NewNonNull(graphql.String)},
+				"email":       {Type: graphql.NewNonNull(graphql.String)},
+				"password":    {Type: graphql.NewNonNull(graphql.String)},
+				"deviceToken": {Type: graphql.String, Description: "The deviceToken an earlier sign-in to this account returned: its attempts count apart from strangers' guesses at the email."},
 			},
 			Resolve: b.safe(r.Login),
 		},

@@ -72,7 +72,7 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 	if _, err := accounts.SaveAdmin(ctx, "admin@example.com", "fuzz-admin-password"); err != nil {
 		tb.Fatal(err)
 	}
-	session, err := accounts.Login(ctx, "admin@example.com", "fuzz-admin-password")
+	session, err := accounts.Login(ctx, "admin@example.com", "fuzz-admin-password", "")
 	if err != nil {
 		tb.Fatal(err)
 	}

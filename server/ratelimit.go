@@ -3,11 +3,8 @@ package server
 import (
 	"encoding/json"
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/graphql-go/graphql/gqlerrors"
@@ -20,78 +17,12 @@ import (
 
 // clientIPs decides each request's client address once, for the limits,
 // the log and everything downstream (clientip.From).
-func clientIPs(trusted []netip.Prefix) func(http.Handler) http.Handler {
+func clientIPs(proxies clientip.Proxies) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(clientip.With(r.Context(), clientIP(r, trusted))))
+			next.ServeHTTP(w, r.WithContext(clientip.With(r.Context(), proxies.Client(r))))
 		})
 	}
-}
-
-// clientIP is the connection's address, unless that peer is a trusted
-// proxy: then X-Forwarded-For is read from the right, each trusted hop
-// vouching for the address to its left, and the first untrusted address is
-// the client. Entries left of it are whatever the client chose to send, so
-// spoofing them gains nothing. An entry that is not an address ends the
-// walk at the last hop that could be vouched for.
-func clientIP(r *http.Request, trusted []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if len(trusted) == 0 {
-		return host
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !isTrusted(peer.Unmap(), trusted) {
-		return host
-	}
-	client := host
-	lines := r.Header.Values("X-Forwarded-For")
-	for i := len(lines) - 1; i >= 0; i-- {
-		rest := lines[i]
-		for rest != "" {
-			item := rest
-			if j := strings.LastIndexByte(rest, ','); j >= 0 {
-				item, rest = rest[j+1:], rest[:j]
-			} else {
-				rest = ""
-			}
-			if item = strings.TrimSpace(item); item == "" {
-				continue
-			}
-			addr, ok := forwardedAddr(item)
-			if !ok {
-				return client
-			}
-			client = addr.String()
-			if !isTrusted(addr, trusted) {
-				return client
-			}
-		}
-	}
-	return client
-}
-
-// forwardedAddr reads one X-Forwarded-For entry: an address, or one with a
-// port as some proxies write it.
-func forwardedAddr(s string) (netip.Addr, bool) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap(), true
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap(), true
-	}
-	return netip.Addr{}, false
-}
-
-func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
-	for _, p := range trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // limitByIP refuses a client address past its allowance. It runs after

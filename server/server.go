@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shop/clientip"
 	"shop/docguard"
 	"shop/models"
 	"shop/ratelimit"
@@ -70,6 +71,10 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client;
 	// none means the connection's address is the client's.
 	TrustedProxies []netip.Prefix
+	// TrustedProxyHops, when set, is how many proxies stand in front of
+	// the service: the client is that many entries from the right of
+	// X-Forwarded-For (see clientip.Proxies).
+	TrustedProxyHops int
 	// IPLimit and UserLimit bound /graphql requests per client address and
 	// per signed-in user; nil turns one off.
 	IPLimit, UserLimit *ratelimit.Limiter
@@ -122,7 +127,7 @@ func New(o Options) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestIDs, clientIPs(o.TrustedProxies), accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
+	r.Use(requestIDs, clientIPs(clientip.Proxies{Trusted: o.TrustedProxies, Hops: o.TrustedProxyHops}), accessLog(o.Logger, m), recoverer(o.Logger), securityHeaders)
 	if len(o.CORSOrigins) > 0 {
 		r.Use(corsFor(o.CORSOrigins))
 	}

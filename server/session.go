@@ -1,29 +1,34 @@
 package server
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"time"
 
 	"shop/auth"
+	"shop/clientip"
 )
 
-// writeSessionCookie sets the cookie of a browser's session (see
-// auth.BrowserSession) when the request changed it, and reports whether it
-// did. It is the only place a response gets a Set-Cookie. Such a response
+// writeSessionCookie sets the cookies of a browser's session and device
+// (see auth.BrowserSession) when the request changed them, and reports
+// whether it did. It is the only place a response gets a Set-Cookie. Such a response
 // answers a sign-in, a refresh or a sign-out: it is never stored by the
 // response cache (its caller drops the fill) nor by anything between the
 // server and the browser (no-store).
 func writeSessionCookie(w http.ResponseWriter, r *http.Request, b *auth.BrowserSession, trusted []netip.Prefix) bool {
-	c := b.Cookie(overHTTPS(r, trusted), time.Now())
-	if c == nil {
-		return false
+	secure := overHTTPS(r, trusted)
+	set := false
+	for _, c := range []*http.Cookie{b.Cookie(secure, time.Now()), b.DeviceCookie(secure)} {
+		if c != nil {
+			http.SetCookie(w, c)
+			set = true
+		}
 	}
-	http.SetCookie(w, c)
-	w.Header().Set("Cache-Control", "private, no-store")
-	return true
+	if set {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
+	return set
 }
 
 // overHTTPS reports whether the client's request came over HTTPS: TLS to
@@ -34,15 +39,7 @@ func overHTTPS(r *http.Request, trusted []netip.Prefix) bool {
 	if r.TLS != nil {
 		return true
 	}
-	if len(trusted) == 0 {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !isTrusted(peer.Unmap(), trusted) {
+	if !(clientip.Proxies{Trusted: trusted}).TrustsPeer(r) {
 		return false
 	}
 	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
