@@ -38,7 +38,13 @@ const (
 	// CodeBadRequest: an HTTP request that is not what the endpoint takes
 	// (a webhook without a valid, fresh signature).
 	CodeBadRequest Code = "BAD_REQUEST"
-	CodeInternal   Code = "INTERNAL_SERVER_ERROR"
+	// CodeTooManyMutations: a request (not an admin's) runs more than one
+	// mutation field; refused before any runs.
+	CodeTooManyMutations Code = "TOO_MANY_MUTATIONS"
+	// CodePendingLimit: a customer's unpaid orders, or the units they
+	// hold, are at a cap (details name it: limit, value, max).
+	CodePendingLimit Code = "PENDING_LIMIT"
+	CodeInternal     Code = "INTERNAL_SERVER_ERROR"
 )
 
 // FieldError names one bad input field, by its path in the GraphQL input.
