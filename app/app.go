@@ -142,6 +142,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	})
 	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
 	res.UsePayments(pay)
+	res.UseOrderLimits(cfg.OrderLimits())
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		return err

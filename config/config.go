@@ -53,7 +53,13 @@ type Config struct {
 	// OrderExpiryInterval is how often the service looks for them.
 	OrderExpiryInterval time.Duration
 	MaxPageSize         int
-	LogLevel            string
+	// What one customer may order and hold unpaid (models.OrderLimits);
+	// 0 turns one off. Admins' orders for customers are exempt.
+	MaxLineQuantity  int
+	MaxOrderUnits    int
+	MaxPendingOrders int
+	MaxPendingUnits  int
+	LogLevel         string
 	// MetricsToken, when set, is required as a bearer token on /metrics.
 	MetricsToken string
 
@@ -155,6 +161,10 @@ func Load(getenv func(string) string) (Config, error) {
 		OrderPendingTTL:     p.durationOrZero("ORDER_PENDING_TTL", 30*time.Minute),
 		OrderExpiryInterval: p.duration("ORDER_EXPIRY_INTERVAL", time.Minute),
 		MaxPageSize:         p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
+		MaxLineQuantity:     p.int("MAX_LINE_QUANTITY", 100, 0, models.MaxLineQuantity),
+		MaxOrderUnits:       p.int("MAX_ORDER_UNITS", 1000, 0, models.MaxOrderLines*models.MaxLineQuantity),
+		MaxPendingOrders:    p.int("MAX_PENDING_ORDERS", 10, 0, 1<<30),
+		MaxPendingUnits:     p.int("MAX_PENDING_UNITS", 1000, 0, 1<<30),
 		LogLevel:            strings.ToLower(p.str("LOG_LEVEL", "info")),
 		MetricsToken:        strings.TrimSpace(getenv("METRICS_TOKEN")),
 
@@ -296,6 +306,14 @@ func (c Config) DocumentLimits() docguard.Limits {
 		MaxBytes: c.GraphQLMaxBytes, MaxTokens: c.GraphQLMaxTokens, MaxDepth: c.GraphQLMaxDepth,
 		MaxFields: c.GraphQLMaxFields, MaxSetFields: c.GraphQLMaxSetFields, MaxAliases: c.GraphQLMaxAliases,
 		MaxDirectives: c.GraphQLMaxDirectives, MaxSpreads: c.GraphQLMaxFragmentSpreads, MaxCost: c.GraphQLMaxCost,
+	}
+}
+
+// OrderLimits are the bounds on customers' orders, in models' terms.
+func (c Config) OrderLimits() models.OrderLimits {
+	return models.OrderLimits{
+		MaxLineQuantity: c.MaxLineQuantity, MaxOrderUnits: c.MaxOrderUnits,
+		MaxPendingOrders: c.MaxPendingOrders, MaxPendingUnits: c.MaxPendingUnits,
 	}
 }
 

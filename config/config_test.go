@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"shop/models"
 )
 
 func env(kv ...string) func(string) string {
@@ -312,6 +314,30 @@ func TestPaymentSettings(t *testing.T) {
 	} {
 		if _, err := Load(tt.env); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("err = %v, want one saying %q", err, tt.want)
+		}
+	}
+}
+
+func TestOrderLimits(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.OrderLimits(); got != (models.OrderLimits{MaxLineQuantity: 100, MaxOrderUnits: 1000, MaxPendingOrders: 10, MaxPendingUnits: 1000}) {
+		t.Fatalf("defaults = %+v", got)
+	}
+	c, err = Load(env("MAX_LINE_QUANTITY", "0", "MAX_ORDER_UNITS", "5000", "MAX_PENDING_ORDERS", "0", "MAX_PENDING_UNITS", "20"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.OrderLimits(); got != (models.OrderLimits{MaxOrderUnits: 5000, MaxPendingUnits: 20}) {
+		t.Fatalf("set = %+v", got)
+	}
+	_, err = Load(env("MAX_LINE_QUANTITY", "10001", "MAX_ORDER_UNITS", "-1", "MAX_PENDING_ORDERS", "ten", "MAX_PENDING_UNITS", "1.5"))
+	for _, want := range []string{`MAX_LINE_QUANTITY: "10001" is not a whole number from 0 to 10000`, "MAX_ORDER_UNITS", "MAX_PENDING_ORDERS", "MAX_PENDING_UNITS"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
 		}
 	}
 }

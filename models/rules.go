@@ -145,6 +145,10 @@ type OrderRequest struct {
 	// IdempotencyKey, when set, makes a retry of the same request return
 	// the order the first created; keys are scoped to the Actor.
 	IdempotencyKey string
+	// Pending caps the customer's unpaid orders, this one included
+	// (CheckPending); the zero value caps nothing. A replay under an
+	// idempotency key is not judged: it places nothing.
+	Pending PendingCaps
 }
 
 // ParseOrder validates createOrder's input and merges duplicate products.

@@ -18,6 +18,7 @@ type Resolver struct {
 	payments    models.PaymentService
 	logger      *slog.Logger
 	maxPageSize int
+	orderLimits models.OrderLimits
 }
 
 // New makes a Resolver over store and accounts. Lists return at most
@@ -34,6 +35,10 @@ func New(store models.Store, accounts models.AccountService, logger *slog.Logger
 // before cancelling it. Without one, status changes go straight to the
 // store (as in tools that only print the schema).
 func (r *Resolver) UsePayments(p models.PaymentService) { r.payments = p }
+
+// UseOrderLimits bounds customers' orders (see models.OrderLimits);
+// without it they are bounded only by ParseOrder's input limits.
+func (r *Resolver) UseOrderLimits(l models.OrderLimits) { r.orderLimits = l }
 
 // page reads the optional limit and offset arguments of a list field.
 func (r *Resolver) page(p graphql.ResolveParams) (models.Page, error) {

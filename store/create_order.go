@@ -32,6 +32,17 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 				return err
 			}
 		}
+		// The transaction holds SQLite's write lock: no other order of the
+		// customer's can commit between this count and this order's.
+		if req.Pending.On() {
+			var held models.Holdings
+			if err := tx.Raw(holdingsSQL("?", "?"), req.CustomerID, models.OrderStatusPending).Row().Scan(&held.Orders, &held.Units); err != nil {
+				return fmt.Errorf("count pending orders: %w", err)
+			}
+			if err := models.CheckPending(held, req.Units(), req.Pending); err != nil {
+				return err
+			}
+		}
 		stock, err := s.lockProducts(tx, productIDs(req.Lines))
 		if err != nil {
 			return err
@@ -147,6 +158,18 @@ func (s *Store) claimKey(tx *gorm.DB, req models.OrderRequest, now time.Time) (*
 	}
 	return &o, nil
 }
+
+// holdingsSQL counts a customer's unpaid orders and the units they hold
+// (every order has at least one item), with the placeholders given for
+// the customer and the pending status.
+func holdingsSQL(customer, status string) string {
+	return "SELECT count(DISTINCT o.order_id), coalesce(sum(i.quantity), 0) FROM orders o JOIN order_items i ON i.order_id = o.order_id WHERE o.customer_id = " +
+		customer + " AND o.status = " + status
+}
+
+// customerLockSpace seeds the hash of advisory lock keys for customers,
+// under which their orders are placed one at a time (createOrderPG).
+const customerLockSpace = 5_902_377_481
 
 // idempotencyLockSpace seeds the hash of advisory lock keys for
 // idempotency keys, apart from the migration lock.

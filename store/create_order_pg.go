@@ -40,7 +40,7 @@ func (s *Store) createOrderPG(ctx context.Context, req models.OrderRequest) (*mo
 	err = conn.Raw(func(dc any) error {
 		c := dc.(*stdlib.Conn).Conn()
 		now := s.db.NowFunc()
-		claim, stock, err := s.beginOrder(ctx, c, req)
+		claim, held, stock, err := s.beginOrder(ctx, c, req)
 		if err == nil {
 			switch {
 			case claim.stored && !expired(claim.key, now):
@@ -48,8 +48,13 @@ func (s *Store) createOrderPG(ctx context.Context, req models.OrderRequest) (*mo
 					replay = claim.key.OrderID
 				}
 			default:
+				// A replay places nothing, so only a new order is judged
+				// against the caps (none when req has none).
 				var plan *orderPlan
-				if plan, err = planOrder(req, stock, now); err == nil {
+				if err = models.CheckPending(held, req.Units(), req.Pending); err == nil {
+					plan, err = planOrder(req, stock, now)
+				}
+				if err == nil {
 					if err = s.commitOrder(ctx, c, req, plan, claim.stored, now); err == nil {
 						order = &plan.order
 						return nil
@@ -76,14 +81,27 @@ type keyClaim struct {
 	key    models.IdempotencyKey
 }
 
-// beginOrder opens the transaction, claims the idempotency key and locks
-// the products in one round trip.
-func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderRequest) (keyClaim, map[string]models.Product, error) {
+// beginOrder opens the transaction, claims the idempotency key, counts
+// the customer's unpaid orders when req is capped, and locks the products,
+// in one round trip.
+//
+// The count is taken under a transaction-scoped advisory lock on the
+// customer, held until the order commits: the orders of one customer are
+// placed one at a time, whatever instance each reaches, so none is judged
+// against a count another is about to change. (Under READ COMMITTED the
+// count, a statement after the lock, sees every order committed by the
+// one before.) It is taken before the products' rows, which the customer's
+// other orders wait for no longer than it does.
+func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderRequest) (keyClaim, models.Holdings, map[string]models.Product, error) {
 	var claim keyClaim
+	var held models.Holdings
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	lockSQL := "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id = ANY($1) ORDER BY product_id FOR UPDATE"
 	args := []any{productIDs(req.Lines)}
+	// gate makes a statement run only once the idempotency key is this
+	// request's, so one refused as in use never waits on a lock.
+	gate, gateArgs := "", []any(nil)
 	if req.IdempotencyKey != "" {
 		lockKey := req.Actor + " " + req.IdempotencyKey
 		b.Queue("SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2))", lockKey, idempotencyLockSpace)
@@ -92,36 +110,49 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 		// is locked.
 		lockSQL = "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id = ANY($1) AND pg_try_advisory_xact_lock(hashtextextended($2, $3)) ORDER BY product_id FOR UPDATE"
 		args = append(args, lockKey, idempotencyLockSpace)
+		gate, gateArgs = " WHERE pg_try_advisory_xact_lock(hashtextextended($3, $4))", []any{lockKey, idempotencyLockSpace}
+	}
+	if req.Pending.On() {
+		b.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))"+gate, append([]any{req.CustomerID, customerLockSpace}, gateArgs...)...)
+		b.Queue(holdingsSQL("$1", "$2"), req.CustomerID, models.OrderStatusPending)
 	}
 	b.Queue(lockSQL, args...)
 	s.statements.Add(uint64(b.Len()))
 	res := c.SendBatch(ctx, b)
 	defer res.Close()
 	if _, err := res.Exec(); err != nil {
-		return claim, nil, fmt.Errorf("begin: %w", err)
+		return claim, held, nil, fmt.Errorf("begin: %w", err)
 	}
 	if req.IdempotencyKey != "" {
 		var got bool
 		if err := res.QueryRow().Scan(&got); err != nil {
-			return claim, nil, fmt.Errorf("lock idempotency key: %w", err)
+			return claim, held, nil, fmt.Errorf("lock idempotency key: %w", err)
 		}
 		if !got {
-			return claim, nil, models.ErrIdempotencyKeyInUse
+			return claim, held, nil, models.ErrIdempotencyKeyInUse
 		}
 		k := &claim.key
 		err := res.QueryRow().Scan(&k.Fingerprint, &k.OrderID, &k.CreatedAt)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 		case err != nil:
-			return claim, nil, fmt.Errorf("read idempotency key: %w", err)
+			return claim, held, nil, fmt.Errorf("read idempotency key: %w", err)
 		default:
 			claim.stored = true
 			k.Caller, k.Key = req.Actor, req.IdempotencyKey
 		}
 	}
+	if req.Pending.On() {
+		if _, err := res.Exec(); err != nil {
+			return claim, held, nil, fmt.Errorf("lock the customer's orders: %w", err)
+		}
+		if err := res.QueryRow().Scan(&held.Orders, &held.Units); err != nil {
+			return claim, held, nil, fmt.Errorf("count pending orders: %w", err)
+		}
+	}
 	rows, err := res.Query()
 	if err != nil {
-		return claim, nil, fmt.Errorf("lock products: %w", err)
+		return claim, held, nil, fmt.Errorf("lock products: %w", err)
 	}
 	stock := make(map[string]models.Product, len(req.Lines))
 	for rows.Next() {
@@ -129,16 +160,16 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 		var price int64
 		if err := rows.Scan(&p.ID, &p.StockCount, &price, &p.Active); err != nil {
 			rows.Close()
-			return claim, nil, fmt.Errorf("lock products: %w", err)
+			return claim, held, nil, fmt.Errorf("lock products: %w", err)
 		}
 		p.Price = models.Money(price)
 		stock[p.ID] = p
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return claim, nil, fmt.Errorf("lock products: %w", err)
+		return claim, held, nil, fmt.Errorf("lock products: %w", err)
 	}
-	return claim, stock, nil
+	return claim, held, stock, nil
 }
 
 // commitOrder writes the plan and commits in one round trip. A key stored

@@ -195,6 +195,12 @@ func backfill(db *gorm.DB) error {
 	if err := db.Exec("CREATE UNIQUE INDEX IF NOT EXISTS idx_products_sku_lower ON products (lower(sku))").Error; err != nil {
 		return fmt.Errorf("index product SKUs: %w", err)
 	}
+	// A new order counts its customer's unpaid ones (models.CheckPending):
+	// an index of those alone keeps that count to the few the caps allow,
+	// however long the customer's history.
+	if err := db.Exec("CREATE INDEX IF NOT EXISTS idx_orders_pending_customer ON orders (customer_id) WHERE status = 'pending'").Error; err != nil {
+		return fmt.Errorf("index pending orders: %w", err)
+	}
 	// Products from before names get the name a new unnamed one gets
 	// (models.GeneratedName).
 	if err := db.Exec("UPDATE products SET name = 'Product ' || substr(product_id, 1, 8) WHERE name = ''").Error; err != nil {
