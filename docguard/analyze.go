@@ -105,6 +105,10 @@ type Operation struct {
 	// RootFields are the names of the fields the operation selects at its
 	// root, fragments and inline fragments expanded: sorted, each once.
 	RootFields []string
+	// RootRuns is how many root fields execution runs: one per response
+	// key (an alias counts apart; one key selected twice runs once),
+	// __typename aside. A mutation runs each of them, one after another.
+	RootRuns int
 	// Introspection is true when the operation selects __schema or __type.
 	Introspection bool
 	cost          *term
@@ -211,7 +215,7 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 		if err := a.merged(op.SelectionSet, newMergedSet()); err != nil {
 			return nil, err
 		}
-		found[i].RootFields = a.rootFields(op.SelectionSet)
+		found[i].RootFields, found[i].RootRuns = a.rootFields(op.SelectionSet)
 	}
 	if len(found) == 1 {
 		out[""] = found[0]
@@ -384,15 +388,24 @@ func (a *analysis) merged(set *ast.SelectionSet, m *mergedSet) *Error {
 }
 
 // rootFields are the names of the fields set selects, fragments expanded,
-// sorted and each once. Analyze calls it only once the expanded size is
-// bounded.
-func (a *analysis) rootFields(set *ast.SelectionSet) []string {
+// sorted and each once, and how many of them execution runs (one per
+// response key, __typename aside; a field skipped by a directive still
+// counts). Analyze calls it only once the expanded size is bounded.
+func (a *analysis) rootFields(set *ast.SelectionSet) ([]string, int) {
 	var names []string
+	keys := map[string]bool{}
 	for f := range Fields(set, a.frags) {
-		names = append(names, nameOf(f.Name))
+		name := nameOf(f.Name)
+		names = append(names, name)
+		if key := nameOf(f.Alias); name != "__typename" {
+			if key == "" {
+				key = name
+			}
+			keys[key] = true
+		}
 	}
 	slices.Sort(names)
-	return slices.Compact(names)
+	return slices.Compact(names), len(keys)
 }
 
 func nameOf(n *ast.Name) string {

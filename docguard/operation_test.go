@@ -33,6 +33,31 @@ func TestOperationRootFields(t *testing.T) {
 	}
 }
 
+// RootRuns counts what a mutation would run: one field per response key.
+func TestOperationRootRuns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, doc string
+		want      int
+	}{
+		{"one", `mutation { deleteProduct(productId: "x") }`, 1},
+		{"aliases count apart", `mutation { a: deleteProduct(productId: "x") b: deleteProduct(productId: "y") c: cancelOrder(orderId: "z") { status } }`, 3},
+		{"one key twice runs once", `mutation { deleteProduct(productId: "x") deleteProduct(productId: "x") }`, 1},
+		{"__typename is not run", `mutation { __typename t: __typename deleteProduct(productId: "x") }`, 1},
+		{"through fragments", `mutation { ...M ... on Mutation { b: deleteProduct(productId: "y") } } fragment M on Mutation { a: deleteProduct(productId: "x") }`, 2},
+		{"a key named like another field", `mutation { deleteProduct: deleteCategory(id: "x") d: deleteProduct(productId: "y") }`, 2},
+	}
+	for _, tt := range tests {
+		ops, err := mustAnalyze(t, tt.doc, analyzeLimits)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := ops[""].RootRuns; got != tt.want {
+			t.Errorf("%s: RootRuns = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestOperationsByName(t *testing.T) {
 	t.Parallel()
 	ops, err := mustAnalyze(t, `query A { ...P } query B($n: Int) { getOrders(limit: $n) { orderId } } mutation C { deleteProduct }

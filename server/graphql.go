@@ -124,6 +124,9 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, start, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST.")
 		return
 	}
+	if op.guard.Type == ast.OperationTypeMutation && !h.admitMutations(w, r, start, op.guard.RootRuns) {
+		return
+	}
 
 	var fill func([]byte)
 	exec := r.Context()
