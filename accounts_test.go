@@ -203,7 +203,9 @@ var matrix = []struct {
 // anything.
 func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
-	in := MustStart(t, PostgresRedisEnv(t))
+	env := PostgresRedisEnv(t)
+	roomForOrders(env) // customer A places an order for many cells
+	in := MustStart(t, env)
 	admin := in.MustAdmin(t)
 	a, sessA := in.MustCustomer(t)
 	b, sessB := in.MustCustomer(t)

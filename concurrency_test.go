@@ -16,6 +16,7 @@ func TestOrdersAcrossInstances(t *testing.T) {
 	t.Parallel()
 	const instances, orders, stock = 3, 300, 50
 	env := PostgresRedisEnv(t)
+	roomForOrders(env) // one buyer takes the whole stock
 	var ins []*instance
 	for i := 0; i < instances; i++ {
 		ins = append(ins, MustStart(t, env))

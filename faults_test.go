@@ -41,6 +41,7 @@ import (
 func TestOrdersSurviveSIGKILL(t *testing.T) {
 	bin := mustBuild(t)
 	env := PostgresRedisEnv(t)
+	roomForOrders(env)
 	first := mustStartProcess(t, bin, env)
 
 	shop := mustStockShop(t, first.instance)
@@ -91,6 +92,7 @@ func TestOrdersSurvivePostgresRestart(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": cluster.URL(), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
 		"SECRET_KEY":  testenv.RandomName("secret-") + testenv.RandomName("-key-"),
 		"ADMIN_EMAIL": testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
+	roomForOrders(env)
 	srv := mustStartProcess(t, bin, env)
 
 	shop := mustStockShop(t, srv.instance)

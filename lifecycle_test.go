@@ -466,6 +466,7 @@ func TestStockLedgerAcrossInstances(t *testing.T) {
 	t.Parallel()
 	env := PostgresRedisEnv(t)
 	withoutRequestLimits(env)
+	roomForOrders(env)
 	ins := []*instance{MustStart(t, env), MustStart(t, env), MustStart(t, env)}
 	db := mustSQL(t, env)
 	runLedgerMix(t, ins, 6, 8, 3*time.Second)
@@ -637,6 +638,14 @@ func contains(list []string, s string) bool {
 // instead of showing what they saw.
 func withoutRequestLimits(env map[string]string) {
 	env["RATE_LIMIT_REQUESTS"], env["RATE_LIMIT_USER_REQUESTS"] = "0", "0"
+}
+
+// roomForOrders raises the caps on a customer's unpaid orders and units
+// far above what these tests place: they sell whole stocks to one buyer,
+// or stream orders, to test the stock, not the caps (TestInventoryDenial
+// and TestPendingCapsAcrossProcesses do). The caps are still counted.
+func roomForOrders(env map[string]string) {
+	env["MAX_PENDING_ORDERS"], env["MAX_PENDING_UNITS"] = "1000000", "1000000000"
 }
 
 // mustSQL opens the instances' database for reading, as database/sql: the
@@ -866,6 +875,7 @@ func TestIdempotentOrdersAcrossInstances(t *testing.T) {
 	t.Parallel()
 	env := PostgresRedisEnv(t)
 	withoutRequestLimits(env)
+	roomForOrders(env)
 	checkIdempotency(t, []*instance{MustStart(t, env), MustStart(t, env)}, 10)
 }
 
@@ -1124,6 +1134,7 @@ func TestLifecycleOnTheEmbeddedDefault(t *testing.T) {
 		t.Parallel()
 		env := EmbeddedEnv(t)
 		withoutRequestLimits(env)
+		roomForOrders(env)
 		in := MustStart(t, env)
 		checkLifecycle(t, in, in)
 		checkRacingTransitions(t, in, in, 2)

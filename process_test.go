@@ -18,13 +18,14 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	bin := mustBuild(t)
 	env := PostgresRedisEnv(t)
+	roomForOrders(env) // one buyer takes the whole stock
 	var urls []string
 	var procs []*exec.Cmd
 	for i := 0; i < 3; i++ {
 		cmd := exec.Command(bin)
 		cmd.Dir = t.TempDir() // no .env file
 		cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8")
-		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SECRET_KEY", "ADMIN_EMAIL", "ADMIN_PASSWORD", "BCRYPT_COST"} {
+		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SECRET_KEY", "ADMIN_EMAIL", "ADMIN_PASSWORD", "BCRYPT_COST", "MAX_PENDING_ORDERS", "MAX_PENDING_UNITS"} {
 			cmd.Env = append(cmd.Env, k+"="+env[k])
 		}
 		stdout, err := cmd.StdoutPipe()
