@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"shop/internal/storetest"
+	"shop/internal/testenv"
 	"shop/models"
 	"shop/store"
 )
@@ -144,4 +145,45 @@ func TestNoPendingCaps(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkCreateOrderCaps is the store's createOrder of 3 lines on
+// PostgreSQL by customers holding 5 unpaid orders each, with the caps on
+// (counted under the customer's lock, never binding) and off: what the
+// caps add to an honest customer's order. go test -run NONE -bench
+// CreateOrderCaps ./store
+func BenchmarkCreateOrderCaps(b *testing.B) {
+	s := storetest.MustOpen(b, store.Options{DatabaseURL: testenv.MustPostgres(b), MaxOpenConns: 4, MaxIdleConns: 4})
+	ctx := context.Background()
+	var ids []string
+	for range 30 {
+		ids = append(ids, MustProduct(b, s, 100, 1_000_000_000).ID)
+	}
+	// 500 customers with 5 unpaid orders each.
+	const customers = 500
+	lines := func(i int) []models.OrderLine {
+		return []models.OrderLine{{ProductID: ids[i%30], Quantity: 1}, {ProductID: ids[(i+7)%30], Quantity: 1}, {ProductID: ids[(i+13)%30], Quantity: 1}}
+	}
+	for i := range customers * 5 {
+		if _, err := s.CreateOrder(ctx, capped(fmt.Sprint("c", i%customers), models.PendingCaps{}, lines(i)...)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Alternately, as the machine's load changes.
+	for _, bc := range []struct {
+		name string
+		caps models.PendingCaps
+	}{{"off", models.PendingCaps{}}, {"on", models.PendingCaps{MaxOrders: 1 << 30, MaxUnits: 1 << 30}},
+		{"off", models.PendingCaps{}}, {"on", models.PendingCaps{MaxOrders: 1 << 30, MaxUnits: 1 << 30}},
+		{"off", models.PendingCaps{}}, {"on", models.PendingCaps{MaxOrders: 1 << 30, MaxUnits: 1 << 30}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			// A customer's orders beyond its first 5 are placed by the
+			// runs, a few each; they grow the count only slowly.
+			for i := range b.N {
+				if _, err := s.CreateOrder(ctx, capped(fmt.Sprint("c", i%customers), bc.caps, lines(i)...)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
