@@ -38,7 +38,10 @@ const (
 	// CodeBadRequest: an HTTP request that is not what the endpoint takes
 	// (a webhook without a valid, fresh signature).
 	CodeBadRequest Code = "BAD_REQUEST"
-	CodeInternal   Code = "INTERNAL_SERVER_ERROR"
+	// CodeResponseTooLarge stops a response that grows past
+	// MAX_RESPONSE_BYTES while it executes.
+	CodeResponseTooLarge Code = "RESPONSE_TOO_LARGE"
+	CodeInternal         Code = "INTERNAL_SERVER_ERROR"
 )
 
 // FieldError names one bad input field, by its path in the GraphQL input.
