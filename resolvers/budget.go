@@ -35,6 +35,9 @@ func (b *ResponseBudget) Exceeded() bool {
 	return b.max > 0 && b.used.Load() > b.max
 }
 
+// Used is the bytes charged so far.
+func (b *ResponseBudget) Used() int { return int(b.used.Load()) }
+
 // Err is the error that replaces a response past the budget.
 func (b *ResponseBudget) Err() *Error {
 	return newError(models.CodeResponseTooLarge, "The response reached "+docguard.Count(int(b.used.Load()))+" bytes before it was stopped; the maximum is "+
