@@ -88,6 +88,7 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 		Authenticate: accounts.Verify,
 		Limits:       cfg.DocumentLimits(), Costs: schema.Costs(&sch, cfg.MaxPageSize),
 		DisableIntrospection: !cfg.GraphQLIntrospection, DocumentCacheBytes: cfg.DocumentCacheBytes,
+		MaxResponseBytes: cfg.MaxResponseBytes, AdminMaxResponseBytes: cfg.MaxResponseBytesAdmin,
 	})
 	return &testServer{Handler: h, adminToken: session.AccessToken}
 }
