@@ -71,6 +71,11 @@ func jsonSize(v any) int {
 	switch v := v.(type) {
 	case string:
 		return jsonStringSize(v)
+	case *string:
+		if v == nil {
+			return 4
+		}
+		return jsonStringSize(*v)
 	case []string:
 		n := 2
 		for _, s := range v {
