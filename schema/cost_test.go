@@ -299,3 +299,40 @@ func TestCostsNameFields(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryTextFieldIsWeighed: a text field that can hold more than 100
+// characters must weigh what it can return (schema.TextWeights), or a
+// page of it costs as little as a page of numbers. The fields below hold
+// at most 100 (ids, states, codes, short names, order cursors); a new
+// text field must join them or the weights.
+func TestEveryTextFieldIsWeighed(t *testing.T) {
+	t.Parallel()
+	short := map[string]bool{
+		"AuthPayload.accessToken": true, "AuthPayload.deviceToken": true, "AuthPayload.refreshToken": true, // mutations' answers, one each
+		"Category.id": true, "Category.name": true, "CustomerEdge.cursor": true,
+		"Order.carrier": true, "Order.orderId": true, "Order.status": true, "Order.trackingNumber": true, "OrderEdge.cursor": true,
+		"OrderEvent.actor": true, "OrderEvent.status": true, "OrderItem.id": true, "OrderItem.productId": true,
+		"Payment.currency": true, "Payment.paymentId": true, "Payment.provider": true, "Payment.providerPaymentId": true, "Payment.status": true,
+		"PaymentSession.clientSecret": true, "PaymentSession.currency": true, "PaymentSession.paymentId": true, "PaymentSession.provider": true,
+		"PaymentSession.status": true, "Product.productId": true, "Product.sku": true, "SalesDay.date": true,
+		"StockMovement.actor": true, "StockMovement.kind": true, "StockMovement.orderId": true, "StockMovementEdge.cursor": true,
+		"User.id": true, "User.name": true, "User.role": true,
+	}
+	sch, _ := MustSchema(t, nil)
+	weights := schema.TextWeights()
+	for name, typ := range sch.TypeMap() {
+		obj, ok := typ.(*graphql.Object)
+		if !ok || strings.HasPrefix(name, "__") {
+			continue
+		}
+		for fname, f := range obj.Fields() {
+			if graphql.GetNamed(f.Type) != graphql.String {
+				continue
+			}
+			key := name + "." + fname
+			if _, ok := weights[key]; !ok && !short[key] {
+				t.Errorf("text field %s has no weight in schema.TextWeights, and is not known to be short", key)
+			}
+		}
+	}
+}
