@@ -116,16 +116,19 @@ func TestLargeResponsesAreStopped(t *testing.T) {
 
 	// The request: about 5 KB of query for 100 MB of answer.
 	attack := aliases(100, page)
+	pid := p.cmd.Process.Pid
+	cpu := processCPU(t, pid)
 	r := mustPostSized(t, anonymous, attack)
-	t.Logf("the attack (%d bytes): %d %s, %d bytes back, peak RSS %d MiB", len(attack), r.Status, r.Code(), r.bytes, peakRSS(t, p.cmd.Process.Pid)>>20)
+	t.Logf("the attack (%d bytes): %d %s, %d bytes back, %v of CPU, peak RSS %d MiB", len(attack), r.Status, r.Code(), r.bytes, processCPU(t, pid)-cpu, peakRSS(t, pid)>>20)
 	if r.Status != http.StatusBadRequest || r.Code() != "QUERY_TOO_COMPLEX" || r.bytes > 2000 {
 		t.Fatalf("100 pages of descriptions: %d %+v, %d bytes", r.Status, r.Errors, r.bytes)
 	}
 
 	// 30 pages cost 306,030, within GRAPHQL_MAX_COST, and would be 30 MB:
 	// stopped at 4 MiB, answered with one error.
+	cpu = processCPU(t, pid)
 	r = mustPostSized(t, anonymous, aliases(30, page))
-	t.Logf("30 pages: %d %s, %d bytes back, peak RSS %d MiB", r.Status, r.Code(), r.bytes, peakRSS(t, p.cmd.Process.Pid)>>20)
+	t.Logf("30 pages: %d %s, %d bytes back, %v of CPU, peak RSS %d MiB", r.Status, r.Code(), r.bytes, processCPU(t, pid)-cpu, peakRSS(t, pid)>>20)
 	if r.Status != http.StatusBadRequest || r.Code() != "RESPONSE_TOO_LARGE" || len(r.Errors) != 1 || r.bytes > 2000 || (len(r.Data) > 0 && string(r.Data) != "null") {
 		t.Fatalf("30 pages of descriptions: %d %+v, %d bytes, data %.100s", r.Status, r.Errors, r.bytes, r.Data)
 	}
