@@ -77,6 +77,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			logger.Error("closing the cache", "err", err)
 		}
 	}()
+	catalog.LimitEntries(cfg.CacheMaxEntryBytes)
 	if _, shared := backend.(*cache.Redis); shared && cfg.CacheLocalTTL > 0 {
 		if err := catalog.EnableLocal(ctx, cfg.CacheLocalTTL, cfg.CacheMaxItems, int(cfg.CacheMaxBytes)); err != nil {
 			return err
@@ -176,11 +177,13 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Authenticate:     accounts.Verify,
 			Webhooks:         pay.HandleWebhook,
 
-			Limits:               cfg.DocumentLimits(),
-			Lists:                schema.ListSizes(&sch, cfg.MaxPageSize),
-			DisableIntrospection: !cfg.GraphQLIntrospection,
-			AdminMaxCost:         cfg.GraphQLMaxCostAdmin,
-			DocumentCacheBytes:   cfg.DocumentCacheBytes,
+			Limits:                cfg.DocumentLimits(),
+			Costs:                 schema.Costs(&sch, cfg.MaxPageSize),
+			DisableIntrospection:  !cfg.GraphQLIntrospection,
+			AdminMaxCost:          cfg.GraphQLMaxCostAdmin,
+			MaxResponseBytes:      cfg.MaxResponseBytes,
+			AdminMaxResponseBytes: cfg.MaxResponseBytesAdmin,
+			DocumentCacheBytes:    cfg.DocumentCacheBytes,
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

@@ -31,6 +31,7 @@ func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats, expir
 		counter("shop_cache_local_hits_total", "Catalog reads answered by the in-process tier in front of Redis (also in shop_cache_hits_total).", stats.LocalHits.Load),
 		counter("shop_cache_invalidation_messages_total", "Invalidations received from other instances.", stats.Messages.Load),
 		counter("shop_orders_expired_total", "Unpaid orders this instance cancelled after ORDER_PENDING_TTL.", expired),
+		counter("shop_cache_too_large_total", "Entries served but not stored because they were over CACHE_MAX_ENTRY_BYTES.", stats.TooLarge.Load),
 		counter("shop_cache_local_resets_total", "Times the in-process tier was flushed because invalidations may have been missed.", stats.Resets.Load),
 	)
 	return reg

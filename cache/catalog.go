@@ -50,7 +50,15 @@ type Catalog struct {
 	l1      *local // nil unless EnableLocal was called
 	pend    *pending
 	bg      background
+	// maxEntry bounds an entry's encoded bytes in either tier
+	// (CACHE_MAX_ENTRY_BYTES): a larger one is served but not stored.
+	maxEntry int
 }
+
+// DefaultMaxEntryBytes is CACHE_MAX_ENTRY_BYTES's default: a page of 100
+// products with 10,000-character descriptions fits, a response of 100
+// such pages does not.
+const DefaultMaxEntryBytes = 1 << 20
 
 var _ models.Store = (*Catalog)(nil)
 
@@ -186,7 +194,7 @@ func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *s
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Catalog{next: next, backend: backend, ttl: ttl, logger: logger}
+	c := &Catalog{next: next, backend: backend, ttl: ttl, logger: logger, maxEntry: DefaultMaxEntryBytes}
 	c.pend = newPending(ttl, func() {
 		if c.bg.enter() {
 			defer c.bg.leave()
@@ -194,6 +202,20 @@ func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *s
 		}
 	})
 	return c
+}
+
+// LimitEntries sets the largest entry stored, in bytes as encoded (0 or
+// less: no limit). Call it before the catalog is used.
+func (c *Catalog) LimitEntries(maxBytes int) { c.maxEntry = maxBytes }
+
+// storable reports whether an entry of n bytes may be stored, counting
+// those that may not.
+func (c *Catalog) storable(n int) bool {
+	if c.maxEntry > 0 && n > c.maxEntry {
+		c.stats.TooLarge.Add(1)
+		return false
+	}
+	return true
 }
 
 // Close stops the catalog's background work (invalidation retries, the
@@ -419,7 +441,7 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 		out[id] = p
 		deps := []dep{{key: productVersionKey(id), version: observed[id]}}
 		b, err := encodeValue(deps, p)
-		if err != nil {
+		if err != nil || !c.storable(len(b)) {
 			continue
 		}
 		fill[productDataKey(id)] = b
@@ -501,7 +523,7 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 		}
 		deps := []dep{{key: versionKey, version: ver}}
 		b, err := encodeValue(deps, v)
-		if err != nil {
+		if err != nil || !c.storable(len(b)) {
 			return v, nil
 		}
 		if err := c.backend.Fill(lctx, map[string][]byte{dataKey: b}, c.ttl); err != nil {

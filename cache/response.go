@@ -37,7 +37,9 @@ func (c *Catalog) response(ctx context.Context, dataKey, viewer string) (body []
 		c.cacheFault("read response", err)
 	} else if deps, b, found := decodeEntry(entries[0]); found && !c.pend.anyUntrusted(deps, now) {
 		c.stats.Hits.Add(1)
-		if c.l1 != nil {
+		// One stored before CACHE_MAX_ENTRY_BYTES was lowered is served,
+		// but not copied into this process.
+		if c.l1 != nil && (c.maxEntry <= 0 || len(b) <= c.maxEntry) {
 			for _, d := range deps {
 				c.l1.learn(d.key, d.version, now)
 			}
@@ -52,7 +54,11 @@ func (c *Catalog) response(ctx context.Context, dataKey, viewer string) (body []
 		if !ok || c.pend.anyUntrusted(deps, time.Now()) {
 			return
 		}
-		if err := c.backend.Fill(context.WithoutCancel(ctx), map[string][]byte{dataKey: encodeEntry(deps, b)}, c.ttl); err != nil {
+		e := encodeEntry(deps, b)
+		if !c.storable(len(e)) {
+			return
+		}
+		if err := c.backend.Fill(context.WithoutCancel(ctx), map[string][]byte{dataKey: e}, c.ttl); err != nil {
 			c.cacheFault("fill response", err)
 		}
 		if c.l1 != nil {

@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,5 +163,38 @@ func TestResponsesDependOnWhatTheyRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect("after a create", map[string]bool{"byID:b": true, "first": false, "page": false})
+	})
+}
+
+// Issue 17: a response over CACHE_MAX_ENTRY_BYTES is served but stored in
+// neither tier (a 9 MB response was stored whole), and counted; one under
+// it is stored as before.
+func TestLargeResponsesAreNotStored(t *testing.T) {
+	t.Parallel()
+	responseCatalogs(t, func(t *testing.T, c *cache.Catalog) {
+		ctx := context.Background()
+		c.LimitEntries(10_000)
+		large := []byte(`{"data":"` + strings.Repeat("x", 20_000) + `"}`)
+		small := []byte(`{"data":"` + strings.Repeat("x", 5_000) + `"}`)
+		for _, key := range []string{"large", "small"} {
+			_, hit, _, fill := c.Response(ctx, key)
+			if hit {
+				t.Fatalf("%s: hit on an empty cache", key)
+			}
+			if key == "large" {
+				fill(large)
+			} else {
+				fill(small)
+			}
+		}
+		if body, hit, _, _ := c.Response(ctx, "large"); hit {
+			t.Fatalf("a response of %d bytes was stored, over the limit of 10,000", len(body))
+		}
+		if body, hit, _, _ := c.Response(ctx, "small"); !hit || string(body) != string(small) {
+			t.Fatalf("the small response: hit %v, %d bytes", hit, len(body))
+		}
+		if n := c.Stats().TooLarge.Load(); n != 1 {
+			t.Fatalf("TooLarge = %d, want 1", n)
+		}
 	})
 }

@@ -19,4 +19,7 @@ type Stats struct {
 	// been missed.
 	Messages atomic.Uint64
 	Resets   atomic.Uint64
+	// TooLarge are entries not stored because they were over
+	// CACHE_MAX_ENTRY_BYTES (served all the same).
+	TooLarge atomic.Uint64
 }

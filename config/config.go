@@ -43,6 +43,9 @@ type Config struct {
 	// CacheLocalTTL bounds how long the in-process tier in front of Redis
 	// keeps an entry; 0 turns the tier off.
 	CacheLocalTTL time.Duration
+	// CacheMaxEntryBytes is the largest entry either tier stores; larger
+	// ones (a response of megabytes) are served but not cached.
+	CacheMaxEntryBytes int
 
 	MaxBodyBytes    int64
 	RequestTimeout  time.Duration
@@ -129,9 +132,18 @@ type Config struct {
 	GraphQLMaxCost            int
 	// GraphQLMaxCostAdmin is the admins' cost limit: the largest legal
 	// page of orders (1,000 orders of 100 lines) is theirs to ask for.
-	GraphQLMaxCostAdmin  int
-	GraphQLIntrospection bool
-	DocumentCacheBytes   int64
+	GraphQLMaxCostAdmin int
+	// GraphQLMaxDBFields bounds the fields of one operation that reach the
+	// database whatever the cache holds (searches, filtered pages, pages of
+	// orders): 100 aliased searches are 100 queries.
+	GraphQLMaxDBFields int
+	// MaxResponseBytes stops a response that grows past it while it
+	// executes; MaxResponseBytesAdmin is the admins' (their exports are
+	// larger).
+	MaxResponseBytes      int
+	MaxResponseBytesAdmin int
+	GraphQLIntrospection  bool
+	DocumentCacheBytes    int64
 }
 
 // minSecretKeyBytes is the shortest SECRET_KEY accepted (HS256's 32 bytes).
@@ -155,6 +167,7 @@ func Load(getenv func(string) string) (Config, error) {
 		CacheMaxItems:       p.int("CACHE_MAX_ITEMS", 100_000, 1, 1<<30),
 		CacheMaxBytes:       int64(p.int("CACHE_MAX_BYTES", 64<<20, 1<<20, 1<<40)),
 		CacheLocalTTL:       p.durationOrZero("CACHE_LOCAL_TTL", 2*time.Second),
+		CacheMaxEntryBytes:  p.int("CACHE_MAX_ENTRY_BYTES", 1<<20, 1<<10, 1<<30),
 		MaxBodyBytes:        int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
 		RequestTimeout:      p.duration("REQUEST_TIMEOUT", 10*time.Second),
 		ShutdownTimeout:     p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
@@ -201,6 +214,9 @@ func Load(getenv func(string) string) (Config, error) {
 		GraphQLMaxFragmentSpreads: p.int("GRAPHQL_MAX_FRAGMENT_SPREADS", 500, 1, 1_000_000),
 		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 350_000, 1, 1<<50),
 		GraphQLMaxCostAdmin:       p.int("GRAPHQL_MAX_COST_ADMIN", 2_000_000, 1, 1<<50),
+		GraphQLMaxDBFields:        p.int("GRAPHQL_MAX_DB_FIELDS", 10, 1, 1_000_000),
+		MaxResponseBytes:          p.int("MAX_RESPONSE_BYTES", 4<<20, 1<<10, 1<<40),
+		MaxResponseBytesAdmin:     p.int("MAX_RESPONSE_BYTES_ADMIN", 64<<20, 1<<10, 1<<40),
 		GraphQLIntrospection:      p.bool("GRAPHQL_INTROSPECTION", true),
 		DocumentCacheBytes:        int64(p.int("DOCUMENT_CACHE_BYTES", 32<<20, 1<<20, 1<<40)),
 	}
@@ -306,6 +322,7 @@ func (c Config) DocumentLimits() docguard.Limits {
 		MaxBytes: c.GraphQLMaxBytes, MaxTokens: c.GraphQLMaxTokens, MaxDepth: c.GraphQLMaxDepth,
 		MaxFields: c.GraphQLMaxFields, MaxSetFields: c.GraphQLMaxSetFields, MaxAliases: c.GraphQLMaxAliases,
 		MaxDirectives: c.GraphQLMaxDirectives, MaxSpreads: c.GraphQLMaxFragmentSpreads, MaxCost: c.GraphQLMaxCost,
+		MaxDatabaseFields: c.GraphQLMaxDBFields,
 	}
 }
 

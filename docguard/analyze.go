@@ -11,7 +11,7 @@ import (
 )
 
 // Schema is what the analysis needs to know of the schema: the root types,
-// the type each field returns, and how many items each list field returns.
+// the type each field returns, and what each field costs (Costs).
 type Schema struct {
 	gql       *graphql.Schema   // for the types of variables
 	roots     map[string]string // "query" → "Query"
@@ -19,6 +19,43 @@ type Schema struct {
 	types     map[string]bool   // every type's name
 	composite map[string]bool   // types with fields (objects, interfaces)
 	lists     map[string]List
+	weights   map[string]int
+	database  map[string]Database
+}
+
+// Costs say what the fields of a schema cost, by "Type.field".
+type Costs struct {
+	// Lists size the list fields. List fields not here count as one item.
+	Lists map[string]List
+	// Weights are what a field costs instead of 1: a text field weighs
+	// what it can return (its maximum length), so that a selection that
+	// can return megabytes costs like it.
+	Weights map[string]int
+	// Database are the fields that reach the database whatever the cache
+	// holds, counted apart from the cost (Operation.DatabaseFields).
+	Database map[string]Database
+}
+
+// Database says when a field reaches the database: always, or when it is
+// given one of Args (an argument that makes each request a different
+// read, which no cache answers, such as a search's filter or a cursor).
+type Database struct {
+	Always bool
+	Args   []string
+}
+
+// reached reports whether a field with these arguments reaches the
+// database.
+func (d Database) reached(args []*ast.Argument) bool {
+	if d.Always {
+		return true
+	}
+	for _, arg := range args {
+		if arg != nil && slices.Contains(d.Args, nameOf(arg.Name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // List says how many items a list field returns, for the cost: a list field
@@ -29,11 +66,11 @@ type List struct {
 	Max     int    // the size at most, whatever the argument says
 }
 
-// NewSchema reads root types and field types from a graphql-go schema;
-// lists maps "Type.field" to the size of each list field that has one.
-// List fields not in lists count as one item.
-func NewSchema(s *graphql.Schema, lists map[string]List) Schema {
-	sch := Schema{gql: s, roots: map[string]string{}, fields: map[string]string{}, types: map[string]bool{}, composite: map[string]bool{}, lists: lists}
+// NewSchema reads root types and field types from a graphql-go schema,
+// with what its fields cost.
+func NewSchema(s *graphql.Schema, c Costs) Schema {
+	sch := Schema{gql: s, roots: map[string]string{}, fields: map[string]string{}, types: map[string]bool{}, composite: map[string]bool{},
+		lists: c.Lists, weights: c.Weights, database: c.Database}
 	for op, t := range map[string]*graphql.Object{
 		ast.OperationTypeQuery: s.QueryType(), ast.OperationTypeMutation: s.MutationType(), ast.OperationTypeSubscription: s.SubscriptionType(),
 	} {
@@ -87,6 +124,15 @@ func (s Schema) unknownType(name string) *Error {
 	return errorf(CodeValidationFailed, "Unknown type %q.", Shorten(name, 60))
 }
 
+// weight is what a field ("Type.field", of type parent) costs before
+// what it selects: its weight, or 1.
+func (s Schema) weight(parent, key string) int {
+	if w, ok := s.weights[key]; ok && parent != "" {
+		return w
+	}
+	return 1
+}
+
 // fieldType is the named type a field returns, "" when unknown.
 func (s Schema) fieldType(parent, field string) string {
 	switch field {
@@ -111,9 +157,12 @@ type Operation struct {
 	RootRuns int
 	// Introspection is true when the operation selects __schema or __type.
 	Introspection bool
-	cost          *term
-	vars          []variable     // its variable definitions, in order
-	defaults      map[string]int // literal Int defaults of its variables
+	// DatabaseFields counts the fields that reach the database (see
+	// Costs.Database), each alias and each spread of a fragment apart.
+	DatabaseFields int
+	cost           *term
+	vars           []variable     // its variable definitions, in order
+	defaults       map[string]int // literal Int defaults of its variables
 }
 
 // stats are the counts of a selection set with its fragments expanded,
@@ -121,6 +170,7 @@ type Operation struct {
 // spread. Counts saturate instead of overflowing.
 type stats struct {
 	fields, aliases, directives, spreads int
+	database                             int // fields that reach the database
 	depth                                int // fields nested in fields, 1 for a set of leaves
 	introspection                        bool
 	cost                                 *term
@@ -131,6 +181,7 @@ func (s *stats) add(o stats, depth int) {
 	s.aliases = satAdd(s.aliases, o.aliases)
 	s.directives = satAdd(s.directives, o.directives)
 	s.spreads = satAdd(s.spreads, o.spreads)
+	s.database = satAdd(s.database, o.database)
 	s.depth = max(s.depth, depth+o.depth)
 	s.introspection = s.introspection || o.introspection
 }
@@ -182,7 +233,7 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 		}
 		st.directives = satAdd(st.directives, len(op.Directives))
 		total.add(*st, 0)
-		o := &Operation{Name: nameOf(op.Name), Type: op.Operation, Introspection: st.introspection, cost: st.cost, vars: vars, defaults: defaults}
+		o := &Operation{Name: nameOf(op.Name), Type: op.Operation, Introspection: st.introspection, DatabaseFields: st.database, cost: st.cost, vars: vars, defaults: defaults}
 		out[o.Name] = o
 		found[i] = o
 	}
@@ -307,7 +358,11 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 			}
 			st.directives = satAdd(st.directives, len(sel.Directives))
 			st.introspection = st.introspection || name == "__schema" || name == "__type"
-			st.cost.fields = satAdd(st.cost.fields, 1)
+			key := typ + "." + name
+			st.cost.fields = satAdd(st.cost.fields, a.sch.weight(typ, key))
+			if d, ok := a.sch.database[key]; ok && typ != "" && d.reached(sel.Arguments) {
+				st.database = satAdd(st.database, 1)
+			}
 			st.depth = max(st.depth, 1)
 			if sel.SelectionSet == nil {
 				continue
@@ -317,7 +372,7 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 				return nil, err
 			}
 			st.add(*inner, 1)
-			if l, ok := a.sch.lists[typ+"."+name]; ok && typ != "" {
+			if l, ok := a.sch.lists[key]; ok && typ != "" {
 				st.cost.lists = append(st.cost.lists, listTerm{size: sizeOf(l, sel.Arguments), inner: inner.cost})
 			} else {
 				st.cost.merge(inner.cost)
@@ -366,7 +421,7 @@ func (a *analysis) merged(set *ast.SelectionSet, m *mergedSet) *Error {
 	for f := range Fields(set, a.frags) {
 		m.n++
 		if a.lim.MaxSetFields > 0 && m.n > a.lim.MaxSetFields {
-			return errorf(CodeSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", count(a.lim.MaxSetFields), count(a.lim.MaxSetFields))
+			return errorf(CodeSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", Count(a.lim.MaxSetFields), Count(a.lim.MaxSetFields))
 		}
 		if f.SelectionSet == nil {
 			continue

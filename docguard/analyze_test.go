@@ -1,6 +1,7 @@
 package docguard
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 func testSchema(t testing.TB) Schema {
 	t.Helper()
 	product := graphql.NewObject(graphql.ObjectConfig{Name: "Product", Fields: graphql.Fields{
-		"productId": {Type: graphql.String}, "price": {Type: graphql.Float},
+		"productId": {Type: graphql.String}, "price": {Type: graphql.Float}, "description": {Type: graphql.String},
 	}})
 	item := graphql.NewObject(graphql.ObjectConfig{Name: "OrderItem", Fields: graphql.Fields{
 		"productId": {Type: graphql.String}, "product": {Type: product},
@@ -31,7 +32,8 @@ func testSchema(t testing.TB) Schema {
 		"getProducts":     {Type: graphql.NewList(product), Args: page},
 		"getOrders":       {Type: graphql.NewList(order), Args: page},
 		"getProductsById": {Type: product, Args: graphql.FieldConfigArgument{"id": {Type: graphql.String}}},
-		"products":        {Type: conn, Args: graphql.FieldConfigArgument{"first": {Type: graphql.Int}}},
+		"products": {Type: conn, Args: graphql.FieldConfigArgument{"first": {Type: graphql.Int}, "after": {Type: graphql.String},
+			"filter": {Type: graphql.String}}},
 	}})
 	status := graphql.NewEnum(graphql.EnumConfig{Name: "Status", Values: graphql.EnumValueConfigMap{"PENDING": {}, "PAID": {}}})
 	line := graphql.NewInputObject(graphql.InputObjectConfig{Name: "LineInput", Fields: graphql.InputObjectConfigFieldMap{
@@ -49,11 +51,15 @@ func testSchema(t testing.TB) Schema {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewSchema(&s, map[string]List{
-		"Query.getProducts": {Arg: "limit", Default: 1000, Max: 1000},
-		"Query.getOrders":   {Arg: "limit", Default: 1000, Max: 1000},
-		"Query.products":    {Arg: "first", Default: 20, Max: 100},
-		"Order.items":       {Default: 100, Max: 100},
+	return NewSchema(&s, Costs{
+		Lists: map[string]List{
+			"Query.getProducts": {Arg: "limit", Default: 1000, Max: 1000},
+			"Query.getOrders":   {Arg: "limit", Default: 1000, Max: 1000},
+			"Query.products":    {Arg: "first", Default: 20, Max: 100},
+			"Order.items":       {Default: 100, Max: 100},
+		},
+		Weights:  map[string]int{"Product.description": TextWeight(10_000, 1)},
+		Database: map[string]Database{"Query.getOrders": {Always: true}, "Query.products": {Args: []string{"filter", "after"}}},
 	})
 }
 
@@ -193,6 +199,10 @@ func TestCost(t *testing.T) {
 		{"connections past 100 are clamped", `{ products(first: 500) { edges { node { price } } } }`, nil, 1 + 100*3},
 		{"fragments are counted where they are spread", `{ a: getProducts(limit: 2) { ...P } b: getProducts(limit: 3) { ...P } } fragment P on Product { productId price }`, nil, 1 + 2*2 + 1 + 3*2},
 		{"a variable inside a fragment", `query($n: Int) { ...Q } fragment Q on Query { getProducts(limit: $n) { price } }`, map[string]any{"n": float64(4)}, 1 + 4},
+		// Issue 17: a text field costs what it can return.
+		{"a text field weighs its maximum length", `{ getProductsById(id: "x") { description } }`, nil, 1 + 100},
+		{"a page of descriptions", `{ products(first: 100) { edges { node { productId description } } } }`, nil, 1 + 100*(1+1+1+100)},
+		{"weights inside fragments", `{ getProducts(limit: 10) { ...D } } fragment D on Product { description }`, nil, 1 + 10*100},
 		{"aliases of big pages saturate rather than overflow", "{ " + strings.Repeat("o: getOrders { items { product { price } } } ", 90) + "}", nil, 90 * (1 + 1000*(1+100*(1+1)))},
 	}
 	for _, tt := range tests {
@@ -205,11 +215,95 @@ func TestCost(t *testing.T) {
 		}
 	}
 	ops, _ := mustAnalyze(t, `query($n: Int) { getOrders(limit: $n) { items { product { price } } } }`, analyzeLimits)
+	if err := ops[""].CheckCost(map[string]any{"n": float64(1000)}, 200_000); err == nil || !strings.Contains(err.Message, "a text field 1 per 100 characters") {
+		t.Fatalf("the message does not say how text is counted: %v", err)
+	}
 	if err := ops[""].CheckCost(map[string]any{"n": float64(1000)}, 200_000); err == nil || err.Code != CodeTooComplex ||
 		!strings.Contains(err.Message, "The operation costs 201,001 ") || !strings.Contains(err.Message, "the maximum is 200,000.") {
 		t.Fatalf("CheckCost = %v", err)
 	}
 	if err := ops[""].CheckCost(map[string]any{"n": float64(100)}, 200_000); err != nil {
 		t.Fatalf("CheckCost with a small page = %v", err)
+	}
+}
+
+// Issue 17's attack: 100 aliases of a page of 100 descriptions (100 MB of
+// 10,000-character descriptions) cost over a million, where counting
+// fields gave 30,100, under GRAPHQL_MAX_COST's 350,000.
+func TestTextWeightRefusesPagesOfDescriptions(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 100 {
+		fmt.Fprintf(&b, " a%d: products(first: 100) { edges { node { description } } }", i)
+	}
+	b.WriteString(" }")
+	ops, err := mustAnalyze(t, b.String(), analyzeLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ops[""].Cost(nil), 100*(1+100*(1+1+100)); got != want {
+		t.Fatalf("cost %d, want %d", got, want)
+	}
+	if err := ops[""].CheckCost(nil, 350_000); err == nil || err.Code != CodeTooComplex || !strings.Contains(err.Message, "1,020,100") {
+		t.Fatalf("CheckCost = %v", err)
+	}
+}
+
+func TestTextWeight(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ maxLen, n, want int }{
+		{10_000, 1, 100}, {200, 1, 2}, {64, 1, 1}, {0, 1, 1}, {2048, 10, 210}, {101, 0, 2},
+	} {
+		if got := TextWeight(tt.maxLen, tt.n); got != tt.want {
+			t.Errorf("TextWeight(%d, %d) = %d, want %d", tt.maxLen, tt.n, got, tt.want)
+		}
+	}
+}
+
+// Fields that reach the database are counted where they appear: each
+// alias, each spread of a fragment, and a field only with the arguments
+// that make it reach the database.
+func TestDatabaseFields(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, doc string
+		want      int
+	}{
+		{"none", `{ getProductsById(id: "x") { price } products { edges { node { price } } } }`, 0},
+		{"always", `{ getOrders { orderId } }`, 1},
+		{"by argument", `{ products(filter: "mug") { edges { node { price } } } }`, 1},
+		{"a cursor", `query($c: String) { products(after: $c) { edges { node { price } } } }`, 1},
+		{"only some arguments", `{ products(first: 5) { edges { node { price } } } }`, 0},
+		{"aliases count apart", `{ a: products(filter: "a") { edges { node { price } } } b: products(filter: "b") { edges { node { price } } } c: getOrders { orderId } }`, 3},
+		{"each spread of a fragment", `{ ...F ...G } fragment F on Query { getOrders { orderId } } fragment G on Query { x: getOrders { orderId } ...F }`, 3},
+	} {
+		ops, err := mustAnalyze(t, tt.doc, analyzeLimits)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := ops[""].DatabaseFields; got != tt.want {
+			t.Errorf("%s: %d database fields, want %d", tt.name, got, tt.want)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 100 {
+		fmt.Fprintf(&b, ` s%d: products(filter: "%d") { edges { node { price } } }`, i, i)
+	}
+	b.WriteString(" }")
+	ops, err := mustAnalyze(t, b.String(), analyzeLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ops[""].CheckDatabaseFields(10)
+	if err == nil || err.Code != CodeTooManyDatabaseFields || !strings.Contains(err.Message, " 100 ") || !strings.Contains(err.Message, "the maximum is 10.") {
+		t.Fatalf("CheckDatabaseFields = %v", err)
+	}
+	if err := ops[""].CheckDatabaseFields(100); err != nil {
+		t.Fatalf("at the maximum: %v", err)
+	}
+	if err := ops[""].CheckDatabaseFields(0); err != nil {
+		t.Fatalf("no limit: %v", err)
 	}
 }

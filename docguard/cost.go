@@ -65,9 +65,10 @@ func sizeOf(l List, args []*ast.Argument) size {
 }
 
 // Cost is the operation's cost for a request with these variables: each
-// field costs 1, and a list field multiplies the cost of what is selected
-// under it by its size (its first/limit argument, clamped to its maximum).
-// It saturates at math.MaxInt.
+// field costs its weight (1 unless Costs.Weights says more), and a list
+// field multiplies the cost of what is selected under it by its size (its
+// first/limit argument, clamped to its maximum). It saturates at
+// math.MaxInt.
 func (o *Operation) Cost(vars map[string]any) int {
 	return o.cost.eval(o, vars)
 }
@@ -83,7 +84,33 @@ func (o *Operation) CheckCost(vars map[string]any, max int) *Error {
 			what = "The operation costs more than"
 			c = max
 		}
-		return overLimit(CodeTooComplex, what, c, max, "(each field costs 1, and a list field multiplies what it selects by its first or limit argument, or by its largest page when none is given)")
+		return overLimit(CodeTooComplex, what, c, max, CostRule)
+	}
+	return nil
+}
+
+// CostRule says how the cost is counted, in the message that refuses it.
+var CostRule = "(each field costs 1, a text field 1 per " + strconv.Itoa(TextUnit) + " characters it can hold, " +
+	"and a list field multiplies what it selects by its first or limit argument, or by its largest page when none is given)"
+
+// TextUnit is how many characters of a text field's maximum length cost
+// 1: a field's weight is its maximum length divided by TextUnit, rounded
+// up. With 100, a cost of 1 stands for about as many bytes of response
+// as a short field's name and value.
+const TextUnit = 100
+
+// TextWeight is the weight of a text field of at most maxLen characters,
+// times n for a list of n of them.
+func TextWeight(maxLen, n int) int {
+	return max(1, n) * max(1, (maxLen+TextUnit-1)/TextUnit)
+}
+
+// CheckDatabaseFields refuses an operation with more than max fields
+// that reach the database (0: no limit).
+func (o *Operation) CheckDatabaseFields(max int) *Error {
+	if max > 0 && o.DatabaseFields > max {
+		return overLimit(CodeTooManyDatabaseFields, "The operation reads the database in", o.DatabaseFields, max,
+			"fields (each search, filtered or sorted page, page after a cursor and page of orders counts, and each alias of one)")
 	}
 	return nil
 }

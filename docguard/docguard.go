@@ -55,6 +55,9 @@ type Limits struct {
 	// reached (a fragment that spreads another twice doubles it).
 	MaxSpreads int
 	MaxCost    int
+	// MaxDatabaseFields bounds the fields of an operation that reach the
+	// database (Costs.Database), checked per request by the handler.
+	MaxDatabaseFields int
 }
 
 // ExtraNesting is how much deeper than MaxDepth brackets may nest in the
@@ -73,6 +76,9 @@ const (
 	CodeTooManyAliases    = "TOO_MANY_ALIASES"
 	CodeTooManyDirectives = "TOO_MANY_DIRECTIVES"
 	CodeTooComplex        = "QUERY_TOO_COMPLEX"
+	// CodeTooManyDatabaseFields refuses more fields that reach the
+	// database than a request may have (Operation.CheckDatabaseFields).
+	CodeTooManyDatabaseFields = "TOO_MANY_DATABASE_FIELDS"
 )
 
 // Error is why a document is refused.
@@ -93,11 +99,11 @@ func errorf(code, format string, args ...any) *Error {
 // overLimit is the error for a count past its maximum, e.g. "The document
 // is 70,000 bytes; the maximum is 65,536."
 func overLimit(code, subject string, n, max int, unit string) *Error {
-	return errorf(code, "%s %s %s; the maximum is %s.", subject, count(n), unit, count(max))
+	return errorf(code, "%s %s %s; the maximum is %s.", subject, Count(n), unit, Count(max))
 }
 
-// count writes n with thousands separators, so limits read at a glance.
-func count(n int) string {
+// Count writes n with thousands separators, so limits read at a glance.
+func Count(n int) string {
 	s := fmt.Sprint(n)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")

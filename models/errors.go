@@ -44,7 +44,10 @@ const (
 	// CodePendingLimit: a customer's unpaid orders, or the units they
 	// hold, are at a cap (details name it: limit, value, max).
 	CodePendingLimit Code = "PENDING_LIMIT"
-	CodeInternal     Code = "INTERNAL_SERVER_ERROR"
+	// CodeResponseTooLarge stops a response that grows past
+	// MAX_RESPONSE_BYTES while it executes.
+	CodeResponseTooLarge Code = "RESPONSE_TOO_LARGE"
+	CodeInternal         Code = "INTERNAL_SERVER_ERROR"
 )
 
 // FieldError names one bad input field, by its path in the GraphQL input.

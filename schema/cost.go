@@ -7,6 +7,62 @@ import (
 	"shop/models"
 )
 
+// Costs are what the fields of the schema cost, for docguard: list
+// sizes, text weights and the fields that reach the database.
+func Costs(s *graphql.Schema, maxPage int) docguard.Costs {
+	return docguard.Costs{Lists: ListSizes(s, maxPage), Weights: TextWeights(), Database: DatabaseFields()}
+}
+
+// cursorSize is the longest cursor of a products page: sorted by name, it
+// holds the name (up to 4 bytes a character) and an id, in base64.
+const cursorSize = (models.MaxNameSize*4 + 64) * 4 / 3
+
+// TextWeights are what text fields cost instead of 1, by the most
+// characters they can return (docguard.TextWeight: 1 per 100): a page of
+// descriptions costs like the megabyte it can be, not like a page of
+// prices. Text fields not here hold at most 100 characters (ids, states,
+// names of people and categories) and cost 1 like any field.
+func TextWeights() map[string]int {
+	w := docguard.TextWeight
+	return map[string]int{
+		"Product.description":    w(models.MaxDescriptionSize, 1),
+		"Product.name":           w(models.MaxNameSize, 1),
+		"Product.imageUrls":      w(models.MaxImageURLSize, models.MaxImageURLs),
+		"ProductEdge.cursor":     w(cursorSize, 1),
+		"PageInfo.endCursor":     w(cursorSize, 1),
+		"Category.slug":          w(models.MaxSlug, 1),
+		"Order.customerId":       w(models.MaxCustomerIDSize, 1),
+		"OrderEvent.note":        w(models.MaxNoteSize, 1),
+		"StockMovement.reason":   w(models.MaxNoteSize, 1),
+		"Payment.failureMessage": w(models.MaxNoteSize, 1),
+		"User.email":             w(models.MaxEmailBytes, 1),
+	}
+}
+
+// DatabaseFields are the fields that reach the database whatever the
+// cache holds: GRAPHQL_MAX_DB_FIELDS bounds how many one request may
+// select (aliases and fragments counted each time). A products page or a
+// getProducts page is served from the cache, unless it is a search, a
+// filter or a sort (each different query is a different read: 100 price
+// filters are 100 searches), or a page after a cursor or at an offset.
+// Orders, customers and the dashboard's figures are read from the database
+// each time. Point reads (getProductsById, getOrderById, me) and the
+// category tree are not counted: they cost an index lookup, or nothing.
+func DatabaseFields() map[string]docguard.Database {
+	always := docguard.Database{Always: true}
+	return map[string]docguard.Database{
+		"Query.products":         {Args: []string{"filter", "sort", "after"}},
+		"Query.getProducts":      {Args: []string{"offset"}},
+		"Query.orders":           always,
+		"Query.getOrders":        always,
+		"Query.customers":        always,
+		"Query.salesReport":      always,
+		"Query.adminOverview":    always,
+		"Query.lowStock":         always,
+		"Product.stockMovements": always,
+	}
+}
+
 // ListSizes says how many items each list field returns at most, for the
 // cost of an operation (see docguard): a list field multiplies the cost of
 // what is selected under it by its size. maxPage is the server's largest

@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -158,7 +159,7 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 	}
 	lim := cfg.DocumentLimits()
 	sch, _ := MustSchema(t, nil)
-	guard := docguard.NewSchema(&sch, schema.ListSizes(&sch, cfg.MaxPageSize))
+	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
 	docs := map[string]string{
 		"CreateProduct": `mutation CreateProduct { createProduct(input: {price: 39.99, stockCount: 10}) { productId price stockCount lastUpdated } }`,
 		"Products":      `query Products { getProducts(limit: 50, offset: 0) { productId price stockCount lastUpdated } }`,
@@ -185,7 +186,13 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 		"Dashboard orders (issue 11)": `query Orders($q: String, $status: String, $after: String) { orders(first: 100, after: $after, query: $q, status: $status) {
   edges { cursor node { orderId customerId totalAmount status createdAt items { productId quantity } payment { status } } } pageInfo { hasNextPage endCursor } } }`,
 		"Dashboard low stock (issue 11)": `query Low { products(first: 100, filter: {maxStock: 5, inStock: true}) { edges { node { productId name sku stockCount price imageUrls category { id name } } } } }`,
-		"IntrospectionQuery":             IntrospectionQuery,
+		// The dashboard's other screens (web/admin/src/screens), at their
+		// largest pages.
+		"Dashboard products (issue 17)": `query($first: Int!, $after: String, $filter: ProductFilter, $sort: ProductSort) { products(first: $first, after: $after, filter: $filter, sort: $sort) {
+  edges { node { productId name sku price stockCount active imageUrls category { id name } } } pageInfo { hasNextPage endCursor } } }`,
+		"Dashboard categories (issue 17)":   `query { categories { id name slug productCount parent { id } } }`,
+		"A page of descriptions (issue 17)": `{ products(first: 100) { edges { cursor node { productId name description price imageUrls } } pageInfo { hasNextPage endCursor } } }`,
+		"IntrospectionQuery":                IntrospectionQuery,
 		"Largest page of orders (issue 7)": `{ getOrders(limit: 1000) { orderId customerId totalAmount status createdAt lastUpdated
   items { id productId quantity priceAtPurchase product { productId price stockCount lastUpdated } } } }`,
 	}
@@ -207,7 +214,7 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 		}
 		for _, op := range ops {
 			cost := op.Cost(nil)
-			t.Logf("%-34s %6d bytes %5d tokens, nesting %2d, cost %9d", name, len(text), src.Tokens, src.Depth, cost)
+			t.Logf("%-34s %6d bytes %5d tokens, nesting %2d, cost %9d, %d database fields", name, len(text), src.Tokens, src.Depth, cost, op.DatabaseFields)
 			max := lim.MaxCost
 			if strings.Contains(name, "(issue 7)") {
 				max = cfg.GraphQLMaxCostAdmin // an admin's page
@@ -215,8 +222,116 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 			if cost > max/2 {
 				t.Errorf("%s costs %d, more than half of the maximum %d", name, cost, max)
 			}
+			if err := op.CheckDatabaseFields(lim.MaxDatabaseFields); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
 			if strings.HasPrefix(name, "Introspection") != op.Introspection {
 				t.Errorf("%s: Introspection = %v", name, op.Introspection)
+			}
+		}
+	}
+}
+
+// Issue 17's attacks, with the default settings and shop's schema: 100
+// aliases of a page of 100 descriptions (100 MB when they are 10,000
+// characters) cost what they can return, and 100 aliased searches are
+// 100 reads of the database.
+func TestDefaultLimitsRefuseIssue17(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := cfg.DocumentLimits()
+	sch, _ := MustSchema(t, nil)
+	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
+	aliases := func(format string) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range 100 {
+			fmt.Fprintf(&b, format, i, i)
+		}
+		return b.String() + " }"
+	}
+	analyze := func(text string) *docguard.Operation {
+		t.Helper()
+		src, err := docguard.Scan(text, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := docguard.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops, err := docguard.Analyze(doc, lim, guard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ops[""]
+	}
+	descriptions := analyze(aliases(" a%d: products(first: 100) { edges { node { description } } } # %d\n"))
+	if err := descriptions.CheckCost(nil, lim.MaxCost); err == nil || err.Code != docguard.CodeTooComplex {
+		t.Errorf("100 pages of descriptions cost %d: %v", descriptions.Cost(nil), err)
+	}
+	searches := analyze(aliases(` s%d: products(first: 1, sort: RELEVANCE, filter: {query: "mug", minPrice: %d}) { edges { node { productId } } }`))
+	if err := searches.CheckDatabaseFields(lim.MaxDatabaseFields); err == nil || err.Code != docguard.CodeTooManyDatabaseFields || searches.DatabaseFields != 100 {
+		t.Errorf("100 searches: %d database fields, %v", searches.DatabaseFields, err)
+	}
+}
+
+// Every field named in the costs is one of the schema's.
+func TestCostsNameFields(t *testing.T) {
+	t.Parallel()
+	sch, _ := MustSchema(t, nil)
+	exists := func(name string) bool {
+		typ, field, _ := strings.Cut(name, ".")
+		obj, ok := sch.Type(typ).(*graphql.Object)
+		return ok && obj.Fields()[field] != nil
+	}
+	for name := range schema.TextWeights() {
+		if !exists(name) {
+			t.Errorf("weight of %s, which is not a field", name)
+		}
+	}
+	for name := range schema.DatabaseFields() {
+		if !exists(name) {
+			t.Errorf("%s reaches the database, but is not a field", name)
+		}
+	}
+}
+
+// TestEveryTextFieldIsWeighed: a text field that can hold more than 100
+// characters must weigh what it can return (schema.TextWeights), or a
+// page of it costs as little as a page of numbers. The fields below hold
+// at most 100 (ids, states, codes, short names, order cursors); a new
+// text field must join them or the weights.
+func TestEveryTextFieldIsWeighed(t *testing.T) {
+	t.Parallel()
+	short := map[string]bool{
+		"AuthPayload.accessToken": true, "AuthPayload.deviceToken": true, "AuthPayload.refreshToken": true, // mutations' answers, one each
+		"Category.id": true, "Category.name": true, "CustomerEdge.cursor": true,
+		"Order.carrier": true, "Order.orderId": true, "Order.status": true, "Order.trackingNumber": true, "OrderEdge.cursor": true,
+		"OrderEvent.actor": true, "OrderEvent.status": true, "OrderItem.id": true, "OrderItem.productId": true,
+		"Payment.currency": true, "Payment.paymentId": true, "Payment.provider": true, "Payment.providerPaymentId": true, "Payment.status": true,
+		"PaymentSession.clientSecret": true, "PaymentSession.currency": true, "PaymentSession.paymentId": true, "PaymentSession.provider": true,
+		"PaymentSession.status": true, "Product.productId": true, "Product.sku": true, "SalesDay.date": true,
+		"StockMovement.actor": true, "StockMovement.kind": true, "StockMovement.orderId": true, "StockMovementEdge.cursor": true,
+		"User.id": true, "User.name": true, "User.role": true,
+	}
+	sch, _ := MustSchema(t, nil)
+	weights := schema.TextWeights()
+	for name, typ := range sch.TypeMap() {
+		obj, ok := typ.(*graphql.Object)
+		if !ok || strings.HasPrefix(name, "__") {
+			continue
+		}
+		for fname, f := range obj.Fields() {
+			if graphql.GetNamed(f.Type) != graphql.String {
+				continue
+			}
+			key := name + "." + fname
+			if _, ok := weights[key]; !ok && !short[key] {
+				t.Errorf("text field %s has no weight in schema.TextWeights, and is not known to be short", key)
 			}
 		}
 	}

@@ -242,6 +242,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	if err != nil {
 		return graphql.Schema{}, fmt.Errorf("build schema: %w", err)
 	}
+	meter(&s)
 	return s, nil
 }
 

@@ -101,8 +101,13 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, start, http.StatusBadRequest, "INTROSPECTION_DISABLED", "Introspection (__schema and __type) is turned off on this server.")
 		return
 	}
-	maxCost := models.CostLimit(auth.CallerFrom(r.Context()), h.opts.Limits.MaxCost, h.opts.AdminMaxCost)
+	caller := auth.CallerFrom(r.Context())
+	maxCost := models.CostLimit(caller, h.opts.Limits.MaxCost, h.opts.AdminMaxCost)
 	if err := op.guard.CheckCost(req.Variables, maxCost); err != nil {
+		h.fail(w, start, http.StatusBadRequest, err.Code, err.Message)
+		return
+	}
+	if err := op.guard.CheckDatabaseFields(h.opts.Limits.MaxDatabaseFields); err != nil {
 		h.fail(w, start, http.StatusBadRequest, err.Code, err.Message)
 		return
 	}
@@ -151,11 +156,13 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithDeadline(exec, deadline)
 	defer cancel()
 	browser := auth.BrowserSessionOf(r)
+	budget := resolvers.NewResponseBudget(models.CostLimit(caller, h.opts.MaxResponseBytes, h.opts.AdminMaxResponseBytes))
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.opts.Schema,
 		AST:           doc.ast,
 		OperationName: req.OperationName,
 		Args:          req.Variables,
+		Root:          budget,
 		Context:       h.opts.Prepare(auth.WithBrowserSession(resolvers.WithIdempotencyKey(ctx, r.Header.Get("Idempotency-Key")), browser)),
 	})
 	status = http.StatusOK
@@ -163,6 +170,14 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case ctx.Err() != nil && r.Context().Err() == nil:
 		// The server ran out of time, not the client out of patience.
 		status = http.StatusServiceUnavailable
+	case budget.Exceeded():
+		// What was built before the budget ran out is dropped unsent: one
+		// error says why, instead of a partial answer with an error per
+		// field that stopped. 400, not 413, which is about the request's
+		// own body.
+		err := budget.Err()
+		res = &graphql.Result{Errors: []gqlerrors.FormattedError{{Message: err.Error(), Extensions: err.Extensions()}}}
+		status = http.StatusBadRequest
 	case res.Data == nil && requestErrors(res.Errors):
 		status = http.StatusBadRequest
 	}

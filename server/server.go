@@ -54,11 +54,16 @@ type Options struct {
 	// Limits bound every GraphQL document before graphql-go parses and
 	// validates it (see docguard); a zero field is no limit.
 	Limits docguard.Limits
-	// Lists sizes the schema's list fields for the cost (schema.ListSizes).
-	Lists map[string]docguard.List
+	// Costs are what the schema's fields cost (schema.Costs): list sizes,
+	// text weights, and the fields that reach the database.
+	Costs docguard.Costs
 	// AdminMaxCost, when set, replaces Limits.MaxCost for admins' requests:
 	// the largest pages are theirs to ask for.
 	AdminMaxCost int
+	// MaxResponseBytes stops a response that grows past it while it
+	// executes (RESPONSE_TOO_LARGE); AdminMaxResponseBytes, when set,
+	// replaces it for admins. 0 is no limit.
+	MaxResponseBytes, AdminMaxResponseBytes int
 	// DisableIntrospection refuses operations that select __schema or
 	// __type.
 	DisableIntrospection bool
@@ -132,7 +137,7 @@ func New(o Options) http.Handler {
 		r.Use(corsFor(o.CORSOrigins))
 	}
 
-	docs := newDocumentCache(o.Logger, &o.Schema, docguard.NewSchema(&o.Schema, o.Lists), o.Limits, o.DocumentCacheSize, o.DocumentCacheBytes)
+	docs := newDocumentCache(o.Logger, &o.Schema, docguard.NewSchema(&o.Schema, o.Costs), o.Limits, o.DocumentCacheSize, o.DocumentCacheBytes)
 	registerDocumentCache(o.Metrics, docs)
 	var gql http.Handler = gzip(&graphqlHandler{opts: o, docs: docs, metrics: m})
 	if o.NoGraphiQL {
