@@ -129,7 +129,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, start, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST.")
 		return
 	}
-	if op.guard.Type == ast.OperationTypeMutation && !h.admitMutations(w, r, start, op.guard.RootRuns) {
+	if !h.admit(w, r, start, op.guard) {
 		return
 	}
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	"shop/docguard"
 	"shop/models"
 	"shop/ratelimit"
 )
@@ -121,4 +122,29 @@ func TestEveryMutationCounts(t *testing.T) {
 			t.Fatalf("another /48: %d", r.status)
 		}
 	})
+}
+
+// Ten aliased searches cost the database ten searches: each field that
+// reaches the database after the first counts against the allowances as a
+// request of its own, so batching them buys no more than sending them
+// one by one.
+func TestEveryDatabaseFieldCounts(t *testing.T) {
+	t.Parallel()
+	ip := ratelimit.Local(ratelimit.Allowance{Name: "ip", Limit: 5, Window: time.Hour, Key: ratelimit.ByIP})
+	url, _ := pokeServer(t, Options{IPLimit: ip, Costs: docguard.Costs{Database: map[string]docguard.Database{"Query.hello": {Always: true}}}})
+	// One request of three database fields: three events of five.
+	if r := mustDo(t, "POST", url, `{"query":"{ a: hello b: hello c: hello }"}`); r.status != http.StatusOK {
+		t.Fatalf("three searches: %d %+v", r.status, r.Errors)
+	}
+	// The fourth and fifth events are the next request and its second
+	// field; its third is over the allowance.
+	mustRateLimited(t, mustDo(t, "POST", url, `{"query":"{ a: hello b: hello c: hello }"}`))
+	// A field that does not reach the database costs nothing more.
+	ip2 := ratelimit.Local(ratelimit.Allowance{Name: "ip", Limit: 2, Window: time.Hour, Key: ratelimit.ByIP})
+	url2, _ := pokeServer(t, Options{IPLimit: ip2})
+	for range 2 {
+		if r := mustDo(t, "POST", url2, `{"query":"{ a: hello b: hello c: hello }"}`); r.status != http.StatusOK {
+			t.Fatalf("fields that do not reach the database: %d %+v", r.status, r.Errors)
+		}
+	}
 }

@@ -10,9 +10,11 @@ import (
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
 
 	"shop/auth"
 	"shop/clientip"
+	"shop/docguard"
 	"shop/models"
 	"shop/ratelimit"
 )
@@ -41,28 +43,34 @@ func ipKey(r *http.Request) string {
 	return r.RemoteAddr // clientIPs is missing: still limit, by connection
 }
 
-// admitMutations applies the rules on mutations before any runs. A
-// request of a customer or an anonymous caller runs at most one mutation
-// field (models.CheckMutations): a hundred aliased createOrders made a
-// hundred orders under one request's allowance. Every field after the
-// first (an admin's) counts against the per-IP and per-user allowances as
-// a request of its own, through Limiter.Allow, so the IPv6 /48's share
-// counts them too; the middleware counted the first with the request.
-// It answers the request itself and reports false when it refuses.
-func (h *graphqlHandler) admitMutations(w http.ResponseWriter, r *http.Request, start time.Time, runs int) bool {
+// admit applies the rules on what a request runs, before any of it runs.
+// A request of a customer or an anonymous caller runs at most one
+// mutation field (models.CheckMutations): a hundred aliased createOrders
+// made a hundred orders under one request's allowance. Every mutation
+// field after the first (an admin's), and every field that reaches the
+// database after the first (ten aliased searches), counts against the
+// per-IP and per-user allowances as a request of its own, through
+// Limiter.Allow, so the IPv6 /48's share counts them too; the middleware
+// counted the first with the request. It answers the request itself and
+// reports false when it refuses.
+func (h *graphqlHandler) admit(w http.ResponseWriter, r *http.Request, start time.Time, op *docguard.Operation) bool {
 	caller := auth.CallerFrom(r.Context())
-	if err := models.CheckMutations(caller, runs); err != nil {
-		var me *models.Error
-		errors.As(err, &me)
-		ext := map[string]any{"code": string(me.Code)}
-		for k, v := range me.Details {
-			ext[k] = v
+	extra := max(op.DatabaseFields-1, 0)
+	if op.Type == ast.OperationTypeMutation {
+		if err := models.CheckMutations(caller, op.RootRuns); err != nil {
+			var me *models.Error
+			errors.As(err, &me)
+			ext := map[string]any{"code": string(me.Code)}
+			for k, v := range me.Details {
+				ext[k] = v
+			}
+			h.metrics.observe("invalid", start, []string{string(me.Code)})
+			writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: []gqlerrors.FormattedError{{Message: me.Message, Extensions: ext}}})
+			return false
 		}
-		h.metrics.observe("invalid", start, []string{string(me.Code)})
-		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: []gqlerrors.FormattedError{{Message: me.Message, Extensions: ext}}})
-		return false
+		extra += max(op.RootRuns-1, 0)
 	}
-	for range runs - 1 {
+	for range extra {
 		for _, c := range []struct {
 			l   *ratelimit.Limiter
 			key string
