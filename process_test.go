@@ -24,7 +24,7 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 		cmd := exec.Command(bin)
 		cmd.Dir = t.TempDir() // no .env file
 		cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8")
-		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SECRET_KEY", "ADMIN_EMAIL", "ADMIN_PASSWORD", "BCRYPT_COST"} {
+		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SECRET_KEY", "METRICS_TOKEN", "ADMIN_EMAIL", "ADMIN_PASSWORD", "BCRYPT_COST"} {
 			cmd.Env = append(cmd.Env, k+"="+env[k])
 		}
 		stdout, err := cmd.StdoutPipe()
