@@ -55,7 +55,7 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 	}
 	ins := make([]*instance, len(urls))
 	for i, u := range urls {
-		ins[i] = &instance{URL: u, adminEmail: env["ADMIN_EMAIL"], adminPassword: env["ADMIN_PASSWORD"]}
+		ins[i] = &instance{URL: u, adminEmail: env["ADMIN_EMAIL"], adminPassword: env["ADMIN_PASSWORD"], metricsToken: env["METRICS_TOKEN"]}
 	}
 	const stock, orders = 40, 150
 	id := ins[0].MustCreateProduct(t, 2.5, stock)
