@@ -39,7 +39,9 @@ func (c *client) mustEventsEverywhere(tb testing.TB, id string) ([]eventView, st
 		return nil
 	}
 	page := read(`{ orders(first: 100) { edges { node { `+events+` } } } }`, nil, func(d json.RawMessage) []eventView {
-		var out struct{ Orders struct{ Edges []struct{ Node orderView } } }
+		var out struct {
+			Orders struct{ Edges []struct{ Node orderView } }
+		}
 		_ = json.Unmarshal(d, &out)
 		var orders []orderView
 		for _, e := range out.Orders.Edges {
