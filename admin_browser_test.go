@@ -475,7 +475,7 @@ func (p *adminPage) mustAxe(name string) {
 			const d = document.createElement("div");
 			d.innerHTML = '<input type="text"><a href="#x" aria-label="Open the order">Details</a>';
 			document.body.append(d);
-			return axe.run(d, { ` + axeOptions + ` }).then((r) => { d.remove(); return r.violations.map((v) => v.id).sort().join(" "); });
+			return axe.run(d, { `+axeOptions+` }).then((r) => { d.remove(); return r.violations.map((v) => v.id).sort().join(" "); });
 		})()`, chromedp.EvalAwaitPromise))
 		if err != nil || got != "label label-content-name-mismatch" {
 			p.t.Fatalf("axe-core missed the planted faults (found %q, %v)", got, err)
