@@ -16,7 +16,7 @@ const maxOrderEvents = 4
 func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, product, order, pageInfoType *graphql.Object, query, mutation *graphql.Object) {
 	orderEvent := graphql.NewObject(graphql.ObjectConfig{
 		Name:        "OrderEvent",
-		Description: "One change of an order's status, the creation included.",
+		Description: "One change of an order's status, the creation included, or a note on it.",
 		Fields: graphql.Fields{
 			"status":  field(graphql.NewNonNull(graphql.String), "The status the order moved to.", func(e *models.OrderEvent) any { return e.Status }),
 			"message": field(graphql.String, "What the order's customer is told, when something was said (a cancellation's reason, a payment's outcome).", func(e *models.OrderEvent) any { return nullIfEmpty(e.Message) }),
