@@ -95,7 +95,7 @@ func mustStartProcess(t *testing.T, bin string, env map[string]string) *process 
 	})
 	select {
 	case addr := <-p.logs.addr:
-		p.instance = &instance{URL: "http://" + addr, adminEmail: env["ADMIN_EMAIL"], adminPassword: env["ADMIN_PASSWORD"]}
+		p.instance = &instance{URL: "http://" + addr, adminEmail: env["ADMIN_EMAIL"], adminPassword: env["ADMIN_PASSWORD"], metricsToken: env["METRICS_TOKEN"]}
 	case <-p.exited:
 		t.Fatalf("server process exited before listening: %v\n%s", p.cmd.ProcessState, p.logs)
 	case <-time.After(60 * time.Second):

@@ -90,8 +90,9 @@ func TestOrdersSurvivePostgresRestart(t *testing.T) {
 	cluster := pgcluster.MustStart(t)
 	redisURL, prefix := testenv.MustRedis(t)
 	env := map[string]string{"DATABASE_URL": cluster.URL(), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
-		"SECRET_KEY":  testenv.RandomName("secret-") + testenv.RandomName("-key-"),
-		"ADMIN_EMAIL": testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
+		"SECRET_KEY":    testenv.RandomName("secret-") + testenv.RandomName("-key-"),
+		"METRICS_TOKEN": testenv.RandomName("metrics-"),
+		"ADMIN_EMAIL":   testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
 	roomForOrders(env)
 	srv := mustStartProcess(t, bin, env)
 
@@ -204,7 +205,7 @@ func TestSilentDatabaseFailsTheStartQuickly(t *testing.T) {
 	}()
 	env := map[string]string{"HOST": "127.0.0.1", "PORT": "0", "DB_CONNECT_TIMEOUT": "1s",
 		"DATABASE_URL": "postgres://postgres@" + ln.Addr().String() + "/shop?sslmode=disable",
-		"SECRET_KEY":   testenv.RandomName("secret-") + testenv.RandomName("-key-")}
+		"SECRET_KEY":   testenv.RandomName("secret-") + testenv.RandomName("-key-"), "METRICS_TOKEN": "metrics"}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	start := time.Now()

@@ -27,8 +27,10 @@ type instance struct {
 	// The admin account ADMIN_EMAIL and ADMIN_PASSWORD made, and its
 	// client once signed in.
 	adminEmail, adminPassword string
-	mu                        sync.Mutex
-	admin                     *client
+	// metricsToken is METRICS_TOKEN, sent by MustMetric.
+	metricsToken string
+	mu           sync.Mutex
+	admin        *client
 }
 
 // logSink collects the JSON log and reports the address from the
@@ -79,8 +81,9 @@ func PostgresRedisEnv(tb testing.TB) map[string]string {
 	tb.Helper()
 	redisURL, prefix := testenv.MustRedis(tb)
 	return map[string]string{"DATABASE_URL": testenv.MustPostgres(tb), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
-		"SECRET_KEY":  testenv.RandomName("secret-") + testenv.RandomName("-key-"),
-		"ADMIN_EMAIL": testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
+		"SECRET_KEY":    testenv.RandomName("secret-") + testenv.RandomName("-key-"),
+		"METRICS_TOKEN": testenv.RandomName("metrics-"),
+		"ADMIN_EMAIL":   testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
 }
 
 // EmbeddedEnv is the environment of an instance on the defaults: a SQLite
@@ -106,7 +109,7 @@ func MustStart(tb testing.TB, env map[string]string) *instance {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{cancel: cancel, done: make(chan error, 1), logs: &logSink{addr: make(chan string, 1)},
-		adminEmail: full["ADMIN_EMAIL"], adminPassword: full["ADMIN_PASSWORD"]}
+		adminEmail: full["ADMIN_EMAIL"], adminPassword: full["ADMIN_PASSWORD"], metricsToken: full["METRICS_TOKEN"]}
 	go func() { in.done <- run(ctx, func(k string) string { return full[k] }, in.logs) }()
 	select {
 	case addr := <-in.logs.addr:

@@ -56,11 +56,11 @@ type orderView struct {
 
 type eventView struct {
 	Status, Actor string
-	Note          *string
+	Message, Note *string
 	At            time.Time
 }
 
-const orderFields = `orderId customerId status trackingNumber carrier events { status actor note at }`
+const orderFields = `orderId customerId status trackingNumber carrier events { status actor message note at }`
 
 const (
 	createOrderDoc = `mutation($items: [OrderItemInput!]!, $key: String) { createOrder(input: {items: $items, idempotencyKey: $key}) { orderId customerId totalAmount items { productId quantity } } }`
@@ -152,7 +152,7 @@ func MustRefuseMove(tb testing.TB, r gqlResponse, from, to string) {
 	}
 }
 
-type wantEvent struct{ status, actor, note string }
+type wantEvent struct{ status, actor, message, note string }
 
 // MustEvents fails unless the order's events are want, oldest first.
 func MustEvents(tb testing.TB, o orderView, want ...wantEvent) {
@@ -160,11 +160,14 @@ func MustEvents(tb testing.TB, o orderView, want ...wantEvent) {
 	ok := len(o.Events) == len(want)
 	for i := 0; ok && i < len(want); i++ {
 		e := o.Events[i]
-		note := ""
+		message, note := "", ""
+		if e.Message != nil {
+			message = *e.Message
+		}
 		if e.Note != nil {
 			note = *e.Note
 		}
-		ok = e.Status == want[i].status && e.Actor == want[i].actor && note == want[i].note &&
+		ok = e.Status == want[i].status && e.Actor == want[i].actor && message == want[i].message && note == want[i].note &&
 			!e.At.IsZero() && (i == 0 || !e.At.Before(o.Events[i-1].At))
 	}
 	if !ok {
@@ -275,7 +278,7 @@ func checkLifecycle(t *testing.T, a, b *instance) {
 		if v.Status != "pending" || v.TrackingNumber != nil || v.Carrier != nil {
 			t.Fatalf("new order: %+v", v)
 		}
-		MustEvents(t, v, wantEvent{"pending", cust.ID, ""})
+		MustEvents(t, v, wantEvent{"pending", cust.ID, "", ""})
 		// Tracking belongs to a shipment only.
 		MustRefuse(t, admin.Transition(t, o, "paid", "", "1Z999", "UPS"), badUserInput)
 		v = admin.MustTransition(t, o, "paid", "payment received", "", "")
@@ -291,8 +294,11 @@ func checkLifecycle(t *testing.T, a, b *instance) {
 		if v.Status != "delivered" || v.TrackingNumber == nil || *v.TrackingNumber != "1Z999AA10123456784" || *v.Carrier != "UPS" {
 			t.Fatalf("delivered, as its customer sees it: %+v", v)
 		}
-		MustEvents(t, v, wantEvent{"pending", cust.ID, ""}, wantEvent{"paid", admin.ID, "payment received"},
-			wantEvent{"shipped", admin.ID, ""}, wantEvent{"delivered", admin.ID, "left at the door"})
+		// The admins' notes are theirs, and so are their ids.
+		MustEvents(t, v, wantEvent{"pending", cust.ID, "", ""}, wantEvent{"paid", "the shop", "", ""},
+			wantEvent{"shipped", "the shop", "", ""}, wantEvent{"delivered", "the shop", "", ""})
+		MustEvents(t, admin.on(b).MustOrderView(t, o), wantEvent{"pending", cust.ID, "", ""}, wantEvent{"paid", admin.ID, "", "payment received"},
+			wantEvent{"shipped", admin.ID, "", ""}, wantEvent{"delivered", admin.ID, "", "left at the door"})
 		mustStock(t, a, true)
 	})
 
@@ -308,7 +314,7 @@ func checkLifecycle(t *testing.T, a, b *instance) {
 		}
 		mustStock(t, a, true)
 		mustStock(t, b, false)
-		MustEvents(t, cust.on(b).MustOrderView(t, o), wantEvent{"pending", cust.ID, ""}, wantEvent{"cancelled", cust.ID, "changed my mind"})
+		MustEvents(t, cust.on(b).MustOrderView(t, o), wantEvent{"pending", cust.ID, "", ""}, wantEvent{"cancelled", cust.ID, "changed my mind", ""})
 		// Again (a second tap, a retry): its customer and an admin are both
 		// told the lifecycle's reason. Nothing is restocked twice.
 		MustRefuseMove(t, cust.Cancel(t, o, ""), "cancelled", "cancelled")
@@ -337,7 +343,7 @@ func checkLifecycle(t *testing.T, a, b *instance) {
 		}
 		mustStock(t, b, true)
 		mustStock(t, a, false)
-		MustEvents(t, cust.MustOrderView(t, o), wantEvent{"pending", cust.ID, ""}, wantEvent{"paid", admin.ID, ""}, wantEvent{"cancelled", admin.ID, "refunded"})
+		MustEvents(t, cust.MustOrderView(t, o), wantEvent{"pending", cust.ID, "", ""}, wantEvent{"paid", "the shop", "", ""}, wantEvent{"cancelled", "the shop", "refunded", ""})
 	})
 
 	step("nobody cancels a shipped order", func(t *testing.T) {
@@ -1098,10 +1104,10 @@ func checkExpiry(t *testing.T, ins []*instance, db *sql.DB, ttl time.Duration, n
 			}
 			continue
 		}
-		if v.Status != "cancelled" || len(v.Events) != 2 || v.Events[1].Actor != "system" || v.Events[1].Note == nil || !strings.Contains(*v.Events[1].Note, note) {
-			t.Fatalf("an unpaid order after %s: %+v; want cancelled by \"system\" with a note saying %q", ttl, v, note)
+		if v.Status != "cancelled" || len(v.Events) != 2 || v.Events[1].Actor != "system" || v.Events[1].Message == nil || !strings.Contains(*v.Events[1].Message, note) {
+			t.Fatalf("an unpaid order after %s: %+v; want cancelled by \"system\" with a message saying %q", ttl, v, note)
 		}
-		MustEvents(t, v, wantEvent{"pending", o.owner.ID, ""}, wantEvent{"cancelled", "system", *v.Events[1].Note})
+		MustEvents(t, v, wantEvent{"pending", o.owner.ID, "", ""}, wantEvent{"cancelled", "system", *v.Events[1].Message, ""})
 		MustRefuseMove(t, admin.Transition(t, o.id, "paid", "", "", ""), "cancelled", "paid")
 	}
 	// Every instance shows the stock put back: the worker that restocked

@@ -54,7 +54,7 @@ type paidOrderView struct {
 const (
 	createPaymentDoc  = `mutation($o: String!) { createPayment(orderId: $o) { paymentId clientSecret amount currency status provider } }`
 	paymentFields     = `payment { paymentId provider providerPaymentId status amount currency failureMessage paidAt refundedAt }`
-	paidOrderFields   = `orderId status totalAmount ` + paymentFields + ` events { status actor note at }`
+	paidOrderFields   = `orderId status totalAmount ` + paymentFields + ` events { status actor message note at }`
 	confirmLocalDoc   = `mutation($p: String!, $out: String) { confirmLocalPayment(paymentId: $p, outcome: $out) { ` + paidOrderFields + ` } }`
 	paidOrderQuery    = `query($o: String!) { getOrderById(orderId: $o) { ` + paidOrderFields + ` } }`
 	cancelWithPayment = `mutation($o: String!, $r: String) { cancelOrder(orderId: $o, reason: $r) { ` + paidOrderFields + ` } }`
@@ -95,6 +95,9 @@ func lastNote(tb testing.TB, o paidOrderView) eventView {
 	e := o.Events[len(o.Events)-1]
 	if e.Note == nil {
 		e.Note = new(string)
+	}
+	if e.Message == nil {
+		e.Message = new(string)
 	}
 	return e
 }
@@ -220,7 +223,7 @@ func TestPaymentsWithTheLocalProvider(t *testing.T) {
 	b.MustWebhook(t, "local", declined, signedAt(declined, localWebhookSecret, time.Now()), http.StatusOK)
 	o = alice.on(b).MustPaidOrder(t, order)
 	if e := lastNote(t, o); o.Status != "pending" || o.Payment.Status != "requires_payment_method" || o.Payment.FailureMessage == nil ||
-		*o.Payment.FailureMessage != "Your card has insufficient funds." || e.Status != "pending" || e.Actor != "system" || !strings.Contains(*e.Note, "failed: Your card has insufficient funds.") {
+		*o.Payment.FailureMessage != "Your card has insufficient funds." || e.Status != "pending" || e.Actor != "system" || *e.Message != "Payment failed: Your card has insufficient funds." || *e.Note != "" {
 		t.Fatalf("after a declined card: %+v", o)
 	}
 
@@ -229,7 +232,7 @@ func TestPaymentsWithTheLocalProvider(t *testing.T) {
 	// payment, and the customer's cached order shows it.
 	paid := admin.MustConfirmLocal(t, s.PaymentID, "succeeded")
 	if e := lastNote(t, paid); paid.Status != "paid" || paid.Payment.Status != "succeeded" || paid.Payment.PaidAt == nil ||
-		e.Status != "paid" || e.Actor != "system" || !strings.Contains(*e.Note, s.PaymentID) || !strings.Contains(*e.Note, "Paid 25.00 USD through local") {
+		e.Status != "paid" || e.Actor != "system" || !strings.Contains(*e.Note, s.PaymentID) || !strings.Contains(*e.Note, "Paid 25.00 USD through local") || *e.Message != "Paid 25.00 USD." {
 		t.Fatalf("after payment: %+v", paid)
 	}
 	if o := alice.MustPaidOrder(t, order); o.Status != "paid" || o.Payment.Status != "succeeded" {
@@ -266,7 +269,7 @@ func TestPaymentsWithTheLocalProvider(t *testing.T) {
 	admin.MustData(t, cancelWithPayment, map[string]any{"o": second, "r": "damaged in the warehouse"}, &out)
 	c := out.CancelOrder
 	if e := lastNote(t, c); c.Status != "cancelled" || c.Payment.Status != "refunded" || c.Payment.RefundedAt == nil || c.Payment.PaidAt == nil ||
-		e.Status != "cancelled" || e.Actor != admin.ID || !strings.HasPrefix(*e.Note, "damaged in the warehouse — Refunded 37.50 USD through local (lre_") {
+		e.Status != "cancelled" || e.Actor != admin.ID || *e.Message != "damaged in the warehouse — Refunded 37.50 USD." || !strings.HasPrefix(*e.Note, "Refunded 37.50 USD through local (lre_") {
 		t.Fatalf("a paid order cancelled: %+v", c)
 	}
 	if stock := a.MustStock(t, product); stock != 8 {
@@ -346,10 +349,13 @@ func TestWebhookDeliveries(t *testing.T) {
 	a.MustWebhook(t, "local", short, signedAt(short, localWebhookSecret, time.Now()), http.StatusOK)
 	euros := paymentEvent("evt_euros", "payment_intent.succeeded", pi, 998, "eur")
 	a.MustWebhook(t, "local", euros, signedAt(euros, localWebhookSecret, time.Now()), http.StatusOK)
-	o := alice.MustPaidOrder(t, order)
+	o := a.MustAdmin(t).MustPaidOrder(t, order)
 	if e := lastNote(t, o); o.Status != "pending" || o.Payment.Status != "requires_payment_method" || o.Payment.PaidAt != nil ||
 		!strings.Contains(*e.Note, "the provider took 9.98 EUR, but order "+order+" costs 9.98 USD") {
 		t.Fatalf("after a mismatched payment: %+v", o)
+	}
+	if e := lastNote(t, alice.MustPaidOrder(t, order)); *e.Note != "" || *e.Message != "" {
+		t.Fatalf("the customer reads the shop's note on a mismatched payment: %+v", e)
 	}
 	if n := len(logLines(a, "ERROR", "PAYMENT NOT ACCEPTED")); n != 2 {
 		t.Fatalf("%d mismatches logged at ERROR, want 2", n)
@@ -474,7 +480,7 @@ func TestPaymentsThroughStripe(t *testing.T) {
 	// Stripe out of reach: the refund fails, the order stays paid and
 	// says why.
 	MustRefuse(t, admin.on(offline).MustPost(t, cancelWithPayment, map[string]any{"o": order}), "PAYMENT_PROVIDER_ERROR")
-	o := alice.on(offline).MustPaidOrder(t, order)
+	o := admin.on(offline).MustPaidOrder(t, order)
 	if e := lastNote(t, o); o.Status != "paid" || o.Payment.Status != "succeeded" || e.Status != "paid" || !strings.Contains(*e.Note, "Refund of payment "+s.PaymentID+" failed") {
 		t.Fatalf("after a failed refund: %+v", o)
 	}

@@ -25,7 +25,7 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 		cmd := exec.Command(bin)
 		cmd.Dir = t.TempDir() // no .env file
 		cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8")
-		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SECRET_KEY", "ADMIN_EMAIL", "ADMIN_PASSWORD", "BCRYPT_COST", "MAX_PENDING_ORDERS", "MAX_PENDING_UNITS"} {
+		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SECRET_KEY", "METRICS_TOKEN", "ADMIN_EMAIL", "ADMIN_PASSWORD", "BCRYPT_COST", "MAX_PENDING_ORDERS", "MAX_PENDING_UNITS"} {
 			cmd.Env = append(cmd.Env, k+"="+env[k])
 		}
 		stdout, err := cmd.StdoutPipe()
@@ -56,7 +56,7 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 	}
 	ins := make([]*instance, len(urls))
 	for i, u := range urls {
-		ins[i] = &instance{URL: u, adminEmail: env["ADMIN_EMAIL"], adminPassword: env["ADMIN_PASSWORD"]}
+		ins[i] = &instance{URL: u, adminEmail: env["ADMIN_EMAIL"], adminPassword: env["ADMIN_PASSWORD"], metricsToken: env["METRICS_TOKEN"]}
 	}
 	const stock, orders = 40, 150
 	id := ins[0].MustCreateProduct(t, 2.5, stock)

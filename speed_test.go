@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sha(q string) string {
@@ -91,7 +93,11 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 // MustMetric reads one sample from /metrics; labels are matched as text.
 func (in *instance) MustMetric(tb testing.TB, name, labels string) float64 {
 	tb.Helper()
-	resp, err := http.Get(in.URL + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, in.URL+"/metrics", nil)
+	if in.metricsToken != "" {
+		req.Header.Set("Authorization", "Bearer "+in.metricsToken)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -156,12 +162,12 @@ func TestMetricsAndDocumentCache(t *testing.T) {
 	in.MustMetric(t, "shop_sql_statements_total", "")
 }
 
+// TestMetricsToken: /metrics needs the token wherever one is set, and a
+// deployment on PostgreSQL refuses to start without one; only the embedded
+// default (a machine of one's own) is open.
 func TestMetricsToken(t *testing.T) {
 	t.Parallel()
-	env := EmbeddedEnv(t)
-	env["METRICS_TOKEN"] = "s3cret"
-	in := MustStart(t, env)
-	get := func(auth string) int {
+	get := func(in *instance, auth string) int {
 		req, _ := http.NewRequest(http.MethodGet, in.URL+"/metrics", nil)
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
@@ -173,17 +179,36 @@ func TestMetricsToken(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := get(""); code != http.StatusUnauthorized {
-		t.Fatalf("no token: %d", code)
+	embedded := EmbeddedEnv(t)
+	embedded["METRICS_TOKEN"] = "s3cret"
+	postgres := PostgresRedisEnv(t)
+	postgres["METRICS_TOKEN"] = "s3cret"
+	for name, env := range map[string]map[string]string{"embedded": embedded, "PostgreSQL": postgres} {
+		in := MustStart(t, env)
+		for _, tt := range []struct {
+			auth string
+			want int
+		}{{"", http.StatusUnauthorized}, {"Bearer wrong", http.StatusUnauthorized}, {"Bearer s3cre", http.StatusUnauthorized},
+			{"Basic s3cret", http.StatusUnauthorized}, {"Bearer s3cret", http.StatusOK}} {
+			if code := get(in, tt.auth); code != tt.want {
+				t.Errorf("%s, Authorization %q: %d, want %d", name, tt.auth, code, tt.want)
+			}
+		}
+		if strings.Contains(in.logs.String(), "s3cret") {
+			t.Fatalf("%s: the metrics token was logged", name)
+		}
 	}
-	if code := get("Bearer wrong"); code != http.StatusUnauthorized {
-		t.Fatalf("wrong token: %d", code)
+	if code := get(MustStart(t, EmbeddedEnv(t)), ""); code != http.StatusOK {
+		t.Errorf("embedded without METRICS_TOKEN: %d, want 200 (open)", code)
 	}
-	if code := get("Bearer s3cret"); code != http.StatusOK {
-		t.Fatalf("right token: %d", code)
-	}
-	if strings.Contains(in.logs.String(), "s3cret") {
-		t.Fatal("the metrics token was logged")
+	delete(postgres, "METRICS_TOKEN")
+	// Refused before anything starts; the deadline only ends a server that
+	// did start, so that the test fails rather than hangs.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := run(ctx, func(k string) string { return postgres[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "METRICS_TOKEN: required with DATABASE_URL") {
+		t.Fatalf("PostgreSQL without METRICS_TOKEN: run = %v, want a refusal naming METRICS_TOKEN", err)
 	}
 }
 

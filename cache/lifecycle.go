@@ -19,6 +19,14 @@ func (c *Catalog) ChangeOrderStatus(ctx context.Context, ch models.StatusChange)
 	})
 }
 
+// AddOrderNote invalidates the order's customer's orders, as a status
+// change does: the customer's cached responses show the order's events.
+func (c *Catalog) AddOrderNote(ctx context.Context, n models.OrderNote) (*models.Order, error) {
+	return changeOrder(ctx, c, n.OrderID, false, func() (*models.Order, error) {
+		return c.next.AddOrderNote(ctx, n)
+	})
+}
+
 // ExpireOrders invalidates, after the commit, the customers' orders and the
 // products of the orders it cancelled. No caller waits on it, so nothing
 // is marked before.

@@ -64,6 +64,7 @@ type Config struct {
 	MaxPendingUnits  int
 	LogLevel         string
 	// MetricsToken, when set, is required as a bearer token on /metrics.
+	// Required with DatabaseURL.
 	MetricsToken string
 
 	// Rate limits: allowances per client IP and per signed-in user on
@@ -242,6 +243,12 @@ func Load(getenv func(string) string) (Config, error) {
 		p.errs = append(p.errs, fmt.Errorf("SECRET_KEY: required with DATABASE_URL (at least %d bytes, the same on every instance; e.g. `openssl rand -hex 32`)", minSecretKeyBytes))
 	case c.SecretKey != "" && len(c.SecretKey) < minSecretKeyBytes:
 		p.errs = append(p.errs, fmt.Errorf("SECRET_KEY: has %d bytes; at least %d are needed", len(c.SecretKey), minSecretKeyBytes))
+	}
+	// /metrics tells anyone who asks the orders taken, sign-in failures
+	// and error codes. The embedded SQLite default is a machine of one's
+	// own and stays open; a deployment (DATABASE_URL) must close it.
+	if c.MetricsToken == "" && c.DatabaseURL != "" {
+		p.errs = append(p.errs, errors.New("METRICS_TOKEN: required with DATABASE_URL, because /metrics shows order counts, sign-in failures and error codes; set a random token (e.g. `openssl rand -hex 32`) and scrape with Authorization: Bearer <token>"))
 	}
 	if c.TrustedProxyHops > 0 && len(c.TrustedProxies) == 0 {
 		p.errs = append(p.errs, fmt.Errorf("TRUSTED_PROXY_HOPS: %d proxies in front, but TRUSTED_PROXIES names none: set it to the addresses the nearest proxy connects from (Render's: 10.0.0.0/8)", c.TrustedProxyHops))

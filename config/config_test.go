@@ -42,14 +42,14 @@ func TestDatabaseURLForms(t *testing.T) {
 		{"postgres://u:p@db/shop?connect_timeout=30", "postgres://u:p@db/shop?connect_timeout=30"},
 	}
 	for _, tt := range tests {
-		c, err := Load(env("DATABASE_URL", tt.in, "SECRET_KEY", key32))
+		c, err := Load(env("DATABASE_URL", tt.in, "SECRET_KEY", key32, "METRICS_TOKEN", "m"))
 		if err != nil || c.DatabaseURL != tt.want {
 			t.Errorf("DATABASE_URL %q -> %q, %v; want %q", tt.in, c.DatabaseURL, err, tt.want)
 		}
 	}
 	// DB_CONNECT_TIMEOUT in whole seconds, rounded up: PostgreSQL's unit.
 	for in, want := range map[string]string{"2s": "2", "1500ms": "2", "1m": "60"} {
-		c, err := Load(env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", key32, "DB_CONNECT_TIMEOUT", in))
+		c, err := Load(env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", key32, "METRICS_TOKEN", "m", "DB_CONNECT_TIMEOUT", in))
 		if err != nil || c.DatabaseURL != "postgres://db/shop?connect_timeout="+want {
 			t.Errorf("DB_CONNECT_TIMEOUT=%s: %q, %v; want connect_timeout=%s", in, c.DatabaseURL, err, want)
 		}
@@ -222,6 +222,8 @@ func TestAccountSettings(t *testing.T) {
 	}{
 		{"no SECRET_KEY with DATABASE_URL", "SECRET_KEY: required", env("DATABASE_URL", "postgres://db/shop")},
 		{"short SECRET_KEY", "SECRET_KEY: has 31 bytes", env("SECRET_KEY", key32[:31])},
+		{"no METRICS_TOKEN with DATABASE_URL", "METRICS_TOKEN: required with DATABASE_URL", env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", key32)},
+		{"a blank METRICS_TOKEN with DATABASE_URL", "METRICS_TOKEN: required with DATABASE_URL", env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", key32, "METRICS_TOKEN", "  ")},
 		{"short SECRET_KEY with DATABASE_URL", "SECRET_KEY: has 5 bytes", env("DATABASE_URL", "postgres://db/shop", "SECRET_KEY", "short")},
 		{"short local webhook secret", "PAYMENTS_LOCAL_WEBHOOK_SECRET: has 6 bytes", env("PAYMENTS_LOCAL_WEBHOOK_SECRET", "whsec_")},
 		{"ADMIN_EMAIL alone", "set both or neither", env("ADMIN_EMAIL", "owner@example.com")},

@@ -95,6 +95,19 @@ type scanner struct {
 	stack []byte // open brackets: 'a' arguments or variables, 'l' list, 'o' input object, 's' selection set
 	// the last three tokens, the newest first, for `name: null` and `= null`
 	hist [3]tok
+	// the innermost open parenthesis, so that one left empty by dropNull
+	// can go too (graphql-go refuses `()`)
+	paren paren
+}
+
+// paren is an open parenthesis: its depth in stack (0: none open), its
+// offset in out, how many tokens follow it that are still there, and
+// whether dropNull blanked some. Only the innermost is followed:
+// parentheses never nest in GraphQL, and when they do the document is
+// refused anyway, so the state costs nothing per level of nesting.
+type paren struct {
+	depth, open, tokens int
+	dropped             bool
 }
 
 type tok struct {
@@ -192,19 +205,34 @@ func (s *scanner) run() *Error {
 				return err
 			}
 			s.open(c)
+			if c == '(' {
+				s.paren = paren{depth: len(s.stack), open: len(s.out)}
+			}
 			if len(s.stack) > s.src.Depth {
 				s.src.Depth = len(s.stack)
 			}
 			s.emit(doc[i : i+1])
 			i++
 		case c == '}' || c == ']' || c == ')':
+			// Parentheses whose every argument was `name: null` are
+			// blanked as well: `f(a: null)` means `f`.
+			empty, open := false, s.paren.open
+			if s.paren.depth > 0 && s.paren.depth == len(s.stack) {
+				empty = c == ')' && s.top() == 'a' && s.paren.dropped && s.paren.tokens == 0
+				s.paren = paren{}
+			}
 			if err := s.token('p', i); err != nil {
 				return err
 			}
 			if len(s.stack) > 0 {
 				s.stack = s.stack[:len(s.stack)-1]
 			}
-			s.emit(doc[i : i+1])
+			if empty {
+				s.out[open] = ' '
+				s.emit(" ")
+			} else {
+				s.emit(doc[i : i+1])
+			}
 			i++
 		case c == '!' || c == '$' || c == '&' || c == ':' || c == '=' || c == '@' || c == '|':
 			if err := s.token('p', i); err != nil {
@@ -266,6 +294,9 @@ func (s *scanner) token(kind byte, i int) *Error {
 			s.out = append(s.out, '\n')
 		}
 		s.col = 0
+	}
+	if s.paren.depth > 0 {
+		s.paren.tokens++
 	}
 	s.hist[2], s.hist[1] = s.hist[1], s.hist[0]
 	s.hist[0] = tok{kind: kind, outStart: len(s.out)}
@@ -337,11 +368,21 @@ func (s *scanner) top() byte {
 // keeps every offset, so locations stay right.
 func (s *scanner) dropNull() {
 	sep, key := s.hist[1], s.hist[2]
+	// What comes before the pair must still be there: `a: null: null` and
+	// `= null = null` are not a pair twice, and `(= null)` is no default.
+	kept := s.out[key.outStart] != ' '
+	dropped := 0
 	switch t := s.top(); {
-	case (t == 'a' || t == 'o') && sep.text == ":" && key.kind == 'n':
+	case (t == 'a' || t == 'o') && sep.text == ":" && key.kind == 'n' && kept:
 		s.blankOut(key.outStart)
-	case t == 'a' && sep.text == "=":
+		dropped = 3
+	case t == 'a' && sep.text == "=" && (key.kind == 'n' || key.text == "]" || key.text == "!") && kept:
 		s.blankOut(sep.outStart)
+		dropped = 2
+	}
+	if dropped > 0 && s.paren.depth > 0 {
+		s.paren.tokens -= dropped
+		s.paren.dropped = true
 	}
 }
 

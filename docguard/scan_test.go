@@ -1,6 +1,7 @@
 package docguard
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -109,14 +110,18 @@ func TestScanPreparesTheText(t *testing.T) {
 		{"{ a } # comment é", "{ a } " + strings.Repeat(" ", len("# comment é"))},
 		{"\ufeff{ a }", "   { a }"},
 		{`mutation { u(input: {id: "x", price: null, stock: 9}) { p } }`, `mutation { u(input: {id: "x",            , stock: 9}) { p } }`},
-		{`{ f(a: null) { null: g } }`, `{ f(       ) { null: g } }`},
+		{`{ f(a: null) { null: g } }`, `{ f          { null: g } }`},
+		{`{ f(a: null, b: null) @skip(if: null) }`, `{ f        ,          @skip           }`},
+		{`{ f(a: 1, b: null) }`, `{ f(a: 1,        ) }`},
+		{`{ f(a: {b: null}) }`, `{ f(a: {       }) }`},
 		{`query($x: Int = null) { f(x: $x) }`, `query($x: Int       ) { f(x: $x) }`},
 		{`{ f(s: "price: null") }`, `{ f(s: "price: null") }`},
 		{`{ f(s: """a: null""", b: null) }`, `{ f(s: """a: null""",` + strings.Repeat(" ", 8) + ") }"},
 		{"{ f(a: 1) # b: null\n }", "{ f(a: 1) " + strings.Repeat(" ", len("# b: null")) + "\n }"},
 		{`{ f(l: [1, null]) }`, `{ f(l: [1, null]) }`},
 		{`{ f(o: {n: {m: null}}) }`, `{ f(o: {n: {       }}) }`},
-		{"{ f(a:\nnull) }", "{ f(  \n    ) }"},
+		{"{ f(a:\nnull) }", "{ f   \n      }"},
+		{"{ f(\n  a: null # why\n) }", "{ f \n               \n  }"},
 	}
 	for _, tt := range tests {
 		src, err := Scan(tt.in, Limits{})
@@ -128,6 +133,65 @@ func TestScanPreparesTheText(t *testing.T) {
 		}
 	}
 }
+
+// TestScanDropsNullArguments: a document whose arguments are all null
+// parses as if they were left out, parentheses included, in every place a
+// null may stand; what was wrong before stays wrong.
+func TestScanDropsNullArguments(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, same string }{
+		{`{ getProducts(limit: null) { productId } }`, `{ getProducts { productId } }`},
+		{`{ getProducts(limit:null){productId} }`, `{ getProducts { productId } }`},
+		{`{ f(a: null, b: null) }`, `{ f }`},
+		{`{ f(a: null b: null) { g(c: null) } }`, `{ f { g } }`},
+		{`{ f(a: 1, b: null) }`, `{ f(a: 1) }`},
+		{`{ f(b: null, a: 1) }`, `{ f(a: 1) }`},
+		{`{ f(a: null, b: "x", c: null) }`, `{ f(b: "x") }`},
+		{`{ f(o: {x: null}) }`, `{ f(o: {}) }`},
+		{`{ f(o: {x: null, y: {z: null}}, p: null) }`, `{ f(o: {y: {}}) }`},
+		{`{ f @include(if: null) }`, `{ f @include }`},
+		{`{ f(a: null) @skip(if: null) @include(if: true) }`, `{ f @skip @include(if: true) }`},
+		{`query($a: Int = null) { f(a: $a) }`, `query($a: Int) { f(a: $a) }`},
+		{`query($a: Int = null, $o: In = {x: null}) { f(a: $a, o: $o) }`, `query($a: Int, $o: In = {}) { f(a: $a, o: $o) }`},
+		{`query Q($a: Int = 1) @dir(x: null) { f(a: null) }`, `query Q($a: Int = 1) @dir { f }`},
+		{`mutation { m(input: {id: "x", price: null}) { id } }`, `mutation { m(input: {id: "x"}) { id } }`},
+		{"{ f(\n  a: null # why\n  ,b: null\n) }", `{ f }`},
+		{"{ f(a: null)\n g(b: null) }", `{ f g }`},
+		{`fragment F on T { f(a: null) }`, `fragment F on T { f }`},
+	} {
+		src, err := Scan(tt.in, testLimits)
+		if err != nil {
+			t.Fatalf("Scan(%q): %v", tt.in, err)
+		}
+		got, perr := parser.Parse(parser.ParseParams{Source: string(src.Text)})
+		if perr != nil {
+			t.Errorf("%q: %v (text %q)", tt.in, perr, src.Text)
+			continue
+		}
+		want, werr := parser.Parse(parser.ParseParams{Source: tt.same})
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		if printer.Print(got) != printer.Print(want) {
+			t.Errorf("%q parses as\n%v\nwant\n%v", tt.in, printer.Print(got), printer.Print(want))
+		}
+	}
+	// Still refused: parentheses the client sent empty, a null in a list,
+	// and nulls in brackets that don't match.
+	for _, doc := range []string{`{ f() }`, `{ f(  ) { g(a: null) } }`, `{ f(l: [null]) }`, `{ f(a: null] }`, `{ f(a: null}`, `query() { f(a: null) }`, `{ f((a: null)) }`} {
+		src, err := Scan(doc, testLimits)
+		if err != nil {
+			continue
+		}
+		if _, perr := parser.Parse(parser.ParseParams{Source: string(src.Text)}); perr == nil {
+			t.Errorf("%q parses (text %q)", doc, src.Text)
+		}
+	}
+}
+
+// emptyParens counts pairs of parentheses with nothing between them but
+// what graphql-go ignores.
+var emptyParens = regexp.MustCompile(`\((?:[\s,\x{feff}]|#[^\n\r]*)*\)`)
 
 func TestScanBreaksLongLines(t *testing.T) {
 	t.Parallel()
@@ -196,7 +260,7 @@ func FuzzScan(f *testing.F) {
 	for _, s := range []string{
 		`{ getProducts(limit: 5) { productId } }`,
 		"query Q($x: Int = 3) { a(x: $x, s: \"é\\u00e9\", b: \"\"\"x\n\\\"\"\"\"\"\") @skip(if: false) { ...F } } fragment F on T { b }",
-		`{ f(a: null, o: {x: null}, l: [1]) }`, "# c\n{ a }", "\ufeff{a}", `{ a(n: -1.5e3) }`, `{ ..a }`, `{ a(s: "\u00") }`,
+		`{ f(a: null, o: {x: null}, l: [1]) }`, `{ f(a: null) @skip(if: null) }`, `query($a: Int = null) { f(a: null, b: $a) }`, "# c\n{ a }", "\ufeff{a}", `{ a(n: -1.5e3) }`, `{ ..a }`, `{ a(s: "\u00") }`,
 	} {
 		f.Add(s)
 	}
@@ -213,6 +277,10 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("message of %d bytes", len(err.Message))
 			}
 			return
+		}
+		// Blanking `name: null` never leaves `()` for graphql-go to refuse.
+		if n, was := len(emptyParens.FindAllIndex(src.Text, -1)), len(emptyParens.FindAllStringIndex(doc, -1)); n > was {
+			t.Fatalf("%d empty pairs of parentheses in %q, %d in the document", n, src.Text, was)
 		}
 		got, perr := parser.Parse(parser.ParseParams{Source: string(src.Text)})
 		if perr != nil {

@@ -50,7 +50,7 @@ func TestPassExpiresEveryDueOrder(t *testing.T) {
 		}
 		evs, _ := s.OrderEvents(ctx, []string{ids[1]})
 		last := evs[ids[1]][len(evs[ids[1]])-1]
-		if last.Actor != models.ActorSystem || last.Note != models.ExpiryNote(time.Hour) {
+		if last.Actor != models.ActorSystem || last.Message != models.ExpiryNote(time.Hour) {
 			t.Errorf("expiry event %+v", last)
 		}
 		w.TTL = 0 // off: nothing more happens, keys are still purged

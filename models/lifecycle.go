@@ -55,6 +55,10 @@ func Transition(from, to string) error {
 // ledger: a user's id, or "system" for the service's own work.
 const ActorSystem = "system"
 
+// ActorShop is what a customer reads as the actor of a change an admin
+// made: which admin it was is the shop's business.
+const ActorShop = "the shop"
+
 // ActorOf is the actor recorded for c's changes.
 func ActorOf(c Caller) string {
 	if c.Anonymous() {
@@ -63,14 +67,34 @@ func ActorOf(c Caller) string {
 	return c.UserID
 }
 
-// OrderEvent is one change of an order's status, the creation included.
+// OrderEvent is one change of an order's status, the creation included,
+// or a payment's news about it.
 type OrderEvent struct {
-	ID      int64     `gorm:"column:id;primaryKey;autoIncrement;index:idx_order_events_order,priority:2"`
-	OrderID string    `gorm:"column:order_id;type:varchar(36);not null;index:idx_order_events_order,priority:1"`
-	Status  string    `gorm:"column:status;type:varchar(32);not null"`
+	ID      int64  `gorm:"column:id;primaryKey;autoIncrement;index:idx_order_events_order,priority:2"`
+	OrderID string `gorm:"column:order_id;type:varchar(36);not null;index:idx_order_events_order,priority:1"`
+	Status  string `gorm:"column:status;type:varchar(32);not null"`
+	// Message is for the order's customer too (a cancellation's reason,
+	// "Paid 25.00 USD."); Note is the shop's internal note, which only
+	// admins read (VisibleTo).
+	Message string    `gorm:"column:message;type:varchar(500);not null;default:''"`
 	Note    string    `gorm:"column:note;type:varchar(500);not null;default:''"`
 	Actor   string    `gorm:"column:actor;type:varchar(128);not null"`
 	At      time.Time `gorm:"column:at;not null"`
+}
+
+// VisibleTo is e as c may read it, on an order of customerID: an admin
+// reads everything; anyone else never the internal note, and reads an
+// admin's id as ActorShop. Only admins change orders besides their
+// customer and the service itself, so any other actor is an admin.
+func (e OrderEvent) VisibleTo(c Caller, customerID string) OrderEvent {
+	if c.IsAdmin() {
+		return e
+	}
+	e.Note = ""
+	if e.Actor != ActorSystem && e.Actor != customerID {
+		e.Actor = ActorShop
+	}
+	return e
 }
 
 // Limits of a status change's free text.
@@ -81,8 +105,11 @@ const (
 
 // StatusChange is a validated request to move an order to a new status.
 type StatusChange struct {
-	OrderID        string
-	To             string
+	OrderID string
+	To      string
+	// Message is recorded for the customer to read, Note for admins only
+	// (OrderEvent).
+	Message        string
 	Note           string
 	TrackingNumber string
 	Carrier        string
@@ -95,8 +122,9 @@ type StatusChange struct {
 	Refund *RefundRecord
 }
 
-// ParseStatusChange validates updateOrderStatus's arguments. A tracking
-// number or carrier is kept only for a shipment.
+// ParseStatusChange validates updateOrderStatus's arguments; its note is
+// an admin's, internal (a message for the customer goes with addOrderNote).
+// A tracking number or carrier is kept only for a shipment.
 func ParseStatusChange(orderID, to, note, tracking, carrier string, actor Caller) (StatusChange, error) {
 	var fe fieldErrors
 	checkID(&fe, "orderId", orderID)
@@ -120,18 +148,49 @@ func ParseStatusChange(orderID, to, note, tracking, carrier string, actor Caller
 	return StatusChange{OrderID: orderID, To: to, Note: note, TrackingNumber: tracking, Carrier: carrier, Actor: ActorOf(actor)}, nil
 }
 
-// ParseCancel validates cancelOrder's arguments. Who may cancel is decided
-// with the order as it is when the cancellation runs (CanCancel).
-func ParseCancel(orderID, reason string, c Caller) (StatusChange, error) {
+// OrderNote is a validated addOrderNote: an event that leaves the order's
+// status as it is, with a message for the customer, an internal note, or
+// both.
+type OrderNote struct {
+	OrderID, Message, Note, Actor string
+}
+
+// ParseOrderNote validates addOrderNote's arguments (admins).
+func ParseOrderNote(orderID, message, note string, c Caller) (OrderNote, error) {
+	if err := RequireAdmin(c); err != nil {
+		return OrderNote{}, err
+	}
 	var fe fieldErrors
 	checkID(&fe, "orderId", orderID)
-	reason = strings.TrimSpace(reason)
+	message, note = strings.TrimSpace(message), strings.TrimSpace(note)
+	checkText(&fe, "message", message, MaxNoteSize)
+	checkText(&fe, "note", note, MaxNoteSize)
+	if message == "" && note == "" {
+		fe.add("message", "or note must be given")
+	}
+	if err := fe.err(); err != nil {
+		return OrderNote{}, err
+	}
+	return OrderNote{OrderID: orderID, Message: message, Note: note, Actor: ActorOf(c)}, nil
+}
+
+// ParseCancel validates cancelOrder's arguments: the reason, which the
+// customer reads, and an admin's internal note. Who may cancel is decided
+// with the order as it is when the cancellation runs (CanCancel).
+func ParseCancel(orderID, reason, note string, c Caller) (StatusChange, error) {
+	var fe fieldErrors
+	checkID(&fe, "orderId", orderID)
+	reason, note = strings.TrimSpace(reason), strings.TrimSpace(note)
 	checkText(&fe, "reason", reason, MaxNoteSize)
+	checkText(&fe, "note", note, MaxNoteSize)
+	if note != "" && !c.IsAdmin() {
+		fe.add("note", "is an internal note, which only admins write; give the reason instead")
+	}
 	if err := fe.err(); err != nil {
 		return StatusChange{}, err
 	}
 	return StatusChange{
-		OrderID: orderID, To: OrderStatusCancelled, Note: reason, Actor: ActorOf(c),
+		OrderID: orderID, To: OrderStatusCancelled, Message: reason, Note: note, Actor: ActorOf(c),
 		Allow: func(o Order) error { return CanCancel(c, o) },
 	}, nil
 }
@@ -165,8 +224,8 @@ func CanCancel(c Caller, o Order) error {
 	return nil
 }
 
-// ExpiryNote is the event note of an order the service cancelled because it
-// stayed unpaid.
+// ExpiryNote is the event message of an order the service cancelled because
+// it stayed unpaid.
 func ExpiryNote(ttl time.Duration) string {
 	return "Cancelled automatically: not paid within " + ttl.String() + "."
 }

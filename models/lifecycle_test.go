@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -26,6 +27,77 @@ func TestTransitionsAreTheLifecycle(t *testing.T) {
 			}
 			if msg := err.Error(); !strings.Contains(msg, from) || !strings.Contains(msg, to) {
 				t.Errorf("%s → %s: message %q names neither state", from, to, msg)
+			}
+		}
+	}
+}
+
+func TestParseOrderNote(t *testing.T) {
+	t.Parallel()
+	id := "6f1c2a4e-8b7d-4c3e-9a1b-2d3e4f5a6b7c"
+	admin := Caller{UserID: "adm", Role: RoleAdmin}
+	n, err := ParseOrderNote(id, " Your parcel is late. ", " carrier lost it ", admin)
+	if err != nil || n != (OrderNote{OrderID: id, Message: "Your parcel is late.", Note: "carrier lost it", Actor: "adm"}) {
+		t.Fatalf("%+v, %v", n, err)
+	}
+	if _, err := ParseOrderNote(id, "hello", "", Caller{UserID: "c", Role: RoleCustomer}); ErrorCode(err) != CodeForbidden {
+		t.Errorf("a customer's note: %v, want FORBIDDEN", err)
+	}
+	if _, err := ParseOrderNote(id, " ", "", admin); fmt.Sprint(fields(t, err)) != "[message]" {
+		t.Errorf("an empty note: %v", err)
+	}
+	if _, err := ParseOrderNote(id, "", strings.Repeat("x", MaxNoteSize+1), admin); fmt.Sprint(fields(t, err)) != "[note]" {
+		t.Errorf("a long note: %v", err)
+	}
+}
+
+func TestParseCancelKeepsTheNoteToAdmins(t *testing.T) {
+	t.Parallel()
+	id := "6f1c2a4e-8b7d-4c3e-9a1b-2d3e4f5a6b7c"
+	admin := Caller{UserID: "adm", Role: RoleAdmin}
+	customer := Caller{UserID: "c", Role: RoleCustomer}
+	ch, err := ParseCancel(id, " out of stock ", " supplier late ", admin)
+	if err != nil || ch.Message != "out of stock" || ch.Note != "supplier late" || ch.Actor != "adm" {
+		t.Fatalf("admin: %+v, %v", ch, err)
+	}
+	ch, err = ParseCancel(id, "changed my mind", "", customer)
+	if err != nil || ch.Message != "changed my mind" || ch.Note != "" {
+		t.Fatalf("customer: %+v, %v", ch, err)
+	}
+	if _, err := ParseCancel(id, "", "psst", customer); fmt.Sprint(fields(t, err)) != "[note]" {
+		t.Fatalf("a customer's internal note: %v, want the field note refused", err)
+	}
+}
+
+// TestEventsAsEachReaderSeesThem: the same events, read by an admin, by the
+// order's customer and by another customer (who never gets the order,
+// but the rule doesn't rely on that).
+func TestEventsAsEachReaderSeesThem(t *testing.T) {
+	t.Parallel()
+	admin := Caller{UserID: "adm", Role: RoleAdmin}
+	owner := Caller{UserID: "cust", Role: RoleCustomer}
+	other := Caller{UserID: "other", Role: RoleCustomer}
+	events := []OrderEvent{
+		{Status: "pending", Actor: "cust"},
+		{Status: "paid", Actor: ActorSystem, Message: "Paid 25.00 USD.", Note: "Paid 25.00 USD through local (lpi_1), payment p1."},
+		{Status: "shipped", Actor: "adm", Message: "On its way.", Note: "customer was rude on the phone"},
+		{Status: "cancelled", Actor: "cust", Message: "changed my mind"},
+	}
+	for _, tt := range []struct {
+		name   string
+		c      Caller
+		actors []string
+		notes  []string
+	}{
+		{"admin", admin, []string{"cust", "system", "adm", "cust"}, []string{"", events[1].Note, events[2].Note, ""}},
+		{"the order's customer", owner, []string{"cust", "system", "the shop", "cust"}, []string{"", "", "", ""}},
+		{"another customer", other, []string{"cust", "system", "the shop", "cust"}, []string{"", "", "", ""}},
+		{"anonymous", Caller{}, []string{"cust", "system", "the shop", "cust"}, []string{"", "", "", ""}},
+	} {
+		for i, e := range events {
+			got := e.VisibleTo(tt.c, "cust")
+			if got.Actor != tt.actors[i] || got.Note != tt.notes[i] || got.Message != e.Message || got.Status != e.Status {
+				t.Errorf("%s reads event %d as %+v, want actor %q and note %q", tt.name, i, got, tt.actors[i], tt.notes[i])
 			}
 		}
 	}
@@ -65,7 +137,7 @@ func TestParseStatusChange(t *testing.T) {
 	id := "6f1c2a4e-8b7d-4c3e-9a1b-2d3e4f5a6b7c"
 	admin := Caller{UserID: "adm", Role: RoleAdmin}
 	ch, err := ParseStatusChange(id, "shipped", " sent ", " 1Z999 ", "UPS", admin)
-	if err != nil || ch.TrackingNumber != "1Z999" || ch.Note != "sent" || ch.Actor != "adm" {
+	if err != nil || ch.TrackingNumber != "1Z999" || ch.Note != "sent" || ch.Message != "" || ch.Actor != "adm" {
 		t.Fatalf("shipped: %+v, %v", ch, err)
 	}
 	for _, bad := range []struct{ to, tracking, carrier, field string }{

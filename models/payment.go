@@ -278,8 +278,10 @@ type PaymentDecision struct {
 	// MoveTo is the status the order moves to, or "" to leave it.
 	MoveTo string
 	// Note, when set, is recorded as an event of the order (with MoveTo, or
-	// the order's status as it is).
-	Note string
+	// the order's status as it is), for admins; Message with it, for the
+	// customer, when the news is the customer's business.
+	Note    string
+	Message string
 	// Mismatch says the provider took an amount or currency that is not
 	// the order's: it is not accepted as payment, and must be looked at.
 	Mismatch bool
@@ -347,6 +349,7 @@ func DecidePaymentEvent(o Order, p Payment, latest int, e PaymentEvent, now time
 		}
 		d.MoveTo = OrderStatusPaid
 		d.Note = "Paid " + FormatAmount(p.Amount, p.Currency) + " through " + p.Provider + " (" + p.ProviderID + "), payment " + p.ID + "."
+		d.Message = "Paid " + FormatAmount(p.Amount, p.Currency) + "."
 	case EventPaymentFailed:
 		if settled {
 			return d
@@ -359,6 +362,7 @@ func DecidePaymentEvent(o Order, p Payment, latest int, e PaymentEvent, now time
 		set(PaymentRequiresPaymentMethod)
 		d.Payment.LastError = msg
 		d.Note = "Payment " + p.ID + " failed: " + msg
+		d.Message = "Payment failed: " + msg
 	case EventPaymentProcessing:
 		set(PaymentProcessing)
 	case EventPaymentRequiresAction:
@@ -465,6 +469,21 @@ func RefundFailedNote(paymentID, why string, stays string) string {
 // RefundedNote is the event note of an order whose payment p was refunded.
 func RefundedNote(p Payment) string {
 	return "Refunded " + FormatAmount(p.Amount, p.Currency) + " through " + p.Provider + " (" + p.RefundID + "), payment " + p.ID + "."
+}
+
+// RefundedMessage is what the customer reads of p's refund.
+func RefundedMessage(p Payment) string {
+	return "Refunded " + FormatAmount(p.Amount, p.Currency) + "."
+}
+
+// WithRefundMessage is a cancellation's message (its reason) with the
+// refund that came before it, within MaxNoteSize.
+func WithRefundMessage(reason string, p Payment) string {
+	refund := RefundedMessage(p)
+	if reason == "" {
+		return refund
+	}
+	return clip(reason, MaxNoteSize-utf8.RuneCountInString(refund)-3) + " — " + refund
 }
 
 // WithRefundNote is a cancellation's note (its reason) with the refund

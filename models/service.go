@@ -53,6 +53,9 @@ type OrderService interface {
 	// ChangeOrderStatus moves an order along its lifecycle; a cancellation
 	// restocks its lines. It returns the order with its items.
 	ChangeOrderStatus(ctx context.Context, ch StatusChange) (*Order, error)
+	// AddOrderNote records an event that leaves the order's status as it
+	// is, and returns the order with its items.
+	AddOrderNote(ctx context.Context, n OrderNote) (*Order, error)
 	// ExpireOrders cancels up to limit pending orders created before
 	// cutoff, restocking them, and returns them.
 	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]Order, error)

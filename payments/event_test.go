@@ -3,6 +3,7 @@ package payments_test
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,10 @@ func TestParseEvent(t *testing.T) {
 		{"no signature", "", body, "no Stripe-Signature header"},
 		{"malformed header", "t=abc,v1=00", body, "malformed"},
 		{"wrong secret", sign(body, "whsec_someone_else", now), body, "does not match"},
+		{"signed 4 minutes ahead (clock drift)", sign(body, testSecret, now.Add(4*time.Minute)), body, ""},
+		{"signed 6 minutes ahead", sign(body, testSecret, now.Add(6*time.Minute)), body, "ahead"},
+		{"signed 10 years ahead", sign(body, testSecret, now.AddDate(10, 0, 0)), body, "ahead"},
+		{"a second t= ahead, the one signed", "t=" + strconv.FormatInt(now.Unix(), 10) + "," + sign(body, testSecret, now.AddDate(10, 0, 0)), body, "ahead"},
 		{"stale: signed 6 minutes ago", sign(body, testSecret, now.Add(-6*time.Minute)), body, "older than the 5 minutes"},
 		{"tampered body", sign(body, testSecret, now), tampered, "does not match"},
 		{"signature of another body", sign(tampered, testSecret, now), body, "does not match"},

@@ -165,6 +165,7 @@ func (s *Service) ChangeOrderStatus(ctx context.Context, ch models.StatusChange)
 	p.RefundID = ref.ID
 	ch.Refund = &models.RefundRecord{PaymentID: p.ID, RefundID: ref.ID, At: time.Now().UTC()}
 	ch.Note = models.WithRefundNote(ch.Note, *p)
+	ch.Message = models.WithRefundMessage(ch.Message, *p)
 	s.logger.InfoContext(ctx, "payment refunded", "order_id", p.OrderID, "payment_id", p.ID, "refund_id", ref.ID)
 	return s.store.ChangeOrderStatus(wctx, ch)
 }

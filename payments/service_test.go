@@ -137,14 +137,14 @@ func TestLocalPaymentLifecycle(t *testing.T) {
 		}
 		// The customer may not cancel it any more; an admin may, and it is
 		// refunded first.
-		byCustomer, _ := models.ParseCancel(o.ID, "", customer)
+		byCustomer, _ := models.ParseCancel(o.ID, "", "", customer)
 		if _, err := svc.ChangeOrderStatus(ctx, byCustomer); models.ErrorCode(err) != models.CodeForbidden {
 			t.Fatalf("customer cancels a paid order: %v", err)
 		}
 		if p, _ := s.PaymentByID(ctx, first.Payment.ID); p.Status != models.PaymentSucceeded {
 			t.Fatalf("a refused cancellation left the payment %s", p.Status)
 		}
-		byAdmin, _ := models.ParseCancel(o.ID, "damaged in the warehouse", admin)
+		byAdmin, _ := models.ParseCancel(o.ID, "damaged in the warehouse", "", admin)
 		got, err = svc.ChangeOrderStatus(ctx, byAdmin)
 		if err != nil || got.Status != "cancelled" {
 			t.Fatalf("admin cancels: %+v, %v", got, err)
@@ -154,7 +154,8 @@ func TestLocalPaymentLifecycle(t *testing.T) {
 			t.Fatalf("payment after the cancellation %+v", p)
 		}
 		e := lastEvent(t, s, o.ID)
-		if e.Status != "cancelled" || e.Actor != admin.UserID || !strings.HasPrefix(e.Note, "damaged in the warehouse — Refunded 59.97 USD through local (lre_") {
+		if e.Status != "cancelled" || e.Actor != admin.UserID || e.Message != "damaged in the warehouse — Refunded 59.97 USD." ||
+			!strings.HasPrefix(e.Note, "Refunded 59.97 USD through local (lre_") {
 			t.Fatalf("cancellation event %+v", e)
 		}
 		if now, _ := s.ProductByID(ctx, prod.ID); now.StockCount != 100 {
@@ -182,7 +183,7 @@ func TestConcurrentCancellationsRefundOnce(t *testing.T) {
 		if _, err := svc.ConfirmLocalPayment(ctx, ps.Payment.ID, "succeeded"); err != nil {
 			t.Fatal(err)
 		}
-		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
 		release := make(chan struct{})
 		errs := make([]error, 6)
 		var wg sync.WaitGroup
@@ -237,7 +238,7 @@ func TestLatePaymentRefunded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cancel, _ := models.ParseCancel(o.ID, "", customer)
+		cancel, _ := models.ParseCancel(o.ID, "", "", customer)
 		if _, err := svc.ChangeOrderStatus(ctx, cancel); err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +291,7 @@ func TestSupersededAttemptRefunded(t *testing.T) {
 		if got, err := svc.ConfirmLocalPayment(ctx, second.Payment.ID, "succeeded"); err != nil || got.Status != "paid" {
 			t.Fatalf("the second attempt succeeds: %+v, %v", got, err)
 		}
-		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
 		if got, err := svc.ChangeOrderStatus(ctx, cancel); err != nil || got.Status != "cancelled" {
 			t.Fatalf("cancel: %+v, %v", got, err)
 		}
@@ -381,7 +382,7 @@ func TestStripeUnreachable(t *testing.T) {
 			t.Fatalf("%d payments recorded", len(ps))
 		}
 		p := MustStripePaid(t, s, svc, o)
-		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
 		if _, err := svc.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != models.CodePaymentProviderError || !strings.Contains(err.Error(), "the order stays paid") {
 			t.Fatalf("cancel: %v", err)
 		}
@@ -417,7 +418,7 @@ func TestLateRefundRetriedOnRedelivery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cancel, _ := models.ParseCancel(o.ID, "", customer)
+		cancel, _ := models.ParseCancel(o.ID, "", "", customer)
 		if _, err := s.ChangeOrderStatus(ctx, cancel); err != nil {
 			t.Fatal(err)
 		}
@@ -489,7 +490,7 @@ func TestSlowProviderHoldsNoLock(t *testing.T) {
 			done <- err
 		}()
 		<-hang.accepted // the provider has the request
-		cancel, _ := models.ParseCancel(o.ID, "", customer)
+		cancel, _ := models.ParseCancel(o.ID, "", "", customer)
 		if _, err := svc.ChangeOrderStatus(ctx, cancel); err != nil {
 			t.Fatalf("cancel while the provider hangs: %v", err)
 		}

@@ -40,6 +40,20 @@ func (r *Resolver) UpdateOrderStatus(p graphql.ResolveParams) (any, error) {
 	return r.changeStatus(p, ch)
 }
 
+// AddOrderNote records a message for the order's customer, an internal
+// note, or both, leaving the status as it is (admins).
+func (r *Resolver) AddOrderNote(p graphql.ResolveParams) (any, error) {
+	n, err := models.ParseOrderNote(str(p.Args, "orderId"), str(p.Args, "message"), str(p.Args, "note"), auth.CallerFrom(p.Context))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	o, err := r.store.AddOrderNote(p.Context, n)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return r.orderResult(p, o)
+}
+
 // CancelOrder cancels an order and restocks it: its customer while it is
 // pending, an admin while the lifecycle allows.
 func (r *Resolver) CancelOrder(p graphql.ResolveParams) (any, error) {
@@ -47,7 +61,7 @@ func (r *Resolver) CancelOrder(p graphql.ResolveParams) (any, error) {
 	if err := models.RequireSignedIn(caller); err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	ch, err := models.ParseCancel(str(p.Args, "orderId"), str(p.Args, "reason"), caller)
+	ch, err := models.ParseCancel(str(p.Args, "orderId"), str(p.Args, "reason"), str(p.Args, "note"), caller)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -94,13 +108,21 @@ func (r *Resolver) attachEvents(p graphql.ResolveParams, orders []models.Order, 
 	if err != nil {
 		return r.fail(p.Context, err)
 	}
+	caller := auth.CallerFrom(p.Context)
 	for i := range orders {
-		orders[i].Events = events[orders[i].ID]
-		if orders[i].Events == nil {
-			orders[i].Events = []models.OrderEvent{}
-		}
+		orders[i].Events = visibleEvents(caller, orders[i], events[orders[i].ID])
 	}
 	return nil
+}
+
+// visibleEvents is an order's events as caller may read them
+// (OrderEvent.VisibleTo), never nil.
+func visibleEvents(caller models.Caller, o models.Order, events []models.OrderEvent) []models.OrderEvent {
+	out := make([]models.OrderEvent, len(events))
+	for i, e := range events {
+		out[i] = e.VisibleTo(caller, o.CustomerID)
+	}
+	return out
 }
 
 func orderIDs(orders []models.Order) []string {
@@ -128,10 +150,7 @@ func (r *Resolver) OrderEvents(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	if events[o.ID] == nil {
-		return []models.OrderEvent{}, nil
-	}
-	return events[o.ID], nil
+	return visibleEvents(auth.CallerFrom(p.Context), o, events[o.ID]), nil
 }
 
 // AdjustStock corrects a product's stock by a delta, with a reason

@@ -16,12 +16,13 @@ const maxOrderEvents = 4
 func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, product, order, pageInfoType *graphql.Object, query, mutation *graphql.Object) {
 	orderEvent := graphql.NewObject(graphql.ObjectConfig{
 		Name:        "OrderEvent",
-		Description: "One change of an order's status, the creation included.",
+		Description: "One change of an order's status, the creation included, or a note on it.",
 		Fields: graphql.Fields{
-			"status": field(graphql.NewNonNull(graphql.String), "The status the order moved to.", func(e *models.OrderEvent) any { return e.Status }),
-			"note":   field(graphql.String, "Why, when someone said (a cancellation's reason, a shipment's note).", func(e *models.OrderEvent) any { return nullIfEmpty(e.Note) }),
-			"actor":  field(graphql.NewNonNull(graphql.String), `The user id of who made the change, or "system".`, func(e *models.OrderEvent) any { return e.Actor }),
-			"at":     field(graphql.NewNonNull(dateTime), "", func(e *models.OrderEvent) any { return e.At }),
+			"status":  field(graphql.NewNonNull(graphql.String), "The status the order moved to.", func(e *models.OrderEvent) any { return e.Status }),
+			"message": field(graphql.String, "What the order's customer is told, when something was said (a cancellation's reason, a payment's outcome).", func(e *models.OrderEvent) any { return nullIfEmpty(e.Message) }),
+			"note":    field(graphql.String, "The shop's internal note: admins read it; for anyone else it is null.", func(e *models.OrderEvent) any { return nullIfEmpty(e.Note) }),
+			"actor":   field(graphql.NewNonNull(graphql.String), `The user id of who made the change, or "system". A customer reads "the shop" for an admin.`, func(e *models.OrderEvent) any { return e.Actor }),
+			"at":      field(graphql.NewNonNull(dateTime), "", func(e *models.OrderEvent) any { return e.At }),
 		},
 	})
 	order.AddFieldConfig("events", &graphql.Field{
@@ -83,18 +84,29 @@ func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, pr
 		Args: graphql.FieldConfigArgument{
 			"orderId":        {Type: graphql.NewNonNull(graphql.String)},
 			"status":         {Type: graphql.NewNonNull(graphql.String)},
-			"note":           {Type: graphql.String},
+			"note":           {Type: graphql.String, Description: "An internal note, which only admins read (tell the customer with addOrderNote)."},
 			"trackingNumber": {Type: graphql.String, Description: "Only when shipping."},
 			"carrier":        {Type: graphql.String, Description: "Only when shipping."},
 		},
 		Resolve: b.safe(r.UpdateOrderStatus),
+	})
+	mutation.AddFieldConfig("addOrderNote", &graphql.Field{
+		Type:        graphql.NewNonNull(order),
+		Description: "Records an event that leaves the order's status as it is: a message its customer reads, an internal note only admins read, or both (admins).",
+		Args: graphql.FieldConfigArgument{
+			"orderId": {Type: graphql.NewNonNull(graphql.String)},
+			"message": {Type: graphql.String, Description: "Told to the order's customer."},
+			"note":    {Type: graphql.String, Description: "An internal note, which only admins read."},
+		},
+		Resolve: b.safe(r.AddOrderNote),
 	})
 	mutation.AddFieldConfig("cancelOrder", &graphql.Field{
 		Type:        graphql.NewNonNull(order),
 		Description: "Cancels an order and puts its stock back: the order's customer while it is pending, an admin while it is pending or paid.",
 		Args: graphql.FieldConfigArgument{
 			"orderId": {Type: graphql.NewNonNull(graphql.String)},
-			"reason":  {Type: graphql.String},
+			"reason":  {Type: graphql.String, Description: "Why, told to the order's customer."},
+			"note":    {Type: graphql.String, Description: "An internal note, which only admins read and write."},
 		},
 		Resolve: b.safe(r.CancelOrder),
 	})

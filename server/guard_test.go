@@ -296,3 +296,23 @@ func TestVariablesOfTheChosenOperation(t *testing.T) {
 		t.Fatalf("A, which has no $n: %d %+v", r.Status, r.Errors)
 	}
 }
+
+// TestNullArgumentsAreLeftOut: a null argument means "left out", even when
+// it is the only one, so its parentheses go too (graphql-go refuses `()`).
+func TestNullArgumentsAreLeftOut(t *testing.T) {
+	t.Parallel()
+	h := MustHandler(t)
+	for _, doc := range []string{
+		`{ getProducts(limit: null) { productId } }`,
+		`{ getProducts(limit: null) @include(if: true) { productId } }`,
+		`query($n: Int = null) { getProducts(limit: $n) { productId } }`,
+	} {
+		r := MustPost(t, h, map[string]any{"query": doc})
+		var out struct {
+			GetProducts []struct{ ProductID string } `json:"getProducts"`
+		}
+		if r.Status != 200 || len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil || len(out.GetProducts) != 3 {
+			t.Errorf("%s: %d %+v %s, want the 3 products", doc, r.Status, r.Errors, r.Data)
+		}
+	}
+}

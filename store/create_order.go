@@ -121,7 +121,7 @@ func planOrder(req models.OrderRequest, stock map[string]models.Product, now tim
 			it.ID, it.OrderID, it.ProductID, it.Quantity, it.PriceAtPurchase, it.Position)
 	}
 	w.movements(moves)
-	w.add("order_events", "order_id, status, note, actor, at", o.ID, o.Status, "", req.Actor, now)
+	w.add("order_events", eventColumns, o.ID, o.Status, "", "", req.Actor, now)
 	if req.IdempotencyKey != "" {
 		w.add("idempotency_keys", "caller, key, fingerprint, order_id, created_at",
 			req.Actor, req.IdempotencyKey, req.Fingerprint(), o.ID, now)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -66,6 +67,27 @@ func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (
 	return out, nil
 }
 
+// AddOrderNote records n as an event of its order, under the order's row
+// lock like every other event, with the status the order has.
+func (s *Store) AddOrderNote(ctx context.Context, n models.OrderNote) (*models.Order, error) {
+	var out *models.Order
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		orders, err := s.lockOrders(tx, false, "order_id = ?", n.OrderID)
+		if err != nil {
+			return err
+		}
+		if len(orders) == 0 {
+			return models.Errorf(models.CodeNotFound, "Order %s does not exist.", n.OrderID)
+		}
+		out = &orders[0]
+		return s.noteOrder(tx, orders[0], n.Message, n.Note, n.Actor, tx.NowFunc())
+	})
+	if err != nil {
+		return nil, mapError(err, "note order")
+	}
+	return out, nil
+}
+
 // ExpireOrders cancels, with note, up to limit pending orders created
 // before cutoff, oldest first, restocking them; it returns them. Several
 // instances may run it at once: on PostgreSQL each takes orders no other
@@ -90,7 +112,7 @@ func (s *Store) ExpireOrders(ctx context.Context, cutoff time.Time, note string,
 		if orders, err = s.withoutPaymentsInProgress(tx, orders, graceOver); err != nil || len(orders) == 0 {
 			return err
 		}
-		ch := models.StatusChange{To: models.OrderStatusCancelled, Note: note, Actor: models.ActorSystem}
+		ch := models.StatusChange{To: models.OrderStatusCancelled, Message: note, Actor: models.ActorSystem}
 		if err := s.moveOrders(tx, orders, ch, now); err != nil {
 			return err
 		}
@@ -191,7 +213,7 @@ func (s *Store) moveOrders(tx *gorm.DB, orders []models.Order, ch models.StatusC
 	}
 	w := rows{}
 	for _, o := range orders {
-		w.add("order_events", "order_id, status, note, actor, at", o.ID, ch.To, ch.Note, ch.Actor, now)
+		w.add("order_events", eventColumns, o.ID, ch.To, ch.Message, ch.Note, ch.Actor, now)
 	}
 	if ch.To == models.OrderStatusCancelled {
 		moves, err := s.restock(tx, orders, ch, now)
@@ -227,7 +249,7 @@ func (s *Store) restock(tx *gorm.DB, orders []models.Order, ch models.StatusChan
 			stock[it.ProductID] = p
 			orderID := o.ID
 			moves = append(moves, models.StockMovement{
-				ProductID: it.ProductID, Delta: it.Quantity, Kind: models.MovementCancellation, Reason: ch.Note,
+				ProductID: it.ProductID, Delta: it.Quantity, Kind: models.MovementCancellation, Reason: cmp.Or(ch.Message, ch.Note),
 				OrderID: &orderID, Actor: ch.Actor, At: now, StockAfter: p.StockCount,
 			})
 		}

@@ -3,11 +3,13 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"shop/internal/storetest"
+	"shop/internal/testenv"
 	"shop/models"
 	"shop/store"
 )
@@ -74,14 +76,14 @@ func TestLifecycleAndLedger(t *testing.T) {
 			t.Fatalf("pay: %+v, %v", got, err)
 		}
 		// The customer may no longer cancel; paying twice is refused.
-		cancel, _ := models.ParseCancel(o.ID, "changed my mind", customer)
+		cancel, _ := models.ParseCancel(o.ID, "changed my mind", "", customer)
 		if _, err := s.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != models.CodeForbidden {
 			t.Fatalf("customer cancels a paid order: %v", err)
 		}
 		if _, err := s.ChangeOrderStatus(ctx, paid); models.ErrorCode(err) != models.CodeInvalidTransition {
 			t.Fatalf("paid twice: %v", err)
 		}
-		cancel, _ = models.ParseCancel(o.ID, "out of business", admin)
+		cancel, _ = models.ParseCancel(o.ID, "out of business", "supplier bankrupt", admin)
 		got, err := s.ChangeOrderStatus(ctx, cancel)
 		if err != nil || got.Status != "cancelled" {
 			t.Fatalf("admin cancels: %+v, %v", got, err)
@@ -100,9 +102,9 @@ func TestLifecycleAndLedger(t *testing.T) {
 		}
 		var trail []string
 		for _, e := range evs[o.ID] {
-			trail = append(trail, e.Status+"/"+e.Actor+"/"+e.Note)
+			trail = append(trail, e.Status+"/"+e.Actor+"/"+e.Message+"/"+e.Note)
 		}
-		if want := "[pending/customer-1/ paid/admin-1/card cancelled/admin-1/out of business]"; fmt.Sprint(trail) != want {
+		if want := "[pending/customer-1// paid/admin-1//card cancelled/admin-1/out of business/supplier bankrupt]"; fmt.Sprint(trail) != want {
 			t.Errorf("events %v, want %s", trail, want)
 		}
 
@@ -153,7 +155,7 @@ func TestShippingKeepsTracking(t *testing.T) {
 		if err != nil || got.Status != "delivered" || got.TrackingNumber != "1Z999" || got.Carrier != "UPS" {
 			t.Fatalf("delivered order: %+v, %v", got, err)
 		}
-		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
 		if _, err := s.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != models.CodeInvalidTransition {
 			t.Fatalf("cancel a delivered order: %v", err)
 		}
@@ -175,7 +177,7 @@ func TestStockOverTheMaximumCanBeLowered(t *testing.T) {
 		if _, err := s.AdjustStock(ctx, refill); err != nil {
 			t.Fatal(err)
 		}
-		cancel, _ := models.ParseCancel(o.ID, "", admin)
+		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
 		if _, err := s.ChangeOrderStatus(ctx, cancel); err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +205,7 @@ func TestConcurrentTransitionsOneWins(t *testing.T) {
 				t.Fatal(err)
 			}
 			pay, _ := models.ParseStatusChange(o.ID, "paid", "", "", "", admin)
-			cancel, _ := models.ParseCancel(o.ID, "", customer)
+			cancel, _ := models.ParseCancel(o.ID, "", "", customer)
 			release := make(chan struct{})
 			errs := make([]error, 4)
 			var wg sync.WaitGroup
@@ -383,7 +385,7 @@ func TestExpireOrders(t *testing.T) {
 		mustLedgerHolds(t, s, p.ID)
 		evs, _ := s.OrderEvents(ctx, []string{ids[1]})
 		last := evs[ids[1]][len(evs[ids[1]])-1]
-		if last.Status != "cancelled" || last.Actor != models.ActorSystem || last.Note != "unpaid" {
+		if last.Status != "cancelled" || last.Actor != models.ActorSystem || last.Message != "unpaid" || last.Note != "" {
 			t.Errorf("expiry event %+v", last)
 		}
 	})
@@ -450,4 +452,98 @@ func TestLargeOrdersFitOneStatement(t *testing.T) {
 		}
 		mustLedgerHolds(t, s, ids[:3]...)
 	})
+}
+
+func TestAddOrderNote(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, 5)
+		o, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: p.ID, Quantity: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := models.ParseOrderNote(o.ID, "Your parcel is late.", "carrier lost it", admin)
+		got, err := s.AddOrderNote(ctx, n)
+		if err != nil || got.ID != o.ID || got.Status != "pending" || len(got.Items) != 1 {
+			t.Fatalf("AddOrderNote = %+v, %v", got, err)
+		}
+		evs, _ := s.OrderEvents(ctx, []string{o.ID})
+		if last := evs[o.ID][len(evs[o.ID])-1]; len(evs[o.ID]) != 2 || last.Status != "pending" || last.Message != n.Message || last.Note != n.Note || last.Actor != admin.UserID {
+			t.Fatalf("events %+v", evs[o.ID])
+		}
+		n.OrderID = "00000000-0000-4000-8000-000000000000"
+		if _, err := s.AddOrderNote(ctx, n); models.ErrorCode(err) != models.CodeNotFound {
+			t.Fatalf("a note on no order: %v", err)
+		}
+	})
+}
+
+// TestEventNotesSplitOnce: order_events from before messages had only a
+// note, which customers read. When the message column arrives, what the
+// service and the order's customer wrote becomes the message; what an
+// admin wrote stays a note, which customers no longer read. Later starts
+// leave events alone.
+func TestEventNotesSplitOnce(t *testing.T) {
+	t.Parallel()
+	for name, o := range map[string]func(t *testing.T) store.Options{
+		"PostgreSQL": func(t *testing.T) store.Options {
+			return store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 4, MaxIdleConns: 2}
+		},
+		"SQLite": func(t *testing.T) store.Options {
+			return store.Options{SQLitePath: filepath.Join(t.TempDir(), "shop.db"), MaxOpenConns: 4, MaxIdleConns: 2}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			opts := o(t)
+			s, err := store.Open(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := MustProduct(t, s, 100, 5)
+			ord, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: p.ID, Quantity: 1}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, _ := s.DB()
+			// The table as it was: no message column, every text a note.
+			for _, q := range []string{
+				"ALTER TABLE order_events DROP COLUMN message",
+				"INSERT INTO order_events (order_id, status, note, actor, at) VALUES ('" + ord.ID + "', 'pending', 'Payment p failed: declined', 'system', CURRENT_TIMESTAMP)",
+				"INSERT INTO order_events (order_id, status, note, actor, at) VALUES ('" + ord.ID + "', 'pending', 'rude on the phone', 'admin-1', CURRENT_TIMESTAMP)",
+				"INSERT INTO order_events (order_id, status, note, actor, at) VALUES ('" + ord.ID + "', 'cancelled', 'changed my mind', 'customer-1', CURRENT_TIMESTAMP)",
+			} {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			_ = s.Close()
+			want := "[pending/// pending/system/Payment p failed: declined/ pending/admin-1//rude on the phone cancelled/customer-1/changed my mind/]"
+			for start := 1; start <= 2; start++ {
+				s = storetest.MustOpen(t, opts)
+				evs, err := s.OrderEvents(ctx, []string{ord.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var trail []string
+				for _, e := range evs[ord.ID] {
+					trail = append(trail, e.Status+"/"+e.Actor+"/"+e.Message+"/"+e.Note)
+				}
+				if fmt.Sprint(trail) != want {
+					t.Fatalf("start %d: events %v\nwant %s", start, trail, want)
+				}
+				if start == 1 {
+					// A note the service writes from now on stays a note.
+					db, _ := s.DB()
+					if _, err := db.ExecContext(ctx, "UPDATE order_events SET message = '', note = 'Payment p failed: declined' WHERE actor = 'system'"); err != nil {
+						t.Fatal(err)
+					}
+					want = "[pending/// pending/system//Payment p failed: declined pending/admin-1//rude on the phone cancelled/customer-1/changed my mind/]"
+					_ = s.Close()
+				}
+			}
+		})
+	}
 }

@@ -166,13 +166,13 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 		}
 		switch {
 		case d.MoveTo != "":
-			ch := models.StatusChange{OrderID: o.ID, To: d.MoveTo, Note: d.Note, Actor: models.ActorSystem}
+			ch := models.StatusChange{OrderID: o.ID, To: d.MoveTo, Message: d.Message, Note: d.Note, Actor: models.ActorSystem}
 			if err := s.moveOrders(tx, []models.Order{o}, ch, now); err != nil {
 				return err
 			}
 			out.Order.Status, out.Order.LastUpdated = d.MoveTo, now
 		case d.Note != "":
-			if err := s.noteOrder(tx, o, d.Note, models.ActorSystem, now); err != nil {
+			if err := s.noteOrder(tx, o, d.Message, d.Note, models.ActorSystem, now); err != nil {
 				return err
 			}
 		}
@@ -184,11 +184,14 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 	return out, nil
 }
 
+// eventColumns are the columns every write of order_events gives.
+const eventColumns = "order_id, status, message, note, actor, at"
+
 // noteOrder records an event of o, by actor, that leaves its status as it
-// is.
-func (s *Store) noteOrder(tx *gorm.DB, o models.Order, note, actor string, now time.Time) error {
+// is: message for the customer too, note for admins.
+func (s *Store) noteOrder(tx *gorm.DB, o models.Order, message, note, actor string, now time.Time) error {
 	w := rows{}
-	w.add("order_events", "order_id, status, note, actor, at", o.ID, o.Status, note, actor, now)
+	w.add("order_events", eventColumns, o.ID, o.Status, message, note, actor, now)
 	return s.insert(tx, w)
 }
 
@@ -268,14 +271,14 @@ func (s *Store) SettleRefund(ctx context.Context, st models.RefundSettlement) er
 		if p.Status != models.PaymentRefunding && (st.Failure != "" || p.Status != models.PaymentSucceeded) {
 			return nil // settled by another request already
 		}
-		var note string
+		var message, note string
 		if st.Failure != "" {
 			p.Status, p.LastError = models.PaymentSucceeded, st.Failure
 			note = models.RefundFailedNote(p.ID, st.Failure, o.Status)
 		} else {
 			at := st.At
 			p.Status, p.RefundID, p.RefundedAt = models.PaymentRefunded, st.RefundID, &at
-			note = models.RefundedNote(*p)
+			note, message = models.RefundedNote(*p), models.RefundedMessage(*p)
 		}
 		p.UpdatedAt = now
 		if err := savePayment(tx, *p); err != nil {
@@ -285,7 +288,7 @@ func (s *Store) SettleRefund(ctx context.Context, st models.RefundSettlement) er
 		if actor == "" {
 			actor = models.ActorSystem
 		}
-		return s.noteOrder(tx, o, note, actor, now)
+		return s.noteOrder(tx, o, message, note, actor, now)
 	})
 	return mapError(err, "settle refund")
 }

@@ -93,7 +93,7 @@ func TestAddPayment(t *testing.T) {
 			t.Fatalf("another provider's id: %v, want NOT_FOUND", err)
 		}
 		// A cancelled order takes no payment.
-		cancel, _ := models.ParseCancel(o.ID, "", customer)
+		cancel, _ := models.ParseCancel(o.ID, "", "", customer)
 		if _, err := s.ChangeOrderStatus(ctx, cancel); err != nil {
 			t.Fatal(err)
 		}
@@ -219,11 +219,11 @@ func TestRefundBeforeCancelling(t *testing.T) {
 		if _, err := s.ApplyPaymentEvent(ctx, o.ID, event("evt_paid", models.EventPaymentSucceeded, p)); err != nil {
 			t.Fatal(err)
 		}
-		cancel, _ := models.ParseCancel(o.ID, "out of stock", admin)
+		cancel, _ := models.ParseCancel(o.ID, "out of stock", "", admin)
 		if _, err := s.ChangeOrderStatus(ctx, cancel); err != models.ErrRefundFirst {
 			t.Fatalf("cancelling a paid order without its refund: %v, want ErrRefundFirst", err)
 		}
-		byCustomer, _ := models.ParseCancel(o.ID, "", customer)
+		byCustomer, _ := models.ParseCancel(o.ID, "", "", customer)
 		if _, err := s.ClaimRefund(ctx, byCustomer); models.ErrorCode(err) != models.CodeForbidden {
 			t.Fatalf("a customer claims the refund of a paid order: %v, want FORBIDDEN", err)
 		}
@@ -281,7 +281,7 @@ func TestLatePaymentIsRefunded(t *testing.T) {
 		prod := MustProduct(t, s, 100, 10)
 		o := MustPendingOrder(t, s, prod, 1)
 		p := MustPayment(t, s, o)
-		cancel, _ := models.ParseCancel(o.ID, "", customer)
+		cancel, _ := models.ParseCancel(o.ID, "", "", customer)
 		if _, err := s.ChangeOrderStatus(ctx, cancel); err != nil {
 			t.Fatal(err)
 		}

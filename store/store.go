@@ -119,11 +119,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{}}
 	if s.kind != "PostgreSQL" {
 		// SQLite's file lock already serialises schema changes.
+		split := needsMessages(s.db.WithContext(ctx))
 		if err := s.db.WithContext(ctx).AutoMigrate(tables...); err != nil {
 			return fmt.Errorf("migrate %s: %w", s.kind, err)
 		}
 		if err := migrateSearch(s.db.WithContext(ctx), s.kind); err != nil {
 			return fmt.Errorf("migrate %s search: %w", s.kind, err)
+		}
+		if err := splitEventNotes(s.db.WithContext(ctx), split); err != nil {
+			return err
 		}
 		return backfill(s.db.WithContext(ctx))
 	}
@@ -133,7 +137,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("take the migration lock: %w", err)
 		}
 		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrationLock)
+		split := needsMessages(conn)
 		if err := conn.AutoMigrate(tables...); err != nil {
+			return err
+		}
+		if err := splitEventNotes(conn, split); err != nil {
 			return err
 		}
 		if err := migrateSearch(conn, s.kind); err != nil {
@@ -146,6 +154,31 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", s.kind, err)
+	}
+	return nil
+}
+
+// needsMessages reports whether order_events is from before events had a
+// message beside their note, so its notes are to be split once
+// (splitEventNotes).
+func needsMessages(db *gorm.DB) bool {
+	m := db.Migrator()
+	return m.HasTable(&models.OrderEvent{}) && !m.HasColumn(&models.OrderEvent{}, "message")
+}
+
+// splitEventNotes, run once when order_events gains its message column,
+// gives customers back what they always read and may still: the notes the
+// service wrote (payments, expiry) and the ones the order's customer wrote
+// (a cancellation's reason) become messages. What admins wrote stays an
+// internal note, which customers read no more.
+func splitEventNotes(db *gorm.DB, split bool) error {
+	if !split {
+		return nil
+	}
+	err := db.Exec(`UPDATE order_events SET message = note, note = '' WHERE note <> '' AND (actor = ?
+		OR actor = (SELECT o.customer_id FROM orders o WHERE o.order_id = order_events.order_id))`, models.ActorSystem).Error
+	if err != nil {
+		return fmt.Errorf("split order events' notes into messages: %w", err)
 	}
 	return nil
 }

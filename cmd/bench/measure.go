@@ -186,7 +186,12 @@ func withHitRate(svc string, load func() figures) (figures, cacheUse) {
 
 func cacheCounters(svc string) map[string]float64 {
 	out := map[string]float64{}
-	resp, err := http.Get(svc + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, svc+"/metrics", nil)
+	if err != nil {
+		return out
+	}
+	req.Header.Set("Authorization", "Bearer "+benchMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return out
 	}

@@ -110,9 +110,10 @@ func serviceVars(dbURL, redisURL, prefix string, conns int) map[string]string {
 		"DB_MAX_OPEN_CONNS": strconv.Itoa(conns), "DB_MAX_IDLE_CONNS": strconv.Itoa(conns),
 		// Logs are written (at the production level) and thrown away, so
 		// their cost is in the figures.
-		"LOG_LEVEL":   "info",
-		"SECRET_KEY":  randomName("bench-secret-key-") + randomName("-"),
-		"ADMIN_EMAIL": benchAdminEmail, "ADMIN_PASSWORD": benchAdminPassword,
+		"LOG_LEVEL":     "info",
+		"SECRET_KEY":    randomName("bench-secret-key-") + randomName("-"),
+		"METRICS_TOKEN": benchMetricsToken,
+		"ADMIN_EMAIL":   benchAdminEmail, "ADMIN_PASSWORD": benchAdminPassword,
 		// The scenarios' tokens are signed in once, at the start of a run
 		// that can outlast the default 15 minutes.
 		"ACCESS_TOKEN_TTL": "24h",
@@ -225,6 +226,10 @@ func dropKeys(redisURL, prefix string) {
 
 // The admin the benchmark's services start with.
 const benchAdminEmail, benchAdminPassword = "bench-admin@shop.test", "bench admin password"
+
+// benchMetricsToken reads the services' /metrics (required with
+// DATABASE_URL).
+const benchMetricsToken = "bench-metrics-token"
 
 // signIn returns the headers of requests to the service at svc made as
 // its admin (customer false) or as a newly registered customer: the JSON

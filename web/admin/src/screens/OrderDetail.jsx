@@ -14,7 +14,7 @@ import { ProductImage } from "../components/ProductImage.jsx";
 const ORDER = `orderId status totalAmount createdAt lastUpdated customerId carrier trackingNumber
   items { id productId quantity priceAtPurchase product { productId name sku imageUrls stockCount } }
   payment { paymentId provider providerPaymentId status amount currency paidAt refundedAt failureMessage }
-  events { status at actor note }`;
+  events { status at actor message note }`;
 
 export function OrderDetail({ params }) {
   const state = useAsync(() => gql(`query($id: String!) { getOrderById(orderId: $id) { ${ORDER} } }`, { id: params.id }), [params.id]);
@@ -208,7 +208,16 @@ function Timeline({ events, customerId }) {
             <StatusBadge status={e.status} />
             <span class="timeline__at">{formatDate(e.at)}</span>
             <span class="timeline__actor muted">by {actorName(e.actor, customerId)}</span>
-            {e.note && <span class="timeline__note">“{e.note}”</span>}
+            {e.message && (
+              <span class="timeline__note">
+                <span class="sr-only">Told the customer: </span>“{e.message}”
+              </span>
+            )}
+            {e.note && (
+              <span class="timeline__note timeline__note--internal">
+                <span class="timeline__label">Internal note:</span> {e.note}
+              </span>
+            )}
           </li>
         ))}
       </ol>
@@ -300,7 +309,14 @@ function Ship({ order, onChange }) {
           autocomplete="off"
         />
       </div>
-      <TextField label="Note (optional)" value={note} onInput={setNote} maxLength={500} error={errs.note} />
+      <TextField
+        label="Note (optional)"
+        hint="Internal: only admins read it."
+        value={note}
+        onInput={setNote}
+        maxLength={500}
+        error={errs.note}
+      />
       <button type="submit" class="primary" disabled={action.busy}>
         {action.busy ? "Marking shipped…" : "Mark shipped"}
       </button>
@@ -353,7 +369,14 @@ function Cancel({ order, onChange }) {
     <form class="action action--form action--danger" onSubmit={submit} noValidate aria-labelledby="cancel-title">
       <h3 id="cancel-title">{label}</h3>
       {refunds && <p class="muted">The payment of {formatMoney(order.totalAmount)} is refunded first; the stock goes back.</p>}
-      <TextField label="Reason" value={reason} onInput={setReason} maxLength={500} error={errs.reason} />
+      <TextField
+        label="Reason"
+        hint="The customer reads it."
+        value={reason}
+        onInput={setReason}
+        maxLength={500}
+        error={errs.reason}
+      />
       <button type="submit" class="danger" disabled={action.busy}>
         {action.busy ? (refunds ? "Cancelling and refunding…" : "Cancelling…") : label}
       </button>
