@@ -155,6 +155,22 @@ type OrderNote struct {
 	OrderID, Message, Note, Actor string
 }
 
+// MaxOrderEvents is the most events one order keeps: its creation, one
+// per step of the lifecycle, and notes. Notes past it are refused to an
+// admin (CheckOrderEventRoom) and not written for the system (a payment
+// failing again and again keeps its state on the payment), so the events
+// an order can return, which the cost of a query counts, are bounded.
+const MaxOrderEvents = 50
+
+// CheckOrderEventRoom refuses a note on an order that has n events
+// already.
+func CheckOrderEventRoom(orderID string, n int) error {
+	if n >= MaxOrderEvents {
+		return Errorf(CodeBadUserInput, "Order %s has %d events, the most an order keeps (%d): no more notes can be added.", orderID, n, MaxOrderEvents)
+	}
+	return nil
+}
+
 // ParseOrderNote validates addOrderNote's arguments (admins).
 func ParseOrderNote(orderID, message, note string, c Caller) (OrderNote, error) {
 	if err := RequireAdmin(c); err != nil {

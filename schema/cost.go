@@ -33,6 +33,7 @@ func TextWeights() map[string]int {
 		"Category.slug":          w(models.MaxSlug, 1),
 		"Order.customerId":       w(models.MaxCustomerIDSize, 1),
 		"OrderEvent.note":        w(models.MaxNoteSize, 1),
+		"OrderEvent.message":     w(models.MaxNoteSize, 1),
 		"StockMovement.reason":   w(models.MaxNoteSize, 1),
 		"Payment.failureMessage": w(models.MaxNoteSize, 1),
 		"User.email":             w(models.MaxEmailBytes, 1),

@@ -7,9 +7,8 @@ import (
 	"shop/resolvers"
 )
 
-// maxOrderEvents is the most events an order can have: its creation and
-// one per step of the longest path through the lifecycle.
-const maxOrderEvents = 4
+// maxOrderEvents is the most events an order keeps, notes included.
+const maxOrderEvents = models.MaxOrderEvents
 
 // addLifecycle adds the order lifecycle, the stock ledger and their
 // operations beside the contract's fields.

@@ -479,6 +479,34 @@ func TestAddOrderNote(t *testing.T) {
 	})
 }
 
+// An order keeps at most models.MaxOrderEvents events, which the cost of
+// a query that reads them counts on: an admin's note past it is refused,
+// and nothing is written.
+func TestOrderEventsAreBounded(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		p := MustProduct(t, s, 100, 5)
+		o, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: p.ID, Quantity: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := models.ParseOrderNote(o.ID, "", "again", admin)
+		for i := 1; i < models.MaxOrderEvents; i++ { // the creation is the first
+			if _, err := s.AddOrderNote(ctx, n); err != nil {
+				t.Fatalf("note %d: %v", i, err)
+			}
+		}
+		if _, err := s.AddOrderNote(ctx, n); models.ErrorCode(err) != models.CodeBadUserInput {
+			t.Fatalf("a note past %d events: %v", models.MaxOrderEvents, err)
+		}
+		evs, _ := s.OrderEvents(ctx, []string{o.ID})
+		if len(evs[o.ID]) != models.MaxOrderEvents {
+			t.Fatalf("%d events, want %d", len(evs[o.ID]), models.MaxOrderEvents)
+		}
+	})
+}
+
 // TestEventNotesSplitOnce: order_events from before messages had only a
 // note, which customers read. When the message column arrives, what the
 // service and the order's customer wrote becomes the message; what an

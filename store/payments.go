@@ -190,6 +190,16 @@ const eventColumns = "order_id, status, message, note, actor, at"
 // noteOrder records an event of o, by actor, that leaves its status as it
 // is: message for the customer too, note for admins.
 func (s *Store) noteOrder(tx *gorm.DB, o models.Order, message, note, actor string, now time.Time) error {
+	var n int64
+	if err := tx.Model(&models.OrderEvent{}).Where("order_id = ?", o.ID).Count(&n).Error; err != nil {
+		return fmt.Errorf("count order events: %w", err)
+	}
+	if err := models.CheckOrderEventRoom(o.ID, int(n)); err != nil {
+		if actor == models.ActorSystem {
+			return nil // the payment keeps its own state; the order's events are full
+		}
+		return err
+	}
 	w := rows{}
 	w.add("order_events", eventColumns, o.ID, o.Status, message, note, actor, now)
 	return s.insert(tx, w)
