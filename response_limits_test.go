@@ -163,8 +163,7 @@ func TestLargeResponsesAreStopped(t *testing.T) {
 			t.Fatalf("two pages, request %d: %d %+v, %d bytes", i+1, r.Status, r.Errors, r.bytes)
 		}
 	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	if n := metricOf(t, client, p.URL, "shop_cache_too_large_total"); n < 2 {
+	if n := p.MustMetric(t, "shop_cache_too_large_total", ""); n < 2 {
 		t.Fatalf("shop_cache_too_large_total = %v after two responses of 2 MB", n)
 	}
 	opt, err := redis.ParseURL(env["REDIS_URL"])
@@ -290,7 +289,6 @@ func TestAliasedSearchesAreCounted(t *testing.T) {
 	p := mustStartProcess(t, mustBuild(t), env)
 	// 1,000 products whose descriptions all match, each 200 words.
 	mustSeed(t, env, 10, 100, "UPDATE products SET description = repeat('ceramic mug with a handle ', 40)")
-	client := &http.Client{Timeout: 10 * time.Second}
 	db, err := sql.Open("pgx", env["DATABASE_URL"])
 	if err != nil {
 		t.Fatal(err)
@@ -298,16 +296,16 @@ func TestAliasedSearchesAreCounted(t *testing.T) {
 	defer db.Close()
 	search := `products(first: 5, sort: RELEVANCE, filter: {query: "ceramic mug", minPrice: 0.%02[1]d}) { edges { node { productId } } }`
 
-	statements := metricOf(t, client, p.URL, "shop_sql_statements_total")
+	statements := p.MustMetric(t, "shop_sql_statements_total", "")
 	cpu, start := backendCPU(t, db), time.Now()
 	r := mustPostSized(t, p.Anonymous(), aliases(100, search))
 	t.Logf("100 searches: %d %s in %v, PostgreSQL CPU %v, %v statements", r.Status, r.Code(), time.Since(start).Round(time.Millisecond),
-		cpuSince(t, db, cpu), metricOf(t, client, p.URL, "shop_sql_statements_total")-statements)
+		cpuSince(t, db, cpu), p.MustMetric(t, "shop_sql_statements_total", "")-statements)
 	if r.Status != http.StatusBadRequest || r.Code() != "TOO_MANY_DATABASE_FIELDS" || !strings.Contains(r.Errors[0].Message, "100 fields") ||
 		!strings.Contains(r.Errors[0].Message, "the maximum is 10") {
 		t.Fatalf("100 aliased searches: %d %+v", r.Status, r.Errors)
 	}
-	if n := metricOf(t, client, p.URL, "shop_sql_statements_total") - statements; n > 0 {
+	if n := p.MustMetric(t, "shop_sql_statements_total", "") - statements; n > 0 {
 		t.Fatalf("the refused request sent %v statements", n)
 	}
 

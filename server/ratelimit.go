@@ -11,6 +11,7 @@ import (
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
+	"github.com/graphql-go/graphql/language/location"
 
 	"shop/auth"
 	"shop/clientip"
@@ -65,7 +66,7 @@ func (h *graphqlHandler) admit(w http.ResponseWriter, r *http.Request, start tim
 				ext[k] = v
 			}
 			h.metrics.observe("invalid", start, []string{string(me.Code)})
-			writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: []gqlerrors.FormattedError{{Message: me.Message, Extensions: ext}}})
+			writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: []gqlerrors.FormattedError{{Message: me.Message, Locations: []location.SourceLocation{}, Extensions: ext}}})
 			return false
 		}
 		extra += max(op.RootRuns-1, 0)
