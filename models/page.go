@@ -143,6 +143,10 @@ type OrderFilter struct {
 	// Query matches an order by its id, exactly, or by a substring of its
 	// customer's email, whatever its case (lower-cased here).
 	Query string
+	// WithoutItems reads the orders without their lines (Items nil): a
+	// page that doesn't show them would read up to MaxOrderLines rows per
+	// order for nothing, which the cost of the query doesn't count.
+	WithoutItems bool
 }
 
 // ParseOrderFilter validates the orders connection's filters.

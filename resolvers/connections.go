@@ -69,6 +69,7 @@ func (r *Resolver) Orders(p graphql.ResolveParams) (any, error) {
 	if !visible {
 		return models.OrderPage{}, nil
 	}
+	filter.WithoutItems = !selects(p.Info.FieldASTs, p.Info.Fragments, "edges", "node", "items")
 	page, err := r.store.OrdersPage(p.Context, conn, filter)
 	if err != nil {
 		return nil, r.fail(p.Context, err)

@@ -19,6 +19,7 @@ func (r *Resolver) GetOrders(p graphql.ResolveParams) (any, error) {
 		return nil, r.fail(p.Context, err)
 	}
 	filter, _ := models.VisibleOrders(caller, models.OrderFilter{})
+	filter.WithoutItems = !selects(p.Info.FieldASTs, p.Info.Fragments, "items")
 	os, err := r.store.ListOrders(p.Context, page, filter)
 	if err != nil {
 		return nil, r.fail(p.Context, err)

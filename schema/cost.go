@@ -10,7 +10,21 @@ import (
 // Costs are what the fields of the schema cost, for docguard: list
 // sizes, text weights and the fields that reach the database.
 func Costs(s *graphql.Schema, maxPage int) docguard.Costs {
-	return docguard.Costs{Lists: ListSizes(s, maxPage), Weights: TextWeights(), Database: DatabaseFields()}
+	weights := TextWeights()
+	for field, w := range ReadWeights() {
+		weights[field] = w
+	}
+	return docguard.Costs{Lists: ListSizes(s, maxPage), Weights: weights, Database: DatabaseFields()}
+}
+
+// ReadWeights are what fields that read more rows than they select cost
+// instead of 1. getOrderById reads the order's lines, up to MaxOrderLines
+// rows, whatever it selects, so it costs as if they were selected: 100
+// aliases of getOrderById { __typename } read 10,000 rows. A page of
+// orders (getOrders, orders) reads lines only when items is selected,
+// which Order.items' size already counts.
+func ReadWeights() map[string]int {
+	return map[string]int{"Query.getOrderById": models.MaxOrderLines}
 }
 
 // cursorSize is the longest cursor of a products page: sorted by name, it

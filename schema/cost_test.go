@@ -9,6 +9,7 @@ import (
 
 	"shop/config"
 	"shop/docguard"
+	"shop/models"
 	"shop/schema"
 )
 
@@ -279,6 +280,35 @@ func TestDefaultLimitsRefuseIssue17(t *testing.T) {
 	}
 }
 
+// Hostile finding 17.2: getOrderById reads the order's lines whatever it
+// selects, so an alias of it costs at least as many as an order may have.
+func TestOrderByIDCostsItsLines(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := cfg.DocumentLimits()
+	sch, _ := MustSchema(t, nil)
+	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
+	text := `{ a: getOrderById(orderId: "o-1") { __typename } b: getOrderById(orderId: "o-2") { __typename } }`
+	src, serr := docguard.Scan(text, lim)
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	doc, perr := docguard.Parse(src)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	ops, aerr := docguard.Analyze(doc, lim, guard)
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	if c := ops[""].Cost(nil); c < 2*models.MaxOrderLines {
+		t.Errorf("two getOrderById { __typename } cost %d, less than the %d lines they may read", c, 2*models.MaxOrderLines)
+	}
+}
+
 // Every field named in the costs is one of the schema's.
 func TestCostsNameFields(t *testing.T) {
 	t.Parallel()
@@ -287,6 +317,11 @@ func TestCostsNameFields(t *testing.T) {
 		typ, field, _ := strings.Cut(name, ".")
 		obj, ok := sch.Type(typ).(*graphql.Object)
 		return ok && obj.Fields()[field] != nil
+	}
+	for name := range schema.ReadWeights() {
+		if !exists(name) {
+			t.Errorf("read weight of %s, which is not a field", name)
+		}
 	}
 	for name := range schema.TextWeights() {
 		if !exists(name) {

@@ -31,6 +31,7 @@ import (
 type testServer struct {
 	http.Handler
 	adminToken string // an admin's access token, for what only admins may run
+	store      *store.Store
 }
 
 // MustHandler starts a testServer; env overrides configuration variables.
@@ -90,7 +91,7 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 		DisableIntrospection: !cfg.GraphQLIntrospection, DocumentCacheBytes: cfg.DocumentCacheBytes,
 		MaxResponseBytes: cfg.MaxResponseBytes, AdminMaxResponseBytes: cfg.MaxResponseBytesAdmin,
 	})
-	return &testServer{Handler: h, adminToken: session.AccessToken}
+	return &testServer{Handler: h, adminToken: session.AccessToken, store: st}
 }
 
 type response struct {

@@ -91,10 +91,10 @@ func (c timeCol) Scan(v any) error {
 const orderColumns = "order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier"
 
 // scanOrders runs q, which selects orderColumns, and reads its rows with a
-// plain Scan, then their items (withItems): a page of orders is what an
-// admin's list and a customer's poll read, and GORM's reflective scan and
-// Preload were most of the store's share of it.
-func (s *Store) scanOrders(ctx context.Context, q *gorm.DB) ([]models.Order, error) {
+// plain Scan, then, with items, their items (withItems): a page of orders
+// is what an admin's list and a customer's poll read, and GORM's
+// reflective scan and Preload were most of the store's share of it.
+func (s *Store) scanOrders(ctx context.Context, q *gorm.DB, items bool) ([]models.Order, error) {
 	rows, err := q.Select(orderColumns).Rows()
 	if err != nil {
 		return nil, err
@@ -107,13 +107,19 @@ func (s *Store) scanOrders(ctx context.Context, q *gorm.DB) ([]models.Order, err
 		if err := rows.Scan(&o.ID, &o.CustomerID, &total, &o.Status, timeCol{&o.CreatedAt}, timeCol{&o.LastUpdated}, &o.TrackingNumber, &o.Carrier); err != nil {
 			return nil, err
 		}
-		// An empty list, not nil, for an order with no lines, as GORM's
-		// Preload gave.
-		o.TotalAmount, o.Items = models.Money(total), []models.OrderItem{}
+		o.TotalAmount = models.Money(total)
+		if items {
+			// An empty list, not nil, for an order with no lines, as
+			// GORM's Preload gave.
+			o.Items = []models.OrderItem{}
+		}
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if !items {
+		return out, nil
 	}
 	return out, s.withItems(ctx, out)
 }
