@@ -122,3 +122,33 @@ func TestEviction(t *testing.T) {
 		})
 	}
 }
+
+// A per-request limiter keeps what this process counted when Redis loses
+// the shared key (deleted here, as eviction does): the next flush's total
+// would otherwise start again from this flush's events alone.
+func TestBatchedSurvivesLostKey(t *testing.T) {
+	t.Parallel()
+	url, prefix := testenv.MustRedis(t)
+	var log lockedLog
+	r := mustRedis(t, url, prefix, &log)
+	l := Batched(r, Allowance{Name: "ip", Limit: 5, Window: 24 * time.Hour}, time.Hour)
+	ctx := context.Background()
+	const ip = "198.51.100.7"
+	for i := 0; i < 3; i++ {
+		mustAllow(t, l, ctx, ip, true)
+	}
+	mustFlush(t, l)
+	keys, err := r.client.Keys(ctx, prefix+"ratelimit:ip*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("shared keys %v, %v; want one", keys, err)
+	}
+	if err := r.client.Del(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	mustAllow(t, l, ctx, ip, true)
+	mustFlush(t, l) // Redis now holds 1
+	mustAllow(t, l, ctx, ip, true)
+	mustAllow(t, l, ctx, ip, false)
+	mustFlush(t, l)
+	mustAllow(t, l, ctx, ip, false)
+}
