@@ -102,6 +102,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	defer limits.Close()
+	limits.CheckEviction(ctx)
 	expirer := &expiry.Worker{Store: catalog, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, Logger: logger}
 	registry := newRegistry(sqlDB, db.Statements, catalog.Stats(), expirer.Expired)
 	key, err := secretKey(cfg, logger)

@@ -32,7 +32,11 @@ type entry struct {
 	win       int64 // start of the window cur counts, in Unix nanoseconds
 	cur, prev int   // best knowledge: the shared total at the last flush plus later local events
 	unsent    int   // local events in win not yet added to the shared count
-	prevKnown bool  // prev came from Redis or from a window seen whole here
+	// own is this process's events in win, sent or not: the shared total
+	// can be lower only if Redis lost the key (evicted it to make room for
+	// the cache), and then own is the better estimate.
+	own       int
+	prevKnown bool // prev came from Redis or from a window seen whole here
 	dirty     bool
 }
 
@@ -60,6 +64,7 @@ func (b *batched) IncrementBy(key string, currentWindow time.Time, n int) error 
 	b.roll(e, w)
 	e.cur += n
 	e.unsent += n
+	e.own += n
 	b.markDirty(key, e)
 	return nil
 }
@@ -82,9 +87,9 @@ func (b *batched) roll(e *entry, w int64) {
 	switch {
 	case w <= e.win:
 	case w-e.win == int64(b.window):
-		e.win, e.prev, e.cur, e.unsent, e.prevKnown = w, e.cur, 0, 0, true
+		e.win, e.prev, e.cur, e.unsent, e.own, e.prevKnown = w, e.cur, 0, 0, 0, true
 	default:
-		e.win, e.prev, e.cur, e.unsent, e.prevKnown = w, 0, 0, 0, false
+		e.win, e.prev, e.cur, e.unsent, e.own, e.prevKnown = w, 0, 0, 0, 0, false
 	}
 }
 
@@ -165,7 +170,7 @@ func (b *batched) Flush(ctx context.Context) error {
 		total := int(it.incr.Val())
 		switch e.win {
 		case it.win:
-			e.cur = total + e.unsent
+			e.cur = max(total+e.unsent, e.own)
 			if it.prev != nil {
 				if n, perr := it.prev.Int(); perr == nil || errors.Is(perr, redis.Nil) {
 					e.prev, e.prevKnown = max(e.prev, n), true

@@ -73,6 +73,9 @@ type Limiter struct {
 	counter httprate.LimitCounter
 	// flush is the batched counter's; nil for the others.
 	flush func(context.Context) error
+	// shadow, on Exact's limiters, counts in this process what counter
+	// counts in Redis; an event passes only if both allow it (see Exact).
+	shadow httprate.LimitCounter
 	// wider, when set, is a second allowance each event passed here also
 	// counts against (see Widen).
 	wider *Limiter
@@ -99,6 +102,14 @@ func Local(a Allowance) *Limiter {
 // allowances where a count shared exactly between instances matters more
 // than a millisecond: logins. While Redis fails it counts in process (and
 // r logs that once). A nil r means Local.
+//
+// It also counts in process all along, and refuses when either count is
+// spent: a Redis whose maxmemory-policy evicts keys with a TTL (Render's
+// Key Value, volatile-lru) drops a counter whenever the cache fills it, and
+// anyone can fill it with anonymous reads. The shared count holds at least
+// this process's own, so with Redis intact the local one never refuses
+// first; with a counter evicted, each instance still allows at most the
+// limit, so all together at most limit × instances.
 func Exact(r *Redis, a Allowance) *Limiter {
 	if a.Limit <= 0 {
 		return nil
@@ -106,7 +117,9 @@ func Exact(r *Redis, a Allowance) *Limiter {
 	if r == nil {
 		return Local(a)
 	}
-	return newLimiter(a, httprateredis.NewCounter(&httprateredis.Config{
+	shadow := httprate.NewLocalLimitCounter(a.Window)
+	shadow.Config(a.Limit, a.Window)
+	l := newLimiter(a, httprateredis.NewCounter(&httprateredis.Config{
 		Client:       r.client,
 		PrefixKey:    r.prefix + a.Name,
 		WindowLength: a.Window,
@@ -115,6 +128,8 @@ func Exact(r *Redis, a Allowance) *Limiter {
 		OnError:          r.report,
 		OnFallbackChange: func(on bool) { r.fallback(on) },
 	}))
+	l.shadow = shadow
+	return l
 }
 
 // Batched counts in process on every call and shares the counts through
@@ -184,8 +199,18 @@ func (l *Limiter) allow(key string) (ok bool, retryAfter time.Duration) {
 		return true, 0
 	}
 	ok, retryAfter = decide(c, p, now.Sub(cur), l.a.Window, l.a.Limit)
+	if l.shadow != nil {
+		// The local counter never errs.
+		c, p, _ = l.shadow.Get(key, cur, cur.Add(-l.a.Window))
+		if lok, lretry := decide(c, p, now.Sub(cur), l.a.Window, l.a.Limit); !lok {
+			ok, retryAfter = false, max(retryAfter, lretry)
+		}
+	}
 	if ok {
 		_ = l.counter.IncrementBy(key, cur, 1)
+		if l.shadow != nil {
+			_ = l.shadow.IncrementBy(key, cur, 1)
+		}
 	}
 	return ok, retryAfter
 }

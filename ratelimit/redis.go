@@ -3,7 +3,10 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,4 +91,54 @@ func (r *Redis) fallback(on bool) {
 	if !on {
 		r.report(nil)
 	}
+}
+
+// Eviction is what Redis does when its memory is full.
+type Eviction struct {
+	// Policy is maxmemory-policy: noeviction, volatile-lru, allkeys-lru…
+	Policy string
+	// MaxMemory is maxmemory in bytes; 0 is no bound, so nothing is evicted.
+	MaxMemory int64
+}
+
+// Evicts reports whether Redis may drop keys with a TTL, as every rate-limit
+// counter has, when something else fills it.
+func (e Eviction) Evicts() bool {
+	return e.MaxMemory > 0 && (strings.HasPrefix(e.Policy, "volatile-") || strings.HasPrefix(e.Policy, "allkeys-"))
+}
+
+// Eviction reads Redis' eviction settings: from INFO memory, which managed
+// Redis services usually answer, else from CONFIG GET, which some refuse.
+func (r *Redis) Eviction(ctx context.Context) (Eviction, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	info, err := r.client.Info(ctx, "memory").Result()
+	if err == nil {
+		var e Eviction
+		var seen int
+		for _, line := range strings.Split(info, "\n") {
+			k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+			switch k {
+			case "maxmemory_policy":
+				e.Policy, seen = v, seen+1
+			case "maxmemory":
+				if n, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+					e.MaxMemory, seen = n, seen+1
+				}
+			}
+		}
+		if seen == 2 {
+			return e, nil
+		}
+		err = errors.New("INFO memory has no maxmemory or maxmemory_policy")
+	}
+	cfg, cerr := r.client.ConfigGet(ctx, "maxmemory*").Result()
+	if cerr != nil {
+		return Eviction{}, fmt.Errorf("INFO memory: %w; CONFIG GET: %w", err, cerr)
+	}
+	n, perr := strconv.ParseInt(cfg["maxmemory"], 10, 64)
+	if perr != nil || cfg["maxmemory-policy"] == "" {
+		return Eviction{}, fmt.Errorf("INFO memory: %w; CONFIG GET maxmemory*: %v", err, cfg)
+	}
+	return Eviction{Policy: cfg["maxmemory-policy"], MaxMemory: n}, nil
 }

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -71,6 +72,24 @@ func New(redisURL, prefix string, timeout time.Duration, l Limits, logger *slog.
 		LoginDevice:    Exact(r, Allowance{Name: "login-device", Limit: l.LoginDevice, Window: 15 * time.Minute}),
 		redis:          r,
 	}, nil
+}
+
+// CheckEviction logs, once at start, when Redis may evict the rate-limit
+// counters to make room for the cache: the sign-in limits then hold per
+// instance (see Exact), the shared count only while nothing is evicted.
+// A Redis that answers neither INFO nor CONFIG GET is logged at info: the
+// limits hold per instance all the same.
+func (s *Set) CheckEviction(ctx context.Context) {
+	if s.redis == nil {
+		return
+	}
+	e, err := s.redis.Eviction(ctx)
+	switch {
+	case err != nil:
+		s.redis.logger.Info("rate limits: could not read Redis' maxmemory-policy; sign-in limits also count in each instance, so evicted counters allow at most the limit per instance", "err", err)
+	case e.Evicts():
+		s.redis.logger.Warn("rate limits: Redis evicts keys with a TTL when full, and a flood of cached responses can evict the sign-in counters: each instance still refuses past the limit, so all together allow at most the limit times the number of instances (README, Rate limits)", "maxmemory_policy", e.Policy, "maxmemory", e.MaxMemory)
+	}
 }
 
 // Close stops sharing counts and closes the Redis connections.

@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -166,4 +168,44 @@ func WaitFor(tb testing.TB, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// OwnRedis starts a redis-server of this test's own on a free port, with
+// args added to its command line (--maxmemory 2mb, say: settings a shared
+// Redis must not be given), and returns its URL; it is stopped when the
+// test ends. redis-server must be on PATH (scripts/services.sh installs it).
+func OwnRedis(tb testing.TB, args ...string) string {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("redis-server is needed on PATH (scripts/services.sh ensure_redis installs it): %v", err)
+	}
+	addr := ClosedAddr(tb)
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, append([]string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", tb.TempDir()}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start redis-server: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	url := "redis://" + addr + "/0"
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	defer client.Close()
+	WaitFor(tb, func() bool {
+		select {
+		case <-exited:
+			tb.Fatalf("redis-server %v exited:\n%s", args, out.String())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return client.Ping(ctx).Err() == nil
+	})
+	return url
 }
