@@ -42,6 +42,9 @@ type Limits struct {
 	// braces and parentheses in the text may nest ExtraNesting levels more
 	// (argument values nest too).
 	MaxDepth int
+	// MaxValueDepth bounds lists and input objects nested in a literal
+	// value (an argument, a variable's default) and in a variable's type.
+	MaxValueDepth int
 	// MaxFields bounds the fields of all the document's operations,
 	// fragments expanded: graphql-go validates every one of them.
 	MaxFields int
