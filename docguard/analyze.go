@@ -447,8 +447,8 @@ func newMergedSet() *mergedSet {
 // maxComparePrinting bounds, in printCost's estimated microseconds, what
 // graphql-go's overlapping-fields rule may spend printing arguments: it
 // prints the arguments of both fields of every pair that shares a response
-// name. Ten fields that share one with a small input object each cost
-// about 20,000.
+// name. Two fields that share one, each with an input object of six
+// fields, cost about 2,600 (they take 1 ms); ten, 120,000 (45 ms).
 const maxComparePrinting = 50_000
 
 // merged expands set into m, refusing a merged set with more fields than

@@ -45,6 +45,10 @@ type Limits struct {
 	// MaxValueDepth bounds lists and input objects nested in a literal
 	// value (an argument, a variable's default) and in a variable's type.
 	MaxValueDepth int
+	// MaxValueTokens bounds the tokens inside lists and input objects:
+	// graphql-go's validator visits each value at a cost of about 7 µs,
+	// and unlike fields nothing else bounds them.
+	MaxValueTokens int
 	// MaxFields bounds the fields of all the document's operations,
 	// fragments expanded: graphql-go validates every one of them.
 	MaxFields int

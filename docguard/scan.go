@@ -21,6 +21,8 @@ type Source struct {
 	// ValueDepth is the deepest nesting of lists and input objects in
 	// arguments, variable types and default values.
 	ValueDepth int
+	// ValueTokens are the tokens inside lists and input objects.
+	ValueTokens int
 	Locator
 	doc string
 }
@@ -145,6 +147,9 @@ func Scan(doc string, lim Limits) (*Source, *Error) {
 	}
 	if lim.MaxTokens > 0 && s.src.Tokens > lim.MaxTokens {
 		return nil, overLimit(CodeTooManyTokens, "The document has", s.src.Tokens, lim.MaxTokens, "tokens")
+	}
+	if lim.MaxValueTokens > 0 && s.src.ValueTokens > lim.MaxValueTokens {
+		return nil, overLimit(CodeTooManyTokens, "Lists and input objects hold", s.src.ValueTokens, lim.MaxValueTokens, "tokens")
 	}
 	s.src.Text = s.out
 	return s.src, nil
@@ -294,6 +299,9 @@ func (s *scanner) run() *Error {
 // the line first when it is already long.
 func (s *scanner) token(kind byte, i int) *Error {
 	s.src.Tokens++
+	if t := s.top(); t == 'l' || t == 'o' {
+		s.src.ValueTokens++
+	}
 	if s.col >= lineBreakAt {
 		// Turn the blank before the token into the line break if there is
 		// one; otherwise insert one, and remember where.
