@@ -9,14 +9,15 @@
 // Limits and each cheap next to what it guards:
 //
 //   - Scan, before parsing: one pass over the text that counts bytes, tokens
-//     and bracket nesting, rejects what graphql-go's lexer would reject (with
+//     and bracket nesting (lists and input objects apart), rejects what graphql-go's lexer would reject (with
 //     a short message instead of its quadratic, whole-line one), and prepares
 //     the text graphql-go parses (comments blanked, `name: null` removed,
 //     long lines broken, byte offsets kept).
 //   - Analyze, after parsing and before validation: one walk over the
 //     operations with fragments expanded (and abandoned as soon as a limit is
 //     passed), for fragment cycles, spreads, fields, aliases, directives,
-//     depth, and the shape of the operation's cost; it also records what
+//     depth, literals that do not fit their type (literals.go), and the
+//     shape of the operation's cost; it also records what
 //     the handler needs of each operation (type, root fields, variables).
 //   - Operation.CheckCost and Operation.CheckVariables, per request: the
 //     cost with this request's variables, and the variables themselves.
