@@ -125,6 +125,8 @@ type Config struct {
 	GraphQLMaxBytes           int
 	GraphQLMaxTokens          int
 	GraphQLMaxDepth           int
+	GraphQLMaxValueDepth      int
+	GraphQLMaxValueTokens     int
 	GraphQLMaxFields          int
 	GraphQLMaxSetFields       int
 	GraphQLMaxAliases         int
@@ -208,6 +210,8 @@ func Load(getenv func(string) string) (Config, error) {
 		GraphQLMaxBytes:           p.int("GRAPHQL_MAX_BYTES", 64<<10, 1<<10, 16<<20),
 		GraphQLMaxTokens:          p.int("GRAPHQL_MAX_TOKENS", 10_000, 100, 1_000_000),
 		GraphQLMaxDepth:           p.int("GRAPHQL_MAX_DEPTH", 25, 2, 1000),
+		GraphQLMaxValueDepth:      p.int("GRAPHQL_MAX_VALUE_DEPTH", 8, 1, 1000),
+		GraphQLMaxValueTokens:     p.int("GRAPHQL_MAX_VALUE_TOKENS", 2000, 1, 1_000_000),
 		GraphQLMaxFields:          p.int("GRAPHQL_MAX_FIELDS", 2000, 1, 1_000_000),
 		GraphQLMaxSetFields:       p.int("GRAPHQL_MAX_SET_FIELDS", 200, 1, 100_000),
 		GraphQLMaxAliases:         p.int("GRAPHQL_MAX_ALIASES", 100, 1, 1_000_000),
@@ -326,7 +330,7 @@ func (c Config) PublicTrustedProxies() []netip.Prefix {
 // DocumentLimits are the GraphQL document limits, in docguard's terms.
 func (c Config) DocumentLimits() docguard.Limits {
 	return docguard.Limits{
-		MaxBytes: c.GraphQLMaxBytes, MaxTokens: c.GraphQLMaxTokens, MaxDepth: c.GraphQLMaxDepth,
+		MaxBytes: c.GraphQLMaxBytes, MaxTokens: c.GraphQLMaxTokens, MaxDepth: c.GraphQLMaxDepth, MaxValueDepth: c.GraphQLMaxValueDepth, MaxValueTokens: c.GraphQLMaxValueTokens,
 		MaxFields: c.GraphQLMaxFields, MaxSetFields: c.GraphQLMaxSetFields, MaxAliases: c.GraphQLMaxAliases,
 		MaxDirectives: c.GraphQLMaxDirectives, MaxSpreads: c.GraphQLMaxFragmentSpreads, MaxCost: c.GraphQLMaxCost,
 		MaxDatabaseFields: c.GraphQLMaxDBFields,

@@ -9,14 +9,15 @@
 // Limits and each cheap next to what it guards:
 //
 //   - Scan, before parsing: one pass over the text that counts bytes, tokens
-//     and bracket nesting, rejects what graphql-go's lexer would reject (with
+//     and bracket nesting (lists and input objects apart), rejects what graphql-go's lexer would reject (with
 //     a short message instead of its quadratic, whole-line one), and prepares
 //     the text graphql-go parses (comments blanked, `name: null` removed,
 //     long lines broken, byte offsets kept).
 //   - Analyze, after parsing and before validation: one walk over the
 //     operations with fragments expanded (and abandoned as soon as a limit is
 //     passed), for fragment cycles, spreads, fields, aliases, directives,
-//     depth, and the shape of the operation's cost; it also records what
+//     depth, literals that do not fit their type (literals.go), and the
+//     shape of the operation's cost; it also records what
 //     the handler needs of each operation (type, root fields, variables).
 //   - Operation.CheckCost and Operation.CheckVariables, per request: the
 //     cost with this request's variables, and the variables themselves.
@@ -42,6 +43,13 @@ type Limits struct {
 	// braces and parentheses in the text may nest ExtraNesting levels more
 	// (argument values nest too).
 	MaxDepth int
+	// MaxValueDepth bounds lists and input objects nested in a literal
+	// value (an argument, a variable's default) and in a variable's type.
+	MaxValueDepth int
+	// MaxValueTokens bounds the tokens inside lists and input objects:
+	// graphql-go's validator visits each value at a cost of about 7 µs,
+	// and unlike fields nothing else bounds them.
+	MaxValueTokens int
 	// MaxFields bounds the fields of all the document's operations,
 	// fragments expanded: graphql-go validates every one of them.
 	MaxFields int

@@ -18,6 +18,11 @@ type Source struct {
 	Text   []byte
 	Tokens int
 	Depth  int // deepest nesting of brackets, braces and parentheses
+	// ValueDepth is the deepest nesting of lists and input objects in
+	// arguments, variable types and default values.
+	ValueDepth int
+	// ValueTokens are the tokens inside lists and input objects.
+	ValueTokens int
 	Locator
 	doc string
 }
@@ -93,6 +98,9 @@ type scanner struct {
 	col   int // bytes since the last line break in out
 	src   *Source
 	stack []byte // open brackets: 'a' arguments or variables, 'l' list, 'o' input object, 's' selection set
+	// values[i] is how many lists and input objects nest at stack[i],
+	// itself included (0 for the other brackets)
+	values []int32
 	// the last three tokens, the newest first, for `name: null` and `= null`
 	hist [3]tok
 	// the innermost open parenthesis, so that one left empty by dropNull
@@ -134,8 +142,14 @@ func Scan(doc string, lim Limits) (*Source, *Error) {
 	if max := lim.MaxDepth + ExtraNesting; lim.MaxDepth > 0 && s.src.Depth > max {
 		return nil, overLimit(CodeTooDeep, "Brackets, braces and parentheses nest", s.src.Depth, max, "levels deep")
 	}
+	if lim.MaxValueDepth > 0 && s.src.ValueDepth > lim.MaxValueDepth {
+		return nil, overLimit(CodeTooDeep, "Lists and input objects nest", s.src.ValueDepth, lim.MaxValueDepth, "levels deep in an argument or a variable")
+	}
 	if lim.MaxTokens > 0 && s.src.Tokens > lim.MaxTokens {
 		return nil, overLimit(CodeTooManyTokens, "The document has", s.src.Tokens, lim.MaxTokens, "tokens")
+	}
+	if lim.MaxValueTokens > 0 && s.src.ValueTokens > lim.MaxValueTokens {
+		return nil, overLimit(CodeTooManyTokens, "Lists and input objects hold", s.src.ValueTokens, lim.MaxValueTokens, "tokens")
 	}
 	s.src.Text = s.out
 	return s.src, nil
@@ -226,6 +240,7 @@ func (s *scanner) run() *Error {
 			}
 			if len(s.stack) > 0 {
 				s.stack = s.stack[:len(s.stack)-1]
+				s.values = s.values[:len(s.values)-1]
 			}
 			if empty {
 				s.out[open] = ' '
@@ -284,6 +299,9 @@ func (s *scanner) run() *Error {
 // the line first when it is already long.
 func (s *scanner) token(kind byte, i int) *Error {
 	s.src.Tokens++
+	if t := s.top(); t == 'l' || t == 'o' {
+		s.src.ValueTokens++
+	}
 	if s.col >= lineBreakAt {
 		// Turn the blank before the token into the line break if there is
 		// one; otherwise insert one, and remember where.
@@ -350,7 +368,18 @@ func (s *scanner) open(c byte) {
 			kind = 'o'
 		}
 	}
+	// graphql-go's validator prints a literal it refuses, at a cost that
+	// grows much faster than the literal's nesting (issue 17).
+	var values int32
+	if kind == 'l' || kind == 'o' {
+		values = 1
+		if t := s.top(); t == 'l' || t == 'o' {
+			values += s.values[len(s.values)-1]
+		}
+		s.src.ValueDepth = max(s.src.ValueDepth, int(values))
+	}
 	s.stack = append(s.stack, kind)
+	s.values = append(s.values, values)
 }
 
 func (s *scanner) top() byte {

@@ -34,6 +34,12 @@ func (a *analysis) variables(op *ast.OperationDefinition) ([]variable, map[strin
 		}
 		name := def.Variable.Name.Value
 		vars = append(vars, variable{name: name, typ: typ})
+		// DefaultValuesOfCorrectType would print a default it refuses.
+		if typ != nil && def.DefaultValue != nil {
+			if why := literalFault(typ, def.DefaultValue); why != "" {
+				return nil, nil, errorf(CodeValidationFailed, "Variable \"$%s\" has an invalid default value. %s", Shorten(name, 60), Shorten(why, 200))
+			}
+		}
 		if iv, ok := def.DefaultValue.(*ast.IntValue); ok {
 			if n, err := strconv.Atoi(iv.Value); err == nil {
 				if defaults == nil {

@@ -316,3 +316,28 @@ func TestNullArgumentsAreLeftOut(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedLiteralsAreRefusedByDocguard: issue 17's hostile document 1
+// (11 KB, 65 aliases of `products(first: {a:{a:…}})`, 33 levels) took 1.6 s
+// of graphql-go's validation per request; docguard refuses it first,
+// naming the depth and the limit. A literal of the wrong type is refused
+// by docguard too, without quoting it (graphql-go would print it, which is
+// what cost the time).
+func TestNestedLiteralsAreRefusedByDocguard(t *testing.T) {
+	t.Parallel()
+	h := MustHandler(t)
+	_, doc, _, _ := MustSeed(t, "hostile-object-literals-65-deep-33")
+	if len(doc) < 10_000 || len(doc) > 12_000 {
+		t.Fatalf("the document is %d bytes, not the report's 11 KB", len(doc))
+	}
+	r := MustPost(t, h, map[string]any{"query": doc})
+	want := "Lists and input objects nest 33 levels deep in an argument or a variable; the maximum is 8."
+	if r.Status != 400 || r.Code() != "QUERY_TOO_DEEP" || len(r.Errors) != 1 || r.Errors[0].Message != want {
+		t.Fatalf("%d %q %+v, want 400 QUERY_TOO_DEEP %q", r.Status, r.Code(), r.Errors, want)
+	}
+	r = MustPost(t, h, map[string]any{"query": `{ products(first: {a: {a: 1}}) { edges { cursor } } }`})
+	if r.Status != 400 || r.Code() != "GRAPHQL_VALIDATION_FAILED" || len(r.Errors) != 1 ||
+		!strings.Contains(r.Errors[0].Message, `Argument "first" of Query.products has an invalid value`) || strings.Contains(r.Errors[0].Message, "{a") {
+		t.Fatalf("%d %q %+v", r.Status, r.Code(), r.Errors)
+	}
+}
