@@ -60,14 +60,15 @@ type process struct {
 
 // mustStartProcess starts the binary with env, waits until it listens, and
 // stops it with SIGTERM when the test ends if it still runs. HOST and PORT
-// are a free loopback port; the rate limits are off unless env sets them
+// are a free loopback port; the rate and in-flight limits are off unless env sets them
 // (tests send streams from one address).
 func mustStartProcess(t *testing.T, bin string, env map[string]string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin), exited: make(chan struct{}), logs: &logSink{addr: make(chan string, 1)}}
 	p.cmd.Dir = t.TempDir() // no .env file
 	p.cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8",
-		"RATE_LIMIT_REQUESTS=0", "RATE_LIMIT_USER_REQUESTS=0", "RATE_LIMIT_AUTH=0", "RATE_LIMIT_LOGIN_EMAIL=0")
+		"RATE_LIMIT_REQUESTS=0", "RATE_LIMIT_USER_REQUESTS=0", "RATE_LIMIT_AUTH=0", "RATE_LIMIT_LOGIN_EMAIL=0",
+		"MAX_IN_FLIGHT_PER_IP=0", "MAX_IN_FLIGHT=0")
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)

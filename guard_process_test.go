@@ -33,7 +33,7 @@ func TestHostileDocumentsAgainstTheProcess(t *testing.T) {
 	cmd.Dir = t.TempDir() // no .env file
 	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "SQLITE_PATH="+filepath.Join(cmd.Dir, "shop.db"),
 		"GOGC=400", "GOMEMLIMIT=384MiB",
-		"RATE_LIMIT_REQUESTS=0", "RATE_LIMIT_USER_REQUESTS=0", // this test is about documents; rate limits have their own
+		"RATE_LIMIT_REQUESTS=0", "RATE_LIMIT_USER_REQUESTS=0", "MAX_IN_FLIGHT_PER_IP=0", // this test is about documents; the limits have their own
 		"ADMIN_EMAIL=guard@example.com", "ADMIN_PASSWORD=guard-test-password")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

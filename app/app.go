@@ -155,6 +155,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	requestsCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
 	var inflight sync.WaitGroup
+	writeTimeout := cfg.RequestTimeout + 5*time.Second
 	srv := &http.Server{
 		BaseContext: func(net.Listener) context.Context { return requestsCtx },
 		Handler: tracked(&inflight, server.New(server.Options{
@@ -185,10 +186,18 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			MaxResponseBytes:      cfg.MaxResponseBytes,
 			AdminMaxResponseBytes: cfg.MaxResponseBytesAdmin,
 			DocumentCacheBytes:    cfg.DocumentCacheBytes,
+
+			InFlight: server.InFlightLimits{
+				PerIP:        cfg.MaxInFlightPerIP,
+				PerIPv6Per48: cfg.MaxInFlightPerIP * cfg.MaxInFlightIPv6Per48,
+				Total:        cfg.MaxInFlight,
+			},
+			WriteStall:   cfg.ResponseStallTimeout,
+			WriteTimeout: writeTimeout,
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -100,17 +100,22 @@ func peerHost(r *http.Request) string {
 	if err != nil {
 		return r.RemoteAddr
 	}
+	if a, err := netip.ParseAddr(host); err == nil && a.Zone() != "" {
+		return a.WithZone("").String()
+	}
 	return host
 }
 
 // forwardedAddr reads one X-Forwarded-For entry: an address, or one with a
-// port as some proxies write it.
+// port as some proxies write it. A zone (fe80::1%eth0) names an interface
+// of the sender's, nothing of the client's, and is dropped: kept, every
+// "%x" made one address a client of its own, with a fresh allowance.
 func forwardedAddr(s string) (netip.Addr, bool) {
 	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap(), true
+		return a.WithZone("").Unmap(), true
 	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap(), true
+		return ap.Addr().WithZone("").Unmap(), true
 	}
 	return netip.Addr{}, false
 }

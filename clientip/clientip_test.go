@@ -47,6 +47,12 @@ func TestClient(t *testing.T) {
 		{"two hops, no header: the peer", "10.1.2.3:5000", nil, render, "10.1.2.3"},
 		{"two hops, garbage at the client's place", "10.1.2.3:5000", []string{"nonsense, 104.16.0.1"}, render, "104.16.0.1"},
 		{"one hop: the rightmost", "10.1.2.3:5000", []string{"203.0.113.7, 198.51.100.4"}, Proxies{Trusted: trusted, Hops: 1}, "198.51.100.4"},
+		// Zones name the sender's interfaces: "%z0", "%z1"… made one
+		// address as many clients.
+		{"a zone is dropped", "10.1.2.3:5000", []string{"2001:db8:bbbb:1::1%z0"}, Proxies{Trusted: trusted}, "2001:db8:bbbb:1::1"},
+		{"a zone is dropped, with a port", "10.1.2.3:5000", []string{"[2001:db8:bbbb:1::1%z1]:443"}, Proxies{Trusted: trusted}, "2001:db8:bbbb:1::1"},
+		{"a zone is dropped, counting hops", "10.1.2.3:5000", []string{"2001:db8:bbbb:1::1%z2, 104.16.0.1"}, render, "2001:db8:bbbb:1::1"},
+		{"a peer's zone is dropped", "[fe80::1%eth0]:5000", nil, Proxies{}, "fe80::1"},
 		{"one hop even when the entry is in the list", "10.1.2.3:5000", []string{"203.0.113.7, 2606:4700::1"}, Proxies{Trusted: trusted, Hops: 1}, "2606:4700::1"},
 	}
 	for _, tt := range tests {

@@ -83,6 +83,17 @@ type Config struct {
 	// counts /64s only. The default, 16, fits a site with a handful of
 	// busy networks, while the 65,536 /64s of one allocation share 16.
 	RateLimitIPv6Per48 int
+	// MaxInFlightPerIP bounds the /graphql requests one client address
+	// (IPv6 /64) has running or being written in this instance at once;
+	// an IPv6 /48 holds MaxInFlightIPv6Per48 times as many, all its /64s
+	// together; MaxInFlight bounds them all. Each holds a response of up to
+	// MAX_RESPONSE_BYTES until its client has read it. 0 turns one off.
+	MaxInFlightPerIP     int
+	MaxInFlightIPv6Per48 int
+	MaxInFlight          int
+	// ResponseStallTimeout cuts a client that takes nothing of its
+	// response for that long; 0 leaves it to the write timeout.
+	ResponseStallTimeout time.Duration
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; none
 	// means the connection's address is the client's.
 	TrustedProxies []netip.Prefix
@@ -190,6 +201,10 @@ func Load(getenv func(string) string) (Config, error) {
 		RateLimitLoginEmail:   p.int("RATE_LIMIT_LOGIN_EMAIL", 10, 0, 1<<30),
 		RateLimitLoginDevice:  p.int("RATE_LIMIT_LOGIN_DEVICE", 10, 0, 1<<30),
 		RateLimitIPv6Per48:    p.int("RATE_LIMIT_IPV6_48_FACTOR", 16, 0, 65536),
+		MaxInFlightPerIP:      p.int("MAX_IN_FLIGHT_PER_IP", 8, 0, 1<<20),
+		MaxInFlightIPv6Per48:  p.int("MAX_IN_FLIGHT_IPV6_48_FACTOR", 2, 0, 65536),
+		MaxInFlight:           p.int("MAX_IN_FLIGHT", 32, 0, 1<<20),
+		ResponseStallTimeout:  p.durationOrZero("RESPONSE_STALL_TIMEOUT", 5*time.Second),
 		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
 		TrustedProxyHops:      p.int("TRUSTED_PROXY_HOPS", 0, 0, 10),
 		CORSAllowedOrigins:    p.origins("CORS_ALLOWED_ORIGINS"),

@@ -47,7 +47,13 @@ const (
 	// CodeResponseTooLarge stops a response that grows past
 	// MAX_RESPONSE_BYTES while it executes.
 	CodeResponseTooLarge Code = "RESPONSE_TOO_LARGE"
-	CodeInternal         Code = "INTERNAL_SERVER_ERROR"
+	// CodeTooManyInFlight: the client's address (or its IPv6 /48) already
+	// has MAX_IN_FLIGHT_PER_IP requests running or being written in this
+	// instance (HTTP 429).
+	CodeTooManyInFlight Code = "TOO_MANY_IN_FLIGHT"
+	// CodeOverloaded: the instance holds MAX_IN_FLIGHT requests (HTTP 503).
+	CodeOverloaded Code = "OVERLOADED"
+	CodeInternal   Code = "INTERNAL_SERVER_ERROR"
 )
 
 // FieldError names one bad input field, by its path in the GraphQL input.

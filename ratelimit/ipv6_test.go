@@ -33,6 +33,20 @@ func TestBy48(t *testing.T) {
 	}
 }
 
+// A zone names the sender's interface: dropped, it wins no /64 of its own.
+func TestByIPDropsZones(t *testing.T) {
+	t.Parallel()
+	want := ByIP("2001:db8:bbbb:1::2")
+	for _, in := range []string{"2001:db8:bbbb:1::1%z0", "2001:db8:bbbb:1::1%z1", "2001:db8:bbbb:1:ffff::1%eth0"} {
+		if got := ByIP(in); got != want {
+			t.Errorf("ByIP(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if ByIP("198.51.100.7") != "198.51.100.7" {
+		t.Errorf("ByIP changed an IPv4 address: %q", ByIP("198.51.100.7"))
+	}
+}
+
 // Many /64s of one /48 stop at the /48's allowance, in process and shared
 // through Redis by two instances; a /64 keeps its own limit; other /48s
 // and IPv4 addresses count apart.

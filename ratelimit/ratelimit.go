@@ -35,8 +35,15 @@ type Allowance struct {
 }
 
 // ByIP keys IPv6 clients by their /64, which one client usually holds
-// whole, so rotating addresses within it wins no fresh allowance.
-func ByIP(ip string) string { return httprate.CanonicalizeIP(ip) }
+// whole, so rotating addresses within it wins no fresh allowance. A zone
+// ("%eth0") is dropped: httprate keys an address with one as the raw
+// string, so each zone was a key of its own.
+func ByIP(ip string) string {
+	if i := strings.IndexByte(ip, '%'); i >= 0 {
+		ip = ip[:i]
+	}
+	return httprate.CanonicalizeIP(ip)
+}
 
 // By48 keys an IPv6 client by its /48, the block one site is usually
 // allocated whole (65,536 /64s); IPv4 clients, and anything that is not an

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -214,6 +215,22 @@ func TestForwardedForOverHTTP(t *testing.T) {
 	if r := mustDo(t, "POST", url+"/graphql", hello, "X-Forwarded-For", "203.0.113.10"); r.status != 200 {
 		t.Fatalf("another client behind the proxy: %d", r.status)
 	}
+}
+
+// Zone ids in a forwarded address ("%z0", "%z1"…) make no new clients.
+func TestForwardedZonesShareALimit(t *testing.T) {
+	t.Parallel()
+	l := ratelimit.Local(ratelimit.Allowance{Name: "ip", Limit: 2, Window: time.Hour, Key: ratelimit.ByIP})
+	url := MustServe(t, Options{IPLimit: l, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	for i := 0; i < 2; i++ {
+		if r := mustDo(t, "POST", url+"/graphql", hello, "X-Forwarded-For", fmt.Sprintf("2001:db8:bbbb:1::1%%z%d", i)); r.status != 200 {
+			t.Fatalf("request %d: %d", i+1, r.status)
+		}
+	}
+	for i := 2; i < 5; i++ {
+		mustRateLimited(t, mustDo(t, "POST", url+"/graphql", hello, "X-Forwarded-For", fmt.Sprintf("2001:db8:bbbb:1::1%%z%d", i)))
+	}
+	mustRateLimited(t, mustDo(t, "POST", url+"/graphql", hello, "X-Forwarded-For", "[2001:db8:bbbb:1::9%z9]:443"))
 }
 
 // The per-user limit follows the account across addresses. A stand-in

@@ -93,6 +93,13 @@ type Options struct {
 	Authenticate func(token string) (models.Caller, error)
 	// Webhooks receives POST /webhooks/{provider}; nil answers 404.
 	Webhooks WebhookReceiver
+	// InFlight bounds the /graphql requests held at once, per client and
+	// in all; zero is no limit.
+	InFlight InFlightLimits
+	// WriteStall, when set, cuts a /graphql response whose client takes
+	// nothing of it for that long; WriteTimeout is the server's own, which
+	// the renewed deadlines never pass.
+	WriteStall, WriteTimeout time.Duration
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
@@ -149,7 +156,10 @@ func New(o Options) http.Handler {
 	// per-user limit after it, when the caller is known. Every method goes
 	// to the handler, which answers those it doesn't serve with a 405.
 	authn := func(next http.Handler) http.Handler { return authenticate(o.Authenticate, next) }
-	r.With(limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handle("/graphql", gql)
+	// What is held comes first: a refusal there costs nothing, and counts
+	// against no allowance.
+	held := newInFlight(o.InFlight, o.Metrics)
+	r.With(limitInFlight(held), stallWrites(o.WriteStall, o.WriteTimeout), limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handle("/graphql", gql)
 	// Payment providers' webhooks: signed, so neither a token nor the
 	// per-IP limit applies (a provider sends from few addresses, in
 	// bursts).

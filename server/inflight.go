@@ -1,0 +1,201 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"shop/models"
+	"shop/ratelimit"
+)
+
+// InFlightLimits bound the /graphql requests this instance holds at once.
+// A request is held from the moment it is admitted until its handler has
+// written the whole response, so a client that sends requests and never
+// reads their answers holds a response buffer (up to MAX_RESPONSE_BYTES)
+// per request: counted in process, because the memory is this process's.
+// A zero field is no limit.
+type InFlightLimits struct {
+	// PerIP is the most one client address holds (IPv6 by /64, as the
+	// per-IP rate limit keys them): past it, 429 TOO_MANY_IN_FLIGHT.
+	PerIP int
+	// PerIPv6Per48 is the most one IPv6 /48 holds, all its /64s together.
+	PerIPv6Per48 int
+	// Total is the most the instance holds from everyone: past it, 503
+	// OVERLOADED.
+	Total int
+}
+
+// inFlight counts the requests held, per client key and in all.
+type inFlight struct {
+	lim   InFlightLimits
+	mu    sync.Mutex
+	total int
+	byIP  map[string]int
+	by48  map[string]int
+}
+
+func newInFlight(lim InFlightLimits, reg prometheus.Registerer) *inFlight {
+	f := &inFlight{lim: lim, byIP: map[string]int{}, by48: map[string]int{}}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shop_graphql_requests_in_flight", Help: "GraphQL requests held by this instance: admitted and not yet wholly written (bounded by MAX_IN_FLIGHT).",
+		}, func() float64 { t, _ := f.held(); return float64(t) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shop_graphql_clients_in_flight", Help: "Client addresses (IPv6 /64s) with GraphQL requests held by this instance.",
+		}, func() float64 { _, c := f.held(); return float64(c) }),
+	)
+	return f
+}
+
+// held reports the requests held and the client keys holding them.
+func (f *inFlight) held() (requests, clients int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.total, len(f.byIP)
+}
+
+// acquire admits one more request from ip, or says which limit refuses it
+// (status, code, the count it would reach past, and the maximum).
+func (f *inFlight) acquire(ip string) (release func(), status int, code models.Code, maxHeld int) {
+	k64, k48 := ratelimit.ByIP(ip), ratelimit.By48(ip)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.lim.PerIP > 0 && f.byIP[k64] >= f.lim.PerIP:
+		return nil, http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIP
+	case f.lim.PerIPv6Per48 > 0 && k48 != "" && f.by48[k48] >= f.lim.PerIPv6Per48:
+		return nil, http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIPv6Per48
+	case f.lim.Total > 0 && f.total >= f.lim.Total:
+		return nil, http.StatusServiceUnavailable, models.CodeOverloaded, f.lim.Total
+	}
+	f.total++
+	f.byIP[k64]++
+	if k48 != "" {
+		f.by48[k48]++
+	}
+	var once sync.Once
+	return func() { once.Do(func() { f.release(k64, k48) }) }, 0, "", 0
+}
+
+func (f *inFlight) release(k64, k48 string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.total--
+	// Keys leave the maps at zero, so a stream of addresses leaves no
+	// trace once its requests end.
+	if f.byIP[k64]--; f.byIP[k64] <= 0 {
+		delete(f.byIP, k64)
+	}
+	if k48 != "" {
+		if f.by48[k48]--; f.by48[k48] <= 0 {
+			delete(f.by48, k48)
+		}
+	}
+}
+
+// limitInFlight refuses a request at once, without reading its body, when
+// its client (or the instance) already holds as many as allowed; the
+// count is released when the handler returns, panics included.
+func limitInFlight(f *inFlight) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if f.lim == (InFlightLimits{}) {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			release, status, code, maxHeld := f.acquire(ipKey(r))
+			if release == nil {
+				writeInFlightRefusal(w, status, code, maxHeld)
+				return
+			}
+			defer release()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// writeInFlightRefusal answers a request refused for what is held: it can
+// be sent again as soon as one of them ends, hence Retry-After: 1.
+func writeInFlightRefusal(w http.ResponseWriter, status int, code models.Code, maxHeld int) {
+	msg := "Too many requests in flight from your address: " + strconv.Itoa(maxHeld+1) + " with this one, at most " + strconv.Itoa(maxHeld) + ". Read the answers you are sent, or wait for one before sending another."
+	if code == models.CodeOverloaded {
+		msg = "The server is answering as many requests as it can (" + strconv.Itoa(maxHeld) + "): try again in a second."
+	}
+	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{
+			"message":    msg,
+			"extensions": map[string]any{"code": code, "value": maxHeld + 1, "max": maxHeld, "retryAfter": 1},
+		}},
+	})
+}
+
+// stallWrites cuts a client that stops reading: each write of a response
+// (split into writeChunk pieces) must be taken by the client within stall,
+// and all of them within writeTimeout of the request's start (the
+// server's WriteTimeout, which a steady trickle would otherwise stretch).
+// Without it a response waits for the whole WriteTimeout, its buffer held.
+func stallWrites(stall, writeTimeout time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if stall <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var end time.Time
+			if writeTimeout > 0 {
+				end = time.Now().Add(writeTimeout)
+			}
+			sw := &stallWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: stall, end: end}
+			next.ServeHTTP(sw, r)
+			if sw.set {
+				// What is left is written after the handler returns, and
+				// the connection may serve another request: the server's
+				// own deadline again (none when it has no WriteTimeout).
+				_ = sw.rc.SetWriteDeadline(end)
+			}
+		})
+	}
+}
+
+// writeChunk is how much a stalled client's write deadline is renewed for:
+// a client must take 64 KiB per RESPONSE_STALL_TIMEOUT.
+const writeChunk = 64 << 10
+
+type stallWriter struct {
+	http.ResponseWriter
+	rc    *http.ResponseController
+	stall time.Duration
+	end   time.Time
+	set   bool
+}
+
+func (s *stallWriter) Write(b []byte) (int, error) {
+	written := 0
+	for len(b) > 0 {
+		c := b[:min(len(b), writeChunk)]
+		d := time.Now().Add(s.stall)
+		if !s.end.IsZero() && d.After(s.end) {
+			d = s.end
+		}
+		// ErrNotSupported (a writer that hides the connection) leaves the
+		// server's WriteTimeout in charge.
+		if s.rc.SetWriteDeadline(d) == nil {
+			s.set = true
+		}
+		n, err := s.ResponseWriter.Write(c)
+		written += n
+		if err != nil {
+			return written, err
+		}
+		b = b[len(c):]
+	}
+	return written, nil
+}
+
+func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,252 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/graphql-go/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"shop/models"
+)
+
+// bigResponse is larger than loopback's socket buffers take from a client
+// that reads nothing, so its handler stays in its write.
+const bigResponse = 4 << 20
+
+const bigQuery = `{"query":"{ big }"}`
+
+// mustServeBig serves New(o) with a schema whose field big answers
+// bigResponse bytes, behind a trusted proxy at 127.0.0.1, so each request
+// names its client in X-Forwarded-For. It returns the address and the
+// registry holding the in-flight gauges.
+func mustServeBig(tb testing.TB, o Options) (string, *prometheus.Registry) {
+	tb.Helper()
+	big := strings.Repeat("x", bigResponse)
+	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: graphql.NewObject(graphql.ObjectConfig{
+		Name: "Query",
+		Fields: graphql.Fields{
+			"big":   &graphql.Field{Type: graphql.String, Resolve: func(graphql.ResolveParams) (any, error) { return big, nil }},
+			"hello": &graphql.Field{Type: graphql.String, Resolve: func(graphql.ResolveParams) (any, error) { return "world", nil }},
+		},
+	})})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	o.Schema = s
+	o.Logger = slog.New(slog.DiscardHandler)
+	o.MaxBodyBytes = 1 << 20
+	o.RequestTimeout = time.Minute
+	o.Metrics = prometheus.NewRegistry()
+	o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	srv := httptest.NewServer(New(o))
+	tb.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), o.Metrics
+}
+
+// heldBy reads the in-flight gauges: requests held, client keys holding.
+func heldBy(tb testing.TB, reg *prometheus.Registry) (requests, clients int) {
+	tb.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "shop_graphql_requests_in_flight":
+			requests = int(mf.GetMetric()[0].GetGauge().GetValue())
+		case "shop_graphql_clients_in_flight":
+			clients = int(mf.GetMetric()[0].GetGauge().GetValue())
+		}
+	}
+	return requests, clients
+}
+
+// waitHeld waits until the gauges read want requests from wantClients
+// clients: the handlers have run that far. The bound is only against a
+// hang; nothing is timed.
+func waitHeld(tb testing.TB, reg *prometheus.Registry, want, wantClients int) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, c := heldBy(tb, reg)
+		if n == want && c == wantClients {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("held %d requests from %d clients, want %d from %d", n, c, want, wantClients)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// sendUnread sends one POST of body as client (X-Forwarded-For) on a raw
+// connection with a 4 KiB receive buffer, and never reads the answer.
+func sendUnread(tb testing.TB, addr, client, body string) net.Conn {
+	tb.Helper()
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	if _, err := fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nX-Forwarded-For: %s\r\nContent-Length: %d\r\n\r\n%s", client, len(body), body); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// mustRefusedInFlight checks a refusal for what is held: status, code,
+// value and max, and Retry-After: 1.
+func mustRefusedInFlight(tb testing.TB, r reply, status int, code models.Code, maxHeld int) {
+	tb.Helper()
+	if r.status != status || r.code() != string(code) || r.header.Get("Retry-After") != "1" {
+		tb.Fatalf("status %d, Retry-After %q, errors %+v; want %d %s with Retry-After 1", r.status, r.header.Get("Retry-After"), r.Errors, status, code)
+	}
+	ext := r.Errors[0].Extensions
+	if ext["max"] != float64(maxHeld) || ext["value"] != float64(maxHeld+1) || !strings.Contains(r.Errors[0].Message, fmt.Sprint(maxHeld)) {
+		tb.Fatalf("extensions %v, message %q; want value %d and max %d", ext, r.Errors[0].Message, maxHeld+1, maxHeld)
+	}
+}
+
+// Requests whose answers are never read hold their responses in memory
+// until written: one address may hold MAX_IN_FLIGHT_PER_IP of them, and
+// the rest are refused at once, without running; another address is
+// served meanwhile; and closing the readers leaves nothing held.
+func TestInFlightPerIP(t *testing.T) {
+	t.Parallel()
+	addr, reg := mustServeBig(t, Options{InFlight: InFlightLimits{PerIP: 4, Total: 100}})
+	url := "http://" + addr + "/graphql"
+	var conns []net.Conn
+	for i := 1; i <= 4; i++ {
+		conns = append(conns, sendUnread(t, addr, "203.0.113.1", bigQuery))
+		waitHeld(t, reg, i, 1)
+	}
+	for range 6 {
+		mustRefusedInFlight(t, mustDo(t, "POST", url, bigQuery, "X-Forwarded-For", "203.0.113.1"), http.StatusTooManyRequests, models.CodeTooManyInFlight, 4)
+	}
+	if n, _ := heldBy(t, reg); n != 4 {
+		t.Fatalf("%d requests held after the refusals, want 4", n)
+	}
+	// Another address is not refused, for a small answer or a big one.
+	if r := mustDo(t, "POST", url, hello, "X-Forwarded-For", "203.0.113.2"); r.status != 200 || r.Data["hello"] != "world" {
+		t.Fatalf("another address: %d %+v", r.status, r.Errors)
+	}
+	if r := mustDo(t, "POST", url, bigQuery, "X-Forwarded-For", "203.0.113.2"); r.status != 200 || len(r.Data["big"].(string)) != bigResponse {
+		t.Fatalf("another address, a big answer: %d %+v", r.status, r.Errors)
+	}
+	// The readers go: their writes fail, and the counts return to 0.
+	for _, c := range conns {
+		c.Close()
+	}
+	waitHeld(t, reg, 0, 0)
+	if r := mustDo(t, "POST", url, hello, "X-Forwarded-For", "203.0.113.1"); r.status != 200 {
+		t.Fatalf("the first address once its requests ended: %d %+v", r.status, r.Errors)
+	}
+}
+
+// An IPv6 /48 shares a cap over its /64s; the instance has one over
+// everybody (503 OVERLOADED).
+func TestInFlightPer48AndTotal(t *testing.T) {
+	t.Parallel()
+	addr, reg := mustServeBig(t, Options{InFlight: InFlightLimits{PerIP: 2, PerIPv6Per48: 3, Total: 4}})
+	url := "http://" + addr + "/graphql"
+	var conns []net.Conn
+	for i, c := range []struct {
+		ip   string
+		keys int
+	}{{"2001:db8:1:1::1", 1}, {"2001:db8:1:1::2", 1}, {"2001:db8:1:2::1", 2}} {
+		conns = append(conns, sendUnread(t, addr, c.ip, bigQuery))
+		waitHeld(t, reg, i+1, c.keys)
+	}
+	// The /64 2001:db8:1:1:: is full; its neighbour is not, but the /48 is.
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "2001:db8:1:1::3"), http.StatusTooManyRequests, models.CodeTooManyInFlight, 2)
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "2001:db8:1:3::1"), http.StatusTooManyRequests, models.CodeTooManyInFlight, 3)
+	conns = append(conns, sendUnread(t, addr, "198.51.100.1", bigQuery))
+	waitHeld(t, reg, 4, 3)
+	// Four held in all: anybody's next is refused.
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2"), http.StatusServiceUnavailable, models.CodeOverloaded, 4)
+	for _, c := range conns {
+		c.Close()
+	}
+	waitHeld(t, reg, 0, 0)
+	if r := mustDo(t, "POST", url, hello, "X-Forwarded-For", "2001:db8:1:3::1"); r.status != 200 {
+		t.Fatalf("once all ended: %d %+v", r.status, r.Errors)
+	}
+}
+
+// A client that takes nothing of its response is cut after the stall
+// timeout, not held until the write timeout (none here: held for ever).
+func TestStalledReaderIsCut(t *testing.T) {
+	t.Parallel()
+	addr, reg := mustServeBig(t, Options{InFlight: InFlightLimits{PerIP: 8}, WriteStall: 500 * time.Millisecond})
+	for i := range 3 {
+		c := sendUnread(t, addr, "203.0.113.1", bigQuery)
+		waitHeld(t, reg, 1, 1)
+		// The reader is still connected and still reads nothing.
+		waitHeld(t, reg, 0, 0)
+		got, _ := io.Copy(io.Discard, c)
+		if got >= bigResponse {
+			t.Fatalf("reader %d got %d bytes of a cut response", i+1, got)
+		}
+	}
+	// A reader that reads is not cut, and its connection serves again.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := range 2 {
+		req, _ := http.NewRequestWithContext(context.Background(), "POST", "http://"+addr+"/graphql", strings.NewReader(bigQuery))
+		req.Header.Set("Content-Type", "application/json")
+		if err := req.Write(c); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || n < bigResponse {
+			t.Fatalf("request %d on one connection: %d, %d bytes, %v", i+1, resp.StatusCode, n, err)
+		}
+	}
+}
+
+// A panic under the limit still releases what the request held.
+func TestInFlightReleasedOnPanic(t *testing.T) {
+	t.Parallel()
+	addr, reg := mustServeBig(t, Options{
+		InFlight:     InFlightLimits{PerIP: 1},
+		Authenticate: func(string) (models.Caller, error) { panic("boom") },
+	})
+	url := "http://" + addr + "/graphql"
+	for i := range 3 {
+		if r := mustDo(t, "POST", url, hello, "Authorization", "Bearer x"); r.status != http.StatusInternalServerError {
+			t.Fatalf("request %d: %d %+v, want the recoverer's 500", i+1, r.status, r.Errors)
+		}
+	}
+	if n, c := heldBy(t, reg); n != 0 || c != 0 {
+		t.Fatalf("held %d from %d clients after panics", n, c)
+	}
+}
