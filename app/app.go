@@ -191,6 +191,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 				PerIP:        cfg.MaxInFlightPerIP,
 				PerIPv6Per48: cfg.MaxInFlightPerIP * cfg.MaxInFlightIPv6Per48,
 				Total:        cfg.MaxInFlight,
+				Wait:         cfg.MaxInFlightWait,
 			},
 			WriteStall:   cfg.ResponseStallTimeout,
 			WriteTimeout: writeTimeout,

@@ -91,6 +91,9 @@ type Config struct {
 	MaxInFlightPerIP     int
 	MaxInFlightIPv6Per48 int
 	MaxInFlight          int
+	// MaxInFlightWait is how long a request past MaxInFlight waits for
+	// one to end before it is refused.
+	MaxInFlightWait time.Duration
 	// ResponseStallTimeout cuts a client that takes nothing of its
 	// response for that long; 0 leaves it to the write timeout.
 	ResponseStallTimeout time.Duration
@@ -204,6 +207,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxInFlightPerIP:      p.int("MAX_IN_FLIGHT_PER_IP", 8, 0, 1<<20),
 		MaxInFlightIPv6Per48:  p.int("MAX_IN_FLIGHT_IPV6_48_FACTOR", 2, 0, 65536),
 		MaxInFlight:           p.int("MAX_IN_FLIGHT", 32, 0, 1<<20),
+		MaxInFlightWait:       p.durationOrZero("MAX_IN_FLIGHT_WAIT", 2*time.Second),
 		ResponseStallTimeout:  p.durationOrZero("RESPONSE_STALL_TIMEOUT", 5*time.Second),
 		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
 		TrustedProxyHops:      p.int("TRUSTED_PROXY_HOPS", 0, 0, 10),

@@ -184,18 +184,18 @@ func TestInFlightSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxInFlightPerIP != 8 || c.MaxInFlightIPv6Per48 != 2 || c.MaxInFlight != 32 || c.ResponseStallTimeout != 5*time.Second {
+	if c.MaxInFlightPerIP != 8 || c.MaxInFlightIPv6Per48 != 2 || c.MaxInFlight != 32 || c.ResponseStallTimeout != 5*time.Second || c.MaxInFlightWait != 2*time.Second {
 		t.Fatalf("defaults: per IP %d, /48 factor %d, total %d, stall %s", c.MaxInFlightPerIP, c.MaxInFlightIPv6Per48, c.MaxInFlight, c.ResponseStallTimeout)
 	}
-	c, err = Load(env("MAX_IN_FLIGHT_PER_IP", "0", "MAX_IN_FLIGHT_IPV6_48_FACTOR", "3", "MAX_IN_FLIGHT", "500", "RESPONSE_STALL_TIMEOUT", "0"))
+	c, err = Load(env("MAX_IN_FLIGHT_PER_IP", "0", "MAX_IN_FLIGHT_IPV6_48_FACTOR", "3", "MAX_IN_FLIGHT", "500", "RESPONSE_STALL_TIMEOUT", "0", "MAX_IN_FLIGHT_WAIT", "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxInFlightPerIP != 0 || c.MaxInFlightIPv6Per48 != 3 || c.MaxInFlight != 500 || c.ResponseStallTimeout != 0 {
+	if c.MaxInFlightPerIP != 0 || c.MaxInFlightIPv6Per48 != 3 || c.MaxInFlight != 500 || c.ResponseStallTimeout != 0 || c.MaxInFlightWait != 0 {
 		t.Fatalf("set: per IP %d, /48 factor %d, total %d, stall %s", c.MaxInFlightPerIP, c.MaxInFlightIPv6Per48, c.MaxInFlight, c.ResponseStallTimeout)
 	}
-	_, err = Load(env("MAX_IN_FLIGHT_PER_IP", "-1", "MAX_IN_FLIGHT_IPV6_48_FACTOR", "x", "MAX_IN_FLIGHT", "-3", "RESPONSE_STALL_TIMEOUT", "-1s"))
-	for _, want := range []string{"MAX_IN_FLIGHT_PER_IP", "MAX_IN_FLIGHT_IPV6_48_FACTOR", "MAX_IN_FLIGHT:", "RESPONSE_STALL_TIMEOUT"} {
+	_, err = Load(env("MAX_IN_FLIGHT_PER_IP", "-1", "MAX_IN_FLIGHT_IPV6_48_FACTOR", "x", "MAX_IN_FLIGHT", "-3", "RESPONSE_STALL_TIMEOUT", "-1s", "MAX_IN_FLIGHT_WAIT", "-2s"))
+	for _, want := range []string{"MAX_IN_FLIGHT_PER_IP", "MAX_IN_FLIGHT_IPV6_48_FACTOR", "MAX_IN_FLIGHT:", "RESPONSE_STALL_TIMEOUT", "MAX_IN_FLIGHT_WAIT"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}

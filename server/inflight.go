@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -25,22 +26,32 @@ type InFlightLimits struct {
 	PerIP int
 	// PerIPv6Per48 is the most one IPv6 /48 holds, all its /64s together.
 	PerIPv6Per48 int
-	// Total is the most the instance holds from everyone: past it, 503
-	// OVERLOADED.
+	// Total is the most the instance holds from everyone. A request past
+	// it waits up to Wait for one to end (a burst of honest clients
+	// queues briefly instead of failing), then gets 503 OVERLOADED. It
+	// waits within its own client's count, so one client cannot queue
+	// more than PerIP.
 	Total int
+	Wait  time.Duration
 }
 
 // inFlight counts the requests held, per client key and in all.
 type inFlight struct {
-	lim   InFlightLimits
-	mu    sync.Mutex
-	total int
-	byIP  map[string]int
-	by48  map[string]int
+	lim     InFlightLimits
+	mu      sync.Mutex
+	total   int
+	waiting int
+	byIP    map[string]int
+	by48    map[string]int
+	// slots holds a token per request held, when Total bounds them.
+	slots chan struct{}
 }
 
 func newInFlight(lim InFlightLimits, reg prometheus.Registerer) *inFlight {
 	f := &inFlight{lim: lim, byIP: map[string]int{}, by48: map[string]int{}}
+	if lim.Total > 0 {
+		f.slots = make(chan struct{}, lim.Total)
+	}
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "shop_graphql_requests_in_flight", Help: "GraphQL requests held by this instance: admitted and not yet wholly written (bounded by MAX_IN_FLIGHT).",
@@ -48,6 +59,9 @@ func newInFlight(lim InFlightLimits, reg prometheus.Registerer) *inFlight {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "shop_graphql_clients_in_flight", Help: "Client addresses (IPv6 /64s) with GraphQL requests held by this instance.",
 		}, func() float64 { _, c := f.held(); return float64(c) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shop_graphql_requests_waiting", Help: "GraphQL requests waiting for one held to end (MAX_IN_FLIGHT reached; at most MAX_IN_FLIGHT_WAIT each).",
+		}, func() float64 { f.mu.Lock(); defer f.mu.Unlock(); return float64(f.waiting) }),
 	)
 	return f
 }
@@ -60,32 +74,78 @@ func (f *inFlight) held() (requests, clients int) {
 }
 
 // acquire admits one more request from ip, or says which limit refuses it
-// (status, code, the count it would reach past, and the maximum).
-func (f *inFlight) acquire(ip string) (release func(), status int, code models.Code, maxHeld int) {
+// (status, code, and the maximum). Past the instance's Total it waits up
+// to Wait, or until ctx ends, for a request to end.
+func (f *inFlight) acquire(ctx context.Context, ip string) (release func(), status int, code models.Code, maxHeld int) {
 	k64, k48 := ratelimit.ByIP(ip), ratelimit.By48(ip)
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	switch {
 	case f.lim.PerIP > 0 && f.byIP[k64] >= f.lim.PerIP:
+		f.mu.Unlock()
 		return nil, http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIP
 	case f.lim.PerIPv6Per48 > 0 && k48 != "" && f.by48[k48] >= f.lim.PerIPv6Per48:
+		f.mu.Unlock()
 		return nil, http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIPv6Per48
-	case f.lim.Total > 0 && f.total >= f.lim.Total:
-		return nil, http.StatusServiceUnavailable, models.CodeOverloaded, f.lim.Total
 	}
-	f.total++
 	f.byIP[k64]++
 	if k48 != "" {
 		f.by48[k48]++
 	}
+	f.mu.Unlock()
+	if !f.takeSlot(ctx) {
+		f.release(k64, k48, false)
+		return nil, http.StatusServiceUnavailable, models.CodeOverloaded, f.lim.Total
+	}
 	var once sync.Once
-	return func() { once.Do(func() { f.release(k64, k48) }) }, 0, "", 0
+	return func() { once.Do(func() { f.release(k64, k48, true) }) }, 0, "", 0
 }
 
-func (f *inFlight) release(k64, k48 string) {
+// takeSlot takes one of the instance's Total slots, waiting up to Wait.
+func (f *inFlight) takeSlot(ctx context.Context) bool {
+	if f.slots == nil {
+		f.count(1, 0)
+		return true
+	}
+	select {
+	case f.slots <- struct{}{}:
+		f.count(1, 0)
+		return true
+	default:
+	}
+	if f.lim.Wait <= 0 {
+		return false
+	}
+	f.count(0, 1)
+	defer f.count(0, -1)
+	t := time.NewTimer(f.lim.Wait)
+	defer t.Stop()
+	select {
+	case f.slots <- struct{}{}:
+		f.count(1, 0)
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+func (f *inFlight) count(held, waiting int) {
+	f.mu.Lock()
+	f.total += held
+	f.waiting += waiting
+	f.mu.Unlock()
+}
+
+// release gives back a client's count and, when it held one, a slot.
+func (f *inFlight) release(k64, k48 string, slot bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.total--
+	if slot {
+		f.total--
+		if f.slots != nil {
+			<-f.slots
+		}
+	}
 	// Keys leave the maps at zero, so a stream of addresses leaves no
 	// trace once its requests end.
 	if f.byIP[k64]--; f.byIP[k64] <= 0 {
@@ -107,7 +167,7 @@ func limitInFlight(f *inFlight) func(http.Handler) http.Handler {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			release, status, code, maxHeld := f.acquire(ipKey(r))
+			release, status, code, maxHeld := f.acquire(r.Context(), ipKey(r))
 			if release == nil {
 				writeInFlightRefusal(w, status, code, maxHeld)
 				return

@@ -250,3 +250,56 @@ func TestInFlightReleasedOnPanic(t *testing.T) {
 		t.Fatalf("held %d from %d clients after panics", n, c)
 	}
 }
+
+// Past the instance's cap a request waits for a held one to end, up to
+// its wait: a burst queues instead of failing.
+func TestInFlightWaitsForASlot(t *testing.T) {
+	t.Parallel()
+	addr, reg := mustServeBig(t, Options{InFlight: InFlightLimits{PerIP: 2, Total: 1, Wait: time.Minute}})
+	url := "http://" + addr + "/graphql"
+	held := sendUnread(t, addr, "198.51.100.1", bigQuery)
+	waitHeld(t, reg, 1, 1)
+	done := make(chan reply, 1)
+	go func() { done <- mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2") }()
+	waitWaiting(t, reg, 1)
+	// Its client holds its place while it waits: a second waiter from the
+	// same address is within PerIP, a third is refused at once.
+	second := make(chan reply, 1)
+	go func() { second <- mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2") }()
+	waitWaiting(t, reg, 2)
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2"), http.StatusTooManyRequests, models.CodeTooManyInFlight, 2)
+	held.Close()
+	for _, ch := range []chan reply{done, second} {
+		if r := <-ch; r.status != http.StatusOK || r.Data["hello"] != "world" {
+			t.Fatalf("a waiting request once the held one ended: %d %+v", r.status, r.Errors)
+		}
+	}
+	waitHeld(t, reg, 0, 0)
+	waitWaiting(t, reg, 0)
+}
+
+// waitWaiting waits until want requests wait for a slot (the bound is only
+// against a hang).
+func waitWaiting(tb testing.TB, reg *prometheus.Registry, want int) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mfs, err := reg.Gather()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n := -1
+		for _, mf := range mfs {
+			if mf.GetName() == "shop_graphql_requests_waiting" {
+				n = int(mf.GetMetric()[0].GetGauge().GetValue())
+			}
+		}
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d requests waiting, want %d", n, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
