@@ -24,7 +24,8 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		cmd := exec.Command(bin)
 		cmd.Dir = t.TempDir() // no .env file
-		cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8")
+		// 150 orders at once from one address: the hammer, not a client.
+		cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8", "MAX_IN_FLIGHT_PER_IP=0", "MAX_IN_FLIGHT=0")
 		for _, k := range []string{"DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SECRET_KEY", "METRICS_TOKEN", "ADMIN_EMAIL", "ADMIN_PASSWORD", "BCRYPT_COST", "MAX_PENDING_ORDERS", "MAX_PENDING_UNITS"} {
 			cmd.Env = append(cmd.Env, k+"="+env[k])
 		}
