@@ -13,7 +13,7 @@ run: assets
 test:
 	./scripts/test.sh
 
-# Performance against the machine's limits: see cmd/bench and the README.
+# Performance against the machine's limits: see cmd/bench and docs/performance.md.
 # GOGC as in the production image (Dockerfile).
 bench:
 	./scripts/bench.sh

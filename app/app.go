@@ -88,7 +88,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	if public := cfg.PublicTrustedProxies(); len(public) > 0 {
-		logger.Warn("TRUSTED_PROXIES holds public addresses and TRUSTED_PROXY_HOPS is unset: anyone who can send from them (through a CDN's own services) chooses the client address the rate limits see. Set TRUSTED_PROXY_HOPS to the number of proxies in front of the service (README, Rate limits)", "public", fmt.Sprint(public))
+		logger.Warn("TRUSTED_PROXIES holds public addresses and TRUSTED_PROXY_HOPS is unset: anyone who can send from them (through a CDN's own services) chooses the client address the rate limits see. Set TRUSTED_PROXY_HOPS to the number of proxies in front of the service (docs/operations.md, Rate limits)", "public", fmt.Sprint(public))
 	}
 	limits, err := ratelimit.New(cfg.RedisURL, cfg.RedisKeyPrefix, cfg.RedisTimeout, ratelimit.Limits{
 		Requests:     cfg.RateLimitRequests,

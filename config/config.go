@@ -16,7 +16,7 @@ import (
 	"shop/models"
 )
 
-// Config is every setting of the service. The README documents each one.
+// Config is every setting of the service. docs/configuration.md documents each one.
 type Config struct {
 	Host string
 	Port int

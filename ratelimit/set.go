@@ -88,7 +88,7 @@ func (s *Set) CheckEviction(ctx context.Context) {
 	case err != nil:
 		s.redis.logger.Info("rate limits: could not read Redis' maxmemory-policy; sign-in limits also count in each instance, so evicted counters allow at most the limit per instance", "err", err)
 	case e.Evicts():
-		s.redis.logger.Warn("rate limits: Redis evicts keys with a TTL when full, and a flood of cached responses can evict the sign-in counters: each instance still refuses past the limit, so all together allow at most the limit times the number of instances (README, Rate limits)", "maxmemory_policy", e.Policy, "maxmemory", e.MaxMemory)
+		s.redis.logger.Warn("rate limits: Redis evicts keys with a TTL when full, and a flood of cached responses can evict the sign-in counters: each instance still refuses past the limit, so all together allow at most the limit times the number of instances (docs/operations.md, Rate limits)", "maxmemory_policy", e.Policy, "maxmemory", e.MaxMemory)
 	}
 }
 

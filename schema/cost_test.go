@@ -148,7 +148,7 @@ func TestEveryListHasASize(t *testing.T) {
 	}
 }
 
-// TestDefaultLimitsFitTheAPI: every operation of the README, GraphiQL's
+// TestDefaultLimitsFitTheAPI: every operation of docs/api.md, GraphiQL's
 // introspection query and the largest legal page of orders (issue 7, for
 // admins) pass the default limits, the cost with at least half of its
 // maximum to spare.

@@ -193,7 +193,7 @@ const productsFillFactor = 80
 // leaveRoomForStock sets the products table's fill factor once, unless one
 // is set already (an operator's choice stands). It applies to pages written
 // from then on; an older, full table gains the room as its rows are
-// rewritten (or at once with VACUUM FULL, which the README notes). The
+// rewritten (or at once with VACUUM FULL, which docs/operations.md notes). The
 // ALTER waits for no more than 5 s (behind an autovacuum, say): it is an
 // optimisation, so the start goes on without it, and the next one tries
 // again.

@@ -22,7 +22,7 @@ import (
 // heap too. With BENCH_SERVICE_PROCESS=1 it runs in a process of its own
 // (this binary again, with BENCH_SERVE=1), as when deployed; the two
 // processes then share the 2 cores by the OS scheduler's rules instead of
-// Go's. The README gives figures of both.
+// Go's. docs/performance.md gives figures of both.
 const serveEnv = "BENCH_SERVE"
 
 // service is a running service.
