@@ -27,6 +27,20 @@ func (s Schema) fieldArgs(parent, field string) []*graphql.Argument {
 	if s.gql == nil {
 		return nil
 	}
+	// The meta-fields are in no type's Fields, but graphql-go's validator
+	// resolves them and prints a literal it refuses there as anywhere:
+	// __type(name: {…}) cost 110–175 ms a request.
+	switch field {
+	case "__typename":
+		return graphql.TypeNameMetaFieldDef.Args
+	case "__type", "__schema":
+		if q := s.gql.QueryType(); q != nil && q.Name() == parent {
+			if field == "__type" {
+				return graphql.TypeMetaFieldDef.Args
+			}
+			return graphql.SchemaMetaFieldDef.Args
+		}
+	}
 	var fields graphql.FieldDefinitionMap
 	switch t := s.gql.Type(parent).(type) {
 	case *graphql.Object:

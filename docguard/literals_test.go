@@ -119,6 +119,11 @@ func TestLiteralsAreCheckedAsGraphqlGoDoes(t *testing.T) {
 		{`query @include(if:1) {products{productId}}`, false},
 		{`{...F} fragment F on Query {products(first:{a:1}){productId}}`, false},
 		{`{... on Query @skip(if:[true]) {products{productId}}}`, false},
+		// The meta-fields, which no type lists among its fields.
+		{`{__type(name:"Product"){name} __schema{queryType{name}} __typename}`, true},
+		{`{__type(name:{a:{a:1}}){name}}`, false},
+		{`{__type(name:["Product"]){name}}`, false},
+		{`{a:__type(name:"Query"){name} ...F} fragment F on Query {__type(name:1){name}}`, false},
 	} {
 		src, err := Scan(tt.doc, literalLimits)
 		if err != nil {
