@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -73,31 +75,24 @@ func (f *inFlight) held() (requests, clients int) {
 	return f.total, len(f.byIP)
 }
 
-// acquire admits one more request from ip, or says which limit refuses it
-// (status, code, and the maximum). Past the instance's Total it waits up
-// to Wait, or until ctx ends, for a request to end.
-func (f *inFlight) acquire(ctx context.Context, ip string) (release func(), status int, code models.Code, maxHeld int) {
-	k64, k48 := ratelimit.ByIP(ip), ratelimit.By48(ip)
+// admitClient counts one more request from ip, or says which limit
+// refuses it (status, code, and the maximum). The instance's slot is
+// taken apart (takeSlot), once the request's body has arrived.
+func (f *inFlight) admitClient(ip string) (k64, k48 string, status int, code models.Code, maxHeld int) {
+	k64, k48 = ratelimit.ByIP(ip), ratelimit.By48(ip)
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	switch {
 	case f.lim.PerIP > 0 && f.byIP[k64] >= f.lim.PerIP:
-		f.mu.Unlock()
-		return nil, http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIP
+		return "", "", http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIP
 	case f.lim.PerIPv6Per48 > 0 && k48 != "" && f.by48[k48] >= f.lim.PerIPv6Per48:
-		f.mu.Unlock()
-		return nil, http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIPv6Per48
+		return "", "", http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIPv6Per48
 	}
 	f.byIP[k64]++
 	if k48 != "" {
 		f.by48[k48]++
 	}
-	f.mu.Unlock()
-	if !f.takeSlot(ctx) {
-		f.release(k64, k48, false)
-		return nil, http.StatusServiceUnavailable, models.CodeOverloaded, f.lim.Total
-	}
-	var once sync.Once
-	return func() { once.Do(func() { f.release(k64, k48, true) }) }, 0, "", 0
+	return k64, k48, 0, "", 0
 }
 
 // takeSlot takes one of the instance's Total slots, waiting up to Wait.
@@ -159,20 +154,39 @@ func (f *inFlight) release(k64, k48 string, slot bool) {
 }
 
 // limitInFlight refuses a request at once, without reading its body, when
-// its client (or the instance) already holds as many as allowed; the
-// count is released when the handler returns, panics included.
-func limitInFlight(f *inFlight) func(http.Handler) http.Handler {
+// its client already holds as many as allowed. The body is then read
+// (at most maxBody and one byte: the handler judges the size) before the
+// instance's slot is taken, so a client that sends its body slowly holds
+// only its own address's count: 32 connections from 4 addresses, each
+// sending a few bytes of a 100 KB body, took every slot of the instance
+// and every other client got OVERLOADED. The counts are released when the
+// handler returns, panics included.
+func limitInFlight(f *inFlight, maxBody int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if f.lim == (InFlightLimits{}) {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			release, status, code, maxHeld := f.acquire(r.Context(), ipKey(r))
-			if release == nil {
+			k64, k48, status, code, maxHeld := f.admitClient(ipKey(r))
+			if status != 0 {
 				writeInFlightRefusal(w, status, code, maxHeld)
 				return
 			}
-			defer release()
+			slot := false
+			defer func() { f.release(k64, k48, slot) }()
+			if r.Method == http.MethodPost && r.Body != nil && maxBody > 0 {
+				body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+				if err != nil {
+					writeError(w, http.StatusBadRequest, string(models.CodeBadRequest), "The request body could not be read.")
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			if !f.takeSlot(r.Context()) {
+				writeInFlightRefusal(w, http.StatusServiceUnavailable, models.CodeOverloaded, f.lim.Total)
+				return
+			}
+			slot = true
 			next.ServeHTTP(w, r)
 		})
 	}

@@ -303,3 +303,33 @@ func waitWaiting(tb testing.TB, reg *prometheus.Registry, want int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A client that sends its body slowly holds its own address's count, not
+// the instance's: four addresses sending a few bytes of a 100 KB body on
+// every connection they may hold leave the instance free for everyone
+// else, and the bodies still count against their own addresses.
+func TestSlowBodiesHoldNoInstanceSlot(t *testing.T) {
+	t.Parallel()
+	addr, reg := mustServeBig(t, Options{InFlight: InFlightLimits{PerIP: 2, Total: 2}})
+	url := "http://" + addr + "/graphql"
+	clients := []string{"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"}
+	for _, ip := range clients {
+		for range 2 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			if _, err := fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nX-Forwarded-For: %s\r\nContent-Length: 100000\r\n\r\n{\"qu", ip); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitHeld(t, reg, 0, len(clients))
+	for i := range 3 {
+		if r := mustDo(t, "POST", url, hello, "X-Forwarded-For", "203.0.113.9"); r.status != http.StatusOK || r.Data["hello"] != "world" {
+			t.Fatalf("another client, request %d, beside 8 slow bodies: %d %+v", i+1, r.status, r.Errors)
+		}
+	}
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", clients[0]), http.StatusTooManyRequests, models.CodeTooManyInFlight, 2)
+}

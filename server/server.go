@@ -159,7 +159,7 @@ func New(o Options) http.Handler {
 	// What is held comes first: a refusal there costs nothing, and counts
 	// against no allowance.
 	held := newInFlight(o.InFlight, o.Metrics)
-	r.With(limitInFlight(held), stallWrites(o.WriteStall, o.WriteTimeout), limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handle("/graphql", gql)
+	r.With(limitInFlight(held, o.MaxBodyBytes), stallWrites(o.WriteStall, o.WriteTimeout), limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handle("/graphql", gql)
 	// Payment providers' webhooks: signed, so neither a token nor the
 	// per-IP limit applies (a provider sends from few addresses, in
 	// bursts).
