@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"shop/errcode"
 	"strings"
 
 	"shop/auth"
@@ -85,7 +86,7 @@ func bootstrapAdmin(ctx context.Context, cfg config.Config, accounts *auth.Servi
 		return nil
 	}
 	password, err := accounts.CreateFirstAdmin(ctx, defaultAdminEmail)
-	if models.ErrorCode(err) == models.CodeConflict {
+	if models.ErrorCode(err) == errcode.Conflict {
 		logger.Warn("there is no admin account, and " + defaultAdminEmail + " is a customer: set ADMIN_EMAIL and ADMIN_PASSWORD to name an admin")
 		return nil
 	}

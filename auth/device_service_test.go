@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"path/filepath"
+	"shop/errcode"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestDeviceTokensAtLogin(t *testing.T) {
 		t.Fatal("no device token")
 	}
 	// The device keeps its id: the renewed token counts in the same bucket.
-	if _, err := login(sess.DeviceToken, "wrong password"); models.ErrorCode(err) != models.CodeUnauthenticated {
+	if _, err := login(sess.DeviceToken, "wrong password"); models.ErrorCode(err) != errcode.Unauthenticated {
 		t.Fatalf("a wrong password: %v", err)
 	}
 	if device.asked[0] != device.asked[1] || strings.Contains(device.asked[0], "ann") {
@@ -52,7 +53,7 @@ func TestDeviceTokensAtLogin(t *testing.T) {
 	}
 	_, _ = login(sess.DeviceToken, "wrong password") // the third
 	_, err = login(sess.DeviceToken, password)
-	wantCode(t, err, models.CodeRateLimited)
+	wantCode(t, err, errcode.RateLimited)
 
 	// Without it, or with Bob's, or forged: per email, as before, and a
 	// new device id on success.
@@ -71,7 +72,7 @@ func TestDeviceTokensAtLogin(t *testing.T) {
 	}
 	// An unknown email with a valid token: per email.
 	before = email.seen["nobody@example.com"]
-	if _, err := svc.Login(ctx, "nobody@example.com", password, ann.DeviceToken); models.ErrorCode(err) != models.CodeUnauthenticated || email.seen["nobody@example.com"] != before+1 {
+	if _, err := svc.Login(ctx, "nobody@example.com", password, ann.DeviceToken); models.ErrorCode(err) != errcode.Unauthenticated || email.seen["nobody@example.com"] != before+1 {
 		t.Fatalf("unknown email: %v", err)
 	}
 	// A refresh has no device token.

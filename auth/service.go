@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"shop/errcode"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,7 +95,7 @@ func New(o Options) (*Service, error) {
 
 // errWrongCredentials is the one answer to a failed login, whether the
 // email is unknown or the password wrong.
-var errWrongCredentials = &models.Error{Code: models.CodeUnauthenticated, Message: "Wrong email or password."}
+var errWrongCredentials = &models.Error{Code: errcode.Unauthenticated, Message: "Wrong email or password."}
 
 // Register creates a customer account and signs it in.
 func (s *Service) Register(ctx context.Context, email, password, name string) (models.Session, error) {
@@ -353,7 +354,7 @@ func (s *Service) allow(ctx context.Context, limiter Limiter, key string) error 
 		secs = 1
 	}
 	return &models.Error{
-		Code:    models.CodeRateLimited,
+		Code:    errcode.RateLimited,
 		Message: fmt.Sprintf("Too many attempts: retry in %d seconds.", secs),
 		Details: map[string]any{"retryAfter": secs},
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"shop/errcode"
 	"slices"
 	"strings"
 	"sync"
@@ -85,12 +86,12 @@ func TestRegisterLoginAndVerify(t *testing.T) {
 		// Registering the address again, in another case, is a conflict
 		// with a message for people, not a constraint's name.
 		_, err = svc.Register(ctx, "ANN@EXAMPLE.COM", password, "Other Ann")
-		wantCode(t, err, models.CodeConflict)
+		wantCode(t, err, errcode.Conflict)
 		if msg := err.Error(); !strings.Contains(msg, "already exists") || strings.Contains(msg, "idx_") || strings.Contains(strings.ToLower(msg), "constraint") {
 			t.Fatalf("conflict message %q", msg)
 		}
 		_, err = svc.Register(ctx, "bad", "short", "")
-		wantCode(t, err, models.CodeBadUserInput)
+		wantCode(t, err, errcode.BadUserInput)
 	})
 }
 
@@ -109,7 +110,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 			{strings.Repeat("a", 300) + "@example.com", password},
 		} {
 			_, err := svc.Login(ctx, tc.email, tc.password, "")
-			wantCode(t, err, models.CodeUnauthenticated)
+			wantCode(t, err, errcode.Unauthenticated)
 			msgs = append(msgs, err.Error())
 		}
 		for _, m := range msgs {
@@ -186,7 +187,7 @@ func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
 		// The first token again: theft. It fails, and so does the newest
 		// token of its family.
 		_, err = svc.Refresh(ctx, first.RefreshToken)
-		wantCode(t, err, models.CodeUnauthenticated)
+		wantCode(t, err, errcode.Unauthenticated)
 		if !errors.Is(err, models.ErrRefreshTokenReused) {
 			t.Fatalf("reuse not detected: %v", err)
 		}
@@ -194,13 +195,13 @@ func TestRefreshRotatesAndReuseRevokesTheFamily(t *testing.T) {
 			t.Fatalf("reuse not logged:\n%s", logs.String())
 		}
 		_, err = svc.Refresh(ctx, third.RefreshToken)
-		wantCode(t, err, models.CodeUnauthenticated)
+		wantCode(t, err, errcode.Unauthenticated)
 		if _, err := svc.Refresh(ctx, other.RefreshToken); err != nil {
 			t.Fatalf("another session was revoked too: %v", err)
 		}
 		for _, bad := range []string{"", "nonsense", strings.Repeat("x", 5000)} {
 			_, err := svc.Refresh(ctx, bad)
-			wantCode(t, err, models.CodeUnauthenticated)
+			wantCode(t, err, errcode.Unauthenticated)
 		}
 	})
 }
@@ -211,7 +212,7 @@ func TestRefreshTokenExpires(t *testing.T) {
 		svc := MustService(t, s, auth.Options{RefreshTTL: time.Nanosecond})
 		sess := MustRegister(t, svc, "ann@example.com")
 		_, err := svc.Refresh(context.Background(), sess.RefreshToken)
-		wantCode(t, err, models.CodeUnauthenticated)
+		wantCode(t, err, errcode.Unauthenticated)
 		if errors.Is(err, models.ErrRefreshTokenReused) {
 			t.Fatal("an expired token counted as reuse")
 		}
@@ -253,7 +254,7 @@ func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 			switch {
 			case err == nil:
 				ok++
-			case models.ErrorCode(err) == models.CodeUnauthenticated:
+			case models.ErrorCode(err) == errcode.Unauthenticated:
 				refused++
 			default:
 				t.Errorf("unexpected error: %v", err)
@@ -264,7 +265,7 @@ func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 		}
 		won := <-winners
 		_, err := svc.Refresh(ctx, won.RefreshToken)
-		wantCode(t, err, models.CodeUnauthenticated)
+		wantCode(t, err, errcode.Unauthenticated)
 	})
 }
 
@@ -298,7 +299,7 @@ func TestConcurrentRegisterSameEmailExactlyOneWins(t *testing.T) {
 				t.Errorf("message %q", err)
 			}
 		}
-		if count[""] != 1 || count[models.CodeConflict] != n-1 {
+		if count[""] != 1 || count[errcode.Conflict] != n-1 {
 			t.Fatalf("outcomes %v; want 1 success and %d CONFLICT", count, n-1)
 		}
 	})
@@ -322,7 +323,7 @@ func TestLogoutRevokesTheFamily(t *testing.T) {
 			t.Fatalf("logout = %v, %v", ok, err)
 		}
 		_, err = svc.Refresh(ctx, second.RefreshToken)
-		wantCode(t, err, models.CodeUnauthenticated)
+		wantCode(t, err, errcode.Unauthenticated)
 		if ok, err := svc.Logout(ctx, second.RefreshToken); ok || err != nil {
 			t.Fatalf("second logout = %v, %v; want false", ok, err)
 		}
@@ -369,7 +370,7 @@ func TestAdminAccounts(t *testing.T) {
 		// The customer who registered that email first keeps no session
 		// that could refresh into an admin's token.
 		_, err = svc.Refresh(ctx, cust.RefreshToken)
-		wantCode(t, err, models.CodeUnauthenticated)
+		wantCode(t, err, errcode.Unauthenticated)
 		// Started again with the same settings, the admin keeps its
 		// sessions; with a new password (a rotated, leaked one), it doesn't.
 		if created, err := svc.SaveAdmin(ctx, "owner@example.com", "new admin password"); err != nil || created {
@@ -383,13 +384,13 @@ func TestAdminAccounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = svc.Refresh(ctx, sess.RefreshToken)
-		wantCode(t, err, models.CodeUnauthenticated)
+		wantCode(t, err, errcode.Unauthenticated)
 		created, err = svc.SaveAdmin(ctx, "boss@example.com", "boss password")
 		if err != nil || !created {
 			t.Fatalf("save new admin: %v, %v", created, err)
 		}
 		_, err = svc.SaveAdmin(ctx, "boss@example.com", "short")
-		wantCode(t, err, models.CodeBadUserInput)
+		wantCode(t, err, errcode.BadUserInput)
 	})
 }
 
@@ -427,7 +428,7 @@ func TestLimiters(t *testing.T) {
 		}
 	}
 	_, err := svc.Login(clientip.With(context.Background(), "203.0.113.9"), "ann@example.com", password, "")
-	wantCode(t, err, models.CodeRateLimited)
+	wantCode(t, err, errcode.RateLimited)
 	var me *models.Error
 	if !errors.As(err, &me) || me.Details["retryAfter"] != 2 {
 		t.Fatalf("details = %+v", me)
@@ -436,9 +437,9 @@ func TestLimiters(t *testing.T) {
 	_, _ = svc.Login(ctx, "bob@example.com", password, "")
 	_, _ = svc.Refresh(ctx, "nonsense")
 	_, err = svc.Refresh(ctx, "nonsense")
-	wantCode(t, err, models.CodeRateLimited)
+	wantCode(t, err, errcode.RateLimited)
 	_, err = svc.Register(ctx, "bob@example.com", password, "Bob")
-	wantCode(t, err, models.CodeRateLimited)
+	wantCode(t, err, errcode.RateLimited)
 	if !slices.Contains(ip.asked, "192.0.2.7") || !slices.Contains(email.asked, "ann@example.com") {
 		t.Fatalf("keys asked: %v / %v", ip.asked, email.asked)
 	}

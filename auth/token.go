@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"shop/errcode"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -32,8 +33,8 @@ const (
 )
 
 var (
-	errTokenInvalid = &models.Error{Code: models.CodeUnauthenticated, Message: "The access token is invalid: sign in again."}
-	errTokenExpired = &models.Error{Code: models.CodeUnauthenticated, Message: "The access token has expired: get a new one with the refreshToken mutation."}
+	errTokenInvalid = &models.Error{Code: errcode.Unauthenticated, Message: "The access token is invalid: sign in again."}
+	errTokenExpired = &models.Error{Code: errcode.Unauthenticated, Message: "The access token has expired: get a new one with the refreshToken mutation."}
 )
 
 type claims struct {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -128,7 +129,7 @@ func TestAccessTokensRefused(t *testing.T) {
 			if err == nil || !c.Anonymous() {
 				t.Fatalf("verify = %+v, %v; want refused", c, err)
 			}
-			if models.ErrorCode(err) != models.CodeUnauthenticated {
+			if models.ErrorCode(err) != errcode.Unauthenticated {
 				t.Fatalf("code = %s", models.ErrorCode(err))
 			}
 			if (err == errTokenExpired) != tt.wantExpired {
@@ -180,7 +181,7 @@ func TestAccessTokenTimesChecked(t *testing.T) {
 			if tt.ok && err != nil {
 				t.Fatalf("refused: %v", err)
 			}
-			if !tt.ok && (err == nil || !c.Anonymous() || models.ErrorCode(err) != models.CodeUnauthenticated) {
+			if !tt.ok && (err == nil || !c.Anonymous() || models.ErrorCode(err) != errcode.Unauthenticated) {
 				t.Fatalf("verify = %+v, %v; want UNAUTHENTICATED", c, err)
 			}
 		})

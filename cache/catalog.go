@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"shop/errcode"
 	"strconv"
 	"time"
 
@@ -628,7 +629,7 @@ func (c *Catalog) begin(keys ...string) []string {
 // so it invalidates as a success does. So does SERVICE_UNAVAILABLE: a
 // connection that broke at the COMMIT leaves the write done or not.
 func (c *Catalog) after(ctx context.Context, err error, begun []string, changes []Change) {
-	if code := models.ErrorCode(err); err != nil && code != models.CodeInternal && code != models.CodeUnavailable {
+	if code := models.ErrorCode(err); err != nil && code != errcode.InternalServerError && code != errcode.ServiceUnavailable {
 		c.pend.end(begun)
 		return
 	}

@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"shop/errcode"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ func (s lostAnswerStore) CreateOrder(ctx context.Context, req models.OrderReques
 	if _, err := s.Store.CreateOrder(ctx, req); err != nil {
 		return nil, err
 	}
-	return nil, &models.Error{Code: models.CodeUnavailable, Message: "The database cannot be reached; retry in a moment."}
+	return nil, &models.Error{Code: errcode.ServiceUnavailable, Message: "The database cannot be reached; retry in a moment."}
 }
 
 // An order that failed with SERVICE_UNAVAILABLE may have been committed, so
@@ -37,8 +38,8 @@ func TestUnavailableOrderInvalidates(t *testing.T) {
 			t.Fatalf("before the order: %+v, %v", got, err)
 		}
 		req, _ := models.ParseOrder("c", []models.OrderLine{{ProductID: p.ID, Quantity: 3}})
-		if _, err := c.CreateOrder(ctx, req); models.ErrorCode(err) != models.CodeUnavailable {
-			t.Fatalf("order: %v; want %s", err, models.CodeUnavailable)
+		if _, err := c.CreateOrder(ctx, req); models.ErrorCode(err) != errcode.ServiceUnavailable {
+			t.Fatalf("order: %v; want %s", err, errcode.ServiceUnavailable)
 		}
 		if got, err := c.ProductByID(ctx, p.ID); err != nil || got.StockCount != 1 {
 			t.Fatalf("after an order whose answer was lost: %+v, %v; want stock 1", got, err)

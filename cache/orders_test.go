@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"shop/errcode"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,7 +105,7 @@ func TestCustomerResponses(t *testing.T) {
 
 		// An order refused changes nothing.
 		req, _ := models.ParseOrder("alice", []models.OrderLine{{ProductID: p.ID, Quantity: 1000}})
-		if _, err := c.CreateOrder(ctx, req); models.ErrorCode(err) != models.CodeInsufficientStock {
+		if _, err := c.CreateOrder(ctx, req); models.ErrorCode(err) != errcode.InsufficientStock {
 			t.Fatalf("err = %v, want INSUFFICIENT_STOCK", err)
 		}
 		want("after a refused order", "alice", true, a3.ID+":98,"+a2.ID+":98,"+a1.ID+":98")
@@ -325,7 +326,7 @@ func TestOrderChangesRetireStock(t *testing.T) {
 		check("after a cancellation of alice's order", false, false, false)
 
 		warm()
-		refused := func() (*models.Order, error) { return nil, &models.Error{Code: models.CodeConflict, Message: "no"} }
+		refused := func() (*models.Order, error) { return nil, &models.Error{Code: errcode.Conflict, Message: "no"} }
 		if _, err := cache.ChangeOrder(ctx, c, a.ID, true, refused); err == nil {
 			t.Fatal("the write's error was lost")
 		}

@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +155,7 @@ func TestResponsesDependOnWhatTheyRead(t *testing.T) {
 		expect("after an update of b", map[string]bool{"byID:b": false, "first": true, "page": true})
 		// An order refused for want of stock changes nothing.
 		req, _ := models.ParseOrder("c", []models.OrderLine{{ProductID: a.ID, Quantity: 1000}})
-		if _, err := c.CreateOrder(ctx, req); models.ErrorCode(err) != models.CodeInsufficientStock {
+		if _, err := c.CreateOrder(ctx, req); models.ErrorCode(err) != errcode.InsufficientStock {
 			t.Fatalf("err = %v, want INSUFFICIENT_STOCK", err)
 		}
 		expect("after a refused order", map[string]bool{"byID:b": true, "first": true, "page": true})

@@ -3,6 +3,7 @@ package docguard
 import (
 	"fmt"
 	"math"
+	"shop/errcode"
 	"slices"
 	"strings"
 
@@ -114,14 +115,14 @@ func (s Schema) unknown(parent, field string) *Error {
 	if _, ok := s.fields[parent+"."+field]; ok {
 		return nil
 	}
-	return errorf(CodeValidationFailed, "Cannot query field %q on type %q.", Shorten(field, 60), parent)
+	return errorf(errcode.GraphqlValidationFailed, "Cannot query field %q on type %q.", Shorten(field, 60), parent)
 }
 
 func (s Schema) unknownType(name string) *Error {
 	if s.types == nil || s.types[name] {
 		return nil
 	}
-	return errorf(CodeValidationFailed, "Unknown type %q.", Shorten(name, 60))
+	return errorf(errcode.GraphqlValidationFailed, "Unknown type %q.", Shorten(name, 60))
 }
 
 // weight is what a field ("Type.field", of type parent) costs before
@@ -215,11 +216,11 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 		case *ast.FragmentDefinition:
 			name := nameOf(def.Name)
 			if _, dup := a.frags[name]; dup {
-				return nil, errorf(CodeValidationFailed, "There can be only one fragment named %q.", Shorten(name, 60))
+				return nil, errorf(errcode.GraphqlValidationFailed, "There can be only one fragment named %q.", Shorten(name, 60))
 			}
 			a.frags[name] = def
 		default:
-			return nil, errorf(CodeValidationFailed, "A request may hold only operations and fragments, not type system definitions (found a %s).", def.GetKind())
+			return nil, errorf(errcode.GraphqlValidationFailed, "A request may hold only operations and fragments, not type system definitions (found a %s).", def.GetKind())
 		}
 	}
 
@@ -260,7 +261,7 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 	}
 	for _, def := range doc.Definitions {
 		if f, ok := def.(*ast.FragmentDefinition); ok && !used[nameOf(f.Name)] {
-			return nil, errorf(CodeValidationFailed, "Fragment %q is never used.", Shorten(nameOf(f.Name), 60))
+			return nil, errorf(errcode.GraphqlValidationFailed, "Fragment %q is never used.", Shorten(nameOf(f.Name), 60))
 		}
 	}
 	if err := a.check(total); err != nil {
@@ -285,15 +286,15 @@ func (a *analysis) check(t stats) *Error {
 	lim := a.lim
 	switch {
 	case lim.MaxDepth > 0 && t.depth > lim.MaxDepth:
-		return overLimit(CodeTooDeep, "Fields nest", t.depth, lim.MaxDepth, "levels deep (fragments expanded)")
+		return overLimit(errcode.QueryTooDeep, "Fields nest", t.depth, lim.MaxDepth, "levels deep (fragments expanded)")
 	case lim.MaxSpreads > 0 && t.spreads > lim.MaxSpreads:
-		return overLimit(CodeValidationFailed, "Too many fragment spreads: fragments are spread", t.spreads, lim.MaxSpreads, "times (a spread inside a fragment counts each time the fragment is)")
+		return overLimit(errcode.GraphqlValidationFailed, "Too many fragment spreads: fragments are spread", t.spreads, lim.MaxSpreads, "times (a spread inside a fragment counts each time the fragment is)")
 	case lim.MaxFields > 0 && t.fields > lim.MaxFields:
-		return overLimit(CodeTooManyFields, "The document selects", t.fields, lim.MaxFields, "fields (fragments expanded)")
+		return overLimit(errcode.TooManyFields, "The document selects", t.fields, lim.MaxFields, "fields (fragments expanded)")
 	case lim.MaxAliases > 0 && t.aliases > lim.MaxAliases:
-		return overLimit(CodeTooManyAliases, "The document uses", t.aliases, lim.MaxAliases, "aliases (fragments expanded)")
+		return overLimit(errcode.TooManyAliases, "The document uses", t.aliases, lim.MaxAliases, "aliases (fragments expanded)")
 	case lim.MaxDirectives > 0 && t.directives > lim.MaxDirectives:
-		return overLimit(CodeTooManyDirectives, "The document uses", t.directives, lim.MaxDirectives, "directives (fragments expanded)")
+		return overLimit(errcode.TooManyDirectives, "The document uses", t.directives, lim.MaxDirectives, "directives (fragments expanded)")
 	}
 	return nil
 }
@@ -345,7 +346,7 @@ func (a *analysis) cycle(name string) *Error {
 		}
 		msg += " via " + strings.Join(via, ", ")
 	}
-	return &Error{Code: CodeValidationFailed, Message: Shorten(msg, MaxMessage) + "."}
+	return &Error{Code: errcode.GraphqlValidationFailed, Message: Shorten(msg, MaxMessage) + "."}
 }
 
 // set walks a selection set whose fields belong to type typ ("" when
@@ -457,7 +458,7 @@ func (a *analysis) merged(set *ast.SelectionSet, m *mergedSet) *Error {
 	for f := range Fields(set, a.frags) {
 		m.n++
 		if a.lim.MaxSetFields > 0 && m.n > a.lim.MaxSetFields {
-			return errorf(CodeSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", Count(a.lim.MaxSetFields), Count(a.lim.MaxSetFields))
+			return errorf(errcode.SelectionSetTooLarge, "A selection set merges more than %s fields (through fragments and fields of the same name); the maximum is %s.", Count(a.lim.MaxSetFields), Count(a.lim.MaxSetFields))
 		}
 		key := nameOf(f.Name)
 		if f.Alias != nil {
@@ -473,7 +474,7 @@ func (a *analysis) merged(set *ast.SelectionSet, m *mergedSet) *Error {
 		a.printing = satAdd(a.printing, satAdd(k.cost, satMul(k.fields, w)))
 		m.keys[key] = keyPrints{fields: k.fields + 1, cost: satAdd(k.cost, w)}
 		if a.printing > maxComparePrinting {
-			return errorf(CodeSetTooLarge, "The fields named %q in one selection set (through fragments and fields of the same name) have arguments too large to compare: the validator prints both fields' arguments for every pair. Select the field once, or pass its list and object arguments as variables.", Shorten(key, 60))
+			return errorf(errcode.SelectionSetTooLarge, "The fields named %q in one selection set (through fragments and fields of the same name) have arguments too large to compare: the validator prints both fields' arguments for every pair. Select the field once, or pass its list and object arguments as variables.", Shorten(key, 60))
 		}
 		if f.SelectionSet == nil {
 			continue

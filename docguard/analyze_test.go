@@ -2,6 +2,7 @@ package docguard
 
 import (
 	"fmt"
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -87,31 +88,32 @@ func TestAnalyzeRefuses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, doc string
-		code, msg string
+		code      errcode.Code
+		msg       string
 	}{
-		{"direct fragment cycle", `fragment A on Query { ...A } { ...A }`, CodeValidationFailed, `Cannot spread fragment "A" within itself.`},
-		{"cycle through fragments", `{ ...A } fragment A on Query { ...B } fragment B on Query { ...C } fragment C on Query { ...A }`, CodeValidationFailed, `Cannot spread fragment "A" within itself via B, C.`},
-		{"cycle through an inline fragment and a field", `{ ...A } fragment A on Query { ... on Query { getOrders { items { ...B } } } } fragment B on OrderItem { product { ...A } }`, CodeValidationFailed, `within itself via B.`},
-		{"cycle in an unused fragment", `{ __typename } fragment A on Query { ...B } fragment B on Query { ...A }`, CodeValidationFailed, "within itself"},
-		{"unused fragment", `{ __typename } fragment A on Query { __typename }`, CodeValidationFailed, `Fragment "A" is never used.`},
-		{"two fragments of one name", `{ ...A } fragment A on Query { __typename } fragment A on Query { __typename }`, CodeValidationFailed, `There can be only one fragment named "A".`},
-		{"type definitions", `{ a } type Foo { a: Int }`, CodeValidationFailed, "only operations and fragments"},
-		{"4,000 fragments side by side", hostile.FragmentsSideBySide(4000), CodeValidationFailed, "fragments are spread 4,000 times"},
-		{"fragments that double at each level", hostile.FragmentChain(64, 2), CodeValidationFailed, "Too many fragment spreads"},
-		{"a fragment chain", hostile.FragmentChain(600, 1), CodeValidationFailed, "fragments are spread 600 times"},
+		{"direct fragment cycle", `fragment A on Query { ...A } { ...A }`, errcode.GraphqlValidationFailed, `Cannot spread fragment "A" within itself.`},
+		{"cycle through fragments", `{ ...A } fragment A on Query { ...B } fragment B on Query { ...C } fragment C on Query { ...A }`, errcode.GraphqlValidationFailed, `Cannot spread fragment "A" within itself via B, C.`},
+		{"cycle through an inline fragment and a field", `{ ...A } fragment A on Query { ... on Query { getOrders { items { ...B } } } } fragment B on OrderItem { product { ...A } }`, errcode.GraphqlValidationFailed, `within itself via B.`},
+		{"cycle in an unused fragment", `{ __typename } fragment A on Query { ...B } fragment B on Query { ...A }`, errcode.GraphqlValidationFailed, "within itself"},
+		{"unused fragment", `{ __typename } fragment A on Query { __typename }`, errcode.GraphqlValidationFailed, `Fragment "A" is never used.`},
+		{"two fragments of one name", `{ ...A } fragment A on Query { __typename } fragment A on Query { __typename }`, errcode.GraphqlValidationFailed, `There can be only one fragment named "A".`},
+		{"type definitions", `{ a } type Foo { a: Int }`, errcode.GraphqlValidationFailed, "only operations and fragments"},
+		{"4,000 fragments side by side", hostile.FragmentsSideBySide(4000), errcode.GraphqlValidationFailed, "fragments are spread 4,000 times"},
+		{"fragments that double at each level", hostile.FragmentChain(64, 2), errcode.GraphqlValidationFailed, "Too many fragment spreads"},
+		{"a fragment chain", hostile.FragmentChain(600, 1), errcode.GraphqlValidationFailed, "fragments are spread 600 times"},
 		{"too deep through fragments", `{ getOrders { ...O } } fragment O on Order { items { product { ...P } } } fragment P on Product { ` +
-			strings.Repeat("a { ", 23) + "b" + strings.Repeat(" }", 23) + " }", CodeTooDeep, "Fields nest 27 levels deep (fragments expanded); the maximum is 25."},
-		{"too many fields", "{ ...F ...G } fragment F on Query { " + strings.Repeat("__typename ", 1500) + "} fragment G on Query { ...F }", CodeTooManyFields, "selects 3,000 fields"},
-		{"too many aliases", "{ " + strings.Repeat("a: getProducts { productId } ", 101) + "}", CodeTooManyAliases, "uses 101 aliases"},
-		{"aliases in fragments count each time", "{ ...F ...G } fragment F on Query { " + strings.Repeat("a: __typename ", 60) + "} fragment G on Query { ...F }", CodeTooManyAliases, "uses 120 aliases"},
-		{"too many directives", "{ getProducts @skip(if: false) { " + strings.Repeat("price @include(if: true) ", 50) + "} }", CodeTooManyDirectives, "uses 51 directives"},
-		{"an unknown type in a fragment", `{ ...F } fragment F on Nope { a }`, CodeValidationFailed, `Unknown type "Nope".`},
-		{"an unknown long type in an inline fragment", "{ ... on " + strings.Repeat("X", 60000) + " { a } }", CodeValidationFailed, `Unknown type "XXXXXXXX`},
-		{"an unknown type of a variable", `query($v: [Nope!]) { __typename }`, CodeValidationFailed, `Unknown type "Nope".`},
-		{"a long unknown field", "{ getProducts { " + strings.Repeat("y", 60000) + " } }", CodeValidationFailed, `Cannot query field "yyyy`},
-		{"40,000 __typename", "{ " + strings.Repeat("__typename ", 40000) + "}", CodeTooManyFields, "selects 40,000 fields"},
-		{"one name many times", "{ " + strings.Repeat("getProducts(limit: 1) { price } ", 201) + "}", CodeSetTooLarge, "merges more than 200 fields"},
-		{"same-named fields merge their selections", "{ " + strings.Repeat("a: getProducts { "+strings.Repeat("price ", 10)+"} ", 30) + "}", CodeSetTooLarge, "merges more than 200 fields"},
+			strings.Repeat("a { ", 23) + "b" + strings.Repeat(" }", 23) + " }", errcode.QueryTooDeep, "Fields nest 27 levels deep (fragments expanded); the maximum is 25."},
+		{"too many fields", "{ ...F ...G } fragment F on Query { " + strings.Repeat("__typename ", 1500) + "} fragment G on Query { ...F }", errcode.TooManyFields, "selects 3,000 fields"},
+		{"too many aliases", "{ " + strings.Repeat("a: getProducts { productId } ", 101) + "}", errcode.TooManyAliases, "uses 101 aliases"},
+		{"aliases in fragments count each time", "{ ...F ...G } fragment F on Query { " + strings.Repeat("a: __typename ", 60) + "} fragment G on Query { ...F }", errcode.TooManyAliases, "uses 120 aliases"},
+		{"too many directives", "{ getProducts @skip(if: false) { " + strings.Repeat("price @include(if: true) ", 50) + "} }", errcode.TooManyDirectives, "uses 51 directives"},
+		{"an unknown type in a fragment", `{ ...F } fragment F on Nope { a }`, errcode.GraphqlValidationFailed, `Unknown type "Nope".`},
+		{"an unknown long type in an inline fragment", "{ ... on " + strings.Repeat("X", 60000) + " { a } }", errcode.GraphqlValidationFailed, `Unknown type "XXXXXXXX`},
+		{"an unknown type of a variable", `query($v: [Nope!]) { __typename }`, errcode.GraphqlValidationFailed, `Unknown type "Nope".`},
+		{"a long unknown field", "{ getProducts { " + strings.Repeat("y", 60000) + " } }", errcode.GraphqlValidationFailed, `Cannot query field "yyyy`},
+		{"40,000 __typename", "{ " + strings.Repeat("__typename ", 40000) + "}", errcode.TooManyFields, "selects 40,000 fields"},
+		{"one name many times", "{ " + strings.Repeat("getProducts(limit: 1) { price } ", 201) + "}", errcode.SelectionSetTooLarge, "merges more than 200 fields"},
+		{"same-named fields merge their selections", "{ " + strings.Repeat("a: getProducts { "+strings.Repeat("price ", 10)+"} ", 30) + "}", errcode.SelectionSetTooLarge, "merges more than 200 fields"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,7 +220,7 @@ func TestCost(t *testing.T) {
 	if err := ops[""].CheckCost(map[string]any{"n": float64(1000)}, 200_000); err == nil || !strings.Contains(err.Message, "a text field 1 per 100 characters") {
 		t.Fatalf("the message does not say how text is counted: %v", err)
 	}
-	if err := ops[""].CheckCost(map[string]any{"n": float64(1000)}, 200_000); err == nil || err.Code != CodeTooComplex ||
+	if err := ops[""].CheckCost(map[string]any{"n": float64(1000)}, 200_000); err == nil || err.Code != errcode.QueryTooComplex ||
 		!strings.Contains(err.Message, "The operation costs 201,001 ") || !strings.Contains(err.Message, "the maximum is 200,000.") {
 		t.Fatalf("CheckCost = %v", err)
 	}
@@ -245,7 +247,7 @@ func TestTextWeightRefusesPagesOfDescriptions(t *testing.T) {
 	if got, want := ops[""].Cost(nil), 100*(1+100*(1+1+100)); got != want {
 		t.Fatalf("cost %d, want %d", got, want)
 	}
-	if err := ops[""].CheckCost(nil, 350_000); err == nil || err.Code != CodeTooComplex || !strings.Contains(err.Message, "1,020,100") {
+	if err := ops[""].CheckCost(nil, 350_000); err == nil || err.Code != errcode.QueryTooComplex || !strings.Contains(err.Message, "1,020,100") {
 		t.Fatalf("CheckCost = %v", err)
 	}
 }
@@ -297,7 +299,7 @@ func TestDatabaseFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = ops[""].CheckDatabaseFields(10)
-	if err == nil || err.Code != CodeTooManyDatabaseFields || !strings.Contains(err.Message, " 100 ") || !strings.Contains(err.Message, "the maximum is 10.") {
+	if err == nil || err.Code != errcode.TooManyDatabaseFields || !strings.Contains(err.Message, " 100 ") || !strings.Contains(err.Message, "the maximum is 10.") {
 		t.Fatalf("CheckDatabaseFields = %v", err)
 	}
 	if err := ops[""].CheckDatabaseFields(100); err != nil {

@@ -3,6 +3,7 @@ package docguard
 import (
 	"encoding/json"
 	"math"
+	"shop/errcode"
 	"strconv"
 
 	"github.com/graphql-go/graphql/language/ast"
@@ -84,7 +85,7 @@ func (o *Operation) CheckCost(vars map[string]any, max int) *Error {
 			what = "The operation costs more than"
 			c = max
 		}
-		return overLimit(CodeTooComplex, what, c, max, CostRule)
+		return overLimit(errcode.QueryTooComplex, what, c, max, CostRule)
 	}
 	return nil
 }
@@ -109,7 +110,7 @@ func TextWeight(maxLen, n int) int {
 // that reach the database (0: no limit).
 func (o *Operation) CheckDatabaseFields(max int) *Error {
 	if max > 0 && o.DatabaseFields > max {
-		return overLimit(CodeTooManyDatabaseFields, "The operation reads the database in", o.DatabaseFields, max,
+		return overLimit(errcode.TooManyDatabaseFields, "The operation reads the database in", o.DatabaseFields, max,
 			"fields (each search, filtered or sorted page, page after a cursor and page of orders counts, and each alias of one)")
 	}
 	return nil

@@ -30,6 +30,7 @@ package docguard
 
 import (
 	"fmt"
+	"shop/errcode"
 	"strings"
 	"unicode/utf8"
 )
@@ -72,26 +73,9 @@ type Limits struct {
 // text: parentheses around arguments and the lists and objects inside them.
 const ExtraNesting = 10
 
-// Codes of the errors, sent to clients as extensions.code.
-const (
-	CodeParseFailed       = "GRAPHQL_PARSE_FAILED"
-	CodeValidationFailed  = "GRAPHQL_VALIDATION_FAILED"
-	CodeTooLarge          = "QUERY_TOO_LARGE"
-	CodeTooManyTokens     = "TOO_MANY_TOKENS"
-	CodeTooDeep           = "QUERY_TOO_DEEP"
-	CodeTooManyFields     = "TOO_MANY_FIELDS"
-	CodeSetTooLarge       = "SELECTION_SET_TOO_LARGE"
-	CodeTooManyAliases    = "TOO_MANY_ALIASES"
-	CodeTooManyDirectives = "TOO_MANY_DIRECTIVES"
-	CodeTooComplex        = "QUERY_TOO_COMPLEX"
-	// CodeTooManyDatabaseFields refuses more fields that reach the
-	// database than a request may have (Operation.CheckDatabaseFields).
-	CodeTooManyDatabaseFields = "TOO_MANY_DATABASE_FIELDS"
-)
-
 // Error is why a document is refused.
 type Error struct {
-	Code    string
+	Code    errcode.Code
 	Message string
 	// Line and Column (1-based, in runes) locate the problem in the text,
 	// when it has one place.
@@ -100,13 +84,13 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-func errorf(code, format string, args ...any) *Error {
+func errorf(code errcode.Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // overLimit is the error for a count past its maximum, e.g. "The document
 // is 70,000 bytes; the maximum is 65,536."
-func overLimit(code, subject string, n, max int, unit string) *Error {
+func overLimit(code errcode.Code, subject string, n, max int, unit string) *Error {
 	return errorf(code, "%s %s %s; the maximum is %s.", subject, Count(n), unit, Count(max))
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"shop/errcode"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
@@ -70,7 +71,7 @@ func arguments(args []*ast.Argument, defs []*graphql.Argument, of string) *Error
 				continue
 			}
 			if why := literalFault(def.Type, arg.Value); why != "" {
-				return errorf(CodeValidationFailed, "Argument %q of %s has an invalid value. %s", Shorten(name, 60), of, Shorten(why, 200))
+				return errorf(errcode.GraphqlValidationFailed, "Argument %q of %s has an invalid value. %s", Shorten(name, 60), of, Shorten(why, 200))
 			}
 			break
 		}

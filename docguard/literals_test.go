@@ -2,6 +2,7 @@ package docguard
 
 import (
 	"fmt"
+	"shop/errcode"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func TestNestedLiteralsAreRefusedBeforeParsing(t *testing.T) {
 		"in a variable's type": `query($f: ` + strings.Repeat("[", 9) + `Int` + strings.Repeat("]", 9) + `){products(first:1){productId}}`,
 	} {
 		_, err := Scan(doc, literalLimits)
-		if err == nil || err.Code != CodeTooDeep || !strings.Contains(err.Message, "nest 9 levels deep") && !strings.Contains(err.Message, "nest 33 levels deep") ||
+		if err == nil || err.Code != errcode.QueryTooDeep || !strings.Contains(err.Message, "nest 9 levels deep") && !strings.Contains(err.Message, "nest 33 levels deep") ||
 			!strings.HasSuffix(err.Message, "the maximum is 8.") {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -138,7 +139,7 @@ func TestLiteralsAreCheckedAsGraphqlGoDoes(t *testing.T) {
 		switch {
 		case tt.ok && (err != nil || !valid.IsValid):
 			t.Errorf("%s: refused: %v %v", tt.doc, err, valid.Errors)
-		case !tt.ok && (err == nil || err.Code != CodeValidationFailed):
+		case !tt.ok && (err == nil || err.Code != errcode.GraphqlValidationFailed):
 			t.Errorf("%s: docguard let it through (%v); graphql-go: %v", tt.doc, err, valid.Errors)
 		case !tt.ok && valid.IsValid:
 			t.Errorf("%s: graphql-go finds it valid; docguard: %v", tt.doc, err)
@@ -163,7 +164,7 @@ func prepare(t testing.TB, gql *graphql.Schema, sch Schema, q string) *Error {
 		return err
 	}
 	if v := graphql.ValidateDocument(gql, doc, nil); !v.IsValid {
-		return errorf(CodeValidationFailed, "graphql-go: %v", v.Errors[0].Message)
+		return errorf(errcode.GraphqlValidationFailed, "graphql-go: %v", v.Errors[0].Message)
 	}
 	return nil
 }
@@ -193,33 +194,34 @@ func TestPreparingLiteralsIsBounded(t *testing.T) {
 		return b.String() + "}"
 	}
 	for _, tt := range []struct {
-		name, doc, code string
+		name, doc string
+		code      errcode.Code
 	}{
-		{"the report's document", reportedAttack(), CodeTooDeep},
-		{"nested objects at the limit, under an Int", aliases(100, "first:"+nested(8)), CodeTooManyTokens},
-		{"nested objects at the limit, fewer", aliases(60, "first:"+nested(8)), CodeValidationFailed},
-		{"a wide object under an Int", `{products(first:{` + rep("a:1 ", 3300) + `}){productId}}`, CodeTooManyTokens},
-		{"a wide object under an Int, within the tokens", `{products(first:{` + rep("a:1 ", 660) + `}){productId}}`, CodeValidationFailed},
-		{"a list of objects under an Int", `{products(first:[` + rep("{a:1}", 2400) + `]){productId}}`, CodeTooManyTokens},
-		{"a list of objects under a String", `{products(filter:{query:[` + rep("{a:1}", 390) + `]}){productId}}`, CodeValidationFailed},
-		{"a long flat list under an Int", `{products(first:[` + rep("1 ", 9900) + `]){productId}}`, CodeTooManyTokens},
-		{"a flat list under an Int, within the tokens", `{products(first:[` + rep("1 ", 1990) + `]){productId}}`, CodeValidationFailed},
+		{"the report's document", reportedAttack(), errcode.QueryTooDeep},
+		{"nested objects at the limit, under an Int", aliases(100, "first:"+nested(8)), errcode.TooManyTokens},
+		{"nested objects at the limit, fewer", aliases(60, "first:"+nested(8)), errcode.GraphqlValidationFailed},
+		{"a wide object under an Int", `{products(first:{` + rep("a:1 ", 3300) + `}){productId}}`, errcode.TooManyTokens},
+		{"a wide object under an Int, within the tokens", `{products(first:{` + rep("a:1 ", 660) + `}){productId}}`, errcode.GraphqlValidationFailed},
+		{"a list of objects under an Int", `{products(first:[` + rep("{a:1}", 2400) + `]){productId}}`, errcode.TooManyTokens},
+		{"a list of objects under a String", `{products(filter:{query:[` + rep("{a:1}", 390) + `]}){productId}}`, errcode.GraphqlValidationFailed},
+		{"a long flat list under an Int", `{products(first:[` + rep("1 ", 9900) + `]){productId}}`, errcode.TooManyTokens},
+		{"a flat list under an Int, within the tokens", `{products(first:[` + rep("1 ", 1990) + `]){productId}}`, errcode.GraphqlValidationFailed},
 		{"the largest valid list", `{products(ids:[` + rep(`"a" `, 1990) + `]){productId}}`, ""},
-		{"an order, one line wrong at the end", lines(245, `{productId:"p",quantity:1}`)[:len(lines(245, `{productId:"p",quantity:1}`))-4] + `{productId:"p"}]})}`, CodeValidationFailed},
-		{"a wrong default", `query($f:ProductFilter={query:[` + rep("1 ", 1990) + `]}){products(filter:$f){productId}}`, CodeValidationFailed},
-		{"a wrong directive argument", `{products{productId @include(if:[` + rep("1 ", 1990) + `])}}`, CodeValidationFailed},
-		{"100 fields of one name with an object each", `{` + rep(`products(filter:{query:"x" minPrice:1 inStock:true maxStock:3}){productId} `, 100) + `}`, CodeSetTooLarge},
-		{"190 fields of one name with two scalars each", `{` + rep(`products(first:1 sort:PRICE){productId} `, 190) + `}`, CodeSetTooLarge},
-		{"two fields of one name with long lists", `{` + rep(`products(ids:[`+rep(`"a" `, 990)+`]){productId} `, 2) + `}`, CodeSetTooLarge},
+		{"an order, one line wrong at the end", lines(245, `{productId:"p",quantity:1}`)[:len(lines(245, `{productId:"p",quantity:1}`))-4] + `{productId:"p"}]})}`, errcode.GraphqlValidationFailed},
+		{"a wrong default", `query($f:ProductFilter={query:[` + rep("1 ", 1990) + `]}){products(filter:$f){productId}}`, errcode.GraphqlValidationFailed},
+		{"a wrong directive argument", `{products{productId @include(if:[` + rep("1 ", 1990) + `])}}`, errcode.GraphqlValidationFailed},
+		{"100 fields of one name with an object each", `{` + rep(`products(filter:{query:"x" minPrice:1 inStock:true maxStock:3}){productId} `, 100) + `}`, errcode.SelectionSetTooLarge},
+		{"190 fields of one name with two scalars each", `{` + rep(`products(first:1 sort:PRICE){productId} `, 190) + `}`, errcode.SelectionSetTooLarge},
+		{"two fields of one name with long lists", `{` + rep(`products(ids:[`+rep(`"a" `, 990)+`]){productId} `, 2) + `}`, errcode.SelectionSetTooLarge},
 		{"two fields of one name with lists within the budget", `{` + rep(`products(ids:[`+rep(`"a" `, 140)+`]){productId} `, 2) + `}`, ""},
 		{"two orders of one name", `mutation{` + rep(`createOrder(input:{items:[`+rep(`{productId:"p",quantity:1} `, 30)+`]}) `, 2) + `}`, ""},
 	} {
 		err := prepare(t, gql, sch, tt.doc)
-		code := ""
+		var code errcode.Code
 		if err != nil {
 			code = err.Code
 		}
-		if code != tt.code || code == CodeValidationFailed && strings.HasPrefix(err.Message, "graphql-go:") {
+		if code != tt.code || code == errcode.GraphqlValidationFailed && strings.HasPrefix(err.Message, "graphql-go:") {
 			t.Errorf("%s: %v, want %q from docguard", tt.name, err, tt.code)
 		}
 		allocs := testing.AllocsPerRun(1, func() { prepare(t, gql, sch, tt.doc) })

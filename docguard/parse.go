@@ -3,6 +3,7 @@ package docguard
 import (
 	"errors"
 	"fmt"
+	"shop/errcode"
 	"strings"
 
 	"github.com/graphql-go/graphql/gqlerrors"
@@ -45,11 +46,11 @@ func Parse(src *Source) (*ast.Document, *Error) {
 	}
 	msg = Shorten(strings.TrimSuffix(msg, "."), 120)
 	if pos < 0 {
-		return nil, errorf(CodeParseFailed, "Syntax Error: %s.", msg)
+		return nil, errorf(errcode.GraphqlParseFailed, "Syntax Error: %s.", msg)
 	}
 	line, col := src.Locate(pos)
 	return nil, &Error{
-		Code:    CodeParseFailed,
+		Code:    errcode.GraphqlParseFailed,
 		Message: fmt.Sprintf("Syntax Error (line %d, column %d): %s. Near %s.", line, col, msg, src.Excerpt(line, col)),
 		Line:    line, Column: col,
 	}

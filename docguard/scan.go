@@ -2,6 +2,7 @@ package docguard
 
 import (
 	"fmt"
+	"shop/errcode"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,7 +130,7 @@ type tok struct {
 // text for graphql-go's parser.
 func Scan(doc string, lim Limits) (*Source, *Error) {
 	if lim.MaxBytes > 0 && len(doc) > lim.MaxBytes {
-		return nil, overLimit(CodeTooLarge, "The document is", len(doc), lim.MaxBytes, "bytes")
+		return nil, overLimit(errcode.QueryTooLarge, "The document is", len(doc), lim.MaxBytes, "bytes")
 	}
 	s := &scanner{doc: doc, lim: lim, out: make([]byte, 0, len(doc)+len(doc)/lineBreakAt+1)}
 	s.src = &Source{doc: doc, Locator: Locator{lines: []int32{0}}}
@@ -140,16 +141,16 @@ func Scan(doc string, lim Limits) (*Source, *Error) {
 	// message gives the real figure: the text is at most MaxBytes, and the
 	// nesting costs one byte of stack per level.
 	if max := lim.MaxDepth + ExtraNesting; lim.MaxDepth > 0 && s.src.Depth > max {
-		return nil, overLimit(CodeTooDeep, "Brackets, braces and parentheses nest", s.src.Depth, max, "levels deep")
+		return nil, overLimit(errcode.QueryTooDeep, "Brackets, braces and parentheses nest", s.src.Depth, max, "levels deep")
 	}
 	if lim.MaxValueDepth > 0 && s.src.ValueDepth > lim.MaxValueDepth {
-		return nil, overLimit(CodeTooDeep, "Lists and input objects nest", s.src.ValueDepth, lim.MaxValueDepth, "levels deep in an argument or a variable")
+		return nil, overLimit(errcode.QueryTooDeep, "Lists and input objects nest", s.src.ValueDepth, lim.MaxValueDepth, "levels deep in an argument or a variable")
 	}
 	if lim.MaxTokens > 0 && s.src.Tokens > lim.MaxTokens {
-		return nil, overLimit(CodeTooManyTokens, "The document has", s.src.Tokens, lim.MaxTokens, "tokens")
+		return nil, overLimit(errcode.TooManyTokens, "The document has", s.src.Tokens, lim.MaxTokens, "tokens")
 	}
 	if lim.MaxValueTokens > 0 && s.src.ValueTokens > lim.MaxValueTokens {
-		return nil, overLimit(CodeTooManyTokens, "Lists and input objects hold", s.src.ValueTokens, lim.MaxValueTokens, "tokens")
+		return nil, overLimit(errcode.TooManyTokens, "Lists and input objects hold", s.src.ValueTokens, lim.MaxValueTokens, "tokens")
 	}
 	s.src.Text = s.out
 	return s.src, nil
@@ -555,7 +556,7 @@ func (s *scanner) fail(i int, msg string) *Error {
 	line := sort.Search(len(s.src.lines), func(k int) bool { return int(s.src.lines[k]) > i })
 	col := i - int(s.src.lines[line-1]) + 1
 	return &Error{
-		Code:    CodeParseFailed,
+		Code:    errcode.GraphqlParseFailed,
 		Message: fmt.Sprintf("Syntax Error (line %d, column %d): %s Near %s.", line, col, msg, s.src.Excerpt(line, col)),
 		Line:    line, Column: col,
 	}

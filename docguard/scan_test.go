@@ -2,6 +2,7 @@ package docguard
 
 import (
 	"regexp"
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -18,35 +19,35 @@ func TestScanLimits(t *testing.T) {
 	tests := []struct {
 		name, doc string
 		lim       Limits
-		wantCode  string
+		wantCode  errcode.Code
 		wantMsg   string
 	}{
 		{"small", `{ getProducts { productId } }`, testLimits, "", ""},
-		{"too large", "{ a }" + strings.Repeat(" ", 70_000), testLimits, CodeTooLarge, "The document is 70,005 bytes; the maximum is 65,536."},
-		{"too many tokens", "{" + strings.Repeat("a ", 10_000) + "}", testLimits, CodeTooManyTokens, "The document has 10,002 tokens; the maximum is 10,000."},
-		{"700,000 brackets", "{ getProducts(limit: " + strings.Repeat("[", 700_000), Limits{MaxDepth: 25}, CodeTooDeep, "nest 700,002 levels deep; the maximum is 35."},
-		{"deep braces", strings.Repeat("{a", 40) + strings.Repeat("}", 40), testLimits, CodeTooDeep, "nest 40 levels deep; the maximum is 35."},
+		{"too large", "{ a }" + strings.Repeat(" ", 70_000), testLimits, errcode.QueryTooLarge, "The document is 70,005 bytes; the maximum is 65,536."},
+		{"too many tokens", "{" + strings.Repeat("a ", 10_000) + "}", testLimits, errcode.TooManyTokens, "The document has 10,002 tokens; the maximum is 10,000."},
+		{"700,000 brackets", "{ getProducts(limit: " + strings.Repeat("[", 700_000), Limits{MaxDepth: 25}, errcode.QueryTooDeep, "nest 700,002 levels deep; the maximum is 35."},
+		{"deep braces", strings.Repeat("{a", 40) + strings.Repeat("}", 40), testLimits, errcode.QueryTooDeep, "nest 40 levels deep; the maximum is 35."},
 		{"brackets in strings and comments do not nest", `{ a(s: "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", t: """{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{""") } # ((((((((((((((((((((((((((((((((((((((((((((`, testLimits, "", ""},
 		{"nesting at the limit", strings.Repeat("{a", 35) + strings.Repeat("}", 35), testLimits, "", ""},
-		{"unterminated string", `{ a(s: "abc) }`, testLimits, CodeParseFailed, "Unterminated string."},
-		{"newline in string", "{ a(s: \"ab\nc\") }", testLimits, CodeParseFailed, "Unterminated string."},
-		{"control character in string", "{ a(s: \"a\x01\") }", testLimits, CodeParseFailed, `Invalid character within String: "\u0001".`},
-		{"bad escape", `{ a(s: "\q") }`, testLimits, CodeParseFailed, "Invalid escape sequence"},
-		{"short unicode escape", `{ a(s: "\u12") }`, testLimits, CodeParseFailed, "Invalid Unicode escape"},
-		{"unicode escape at the end", `{ a(s: "\u123`, testLimits, CodeParseFailed, "Invalid Unicode escape"},
-		{"unicode escape then the end", `{ a(s: "\u1234`, testLimits, CodeParseFailed, "Unterminated string."},
-		{"unterminated block string", `{ a(s: """abc) }`, testLimits, CodeParseFailed, "Unterminated string."},
-		{"lone dot", `{ a. }`, testLimits, CodeParseFailed, `Unexpected character ".".`},
-		{"two dots", `{ ..a }`, testLimits, CodeParseFailed, `Unexpected character ".".`},
-		{"percent", `{ a% }`, testLimits, CodeParseFailed, `Unexpected character '%'.`},
-		{"non-ASCII outside strings", `{ é }`, testLimits, CodeParseFailed, `Unexpected character 'é'.`},
-		{"invalid UTF-8 in a string", "{ a(s: \"\xff\") }", testLimits, CodeParseFailed, "not valid UTF-8"},
-		{"invalid UTF-8 in a comment", "{ a } # \xc3", testLimits, CodeParseFailed, "not valid UTF-8"},
-		{"NUL", "{ a\x00 }", testLimits, CodeParseFailed, `Invalid character "\u0000".`},
-		{"leading zero", `{ a(n: 012) }`, testLimits, CodeParseFailed, "unexpected digit after 0"},
-		{"lone minus", `{ a(n: -) }`, testLimits, CodeParseFailed, "expected a digit"},
-		{"bare exponent", `{ a(n: 1e) }`, testLimits, CodeParseFailed, "expected a digit"},
-		{"bare fraction", `{ a(n: 1.) }`, testLimits, CodeParseFailed, "expected a digit"},
+		{"unterminated string", `{ a(s: "abc) }`, testLimits, errcode.GraphqlParseFailed, "Unterminated string."},
+		{"newline in string", "{ a(s: \"ab\nc\") }", testLimits, errcode.GraphqlParseFailed, "Unterminated string."},
+		{"control character in string", "{ a(s: \"a\x01\") }", testLimits, errcode.GraphqlParseFailed, `Invalid character within String: "\u0001".`},
+		{"bad escape", `{ a(s: "\q") }`, testLimits, errcode.GraphqlParseFailed, "Invalid escape sequence"},
+		{"short unicode escape", `{ a(s: "\u12") }`, testLimits, errcode.GraphqlParseFailed, "Invalid Unicode escape"},
+		{"unicode escape at the end", `{ a(s: "\u123`, testLimits, errcode.GraphqlParseFailed, "Invalid Unicode escape"},
+		{"unicode escape then the end", `{ a(s: "\u1234`, testLimits, errcode.GraphqlParseFailed, "Unterminated string."},
+		{"unterminated block string", `{ a(s: """abc) }`, testLimits, errcode.GraphqlParseFailed, "Unterminated string."},
+		{"lone dot", `{ a. }`, testLimits, errcode.GraphqlParseFailed, `Unexpected character ".".`},
+		{"two dots", `{ ..a }`, testLimits, errcode.GraphqlParseFailed, `Unexpected character ".".`},
+		{"percent", `{ a% }`, testLimits, errcode.GraphqlParseFailed, `Unexpected character '%'.`},
+		{"non-ASCII outside strings", `{ é }`, testLimits, errcode.GraphqlParseFailed, `Unexpected character 'é'.`},
+		{"invalid UTF-8 in a string", "{ a(s: \"\xff\") }", testLimits, errcode.GraphqlParseFailed, "not valid UTF-8"},
+		{"invalid UTF-8 in a comment", "{ a } # \xc3", testLimits, errcode.GraphqlParseFailed, "not valid UTF-8"},
+		{"NUL", "{ a\x00 }", testLimits, errcode.GraphqlParseFailed, `Invalid character "\u0000".`},
+		{"leading zero", `{ a(n: 012) }`, testLimits, errcode.GraphqlParseFailed, "unexpected digit after 0"},
+		{"lone minus", `{ a(n: -) }`, testLimits, errcode.GraphqlParseFailed, "expected a digit"},
+		{"bare exponent", `{ a(n: 1e) }`, testLimits, errcode.GraphqlParseFailed, "expected a digit"},
+		{"bare fraction", `{ a(n: 1.) }`, testLimits, errcode.GraphqlParseFailed, "expected a digit"},
 		{"numbers", `{ a(n: -0, m: 1.5e-3, k: 12E+4, j: 0.0) }`, testLimits, "", ""},
 		{"escapes", `{ a(s: "\" \\ \/ \b \f \n \r \t \u00e9 é") }`, testLimits, "", ""},
 		{"block string with escaped quotes and lines", "{ a(s: \"\"\"x \\\"\"\" y\r\nz\"\"\") }", testLimits, "", ""},
@@ -77,7 +78,7 @@ func TestScanIsFastOnHostileInput(t *testing.T) {
 	t.Parallel()
 	doc := "{ getProducts(limit: " + strings.Repeat("[", 700_000)
 	start := time.Now()
-	if _, err := Scan(doc, Limits{MaxDepth: 25}); err == nil || err.Code != CodeTooDeep {
+	if _, err := Scan(doc, Limits{MaxDepth: 25}); err == nil || err.Code != errcode.QueryTooDeep {
 		t.Fatalf("Scan = %v", err)
 	}
 	// Linear work takes milliseconds (a second or two under the race
@@ -268,7 +269,7 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc string) {
 		src, err := Scan(doc, Limits{MaxDepth: 100})
 		if err != nil {
-			if err.Code == CodeParseFailed && utf8.ValidString(doc) && !strings.Contains(doc, "\ufeff") {
+			if err.Code == errcode.GraphqlParseFailed && utf8.ValidString(doc) && !strings.Contains(doc, "\ufeff") {
 				if _, perr := parser.Parse(parser.ParseParams{Source: doc}); perr == nil && !strings.Contains(doc, "#") {
 					t.Fatalf("Scan refused what graphql-go parses: %v", err)
 				}

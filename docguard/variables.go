@@ -3,6 +3,7 @@ package docguard
 import (
 	"fmt"
 	"math"
+	"shop/errcode"
 	"strconv"
 
 	"github.com/graphql-go/graphql"
@@ -37,7 +38,7 @@ func (a *analysis) variables(op *ast.OperationDefinition) ([]variable, map[strin
 		// DefaultValuesOfCorrectType would print a default it refuses.
 		if typ != nil && def.DefaultValue != nil {
 			if why := literalFault(typ, def.DefaultValue); why != "" {
-				return nil, nil, errorf(CodeValidationFailed, "Variable \"$%s\" has an invalid default value. %s", Shorten(name, 60), Shorten(why, 200))
+				return nil, nil, errorf(errcode.GraphqlValidationFailed, "Variable \"$%s\" has an invalid default value. %s", Shorten(name, 60), Shorten(why, 200))
 			}
 		}
 		if iv, ok := def.DefaultValue.(*ast.IntValue); ok {

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +13,8 @@ func TestDashboardIsForAdmins(t *testing.T) {
 		c    Caller
 		want Code
 	}{
-		{Caller{}, CodeUnauthenticated},
-		{Caller{UserID: "u1", Role: RoleCustomer}, CodeForbidden},
+		{Caller{}, errcode.Unauthenticated},
+		{Caller{UserID: "u1", Role: RoleCustomer}, errcode.Forbidden},
 		{Caller{UserID: "u2", Role: RoleAdmin}, ""},
 	} {
 		if got := ErrorCode(RequireAdmin(tt.c)); got != tt.want {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"shop/errcode"
 	"strings"
 )
 
@@ -204,7 +205,7 @@ func (l *StringList) Scan(src any) error {
 // not for sale.
 func ProductInactive(productID string) error {
 	return &Error{
-		Code:    CodeProductInactive,
+		Code:    errcode.ProductInactive,
 		Message: fmt.Sprintf("Product %s is not for sale.", productID),
 		Details: map[string]any{"productId": productID},
 	}
@@ -213,7 +214,7 @@ func ProductInactive(productID string) error {
 // SKUTaken is the error for a SKU another product has, whatever its case.
 func SKUTaken(sku string) error {
 	return &Error{
-		Code:    CodeConflict,
+		Code:    errcode.Conflict,
 		Message: fmt.Sprintf("Invalid input: sku %q is already used by another product.", sku),
 		Fields:  []FieldError{{Field: "sku", Message: "is already used by another product"}},
 	}

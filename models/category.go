@@ -3,6 +3,7 @@ package models
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"shop/errcode"
 	"sort"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func (p CategoryPatch) Apply(all []Category, c *Category) error {
 // shop has room for one more (MaxCategories) and the placement is allowed.
 func CheckNewCategory(all []Category, parent *string) error {
 	if len(all) >= MaxCategories {
-		return Errorf(CodeConflict, "The shop has %d categories, the most it may have.", MaxCategories)
+		return Errorf(errcode.Conflict, "The shop has %d categories, the most it may have.", MaxCategories)
 	}
 	return CheckPlacement(all, nil, parent)
 }
@@ -337,7 +338,7 @@ func CheckDeletable(all []Category, id string, products int) error {
 // CategoryNotEmpty is deleteCategory's refusal.
 func CategoryNotEmpty(id string, products, children int) error {
 	return &Error{
-		Code:    CodeConflict,
+		Code:    errcode.Conflict,
 		Message: "The category still has products or subcategories: move or delete them first.",
 		Details: map[string]any{"categoryId": id, "products": products, "subcategories": children},
 	}
@@ -346,7 +347,7 @@ func CategoryNotEmpty(id string, products, children int) error {
 // SlugTaken is the error for a category whose name makes another's slug.
 func SlugTaken(slug string) error {
 	return &Error{
-		Code:    CodeConflict,
+		Code:    errcode.Conflict,
 		Message: "Invalid input: name makes the slug \"" + slug + "\", which another category has.",
 		Fields:  []FieldError{{Field: "name", Message: "makes a slug another category has"}},
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"shop/errcode"
 	"strings"
 	"testing"
 
@@ -224,7 +225,7 @@ func TestCheckDeletable(t *testing.T) {
 		children any
 	}{{"a", 0, 2}, {"b", 3, 0}} {
 		var e *Error
-		if err := CheckDeletable(all, tt.id, tt.products); !errors.As(err, &e) || e.Code != CodeConflict || e.Details["subcategories"] != tt.children || e.Details["products"] != tt.products {
+		if err := CheckDeletable(all, tt.id, tt.products); !errors.As(err, &e) || e.Code != errcode.Conflict || e.Details["subcategories"] != tt.children || e.Details["products"] != tt.products {
 			t.Errorf("%s: %v", tt.id, err)
 		}
 	}

@@ -1,6 +1,9 @@
 package models
 
-import "fmt"
+import (
+	"fmt"
+	"shop/errcode"
+)
 
 // What one caller may hold. An unpaid order takes its stock at once and
 // keeps it until it is paid, cancelled or expires (ORDER_PENDING_TTL), so
@@ -86,7 +89,7 @@ func CheckPending(held Holdings, units int, caps PendingCaps) error {
 }
 
 func pendingLimit(limit string, value, max int, msg string) error {
-	return &Error{Code: CodePendingLimit, Message: msg, Details: map[string]any{"limit": limit, "value": value, "max": max}}
+	return &Error{Code: errcode.PendingLimit, Message: msg, Details: map[string]any{"limit": limit, "value": value, "max": max}}
 }
 
 // MaxMutationsPerRequest is how many state-changing root fields one
@@ -103,7 +106,7 @@ func CheckMutations(c Caller, n int) error {
 		return nil
 	}
 	return &Error{
-		Code:    CodeTooManyMutations,
+		Code:    errcode.TooManyMutations,
 		Message: fmt.Sprintf("The request runs %d mutation fields, and at most %d may run in one request: send them one per request.", n, MaxMutationsPerRequest),
 		Details: map[string]any{"value": n, "max": MaxMutationsPerRequest},
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"shop/errcode"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,7 +96,7 @@ func TestCheckPending(t *testing.T) {
 				return
 			}
 			var e *Error
-			if !errors.As(err, &e) || e.Code != CodePendingLimit {
+			if !errors.As(err, &e) || e.Code != errcode.PendingLimit {
 				t.Fatalf("err = %v, want PENDING_LIMIT", err)
 			}
 			if e.Details["limit"] != tt.wantLimit || e.Details["value"] != tt.value {
@@ -133,7 +134,7 @@ func TestCheckMutations(t *testing.T) {
 			t.Errorf("%+v with %d: %v", tt.caller, tt.n, err)
 			continue
 		}
-		if err != nil && (ErrorCode(err) != CodeTooManyMutations || !strings.Contains(err.Error(), itoa(tt.n)+" mutation fields, and at most 1")) {
+		if err != nil && (ErrorCode(err) != errcode.TooManyMutations || !strings.Contains(err.Error(), itoa(tt.n)+" mutation fields, and at most 1")) {
 			t.Errorf("%+v with %d: %v", tt.caller, tt.n, err)
 		}
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"shop/errcode"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +77,7 @@ func (r OrderRequest) Fingerprint() string {
 func ReplayIdempotent(stored IdempotencyKey, fingerprint string) error {
 	if stored.Fingerprint != fingerprint {
 		return &Error{
-			Code:    CodeIdempotencyKeyReused,
+			Code:    errcode.IdempotencyKeyReused,
 			Message: "This Idempotency-Key was used for a different order; use a new key for a new order.",
 		}
 	}
@@ -86,6 +87,6 @@ func ReplayIdempotent(stored IdempotencyKey, fingerprint string) error {
 // ErrIdempotencyKeyInUse answers a request whose key another request is
 // still using.
 var ErrIdempotencyKeyInUse = &Error{
-	Code:    CodeIdempotencyKeyInUse,
+	Code:    errcode.IdempotencyKeyInUse,
 	Message: "A request with this Idempotency-Key is still being processed; retry in a moment.",
 }

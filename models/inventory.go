@@ -2,6 +2,7 @@ package models
 
 import (
 	"encoding/base64"
+	"shop/errcode"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ func ApplyAdjustment(stock int, a Adjustment) (int, error) {
 		return stock, InsufficientStock(a.ProductID, stock, -a.Delta)
 	}
 	if next > MaxStockCount && a.Delta > 0 {
-		return stock, Errorf(CodeBadUserInput, "Product %s would hold %d, above the most a product may hold (%d).", a.ProductID, next, MaxStockCount)
+		return stock, Errorf(errcode.BadUserInput, "Product %s would hold %d, above the most a product may hold (%d).", a.ProductID, next, MaxStockCount)
 	}
 	return next, nil
 }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"shop/errcode"
 	"strings"
 	"time"
 )
@@ -45,7 +46,7 @@ func Transition(from, to string) error {
 		}
 	}
 	return &Error{
-		Code:    CodeInvalidTransition,
+		Code:    errcode.InvalidTransition,
 		Message: "An order that is " + from + " cannot become " + to + ".",
 		Details: map[string]any{"from": from, "to": to},
 	}
@@ -166,7 +167,7 @@ const MaxOrderEvents = 50
 // already.
 func CheckOrderEventRoom(orderID string, n int) error {
 	if n >= MaxOrderEvents {
-		return Errorf(CodeBadUserInput, "Order %s has %d events, the most an order keeps (%d): no more notes can be added.", orderID, n, MaxOrderEvents)
+		return Errorf(errcode.BadUserInput, "Order %s has %d events, the most an order keeps (%d): no more notes can be added.", orderID, n, MaxOrderEvents)
 	}
 	return nil
 }
@@ -225,14 +226,14 @@ func CanCancel(c Caller, o Order) error {
 		return nil
 	}
 	if o.CustomerID != c.UserID {
-		return Errorf(CodeNotFound, "Order %s does not exist.", o.ID)
+		return Errorf(errcode.NotFound, "Order %s does not exist.", o.ID)
 	}
 	if err := Transition(o.Status, OrderStatusCancelled); err != nil {
 		return err
 	}
 	if o.Status != OrderStatusPending {
 		return &Error{
-			Code:    CodeForbidden,
+			Code:    errcode.Forbidden,
 			Message: "A customer may cancel an order only while it is pending; this one is " + o.Status + ".",
 			Details: map[string]any{"status": o.Status},
 		}

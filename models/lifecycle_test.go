@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"shop/errcode"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func TestTransitionsAreTheLifecycle(t *testing.T) {
 				}
 				continue
 			}
-			if ErrorCode(err) != CodeInvalidTransition {
+			if ErrorCode(err) != errcode.InvalidTransition {
 				t.Errorf("%s → %s: code %q, want INVALID_TRANSITION", from, to, ErrorCode(err))
 				continue
 			}
@@ -40,7 +41,7 @@ func TestParseOrderNote(t *testing.T) {
 	if err != nil || n != (OrderNote{OrderID: id, Message: "Your parcel is late.", Note: "carrier lost it", Actor: "adm"}) {
 		t.Fatalf("%+v, %v", n, err)
 	}
-	if _, err := ParseOrderNote(id, "hello", "", Caller{UserID: "c", Role: RoleCustomer}); ErrorCode(err) != CodeForbidden {
+	if _, err := ParseOrderNote(id, "hello", "", Caller{UserID: "c", Role: RoleCustomer}); ErrorCode(err) != errcode.Forbidden {
 		t.Errorf("a customer's note: %v, want FORBIDDEN", err)
 	}
 	if _, err := ParseOrderNote(id, " ", "", admin); fmt.Sprint(fields(t, err)) != "[message]" {
@@ -113,15 +114,15 @@ func TestWhoMayCancel(t *testing.T) {
 		status string
 		want   Code
 	}{
-		{Caller{}, "pending", CodeUnauthenticated},
+		{Caller{}, "pending", errcode.Unauthenticated},
 		{owner, "pending", ""},
-		{owner, "paid", CodeForbidden},
+		{owner, "paid", errcode.Forbidden},
 		// No one may cancel these: the lifecycle's answer, not the role's.
-		{owner, "cancelled", CodeInvalidTransition},
-		{owner, "shipped", CodeInvalidTransition},
-		{owner, "delivered", CodeInvalidTransition},
-		{other, "cancelled", CodeNotFound},
-		{other, "pending", CodeNotFound},
+		{owner, "cancelled", errcode.InvalidTransition},
+		{owner, "shipped", errcode.InvalidTransition},
+		{owner, "delivered", errcode.InvalidTransition},
+		{other, "cancelled", errcode.NotFound},
+		{other, "pending", errcode.NotFound},
 		{admin, "pending", ""},
 		{admin, "paid", ""},
 	} {
@@ -175,16 +176,16 @@ func TestAdjustments(t *testing.T) {
 	if n, err := ApplyAdjustment(5, a); n != 2 || err != nil {
 		t.Errorf("5 - 3 = %d, %v", n, err)
 	}
-	if _, err := ApplyAdjustment(2, a); ErrorCode(err) != CodeInsufficientStock {
+	if _, err := ApplyAdjustment(2, a); ErrorCode(err) != errcode.InsufficientStock {
 		t.Errorf("2 - 3: %v, want INSUFFICIENT_STOCK", err)
 	}
 	a.Delta = 10
-	if _, err := ApplyAdjustment(MaxStockCount-5, a); ErrorCode(err) != CodeBadUserInput {
+	if _, err := ApplyAdjustment(MaxStockCount-5, a); ErrorCode(err) != errcode.BadUserInput {
 		t.Errorf("over the maximum: %v", err)
 	}
 	// Cancellations can leave a stock over the maximum: it may be lowered,
 	// not raised.
-	if _, err := ApplyAdjustment(MaxStockCount+30, a); ErrorCode(err) != CodeBadUserInput {
+	if _, err := ApplyAdjustment(MaxStockCount+30, a); ErrorCode(err) != errcode.BadUserInput {
 		t.Errorf("further over the maximum: %v", err)
 	}
 	a.Delta = -1
@@ -205,7 +206,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		t.Errorf("both alike: %q, %v", k, err)
 	}
 	for _, bad := range [][2]string{{"a", "b"}, {"has space", ""}, {"", "é"}, {strings.Repeat("k", MaxIdempotencyKeySize+1), ""}} {
-		if _, err := ParseIdempotencyKey(bad[0], bad[1]); ErrorCode(err) != CodeBadUserInput {
+		if _, err := ParseIdempotencyKey(bad[0], bad[1]); ErrorCode(err) != errcode.BadUserInput {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -219,7 +220,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if a.Fingerprint() == c.Fingerprint() {
 		t.Error("different quantities share a fingerprint")
 	}
-	if err := ReplayIdempotent(IdempotencyKey{Fingerprint: a.Fingerprint()}, c.Fingerprint()); ErrorCode(err) != CodeIdempotencyKeyReused {
+	if err := ReplayIdempotent(IdempotencyKey{Fingerprint: a.Fingerprint()}, c.Fingerprint()); ErrorCode(err) != errcode.IdempotencyKeyReused {
 		t.Errorf("another request under the key: %v", err)
 	}
 	if err := ReplayIdempotent(IdempotencyKey{Fingerprint: a.Fingerprint()}, b.Fingerprint()); err != nil {
@@ -235,7 +236,7 @@ func TestLedgerCursors(t *testing.T) {
 		t.Fatalf("%+v, %v", c, err)
 	}
 	for _, bad := range []string{"garbage!", OrderCursor(Order{ID: "6f1c2a4e-8b7d-4c3e-9a1b-2d3e4f5a6b7c"}).Encode(), MovementCursor(StockMovement{ID: 0})} {
-		if _, err := ParseLedgerConnection(nil, &bad); ErrorCode(err) != CodeBadUserInput {
+		if _, err := ParseLedgerConnection(nil, &bad); ErrorCode(err) != errcode.BadUserInput {
 			t.Errorf("%q accepted", bad)
 		}
 	}

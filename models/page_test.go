@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func TestValidateText(t *testing.T) {
 			continue
 		}
 		var e *Error
-		if !errors.As(err, &e) || e.Code != CodeBadUserInput || len(e.Fields) != 1 || e.Fields[0].Field != "name" || !strings.Contains(e.Message, tt.want) {
+		if !errors.As(err, &e) || e.Code != errcode.BadUserInput || len(e.Fields) != 1 || e.Fields[0].Field != "name" || !strings.Contains(e.Message, tt.want) {
 			t.Errorf("ValidateText(%q) = %v, want BAD_USER_INPUT on name: %q", tt.in, err, tt.want)
 		}
 	}

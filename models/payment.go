@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"shop/errcode"
 	"strconv"
 	"strings"
 	"time"
@@ -166,7 +167,7 @@ func CanPay(c Caller, o Order) error {
 		return err
 	}
 	if !c.IsAdmin() && o.CustomerID != c.UserID {
-		return Errorf(CodeNotFound, "Order %s does not exist.", o.ID)
+		return Errorf(errcode.NotFound, "Order %s does not exist.", o.ID)
 	}
 	return Transition(o.Status, OrderStatusPaid)
 }
@@ -266,7 +267,7 @@ type PaymentProvider interface {
 	Refund(ctx context.Context, req RefundRequest) (ProviderRefund, error)
 	// ParseWebhook verifies a webhook's signature on its raw body and
 	// reads the event. An unsigned, badly signed or stale event is an
-	// error with CodeBadRequest.
+	// error with errcode.BadRequest.
 	ParseWebhook(payload []byte, signature string) (PaymentEvent, error)
 }
 
@@ -391,7 +392,7 @@ func FormatAmount(m Money, currency string) string {
 // ErrRefundFirst refuses to cancel an order whose payment succeeded
 // without giving the money back: the payments service refunds it first and
 // then cancels with the refund recorded (StatusChange.Refund).
-var ErrRefundFirst = &Error{Code: CodeConflict, Message: "This order was paid through a payment provider: it is refunded before it is cancelled. Retry in a moment."}
+var ErrRefundFirst = &Error{Code: errcode.Conflict, Message: "This order was paid through a payment provider: it is refunded before it is cancelled. Retry in a moment."}
 
 // RefundRecord is a refund the provider made, recorded with the
 // cancellation it came before.
@@ -421,7 +422,7 @@ func PaymentAllows(ch StatusChange, p *Payment) error {
 	}
 	switch {
 	case p.Status == PaymentRefunding && ch.To != OrderStatusCancelled:
-		return &Error{Code: CodeConflict, Message: "This order's payment is being refunded; it cannot become " + ch.To + "."}
+		return &Error{Code: errcode.Conflict, Message: "This order's payment is being refunded; it cannot become " + ch.To + "."}
 	case (p.Status == PaymentSucceeded || p.Status == PaymentRefunding) && ch.To == OrderStatusCancelled && ch.Refund == nil:
 		return ErrRefundFirst
 	}
@@ -548,7 +549,7 @@ type PaymentStore interface {
 	// Payments returns an order's payments, oldest attempt first.
 	Payments(ctx context.Context, orderID string) ([]Payment, error)
 	// PaymentByID and PaymentByProviderID return an error with
-	// CodeNotFound when there is none.
+	// errcode.NotFound when there is none.
 	PaymentByID(ctx context.Context, id string) (*Payment, error)
 	PaymentByProviderID(ctx context.Context, provider, providerID string) (*Payment, error)
 	// AddPayment records a payment the provider made, if its order is

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +17,14 @@ func TestWhoMayPay(t *testing.T) {
 		status string
 		want   Code
 	}{
-		{Caller{}, OrderStatusPending, CodeUnauthenticated},
+		{Caller{}, OrderStatusPending, errcode.Unauthenticated},
 		{owner, OrderStatusPending, ""},
 		{admin, OrderStatusPending, ""},
-		{other, OrderStatusPending, CodeNotFound}, // as if missing
-		{other, OrderStatusPaid, CodeNotFound},
-		{owner, OrderStatusPaid, CodeInvalidTransition},
-		{admin, OrderStatusCancelled, CodeInvalidTransition},
-		{owner, OrderStatusShipped, CodeInvalidTransition},
+		{other, OrderStatusPending, errcode.NotFound}, // as if missing
+		{other, OrderStatusPaid, errcode.NotFound},
+		{owner, OrderStatusPaid, errcode.InvalidTransition},
+		{admin, OrderStatusCancelled, errcode.InvalidTransition},
+		{owner, OrderStatusShipped, errcode.InvalidTransition},
 	} {
 		err := CanPay(tt.c, Order{ID: "o", CustomerID: "a", Status: tt.status})
 		if ErrorCode(err) != tt.want {
@@ -180,16 +181,16 @@ func TestPaymentAllows(t *testing.T) {
 		{"no payment: ship", OrderStatusShipped, nil, nil, ""},
 		{"open payment: cancel", OrderStatusCancelled, nil, p(PaymentRequiresPaymentMethod), ""},
 		{"succeeded: ship", OrderStatusShipped, nil, p(PaymentSucceeded), ""},
-		{"succeeded: cancel without the refund", OrderStatusCancelled, nil, p(PaymentSucceeded), CodeConflict},
+		{"succeeded: cancel without the refund", OrderStatusCancelled, nil, p(PaymentSucceeded), errcode.Conflict},
 		{"refunding: cancel with the refund", OrderStatusCancelled, refund, p(PaymentRefunding), ""},
-		{"refunding: cancel without it", OrderStatusCancelled, nil, p(PaymentRefunding), CodeConflict},
-		{"refunding: ship", OrderStatusShipped, nil, p(PaymentRefunding), CodeConflict},
+		{"refunding: cancel without it", OrderStatusCancelled, nil, p(PaymentRefunding), errcode.Conflict},
+		{"refunding: ship", OrderStatusShipped, nil, p(PaymentRefunding), errcode.Conflict},
 		{"refunded: cancel", OrderStatusCancelled, nil, p(PaymentRefunded), ""},
-		{"a refund of nothing", OrderStatusCancelled, refund, nil, CodeInternal},
+		{"a refund of nothing", OrderStatusCancelled, refund, nil, errcode.InternalServerError},
 		{"a refund of a payment a concurrent attempt said had failed", OrderStatusCancelled, refund, p(PaymentSucceeded), ""},
-		{"a refund of a payment refunded already", OrderStatusCancelled, refund, p(PaymentRefunded), CodeInternal},
-		{"a refund of a payment never paid", OrderStatusCancelled, refund, p(PaymentRequiresPaymentMethod), CodeInternal},
-		{"a refund of another payment", OrderStatusCancelled, &RefundRecord{PaymentID: "p2"}, p(PaymentRefunding), CodeInternal},
+		{"a refund of a payment refunded already", OrderStatusCancelled, refund, p(PaymentRefunded), errcode.InternalServerError},
+		{"a refund of a payment never paid", OrderStatusCancelled, refund, p(PaymentRequiresPaymentMethod), errcode.InternalServerError},
+		{"a refund of another payment", OrderStatusCancelled, &RefundRecord{PaymentID: "p2"}, p(PaymentRefunding), errcode.InternalServerError},
 	} {
 		err := PaymentAllows(StatusChange{To: tt.to, Refund: tt.refund}, tt.p)
 		if ErrorCode(err) != tt.wantCode {
@@ -230,7 +231,7 @@ func TestParseLocalOutcome(t *testing.T) {
 	}
 	_, err := ParseLocalOutcome("nope", "paid")
 	var e *Error
-	if ErrorCode(err) != CodeBadUserInput || !asError(err, &e) || len(e.Fields) != 2 {
+	if ErrorCode(err) != errcode.BadUserInput || !asError(err, &e) || len(e.Fields) != 2 {
 		t.Fatalf("bad id and outcome: %v, want both fields reported", err)
 	}
 }

@@ -1,15 +1,18 @@
 package models
 
-import "strings"
+import (
+	"shop/errcode"
+	"strings"
+)
 
 // Who may do what. Every rule takes the caller proven by the request's
 // token (anonymous without one) and answers UNAUTHENTICATED when a token is
 // needed and missing, FORBIDDEN when the caller's role may not act.
 
 var (
-	errSignIn = &Error{Code: CodeUnauthenticated, Message: "Sign in first: send Authorization: Bearer <accessToken> (from the login mutation)."}
-	errAdmin  = &Error{Code: CodeForbidden, Message: "Only an admin may do this."}
-	errOthers = &Error{Code: CodeForbidden, Message: "A customer may order only for itself: leave customerId out, or send your own id."}
+	errSignIn = &Error{Code: errcode.Unauthenticated, Message: "Sign in first: send Authorization: Bearer <accessToken> (from the login mutation)."}
+	errAdmin  = &Error{Code: errcode.Forbidden, Message: "Only an admin may do this."}
+	errOthers = &Error{Code: errcode.Forbidden, Message: "A customer may order only for itself: leave customerId out, or send your own id."}
 )
 
 // RequireSignedIn refuses anonymous callers.

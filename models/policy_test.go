@@ -1,6 +1,7 @@
 package models
 
 import (
+	"shop/errcode"
 	"testing"
 )
 
@@ -19,12 +20,12 @@ func TestRequireSignedInAndAdmin(t *testing.T) {
 		c                    Caller
 		wantSignedIn, wantAd Code
 	}{
-		{"anonymous", anonymous, CodeUnauthenticated, CodeUnauthenticated},
-		{"customer", customerA, "", CodeForbidden},
-		{"another customer", customerB, "", CodeForbidden},
+		{"anonymous", anonymous, errcode.Unauthenticated, errcode.Unauthenticated},
+		{"customer", customerA, "", errcode.Forbidden},
+		{"another customer", customerB, "", errcode.Forbidden},
 		{"admin", admin, "", ""},
-		{"unknown role is no admin", Caller{UserID: idA, Role: "root"}, "", CodeForbidden},
-		{"admin role without a user is anonymous", Caller{Role: RoleAdmin}, CodeUnauthenticated, CodeUnauthenticated},
+		{"unknown role is no admin", Caller{UserID: idA, Role: "root"}, "", errcode.Forbidden},
+		{"admin role without a user is anonymous", Caller{Role: RoleAdmin}, errcode.Unauthenticated, errcode.Unauthenticated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,15 +50,15 @@ func TestOrderCustomer(t *testing.T) {
 		want      string
 		wantCode  Code
 	}{
-		{"anonymous, omitted", anonymous, nil, "", CodeUnauthenticated},
-		{"anonymous, naming someone", anonymous, str("c1"), "", CodeUnauthenticated},
+		{"anonymous, omitted", anonymous, nil, "", errcode.Unauthenticated},
+		{"anonymous, naming someone", anonymous, str("c1"), "", errcode.Unauthenticated},
 		{"customer, omitted: itself", customerA, nil, idA, ""},
 		{"customer, its own id", customerA, str(idA), idA, ""},
 		{"customer, its own id with spaces", customerA, str(" " + idA + " "), idA, ""},
-		{"customer, another customer's id", customerA, str(idB), "", CodeForbidden},
-		{"customer, a free-form id", customerA, str("c1"), "", CodeForbidden},
+		{"customer, another customer's id", customerA, str(idB), "", errcode.Forbidden},
+		{"customer, a free-form id", customerA, str("c1"), "", errcode.Forbidden},
 		{"customer, empty: left to input validation", customerA, str(""), "", ""},
-		{"another customer, A's id", customerB, str(idA), "", CodeForbidden},
+		{"another customer, A's id", customerB, str(idA), "", errcode.Forbidden},
 		{"admin, omitted: itself", admin, nil, admin.UserID, ""},
 		{"admin, a customer's id", admin, str(idA), idA, ""},
 		{"admin, a free-form id", admin, str("walk-in"), "walk-in", ""},

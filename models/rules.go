@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"shop/errcode"
 	"sort"
 	"strings"
 	"time"
@@ -215,7 +216,7 @@ func PriceOrder(lines []OrderLine, prices map[string]Money) ([]OrderItem, Money,
 			total, err = total.Plus(sub)
 		}
 		if err != nil || total > maxTotal {
-			return nil, 0, Errorf(CodeBadUserInput, "The order total is too large to be charged in one order.")
+			return nil, 0, Errorf(errcode.BadUserInput, "The order total is too large to be charged in one order.")
 		}
 		items = append(items, OrderItem{ProductID: l.ProductID, Quantity: l.Quantity, PriceAtPurchase: price, Position: i})
 	}
@@ -225,7 +226,7 @@ func PriceOrder(lines []OrderLine, prices map[string]Money) ([]OrderItem, Money,
 // InsufficientStock is the error for an order line the stock can't cover.
 func InsufficientStock(productID string, available, requested int) error {
 	return &Error{
-		Code:    CodeInsufficientStock,
+		Code:    errcode.InsufficientStock,
 		Message: fmt.Sprintf("Insufficient stock for product %s: %d available, %d requested.", productID, available, requested),
 		Details: map[string]any{"productId": productID, "available": available, "requested": requested},
 	}
@@ -234,7 +235,7 @@ func InsufficientStock(productID string, available, requested int) error {
 // ProductNotFound is the error for an order line naming no product.
 func ProductNotFound(productID string) error {
 	return &Error{
-		Code:    CodeNotFound,
+		Code:    errcode.NotFound,
 		Message: fmt.Sprintf("Product %s does not exist.", productID),
 		Details: map[string]any{"productId": productID},
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"shop/errcode"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ func fields(t *testing.T, err error) []string {
 	if !errors.As(err, &e) {
 		t.Fatalf("error %v is not a *models.Error", err)
 	}
-	if e.Code != CodeBadUserInput {
+	if e.Code != errcode.BadUserInput {
 		t.Fatalf("code = %s, want BAD_USER_INPUT", e.Code)
 	}
 	var out []string
@@ -178,11 +179,11 @@ func TestPriceOrder(t *testing.T) {
 	if total != 9008 || len(items) != 2 || items[0].PriceAtPurchase != 3999 || items[1].Quantity != 1 {
 		t.Fatalf("total %d items %+v", total, items)
 	}
-	if _, _, err := PriceOrder([]OrderLine{{idA, 1}}, map[string]Money{}); err == nil || ErrorCode(err) != CodeInternal {
+	if _, _, err := PriceOrder([]OrderLine{{idA, 1}}, map[string]Money{}); err == nil || ErrorCode(err) != errcode.InternalServerError {
 		t.Fatalf("missing price: err = %v, want an internal error", err)
 	}
 	_, _, err = PriceOrder([]OrderLine{{idA, MaxLineQuantity}}, map[string]Money{idA: maxTotal})
-	if ErrorCode(err) != CodeBadUserInput {
+	if ErrorCode(err) != errcode.BadUserInput {
 		t.Fatalf("huge total: err = %v, want BAD_USER_INPUT", err)
 	}
 }
@@ -190,10 +191,10 @@ func TestPriceOrder(t *testing.T) {
 func TestErrorCode(t *testing.T) {
 	t.Parallel()
 	wrapped := errors.Join(errors.New("ctx"), InsufficientStock(idA, 1, 2))
-	if ErrorCode(wrapped) != CodeInsufficientStock {
+	if ErrorCode(wrapped) != errcode.InsufficientStock {
 		t.Fatalf("code of wrapped error = %s", ErrorCode(wrapped))
 	}
-	if ErrorCode(errors.New("boom")) != CodeInternal {
+	if ErrorCode(errors.New("boom")) != errcode.InternalServerError {
 		t.Fatal("unknown error is not internal")
 	}
 	if ErrorCode(nil) != "" {

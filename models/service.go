@@ -17,12 +17,12 @@ type ProductService interface {
 	ListProducts(ctx context.Context, page Page, f ProductFilter) ([]Product, error)
 	// ProductsPage is the products connection, oldest first.
 	ProductsPage(ctx context.Context, c Connection, f ProductFilter) (ProductPage, error)
-	// ProductByID returns an error with CodeNotFound when there is none.
+	// ProductByID returns an error with errcode.NotFound when there is none.
 	ProductByID(ctx context.Context, id string) (*Product, error)
 	// ProductsByIDs returns the products that exist, keyed by id.
 	ProductsByIDs(ctx context.Context, ids []string) (map[string]*Product, error)
 	CreateProduct(ctx context.Context, p NewProduct) (*Product, error)
-	// UpdateProduct returns an error with CodeNotFound when there is none.
+	// UpdateProduct returns an error with errcode.NotFound when there is none.
 	UpdateProduct(ctx context.Context, id string, patch ProductPatch) (*Product, error)
 	// DeleteProduct reports whether a product was deleted.
 	DeleteProduct(ctx context.Context, id string) (bool, error)
@@ -38,10 +38,10 @@ type ProductService interface {
 	// directly in it that f lets through.
 	Categories(ctx context.Context, f ProductFilter) ([]Category, error)
 	CreateCategory(ctx context.Context, c NewCategory) (*Category, error)
-	// UpdateCategory returns an error with CodeNotFound when there is none.
+	// UpdateCategory returns an error with errcode.NotFound when there is none.
 	UpdateCategory(ctx context.Context, id string, patch CategoryPatch) (*Category, error)
 	// DeleteCategory reports whether a category was deleted; it refuses
-	// (CodeConflict) while the category has products or subcategories.
+	// (errcode.Conflict) while the category has products or subcategories.
 	DeleteCategory(ctx context.Context, id string) (bool, error)
 }
 
@@ -70,7 +70,7 @@ type OrderService interface {
 	ListOrders(ctx context.Context, page Page, f OrderFilter) ([]Order, error)
 	// OrdersPage is the orders connection, newest first.
 	OrdersPage(ctx context.Context, c Connection, f OrderFilter) (OrderPage, error)
-	// OrderByID returns an error with CodeNotFound when there is none.
+	// OrderByID returns an error with errcode.NotFound when there is none.
 	OrderByID(ctx context.Context, id string) (*Order, error)
 	// OrderPayments returns each order's current payment (its latest
 	// attempt), by order id; orders without one are left out.
@@ -87,9 +87,9 @@ type Store interface {
 
 // AccountStore is what the accounts service needs of the database.
 type AccountStore interface {
-	// CreateUser returns an error with CodeConflict when the email is taken.
+	// CreateUser returns an error with errcode.Conflict when the email is taken.
 	CreateUser(ctx context.Context, u *User) error
-	// UserByEmail and UserByID return an error with CodeNotFound when
+	// UserByEmail and UserByID return an error with errcode.NotFound when
 	// there is none.
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	UserByID(ctx context.Context, id string) (*User, error)
@@ -120,6 +120,6 @@ type AccountService interface {
 	Login(ctx context.Context, email, password, deviceToken string) (Session, error)
 	Refresh(ctx context.Context, refreshToken string) (Session, error)
 	Logout(ctx context.Context, refreshToken string) (bool, error)
-	// User returns an error with CodeNotFound when there is none.
+	// User returns an error with errcode.NotFound when there is none.
 	User(ctx context.Context, id string) (*User, error)
 }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"shop/errcode"
 	"strings"
 	"testing"
 )
@@ -100,7 +101,7 @@ func TestTextFieldsRefuseInvisibleCharacters(t *testing.T) {
 		{"name", ValidateText("name", bad, 100), "U+202E at character 5"},
 	} {
 		var e *Error
-		if !errors.As(tt.err, &e) || e.Code != CodeBadUserInput || len(e.Fields) != 1 || e.Fields[0].Field != tt.field {
+		if !errors.As(tt.err, &e) || e.Code != errcode.BadUserInput || len(e.Fields) != 1 || e.Fields[0].Field != tt.field {
 			t.Errorf("%s: %v, want one bad field %s", tt.field, tt.err, tt.field)
 			continue
 		}

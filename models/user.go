@@ -2,6 +2,7 @@ package models
 
 import (
 	"net/mail"
+	"shop/errcode"
 	"strings"
 	"time"
 	"unicode"
@@ -134,6 +135,6 @@ func checkEmail(fe *fieldErrors, field, email string) {
 // Errors of refresh tokens. Both say the same to the client, which must
 // sign in again either way; the service tells them apart to log the reuse.
 var (
-	ErrRefreshTokenInvalid = &Error{Code: CodeUnauthenticated, Message: "The refresh token is invalid, expired or revoked: sign in again."}
-	ErrRefreshTokenReused  = &Error{Code: CodeUnauthenticated, Message: "The refresh token is invalid, expired or revoked: sign in again."}
+	ErrRefreshTokenInvalid = &Error{Code: errcode.Unauthenticated, Message: "The refresh token is invalid, expired or revoked: sign in again."}
+	ErrRefreshTokenReused  = &Error{Code: errcode.Unauthenticated, Message: "The refresh token is invalid, expired or revoked: sign in again."}
 )

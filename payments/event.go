@@ -3,6 +3,7 @@ package payments
 import (
 	"encoding/json"
 	"errors"
+	"shop/errcode"
 	"strconv"
 	"strings"
 	"time"
@@ -114,4 +115,4 @@ func badWebhook(err error) error {
 	return badRequest("The webhook's body is not an event.")
 }
 
-func badRequest(msg string) error { return &models.Error{Code: models.CodeBadRequest, Message: msg} }
+func badRequest(msg string) error { return &models.Error{Code: errcode.BadRequest, Message: msg} }

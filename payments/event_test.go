@@ -3,6 +3,7 @@ package payments_test
 import (
 	"bytes"
 	"fmt"
+	"shop/errcode"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,7 +60,7 @@ func TestParseEvent(t *testing.T) {
 			t.Parallel()
 			e, err := payments.ParseEvent("stripe", tt.body, tt.header, testSecret)
 			if tt.wantErr != "" {
-				if models.ErrorCode(err) != models.CodeBadRequest || !strings.Contains(err.Error(), tt.wantErr) {
+				if models.ErrorCode(err) != errcode.BadRequest || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %+v, %v; want BAD_REQUEST saying %q", e, err, tt.wantErr)
 				}
 				return
@@ -90,7 +91,7 @@ func TestParseEventKeepsToWhatCanBeStored(t *testing.T) {
 		"a NUL in the PaymentIntent id":   nul(stripeEvent("evt_1", models.EventPaymentSucceeded, "pi_NUL", 1250, "usd")),
 	} {
 		e, err := parse(body)
-		if models.ErrorCode(err) != models.CodeBadRequest || strings.Contains(err.Error(), "not an event") {
+		if models.ErrorCode(err) != errcode.BadRequest || strings.Contains(err.Error(), "not an event") {
 			t.Errorf("%s: %+v, %v; want BAD_REQUEST about the id", name, e, err)
 		}
 	}
@@ -114,7 +115,7 @@ func TestParseOtherEvents(t *testing.T) {
 		t.Fatalf("got %+v, %v", e, err)
 	}
 	body = []byte(`{"id":"evt_3","object":"event","type":"payment_intent.succeeded","data":{"object":{"object":"payment_intent"}}}`)
-	if _, err := payments.ParseEvent("stripe", body, sign(body, testSecret, time.Now()), testSecret); models.ErrorCode(err) != models.CodeBadRequest {
+	if _, err := payments.ParseEvent("stripe", body, sign(body, testSecret, time.Now()), testSecret); models.ErrorCode(err) != errcode.BadRequest {
 		t.Fatalf("a PaymentIntent event without the PaymentIntent's id: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"shop/errcode"
 	"time"
 
 	"shop/models"
@@ -191,7 +192,7 @@ func (s *Service) refund(ctx context.Context, p models.Payment) (models.Provider
 // make is acknowledged and logged: another system may share the account.
 func (s *Service) HandleWebhook(ctx context.Context, provider string, payload []byte, signature string) error {
 	if provider != s.provider.Name() {
-		return models.Errorf(models.CodeNotFound, "Payments do not go through %s here.", provider)
+		return models.Errorf(errcode.NotFound, "Payments do not go through %s here.", provider)
 	}
 	e, err := s.provider.ParseWebhook(payload, signature)
 	if err != nil {
@@ -301,17 +302,17 @@ func (s *Service) ConfirmLocalPayment(ctx context.Context, paymentID, outcome st
 	}
 	signer, ok := s.provider.(LocalSigner)
 	if !ok {
-		return nil, models.Errorf(models.CodeBadUserInput, "Payments go through %s here, not the local provider: pay with the client secret instead.", s.provider.Name())
+		return nil, models.Errorf(errcode.BadUserInput, "Payments go through %s here, not the local provider: pay with the client secret instead.", s.provider.Name())
 	}
 	p, err := s.store.PaymentByID(ctx, paymentID)
 	if models.IsNotFound(err) {
-		return nil, models.Errorf(models.CodeNotFound, "Payment %s does not exist.", paymentID)
+		return nil, models.Errorf(errcode.NotFound, "Payment %s does not exist.", paymentID)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if p.Provider != models.ProviderLocal {
-		return nil, models.Errorf(models.CodeBadUserInput, "Payment %s went through %s, not the local provider.", p.ID, p.Provider)
+		return nil, models.Errorf(errcode.BadUserInput, "Payment %s went through %s, not the local provider.", p.ID, p.Provider)
 	}
 	payload, sig := signer.SignedEvent(*p, eventType)
 	if err := s.HandleWebhook(ctx, models.ProviderLocal, payload, sig); err != nil {
@@ -331,7 +332,7 @@ func (s *Service) providerError(ctx context.Context, doing, outcome string, err 
 	}
 	s.logger.WarnContext(ctx, "payment provider call failed", append(attrs, "provider", s.provider.Name(), "doing", doing, "err", err.Error())...)
 	return &models.Error{
-		Code:    models.CodePaymentProviderError,
+		Code:    errcode.PaymentProviderError,
 		Message: "The payment provider (" + s.provider.Name() + ") could not " + doing + "; " + outcome + ". Retry in a moment.",
 		Details: map[string]any{"provider": s.provider.Name()},
 	}
@@ -339,7 +340,7 @@ func (s *Service) providerError(ctx context.Context, doing, outcome string, err 
 
 func (s *Service) otherProvider(p models.Payment) error {
 	return &models.Error{
-		Code:    models.CodePaymentProviderError,
+		Code:    errcode.PaymentProviderError,
 		Message: "Payment " + p.ID + " went through " + p.Provider + ", which this server is not configured for.",
 		Details: map[string]any{"provider": p.Provider},
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"shop/errcode"
 	"strings"
 	"sync"
 	"testing"
@@ -93,10 +94,10 @@ func TestLocalPaymentLifecycle(t *testing.T) {
 			id   string
 			want models.Code
 		}{
-			{models.Caller{}, o.ID, models.CodeUnauthenticated},
-			{stranger, o.ID, models.CodeNotFound},
-			{customer, "not-an-id", models.CodeBadUserInput},
-			{customer, "00000000-0000-4000-8000-000000000000", models.CodeNotFound},
+			{models.Caller{}, o.ID, errcode.Unauthenticated},
+			{stranger, o.ID, errcode.NotFound},
+			{customer, "not-an-id", errcode.BadUserInput},
+			{customer, "00000000-0000-4000-8000-000000000000", errcode.NotFound},
 		} {
 			if _, err := svc.CreatePayment(ctx, tt.c, tt.id); models.ErrorCode(err) != tt.want {
 				t.Errorf("%+v pays %s: %v, want %s", tt.c, tt.id, err, tt.want)
@@ -132,13 +133,13 @@ func TestLocalPaymentLifecycle(t *testing.T) {
 		if err != nil || got.Status != "paid" {
 			t.Fatalf("succeeded: %+v, %v", got, err)
 		}
-		if _, err := svc.CreatePayment(ctx, customer, o.ID); models.ErrorCode(err) != models.CodeInvalidTransition {
+		if _, err := svc.CreatePayment(ctx, customer, o.ID); models.ErrorCode(err) != errcode.InvalidTransition {
 			t.Fatalf("paying a paid order: %v", err)
 		}
 		// The customer may not cancel it any more; an admin may, and it is
 		// refunded first.
 		byCustomer, _ := models.ParseCancel(o.ID, "", "", customer)
-		if _, err := svc.ChangeOrderStatus(ctx, byCustomer); models.ErrorCode(err) != models.CodeForbidden {
+		if _, err := svc.ChangeOrderStatus(ctx, byCustomer); models.ErrorCode(err) != errcode.Forbidden {
 			t.Fatalf("customer cancels a paid order: %v", err)
 		}
 		if p, _ := s.PaymentByID(ctx, first.Payment.ID); p.Status != models.PaymentSucceeded {
@@ -202,7 +203,7 @@ func TestConcurrentCancellationsRefundOnce(t *testing.T) {
 			switch models.ErrorCode(err) {
 			case "":
 				wins++
-			case models.CodeInvalidTransition, models.CodeConflict:
+			case errcode.InvalidTransition, errcode.Conflict:
 			default:
 				t.Errorf("unexpected %v", err)
 			}
@@ -318,10 +319,10 @@ func TestWebhooksRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := stripeEvent("evt_1", models.EventPaymentSucceeded, ps.Payment.ProviderID, 500, "usd")
-	if err := svc.HandleWebhook(ctx, "stripe", body, sign(body, "whsec_local_test", time.Now())); models.ErrorCode(err) != models.CodeNotFound {
+	if err := svc.HandleWebhook(ctx, "stripe", body, sign(body, "whsec_local_test", time.Now())); models.ErrorCode(err) != errcode.NotFound {
 		t.Fatalf("a webhook for a provider not in use: %v, want NOT_FOUND", err)
 	}
-	if err := svc.HandleWebhook(ctx, "local", body, sign(body, "whsec_wrong", time.Now())); models.ErrorCode(err) != models.CodeBadRequest {
+	if err := svc.HandleWebhook(ctx, "local", body, sign(body, "whsec_wrong", time.Now())); models.ErrorCode(err) != errcode.BadRequest {
 		t.Fatalf("badly signed: %v, want BAD_REQUEST", err)
 	}
 	// A good event for a payment shop did not make: acknowledged, logged.
@@ -336,10 +337,10 @@ func TestWebhooksRefused(t *testing.T) {
 		t.Fatalf("order %s", got.Status)
 	}
 	// confirmLocalPayment is for local payments only.
-	if _, err := svc.ConfirmLocalPayment(ctx, "00000000-0000-4000-8000-000000000000", "succeeded"); models.ErrorCode(err) != models.CodeNotFound {
+	if _, err := svc.ConfirmLocalPayment(ctx, "00000000-0000-4000-8000-000000000000", "succeeded"); models.ErrorCode(err) != errcode.NotFound {
 		t.Fatalf("unknown payment: %v", err)
 	}
-	if _, err := svc.ConfirmLocalPayment(ctx, ps.Payment.ID, "paid"); models.ErrorCode(err) != models.CodeBadUserInput {
+	if _, err := svc.ConfirmLocalPayment(ctx, ps.Payment.ID, "paid"); models.ErrorCode(err) != errcode.BadUserInput {
 		t.Fatalf("unknown outcome: %v", err)
 	}
 }
@@ -375,7 +376,7 @@ func TestStripeUnreachable(t *testing.T) {
 		svc, logs := newService(s, prov, 5*time.Second)
 		o, prod := MustOrder(t, s, 700, 2)
 		_, err := svc.CreatePayment(ctx, customer, o.ID)
-		if models.ErrorCode(err) != models.CodePaymentProviderError || !strings.Contains(err.Error(), "the order is unchanged") {
+		if models.ErrorCode(err) != errcode.PaymentProviderError || !strings.Contains(err.Error(), "the order is unchanged") {
 			t.Fatalf("create: %v", err)
 		}
 		if ps, _ := s.Payments(ctx, o.ID); len(ps) != 0 {
@@ -383,7 +384,7 @@ func TestStripeUnreachable(t *testing.T) {
 		}
 		p := MustStripePaid(t, s, svc, o)
 		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
-		if _, err := svc.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != models.CodePaymentProviderError || !strings.Contains(err.Error(), "the order stays paid") {
+		if _, err := svc.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != errcode.PaymentProviderError || !strings.Contains(err.Error(), "the order stays paid") {
 			t.Fatalf("cancel: %v", err)
 		}
 		got, _ := s.OrderByID(ctx, o.ID)
@@ -427,7 +428,7 @@ func TestLateRefundRetriedOnRedelivery(t *testing.T) {
 			return svc.HandleWebhook(ctx, "stripe", body, sign(body, testSecret, time.Now()))
 		}
 		for i := range 2 {
-			if err := deliver(down); models.ErrorCode(err) != models.CodePaymentProviderError {
+			if err := deliver(down); models.ErrorCode(err) != errcode.PaymentProviderError {
 				t.Fatalf("delivery %d while Stripe is away: %v, want PAYMENT_PROVIDER_ERROR (a 5xx, so Stripe delivers it again)", i, err)
 			}
 		}
@@ -498,7 +499,7 @@ func TestSlowProviderHoldsNoLock(t *testing.T) {
 			t.Fatalf("the cancellation waited %s", d)
 		}
 		err := <-done
-		if models.ErrorCode(err) != models.CodePaymentProviderError {
+		if models.ErrorCode(err) != errcode.PaymentProviderError {
 			t.Fatalf("create: %v", err)
 		}
 		if d := time.Since(start); d > 4*time.Second {

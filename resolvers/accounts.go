@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"shop/errcode"
 
 	"github.com/graphql-go/graphql"
 
@@ -46,7 +47,7 @@ func (r *Resolver) RefreshToken(p graphql.ResolveParams) (any, error) {
 	token := sessionToken(b, p.Args)
 	s, err := r.accounts.Refresh(p.Context, token)
 	if err != nil {
-		if b != nil && models.ErrorCode(err) == models.CodeUnauthenticated {
+		if b != nil && models.ErrorCode(err) == errcode.Unauthenticated {
 			b.End()
 		}
 		return nil, r.fail(p.Context, err)

@@ -1,10 +1,10 @@
 package resolvers
 
 import (
+	"shop/errcode"
 	"sync/atomic"
 
 	"shop/docguard"
-	"shop/models"
 )
 
 // ResponseBudget bounds the bytes of one response while it executes
@@ -40,6 +40,6 @@ func (b *ResponseBudget) Used() int { return int(b.used.Load()) }
 
 // Err is the error that replaces a response past the budget.
 func (b *ResponseBudget) Err() *Error {
-	return newError(models.CodeResponseTooLarge, "The response reached "+docguard.Count(int(b.used.Load()))+" bytes before it was stopped; the maximum is "+
+	return newError(errcode.ResponseTooLarge, "The response reached "+docguard.Count(int(b.used.Load()))+" bytes before it was stopped; the maximum is "+
 		docguard.Count(int(b.max))+". Ask for fewer fields, smaller pages or fewer aliases.")
 }

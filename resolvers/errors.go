@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"shop/errcode"
 
 	"shop/models"
 	"shop/requestid"
@@ -26,7 +27,7 @@ func newError(code models.Code, msg string) *Error {
 // Internal is the error shown for anything the shop did not expect, and the
 // one a recovered panic becomes.
 func Internal(ctx context.Context) *Error {
-	e := newError(models.CodeInternal, "Something went wrong on our side. It has been logged; please retry later.")
+	e := newError(errcode.InternalServerError, "Something went wrong on our side. It has been logged; please retry later.")
 	if id := requestid.From(ctx); id != "" {
 		e.extensions["requestId"] = id
 	}
@@ -50,7 +51,7 @@ func (r *Resolver) fail(ctx context.Context, err error) error {
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		r.logger.InfoContext(ctx, "request cancelled", "err", err, "request_id", requestid.From(ctx))
-		return newError("TIMEOUT", "The request was cancelled or took too long.")
+		return newError(errcode.Timeout, "The request was cancelled or took too long.")
 	}
 	r.logger.ErrorContext(ctx, "internal error", "err", err.Error(), "request_id", requestid.From(ctx))
 	return Internal(ctx)

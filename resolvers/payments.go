@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"github.com/graphql-go/graphql"
+	"shop/errcode"
 
 	"shop/auth"
 	"shop/models"
@@ -40,7 +41,7 @@ func (r *Resolver) ConfirmLocalPayment(p graphql.ResolveParams) (any, error) {
 	return r.orderResult(p, o)
 }
 
-var errNoPayments = &models.Error{Code: models.CodePaymentProviderError, Message: "Payments are not set up on this server."}
+var errNoPayments = &models.Error{Code: errcode.PaymentProviderError, Message: "Payments are not set up on this server."}
 
 // attachPayments loads, in one call, the current payment of each order
 // when the selection under p asks for it (path as for attachEvents).

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"fmt"
+	"shop/errcode"
 	"strings"
 	"testing"
 
@@ -271,11 +272,11 @@ func TestDefaultLimitsRefuseIssue17(t *testing.T) {
 		return ops[""]
 	}
 	descriptions := analyze(aliases(" a%d: products(first: 100) { edges { node { description } } } # %d\n"))
-	if err := descriptions.CheckCost(nil, lim.MaxCost); err == nil || err.Code != docguard.CodeTooComplex {
+	if err := descriptions.CheckCost(nil, lim.MaxCost); err == nil || err.Code != errcode.QueryTooComplex {
 		t.Errorf("100 pages of descriptions cost %d: %v", descriptions.Cost(nil), err)
 	}
 	searches := analyze(aliases(` s%d: products(first: 1, sort: RELEVANCE, filter: {query: "mug", minPrice: %d}) { edges { node { productId } } }`))
-	if err := searches.CheckDatabaseFields(lim.MaxDatabaseFields); err == nil || err.Code != docguard.CodeTooManyDatabaseFields || searches.DatabaseFields != 100 {
+	if err := searches.CheckDatabaseFields(lim.MaxDatabaseFields); err == nil || err.Code != errcode.TooManyDatabaseFields || searches.DatabaseFields != 100 {
 		t.Errorf("100 searches: %d database fields, %v", searches.DatabaseFields, err)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"io/fs"
 	"net/http"
+	"shop/errcode"
 	"strings"
 )
 
@@ -24,7 +25,7 @@ func adminApp(fsys fs.FS) http.Handler {
 		h.Set("Content-Security-Policy", adminCSP)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.Set("Allow", "GET, HEAD")
-			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "The admin dashboard answers GET requests.")
+			writeError(w, http.StatusMethodNotAllowed, errcode.MethodNotAllowed, "The admin dashboard answers GET requests.")
 			return
 		}
 		rest := strings.TrimPrefix(r.URL.Path, "/admin")

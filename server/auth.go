@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"shop/errcode"
 	"strings"
 
 	"shop/auth"
@@ -43,5 +44,5 @@ func authenticate(verify func(token string) (models.Caller, error), next http.Ha
 
 func unauthorized(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	writeError(w, http.StatusUnauthorized, string(models.CodeUnauthenticated), msg)
+	writeError(w, http.StatusUnauthorized, errcode.Unauthenticated, msg)
 }

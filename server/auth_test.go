@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"shop/errcode"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func TestAuthenticate(t *testing.T) {
 		if token == "good" {
 			return admin, nil
 		}
-		return models.Caller{}, &models.Error{Code: models.CodeUnauthenticated, Message: "The access token has expired."}
+		return models.Caller{}, &models.Error{Code: errcode.Unauthenticated, Message: "The access token has expired."}
 	}
 	tests := []struct {
 		name       string

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"shop/errcode"
 	"strings"
 	"sync"
 	"time"
@@ -154,7 +155,7 @@ func (c *documentCache) get(ctx context.Context, deadline time.Time, hash, query
 			if rec := recover(); rec != nil {
 				c.logger.Error("panic preparing a document", "panic", rec, "stack", string(debug.Stack()), "query", docguard.Shorten(query, 2000))
 				res = result{r: &refusal{status: http.StatusInternalServerError, errs: []gqlerrors.FormattedError{{
-					Message: "Something went wrong on our side.", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"},
+					Message: "Something went wrong on our side.", Extensions: map[string]any{"code": string(errcode.InternalServerError)},
 				}}}}
 			}
 		}()
@@ -176,7 +177,7 @@ func (c *documentCache) get(ctx context.Context, deadline time.Time, hash, query
 func timeoutRefusal() *refusal {
 	return &refusal{status: http.StatusServiceUnavailable, errs: []gqlerrors.FormattedError{{
 		Message:    "The request was cancelled or took too long.",
-		Extensions: map[string]any{"code": "TIMEOUT"},
+		Extensions: map[string]any{"code": string(errcode.Timeout)},
 	}}}
 }
 
@@ -196,7 +197,7 @@ func (c *documentCache) prepare(hash, query string) (*document, *refusal) {
 		return nil, guardRefusal(err)
 	}
 	if v := graphql.ValidateDocument(c.schema, doc, nil); !v.IsValid {
-		return nil, &refusal{status: http.StatusBadRequest, errs: withCode(src.Tidy(v.Errors), "GRAPHQL_VALIDATION_FAILED")}
+		return nil, &refusal{status: http.StatusBadRequest, errs: withCode(src.Tidy(v.Errors), errcode.GraphqlValidationFailed)}
 	}
 	d := &document{hash: hash, ast: doc, loc: src.Locator, ops: make(map[string]operation, len(guarded)), size: src.Memory()}
 	for name, g := range guarded {
@@ -213,7 +214,7 @@ func (c *documentCache) prepare(hash, query string) (*document, *refusal) {
 // guardRefusal answers a document docguard refused.
 func guardRefusal(err *docguard.Error) *refusal {
 	status := http.StatusBadRequest
-	if err.Code == docguard.CodeTooLarge {
+	if err.Code == errcode.QueryTooLarge {
 		status = http.StatusRequestEntityTooLarge
 	}
 	e := gqlerrors.FormattedError{Message: err.Message, Locations: []location.SourceLocation{}, Extensions: map[string]any{"code": err.Code}}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"shop/errcode"
 
 	"github.com/go-chi/cors"
 )
@@ -50,5 +51,5 @@ func noGraphiQL(next http.Handler) http.Handler {
 }
 
 func graphiQLOff(w http.ResponseWriter, _ *http.Request) {
-	writeError(w, http.StatusNotFound, "NOT_FOUND", "GraphiQL is switched off on this server (GRAPHIQL=false). The API answers POST /graphql.")
+	writeError(w, http.StatusNotFound, errcode.NotFound, "GraphiQL is switched off on this server (GRAPHIQL=false). The API answers POST /graphql.")
 }

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"shop/errcode"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -62,12 +63,12 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPost:
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Send GraphQL requests with POST (or GET for queries).")
+		writeError(w, http.StatusMethodNotAllowed, errcode.MethodNotAllowed, "Send GraphQL requests with POST (or GET for queries).")
 		return
 	}
 	req, status, err := h.decode(w, r)
 	if err != nil {
-		h.fail(w, start, status, "BAD_REQUEST", err.Error())
+		h.fail(w, start, status, errcode.BadRequest, err.Error())
 		return
 	}
 	// One deadline for the whole request: preparing a new document (scan,
@@ -89,7 +90,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case req.OperationName == "":
 			msg = "The document has several operations: name the one to run in \"operationName\"."
 		}
-		h.fail(w, start, http.StatusBadRequest, "BAD_USER_INPUT", msg)
+		h.fail(w, start, http.StatusBadRequest, errcode.BadUserInput, msg)
 		return
 	}
 	// What a caller reads with its token, or any order, is its own: no
@@ -98,7 +99,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	if op.guard.Introspection && h.opts.DisableIntrospection {
-		h.fail(w, start, http.StatusBadRequest, "INTROSPECTION_DISABLED", "Introspection (__schema and __type) is turned off on this server.")
+		h.fail(w, start, http.StatusBadRequest, errcode.IntrospectionDisabled, "Introspection (__schema and __type) is turned off on this server.")
 		return
 	}
 	caller := auth.CallerFrom(r.Context())
@@ -119,14 +120,14 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for i, p := range problems {
 			errs[i] = gqlerrors.NewFormattedError(docguard.Shorten("Invalid variable: "+p+".", docguard.MaxMessage))
 		}
-		errs = withCode(errs, "BAD_USER_INPUT")
+		errs = withCode(errs, errcode.BadUserInput)
 		h.metrics.observe(op.label, start, codes(errs))
 		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: errs})
 		return
 	}
 	if r.Method == http.MethodGet && op.guard.Type == ast.OperationTypeMutation {
 		w.Header().Set("Allow", "POST")
-		h.fail(w, start, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST.")
+		h.fail(w, start, http.StatusMethodNotAllowed, errcode.MethodNotAllowed, "Mutations must be sent with POST.")
 		return
 	}
 	if !h.admit(w, r, start, op.guard) {
@@ -186,7 +187,7 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.metrics.observe(op.label, start, codes(res.Errors))
 	body, err := json.Marshal(res)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Something went wrong on our side.")
+		writeError(w, http.StatusInternalServerError, errcode.InternalServerError, "Something went wrong on our side.")
 		return
 	}
 	if writeSessionCookie(w, r, browser, h.opts.TrustedProxies) {
@@ -224,16 +225,16 @@ func (h *graphqlHandler) document(ctx context.Context, deadline time.Time, req r
 	var hash string
 	if pq := req.Extensions.PersistedQuery; pq != nil {
 		if pq.Version != 1 {
-			return nil, requestRefusal(http.StatusBadRequest, "PERSISTED_QUERY_NOT_SUPPORTED", "Only version 1 of persisted queries is supported.")
+			return nil, requestRefusal(http.StatusBadRequest, errcode.PersistedQueryNotSupported, "Only version 1 of persisted queries is supported.")
 		}
 		hash = strings.ToLower(pq.SHA256Hash)
 		if len(hash) != sha256.Size*2 || strings.Trim(hash, "0123456789abcdef") != "" {
-			return nil, requestRefusal(http.StatusBadRequest, "BAD_REQUEST", "The persisted query's sha256Hash is not a SHA-256 in hexadecimal.")
+			return nil, requestRefusal(http.StatusBadRequest, errcode.BadRequest, "The persisted query's sha256Hash is not a SHA-256 in hexadecimal.")
 		}
 	}
 	if strings.TrimSpace(req.Query) == "" {
 		if hash == "" {
-			return nil, requestRefusal(http.StatusBadRequest, "BAD_REQUEST", `The request has no "query".`)
+			return nil, requestRefusal(http.StatusBadRequest, errcode.BadRequest, `The request has no "query".`)
 		}
 		if d, ok := h.docs.cached(hash); ok {
 			h.metrics.documents.WithLabelValues("hit").Inc()
@@ -244,14 +245,14 @@ func (h *graphqlHandler) document(ctx context.Context, deadline time.Time, req r
 			q, ok = h.opts.Queries.GetQuery(ctx, hash)
 		}
 		if !ok || hashQuery(q) != hash {
-			return nil, requestRefusal(http.StatusOK, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+			return nil, requestRefusal(http.StatusOK, errcode.PersistedQueryNotFound, "PersistedQueryNotFound")
 		}
 		h.metrics.documents.WithLabelValues("miss").Inc()
 		return h.docs.get(ctx, deadline, hash, q)
 	}
 	sum := hashQuery(req.Query)
 	if hash != "" && hash != sum {
-		return nil, requestRefusal(http.StatusBadRequest, "BAD_REQUEST", "The persisted query hash does not match the query's SHA-256.")
+		return nil, requestRefusal(http.StatusBadRequest, errcode.BadRequest, "The persisted query hash does not match the query's SHA-256.")
 	}
 	if d, ok := h.docs.cached(sum); ok {
 		h.metrics.documents.WithLabelValues("hit").Inc()
@@ -265,12 +266,12 @@ func (h *graphqlHandler) document(ctx context.Context, deadline time.Time, req r
 	return d, refused
 }
 
-func requestRefusal(status int, code, msg string) *refusal {
-	return &refusal{status: status, errs: []gqlerrors.FormattedError{{Message: msg, Extensions: map[string]any{"code": code}}}}
+func requestRefusal(status int, code errcode.Code, msg string) *refusal {
+	return &refusal{status: status, errs: []gqlerrors.FormattedError{{Message: msg, Extensions: map[string]any{"code": string(code)}}}}
 }
 
-func (h *graphqlHandler) fail(w http.ResponseWriter, start time.Time, status int, code, msg string) {
-	h.metrics.observe("invalid", start, []string{code})
+func (h *graphqlHandler) fail(w http.ResponseWriter, start time.Time, status int, code errcode.Code, msg string) {
+	h.metrics.observe("invalid", start, []string{string(code)})
 	writeError(w, status, code, msg)
 }
 
@@ -367,12 +368,12 @@ func (h *graphqlHandler) codeErrors(ctx context.Context, errs []gqlerrors.Format
 		switch {
 		case ctx.Err() != nil:
 			errs[i].Message = "The request was cancelled or took too long."
-			errs[i].Extensions = map[string]any{"code": "TIMEOUT"}
+			errs[i].Extensions = map[string]any{"code": string(errcode.Timeout)}
 		case len(e.Path) == 0:
 			// graphql-go's own (variables it could not coerce): its message
 			// can quote a whole variable's value.
 			errs[i].Message = docguard.Shorten(e.Message, docguard.MaxMessage)
-			errs[i].Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+			errs[i].Extensions = map[string]any{"code": string(errcode.BadUserInput)}
 		default:
 			h.opts.Logger.ErrorContext(ctx, "graphql execution error", "err", e.Message, "path", e.Path, "request_id", requestid.From(ctx))
 			internal := resolvers.Internal(ctx)
@@ -427,9 +428,9 @@ func wantsHTML(r *http.Request) bool {
 	return js < 0 || html < js
 }
 
-func withCode(errs []gqlerrors.FormattedError, code string) []gqlerrors.FormattedError {
+func withCode(errs []gqlerrors.FormattedError, code errcode.Code) []gqlerrors.FormattedError {
 	for i := range errs {
-		errs[i].Extensions = map[string]any{"code": code}
+		errs[i].Extensions = map[string]any{"code": string(code)}
 	}
 	return errs
 }
@@ -437,7 +438,7 @@ func withCode(errs []gqlerrors.FormattedError, code string) []gqlerrors.Formatte
 func writeResult(w http.ResponseWriter, status int, res *graphql.Result) {
 	b, err := json.Marshal(res)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Something went wrong on our side.")
+		writeError(w, http.StatusInternalServerError, errcode.InternalServerError, "Something went wrong on our side.")
 		return
 	}
 	writeJSON(w, status, b)
@@ -451,10 +452,10 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 // writeError answers with a GraphQL-shaped error body, so clients can read
 // every failure the same way.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
+func writeError(w http.ResponseWriter, status int, code errcode.Code, msg string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"shop/errcode"
 	"strconv"
 	"sync"
 	"time"
@@ -84,9 +85,9 @@ func (f *inFlight) admitClient(ip string) (k64, k48 string, status int, code mod
 	defer f.mu.Unlock()
 	switch {
 	case f.lim.PerIP > 0 && f.byIP[k64] >= f.lim.PerIP:
-		return "", "", http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIP
+		return "", "", http.StatusTooManyRequests, errcode.TooManyInFlight, f.lim.PerIP
 	case f.lim.PerIPv6Per48 > 0 && k48 != "" && f.by48[k48] >= f.lim.PerIPv6Per48:
-		return "", "", http.StatusTooManyRequests, models.CodeTooManyInFlight, f.lim.PerIPv6Per48
+		return "", "", http.StatusTooManyRequests, errcode.TooManyInFlight, f.lim.PerIPv6Per48
 	}
 	f.byIP[k64]++
 	if k48 != "" {
@@ -177,13 +178,13 @@ func limitInFlight(f *inFlight, maxBody int64) func(http.Handler) http.Handler {
 			if r.Method == http.MethodPost && r.Body != nil && maxBody > 0 {
 				body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 				if err != nil {
-					writeError(w, http.StatusBadRequest, string(models.CodeBadRequest), "The request body could not be read.")
+					writeError(w, http.StatusBadRequest, errcode.BadRequest, "The request body could not be read.")
 					return
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
 			if !f.takeSlot(r.Context()) {
-				writeInFlightRefusal(w, http.StatusServiceUnavailable, models.CodeOverloaded, f.lim.Total)
+				writeInFlightRefusal(w, http.StatusServiceUnavailable, errcode.Overloaded, f.lim.Total)
 				return
 			}
 			slot = true
@@ -196,7 +197,7 @@ func limitInFlight(f *inFlight, maxBody int64) func(http.Handler) http.Handler {
 // be sent again as soon as one of them ends, hence Retry-After: 1.
 func writeInFlightRefusal(w http.ResponseWriter, status int, code models.Code, maxHeld int) {
 	msg := "Too many requests in flight from your address: " + strconv.Itoa(maxHeld+1) + " with this one, at most " + strconv.Itoa(maxHeld) + ". Read the answers you are sent, or wait for one before sending another."
-	if code == models.CodeOverloaded {
+	if code == errcode.Overloaded {
 		msg = "The server is answering as many requests as it can (" + strconv.Itoa(maxHeld) + "): try again in a second."
 	}
 	w.Header().Set("Retry-After", "1")

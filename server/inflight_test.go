@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"shop/errcode"
 	"strings"
 	"syscall"
 	"testing"
@@ -141,7 +142,7 @@ func TestInFlightPerIP(t *testing.T) {
 		waitHeld(t, reg, i, 1)
 	}
 	for range 6 {
-		mustRefusedInFlight(t, mustDo(t, "POST", url, bigQuery, "X-Forwarded-For", "203.0.113.1"), http.StatusTooManyRequests, models.CodeTooManyInFlight, 4)
+		mustRefusedInFlight(t, mustDo(t, "POST", url, bigQuery, "X-Forwarded-For", "203.0.113.1"), http.StatusTooManyRequests, errcode.TooManyInFlight, 4)
 	}
 	if n, _ := heldBy(t, reg); n != 4 {
 		t.Fatalf("%d requests held after the refusals, want 4", n)
@@ -178,12 +179,12 @@ func TestInFlightPer48AndTotal(t *testing.T) {
 		waitHeld(t, reg, i+1, c.keys)
 	}
 	// The /64 2001:db8:1:1:: is full; its neighbour is not, but the /48 is.
-	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "2001:db8:1:1::3"), http.StatusTooManyRequests, models.CodeTooManyInFlight, 2)
-	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "2001:db8:1:3::1"), http.StatusTooManyRequests, models.CodeTooManyInFlight, 3)
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "2001:db8:1:1::3"), http.StatusTooManyRequests, errcode.TooManyInFlight, 2)
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "2001:db8:1:3::1"), http.StatusTooManyRequests, errcode.TooManyInFlight, 3)
 	conns = append(conns, sendUnread(t, addr, "198.51.100.1", bigQuery))
 	waitHeld(t, reg, 4, 3)
 	// Four held in all: anybody's next is refused.
-	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2"), http.StatusServiceUnavailable, models.CodeOverloaded, 4)
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2"), http.StatusServiceUnavailable, errcode.Overloaded, 4)
 	for _, c := range conns {
 		c.Close()
 	}
@@ -267,7 +268,7 @@ func TestInFlightWaitsForASlot(t *testing.T) {
 	second := make(chan reply, 1)
 	go func() { second <- mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2") }()
 	waitWaiting(t, reg, 2)
-	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2"), http.StatusTooManyRequests, models.CodeTooManyInFlight, 2)
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", "198.51.100.2"), http.StatusTooManyRequests, errcode.TooManyInFlight, 2)
 	held.Close()
 	for _, ch := range []chan reply{done, second} {
 		if r := <-ch; r.status != http.StatusOK || r.Data["hello"] != "world" {
@@ -331,5 +332,5 @@ func TestSlowBodiesHoldNoInstanceSlot(t *testing.T) {
 			t.Fatalf("another client, request %d, beside 8 slow bodies: %d %+v", i+1, r.status, r.Errors)
 		}
 	}
-	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", clients[0]), http.StatusTooManyRequests, models.CodeTooManyInFlight, 2)
+	mustRefusedInFlight(t, mustDo(t, "POST", url, hello, "X-Forwarded-For", clients[0]), http.StatusTooManyRequests, errcode.TooManyInFlight, 2)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"shop/errcode"
 	"strconv"
 	"time"
 
@@ -87,7 +88,7 @@ func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 					}
 					logger.ErrorContext(r.Context(), "panic in handler", "panic", rec,
 						"request_id", requestid.From(r.Context()), "stack", string(debug.Stack()))
-					writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Something went wrong on our side.")
+					writeError(w, http.StatusInternalServerError, errcode.InternalServerError, "Something went wrong on our side.")
 				}
 			}()
 			next.ServeHTTP(w, r)

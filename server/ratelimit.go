@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"shop/errcode"
 	"strconv"
 	"time"
 
@@ -80,7 +81,7 @@ func (h *graphqlHandler) admit(w http.ResponseWriter, r *http.Request, start tim
 				continue
 			}
 			if ok, retry := c.l.Allow(r.Context(), c.key); !ok {
-				h.metrics.observe("invalid", start, []string{string(models.CodeRateLimited)})
+				h.metrics.observe("invalid", start, []string{string(errcode.RateLimited)})
 				writeRateLimited(w, retry)
 				return false
 			}
@@ -126,7 +127,7 @@ func writeRateLimited(w http.ResponseWriter, retry time.Duration) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{
 			"message":    "Too many requests: try again in " + strconv.Itoa(secs) + " s.",
-			"extensions": map[string]any{"code": models.CodeRateLimited, "retryAfter": secs},
+			"extensions": map[string]any{"code": errcode.RateLimited, "retryAfter": secs},
 		}},
 	})
 }
@@ -138,7 +139,7 @@ func writeRateLimited(w http.ResponseWriter, retry time.Duration) {
 // extensions.retryAfter, in seconds). Otherwise status is kept.
 func rateLimitedStatus(w http.ResponseWriter, errs []gqlerrors.FormattedError, status int) int {
 	for _, e := range errs {
-		if code, _ := e.Extensions["code"].(string); code != string(models.CodeRateLimited) {
+		if code, _ := e.Extensions["code"].(string); code != string(errcode.RateLimited) {
 			continue
 		}
 		switch secs := e.Extensions["retryAfter"].(type) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"shop/errcode"
 	"strings"
 	"time"
 
@@ -180,10 +181,10 @@ func New(o Options) http.Handler {
 	// Methods chi knows no route for (PROPFIND, FOO…) get the same
 	// GraphQL-shaped 405 as the rest, not an empty body.
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "This endpoint does not answer "+r.Method+" requests.")
+		writeError(w, http.StatusMethodNotAllowed, errcode.MethodNotAllowed, "This endpoint does not answer "+r.Method+" requests.")
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such endpoint: try /graphql, /health or /.")
+		writeError(w, http.StatusNotFound, errcode.NotFound, "No such endpoint: try /graphql, /health or /.")
 	})
 	return r
 }
@@ -235,7 +236,7 @@ func bearer(token string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 			w.Header().Set("WWW-Authenticate", "Bearer")
-			writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "Send the metrics token as Authorization: Bearer <token>.")
+			writeError(w, http.StatusUnauthorized, errcode.Unauthenticated, "Send the metrics token as Authorization: Bearer <token>.")
 			return
 		}
 		next.ServeHTTP(w, r)

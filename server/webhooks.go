@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"shop/errcode"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -33,17 +34,17 @@ func webhooks(receive WebhookReceiver, maxBytes int64, timeout time.Duration, lo
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if receive == nil {
-			writeError(w, http.StatusNotFound, "NOT_FOUND", "Payments are not set up on this server.")
+			writeError(w, http.StatusNotFound, errcode.NotFound, "Payments are not set up on this server.")
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				writeError(w, http.StatusRequestEntityTooLarge, "BAD_REQUEST", "The webhook's body is larger than MAX_BODY_BYTES.")
+				writeError(w, http.StatusRequestEntityTooLarge, errcode.BadRequest, "The webhook's body is larger than MAX_BODY_BYTES.")
 				return
 			}
-			writeError(w, http.StatusBadRequest, "BAD_REQUEST", "The webhook's body could not be read.")
+			writeError(w, http.StatusBadRequest, errcode.BadRequest, "The webhook's body could not be read.")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
@@ -55,16 +56,16 @@ func webhooks(receive WebhookReceiver, maxBytes int64, timeout time.Duration, lo
 		case err == nil:
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			_, _ = w.Write([]byte(`{"received":true}` + "\n"))
-		case errors.As(err, &me) && me.Code == models.CodeBadRequest:
+		case errors.As(err, &me) && me.Code == errcode.BadRequest:
 			logger.WarnContext(ctx, "webhook refused", "provider", provider, "reason", me.Message, "request_id", requestid.From(ctx))
-			writeError(w, http.StatusBadRequest, string(me.Code), me.Message)
-		case errors.As(err, &me) && me.Code == models.CodeNotFound:
-			writeError(w, http.StatusNotFound, string(me.Code), me.Message)
-		case errors.As(err, &me) && me.Code == models.CodeUnavailable:
-			writeError(w, http.StatusServiceUnavailable, string(me.Code), me.Message)
+			writeError(w, http.StatusBadRequest, me.Code, me.Message)
+		case errors.As(err, &me) && me.Code == errcode.NotFound:
+			writeError(w, http.StatusNotFound, me.Code, me.Message)
+		case errors.As(err, &me) && me.Code == errcode.ServiceUnavailable:
+			writeError(w, http.StatusServiceUnavailable, me.Code, me.Message)
 		default:
 			logger.ErrorContext(ctx, "webhook not applied; the provider will deliver it again", "provider", provider, "err", err.Error(), "request_id", requestid.From(ctx))
-			writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "The event could not be applied now; deliver it again later.")
+			writeError(w, http.StatusInternalServerError, errcode.InternalServerError, "The event could not be applied now; deliver it again later.")
 		}
 	}
 }

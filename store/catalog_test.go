@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"shop/errcode"
 	"sync"
 	"testing"
 
@@ -113,7 +114,7 @@ func TestSKUUniqueUnderConcurrentCreates(t *testing.T) {
 			switch {
 			case err == nil:
 				won++
-			case isSKUTaken(err), models.ErrorCode(err) == models.CodeUnavailable:
+			case isSKUTaken(err), models.ErrorCode(err) == errcode.ServiceUnavailable:
 			default:
 				t.Fatalf("unexpected error %v", err)
 			}
@@ -136,7 +137,7 @@ func sameProduct(a, b *models.Product) bool {
 
 func isSKUTaken(err error) bool {
 	var e *models.Error
-	return errors.As(err, &e) && e.Code == models.CodeConflict && len(e.Fields) == 1 && e.Fields[0].Field == "sku"
+	return errors.As(err, &e) && e.Code == errcode.Conflict && len(e.Fields) == 1 && e.Fields[0].Field == "sku"
 }
 
 // Inactive products are in admins' lists only, and can't be ordered.
@@ -163,7 +164,7 @@ func TestInactiveProducts(t *testing.T) {
 			t.Fatalf("admins' page = %+v, %v", pg, err)
 		}
 		_, err = s.CreateOrder(ctx, order(models.OrderLine{ProductID: on.ID, Quantity: 1}, models.OrderLine{ProductID: off.ID, Quantity: 1}))
-		if models.ErrorCode(err) != models.CodeProductInactive {
+		if models.ErrorCode(err) != errcode.ProductInactive {
 			t.Fatalf("order of an inactive product: err = %v, want PRODUCT_INACTIVE", err)
 		}
 		if got, _ := s.ProductByID(ctx, on.ID); got.StockCount != 5 {

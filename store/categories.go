@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"shop/errcode"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -84,7 +85,7 @@ func (s *Store) UpdateCategory(ctx context.Context, id string, patch models.Cate
 			}
 		}
 		if c == nil {
-			return models.Errorf(models.CodeNotFound, "Category %s does not exist.", id)
+			return models.Errorf(errcode.NotFound, "Category %s does not exist.", id)
 		}
 		if err := patch.Apply(all, c); err != nil {
 			return err

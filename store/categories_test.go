@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"shop/errcode"
 	"strings"
 	"testing"
 
@@ -33,17 +34,17 @@ func TestCategoryRules(t *testing.T) {
 			t.Fatalf("mugs = %+v", mugs)
 		}
 		nc, _ := models.ParseNewCategory("MUGS!", nil)
-		if _, err := s.CreateCategory(ctx, nc); !hasFieldError(err, models.CodeConflict, "name") {
+		if _, err := s.CreateCategory(ctx, nc); !hasFieldError(err, errcode.Conflict, "name") {
 			t.Fatalf("a taken slug: %v", err)
 		}
 		unknown := "00000000-0000-4000-8000-000000000009"
 		nc, _ = models.ParseNewCategory("Orphans", &unknown)
-		if _, err := s.CreateCategory(ctx, nc); !hasFieldError(err, models.CodeBadUserInput, "parentId") {
+		if _, err := s.CreateCategory(ctx, nc); !hasFieldError(err, errcode.BadUserInput, "parentId") {
 			t.Fatalf("an unknown parent: %v", err)
 		}
 		// Kitchen can't go under its own child.
 		patch, _ := models.ParseCategoryPatch(kitchen.ID, nil, &mugs.ID)
-		if _, err := s.UpdateCategory(ctx, kitchen.ID, patch); !hasFieldError(err, models.CodeBadUserInput, "parentId") {
+		if _, err := s.UpdateCategory(ctx, kitchen.ID, patch); !hasFieldError(err, errcode.BadUserInput, "parentId") {
 			t.Fatalf("a cycle: %v", err)
 		}
 		name := "Drinkware"
@@ -61,7 +62,7 @@ func TestCategoryRules(t *testing.T) {
 
 		// Products in categories, counted for who may see them.
 		np, _ := models.ParseNewProduct(1, 1, models.ProductDetails{CategoryID: &unknown})
-		if _, err := s.CreateProduct(ctx, np); !hasFieldError(err, models.CodeBadUserInput, "categoryId") {
+		if _, err := s.CreateProduct(ctx, np); !hasFieldError(err, errcode.BadUserInput, "categoryId") {
 			t.Fatalf("a product in an unknown category: %v", err)
 		}
 		on := mustNew(t, s, models.ProductDetails{CategoryID: &mugs.ID})
@@ -85,10 +86,10 @@ func TestCategoryRules(t *testing.T) {
 		}
 
 		// Delete is refused while the category has products or children.
-		if _, err := s.DeleteCategory(ctx, kitchen.ID); models.ErrorCode(err) != models.CodeConflict {
+		if _, err := s.DeleteCategory(ctx, kitchen.ID); models.ErrorCode(err) != errcode.Conflict {
 			t.Fatalf("delete a parent: %v", err)
 		}
-		if _, err := s.DeleteCategory(ctx, mugs.ID); models.ErrorCode(err) != models.CodeConflict {
+		if _, err := s.DeleteCategory(ctx, mugs.ID); models.ErrorCode(err) != errcode.Conflict {
 			t.Fatalf("delete a category with products: %v", err)
 		}
 		all, _ := s.ListProducts(ctx, models.Page{Limit: 10}, models.ProductFilter{IncludeInactive: true})
@@ -151,7 +152,7 @@ func TestCategorySlugs(t *testing.T) {
 		}
 		// The same name again makes the same slug: refused as taken.
 		nc, _ := models.ParseNewCategory(" マグカップ ", nil)
-		if _, err := s.CreateCategory(ctx, nc); !hasFieldError(err, models.CodeConflict, "name") {
+		if _, err := s.CreateCategory(ctx, nc); !hasFieldError(err, errcode.Conflict, "name") {
 			t.Fatalf("a taken slug: %v", err)
 		}
 

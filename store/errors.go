@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"shop/errcode"
 	"strings"
 
 	sqlite "github.com/glebarez/go-sqlite"
@@ -49,7 +50,7 @@ func mapError(err error, doing string) error {
 	case errors.As(err, &me):
 		return err
 	case errors.Is(err, gorm.ErrRecordNotFound):
-		return &models.Error{Code: models.CodeNotFound, Message: "Not found."}
+		return &models.Error{Code: errcode.NotFound, Message: "Not found."}
 	case errors.As(err, new(*pgconn.ConnectError)) && !errors.As(err, new(*pgconn.PgError)):
 		// No connection could be made: refused, cut, or not answered
 		// within connect_timeout (which is why this comes before the
@@ -63,11 +64,11 @@ func mapError(err error, doing string) error {
 	}
 	switch classify(err) {
 	case failUnique:
-		return &models.Error{Code: models.CodeConflict, Message: "That record already exists."}
+		return &models.Error{Code: errcode.Conflict, Message: "That record already exists."}
 	case failCheck:
-		return &models.Error{Code: models.CodeConflict, Message: "The change would break a rule of the shop (for instance, stock below zero)."}
+		return &models.Error{Code: errcode.Conflict, Message: "The change would break a rule of the shop (for instance, stock below zero)."}
 	case failBusy:
-		return &models.Error{Code: models.CodeUnavailable, Message: "The database is busy with other changes; retry in a moment."}
+		return &models.Error{Code: errcode.ServiceUnavailable, Message: "The database is busy with other changes; retry in a moment."}
 	case failUnreachable:
 		return unreachableError()
 	}
@@ -114,7 +115,7 @@ func classify(err error) int {
 // (A write whose COMMIT was cut off may have been committed all the same;
 // retrying it safely is what idempotency keys are for.)
 func unreachableError() *models.Error {
-	return &models.Error{Code: models.CodeUnavailable, Message: "The database cannot be reached; retry in a moment."}
+	return &models.Error{Code: errcode.ServiceUnavailable, Message: "The database cannot be reached; retry in a moment."}
 }
 
 // connectionBroke tells a connection that the database closed or lost in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -84,9 +85,9 @@ func TestDriverErrorsMapToTheSameCodes(t *testing.T) {
 				err  error
 				want models.Code
 			}{
-				{"unique", insert(), models.CodeConflict},
-				{"check", s.db.WithContext(ctx).Exec(`UPDATE products SET stock_count = -1 WHERE product_id = 'p1'`).Error, models.CodeConflict},
-				{"busy", tc.busy(t, s, o), models.CodeUnavailable},
+				{"unique", insert(), errcode.Conflict},
+				{"check", s.db.WithContext(ctx).Exec(`UPDATE products SET stock_count = -1 WHERE product_id = 'p1'`).Error, errcode.Conflict},
+				{"busy", tc.busy(t, s, o), errcode.ServiceUnavailable},
 			}
 			for _, c := range checks {
 				if c.err == nil {
@@ -112,11 +113,11 @@ func TestServerOutOfResourcesIsUnavailable(t *testing.T) {
 	t.Parallel()
 	for _, code := range []string{"53300", "53200", "57P03", "08006"} {
 		err := mapError(fmt.Errorf("query: %w", &pgconn.PgError{Code: code, Message: "sorry, too many clients already"}), "list orders")
-		if models.ErrorCode(err) != models.CodeUnavailable {
+		if models.ErrorCode(err) != errcode.ServiceUnavailable {
 			t.Errorf("SQLSTATE %s: %v, want SERVICE_UNAVAILABLE", code, err)
 		}
 	}
-	if err := mapError(&pgconn.PgError{Code: "42P01"}, "list orders"); models.ErrorCode(err) != models.CodeInternal {
+	if err := mapError(&pgconn.PgError{Code: "42P01"}, "list orders"); models.ErrorCode(err) != errcode.InternalServerError {
 		t.Errorf("an undefined table: %v, want internal", err)
 	}
 }

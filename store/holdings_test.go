@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"shop/errcode"
 	"sync"
 	"testing"
 
@@ -26,7 +27,7 @@ func placeAtOnce(t *testing.T, s *store.Store, n int, req func(i int) models.Ord
 			defer wg.Done()
 			<-start
 			_, err := s.CreateOrder(context.Background(), req(i))
-			if c := models.ErrorCode(err); c != "" && c != models.CodePendingLimit {
+			if c := models.ErrorCode(err); c != "" && c != errcode.PendingLimit {
 				t.Errorf("order %d: %v", i, err)
 			}
 			codes <- models.ErrorCode(err)
@@ -38,7 +39,7 @@ func placeAtOnce(t *testing.T, s *store.Store, n int, req func(i int) models.Ord
 	for c := range codes {
 		if c == "" {
 			placed++
-		} else if c == models.CodePendingLimit {
+		} else if c == errcode.PendingLimit {
 			refused++
 		}
 	}
@@ -91,7 +92,7 @@ func TestPendingCapsHoldUnderConcurrency(t *testing.T) {
 			t.Fatalf("ann's orders: %d, %v", len(os), err)
 		}
 		one := capped("ann", models.PendingCaps{MaxOrders: 5}, models.OrderLine{ProductID: p.ID, Quantity: 1})
-		if _, err := s.CreateOrder(ctx, one); models.ErrorCode(err) != models.CodePendingLimit {
+		if _, err := s.CreateOrder(ctx, one); models.ErrorCode(err) != errcode.PendingLimit {
 			t.Fatalf("a sixth order: %v", err)
 		}
 		if _, err := s.ChangeOrderStatus(ctx, models.StatusChange{OrderID: os[0].ID, To: models.OrderStatusPaid, Actor: models.ActorSystem}); err != nil {
@@ -120,7 +121,7 @@ func TestPendingCapsLetReplaysThrough(t *testing.T) {
 		if _, err := s.CreateOrder(ctx, capped("cat", caps, models.OrderLine{ProductID: p.ID, Quantity: 1})); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateOrder(ctx, capped("cat", caps, models.OrderLine{ProductID: p.ID, Quantity: 1})); models.ErrorCode(err) != models.CodePendingLimit {
+		if _, err := s.CreateOrder(ctx, capped("cat", caps, models.OrderLine{ProductID: p.ID, Quantity: 1})); models.ErrorCode(err) != errcode.PendingLimit {
 			t.Fatalf("a third order: %v", err)
 		}
 		again, err := s.CreateOrder(ctx, first)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"shop/errcode"
 
 	"gorm.io/gorm"
 
@@ -56,7 +57,7 @@ func (s *Store) lockProduct(tx *gorm.DB, id string) (*models.Product, error) {
 		return nil, fmt.Errorf("lock product: %w", err)
 	}
 	if len(ps) == 0 {
-		return nil, models.Errorf(models.CodeNotFound, "Product %s does not exist.", id)
+		return nil, models.Errorf(errcode.NotFound, "Product %s does not exist.", id)
 	}
 	return &ps[0], nil
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"shop/errcode"
 	"time"
 
 	"gorm.io/gorm"
@@ -26,7 +27,7 @@ func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (
 			return err
 		}
 		if len(orders) == 0 {
-			return models.Errorf(models.CodeNotFound, "Order %s does not exist.", ch.OrderID)
+			return models.Errorf(errcode.NotFound, "Order %s does not exist.", ch.OrderID)
 		}
 		o := orders[0]
 		if ch.Allow != nil {
@@ -77,7 +78,7 @@ func (s *Store) AddOrderNote(ctx context.Context, n models.OrderNote) (*models.O
 			return err
 		}
 		if len(orders) == 0 {
-			return models.Errorf(models.CodeNotFound, "Order %s does not exist.", n.OrderID)
+			return models.Errorf(errcode.NotFound, "Order %s does not exist.", n.OrderID)
 		}
 		out = &orders[0]
 		return s.noteOrder(tx, orders[0], n.Message, n.Note, n.Actor, tx.NowFunc())

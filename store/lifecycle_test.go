@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"shop/errcode"
 	"sync"
 	"testing"
 	"time"
@@ -77,10 +78,10 @@ func TestLifecycleAndLedger(t *testing.T) {
 		}
 		// The customer may no longer cancel; paying twice is refused.
 		cancel, _ := models.ParseCancel(o.ID, "changed my mind", "", customer)
-		if _, err := s.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != models.CodeForbidden {
+		if _, err := s.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != errcode.Forbidden {
 			t.Fatalf("customer cancels a paid order: %v", err)
 		}
-		if _, err := s.ChangeOrderStatus(ctx, paid); models.ErrorCode(err) != models.CodeInvalidTransition {
+		if _, err := s.ChangeOrderStatus(ctx, paid); models.ErrorCode(err) != errcode.InvalidTransition {
 			t.Fatalf("paid twice: %v", err)
 		}
 		cancel, _ = models.ParseCancel(o.ID, "out of business", "supplier bankrupt", admin)
@@ -114,7 +115,7 @@ func TestLifecycleAndLedger(t *testing.T) {
 			t.Fatalf("adjust: %+v, %v", p, err)
 		}
 		adj.Delta = -4
-		if _, err := s.AdjustStock(ctx, adj); models.ErrorCode(err) != models.CodeInsufficientStock {
+		if _, err := s.AdjustStock(ctx, adj); models.ErrorCode(err) != errcode.InsufficientStock {
 			t.Fatalf("adjust below zero: %v", err)
 		}
 		stock := 12
@@ -156,7 +157,7 @@ func TestShippingKeepsTracking(t *testing.T) {
 			t.Fatalf("delivered order: %+v, %v", got, err)
 		}
 		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
-		if _, err := s.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != models.CodeInvalidTransition {
+		if _, err := s.ChangeOrderStatus(ctx, cancel); models.ErrorCode(err) != errcode.InvalidTransition {
 			t.Fatalf("cancel a delivered order: %v", err)
 		}
 	})
@@ -181,7 +182,7 @@ func TestStockOverTheMaximumCanBeLowered(t *testing.T) {
 		if _, err := s.ChangeOrderStatus(ctx, cancel); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AdjustStock(ctx, refill); models.ErrorCode(err) != models.CodeBadUserInput {
+		if _, err := s.AdjustStock(ctx, refill); models.ErrorCode(err) != errcode.BadUserInput {
 			t.Fatalf("raising a stock over the maximum: %v", err)
 		}
 		lower, _ := models.ParseAdjustment(p.ID, -1, "count", admin)
@@ -224,7 +225,7 @@ func TestConcurrentTransitionsOneWins(t *testing.T) {
 				switch models.ErrorCode(err) {
 				case "":
 					wins++
-				case models.CodeInvalidTransition, models.CodeForbidden:
+				case errcode.InvalidTransition, errcode.Forbidden:
 				default:
 					t.Errorf("round %d: unexpected %v", round, err)
 				}
@@ -259,7 +260,7 @@ func TestIdempotentOrders(t *testing.T) {
 		}
 		other := req
 		other.Lines = []models.OrderLine{{ProductID: p.ID, Quantity: 3}}
-		if _, err := s.CreateOrder(ctx, other); models.ErrorCode(err) != models.CodeIdempotencyKeyReused {
+		if _, err := s.CreateOrder(ctx, other); models.ErrorCode(err) != errcode.IdempotencyKeyReused {
 			t.Errorf("another request under the key: %v", err)
 		}
 		// Keys are the caller's: another caller's same key is its own.
@@ -312,7 +313,7 @@ func TestIdempotentOrdersAtOnce(t *testing.T) {
 				switch {
 				case errs[i] == nil:
 					seen[ids[i]] = true
-				case models.ErrorCode(errs[i]) != models.CodeIdempotencyKeyInUse:
+				case models.ErrorCode(errs[i]) != errcode.IdempotencyKeyInUse:
 					t.Errorf("round %d: %v", round, errs[i])
 				}
 			}
@@ -473,7 +474,7 @@ func TestAddOrderNote(t *testing.T) {
 			t.Fatalf("events %+v", evs[o.ID])
 		}
 		n.OrderID = "00000000-0000-4000-8000-000000000000"
-		if _, err := s.AddOrderNote(ctx, n); models.ErrorCode(err) != models.CodeNotFound {
+		if _, err := s.AddOrderNote(ctx, n); models.ErrorCode(err) != errcode.NotFound {
 			t.Fatalf("a note on no order: %v", err)
 		}
 	})
@@ -497,7 +498,7 @@ func TestOrderEventsAreBounded(t *testing.T) {
 				t.Fatalf("note %d: %v", i, err)
 			}
 		}
-		if _, err := s.AddOrderNote(ctx, n); models.ErrorCode(err) != models.CodeBadUserInput {
+		if _, err := s.AddOrderNote(ctx, n); models.ErrorCode(err) != errcode.BadUserInput {
 			t.Fatalf("a note past %d events: %v", models.MaxOrderEvents, err)
 		}
 		evs, _ := s.OrderEvents(ctx, []string{o.ID})

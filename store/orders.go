@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"shop/errcode"
 
 	"gorm.io/gorm"
 
@@ -43,7 +44,7 @@ func (s *Store) OrderByID(ctx context.Context, id string) (*models.Order, error)
 	var o models.Order
 	err := s.db.WithContext(ctx).Where("order_id = ?", id).Preload("Items", itemsInOrder).Take(&o).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.CodeNotFound, "Order %s does not exist.", id)
+		return nil, models.Errorf(errcode.NotFound, "Order %s does not exist.", id)
 	}
 	return &o, mapError(err, "get order")
 }

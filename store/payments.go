@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"shop/errcode"
 	"time"
 
 	"gorm.io/gorm"
@@ -53,7 +54,7 @@ func (s *Store) payment(db *gorm.DB, where string, args ...any) (*models.Payment
 	var p models.Payment
 	err := db.Where(where, args...).Take(&p).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.CodeNotFound, "No such payment.")
+		return nil, models.Errorf(errcode.NotFound, "No such payment.")
 	}
 	if err != nil {
 		return nil, mapError(err, "read payment")
@@ -80,7 +81,7 @@ func (s *Store) lockOrder(tx *gorm.DB, id string) (models.Order, error) {
 		return models.Order{}, err
 	}
 	if len(orders) == 0 {
-		return models.Order{}, models.Errorf(models.CodeNotFound, "Order %s does not exist.", id)
+		return models.Order{}, models.Errorf(errcode.NotFound, "Order %s does not exist.", id)
 	}
 	return orders[0], nil
 }
@@ -141,7 +142,7 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 			return err
 		}
 		if p.OrderID != o.ID {
-			return models.Errorf(models.CodeNotFound, "Payment %s is not order %s's.", p.ID, o.ID)
+			return models.Errorf(errcode.NotFound, "Payment %s is not order %s's.", p.ID, o.ID)
 		}
 		res := tx.Exec("INSERT INTO processed_events (provider, event_id, type, payment_id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 			e.Provider, e.ID, e.Type, p.ID, now)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"shop/errcode"
 	"strings"
 	"sync"
 	"testing"
@@ -99,7 +100,7 @@ func TestAddPayment(t *testing.T) {
 		}
 		_, err = s.AddPayment(ctx, models.Payment{ID: models.PaymentIDFor(o.ID, 3), OrderID: o.ID, Attempt: 3,
 			Provider: models.ProviderStripe, ProviderID: "pi_third", Status: models.PaymentRequiresPaymentMethod, Amount: 1250, Currency: "usd"})
-		if models.ErrorCode(err) != models.CodeInvalidTransition {
+		if models.ErrorCode(err) != errcode.InvalidTransition {
 			t.Fatalf("payment of a cancelled order: %v, want INVALID_TRANSITION", err)
 		}
 	})
@@ -224,7 +225,7 @@ func TestRefundBeforeCancelling(t *testing.T) {
 			t.Fatalf("cancelling a paid order without its refund: %v, want ErrRefundFirst", err)
 		}
 		byCustomer, _ := models.ParseCancel(o.ID, "", "", customer)
-		if _, err := s.ClaimRefund(ctx, byCustomer); models.ErrorCode(err) != models.CodeForbidden {
+		if _, err := s.ClaimRefund(ctx, byCustomer); models.ErrorCode(err) != errcode.Forbidden {
 			t.Fatalf("a customer claims the refund of a paid order: %v, want FORBIDDEN", err)
 		}
 		claimed, err := s.ClaimRefund(ctx, cancel)
@@ -234,7 +235,7 @@ func TestRefundBeforeCancelling(t *testing.T) {
 		// While the refund runs, nothing else may happen to the order; a
 		// second claim gets the same payment, to retry the same refund.
 		ship, _ := models.ParseStatusChange(o.ID, "shipped", "", "T1", "DHL", admin)
-		if _, err := s.ChangeOrderStatus(ctx, ship); models.ErrorCode(err) != models.CodeConflict {
+		if _, err := s.ChangeOrderStatus(ctx, ship); models.ErrorCode(err) != errcode.Conflict {
 			t.Fatalf("shipping during a refund: %v, want CONFLICT", err)
 		}
 		if again, err := s.ClaimRefund(ctx, cancel); err != nil || again == nil || again.ID != p.ID {

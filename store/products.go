@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"shop/errcode"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -32,7 +33,7 @@ func (s *Store) ProductByID(ctx context.Context, id string) (*models.Product, er
 	var p models.Product
 	err := s.db.WithContext(ctx).Select(productColumns).Where("product_id = ?", id).Take(&p).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.CodeNotFound, "Product %s does not exist.", id)
+		return nil, models.Errorf(errcode.NotFound, "Product %s does not exist.", id)
 	}
 	return &p, mapError(err, "get product")
 }

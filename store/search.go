@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"shop/errcode"
 	"strings"
 
 	"gorm.io/gorm"
@@ -196,7 +197,7 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 	}
 
 	if c.After != nil && c.After.Sort != f.Sort && !(c.After.Sort == "" && f.Sort == models.SortOldest) {
-		return models.ProductPage{}, models.Errorf(models.CodeBadUserInput, "Invalid input: after is a cursor of another sort order.")
+		return models.ProductPage{}, models.Errorf(errcode.BadUserInput, "Invalid input: after is a cursor of another sort order.")
 	}
 	var rows []scored
 	if f.Sort == models.SortRelevance {

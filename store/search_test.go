@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"shop/errcode"
 	"sort"
 	"strings"
 	"testing"
@@ -169,7 +170,7 @@ func TestSearchAndSorts(t *testing.T) {
 		}
 		pg, _ := s.ProductsPage(ctx, models.Connection{First: 1}, models.ProductFilter{Sort: models.SortName})
 		c, _ := models.ParseConnection(nil, ptr(pg.Cursor(0)))
-		if _, err := s.ProductsPage(ctx, models.Connection{First: 1, After: c.After}, models.ProductFilter{Sort: models.SortPriceAsc}); models.ErrorCode(err) != models.CodeBadUserInput {
+		if _, err := s.ProductsPage(ctx, models.Connection{First: 1, After: c.After}, models.ProductFilter{Sort: models.SortPriceAsc}); models.ErrorCode(err) != errcode.BadUserInput {
 			t.Errorf("a NAME cursor under PRICE_ASC: %v", err)
 		}
 

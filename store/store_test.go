@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"shop/errcode"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -120,7 +121,7 @@ func TestCreateOrderAllOrNothing(t *testing.T) {
 
 		_, err := s.CreateOrder(ctx, order(models.OrderLine{ProductID: plenty.ID, Quantity: 5}, models.OrderLine{ProductID: short.ID, Quantity: 2}))
 		var me *models.Error
-		if !errors.As(err, &me) || me.Code != models.CodeInsufficientStock || me.Details["productId"] != short.ID ||
+		if !errors.As(err, &me) || me.Code != errcode.InsufficientStock || me.Details["productId"] != short.ID ||
 			me.Details["available"] != 1 || me.Details["requested"] != 2 {
 			t.Fatalf("err = %#v, want INSUFFICIENT_STOCK naming %s with 1 available and 2 requested", err, short.ID)
 		}
@@ -229,7 +230,7 @@ func TestHammerStock(t *testing.T) {
 				switch models.ErrorCode(err) {
 				case "":
 					sold.Add(1)
-				case models.CodeInsufficientStock:
+				case errcode.InsufficientStock:
 					short.Add(1)
 				default:
 					errs <- fmt.Errorf("order %d: %w", i, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -37,8 +38,8 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 	unavailable := func(what string, err error) {
 		t.Helper()
 		var me *models.Error
-		if !errors.As(err, &me) || me.Code != models.CodeUnavailable {
-			t.Fatalf("%s: %v; want %s", what, err, models.CodeUnavailable)
+		if !errors.As(err, &me) || me.Code != errcode.ServiceUnavailable {
+			t.Fatalf("%s: %v; want %s", what, err, errcode.ServiceUnavailable)
 		}
 		if strings.Contains(me.Message, "127.0.0.1") || strings.Contains(me.Message, "SQLSTATE") {
 			t.Fatalf("%s: the message %q tells the client about the server", what, me.Message)
@@ -109,7 +110,7 @@ func TestSilentDatabaseIsUnavailable(t *testing.T) {
 	if err == nil {
 		t.Fatal("connected to a database that never answers")
 	}
-	if got := mapError(err, "connect"); models.ErrorCode(got) != models.CodeUnavailable {
-		t.Fatalf("%v -> %v; want %s", err, got, models.CodeUnavailable)
+	if got := mapError(err, "connect"); models.ErrorCode(got) != errcode.ServiceUnavailable {
+		t.Fatalf("%v -> %v; want %s", err, got, errcode.ServiceUnavailable)
 	}
 }

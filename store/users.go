@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"shop/errcode"
 
 	"gorm.io/gorm"
 
@@ -16,8 +17,8 @@ var _ models.AccountStore = (*Store)(nil)
 // between two registrations of one address, however close together.
 func (s *Store) CreateUser(ctx context.Context, u *models.User) error {
 	err := mapError(s.db.WithContext(ctx).Create(u).Error, "create user")
-	if models.ErrorCode(err) == models.CodeConflict {
-		return models.Errorf(models.CodeConflict, "An account with this email already exists: sign in instead.")
+	if models.ErrorCode(err) == errcode.Conflict {
+		return models.Errorf(errcode.Conflict, "An account with this email already exists: sign in instead.")
 	}
 	return err
 }
@@ -34,7 +35,7 @@ func (s *Store) user(ctx context.Context, where string, arg string) (*models.Use
 	var u models.User
 	err := s.db.WithContext(ctx).Where(where, arg).Take(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(models.CodeNotFound, "No such account.")
+		return nil, models.Errorf(errcode.NotFound, "No such account.")
 	}
 	if err != nil {
 		return nil, mapError(err, "get user")

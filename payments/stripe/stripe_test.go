@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"shop/errcode"
 	"strings"
 	"sync"
 	"testing"
@@ -223,7 +224,7 @@ func TestParseWebhook(t *testing.T) {
 		t.Fatalf("event %+v, %v", e, err)
 	}
 	other := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: "whsec_other"}).Header
-	if _, err := p.ParseWebhook(body, other); models.ErrorCode(err) != models.CodeBadRequest {
+	if _, err := p.ParseWebhook(body, other); models.ErrorCode(err) != errcode.BadRequest {
 		t.Fatalf("another endpoint's signature: %v", err)
 	}
 }
