@@ -159,6 +159,16 @@ STRIPE_MOCK_VERSION=v0.203.0
 # listening PORT: whether something accepts connections on 127.0.0.1:PORT.
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# stripe_mock_up waits until the tests' stripe-mock listens on both its
+# ports ($1, $2), and fails at once if it exits (a port it could not bind).
+stripe_mock_up() {
+  for _ in $(seq 1 150); do
+    kill -0 "$own_stripe_mock_pid" 2>/dev/null || return 1
+    if listening "$1" && listening "$2"; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
 ensure_stripe_mock() {
   if [ -n "${TEST_STRIPE_MOCK_URL:-}" ]; then log "using TEST_STRIPE_MOCK_URL"; return; fi
   local bin
@@ -170,17 +180,31 @@ ensure_stripe_mock() {
       go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
     fi
   fi
-  local http https
+  local http https try from=52111
   make_own_dir
-  http=$(free_port 52111)
-  https=$(free_port $((http + 1)))
-  log "starting the tests' own stripe-mock on port $http"
-  # Both listeners on loopback: stripe-mock's HTTPS one would otherwise
-  # take every interface.
-  "$bin" -http-addr "127.0.0.1:$http" -https-addr "127.0.0.1:$https" >"$own_dir/stripe-mock.log" 2>&1 &
-  own_stripe_mock_pid=$!
-  wait_until listening "$http" || { log "stripe-mock did not start"; cat "$own_dir/stripe-mock.log" >&2; return 1; }
-  export TEST_STRIPE_MOCK_URL="http://127.0.0.1:$http"
+  # A port nobody listens on may still be taken by a connection's own end
+  # (these ports are in Linux's ephemeral range): then stripe-mock cannot
+  # bind it and exits, and the next ports are tried.
+  for try in 1 2 3; do
+    http=$(free_port "$from")
+    https=$(free_port $((http + 1)))
+    log "starting the tests' own stripe-mock on port $http"
+    # Both listeners on loopback: stripe-mock's HTTPS one would otherwise
+    # take every interface.
+    "$bin" -http-addr "127.0.0.1:$http" -https-addr "127.0.0.1:$https" >"$own_dir/stripe-mock.log" 2>&1 &
+    own_stripe_mock_pid=$!
+    if stripe_mock_up "$http" "$https"; then
+      export TEST_STRIPE_MOCK_URL="http://127.0.0.1:$http"
+      return 0
+    fi
+    kill "$own_stripe_mock_pid" 2>/dev/null || true
+    wait "$own_stripe_mock_pid" 2>/dev/null || true
+    own_stripe_mock_pid=
+    from=$((https + 1))
+  done
+  log "stripe-mock did not start"
+  cat "$own_dir/stripe-mock.log" >&2
+  return 1
 }
 
 ensure_chromium() {
