@@ -22,6 +22,7 @@ type Schema struct {
 	lists     map[string]List
 	weights   map[string]int
 	database  map[string]Database
+	cache     map[string]Cache
 }
 
 // Costs say what the fields of a schema cost, by "Type.field".
@@ -35,7 +36,21 @@ type Costs struct {
 	// Database are the fields that reach the database whatever the cache
 	// holds, counted apart from the cost (Operation.DatabaseFields).
 	Database map[string]Database
+	// Cache says which root fields' answers may be kept whole, and for
+	// whom (Operation.Cache); a root field not here is never kept.
+	Cache map[string]Cache
 }
+
+// Cache is how a root field's answer may be kept: never, for the caller
+// alone (it reads the caller's own orders and the catalog), or for
+// everyone (it reads the catalog alone). Each level allows the ones below.
+type Cache int
+
+const (
+	CacheNever Cache = iota
+	CachePerCustomer
+	CachePublic
+)
 
 // Database says when a field reaches the database: always, or when it is
 // given one of Args (an argument that makes each request a different
@@ -71,7 +86,7 @@ type List struct {
 // with what its fields cost.
 func NewSchema(s *graphql.Schema, c Costs) Schema {
 	sch := Schema{gql: s, roots: map[string]string{}, fields: map[string]string{}, types: map[string]bool{}, composite: map[string]bool{},
-		lists: c.Lists, weights: c.Weights, database: c.Database}
+		lists: c.Lists, weights: c.Weights, database: c.Database, cache: c.Cache}
 	for op, t := range map[string]*graphql.Object{
 		ast.OperationTypeQuery: s.QueryType(), ast.OperationTypeMutation: s.MutationType(), ast.OperationTypeSubscription: s.SubscriptionType(),
 	} {
@@ -161,9 +176,13 @@ type Operation struct {
 	// DatabaseFields counts the fields that reach the database (see
 	// Costs.Database), each alias and each spread of a fragment apart.
 	DatabaseFields int
-	cost           *term
-	vars           []variable     // its variable definitions, in order
-	defaults       map[string]int // literal Int defaults of its variables
+	// Cache is how a query's whole answer may be kept: the least its root
+	// fields allow (Costs.Cache; __typename allows anything). Mutations,
+	// subscriptions and introspection are never kept.
+	Cache    Cache
+	cost     *term
+	vars     []variable     // its variable definitions, in order
+	defaults map[string]int // literal Int defaults of its variables
 }
 
 // stats are the counts of a selection set with its fragments expanded,
@@ -275,6 +294,7 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 			return nil, err
 		}
 		found[i].RootFields, found[i].RootRuns = a.rootFields(op.SelectionSet)
+		found[i].Cache = a.sch.cacheOf(found[i])
 	}
 	if len(found) == 1 {
 		out[""] = found[0]
@@ -534,4 +554,19 @@ func satMul(a, b int) int {
 		return math.MaxInt
 	}
 	return a * b
+}
+
+// cacheOf is the least the operation's root fields allow.
+func (s Schema) cacheOf(o *Operation) Cache {
+	if o.Type != ast.OperationTypeQuery {
+		return CacheNever
+	}
+	c := CachePublic
+	for _, f := range o.RootFields {
+		if f == "__typename" {
+			continue
+		}
+		c = min(c, s.cache[s.roots[o.Type]+"."+f])
+	}
+	return c
 }

@@ -309,3 +309,44 @@ func TestDatabaseFields(t *testing.T) {
 		t.Fatalf("no limit: %v", err)
 	}
 }
+
+// An operation may be kept as the least of its root fields allows; a field
+// that declares nothing is never kept, nor is a mutation or introspection.
+func TestOperationCache(t *testing.T) {
+	t.Parallel()
+	str := &graphql.Field{Type: graphql.String}
+	gql, err := graphql.NewSchema(graphql.SchemaConfig{
+		Query:    graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: graphql.Fields{"catalog": str, "mine": str, "me": str}}),
+		Mutation: graphql.NewObject(graphql.ObjectConfig{Name: "Mutation", Fields: graphql.Fields{"catalog": str}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := NewSchema(&gql, Costs{Cache: map[string]Cache{"Query.catalog": CachePublic, "Query.mine": CachePerCustomer, "Mutation.catalog": CachePublic}})
+	for doc, want := range map[string]Cache{
+		`{ catalog }`:                                 CachePublic,
+		`{ __typename catalog }`:                      CachePublic,
+		`{ __typename }`:                              CachePublic,
+		`{ catalog mine }`:                            CachePerCustomer,
+		`{ ...F } fragment F on Query { mine }`:       CachePerCustomer,
+		`{ catalog me }`:                              CacheNever,
+		`{ catalog __schema { queryType { name } } }`: CacheNever,
+		`mutation { catalog }`:                        CacheNever,
+	} {
+		src, err := Scan(doc, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops, err := Analyze(d, Limits{}, sch)
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if got := ops[""].Cache; got != want {
+			t.Errorf("%s: cache %d, want %d", doc, got, want)
+		}
+	}
+}

@@ -14,7 +14,7 @@ func Costs(s *graphql.Schema, maxPage int) docguard.Costs {
 	for field, w := range ReadWeights() {
 		weights[field] = w
 	}
-	return docguard.Costs{Lists: ListSizes(s, maxPage), Weights: weights, Database: DatabaseFields()}
+	return docguard.Costs{Lists: ListSizes(s, maxPage), Weights: weights, Database: DatabaseFields(), Cache: Cacheability()}
 }
 
 // ReadWeights are what fields that read more rows than they select cost
@@ -148,4 +148,31 @@ func introspectionSizes(s *graphql.Schema) map[string]int {
 		}
 	}
 	return n
+}
+
+// Cacheability says, for every root query field, whether the server may
+// keep a whole answer that reads only such fields: for everyone (the
+// catalog alone: a Product has no path to orders), for the customer who
+// asked (that customer's orders and the catalog, every read of them
+// through the cache's catalog, which records the versions they depend
+// on), or never. `me` is never: the account it reads has no version, and
+// an admin's promotion of the account would change its role unseen. The
+// dashboard's fields read every customer's orders, which no one version
+// covers. A test fails if a root field is missing here.
+func Cacheability() map[string]docguard.Cache {
+	public, own, never := docguard.CachePublic, docguard.CachePerCustomer, docguard.CacheNever
+	return map[string]docguard.Cache{
+		"Query.getProducts":     public,
+		"Query.getProductsById": public,
+		"Query.products":        public,
+		"Query.categories":      public,
+		"Query.orders":          own,
+		"Query.getOrders":       own,
+		"Query.getOrderById":    own,
+		"Query.me":              never,
+		"Query.customers":       never,
+		"Query.salesReport":     never,
+		"Query.adminOverview":   never,
+		"Query.lowStock":        never,
+	}
 }

@@ -336,6 +336,30 @@ func TestCostsNameFields(t *testing.T) {
 	}
 }
 
+// TestEveryRootFieldDeclaresItsCache: whether a root query field's answer
+// may be kept, and for whom, is declared once, in schema.Cacheability; a
+// new root field must say so there, and the declaration names only fields
+// that exist.
+func TestEveryRootFieldDeclaresItsCache(t *testing.T) {
+	t.Parallel()
+	sch, _ := MustSchema(t, nil)
+	declared := schema.Cacheability()
+	for name := range sch.QueryType().Fields() {
+		if _, ok := declared["Query."+name]; !ok {
+			t.Errorf("Query.%s has no entry in schema.Cacheability", name)
+		}
+	}
+	for name := range declared {
+		typ, field, _ := strings.Cut(name, ".")
+		if typ != "Query" || sch.QueryType().Fields()[field] == nil {
+			t.Errorf("schema.Cacheability declares %s, which is not a root query field", name)
+		}
+	}
+	if declared["Query.me"] != docguard.CacheNever || declared["Query.customers"] != docguard.CacheNever {
+		t.Errorf("me and customers must never be kept: %v %v", declared["Query.me"], declared["Query.customers"])
+	}
+}
+
 // TestEveryTextFieldIsWeighed: a text field that can hold more than 100
 // characters must weigh what it can return (schema.TextWeights), or a
 // page of it costs as little as a page of numbers. The fields below hold

@@ -37,8 +37,9 @@ type document struct {
 // executing it.
 type operation struct {
 	label string // root fields, for metrics: bounded by the schema
-	// catalogOnly operations read nothing but products, so their whole
-	// response can be cached until the catalog changes.
+	// catalogOnly operations read nothing but the catalog, so their whole
+	// response can be cached until the catalog changes (schema.Cacheability
+	// declares which root fields do).
 	catalogOnly bool
 	// ownOrders operations read nothing but the caller's orders and
 	// products, so a customer's whole response can be cached for that
@@ -52,18 +53,6 @@ type refusal struct {
 	status int
 	errs   []gqlerrors.FormattedError
 }
-
-// catalogFields are the root fields whose answers depend on the catalog
-// alone (a Product has no path to orders).
-var catalogFields = map[string]bool{"getProducts": true, "getProductsById": true, "products": true, "categories": true}
-
-// ownOrderFields are the root fields whose answers to a customer depend on
-// that customer's orders and the catalog alone: every read behind them goes
-// through the cache's catalog, which records the versions they depend on.
-// `me` is not one: the account it reads has no version, and an admin's
-// promotion of the account would change its role unseen.
-var ownOrderFields = map[string]bool{"getProducts": true, "getProductsById": true, "products": true,
-	"orders": true, "getOrders": true, "getOrderById": true}
 
 // documentCache holds prepared documents by the SHA-256 of their text,
 // which is also their persisted-query hash. It is bounded by the memory
@@ -203,8 +192,8 @@ func (c *documentCache) prepare(hash, query string) (*document, *refusal) {
 	for name, g := range guarded {
 		d.ops[name] = operation{
 			label:       rootLabel(g.RootFields),
-			catalogOnly: g.Type == ast.OperationTypeQuery && readsOnly(g.RootFields, catalogFields),
-			ownOrders:   g.Type == ast.OperationTypeQuery && readsOnly(g.RootFields, ownOrderFields),
+			catalogOnly: g.Cache == docguard.CachePublic,
+			ownOrders:   g.Cache >= docguard.CachePerCustomer,
 			guard:       g,
 		}
 	}
@@ -241,17 +230,6 @@ func rootLabel(roots []string) string {
 		return "multiple"
 	}
 	return strings.Join(fields, ",")
-}
-
-// readsOnly reports whether every root field is one of fields (or
-// __typename).
-func readsOnly(roots []string, fields map[string]bool) bool {
-	for _, f := range roots {
-		if !fields[f] && f != "__typename" {
-			return false
-		}
-	}
-	return len(roots) > 0
 }
 
 // QueryStore shares persisted queries between instances, so a hash a
