@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"shop/internal/testenv"
 )
 
 // The tests that run the real binary as a process share one build: linking
@@ -34,6 +36,7 @@ func TestMain(m *testing.M) {
 // path.
 func mustBuild(tb testing.TB) string {
 	tb.Helper()
+	testenv.SkipShort(tb, "the built binary")
 	build.once.Do(func() {
 		if build.dir, build.err = os.MkdirTemp("", "shop-test-bin-"); build.err != nil {
 			return

@@ -11,12 +11,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"shop/internal/testenv"
 )
 
 // chromium finds the browser: CHROME_PATH, or Debian's chromium, which
 // `make test` installs. Missing, the test fails rather than skips.
 func chromium(t *testing.T) string {
 	t.Helper()
+	testenv.SkipShort(t, "Chromium")
 	if p := os.Getenv("CHROME_PATH"); p != "" {
 		return p
 	}

@@ -98,7 +98,7 @@ func TestIPv6AllowancePer48(t *testing.T) {
 		}
 		return out
 	}
-	env := func(requests, auth string) map[string]string {
+	env := func(t *testing.T, requests, auth string) map[string]string {
 		e := PostgresRedisEnv(t)
 		e["TRUSTED_PROXIES"], e["TRUSTED_PROXY_HOPS"] = "127.0.0.1/32", "1"
 		e["RATE_LIMIT_REQUESTS"], e["RATE_LIMIT_AUTH"], e["RATE_LIMIT_IPV6_48_FACTOR"] = requests, auth, "2"
@@ -115,14 +115,14 @@ func TestIPv6AllowancePer48(t *testing.T) {
 	}
 
 	t.Run("requests", func(t *testing.T) {
-		in := MustStart(t, env("3", "1000"))
+		in := MustStart(t, env(t, "3", "1000"))
 		want(t, "ten /64s of one /48", outcomes(t, in, addrs("2001:db8:aa:%x::1", 10), read, nil), 6)
 		want(t, "another /48", outcomes(t, in, addrs("2001:db8:bb:%x::1", 1), read, nil), 1)
 		want(t, "one /64", outcomes(t, in, addrs("2001:db8:cc:1::%x", 4), read, nil), 3)
 		want(t, "IPv4", outcomes(t, in, addrs("198.51.100.%d", 3), read, nil), 3)
 	})
 	t.Run("register and login", func(t *testing.T) {
-		in := MustStart(t, env("1000", "2"))
+		in := MustStart(t, env(t, "1000", "2"))
 		register := `mutation($in: RegisterInput!) { register(input: $in) { accessToken } }`
 		got := outcomes(t, in, addrs("2001:db8:dd:%x::1", 6), register, func(i int) map[string]any {
 			return map[string]any{"in": map[string]any{"email": fmt.Sprintf("v6-%d@shop.test", i), "password": "long enough 1", "name": "V6"}}

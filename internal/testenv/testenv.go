@@ -49,6 +49,7 @@ func RandomName(prefix string) string {
 // URL; the database is dropped when the test ends.
 func MustPostgres(tb testing.TB) string {
 	tb.Helper()
+	SkipShort(tb, "PostgreSQL")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	base := PostgresBaseURL()
@@ -86,6 +87,7 @@ func MustPostgres(tb testing.TB) string {
 // private to this test; the prefix's keys are deleted when the test ends.
 func MustRedis(tb testing.TB) (redisURL, prefix string) {
 	tb.Helper()
+	SkipShort(tb, "Redis")
 	base := RedisBaseURL()
 	opt, err := redis.ParseURL(base)
 	if err != nil {
@@ -125,6 +127,7 @@ func StripeMockURL() string {
 // answers with fixtures; it keeps no state.
 func MustStripeMock(tb testing.TB) string {
 	tb.Helper()
+	SkipShort(tb, "stripe-mock")
 	u := StripeMockURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -208,4 +211,15 @@ func OwnRedis(tb testing.TB, args ...string) string {
 		return client.Ping(ctx).Err() == nil
 	})
 	return url
+}
+
+// SkipShort skips a test that needs a service (PostgreSQL, Redis,
+// stripe-mock, Chromium, a built binary) under go test -short, the quick
+// run of the unit tests alone; make test runs without -short, so every
+// such test runs there, and a missing service fails it.
+func SkipShort(tb testing.TB, needs string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skipf("needs %s: runs without -short (make test)", needs)
+	}
 }
