@@ -20,10 +20,7 @@ var _ models.AdminReports = (*Store)(nil)
 // text the driver writes ("2026-11-25 06:05:33.123456+00:00"), which
 // strftime reads, offset included, and turns to UTC.
 func (s *Store) saleDay() string {
-	if s.kind == "PostgreSQL" {
-		return "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-	}
-	return "strftime('%Y-%m-%d', created_at)"
+	return s.dialect.saleDay()
 }
 
 // salesByDay groups the sales created in r by day, in SQL: only the days

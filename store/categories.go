@@ -43,10 +43,8 @@ func (s *Store) Categories(ctx context.Context, f models.ProductFilter) ([]model
 // lockTree takes the category tree's lock for the transaction and reads
 // the whole tree.
 func (s *Store) lockTree(tx *gorm.DB) ([]models.Category, error) {
-	if s.kind == "PostgreSQL" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", categoryLock).Error; err != nil {
-			return nil, err
-		}
+	if err := s.dialect.lockKey(tx, categoryLock); err != nil {
+		return nil, err
 	}
 	var all []models.Category
 	return all, tx.Find(&all).Error
@@ -110,10 +108,7 @@ func (s *Store) DeleteCategory(ctx context.Context, id string) (bool, error) {
 		if err != nil {
 			return err
 		}
-		lock := "SELECT category_id FROM categories WHERE category_id = ?"
-		if s.kind == "PostgreSQL" {
-			lock += " FOR UPDATE"
-		}
+		lock := "SELECT category_id FROM categories WHERE category_id = ?" + s.dialect.lockRows(false)
 		var found []string
 		if err := tx.Raw(lock, id).Scan(&found).Error; err != nil {
 			return err
@@ -145,10 +140,7 @@ func (s *Store) lockCategory(tx *gorm.DB, id *string) error {
 	if id == nil {
 		return nil
 	}
-	q := "SELECT category_id FROM categories WHERE category_id = ?"
-	if s.kind == "PostgreSQL" {
-		q += " FOR SHARE"
-	}
+	q := "SELECT category_id FROM categories WHERE category_id = ?" + s.dialect.shareRows()
 	var found []string
 	if err := tx.Raw(q, *id).Scan(&found).Error; err != nil {
 		return err

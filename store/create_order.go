@@ -19,7 +19,7 @@ import (
 // and the stock is checked under the lock by the rules in models
 // (planOrder). PostgreSQL takes it in two round trips (createOrderPG).
 func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error) {
-	if s.kind == "PostgreSQL" {
+	if s.dialect.serverSide() {
 		return s.createOrderPG(ctx, req)
 	}
 	var order *models.Order
@@ -192,10 +192,7 @@ func (s *Store) lockProducts(tx *gorm.DB, ids []string) (map[string]models.Produ
 	out := make(map[string]models.Product, len(ids))
 	for start := 0; start < len(ids); start += maxParams {
 		batch := ids[start:min(start+maxParams, len(ids))]
-		sql := "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id IN ? ORDER BY product_id"
-		if s.kind == "PostgreSQL" {
-			sql += " FOR UPDATE"
-		}
+		sql := "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id IN ? ORDER BY product_id" + s.dialect.lockRows(false)
 		var ps []models.Product
 		if err := tx.Raw(sql, batch).Scan(&ps).Error; err != nil {
 			return nil, fmt.Errorf("lock products: %w", err)
@@ -223,7 +220,7 @@ func (s *Store) setStock(tx *gorm.DB, moves []models.StockMovement, now time.Tim
 
 // insert writes w's rows (inserts) through GORM.
 func (s *Store) insert(tx *gorm.DB, w rows) error {
-	for _, st := range w.inserts(s.kind == "PostgreSQL") {
+	for _, st := range w.inserts(s.dialect.serverSide()) {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return err
 		}

@@ -48,10 +48,7 @@ func (s *Store) AdjustStock(ctx context.Context, a models.Adjustment) (*models.P
 
 // lockProduct reads one product under its row lock.
 func (s *Store) lockProduct(tx *gorm.DB, id string) (*models.Product, error) {
-	sql := "SELECT " + productColumns + " FROM products WHERE product_id = ?"
-	if s.kind == "PostgreSQL" {
-		sql += " FOR UPDATE"
-	}
+	sql := "SELECT " + productColumns + " FROM products WHERE product_id = ?" + s.dialect.lockRows(false)
 	var ps []models.Product
 	if err := tx.Raw(sql, id).Scan(&ps).Error; err != nil {
 		return nil, fmt.Errorf("lock product: %w", err)

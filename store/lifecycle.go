@@ -166,13 +166,7 @@ func contains(list []string, s string) bool {
 // their rows on PostgreSQL (SQLite's transaction holds the write lock);
 // skipLocked passes over rows another transaction holds instead of waiting.
 func (s *Store) lockOrders(tx *gorm.DB, skipLocked bool, where string, args ...any) ([]models.Order, error) {
-	sql := "SELECT * FROM orders WHERE " + where
-	if s.kind == "PostgreSQL" {
-		sql += " FOR UPDATE"
-		if skipLocked {
-			sql += " SKIP LOCKED"
-		}
-	}
+	sql := "SELECT * FROM orders WHERE " + where + s.dialect.lockRows(skipLocked)
 	var orders []models.Order
 	if err := tx.Raw(sql, args...).Scan(&orders).Error; err != nil {
 		return nil, fmt.Errorf("lock orders: %w", err)

@@ -112,7 +112,7 @@ func TestScanProductsMatchesFind(t *testing.T) {
 		fts := `"` + strings.Join(words, `" "`) + `"`
 		compare("relevance", func() *gorm.DB {
 			q := s.products(ctx, all)
-			if s.kind == "PostgreSQL" {
+			if s.dialect.serverSide() {
 				q = q.Where("search @@ plainto_tsquery('english', ?)", match).
 					Select(productColumns+", -ts_rank(search, plainto_tsquery('english', ?))::float8 AS score", match)
 			} else {
@@ -327,7 +327,7 @@ func TestScanCancelledAndManyOrders(t *testing.T) {
 		ctx := context.Background()
 		n := maxParams + 5
 		gen := `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < ?) `
-		if s.kind == "PostgreSQL" {
+		if s.dialect.serverSide() {
 			gen = `WITH g(i) AS (SELECT generate_series(0, ?::int)) `
 		}
 		now := s.db.NowFunc()

@@ -41,8 +41,8 @@ const productColumns = "products.product_id, products.price_cents, products.stoc
 // column search and its GIN index; on SQLite an FTS5 table over the products (external
 // content, kept by triggers), with the Porter stemmer, so "mugs" finds
 // "mug" on both.
-func migrateSearch(db *gorm.DB, kind string) error {
-	if kind == "PostgreSQL" {
+func migrateSearch(db *gorm.DB, d dialect) error {
+	if d.serverSide() {
 		// A column made by an older searchDocument is made again:
 		// ADD COLUMN IF NOT EXISTS would keep its expression.
 		var stale int64
@@ -132,7 +132,7 @@ type scored struct {
 // served by an index (see models.Product), so a deep page costs what the
 // first does.
 func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.ProductFilter) (models.ProductPage, error) {
-	pg := s.kind == "PostgreSQL"
+	pg := s.dialect.serverSide()
 	q := s.products(ctx, f)
 	match := strings.Join(f.Words, " ")
 	fts := ""

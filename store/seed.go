@@ -13,10 +13,7 @@ import (
 // It returns the products' ids.
 func (s *Store) SeedForTest(ctx context.Context, orders, lines int) ([]string, error) {
 	n := orders * lines
-	pad := "lpad(g::text, 12, '0')" // PostgreSQL
-	if s.kind == "SQLite" {
-		pad = "printf('%012d', g)"
-	}
+	pad := s.dialect.pad12("g")
 	id := func(prefix string, g string) string {
 		return "'" + prefix + "-0000-4000-8000-' || " + g
 	}
@@ -35,7 +32,7 @@ func (s *Store) SeedForTest(ctx context.Context, orders, lines int) ([]string, e
 			SELECT ` + id("00000000", pad) + `, 'seed', ?, 'pending', ?, ? FROM s`, []any{100 * lines, now, now}},
 		{"items", series(n) + `INSERT INTO order_items (id, order_id, product_id, quantity, price_at_purchase_cents, position)
 			SELECT ` + id("20000000", pad) + `, ` + id("00000000", "o") + `, ` + id("10000000", pad) + `, 1, 100, g % ` + fmt.Sprint(lines) + `
-			FROM (SELECT g, ` + padOf(s.kind, fmt.Sprintf("g / %d", lines)) + ` AS o FROM s) AS t`, nil},
+			FROM (SELECT g, ` + s.dialect.pad12(fmt.Sprintf("g / %d", lines)) + ` AS o FROM s) AS t`, nil},
 	}
 	for _, st := range steps {
 		if err := db.Exec(st.sql, st.args...).Error; err != nil {
@@ -47,11 +44,4 @@ func (s *Store) SeedForTest(ctx context.Context, orders, lines int) ([]string, e
 		ids[g] = fmt.Sprintf("10000000-0000-4000-8000-%012d", g)
 	}
 	return ids, nil
-}
-
-func padOf(kind, expr string) string {
-	if kind == "SQLite" {
-		return "printf('%012d', " + expr + ")"
-	}
-	return "lpad((" + expr + ")::text, 12, '0')"
 }

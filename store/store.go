@@ -35,7 +35,7 @@ type Options struct {
 // Store implements models.Store on a GORM database.
 type Store struct {
 	db         *gorm.DB
-	kind       string
+	dialect    dialect
 	logger     *slog.Logger
 	statements atomic.Uint64
 }
@@ -57,10 +57,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	var (
 		dial gorm.Dialector
-		kind string
+		d    dialect = sqliteDialect{}
 	)
 	if o.DatabaseURL != "" {
-		dial, kind = postgres.Open(o.DatabaseURL), "PostgreSQL"
+		dial, d = postgres.Open(o.DatabaseURL), postgresDialect{}
 	} else {
 		// The file holds password hashes and customers' orders: only the
 		// service's own user may read it. SQLite gives its -wal and -shm
@@ -80,27 +80,27 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// takes the write lock at BEGIN, so two order transactions never
 		// both read and then deadlock upgrading their locks.
 		dsn := "file:" + o.SQLitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		dial, kind = sqlite.Open(dsn), "SQLite"
+		dial = sqlite.Open(dsn)
 	}
 	db, err := gorm.Open(dial, gcfg)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", kind, err)
+		return nil, fmt.Errorf("open %s: %w", d.name(), err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", kind, err)
+		return nil, fmt.Errorf("open %s: %w", d.name(), err)
 	}
 	sqlDB.SetMaxOpenConns(o.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(o.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(o.ConnMaxLifetime)
-	s := &Store{db: db, kind: kind, logger: o.Logger}
+	s := &Store{db: db, dialect: d, logger: o.Logger}
 	if err := s.countStatements(); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
 	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("connect to %s: %w", kind, err)
+		return nil, fmt.Errorf("connect to %s: %w", d.name(), err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		_ = sqlDB.Close()
@@ -117,14 +117,14 @@ const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
 func (s *Store) migrate(ctx context.Context) error {
 	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{},
 		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{}}
-	if s.kind != "PostgreSQL" {
+	if !s.dialect.serverSide() {
 		// SQLite's file lock already serialises schema changes.
 		split := needsMessages(s.db.WithContext(ctx))
 		if err := s.db.WithContext(ctx).AutoMigrate(tables...); err != nil {
-			return fmt.Errorf("migrate %s: %w", s.kind, err)
+			return fmt.Errorf("migrate %s: %w", s.dialect.name(), err)
 		}
-		if err := migrateSearch(s.db.WithContext(ctx), s.kind); err != nil {
-			return fmt.Errorf("migrate %s search: %w", s.kind, err)
+		if err := migrateSearch(s.db.WithContext(ctx), s.dialect); err != nil {
+			return fmt.Errorf("migrate %s search: %w", s.dialect.name(), err)
 		}
 		if err := splitEventNotes(s.db.WithContext(ctx), split); err != nil {
 			return err
@@ -144,7 +144,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := splitEventNotes(conn, split); err != nil {
 			return err
 		}
-		if err := migrateSearch(conn, s.kind); err != nil {
+		if err := migrateSearch(conn, s.dialect); err != nil {
 			return fmt.Errorf("search index: %w", err)
 		}
 		if err := leaveRoomForStock(conn, s.logger); err != nil {
@@ -153,7 +153,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return backfill(conn)
 	})
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", s.kind, err)
+		return fmt.Errorf("migrate %s: %w", s.dialect.name(), err)
 	}
 	return nil
 }
@@ -278,7 +278,7 @@ func (s *Store) countStatements() error {
 func (s *Store) Statements() uint64 { return s.statements.Load() }
 
 // Kind names the database: "PostgreSQL" or "SQLite".
-func (s *Store) Kind() string { return s.kind }
+func (s *Store) Kind() string { return s.dialect.name() }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
