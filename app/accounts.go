@@ -10,11 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"shop/errcode"
 	"strings"
 
 	"shop/auth"
 	"shop/config"
+	"shop/errcode"
 	"shop/models"
 )
 

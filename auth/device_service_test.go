@@ -3,12 +3,12 @@ package auth_test
 import (
 	"context"
 	"path/filepath"
-	"shop/errcode"
 	"strings"
 	"testing"
 
 	"shop/auth"
 	"shop/clientip"
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/models"
 	"shop/store"

@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"shop/errcode"
 	"time"
 
 	"github.com/google/uuid"
 
 	"shop/clientip"
+	"shop/errcode"
 	"shop/models"
 	"shop/requestid"
 )

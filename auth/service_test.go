@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
-	"shop/errcode"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"shop/auth"
 	"shop/clientip"
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/models"
 	"shop/store"

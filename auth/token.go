@@ -3,12 +3,12 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"shop/errcode"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"shop/errcode"
 	"shop/models"
 )
 

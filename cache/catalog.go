@@ -9,12 +9,12 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"shop/errcode"
 	"strconv"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
+	"shop/errcode"
 	"shop/models"
 )
 

@@ -2,11 +2,11 @@ package cache_test
 
 import (
 	"context"
-	"shop/errcode"
 	"testing"
 	"time"
 
 	"shop/cache"
+	"shop/errcode"
 	"shop/models"
 )
 

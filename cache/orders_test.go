@@ -2,13 +2,13 @@ package cache_test
 
 import (
 	"context"
-	"shop/errcode"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"shop/cache"
+	"shop/errcode"
 	"shop/internal/testenv"
 	"shop/models"
 )

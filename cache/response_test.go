@@ -2,12 +2,12 @@ package cache_test
 
 import (
 	"context"
-	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
 
 	"shop/cache"
+	"shop/errcode"
 	"shop/models"
 )
 

@@ -3,12 +3,13 @@ package docguard
 import (
 	"fmt"
 	"math"
-	"shop/errcode"
 	"slices"
 	"strings"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
+
+	"shop/errcode"
 )
 
 // Schema is what the analysis needs to know of the schema: the root types,

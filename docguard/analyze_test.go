@@ -2,7 +2,6 @@ package docguard
 
 import (
 	"fmt"
-	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
 
+	"shop/errcode"
 	"shop/internal/hostile"
 )
 

@@ -3,10 +3,11 @@ package docguard
 import (
 	"encoding/json"
 	"math"
-	"shop/errcode"
 	"strconv"
 
 	"github.com/graphql-go/graphql/language/ast"
+
+	"shop/errcode"
 )
 
 // term is the cost of a selection set, kept as a shape because list sizes

@@ -30,9 +30,10 @@ package docguard
 
 import (
 	"fmt"
-	"shop/errcode"
 	"strings"
 	"unicode/utf8"
+
+	"shop/errcode"
 )
 
 // Limits bound one document. A zero field means "no limit", which only

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"shop/errcode"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
+
+	"shop/errcode"
 )
 
 // graphql-go (v0.8.1) prints a literal value with its AST printer, whose

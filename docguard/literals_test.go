@@ -2,11 +2,12 @@ package docguard
 
 import (
 	"fmt"
-	"shop/errcode"
 	"strings"
 	"testing"
 
 	"github.com/graphql-go/graphql"
+
+	"shop/errcode"
 )
 
 // literalSchema has the shop's shapes of arguments: scalars, an input

@@ -3,7 +3,6 @@ package docguard
 import (
 	"errors"
 	"fmt"
-	"shop/errcode"
 	"strings"
 
 	"github.com/graphql-go/graphql/gqlerrors"
@@ -11,6 +10,8 @@ import (
 	"github.com/graphql-go/graphql/language/location"
 	"github.com/graphql-go/graphql/language/parser"
 	"github.com/graphql-go/graphql/language/source"
+
+	"shop/errcode"
 )
 
 // Parse runs graphql-go's parser on a scanned document. Scan has bounded

@@ -2,11 +2,12 @@ package docguard
 
 import (
 	"fmt"
-	"shop/errcode"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"shop/errcode"
 )
 
 // Source is a scanned document: the text to hand graphql-go's parser, and

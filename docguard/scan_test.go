@@ -2,7 +2,6 @@ package docguard
 
 import (
 	"regexp"
-	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/graphql-go/graphql/language/parser"
 	"github.com/graphql-go/graphql/language/printer"
+
+	"shop/errcode"
 )
 
 var testLimits = Limits{MaxBytes: 64 << 10, MaxTokens: 10_000, MaxDepth: 25}

@@ -3,11 +3,12 @@ package docguard
 import (
 	"fmt"
 	"math"
-	"shop/errcode"
 	"strconv"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
+
+	"shop/errcode"
 )
 
 // variable is one of an operation's variable definitions.

@@ -1,10 +1,11 @@
 package models
 
 import (
-	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
+
+	"shop/errcode"
 )
 
 func TestDashboardIsForAdmins(t *testing.T) {

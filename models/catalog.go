@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"shop/errcode"
 	"strings"
+
+	"shop/errcode"
 )
 
 // Limits of a product's catalog fields.

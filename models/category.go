@@ -3,13 +3,14 @@ package models
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"shop/errcode"
 	"sort"
 	"strings"
 	"time"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"shop/errcode"
 )
 
 // Limits of the category tree. A shop's categories are few; these bounds

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"shop/errcode"
 	"strings"
 	"testing"
 
 	"golang.org/x/text/unicode/norm"
+
+	"shop/errcode"
 )
 
 func TestSlugify(t *testing.T) {

@@ -3,8 +3,9 @@ package models
 import (
 	"errors"
 	"fmt"
-	"shop/errcode"
 	"strings"
+
+	"shop/errcode"
 )
 
 // Code is the machine-readable kind of an error, sent to clients as

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+
 	"shop/errcode"
 )
 

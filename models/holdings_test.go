@@ -3,10 +3,11 @@ package models
 import (
 	"errors"
 	"fmt"
-	"shop/errcode"
 	"strconv"
 	"strings"
 	"testing"
+
+	"shop/errcode"
 )
 
 var defaultLimits = OrderLimits{MaxLineQuantity: 100, MaxOrderUnits: 1000, MaxPendingOrders: 10, MaxPendingUnits: 1000}

@@ -3,10 +3,11 @@ package models
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"shop/errcode"
 	"strconv"
 	"strings"
 	"time"
+
+	"shop/errcode"
 )
 
 // IdempotencyKeyTTL is how long a key answers retries with the order it

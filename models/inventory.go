@@ -2,10 +2,11 @@ package models
 
 import (
 	"encoding/base64"
-	"shop/errcode"
 	"strconv"
 	"strings"
 	"time"
+
+	"shop/errcode"
 )
 
 // Every change of a product's stock is a movement in the ledger, so

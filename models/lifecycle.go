@@ -1,9 +1,10 @@
 package models
 
 import (
-	"shop/errcode"
 	"strings"
 	"time"
+
+	"shop/errcode"
 )
 
 // An order's status moves along one path, and may be cancelled before it

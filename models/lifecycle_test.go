@@ -2,9 +2,10 @@ package models
 
 import (
 	"fmt"
-	"shop/errcode"
 	"strings"
 	"testing"
+
+	"shop/errcode"
 )
 
 func TestTransitionsAreTheLifecycle(t *testing.T) {

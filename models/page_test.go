@@ -2,10 +2,11 @@ package models
 
 import (
 	"errors"
-	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
+
+	"shop/errcode"
 )
 
 func TestConnectionArguments(t *testing.T) {

@@ -3,13 +3,14 @@ package models
 import (
 	"context"
 	"fmt"
-	"shop/errcode"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"shop/errcode"
 )
 
 // Payments. A customer pays for a pending order through a provider (Stripe,

@@ -1,10 +1,11 @@
 package models
 
 import (
-	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
+
+	"shop/errcode"
 )
 
 func TestWhoMayPay(t *testing.T) {

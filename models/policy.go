@@ -1,8 +1,9 @@
 package models
 
 import (
-	"shop/errcode"
 	"strings"
+
+	"shop/errcode"
 )
 
 // Who may do what. Every rule takes the caller proven by the request's

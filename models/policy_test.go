@@ -1,8 +1,9 @@
 package models
 
 import (
-	"shop/errcode"
 	"testing"
+
+	"shop/errcode"
 )
 
 // The kinds of caller every rule is tested with.

@@ -3,13 +3,14 @@ package models
 import (
 	"fmt"
 	"math"
-	"shop/errcode"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"shop/errcode"
 )
 
 // Limits of the shop's input, chosen so that no valid order can overflow an

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"math"
 	"reflect"
-	"shop/errcode"
 	"strings"
 	"testing"
+
+	"shop/errcode"
 )
 
 const (

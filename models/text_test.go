@@ -2,9 +2,10 @@ package models
 
 import (
 	"errors"
-	"shop/errcode"
 	"strings"
 	"testing"
+
+	"shop/errcode"
 )
 
 func TestInvisibleCharacters(t *testing.T) {

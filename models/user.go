@@ -2,11 +2,12 @@ package models
 
 import (
 	"net/mail"
-	"shop/errcode"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"shop/errcode"
 )
 
 // Limits of an account's fields. Passwords stop at 72 bytes because bcrypt

@@ -3,7 +3,6 @@ package payments
 import (
 	"encoding/json"
 	"errors"
-	"shop/errcode"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/stripe/stripe-go/v85/webhook"
 
+	"shop/errcode"
 	"shop/models"
 )
 

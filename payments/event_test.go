@@ -3,7 +3,6 @@ package payments_test
 import (
 	"bytes"
 	"fmt"
-	"shop/errcode"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/stripe/stripe-go/v85/webhook"
 
+	"shop/errcode"
 	"shop/models"
 	"shop/payments"
 )

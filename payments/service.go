@@ -15,9 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"shop/errcode"
 	"time"
 
+	"shop/errcode"
 	"shop/models"
 )
 

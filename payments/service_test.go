@@ -5,12 +5,12 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"shop/errcode"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/internal/testenv"
 	"shop/models"

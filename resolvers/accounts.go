@@ -2,11 +2,11 @@ package resolvers
 
 import (
 	"context"
-	"shop/errcode"
 
 	"github.com/graphql-go/graphql"
 
 	"shop/auth"
+	"shop/errcode"
 	"shop/models"
 )
 

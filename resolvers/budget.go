@@ -1,10 +1,10 @@
 package resolvers
 
 import (
-	"shop/errcode"
 	"sync/atomic"
 
 	"shop/docguard"
+	"shop/errcode"
 )
 
 // ResponseBudget bounds the bytes of one response while it executes

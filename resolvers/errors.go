@@ -3,8 +3,8 @@ package resolvers
 import (
 	"context"
 	"errors"
-	"shop/errcode"
 
+	"shop/errcode"
 	"shop/models"
 	"shop/requestid"
 )

@@ -2,9 +2,9 @@ package resolvers
 
 import (
 	"github.com/graphql-go/graphql"
-	"shop/errcode"
 
 	"shop/auth"
+	"shop/errcode"
 	"shop/models"
 )
 

@@ -2,7 +2,6 @@ package schema_test
 
 import (
 	"fmt"
-	"shop/errcode"
 	"strings"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 
 	"shop/config"
 	"shop/docguard"
+	"shop/errcode"
 	"shop/models"
 	"shop/schema"
 )

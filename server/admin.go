@@ -3,8 +3,9 @@ package server
 import (
 	"io/fs"
 	"net/http"
-	"shop/errcode"
 	"strings"
+
+	"shop/errcode"
 )
 
 // adminCSP is the admin dashboard's policy, stricter than pageCSP: its

@@ -3,10 +3,10 @@ package server
 import (
 	"errors"
 	"net/http"
-	"shop/errcode"
 	"strings"
 
 	"shop/auth"
+	"shop/errcode"
 	"shop/models"
 )
 

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"shop/errcode"
 	"strings"
 	"testing"
 
 	"shop/auth"
+	"shop/errcode"
 	"shop/models"
 )
 

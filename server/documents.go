@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"shop/errcode"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"shop/docguard"
+	"shop/errcode"
 )
 
 // document is a query scanned, parsed, checked, validated and analysed

@@ -2,9 +2,10 @@ package server
 
 import (
 	"net/http"
-	"shop/errcode"
 
 	"github.com/go-chi/cors"
+
+	"shop/errcode"
 )
 
 // pageCSP is the policy of every page the server sends: everything comes

@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"shop/errcode"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +22,7 @@ import (
 
 	"shop/auth"
 	"shop/docguard"
+	"shop/errcode"
 	"shop/models"
 	"shop/requestid"
 	"shop/resolvers"

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"shop/errcode"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/graphql-go/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shop/errcode"
 	"shop/models"
 )
 

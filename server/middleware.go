@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
-	"shop/errcode"
 	"strconv"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"shop/clientip"
+	"shop/errcode"
 	"shop/requestid"
 )
 

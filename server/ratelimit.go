@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"shop/errcode"
 	"strconv"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"shop/auth"
 	"shop/clientip"
 	"shop/docguard"
+	"shop/errcode"
 	"shop/models"
 	"shop/ratelimit"
 )

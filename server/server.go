@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"shop/errcode"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"shop/clientip"
 	"shop/docguard"
+	"shop/errcode"
 	"shop/models"
 	"shop/ratelimit"
 	"shop/web"

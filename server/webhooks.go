@@ -6,11 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"shop/errcode"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"shop/errcode"
 	"shop/models"
 	"shop/requestid"
 )

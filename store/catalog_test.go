@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"shop/errcode"
 	"sync"
 	"testing"
 
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/models"
 	"shop/store"

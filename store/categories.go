@@ -2,11 +2,11 @@ package store
 
 import (
 	"context"
-	"shop/errcode"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"shop/errcode"
 	"shop/models"
 )
 

@@ -2,10 +2,10 @@ package store_test
 
 import (
 	"context"
-	"shop/errcode"
 	"strings"
 	"testing"
 
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/models"
 	"shop/store"

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"shop/errcode"
 	"strings"
 
 	sqlite "github.com/glebarez/go-sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
+	"shop/errcode"
 	"shop/models"
 )
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"shop/errcode"
 	"shop/internal/testenv"
 	"shop/models"
 )

@@ -3,10 +3,10 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"shop/errcode"
 	"sync"
 	"testing"
 
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/internal/testenv"
 	"shop/models"

@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"shop/errcode"
 	"time"
 
 	"gorm.io/gorm"
 
+	"shop/errcode"
 	"shop/models"
 )
 

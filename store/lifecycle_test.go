@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"shop/errcode"
 	"sync"
 	"testing"
 	"time"
 
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/internal/testenv"
 	"shop/models"

@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"errors"
-	"shop/errcode"
 
 	"gorm.io/gorm"
 
+	"shop/errcode"
 	"shop/models"
 )
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"shop/errcode"
 	"time"
 
 	"gorm.io/gorm"
 
+	"shop/errcode"
 	"shop/models"
 )
 

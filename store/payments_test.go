@@ -2,12 +2,12 @@ package store_test
 
 import (
 	"context"
-	"shop/errcode"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/models"
 	"shop/store"

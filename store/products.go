@@ -3,11 +3,11 @@ package store
 import (
 	"context"
 	"errors"
-	"shop/errcode"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"shop/errcode"
 	"shop/models"
 )
 

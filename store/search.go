@@ -2,11 +2,11 @@ package store
 
 import (
 	"context"
-	"shop/errcode"
 	"strings"
 
 	"gorm.io/gorm"
 
+	"shop/errcode"
 	"shop/models"
 )
 

@@ -2,11 +2,11 @@ package store_test
 
 import (
 	"context"
-	"shop/errcode"
 	"sort"
 	"strings"
 	"testing"
 
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/models"
 	"shop/store"

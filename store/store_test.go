@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"shop/errcode"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/internal/testenv"
 	"shop/models"

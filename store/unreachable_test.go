@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net"
-	"shop/errcode"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"shop/errcode"
 	"shop/internal/pgcluster"
 	"shop/internal/testenv"
 	"shop/models"

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"shop/errcode"
 
 	"gorm.io/gorm"
 
+	"shop/errcode"
 	"shop/models"
 )
 

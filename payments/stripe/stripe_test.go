@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"shop/errcode"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/stripe/stripe-go/v85/webhook"
 
+	"shop/errcode"
 	"shop/internal/testenv"
 	"shop/models"
 	"shop/payments/stripe"
