@@ -78,10 +78,10 @@ func VisibleOrders(c Caller, f OrderFilter) (visible OrderFilter, ok bool) {
 	return f, false
 }
 
-// CostLimit is the largest cost an operation of c may have: admins may ask
-// for the largest pages (a whole page of 1,000 orders of 100 lines, an
-// export), everyone else for what a shopper's screen needs. A zero admins
-// limit means admins get everyone's.
+// CostLimit is c's share of a per-request limit (an operation's cost, a
+// response's bytes): admins may ask for the largest pages (a whole page of
+// 1,000 orders of 100 lines, an export), everyone else for what a
+// shopper's screen needs. A zero admins limit means admins get everyone's.
 func CostLimit(c Caller, everyone, admins int) int {
 	if c.IsAdmin() && admins > 0 {
 		return admins

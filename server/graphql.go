@@ -453,9 +453,19 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // writeError answers with a GraphQL-shaped error body, so clients can read
 // every failure the same way.
 func writeError(w http.ResponseWriter, status int, code errcode.Code, msg string) {
+	writeErrorWith(w, status, code, msg, nil)
+}
+
+// writeErrorWith is writeError with more in extensions (value, max,
+// retryAfter).
+func writeErrorWith(w http.ResponseWriter, status int, code errcode.Code, msg string, more map[string]any) {
+	ext := map[string]any{"code": string(code)}
+	for k, v := range more {
+		ext[k] = v
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
+		"errors": []map[string]any{{"message": msg, "extensions": ext}},
 	})
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -201,14 +200,7 @@ func writeInFlightRefusal(w http.ResponseWriter, status int, code models.Code, m
 		msg = "The server is answering as many requests as it can (" + strconv.Itoa(maxHeld) + "): try again in a second."
 	}
 	w.Header().Set("Retry-After", "1")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{
-			"message":    msg,
-			"extensions": map[string]any{"code": code, "value": maxHeld + 1, "max": maxHeld, "retryAfter": 1},
-		}},
-	})
+	writeErrorWith(w, status, code, msg, map[string]any{"value": maxHeld + 1, "max": maxHeld, "retryAfter": 1})
 }
 
 // stallWrites cuts a client that stops reading: each write of a response

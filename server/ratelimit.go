@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
@@ -122,14 +121,8 @@ func writeRateLimited(w http.ResponseWriter, retry time.Duration) {
 		secs = 1
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusTooManyRequests)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{
-			"message":    "Too many requests: try again in " + strconv.Itoa(secs) + " s.",
-			"extensions": map[string]any{"code": errcode.RateLimited, "retryAfter": secs},
-		}},
-	})
+	writeErrorWith(w, http.StatusTooManyRequests, errcode.RateLimited, "Too many requests: try again in "+strconv.Itoa(secs)+" s.",
+		map[string]any{"retryAfter": secs})
 }
 
 // rateLimitedStatus is for the GraphQL handler, after execution: an
