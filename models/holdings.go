@@ -57,6 +57,22 @@ func (r OrderRequest) Units() int {
 // for.
 func ExemptFromOrderLimits(c Caller) bool { return c.IsAdmin() }
 
+// LimitOrder applies l to c's parsed order: an exempt caller's order
+// passes as it is; anyone else's is judged against the per-line and
+// per-order maximums now, and carries the caps on unpaid orders for the
+// order's transaction to judge (req.Pending), against the customer's
+// orders as they are then.
+func LimitOrder(c Caller, req *OrderRequest, l OrderLimits) error {
+	if ExemptFromOrderLimits(c) {
+		return nil
+	}
+	if err := CheckOrderUnits(*req, l); err != nil {
+		return err
+	}
+	req.Pending = l.Pending()
+	return nil
+}
+
 // CheckOrderUnits judges a parsed order (lines merged by product) against
 // the per-line and per-order maximums, reporting both at once.
 func CheckOrderUnits(req OrderRequest, l OrderLimits) error {

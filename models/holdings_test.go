@@ -143,3 +143,21 @@ func TestCheckMutations(t *testing.T) {
 		t.Error("ExemptFromOrderLimits")
 	}
 }
+
+// LimitOrder: a customer's order is judged and carries the caps for its
+// transaction; an admin's passes as it is, with no caps.
+func TestLimitOrder(t *testing.T) {
+	l := OrderLimits{MaxLineQuantity: 5, MaxOrderUnits: 8, MaxPendingOrders: 2, MaxPendingUnits: 9}
+	customer, admin := Caller{UserID: "u", Role: RoleCustomer}, Caller{UserID: "a", Role: RoleAdmin}
+	req := mustOrder(t, OrderLine{ProductID: "00000000-0000-4000-8000-000000000001", Quantity: 6})
+	if err := LimitOrder(customer, &req, l); ErrorCode(err) != errcode.BadUserInput || req.Pending.On() {
+		t.Fatalf("a customer's 6 of one product past 5: %v, caps %+v", err, req.Pending)
+	}
+	if err := LimitOrder(admin, &req, l); err != nil || req.Pending.On() {
+		t.Fatalf("an admin's: %v, caps %+v", err, req.Pending)
+	}
+	ok := mustOrder(t, OrderLine{ProductID: "00000000-0000-4000-8000-000000000001", Quantity: 3})
+	if err := LimitOrder(customer, &ok, l); err != nil || ok.Pending != (PendingCaps{MaxOrders: 2, MaxUnits: 9}) {
+		t.Fatalf("a customer's 3: %v, caps %+v", err, ok.Pending)
+	}
+}

@@ -78,13 +78,8 @@ func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	if !models.ExemptFromOrderLimits(caller) {
-		if err := models.CheckOrderUnits(req, r.orderLimits); err != nil {
-			return nil, r.fail(p.Context, err)
-		}
-		// The caps on unpaid orders are judged in the order's transaction,
-		// against the customer's orders as they are then.
-		req.Pending = r.orderLimits.Pending()
+	if err := models.LimitOrder(caller, &req, r.orderLimits); err != nil {
+		return nil, r.fail(p.Context, err)
 	}
 	req.Actor = models.ActorOf(caller)
 	if req.IdempotencyKey, err = models.ParseIdempotencyKey(idempotencyKeyFrom(p.Context), str(in, "idempotencyKey")); err != nil {
