@@ -56,40 +56,53 @@ func mustServeBig(tb testing.TB, o Options) (string, *prometheus.Registry) {
 	return srv.Listener.Addr().String(), o.Metrics
 }
 
-// heldBy reads the in-flight gauges: requests held, client keys holding.
-func heldBy(tb testing.TB, reg *prometheus.Registry) (requests, clients int) {
+// gauges reads the in-flight gauges by name.
+func gauges(tb testing.TB, reg *prometheus.Registry) map[string]int {
 	tb.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		tb.Fatal(err)
 	}
+	out := map[string]int{}
 	for _, mf := range mfs {
-		switch mf.GetName() {
-		case "shop_graphql_requests_in_flight":
-			requests = int(mf.GetMetric()[0].GetGauge().GetValue())
-		case "shop_graphql_clients_in_flight":
-			clients = int(mf.GetMetric()[0].GetGauge().GetValue())
+		if strings.HasPrefix(mf.GetName(), "shop_graphql_") && mf.GetMetric()[0].GetGauge() != nil {
+			out[mf.GetName()] = int(mf.GetMetric()[0].GetGauge().GetValue())
 		}
 	}
-	return requests, clients
+	return out
 }
 
-// waitHeld waits until the gauges read want requests from wantClients
-// clients: the handlers have run that far. The bound is only against a
-// hang; nothing is timed.
-func waitHeld(tb testing.TB, reg *prometheus.Registry, want, wantClients int) {
+// heldBy reads the in-flight gauges: requests held, client keys holding.
+func heldBy(tb testing.TB, reg *prometheus.Registry) (requests, clients int) {
+	tb.Helper()
+	g := gauges(tb, reg)
+	return g["shop_graphql_requests_in_flight"], g["shop_graphql_clients_in_flight"]
+}
+
+// waitGauges polls the gauges until ok says they read what is wanted: the
+// handlers have run that far. The bound is only against a hang; nothing is
+// timed.
+func waitGauges(tb testing.TB, reg *prometheus.Registry, want string, ok func(map[string]int) bool) {
 	tb.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		n, c := heldBy(tb, reg)
-		if n == want && c == wantClients {
+		g := gauges(tb, reg)
+		if ok(g) {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("held %d requests from %d clients, want %d from %d", n, c, want, wantClients)
+			tb.Fatalf("gauges %v, want %s", g, want)
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// waitHeld waits until want requests from wantClients clients are held.
+func waitHeld(tb testing.TB, reg *prometheus.Registry, want, wantClients int) {
+	tb.Helper()
+	waitGauges(tb, reg, fmt.Sprintf("%d requests held from %d clients", want, wantClients), func(g map[string]int) bool {
+		return g["shop_graphql_requests_in_flight"] == want && g["shop_graphql_clients_in_flight"] == wantClients
+	})
 }
 
 // sendUnread sends one POST of body as client (X-Forwarded-For) on a raw
@@ -279,30 +292,12 @@ func TestInFlightWaitsForASlot(t *testing.T) {
 	waitWaiting(t, reg, 0)
 }
 
-// waitWaiting waits until want requests wait for a slot (the bound is only
-// against a hang).
+// waitWaiting waits until want requests wait for a slot.
 func waitWaiting(tb testing.TB, reg *prometheus.Registry, want int) {
 	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		mfs, err := reg.Gather()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		n := -1
-		for _, mf := range mfs {
-			if mf.GetName() == "shop_graphql_requests_waiting" {
-				n = int(mf.GetMetric()[0].GetGauge().GetValue())
-			}
-		}
-		if n == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%d requests waiting, want %d", n, want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitGauges(tb, reg, fmt.Sprintf("%d requests waiting", want), func(g map[string]int) bool {
+		return g["shop_graphql_requests_waiting"] == want
+	})
 }
 
 // A client that sends its body slowly holds its own address's count, not
