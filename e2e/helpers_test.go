@@ -1,4 +1,9 @@
-package main
+// Package e2e tests the whole program: started in-process through app.Run,
+// which reports its address through the ready callback, or, where a test
+// needs several processes or SIGKILL, as the built binary in a process of
+// its own. Under go test -short only the tests on the embedded defaults
+// run; the rest need PostgreSQL, Redis, stripe-mock or Chromium.
+package e2e
 
 import (
 	"bufio"
@@ -15,15 +20,16 @@ import (
 	"testing"
 	"time"
 
+	"shop/app"
 	"shop/internal/testenv"
 )
 
-// instance is the real program, started through run on a free port.
+// instance is the real program, started through app.Run on a free port.
 type instance struct {
 	URL    string
 	cancel context.CancelFunc
 	done   chan error
-	logs   *logSink
+	logs   *logBuffer
 	// The admin account ADMIN_EMAIL and ADMIN_PASSWORD made, and its
 	// client once signed in.
 	adminEmail, adminPassword string
@@ -33,33 +39,20 @@ type instance struct {
 	admin        *client
 }
 
-// logSink collects the JSON log and reports the address from the
-// "listening" line, which run writes once it holds the port.
-type logSink struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	addr  chan string
-	found bool
+// logBuffer collects the JSON log the program writes, for the tests that
+// assert on it and for a failed test's report.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (l *logSink) Write(p []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf.Write(p)
-	if !l.found {
-		sc := bufio.NewScanner(bytes.NewReader(p))
-		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				l.found = true
-				l.addr <- line.Addr
-			}
-		}
-	}
-	return len(p), nil
+	return l.buf.Write(p)
 }
 
-func (l *logSink) String() string {
+func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
@@ -94,9 +87,9 @@ func EmbeddedEnv(tb testing.TB) map[string]string {
 		"ADMIN_EMAIL": testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
 }
 
-// MustStart runs the program with env (plus HOST and PORT for a free
-// loopback port) and stops it when the test ends, failing the test if run
-// returns an error.
+// MustStart runs the program through app.Run with env (plus HOST and PORT
+// for a free loopback port), waits for its ready callback, and stops it when
+// the test ends, failing the test if app.Run returns an error.
 func MustStart(tb testing.TB, env map[string]string) *instance {
 	tb.Helper()
 	// Tests sign many accounts in from one address, and the admin often:
@@ -110,22 +103,25 @@ func MustStart(tb testing.TB, env map[string]string) *instance {
 		full[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{cancel: cancel, done: make(chan error, 1), logs: &logSink{addr: make(chan string, 1)},
+	in := &instance{cancel: cancel, done: make(chan error, 1), logs: &logBuffer{},
 		adminEmail: full["ADMIN_EMAIL"], adminPassword: full["ADMIN_PASSWORD"], metricsToken: full["METRICS_TOKEN"]}
-	go func() { in.done <- run(ctx, func(k string) string { return full[k] }, in.logs) }()
+	ready := make(chan string, 1)
+	go func() {
+		in.done <- app.Run(ctx, func(k string) string { return full[k] }, in.logs, func(addr string) { ready <- addr })
+	}()
 	select {
-	case addr := <-in.logs.addr:
+	case addr := <-ready:
 		in.URL = "http://" + addr
 	case err := <-in.done:
 		cancel()
-		tb.Fatalf("run returned before listening: %v\n%s", err, in.logs)
+		tb.Fatalf("app.Run returned before listening: %v\n%s", err, in.logs)
 	case <-time.After(60 * time.Second):
 		cancel()
 		tb.Fatalf("server did not start in 60s\n%s", in.logs)
 	}
 	tb.Cleanup(func() {
 		if err := in.Stop(); err != nil {
-			tb.Errorf("run: %v", err)
+			tb.Errorf("app.Run: %v", err)
 		}
 		if tb.Failed() {
 			in.logProblems(tb)
@@ -150,7 +146,7 @@ func (in *instance) logProblems(tb testing.TB) {
 	}
 }
 
-// Stop cancels run and waits for it to return; it is safe to call twice.
+// Stop cancels app.Run and waits for it to return; it is safe to call twice.
 func (in *instance) Stop() error {
 	in.cancel()
 	err, ok := <-in.done

@@ -1,8 +1,6 @@
-package main
+package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -53,20 +51,5 @@ func TestDeletedProductKeepsOrderHistory(t *testing.T) {
 	if o.TotalAmount != 24.68 || len(o.Items) != 1 || o.Items[0].ProductID != id || o.Items[0].PriceAtPurchase != 12.34 ||
 		o.Items[0].Quantity != 2 || o.Items[0].Product != nil {
 		t.Fatalf("order after delete = %+v", o)
-	}
-}
-
-func TestDotenvFallback(t *testing.T) {
-	path := filepath.Join(t.TempDir(), ".env")
-	if err := os.WriteFile(path, []byte("SHOP_TEST_FROM_FILE=file\nSHOP_TEST_BOTH=file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SHOP_TEST_BOTH", "env")
-	getenv := envWithDotenv(path)
-	if getenv("SHOP_TEST_FROM_FILE") != "file" || getenv("SHOP_TEST_BOTH") != "env" || getenv("SHOP_TEST_NEITHER") != "" {
-		t.Fatalf("got %q %q %q", getenv("SHOP_TEST_FROM_FILE"), getenv("SHOP_TEST_BOTH"), getenv("SHOP_TEST_NEITHER"))
-	}
-	if envWithDotenv(filepath.Join(t.TempDir(), "missing"))("SHOP_TEST_BOTH") != "env" {
-		t.Fatal("a missing .env broke the environment")
 	}
 }

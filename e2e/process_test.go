@@ -1,8 +1,7 @@
-package main
+package e2e
 
 import (
 	"bufio"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"syscall"
@@ -42,9 +41,8 @@ func TestOrdersAcrossProcesses(t *testing.T) {
 		go func() {
 			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
-				var line struct{ Msg, Addr string }
-				if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-					addr <- line.Addr
+				if a, ok := listeningAddr(sc.Bytes()); ok {
+					addr <- a
 				}
 			}
 		}()

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"shop/app"
 	"shop/internal/pgcluster"
 	"shop/internal/testenv"
 )
@@ -209,7 +210,7 @@ func TestSilentDatabaseFailsTheStartQuickly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	start := time.Now()
-	err = run(ctx, func(k string) string { return env[k] }, io.Discard)
+	err = app.Run(ctx, func(k string) string { return env[k] }, io.Discard, nil)
 	if took := time.Since(start); err == nil || took > 5*time.Second {
 		t.Fatalf("run against a silent database returned %v after %v; want an error within seconds", err, took)
 	}

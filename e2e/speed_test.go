@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"shop/app"
 )
 
 func sha(q string) string {
@@ -211,7 +213,7 @@ func TestMetricsToken(t *testing.T) {
 	// did start, so that the test fails rather than hangs.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := run(ctx, func(k string) string { return postgres[k] }, io.Discard)
+	err := app.Run(ctx, func(k string) string { return postgres[k] }, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "METRICS_TOKEN: required with DATABASE_URL") {
 		t.Fatalf("PostgreSQL without METRICS_TOKEN: run = %v, want a refusal naming METRICS_TOKEN", err)
 	}

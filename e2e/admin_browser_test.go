@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -455,7 +455,7 @@ func (p *adminPage) checkScreen(name string) {
 func (p *adminPage) mustAxe(name string) {
 	p.t.Helper()
 	if p.axe == "" {
-		src, err := os.ReadFile(filepath.Join("web", "node_modules", "axe-core", "axe.min.js"))
+		src, err := os.ReadFile(filepath.Join("..", "web", "node_modules", "axe-core", "axe.min.js"))
 		if err != nil {
 			p.t.Fatalf("axe-core is missing (make assets installs it): %v", err)
 		}
@@ -551,13 +551,13 @@ func (p *adminPage) screenshot(name string) {
 }
 
 // screenshotDir is where the run keeps its screenshots:
-// $TEST_ARTIFACTS_DIR/screenshots, or test-artifacts/screenshots in the
-// repository (git-ignored).
+// $TEST_ARTIFACTS_DIR/screenshots, or test-artifacts/screenshots at the
+// repository's root (git-ignored; the tests run in e2e/).
 func screenshotDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("TEST_ARTIFACTS_DIR")
 	if dir == "" {
-		dir = "test-artifacts"
+		dir = filepath.Join("..", "test-artifacts")
 	}
 	dir = filepath.Join(dir, "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -1,10 +1,11 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // (the literal ones, not those Render generates or the owner fills in).
 func renderEnv(tb testing.TB) map[string]string {
 	tb.Helper()
-	raw, err := os.ReadFile("render.yaml")
+	raw, err := os.ReadFile(filepath.Join("..", "render.yaml"))
 	if err != nil {
 		tb.Fatal(err)
 	}

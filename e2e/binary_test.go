@@ -1,6 +1,9 @@
-package main
+package e2e
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -42,7 +45,7 @@ func mustBuild(tb testing.TB) string {
 			return
 		}
 		build.bin = filepath.Join(build.dir, "shop")
-		if out, err := exec.Command("go", "build", "-o", build.bin, ".").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-o", build.bin, "shop").CombinedOutput(); err != nil {
 			build.err = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
@@ -58,7 +61,42 @@ type process struct {
 	*instance
 	cmd    *exec.Cmd
 	exited chan struct{}
-	logs   *logSink
+	logs   *processLog
+}
+
+// processLog collects a child process's log and reports the address from
+// its "listening" line. There is no ready callback across processes; the
+// child listens on port 0 and tells the port it holds, so no other process
+// can take that port between the test choosing it and the child listening.
+type processLog struct {
+	logBuffer
+	addr  chan string
+	found bool // os/exec calls Write from one goroutine at a time (Stdout == Stderr)
+}
+
+func (l *processLog) Write(p []byte) (int, error) {
+	n, err := l.logBuffer.Write(p)
+	if !l.found {
+		sc := bufio.NewScanner(bytes.NewReader(p))
+		for sc.Scan() {
+			if addr, ok := listeningAddr(sc.Bytes()); ok {
+				l.found = true
+				l.addr <- addr
+				break
+			}
+		}
+	}
+	return n, err
+}
+
+// listeningAddr is the address of the program's "listening" log line, which
+// it writes once it holds the port.
+func listeningAddr(line []byte) (string, bool) {
+	var l struct{ Msg, Addr string }
+	if json.Unmarshal(line, &l) != nil || l.Msg != "listening" {
+		return "", false
+	}
+	return l.Addr, true
 }
 
 // mustStartProcess starts the binary with env, waits until it listens, and
@@ -67,7 +105,7 @@ type process struct {
 // (tests send streams from one address).
 func mustStartProcess(t *testing.T, bin string, env map[string]string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin), exited: make(chan struct{}), logs: &logSink{addr: make(chan string, 1)}}
+	p := &process{cmd: exec.Command(bin), exited: make(chan struct{}), logs: &processLog{addr: make(chan string, 1)}}
 	p.cmd.Dir = t.TempDir() // no .env file
 	p.cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT=0", "DB_MAX_OPEN_CONNS=8",
 		"RATE_LIMIT_REQUESTS=0", "RATE_LIMIT_USER_REQUESTS=0", "RATE_LIMIT_AUTH=0", "RATE_LIMIT_LOGIN_EMAIL=0",

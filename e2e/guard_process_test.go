@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -53,9 +53,8 @@ func TestHostileDocumentsAgainstTheProcess(t *testing.T) {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				addr <- line.Addr
+			if a, ok := listeningAddr(sc.Bytes()); ok {
+				addr <- a
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout) // a line too long for the scanner must not block the process
