@@ -75,6 +75,22 @@ func (patch ProductPatch) ChangesFields() bool {
 	return patch.Price != nil || d.Name != nil || d.Description != nil || d.SKU != nil
 }
 
+// Changes says what the patch sets, as product.updated events say it
+// (ProductChanged.Changes): what the cache and other consumers go by.
+func (patch ProductPatch) Changes() []string {
+	var out []string
+	if patch.ChangesMembership() {
+		out = append(out, ChangedMembership)
+	}
+	if patch.ChangesFields() {
+		out = append(out, ChangedFields)
+	}
+	if patch.StockCount != nil {
+		out = append(out, ChangedStock)
+	}
+	return out
+}
+
 // SetsCategory is the category the patch puts the product in, if any: the
 // store checks that it exists.
 func (patch ProductPatch) SetsCategory() *string {

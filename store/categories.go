@@ -52,7 +52,7 @@ func (s *Store) lockTree(tx *gorm.DB) ([]models.Category, error) {
 
 func (s *Store) CreateCategory(ctx context.Context, nc models.NewCategory) (*models.Category, error) {
 	c := models.Category{ID: uuid.NewString(), Name: nc.Name, Slug: nc.Slug, ParentID: nc.ParentID, CreatedAt: s.db.NowFunc()}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		all, err := s.lockTree(tx)
 		if err != nil {
 			return err
@@ -60,6 +60,7 @@ func (s *Store) CreateCategory(ctx context.Context, nc models.NewCategory) (*mod
 		if err := models.CheckNewCategory(all, c.ParentID); err != nil {
 			return err
 		}
+		record(tx, categoryEvent(c.ID, "created", tx))
 		return tx.Create(&c).Error
 	})
 	if err != nil {
@@ -71,7 +72,7 @@ func (s *Store) CreateCategory(ctx context.Context, nc models.NewCategory) (*mod
 func (s *Store) UpdateCategory(ctx context.Context, id string, patch models.CategoryPatch) (*models.Category, error) {
 	var out *models.Category
 	slug := ""
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		all, err := s.lockTree(tx)
 		if err != nil {
 			return err
@@ -90,6 +91,7 @@ func (s *Store) UpdateCategory(ctx context.Context, id string, patch models.Cate
 		}
 		slug = c.Slug
 		out = c
+		record(tx, categoryEvent(c.ID, "updated", tx))
 		return tx.Model(c).Select("name", "slug", "parent_id").Updates(c).Error
 	})
 	if err != nil {
@@ -103,7 +105,7 @@ func (s *Store) UpdateCategory(ctx context.Context, id string, patch models.Cate
 // category.
 func (s *Store) DeleteCategory(ctx context.Context, id string) (bool, error) {
 	deleted := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		all, err := s.lockTree(tx)
 		if err != nil {
 			return err
@@ -125,6 +127,7 @@ func (s *Store) DeleteCategory(ctx context.Context, id string) (bool, error) {
 			return err
 		}
 		deleted = true
+		record(tx, categoryEvent(id, "deleted", tx))
 		return tx.Where("category_id = ?", id).Delete(&models.Category{}).Error
 	})
 	if err != nil {
@@ -155,4 +158,8 @@ func (s *Store) lockCategory(tx *gorm.DB, id *string) error {
 // error: the slug is the categories' only unique column a client sets.
 func slugError(err error, slug, doing string) error {
 	return uniqueError(err, models.SlugTaken(slug), doing)
+}
+
+func categoryEvent(id, op string, tx *gorm.DB) models.Event {
+	return models.NewEvent(models.EventCategoryChanged, id, models.CategoryChanged{CategoryID: id, Op: op}, tx.NowFunc())
 }

@@ -23,7 +23,7 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 		return s.createOrderPG(ctx, req)
 	}
 	var order *models.Order
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		if req.IdempotencyKey != "" {
 			replay, err := s.claimKey(tx, req, now)
@@ -66,67 +66,41 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 	return order, nil
 }
 
-// orderPlan is an order decided under the products' locks: what to write.
+// orderPlan is an order decided under the products' locks
+// (models.PlaceOrder), and the rows that write it.
 type orderPlan struct {
 	order models.Order
 	moves []models.StockMovement
 	rows  rows
 }
 
-// planOrder applies the shop's rules to the locked stock (missing
-// products, short stock, prices) and builds every row the order writes.
+// planOrder decides the order by the shop's rules and lays out its rows;
+// its events go with them (rows.movements adds the stock.changed ones).
 func planOrder(req models.OrderRequest, stock map[string]models.Product, now time.Time) (*orderPlan, error) {
-	prices := make(map[string]models.Money, len(req.Lines))
-	for _, l := range req.Lines {
-		p, ok := stock[l.ProductID]
-		if !ok {
-			return nil, models.ProductNotFound(l.ProductID)
-		}
-		if !p.Active {
-			return nil, models.ProductInactive(l.ProductID)
-		}
-		if p.StockCount < l.Quantity {
-			return nil, models.InsufficientStock(l.ProductID, p.StockCount, l.Quantity)
-		}
-		prices[l.ProductID] = p.Price
-	}
-	items, total, err := models.PriceOrder(req.Lines, prices)
-	if err != nil {
-		return nil, err
-	}
 	// Time-ordered ids (UUIDv7: still 62 random bits): each order's rows
 	// go to the right-hand end of the primary keys' B-trees rather than to
 	// a random page, which on PostgreSQL is a random page to read and, after
 	// each checkpoint, to write whole to the WAL.
-	o := models.Order{
-		ID: newID(), CustomerID: req.CustomerID, TotalAmount: total,
-		Status: models.OrderStatusPending, CreatedAt: now, LastUpdated: now,
+	placed, err := models.PlaceOrder(req, stock, now, newID)
+	if err != nil {
+		return nil, err
 	}
-	moves := make([]models.StockMovement, len(items))
-	for i := range items {
-		items[i].ID = newID()
-		items[i].OrderID = o.ID
-		moves[i] = models.StockMovement{
-			ProductID: items[i].ProductID, Delta: -items[i].Quantity, Kind: models.MovementOrder,
-			OrderID: &o.ID, Actor: req.Actor, At: now,
-			StockAfter: stock[items[i].ProductID].StockCount - items[i].Quantity,
-		}
-	}
-	o.Items = items
+	o := placed.Order
 	w := rows{}
 	w.add("orders", "order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier",
 		o.ID, o.CustomerID, o.TotalAmount, o.Status, o.CreatedAt, o.LastUpdated, "", "")
-	for _, it := range items {
+	for _, it := range o.Items {
 		w.add("order_items", "id, order_id, product_id, quantity, price_at_purchase_cents, position",
 			it.ID, it.OrderID, it.ProductID, it.Quantity, it.PriceAtPurchase, it.Position)
 	}
-	w.movements(moves)
+	w.record(placed.Events...)
+	w.movements(placed.Moves)
 	w.add("order_events", eventColumns, o.ID, o.Status, "", "", req.Actor, now)
 	if req.IdempotencyKey != "" {
 		w.add("idempotency_keys", "caller, key, fingerprint, order_id, created_at",
 			req.Actor, req.IdempotencyKey, req.Fingerprint(), o.ID, now)
 	}
-	return &orderPlan{order: o, moves: moves, rows: w}, nil
+	return &orderPlan{order: o, moves: placed.Moves, rows: w}, nil
 }
 
 // claimKey looks up an idempotency key inside the order's transaction
@@ -218,8 +192,12 @@ func (s *Store) setStock(tx *gorm.DB, moves []models.StockMovement, now time.Tim
 	return nil
 }
 
-// insert writes w's rows (inserts) through GORM.
+// insert writes w's rows (inserts) through GORM, and records their events
+// with the write.
 func (s *Store) insert(tx *gorm.DB, w rows) error {
+	if len(w.pending) > 0 {
+		record(tx, w.pending...)
+	}
 	for _, st := range w.inserts(s.dialect.serverSide()) {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return err

@@ -9,13 +9,15 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"shop/internal/faulthook"
 	"shop/models"
 )
 
 // createOrderPG is CreateOrder on PostgreSQL in two round trips, sent as
 // pgx batches on one of the pool's connections: BEGIN, the key's claim and
 // the products' lock go together; then, once the rules have judged the
-// locked stock, the new stock, every row and COMMIT. Through GORM the same
+// locked stock, the new stock, every row (the outbox's events among them)
+// and COMMIT. Through GORM the same
 // transaction takes five or more round trips, and an order's cost is
 // mostly round trips (issue 7's benchmark: orders beside reads).
 //
@@ -37,6 +39,11 @@ func (s *Store) createOrderPG(ctx context.Context, req models.OrderRequest) (*mo
 	defer conn.Close()
 	var order *models.Order
 	var replay string
+	var (
+		evs       []models.Event
+		done      func(context.Context, error)
+		commitErr error
+	)
 	err = conn.Raw(func(dc any) error {
 		c := dc.(*stdlib.Conn).Conn()
 		now := s.db.NowFunc()
@@ -55,7 +62,15 @@ func (s *Store) createOrderPG(ctx context.Context, req models.OrderRequest) (*mo
 					plan, err = planOrder(req, stock, now)
 				}
 				if err == nil {
-					if err = s.commitOrder(ctx, c, req, plan, claim.stored, now); err == nil {
+					// The events go in the same batch as the rows, and
+					// the sink hears of them around the COMMIT, as
+					// (*Store).write does for every other write.
+					evs = plan.rows.pending
+					plan.rows.events(s.dialect, newWriteID(), evs)
+					done = s.sink.Writing(evs)
+					err = s.commitOrder(ctx, c, req, plan, claim.stored, now)
+					commitErr = err
+					if err == nil {
 						order = &plan.order
 						return nil
 					}
@@ -65,6 +80,11 @@ func (s *Store) createOrderPG(ctx context.Context, req models.OrderRequest) (*mo
 		rollback(ctx, c)
 		return err
 	})
+	conn.Close() // back to the pool before the sink's round trip
+	if done != nil {
+		faulthook.AfterCommit(evs)
+		done(ctx, commitErr)
+	}
 	if err != nil {
 		return nil, mapError(err, "create order")
 	}

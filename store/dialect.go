@@ -27,6 +27,13 @@ type dialect interface {
 	saleDay() string
 	// pad12 is the integer expression expr as 12 digits, zero-padded.
 	pad12(expr string) string
+	// txID is the SQL value of the running transaction's id, which orders
+	// the outbox (models.Event.Tx).
+	txID() string
+	// horizon is a condition on events' tx true of every event whose
+	// transaction is older than every one still running: those are final,
+	// as no event can commit before them any more.
+	horizon() string
 }
 
 type postgresDialect struct{}
@@ -48,6 +55,12 @@ func (postgresDialect) saleDay() string {
 }
 func (postgresDialect) pad12(expr string) string { return "lpad((" + expr + ")::text, 12, '0')" }
 
+// Transaction ids as 64-bit xid8 (PostgreSQL 13 and later), which never wrap.
+func (postgresDialect) txID() string { return "pg_current_xact_id()::text::bigint" }
+func (postgresDialect) horizon() string {
+	return "tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+}
+
 type sqliteDialect struct{}
 
 func (sqliteDialect) name() string                  { return "SQLite" }
@@ -57,3 +70,7 @@ func (sqliteDialect) shareRows() string             { return "" }
 func (sqliteDialect) lockKey(*gorm.DB, int64) error { return nil }
 func (sqliteDialect) saleDay() string               { return "strftime('%Y-%m-%d', created_at)" }
 func (sqliteDialect) pad12(expr string) string      { return "printf('%012d', " + expr + ")" }
+
+// SQLite commits one write at a time, in id order: every event is final.
+func (sqliteDialect) txID() string    { return "0" }
+func (sqliteDialect) horizon() string { return "1 = 1" }

@@ -14,7 +14,7 @@ import (
 // records it in the ledger, in one transaction under the product's lock.
 func (s *Store) AdjustStock(ctx context.Context, a models.Adjustment) (*models.Product, error) {
 	var out *models.Product
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		p, err := s.lockProduct(tx, a.ProductID)
 		if err != nil {

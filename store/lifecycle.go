@@ -20,7 +20,7 @@ import (
 // its refund, which is recorded here.
 func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (*models.Order, error) {
 	var out *models.Order
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		orders, err := s.lockOrders(tx, false, "order_id = ?", ch.OrderID)
 		if err != nil {
@@ -51,6 +51,7 @@ func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (
 			if err := savePayment(tx, *p); err != nil {
 				return err
 			}
+			record(tx, models.PaymentEventOf(models.EventPaymentRefunded, *p, o, now))
 		}
 		if err := s.moveOrders(tx, []models.Order{o}, ch, now); err != nil {
 			return err
@@ -72,7 +73,7 @@ func (s *Store) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (
 // lock like every other event, with the status the order has.
 func (s *Store) AddOrderNote(ctx context.Context, n models.OrderNote) (*models.Order, error) {
 	var out *models.Order
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		orders, err := s.lockOrders(tx, false, "order_id = ?", n.OrderID)
 		if err != nil {
 			return err
@@ -102,7 +103,7 @@ func (s *Store) ExpireOrders(ctx context.Context, cutoff time.Time, note string,
 	cutoff = asStored(cutoff)
 	graceOver := cutoff.Add(-models.PaymentInProgressGrace)
 	var out []models.Order
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		orders, err := s.lockOrders(tx, true, "status = ? AND created_at < ? AND (created_at < ? OR NOT EXISTS "+
 			"(SELECT 1 FROM payments p WHERE p.order_id = orders.order_id AND p.status IN ?)) ORDER BY created_at, order_id LIMIT ?",
@@ -209,6 +210,9 @@ func (s *Store) moveOrders(tx *gorm.DB, orders []models.Order, ch models.StatusC
 	w := rows{}
 	for _, o := range orders {
 		w.add("order_events", eventColumns, o.ID, ch.To, ch.Message, ch.Note, ch.Actor, now)
+		from := o.Status
+		o.Status = ch.To
+		w.record(models.StatusEvent(o, from, ch.Actor, now))
 	}
 	if ch.To == models.OrderStatusCancelled {
 		moves, err := s.restock(tx, orders, ch, now)

@@ -93,7 +93,7 @@ func (s *Store) lockOrder(tx *gorm.DB, id string) (models.Order, error) {
 // returns any payment of the order that is still open.
 func (s *Store) AddPayment(ctx context.Context, p models.Payment) (*models.Payment, error) {
 	var out *models.Payment
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		o, err := s.lockOrder(tx, p.OrderID)
 		if err != nil {
@@ -114,6 +114,7 @@ func (s *Store) AddPayment(ctx context.Context, p models.Payment) (*models.Payme
 		if err := tx.Create(&p).Error; err != nil {
 			return fmt.Errorf("insert payment: %w", err)
 		}
+		record(tx, models.PaymentEventOf(models.EventPaymentStarted, p, o, now))
 		out = &p
 		return nil
 	})
@@ -131,7 +132,7 @@ func (s *Store) AddPayment(ctx context.Context, p models.Payment) (*models.Payme
 // not orderID's, is NOT_FOUND and records nothing.
 func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.PaymentEvent) (models.PaymentOutcome, error) {
 	var out models.PaymentOutcome
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		o, err := s.lockOrder(tx, orderID)
 		if err != nil {
@@ -163,6 +164,9 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 		if d.Payment != *p {
 			if err := savePayment(tx, d.Payment); err != nil {
 				return err
+			}
+			if d.Payment.Status != p.Status {
+				record(tx, models.PaymentEventOf(models.PaymentEventType(d.Payment.Status), d.Payment, o, now))
 			}
 		}
 		switch {
@@ -203,6 +207,7 @@ func (s *Store) noteOrder(tx *gorm.DB, o models.Order, message, note, actor stri
 	}
 	w := rows{}
 	w.add("order_events", eventColumns, o.ID, o.Status, message, note, actor, now)
+	w.record(models.NewEvent(models.EventOrderNoted, o.ID, models.OrderNoted{OrderID: o.ID, CustomerID: o.CustomerID, Actor: actor}, now))
 	return s.insert(tx, w)
 }
 
@@ -226,7 +231,7 @@ func savePayment(tx *gorm.DB, p models.Payment) error {
 // which the provider answers with the refund it made, if it made one.
 func (s *Store) ClaimRefund(ctx context.Context, ch models.StatusChange) (*models.Payment, error) {
 	var out *models.Payment
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		o, err := s.lockOrder(tx, ch.OrderID)
 		if err != nil {
 			return err
@@ -249,6 +254,7 @@ func (s *Store) ClaimRefund(ctx context.Context, ch models.StatusChange) (*model
 			if err := savePayment(tx, *p); err != nil {
 				return err
 			}
+			record(tx, models.PaymentEventOf(models.EventPaymentUpdated, *p, o, p.UpdatedAt))
 		case models.PaymentRefunding:
 		default:
 			return nil
@@ -267,7 +273,7 @@ func (s *Store) ClaimRefund(ctx context.Context, ch models.StatusChange) (*model
 // status is left as it is either way (a cancellation records its refund
 // itself, through ChangeOrderStatus).
 func (s *Store) SettleRefund(ctx context.Context, st models.RefundSettlement) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		o, err := s.lockOrder(tx, st.OrderID)
 		if err != nil {
@@ -295,6 +301,7 @@ func (s *Store) SettleRefund(ctx context.Context, st models.RefundSettlement) er
 		if err := savePayment(tx, *p); err != nil {
 			return err
 		}
+		record(tx, models.PaymentEventOf(models.PaymentEventType(p.Status), *p, o, now))
 		actor := st.Actor
 		if actor == "" {
 			actor = models.ActorSystem

@@ -62,13 +62,14 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*mo
 func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
 	now := s.db.NowFunc()
 	p := np.Product(uuid.NewString(), now)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := s.lockCategory(tx, p.CategoryID); err != nil {
 			return err
 		}
 		w := rows{}
 		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated, name, description, sku, image_urls, active, category_id",
 			p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated, p.Name, p.Description, p.SKU, p.ImageURLs, p.Active, p.CategoryID)
+		w.record(models.NewEvent(models.EventProductCreated, p.ID, models.ProductChanged{ProductID: p.ID, Actor: np.Actor}, now))
 		if p.StockCount != 0 {
 			w.movements([]models.StockMovement{{
 				ProductID: p.ID, Delta: p.StockCount, Kind: models.MovementInitial, Actor: np.Actor, At: now, StockAfter: p.StockCount,
@@ -88,7 +89,7 @@ func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*model
 func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
 	var out *models.Product
 	var sku *string // the SKU written, for its error
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		p, err := s.lockProduct(tx, id)
 		if err != nil {
 			return err
@@ -107,10 +108,13 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 			return err
 		}
 		out = p
-		if p.StockCount == before {
-			return nil
-		}
 		w := rows{}
+		w.record(models.NewEvent(models.EventProductUpdated, p.ID, models.ProductChanged{
+			ProductID: p.ID, Changes: patch.Changes(), Actor: patch.Actor,
+		}, p.LastUpdated))
+		if p.StockCount == before {
+			return s.insert(tx, w)
+		}
 		w.movements([]models.StockMovement{{
 			ProductID: p.ID, Delta: p.StockCount - before, Kind: models.MovementUpdate, Reason: "updateProduct set stockCount",
 			Actor: patch.Actor, At: p.LastUpdated, StockAfter: p.StockCount,
@@ -124,11 +128,20 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 }
 
 func (s *Store) DeleteProduct(ctx context.Context, id string) (bool, error) {
-	res := s.db.WithContext(ctx).Where("product_id = ?", id).Delete(&models.Product{})
-	if res.Error != nil {
-		return false, mapError(res.Error, "delete product")
+	deleted := false
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("product_id = ?", id).Delete(&models.Product{})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		deleted = true
+		record(tx, models.NewEvent(models.EventProductDeleted, id, models.ProductChanged{ProductID: id}, tx.NowFunc()))
+		return nil
+	})
+	if err != nil {
+		return false, mapError(err, "delete product")
 	}
-	return res.RowsAffected > 0, nil
+	return deleted, nil
 }
 
 // ProductsPage reads one page after the cursor by keyset (searchPage).

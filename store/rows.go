@@ -35,15 +35,28 @@ func (s stmt) dollars() string {
 // statements as the database allows (inserts).
 type rows struct {
 	tables []*tableRows
+	// pending are the events of these rows, which insert records with them
+	// (every ledger movement is a stock.changed event).
+	pending []models.Event
 }
+
+// record adds events to the rows' write.
+func (w *rows) record(evs ...models.Event) { w.pending = append(w.pending, evs...) }
 
 type tableRows struct {
 	name, columns string
-	width         int
-	values        [][]any
+	// lead is SQL that starts every row, before its bound values (the
+	// outbox's transaction id).
+	lead   string
+	width  int
+	values [][]any
 }
 
-func (w *rows) add(table, columns string, values ...any) {
+func (w *rows) add(table, columns string, values ...any) { w.addLead(table, columns, "", values...) }
+
+// addLead adds a row whose first column is the SQL lead, the same in
+// every row of the table.
+func (w *rows) addLead(table, columns, lead string, values ...any) {
 	for i, v := range values {
 		if m, ok := v.(models.Money); ok {
 			values[i] = int64(m) // as stored, whatever the driver makes of the type
@@ -55,7 +68,7 @@ func (w *rows) add(table, columns string, values ...any) {
 			return
 		}
 	}
-	w.tables = append(w.tables, &tableRows{name: table, columns: columns, width: len(values), values: [][]any{values}})
+	w.tables = append(w.tables, &tableRows{name: table, columns: columns, lead: lead, width: len(values), values: [][]any{values}})
 }
 
 // movements adds ledger rows.
@@ -64,6 +77,7 @@ func (w *rows) movements(moves []models.StockMovement) {
 		w.add("stock_movements", "product_id, delta, kind, reason, order_id, actor, at, stock_after",
 			m.ProductID, m.Delta, m.Kind, m.Reason, m.OrderID, m.Actor, m.At, m.StockAfter)
 	}
+	w.record(models.StockEvents(moves)...)
 }
 
 // maxStatementParams keeps a statement under SQLite's limit of 32,766 bound
@@ -80,6 +94,9 @@ func (w rows) inserts(postgres bool) []stmt {
 	for _, t := range w.tables {
 		per := max(1, maxStatementParams/t.width)
 		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", t.width), ", ") + ")"
+		if t.lead != "" {
+			row = "(" + t.lead + ", " + row[1:]
+		}
 		for start := 0; start < len(t.values); start += per {
 			chunk := t.values[start:min(start+per, len(t.values))]
 			var b strings.Builder

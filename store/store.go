@@ -30,6 +30,9 @@ type Options struct {
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
 	Logger          *slog.Logger
+	// Sink hears of every write's events on this instance (the cache's
+	// invalidation); nil: nothing does but the outbox.
+	Sink Sink
 }
 
 // Store implements models.Store on a GORM database.
@@ -37,6 +40,7 @@ type Store struct {
 	db         *gorm.DB
 	dialect    dialect
 	logger     *slog.Logger
+	sink       Sink
 	statements atomic.Uint64
 }
 
@@ -93,7 +97,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(o.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(o.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(o.ConnMaxLifetime)
-	s := &Store{db: db, dialect: d, logger: o.Logger}
+	s := &Store{db: db, dialect: d, logger: o.Logger, sink: o.Sink}
+	if s.sink == nil {
+		s.sink = noSink{}
+	}
 	if err := s.countStatements(); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -116,7 +123,8 @@ const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
 
 func (s *Store) migrate(ctx context.Context) error {
 	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{},
-		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{}}
+		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{},
+		&models.Event{}, &models.EventConsumer{}}
 	if !s.dialect.serverSide() {
 		// SQLite's file lock already serialises schema changes.
 		split := needsMessages(s.db.WithContext(ctx))

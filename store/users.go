@@ -16,7 +16,13 @@ var _ models.AccountStore = (*Store)(nil)
 // CreateUser inserts u. The unique index on the (lowercased) email decides
 // between two registrations of one address, however close together.
 func (s *Store) CreateUser(ctx context.Context, u *models.User) error {
-	err := mapError(s.db.WithContext(ctx).Create(u).Error, "create user")
+	err := mapError(s.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(u).Error; err != nil {
+			return err
+		}
+		record(tx, registered(*u, tx))
+		return nil
+	}), "create user")
 	if models.ErrorCode(err) == errcode.Conflict {
 		return models.Errorf(errcode.Conflict, "An account with this email already exists: sign in instead.")
 	}
@@ -48,10 +54,16 @@ func (s *Store) user(ctx context.Context, where string, arg string) (*models.Use
 // name when it exists.
 func (s *Store) SaveAdmin(ctx context.Context, u *models.User) (bool, error) {
 	var ids []string
-	err := s.db.WithContext(ctx).Raw(`INSERT INTO users (user_id, email, name, role, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
-		RETURNING user_id`, u.ID, u.Email, u.Name, u.Role, u.PasswordHash, u.CreatedAt).Scan(&ids).Error
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		err := tx.Raw(`INSERT INTO users (user_id, email, name, role, password_hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (email) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
+			RETURNING user_id`, u.ID, u.Email, u.Name, u.Role, u.PasswordHash, u.CreatedAt).Scan(&ids).Error
+		if err == nil && len(ids) == 1 && ids[0] == u.ID {
+			record(tx, registered(*u, tx))
+		}
+		return err
+	})
 	if err != nil {
 		return false, mapError(err, "save admin")
 	}
@@ -131,4 +143,8 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, hash string) (bool, err
 		return false, mapError(res.Error, "revoke refresh tokens")
 	}
 	return res.RowsAffected > 0, nil
+}
+
+func registered(u models.User, tx *gorm.DB) models.Event {
+	return models.NewEvent(models.EventAccountRegistered, u.ID, models.AccountRegistered{UserID: u.ID, Role: string(u.Role)}, tx.NowFunc())
 }

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"gorm.io/gorm"
+
+	"shop/internal/faulthook"
+	"shop/models"
+)
+
+// Sink hears of each write's events on the instance that writes them:
+// Writing just before the COMMIT (so the instance can stop trusting what
+// they change before anyone can read the write), and the func it returns
+// once the COMMIT has answered, with its error. After Writing, the write
+// may have committed whatever the error says (a connection lost at the
+// COMMIT). The cache is the sink; the outbox is how every other instance,
+// and this one after a crash, hears of the same events.
+type Sink interface {
+	Writing(events []models.Event) (done func(ctx context.Context, err error))
+}
+
+// noSink is the sink of a store opened without one (tools, store tests).
+type noSink struct{}
+
+func (noSink) Writing([]models.Event) func(context.Context, error) {
+	return func(context.Context, error) {}
+}
+
+type collectorKey struct{}
+
+// collector gathers the events of one write's transaction (record).
+type collector struct {
+	write  int64
+	events []models.Event
+}
+
+// write runs fn in a transaction, with the events fn records (record)
+// written to the outbox in the same transaction, just before its COMMIT;
+// the sink hears of them around the COMMIT. Every write of the shop's data
+// goes through write (or, for orders on PostgreSQL, through commitOrder,
+// which does the same in its batch).
+func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	col := &collector{write: newWriteID()}
+	var done func(context.Context, error)
+	err := s.db.WithContext(context.WithValue(ctx, collectorKey{}, col)).Transaction(func(tx *gorm.DB) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if len(col.events) == 0 {
+			return nil
+		}
+		w := rows{}
+		w.events(s.dialect, col.write, col.events)
+		if err := s.insert(tx, w); err != nil {
+			return fmt.Errorf("record events: %w", err)
+		}
+		done = s.sink.Writing(col.events)
+		return nil
+	})
+	if done != nil {
+		faulthook.AfterCommit(col.events)
+		done(ctx, err)
+	}
+	return err
+}
+
+// record adds events to the write whose transaction tx is. A write
+// outside (*Store).write is a mistake the tests catch.
+func record(tx *gorm.DB, events ...models.Event) {
+	col, ok := tx.Statement.Context.Value(collectorKey{}).(*collector)
+	if !ok {
+		panic("store: events recorded outside a write")
+	}
+	col.events = append(col.events, events...)
+}
+
+// newWriteID names a write's events together (models.Event.Write): random,
+// so instances need not agree on anything to make them unique.
+func newWriteID() int64 { return rand.Int64() }
+
+// events adds the outbox rows of one write; each gets the transaction's
+// id from the database (dialect.txID).
+func (w *rows) events(d dialect, write int64, evs []models.Event) {
+	for i := range evs {
+		evs[i].Write = write
+		w.addLead("events", "tx, write_id, type, subject, data, at", d.txID(),
+			write, evs[i].Type, evs[i].Subject, evs[i].Data, evs[i].At)
+	}
+}
+
+// ErrConsumerBusy: another instance is delivering to the consumer now.
+var ErrConsumerBusy = errors.New("consumer busy on another instance")
+
+// DeliverEvents hands consumer its next events, at most limit, in order,
+// to handle, and moves its position past them, in one transaction that
+// holds the consumer's row: one instance at a time delivers to a consumer
+// (another finds it busy, ErrConsumerBusy), and a position moves only with
+// a handle that succeeded, so an event is handed over again only after a
+// failure or a crash before the position was saved. A consumer seen for
+// the first time starts after the events already written. after, when not
+// nil, runs once the position is saved, with the same events: effects
+// there happen at most once.
+func (s *Store) DeliverEvents(ctx context.Context, consumer string, limit int,
+	handle func(context.Context, []models.Event) error, after func([]models.Event)) (int, error) {
+	var delivered []models.Event
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := tx.NowFunc()
+		var pos models.EventConsumer
+		res := tx.Raw("SELECT name, tx, event_id, updated_at FROM event_consumers WHERE name = ?"+s.dialect.lockRows(true), consumer).Scan(&pos)
+		if res.Error != nil {
+			return fmt.Errorf("lock consumer %s: %w", consumer, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			// Held by another instance, or new. A new consumer starts at
+			// the newest event that is final (of a transaction older than
+			// every one still running); what comes after is its first
+			// delivery, next time.
+			ins := tx.Exec(`INSERT INTO event_consumers (name, tx, event_id, updated_at)
+				SELECT ?, coalesce(max(tx), 0), coalesce(max(id), 0), ? FROM events WHERE `+s.dialect.horizon()+`
+				ON CONFLICT (name) DO NOTHING`, consumer, now)
+			if ins.Error != nil {
+				return fmt.Errorf("register consumer %s: %w", consumer, ins.Error)
+			}
+			if ins.RowsAffected == 0 {
+				return ErrConsumerBusy
+			}
+			return nil
+		}
+		var evs []models.Event
+		if err := tx.Raw("SELECT id, tx, write_id, type, subject, data, at FROM events WHERE (tx, id) > (?, ?) AND "+s.dialect.horizon()+
+			" ORDER BY tx, id LIMIT ?", pos.Tx, pos.EventID, limit).Scan(&evs).Error; err != nil {
+			return fmt.Errorf("read events for %s: %w", consumer, err)
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		if err := handle(ctx, evs); err != nil {
+			return fmt.Errorf("consumer %s: %w", consumer, err)
+		}
+		last := evs[len(evs)-1]
+		if err := tx.Exec("UPDATE event_consumers SET tx = ?, event_id = ?, updated_at = ? WHERE name = ?",
+			last.Tx, last.ID, now, consumer).Error; err != nil {
+			return fmt.Errorf("save %s's position: %w", consumer, err)
+		}
+		delivered = evs
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if after != nil && len(delivered) > 0 {
+		after(delivered)
+	}
+	return len(delivered), nil
+}
+
+// ConsumersBehind names, of consumers, those with final events after their
+// position (or no position yet): one read, no locks, for the dispatcher to
+// poll cheaply.
+func (s *Store) ConsumersBehind(ctx context.Context, consumers []string) ([]string, error) {
+	var known []models.EventConsumer
+	if err := s.db.WithContext(ctx).Raw("SELECT name, tx, event_id FROM event_consumers WHERE name IN ?", consumers).Scan(&known).Error; err != nil {
+		return nil, fmt.Errorf("read consumers' positions: %w", err)
+	}
+	at := make(map[string]models.EventConsumer, len(known))
+	for _, c := range known {
+		at[c.Name] = c
+	}
+	var behind []string
+	for _, name := range consumers {
+		c, ok := at[name]
+		if !ok {
+			behind = append(behind, name)
+			continue
+		}
+		var n int64
+		if err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx, id) > (?, ?) AND "+s.dialect.horizon()+" LIMIT 1) t",
+			c.Tx, c.EventID).Scan(&n).Error; err != nil {
+			return nil, fmt.Errorf("look for events after %s: %w", name, err)
+		}
+		if n > 0 {
+			behind = append(behind, name)
+		}
+	}
+	return behind, nil
+}
+
+// EventPositions returns each consumer's position, by name.
+func (s *Store) EventPositions(ctx context.Context) ([]models.EventConsumer, error) {
+	var out []models.EventConsumer
+	if err := s.db.WithContext(ctx).Order("name").Find(&out).Error; err != nil {
+		return nil, mapError(err, "read event positions")
+	}
+	return out, nil
+}
+
+// Events returns up to limit events after id, by id: for tests and tools
+// (consumers read through DeliverEvents).
+func (s *Store) Events(ctx context.Context, after int64, limit int) ([]models.Event, error) {
+	var out []models.Event
+	if err := s.db.WithContext(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&out).Error; err != nil {
+		return nil, mapError(err, "read events")
+	}
+	return out, nil
+}
+
+// purgeBatch bounds one DELETE of old events, so the purge never holds
+// long locks or writes one huge transaction.
+const purgeBatch = 10_000
+
+// PurgeEvents deletes events written before cutoff (EVENTS_RETENTION): a
+// consumer that has not taken them by then never will.
+func (s *Store) PurgeEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	cutoff = asStored(cutoff)
+	var total int64
+	for {
+		res := s.db.WithContext(ctx).Exec("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)", cutoff, purgeBatch)
+		if res.Error != nil {
+			return total, mapError(res.Error, "purge events")
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < purgeBatch {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,386 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"shop/errcode"
+	"shop/internal/storetest"
+	"shop/internal/testenv"
+	"shop/models"
+	"shop/store"
+)
+
+// allEvents reads every event in the outbox, by id.
+func allEvents(t *testing.T, s *store.Store) []models.Event {
+	t.Helper()
+	var out []models.Event
+	var after int64
+	for {
+		evs, err := s.Events(context.Background(), after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return out
+		}
+		out = append(out, evs...)
+		after = evs[len(evs)-1].ID
+	}
+}
+
+func typesOf(evs []models.Event) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = e.Type
+	}
+	return out
+}
+
+// sinkRecorder is a Sink that keeps what it hears, in order.
+type sinkRecorder struct {
+	mu     sync.Mutex
+	before [][]models.Event
+	after  []error
+}
+
+func (r *sinkRecorder) Writing(evs []models.Event) func(context.Context, error) {
+	r.mu.Lock()
+	r.before = append(r.before, append([]models.Event(nil), evs...))
+	r.mu.Unlock()
+	return func(_ context.Context, err error) {
+		r.mu.Lock()
+		r.after = append(r.after, err)
+		r.mu.Unlock()
+	}
+}
+
+// Every write records its events in the outbox, in the same transaction,
+// and the sink hears of exactly those; a write a rule refuses records none.
+func TestWritesRecordEvents(t *testing.T) {
+	t.Parallel()
+	sinkBackends(t, func(t *testing.T, s *store.Store, sink *sinkRecorder) {
+		ctx := context.Background()
+		p := mustNew(t, s, models.ProductDetails{})
+		if _, err := s.UpdateProduct(ctx, p.ID, mustPatch(t, p.ID, ptr(7.5), nil)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AdjustStock(ctx, models.Adjustment{ProductID: p.ID, Delta: 3, Reason: "found", Actor: "adm"}); err != nil {
+			t.Fatal(err)
+		}
+		o := MustOrderFor(t, s, "cust", p, 2, models.OrderStatusCancelled)
+		if _, err := s.AddOrderNote(ctx, models.OrderNote{OrderID: o.ID, Note: "called", Actor: "adm"}); err != nil {
+			t.Fatal(err)
+		}
+		// Refused by a rule: nothing recorded.
+		req, _ := models.ParseOrder("cust", []models.OrderLine{{ProductID: p.ID, Quantity: 1000}})
+		if _, err := s.CreateOrder(ctx, req); models.ErrorCode(err) != errcode.InsufficientStock {
+			t.Fatalf("order of 1000: %v", err)
+		}
+		c, err := s.CreateCategory(ctx, models.NewCategory{Name: "Tea", Slug: "tea"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.DeleteCategory(ctx, c.ID); err != nil || !ok {
+			t.Fatalf("delete category: %v %v", ok, err)
+		}
+		u := models.User{ID: "u-1", Email: "a@example.com", Name: "A", Role: models.RoleCustomer, PasswordHash: "x"}
+		if err := s.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.DeleteProduct(ctx, p.ID); err != nil || !ok {
+			t.Fatalf("delete product: %v %v", ok, err)
+		}
+		if ok, err := s.DeleteProduct(ctx, p.ID); err != nil || ok {
+			t.Fatalf("delete it again: %v %v", ok, err)
+		}
+
+		evs := allEvents(t, s)
+		want := []string{
+			models.EventProductCreated, models.EventStockChanged, // created with 5
+			models.EventProductUpdated,                          // price
+			models.EventStockChanged,                            // +3
+			models.EventOrderPlaced, models.EventStockChanged, // -2
+			models.EventOrderStatusChanged, models.EventStockChanged, // cancelled: +2
+			models.EventOrderNoted,
+			models.EventCategoryChanged, models.EventCategoryChanged,
+			models.EventAccountRegistered,
+			models.EventProductDeleted,
+		}
+		if got := typesOf(evs); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("events\n got %v\nwant %v", got, want)
+		}
+		var stock []int
+		for _, e := range evs {
+			if e.Type == models.EventStockChanged {
+				var sc models.StockChanged
+				if err := e.Decode(&sc); err != nil {
+					t.Fatal(err)
+				}
+				stock = append(stock, sc.Delta, sc.StockAfter)
+			}
+		}
+		if fmt.Sprint(stock) != "[5 5 3 8 -2 6 2 8]" {
+			t.Errorf("stock deltas and levels: %v", stock)
+		}
+		var placed models.OrderPlaced
+		if err := evs[4].Decode(&placed); err != nil || placed.OrderID != o.ID || placed.CustomerID != "cust" || placed.Total != 1500 || placed.Units != 2 {
+			t.Errorf("order.placed: %+v %v", placed, err)
+		}
+		var changed models.OrderStatusChanged
+		if err := evs[6].Decode(&changed); err != nil || changed.From != models.OrderStatusPending || changed.To != models.OrderStatusCancelled {
+			t.Errorf("order.status_changed: %+v %v", changed, err)
+		}
+		// Ids grow, one write's events share their write, and the sink
+		// heard each write's events once, before and after its COMMIT.
+		writes := map[int64]bool{}
+		for i, e := range evs {
+			if i > 0 && e.ID <= evs[i-1].ID {
+				t.Errorf("event %d after %d", e.ID, evs[i-1].ID)
+			}
+			writes[e.Write] = true
+		}
+		if len(writes) != 10 {
+			t.Errorf("%d writes, want 10 (one per write that changed something)", len(writes))
+		}
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		if len(sink.before) != 10 || len(sink.after) != 10 {
+			t.Errorf("sink heard %d writes before and %d after the commit, want 10", len(sink.before), len(sink.after))
+		}
+		heard := 0
+		for _, w := range sink.before {
+			heard += len(w)
+		}
+		if heard != len(evs) {
+			t.Errorf("sink heard %d events, outbox has %d", heard, len(evs))
+		}
+		for _, err := range sink.after {
+			if err != nil {
+				t.Errorf("commit: %v", err)
+			}
+		}
+	})
+}
+
+// deliverFinal is DeliverEvents once the events written are final. On a
+// PostgreSQL server shared with other tests a transaction of theirs that
+// began before a write and is still running keeps the write's events back
+// (they could still be preceded), for as long as it runs.
+func deliverFinal(ctx context.Context, s *store.Store, consumer string, limit int,
+	handle func(context.Context, []models.Event) error, after func([]models.Event)) (int, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := s.DeliverEvents(ctx, consumer, limit, handle, after)
+		if n > 0 || err != nil || time.Now().After(deadline) {
+			return n, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func mustPatch(t *testing.T, id string, price *float64, stock *int) models.ProductPatch {
+	t.Helper()
+	patch, err := models.ParseProductPatch(id, price, stock, models.ProductDetails{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return patch
+}
+
+// sinkBackends is storetest.Backends with a sink that records.
+func sinkBackends(t *testing.T, test func(t *testing.T, s *store.Store, sink *sinkRecorder)) {
+	t.Run("PostgreSQL", func(t *testing.T) {
+		t.Parallel()
+		sink := &sinkRecorder{}
+		test(t, storetest.MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 20, MaxIdleConns: 10, Sink: sink}), sink)
+	})
+	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
+		sink := &sinkRecorder{}
+		test(t, storetest.MustOpen(t, store.Options{SQLitePath: t.TempDir() + "/shop.db", MaxOpenConns: 20, MaxIdleConns: 10, Sink: sink}), sink)
+	})
+}
+
+// A consumer starts after the events written before it first came, is
+// given later ones in order, keeps its position across "restarts" (a new
+// store on the same database), is given a batch again when it failed, and
+// its after-commit effects never repeat.
+func TestDeliverEventsPositions(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		mustNew(t, s, models.ProductDetails{}) // before the consumer: not delivered
+		var got, once []int64
+		handle := func(_ context.Context, evs []models.Event) error {
+			for _, e := range evs {
+				got = append(got, e.ID)
+			}
+			return nil
+		}
+		after := func(evs []models.Event) {
+			for _, e := range evs {
+				once = append(once, e.ID)
+			}
+		}
+		if n, err := s.DeliverEvents(ctx, "test", 100, handle, after); err != nil || n != 0 {
+			t.Fatalf("first delivery registers: %d %v", n, err)
+		}
+		p := mustNew(t, s, models.ProductDetails{}) // product.created, stock.changed
+		if _, err := s.AdjustStock(ctx, models.Adjustment{ProductID: p.ID, Delta: 1, Reason: "r", Actor: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		// One at a time, so the position moves three times.
+		for i := 0; i < 3; i++ {
+			if n, err := deliverFinal(ctx, s, "test", 1, handle, after); err != nil || n != 1 {
+				t.Fatalf("delivery %d: %d %v", i, n, err)
+			}
+		}
+		if n, err := s.DeliverEvents(ctx, "test", 100, handle, after); err != nil || n != 0 {
+			t.Fatalf("nothing left: %d %v", n, err)
+		}
+		all := allEvents(t, s)
+		if len(got) != 3 || got[0] != all[2].ID || got[2] != all[4].ID {
+			t.Fatalf("delivered %v of %v", got, typesOf(all))
+		}
+		// A failing consumer keeps its position: the event comes again.
+		if _, err := s.AdjustStock(ctx, models.Adjustment{ProductID: p.ID, Delta: 1, Reason: "r", Actor: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		if _, err := deliverFinal(ctx, s, "test", 100, func(context.Context, []models.Event) error { return boom }, after); !errors.Is(err, boom) {
+			t.Fatalf("failing consumer: %v", err)
+		}
+		if n, err := deliverFinal(ctx, s, "test", 100, handle, after); err != nil || n != 1 {
+			t.Fatalf("after the failure: %d %v", n, err)
+		}
+		if len(once) != 4 || fmt.Sprint(once) != fmt.Sprint(got) {
+			t.Errorf("after-commit effects %v, deliveries %v", once, got)
+		}
+		behind, err := s.ConsumersBehind(ctx, []string{"test", "new"})
+		if err != nil || fmt.Sprint(behind) != "[new]" {
+			t.Errorf("behind: %v %v", behind, err)
+		}
+		pos, err := s.EventPositions(ctx)
+		if err != nil || len(pos) != 1 || pos[0].EventID != got[len(got)-1] {
+			t.Errorf("positions %+v %v", pos, err)
+		}
+	})
+}
+
+// Many writers and several dispatchers at once on PostgreSQL, where ids
+// are taken before transactions commit and in any order: every event is
+// delivered, exactly once, and each write's events together in their
+// order.
+func TestDeliveryUnderConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	url := testenv.MustPostgres(t)
+	s := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 30, MaxIdleConns: 30})
+	other := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 10, MaxIdleConns: 10})
+	ctx := context.Background()
+	if _, err := s.DeliverEvents(ctx, "hammer", 100, func(context.Context, []models.Event) error { return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	const writers, orders = 8, 25
+	products := make([]*models.Product, 4)
+	for i := range products {
+		np, _ := models.ParseNewProduct(1, 100_000, models.ProductDetails{})
+		p, err := s.CreateProduct(ctx, np)
+		if err != nil {
+			t.Fatal(err)
+		}
+		products[i] = p
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var order []models.Event
+	handle := func(_ context.Context, evs []models.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range evs {
+			seen[e.ID]++
+			order = append(order, e)
+		}
+		return nil
+	}
+	done := make(chan struct{})
+	var dispatchers sync.WaitGroup
+	for _, st := range []*store.Store{s, s, other} {
+		dispatchers.Add(1)
+		go func() {
+			defer dispatchers.Done()
+			for {
+				_, err := st.DeliverEvents(ctx, "hammer", 7, handle, nil)
+				if err != nil && !errors.Is(err, store.ErrConsumerBusy) {
+					t.Error(err)
+					return
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < orders; i++ {
+				a, b := products[(w+i)%4], products[(w+i+1)%4]
+				req, _ := models.ParseOrder(fmt.Sprint("c", w), []models.OrderLine{{ProductID: a.ID, Quantity: 1}, {ProductID: b.ID, Quantity: 1}})
+				if _, err := s.CreateOrder(ctx, req); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	dispatchers.Wait()
+	// Drain what the dispatchers had not reached when they stopped.
+	for {
+		n, err := s.DeliverEvents(ctx, "hammer", 100, handle, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	all := allEvents(t, s)
+	var want int
+	for _, e := range all {
+		// The consumer came before any write: it is given every event.
+		if seen[e.ID] != 1 {
+			t.Fatalf("event %d (%s) delivered %d times", e.ID, e.Type, seen[e.ID])
+		}
+		if e.Type == models.EventOrderPlaced {
+			want++
+		}
+	}
+	if want != writers*orders {
+		t.Fatalf("%d orders placed, want %d", want, writers*orders)
+	}
+	// Each write's three events arrive together and in their order.
+	for i := 0; i < len(order); {
+		w := order[i].Write
+		n := 0
+		for ; i < len(order) && order[i].Write == w; i++ {
+			if n > 0 && order[i].ID <= order[i-1].ID {
+				t.Fatalf("events of one write out of order: %d after %d", order[i].ID, order[i-1].ID)
+			}
+			n++
+		}
+		if order[i-n].Type == models.EventOrderPlaced && n != 3 {
+			t.Fatalf("an order's write delivered as %d events, not 3 together", n)
+		}
+	}
+}
