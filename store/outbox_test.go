@@ -102,8 +102,8 @@ func TestWritesRecordEvents(t *testing.T) {
 		evs := allEvents(t, s)
 		want := []string{
 			models.EventProductCreated, models.EventStockChanged, // created with 5
-			models.EventProductUpdated,                          // price
-			models.EventStockChanged,                            // +3
+			models.EventProductUpdated,                        // price
+			models.EventStockChanged,                          // +3
 			models.EventOrderPlaced, models.EventStockChanged, // -2
 			models.EventOrderStatusChanged, models.EventStockChanged, // cancelled: +2
 			models.EventOrderNoted,
