@@ -27,8 +27,9 @@ type Backend interface {
 	Fill(ctx context.Context, entries map[string][]byte, ttl time.Duration) error
 	// Bump gives each version key of changes a fresh version, greater than
 	// any it held, and returns them in order; shared backends tell the
-	// other instances in the same round trip.
-	Bump(ctx context.Context, changes []Change, ttl time.Duration) ([]uint64, error)
+	// other instances in the same round trip. Each of marks is set (to
+	// live for ttl), told to nobody.
+	Bump(ctx context.Context, changes []Change, marks []string, ttl time.Duration) ([]uint64, error)
 
 	Ping(ctx context.Context) error
 	// Kind names the backend: "Redis" or "in-process".

@@ -1,20 +1,17 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"strconv"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
-	"shop/errcode"
 	"shop/models"
 )
 
@@ -37,112 +34,46 @@ import (
 // invalidation stores it under the version from before the write, which is
 // no longer current: nobody will ever take it for current.
 //
-// Every method of models.Store is written out here, none promoted from an
-// embedded store: a new store method that changes products can't be added
-// without the cache handling it, because the catalog would stop compiling
-// as a models.Store.
+// Writes reach the catalog only as the events the store records with them
+// (invalidation.go): the catalog is a store.Sink for the writes of its
+// own instance and an outbox consumer for everyone's.
 type Catalog struct {
-	next    models.Store
-	backend Backend
-	ttl     time.Duration
-	logger  *slog.Logger
-	flight  singleflight.Group
-	stats   Stats
-	l1      *local // nil unless EnableLocal was called
-	pend    *pending
-	bg      background
+	*Invalidator
+	next   Reader
+	flight singleflight.Group
 	// maxEntry bounds an entry's encoded bytes in either tier
 	// (CACHE_MAX_ENTRY_BYTES): a larger one is served but not stored.
 	maxEntry int
+}
+
+// Reader is what the catalog reads from the database on a miss, and the
+// reads it passes through (so that responses that read them are never
+// stored where they should not be).
+type Reader interface {
+	ListProducts(ctx context.Context, page models.Page, f models.ProductFilter) ([]models.Product, error)
+	ProductsPage(ctx context.Context, c models.Connection, f models.ProductFilter) (models.ProductPage, error)
+	ProductByID(ctx context.Context, id string) (*models.Product, error)
+	ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error)
+	StockMovements(ctx context.Context, productID string, c models.LedgerConnection) (models.MovementPage, error)
+	LowStock(ctx context.Context, threshold, limit int) ([]models.Product, error)
+	Categories(ctx context.Context, f models.ProductFilter) ([]models.Category, error)
+	ListOrders(ctx context.Context, page models.Page, f models.OrderFilter) ([]models.Order, error)
+	OrdersPage(ctx context.Context, c models.Connection, f models.OrderFilter) (models.OrderPage, error)
+	OrderByID(ctx context.Context, id string) (*models.Order, error)
+	OrderEvents(ctx context.Context, orderIDs []string) (map[string][]models.OrderEvent, error)
+	OrderPayments(ctx context.Context, orderIDs []string) (map[string]*models.Payment, error)
+	Payments(ctx context.Context, orderID string) ([]models.Payment, error)
+	PaymentByID(ctx context.Context, id string) (*models.Payment, error)
+	PaymentByProviderID(ctx context.Context, provider, providerID string) (*models.Payment, error)
+	Overview(ctx context.Context, lowStockThreshold int, now time.Time) (models.Overview, error)
+	SalesReport(ctx context.Context, r models.SalesRange) ([]models.SalesDay, error)
+	CustomersPage(ctx context.Context, s models.CustomerSearch) (models.CustomerPage, error)
 }
 
 // DefaultMaxEntryBytes is CACHE_MAX_ENTRY_BYTES's default: a page of 100
 // products with 10,000-character descriptions fits, a response of 100
 // such pages does not.
 const DefaultMaxEntryBytes = 1 << 20
-
-var _ models.Store = (*Catalog)(nil)
-
-// Subscriber is a backend that delivers other instances' invalidations
-// (Redis pub/sub).
-type Subscriber interface {
-	// Subscribe delivers each invalidation's "<version> <key>" lines to
-	// onMessage until ctx ends, and calls onReset whenever messages may
-	// have been missed.
-	// The channel it returns is closed when the subscription has ended.
-	// onReset(listening) says messages may have been missed: listening is
-	// false while the subscription is down, true once it is back.
-	Subscribe(ctx context.Context, onMessage func([]byte), onReset func(listening bool)) <-chan struct{}
-}
-
-// EnableLocal puts an in-process tier holding entries for ttl in front of a
-// shared backend, kept coherent by invalidation messages until ctx ends.
-// It must be called before the catalog is used.
-func (c *Catalog) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, maxBytes int) error {
-	b, ok := c.backend.(Subscriber)
-	if !ok {
-		return fmt.Errorf("cache: a local tier needs a backend that broadcasts invalidations")
-	}
-	c.l1 = newLocal(ttl, maxItems, maxBytes)
-	c.l1.flush(true) // deaf until the subscription is confirmed
-	if !c.bg.enter() {
-		return fmt.Errorf("cache: the catalog is closed")
-	}
-	// The subscription ends with ctx or with Close, whichever is first.
-	sctx, stop := context.WithCancel(ctx)
-	c.bg.onClose(stop)
-	done := b.Subscribe(sctx, func(payload []byte) {
-		deps, ok := parseMessage(payload)
-		if !ok {
-			c.logger.Warn("bad invalidation message", "payload", string(payload))
-			c.l1.flush(false)
-			return
-		}
-		c.l1.set(deps, time.Now())
-		c.stats.Messages.Add(1)
-	}, func(listening bool) {
-		c.l1.flush(!listening)
-		c.stats.Resets.Add(1)
-	})
-	go func() {
-		<-done
-		c.bg.leave()
-	}()
-	if c.bg.enter() {
-		go func() {
-			defer c.bg.leave()
-			c.sweepLocal(sctx, ttl)
-		}()
-	}
-	return nil
-}
-
-// sweepLocal drops the local tier's expired items every ttl until ctx ends.
-func (c *Catalog) sweepLocal(ctx context.Context, ttl time.Duration) {
-	t := time.NewTicker(max(ttl, time.Second))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			c.l1.sweep(now)
-		}
-	}
-}
-
-func parseMessage(b []byte) ([]dep, bool) {
-	var deps []dep
-	for _, line := range bytes.Split(b, []byte{'\n'}) {
-		ver, key, ok := bytes.Cut(line, []byte{' '})
-		v, err := strconv.ParseUint(string(ver), 10, 64)
-		if !ok || err != nil {
-			return nil, false
-		}
-		deps = append(deps, dep{key: string(key), version: v})
-	}
-	return deps, true
-}
 
 // loadTimeout bounds a database load shared by several waiting requests,
 // which runs on after the request that started it has gone.
@@ -182,27 +113,9 @@ func listVersionKey(f models.ProductFilter) string {
 	return membershipKey
 }
 
-func changesOf(keys []string) []Change {
-	out := make([]Change, len(keys))
-	for i, k := range keys {
-		out[i] = Change{Key: k}
-	}
-	return out
-}
-
-// NewCatalog caches next's products in backend for ttl.
-func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *slog.Logger) *Catalog {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	c := &Catalog{next: next, backend: backend, ttl: ttl, logger: logger, maxEntry: DefaultMaxEntryBytes}
-	c.pend = newPending(ttl, func() {
-		if c.bg.enter() {
-			defer c.bg.leave()
-			c.retry()
-		}
-	})
-	return c
+// NewCatalog caches next's products in inv's backend, for inv's TTL.
+func NewCatalog(next Reader, inv *Invalidator) *Catalog {
+	return &Catalog{Invalidator: inv, next: next, maxEntry: DefaultMaxEntryBytes}
 }
 
 // LimitEntries sets the largest entry stored, in bytes as encoded (0 or
@@ -218,23 +131,6 @@ func (c *Catalog) storable(n int) bool {
 	}
 	return true
 }
-
-// Close stops the catalog's background work (invalidation retries, the
-// subscription, loads shared by waiting requests) and waits for it, at most
-// closeWait, so that none of it outlives the process's shutdown or finds
-// the backend closed. Call it before closing the backend.
-func (c *Catalog) Close() error {
-	c.pend.close()
-	if !c.bg.close(closeWait) {
-		return fmt.Errorf("cache: background work still running %s after close", closeWait)
-	}
-	return nil
-}
-
-const closeWait = loadTimeout + time.Second
-
-// Stats counts the catalog's cache traffic.
-func (c *Catalog) Stats() *Stats { return &c.stats }
 
 func productVersionKey(id string) string { return "v:p:" + id }
 func productDataKey(id string) string    { return "d:p:" + id }
@@ -566,136 +462,3 @@ func decodeValue[T any](raw []byte) (T, []dep, bool) {
 	return v, deps, true
 }
 
-// Writes. Each marks the version keys it affects before it calls the store
-// and invalidates them after the commit (see invalidate). The writes to
-// orders are in orders.go.
-
-func (c *Catalog) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
-	begun := c.begin(allListKeys...)
-	p, err := c.next.CreateProduct(ctx, np)
-	changes := changesOf(allListKeys)
-	if p != nil {
-		changes = append(changes, Change{Key: productVersionKey(p.ID)})
-	}
-	c.after(ctx, err, begun, changes)
-	return p, err
-}
-
-// UpdateProduct retires the product's entries; a change of active or of
-// category also retires the lists, which it adds the product to or takes
-// it off.
-func (c *Catalog) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
-	var s changeSet
-	s.add(productVersionKey(id))
-	if patch.ChangesMembership() {
-		for _, k := range allListKeys {
-			s.add(k)
-		}
-	}
-	if patch.ChangesFields() {
-		s.add(fieldsKey)
-		s.add(bothKey)
-	}
-	if patch.StockCount != nil {
-		s.add(stockKey)
-		s.add(bothKey)
-	}
-	begun := c.begin(s.keys...)
-	p, err := c.next.UpdateProduct(ctx, id, patch)
-	c.after(ctx, err, begun, s.changes())
-	return p, err
-}
-
-// DeleteProduct retires the product's keys: its version key and entry go
-// from the backend, so deleted products leave nothing behind.
-func (c *Catalog) DeleteProduct(ctx context.Context, id string) (bool, error) {
-	begun := c.begin(append([]string{productVersionKey(id)}, allListKeys...)...)
-	deleted, err := c.next.DeleteProduct(ctx, id)
-	if err == nil && !deleted {
-		c.pend.end(begun)
-		return false, nil
-	}
-	c.after(ctx, err, begun, append(changesOf(allListKeys), Change{Key: productVersionKey(id), Gone: true, Drop: []string{productDataKey(id)}}))
-	return deleted, err
-}
-
-func (c *Catalog) begin(keys ...string) []string {
-	c.pend.begin(keys, time.Now())
-	return keys
-}
-
-// after ends a write. An error with a code is a rule that refused the write,
-// which changed nothing; any other error may have come after the commit,
-// so it invalidates as a success does. So does SERVICE_UNAVAILABLE: a
-// connection that broke at the COMMIT leaves the write done or not.
-func (c *Catalog) after(ctx context.Context, err error, begun []string, changes []Change) {
-	if code := models.ErrorCode(err); err != nil && code != errcode.InternalServerError && code != errcode.ServiceUnavailable {
-		c.pend.end(begun)
-		return
-	}
-	c.invalidate(ctx, begun, changes)
-}
-
-// invalidate runs after the commit, under a context the client can't
-// cancel, so a client hanging up can't leave the cache stale. Versions and
-// the message to the other instances go in one round trip. If it fails,
-// this instance keeps reading the keys from the database until a retry
-// succeeds (pending).
-func (c *Catalog) invalidate(ctx context.Context, begun []string, changes []Change) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
-	defer cancel()
-	c.stats.Invalidations.Add(1)
-	versions, err := c.backend.Bump(ctx, changes, c.ttl)
-	if err != nil {
-		keys := make([]string, len(changes))
-		for i, ch := range changes {
-			keys[i] = ch.Key
-		}
-		c.stats.FailedInvalidations.Add(1)
-		c.logger.Warn("cache invalidation failed; this instance reads what those keys cover from the database, and retries",
-			"err", err, "keys", keys)
-		c.pend.fail(keys, begun, time.Now())
-		return
-	}
-	c.applied(changes, versions)
-	c.pend.end(begun)
-}
-
-// applied gives this instance's local tier the versions of its own write at
-// once; the others get them by message.
-func (c *Catalog) applied(changes []Change, versions []uint64) {
-	if c.l1 == nil {
-		return
-	}
-	deps := make([]dep, len(changes))
-	for i, ch := range changes {
-		deps[i] = dep{key: ch.Key, version: versions[i]}
-	}
-	c.l1.set(deps, time.Now())
-}
-
-// retry invalidates again the keys whose invalidation failed.
-func (c *Catalog) retry() {
-	keys := c.pend.failed()
-	if len(keys) == 0 {
-		c.pend.retried(keys, true)
-		return
-	}
-	changes := make([]Change, 0, len(keys))
-	for k := range keys {
-		changes = append(changes, Change{Key: k})
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
-	defer cancel()
-	versions, err := c.backend.Bump(ctx, changes, c.ttl)
-	if err == nil {
-		c.applied(changes, versions)
-		c.logger.Info("cache invalidation retried successfully", "keys", len(changes))
-	}
-	c.pend.retried(keys, err == nil)
-}
-
-func (c *Catalog) cacheFault(doing string, err error) {
-	c.stats.Faults.Add(1)
-	c.logger.Debug("cache unavailable, using the database", "doing", doing, "err", err)
-}

@@ -16,27 +16,3 @@ func (c *Catalog) Categories(ctx context.Context, f models.ProductFilter) ([]mod
 	})
 }
 
-func (c *Catalog) CreateCategory(ctx context.Context, nc models.NewCategory) (*models.Category, error) {
-	begun := c.begin(membershipKey)
-	cat, err := c.next.CreateCategory(ctx, nc)
-	c.after(ctx, err, begun, []Change{{Key: membershipKey}})
-	return cat, err
-}
-
-func (c *Catalog) UpdateCategory(ctx context.Context, id string, patch models.CategoryPatch) (*models.Category, error) {
-	begun := c.begin(membershipKey)
-	cat, err := c.next.UpdateCategory(ctx, id, patch)
-	c.after(ctx, err, begun, []Change{{Key: membershipKey}})
-	return cat, err
-}
-
-func (c *Catalog) DeleteCategory(ctx context.Context, id string) (bool, error) {
-	begun := c.begin(membershipKey)
-	deleted, err := c.next.DeleteCategory(ctx, id)
-	if err == nil && !deleted {
-		c.pend.end(begun)
-		return false, nil
-	}
-	c.after(ctx, err, begun, []Change{{Key: membershipKey}})
-	return deleted, err
-}

@@ -144,7 +144,7 @@ func (m *Memory) Fill(ctx context.Context, entries map[string][]byte, ttl time.D
 	return nil
 }
 
-func (m *Memory) Bump(ctx context.Context, changes []Change, ttl time.Duration) ([]uint64, error) {
+func (m *Memory) Bump(ctx context.Context, changes []Change, marks []string, ttl time.Duration) ([]uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]uint64, len(changes))
@@ -158,6 +158,9 @@ func (m *Memory) Bump(ctx context.Context, changes []Change, ttl time.Duration) 
 		for _, k := range c.Drop {
 			m.data.Remove(k)
 		}
+	}
+	for _, k := range marks {
+		m.add(k, []byte("1"))
 	}
 	return out, nil
 }

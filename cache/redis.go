@@ -194,7 +194,7 @@ return 0
 
 // bumpScript: ARGV prefix, ttl (ms), channel, then "s:<key>" (give it a
 // fresh version), "d:<key>" (a fresh version for the message only; delete
-// the key) or "x:<key>" (delete). Publishes "<version> <key>" lines and
+// the key), "x:<key>" (delete) or "m:<key>" (set a marker). Publishes "<version> <key>" lines and
 // returns the fresh versions.
 var bumpScript = redis.NewScript(scriptLib + `
 local out, msg = {}, {}
@@ -202,6 +202,8 @@ for i = 4, #ARGV do
   local mode, key = string.sub(ARGV[i], 1, 1), string.sub(ARGV[i], 3)
   if mode == 'x' then
     redis.call('DEL', prefix .. key)
+  elseif mode == 'm' then
+    redis.call('SET', prefix .. key, '1', 'PX', ttl)
   else
     local v = fresh()
     if mode == 'd' then
@@ -275,7 +277,7 @@ func (r *Redis) Fill(ctx context.Context, entries map[string][]byte, ttl time.Du
 
 // Bump writes even while resting: it carries invalidations, which must
 // reach Redis whenever it answers.
-func (r *Redis) Bump(ctx context.Context, changes []Change, ttl time.Duration) ([]uint64, error) {
+func (r *Redis) Bump(ctx context.Context, changes []Change, marks []string, ttl time.Duration) ([]uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	args := make([]any, 0, 3+2*len(changes))
@@ -289,6 +291,9 @@ func (r *Redis) Bump(ctx context.Context, changes []Change, ttl time.Duration) (
 		for _, k := range c.Drop {
 			args = append(args, "x:"+k)
 		}
+	}
+	for _, k := range marks {
+		args = append(args, "m:"+k)
 	}
 	res, err := bumpScript.Run(ctx, r.client, nil, args...).Slice()
 	r.note(err)

@@ -22,4 +22,7 @@ type Stats struct {
 	// TooLarge are entries not stored because they were over
 	// CACHE_MAX_ENTRY_BYTES (served all the same).
 	TooLarge atomic.Uint64
+	// FromOutbox are version keys invalidated from the outbox: writes whose
+	// own instance did not invalidate them (it died, or Redis failed).
+	FromOutbox atomic.Uint64
 }

@@ -1,0 +1,348 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"shop/models"
+)
+
+// Invalidator retires what writes change. It hears of a write twice:
+//
+//   - on the instance that writes, as the store's Sink (Writing): the keys
+//     the write's events change are marked untrusted just before its
+//     COMMIT, and given new versions (published to the other instances) as
+//     soon as the COMMIT has answered, with a marker saying this write is
+//     done (markKey);
+//   - on whichever instance the outbox's dispatcher hands the events to, as
+//     a consumer (Handle): writes whose marker is missing (their instance
+//     died between the COMMIT and its invalidation, or Redis failed then)
+//     are invalidated from their events. This is the durable path: a write
+//     committed is a write invalidated, whatever happens to its instance.
+//
+// Which keys an event changes is decided in one place, changesOf, from the
+// event alone: a new write needs nothing here as long as it records the
+// events it causes.
+type Invalidator struct {
+	backend Backend
+	ttl     time.Duration
+	logger  *slog.Logger
+	stats   Stats
+	l1      *local // nil unless EnableLocal was called
+	pend    *pending
+	bg      background
+}
+
+// NewInvalidator invalidates entries in backend that live for ttl.
+func NewInvalidator(backend Backend, ttl time.Duration, logger *slog.Logger) *Invalidator {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	v := &Invalidator{backend: backend, ttl: ttl, logger: logger}
+	v.pend = newPending(ttl, func() {
+		if v.bg.enter() {
+			defer v.bg.leave()
+			v.retry()
+		}
+	})
+	return v
+}
+
+// markKey says the write's own instance invalidated it.
+func markKey(write int64) string { return "w:" + strconv.FormatInt(write, 10) }
+
+// changesOf are the version keys events change, each once, in the order
+// first met; a product deleted keeps its deletion whatever else the
+// events did to it.
+func changesOf(events []models.Event) []Change {
+	var out []Change
+	at := map[string]int{}
+	add := func(ch Change) {
+		if i, ok := at[ch.Key]; ok {
+			if ch.Gone {
+				out[i] = ch
+			}
+			return
+		}
+		at[ch.Key] = len(out)
+		out = append(out, ch)
+	}
+	keys := func(ks ...string) {
+		for _, k := range ks {
+			add(Change{Key: k})
+		}
+	}
+	for _, e := range events {
+		switch e.Type {
+		case models.EventProductCreated:
+			keys(productVersionKey(e.Subject))
+			keys(allListKeys...)
+		case models.EventProductUpdated:
+			var pc models.ProductChanged
+			_ = e.Decode(&pc) // a payload that can't be read changes the product alone
+			keys(productVersionKey(e.Subject))
+			for _, c := range pc.Changes {
+				switch c {
+				case models.ChangedMembership:
+					keys(allListKeys...)
+				case models.ChangedFields:
+					keys(fieldsKey, bothKey)
+				case models.ChangedStock:
+					keys(stockKey, bothKey)
+				}
+			}
+		case models.EventProductDeleted:
+			add(Change{Key: productVersionKey(e.Subject), Gone: true, Drop: []string{productDataKey(e.Subject)}})
+			keys(allListKeys...)
+		case models.EventStockChanged:
+			keys(productVersionKey(e.Subject), stockKey, bothKey)
+		case models.EventCategoryChanged:
+			keys(membershipKey)
+		case models.EventOrderPlaced, models.EventOrderStatusChanged, models.EventOrderNoted,
+			models.EventPaymentStarted, models.EventPaymentSuccess, models.EventPaymentFailure,
+			models.EventPaymentRefunded, models.EventPaymentUpdated:
+			// An order's customer sees it, its events and its payment
+			// only in its own responses.
+			var who struct {
+				CustomerID string `json:"customerId"`
+			}
+			if err := e.Decode(&who); err == nil && who.CustomerID != "" {
+				keys(customerVersionKey(who.CustomerID))
+			}
+		}
+	}
+	return out
+}
+
+// Writing is the store's Sink: the keys the write's events change are
+// untrusted on this instance from before its COMMIT until their new
+// versions are set, which happens once the COMMIT has answered, whatever
+// it answered (a write whose COMMIT failed may have committed).
+func (c *Invalidator) Writing(events []models.Event) func(context.Context, error) {
+	changes := changesOf(events)
+	keys := make([]string, len(changes))
+	for i, ch := range changes {
+		keys[i] = ch.Key
+	}
+	c.pend.begin(keys, time.Now())
+	var marks []string
+	for i, e := range events {
+		if i == 0 || e.Write != events[i-1].Write {
+			marks = append(marks, markKey(e.Write))
+		}
+	}
+	return func(ctx context.Context, _ error) {
+		c.invalidate(ctx, keys, changes, marks)
+	}
+}
+
+// Handle is the outbox consumer: it invalidates what the writes among
+// events changed whose own instance did not (no marker), in one round
+// trip to read the markers and one to set the versions. Repeating it is
+// harmless (fresh versions again), so the dispatcher may hand the same
+// events over twice.
+func (c *Invalidator) Handle(ctx context.Context, events []models.Event) error {
+	var marks []string
+	for i, e := range events {
+		if i == 0 || e.Write != events[i-1].Write {
+			marks = append(marks, markKey(e.Write))
+		}
+	}
+	done, err := c.backend.MGet(ctx, marks...)
+	if err != nil {
+		return fmt.Errorf("read invalidation markers: %w", err)
+	}
+	skip := map[int64]bool{}
+	for i, v := range done {
+		if v != nil {
+			w, _ := strconv.ParseInt(marks[i][2:], 10, 64)
+			skip[w] = true
+		}
+	}
+	var todo []models.Event
+	for _, e := range events {
+		if !skip[e.Write] {
+			todo = append(todo, e)
+		}
+	}
+	changes := changesOf(todo)
+	if len(changes) == 0 {
+		return nil
+	}
+	versions, err := c.backend.Bump(ctx, changes, nil, c.ttl)
+	if err != nil {
+		return fmt.Errorf("invalidate from the outbox: %w", err)
+	}
+	c.applied(changes, versions)
+	c.stats.FromOutbox.Add(uint64(len(changes)))
+	return nil
+}
+
+// Subscriber is a backend that delivers other instances' invalidations
+// (Redis pub/sub).
+type Subscriber interface {
+	// Subscribe delivers each invalidation's "<version> <key>" lines to
+	// onMessage until ctx ends, and calls onReset whenever messages may
+	// have been missed.
+	// The channel it returns is closed when the subscription has ended.
+	// onReset(listening) says messages may have been missed: listening is
+	// false while the subscription is down, true once it is back.
+	Subscribe(ctx context.Context, onMessage func([]byte), onReset func(listening bool)) <-chan struct{}
+}
+
+// EnableLocal puts an in-process tier holding entries for ttl in front of a
+// shared backend, kept coherent by invalidation messages until ctx ends.
+// It must be called before the catalog is used.
+func (c *Invalidator) EnableLocal(ctx context.Context, ttl time.Duration, maxItems, maxBytes int) error {
+	b, ok := c.backend.(Subscriber)
+	if !ok {
+		return fmt.Errorf("cache: a local tier needs a backend that broadcasts invalidations")
+	}
+	c.l1 = newLocal(ttl, maxItems, maxBytes)
+	c.l1.flush(true) // deaf until the subscription is confirmed
+	if !c.bg.enter() {
+		return fmt.Errorf("cache: the catalog is closed")
+	}
+	// The subscription ends with ctx or with Close, whichever is first.
+	sctx, stop := context.WithCancel(ctx)
+	c.bg.onClose(stop)
+	done := b.Subscribe(sctx, func(payload []byte) {
+		deps, ok := parseMessage(payload)
+		if !ok {
+			c.logger.Warn("bad invalidation message", "payload", string(payload))
+			c.l1.flush(false)
+			return
+		}
+		c.l1.set(deps, time.Now())
+		c.stats.Messages.Add(1)
+	}, func(listening bool) {
+		c.l1.flush(!listening)
+		c.stats.Resets.Add(1)
+	})
+	go func() {
+		<-done
+		c.bg.leave()
+	}()
+	if c.bg.enter() {
+		go func() {
+			defer c.bg.leave()
+			c.sweepLocal(sctx, ttl)
+		}()
+	}
+	return nil
+}
+
+// sweepLocal drops the local tier's expired items every ttl until ctx ends.
+func (c *Invalidator) sweepLocal(ctx context.Context, ttl time.Duration) {
+	t := time.NewTicker(max(ttl, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			c.l1.sweep(now)
+		}
+	}
+}
+
+func parseMessage(b []byte) ([]dep, bool) {
+	var deps []dep
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		ver, key, ok := bytes.Cut(line, []byte{' '})
+		v, err := strconv.ParseUint(string(ver), 10, 64)
+		if !ok || err != nil {
+			return nil, false
+		}
+		deps = append(deps, dep{key: string(key), version: v})
+	}
+	return deps, true
+}
+
+
+// Close stops the catalog's background work (invalidation retries, the
+// subscription, loads shared by waiting requests) and waits for it, at most
+// closeWait, so that none of it outlives the process's shutdown or finds
+// the backend closed. Call it before closing the backend.
+func (c *Invalidator) Close() error {
+	c.pend.close()
+	if !c.bg.close(closeWait) {
+		return fmt.Errorf("cache: background work still running %s after close", closeWait)
+	}
+	return nil
+}
+
+const closeWait = loadTimeout + time.Second
+
+// Stats counts the catalog's cache traffic.
+func (c *Invalidator) Stats() *Stats { return &c.stats }
+
+
+// invalidate runs after the commit, under a context the client can't
+// cancel, so a client hanging up can't leave the cache stale. Versions and
+// the message to the other instances go in one round trip. If it fails,
+// this instance keeps reading the keys from the database until a retry
+// succeeds (pending). marks are the writes' markers (markKey), set in the
+// same round trip.
+func (c *Invalidator) invalidate(ctx context.Context, begun []string, changes []Change, marks []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	c.stats.Invalidations.Add(1)
+	versions, err := c.backend.Bump(ctx, changes, marks, c.ttl)
+	if err != nil {
+		keys := make([]string, len(changes))
+		for i, ch := range changes {
+			keys[i] = ch.Key
+		}
+		c.stats.FailedInvalidations.Add(1)
+		c.logger.Warn("cache invalidation failed; this instance reads what those keys cover from the database, and retries",
+			"err", err, "keys", keys)
+		c.pend.fail(keys, begun, time.Now())
+		return
+	}
+	c.applied(changes, versions)
+	c.pend.end(begun)
+}
+
+// applied gives this instance's local tier the versions of its own write at
+// once; the others get them by message.
+func (c *Invalidator) applied(changes []Change, versions []uint64) {
+	if c.l1 == nil {
+		return
+	}
+	deps := make([]dep, len(changes))
+	for i, ch := range changes {
+		deps[i] = dep{key: ch.Key, version: versions[i]}
+	}
+	c.l1.set(deps, time.Now())
+}
+
+// retry invalidates again the keys whose invalidation failed.
+func (c *Invalidator) retry() {
+	keys := c.pend.failed()
+	if len(keys) == 0 {
+		c.pend.retried(keys, true)
+		return
+	}
+	changes := make([]Change, 0, len(keys))
+	for k := range keys {
+		changes = append(changes, Change{Key: k})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+	defer cancel()
+	versions, err := c.backend.Bump(ctx, changes, nil, c.ttl)
+	if err == nil {
+		c.applied(changes, versions)
+		c.logger.Info("cache invalidation retried successfully", "keys", len(changes))
+	}
+	c.pend.retried(keys, err == nil)
+}
+
+func (c *Invalidator) cacheFault(doing string, err error) {
+	c.stats.Faults.Add(1)
+	c.logger.Debug("cache unavailable, using the database", "doing", doing, "err", err)
+}
