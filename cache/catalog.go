@@ -461,4 +461,3 @@ func decodeValue[T any](raw []byte) (T, []dep, bool) {
 	}
 	return v, deps, true
 }
-

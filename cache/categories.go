@@ -15,4 +15,3 @@ func (c *Catalog) Categories(ctx context.Context, f models.ProductFilter) ([]mod
 		return c.next.Categories(ctx, f)
 	})
 }
-

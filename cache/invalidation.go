@@ -263,7 +263,6 @@ func parseMessage(b []byte) ([]dep, bool) {
 	return deps, true
 }
 
-
 // Close stops the catalog's background work (invalidation retries, the
 // subscription, loads shared by waiting requests) and waits for it, at most
 // closeWait, so that none of it outlives the process's shutdown or finds
@@ -280,7 +279,6 @@ const closeWait = loadTimeout + time.Second
 
 // Stats counts the catalog's cache traffic.
 func (c *Invalidator) Stats() *Stats { return &c.stats }
-
 
 // invalidate runs after the commit, under a context the client can't
 // cancel, so a client hanging up can't leave the cache stale. Versions and

@@ -139,4 +139,3 @@ func (c *Catalog) OrderByID(ctx context.Context, id string) (*models.Order, erro
 	}
 	return o, err
 }
-

@@ -27,4 +27,3 @@ func (c *Catalog) PaymentByID(ctx context.Context, id string) (*models.Payment, 
 func (c *Catalog) PaymentByProviderID(ctx context.Context, provider, providerID string) (*models.Payment, error) {
 	return c.next.PaymentByProviderID(ctx, provider, providerID)
 }
-
