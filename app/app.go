@@ -18,6 +18,7 @@ import (
 	"shop/config"
 	"shop/expiry"
 	"shop/models"
+	"shop/outbox"
 	"shop/payments"
 	"shop/payments/local"
 	"shop/payments/stripe"
@@ -40,19 +41,6 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	logger := newLogger(stdout, cfg.LogLevel)
 	logger.Info("starting", "config", cfg.String())
 
-	db, err := store.Open(ctx, store.Options{
-		DatabaseURL:     cfg.DatabaseURL,
-		SQLitePath:      cfg.SQLitePath,
-		MaxOpenConns:    cfg.DBMaxOpenConns,
-		MaxIdleConns:    cfg.DBMaxIdleConns,
-		ConnMaxLifetime: cfg.DBConnMaxLifetime,
-		Logger:          logger,
-	})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-
 	var backend cache.Backend
 	if cfg.RedisURL != "" {
 		cache.RouteRedisLogs(logger)
@@ -67,9 +55,30 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err := backend.Ping(ctx); err != nil {
 		logger.Warn("cache unreachable at start; reads use the database until it answers", "cache", backend.Kind(), "err", err)
 	}
+	// The cache hears of this instance's writes as the store's sink, and of
+	// everyone's from the outbox (the dispatcher's "cache" consumer).
+	invalidator := cache.NewInvalidator(backend, cfg.CacheTTL, logger)
+	eventCounts := newEventCounter()
+	dispatcher := outbox.New(cfg.EventsPollInterval, logger,
+		outbox.Consumer{Name: "cache", Handle: invalidator.Handle},
+		outbox.Consumer{Name: "metrics", After: eventCounts.count},
+	)
+	db, err := store.Open(ctx, store.Options{
+		DatabaseURL:     cfg.DatabaseURL,
+		SQLitePath:      cfg.SQLitePath,
+		MaxOpenConns:    cfg.DBMaxOpenConns,
+		MaxIdleConns:    cfg.DBMaxIdleConns,
+		ConnMaxLifetime: cfg.DBConnMaxLifetime,
+		Logger:          logger,
+		Sink:            store.Sinks{invalidator, dispatcher},
+	})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	logger.Info("backends ready", "database", db.Kind(), "cache", backend.Kind())
 
-	catalog := cache.NewCatalog(db, backend, cfg.CacheTTL, logger)
+	catalog := cache.NewCatalog(db, invalidator)
 	// Before the backend closes: it stops and waits for the cache's
 	// background work (invalidation retries, the subscription).
 	defer func() {
@@ -103,8 +112,8 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	defer limits.Close()
 	limits.CheckEviction(ctx)
-	expirer := &expiry.Worker{Store: catalog, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, Logger: logger}
-	registry := newRegistry(sqlDB, db.Statements, catalog.Stats(), expirer.Expired)
+	expirer := &expiry.Worker{Store: db, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, EventsRetention: cfg.EventsRetention, Logger: logger}
+	registry := newRegistry(sqlDB, db.Statements, catalog.Stats(), expirer.Expired, eventCounts, dispatcher)
 	key, err := secretKey(cfg, logger)
 	if err != nil {
 		return err
@@ -136,13 +145,14 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var work sync.WaitGroup
 	defer func() { stopWork(); work.Wait() }()
-	work.Add(1)
+	work.Add(2)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
+	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()
 
 	pay := payments.New(payments.Options{
-		Store: catalog, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
+		Store: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
 	})
-	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
+	res := resolvers.New(data{Catalog: catalog, writes: db}, accounts, logger, cfg.MaxPageSize)
 	res.UsePayments(pay)
 	res.UseOrderLimits(cfg.OrderLimits())
 	sch, err := schema.New(res, logger)
@@ -279,4 +289,31 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// data is what the resolvers take for now: the catalog's reads and the
+// store's writes (which reach the cache as events).
+type data struct {
+	*cache.Catalog
+	writes
+}
+
+type writes interface {
+	CreateProduct(ctx context.Context, p models.NewProduct) (*models.Product, error)
+	UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error)
+	DeleteProduct(ctx context.Context, id string) (bool, error)
+	AdjustStock(ctx context.Context, a models.Adjustment) (*models.Product, error)
+	CreateCategory(ctx context.Context, c models.NewCategory) (*models.Category, error)
+	UpdateCategory(ctx context.Context, id string, patch models.CategoryPatch) (*models.Category, error)
+	DeleteCategory(ctx context.Context, id string) (bool, error)
+	CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error)
+	ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (*models.Order, error)
+	AddOrderNote(ctx context.Context, n models.OrderNote) (*models.Order, error)
+	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error)
+	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
+	PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error)
+	AddPayment(ctx context.Context, p models.Payment) (*models.Payment, error)
+	ApplyPaymentEvent(ctx context.Context, orderID string, e models.PaymentEvent) (models.PaymentOutcome, error)
+	ClaimRefund(ctx context.Context, ch models.StatusChange) (*models.Payment, error)
+	SettleRefund(ctx context.Context, st models.RefundSettlement) error
 }

@@ -7,12 +7,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"shop/cache"
+	"shop/models"
+	"shop/outbox"
 )
 
 // newRegistry gathers the process's metrics: Go runtime and process, the
 // connection pool, SQL statements and cache traffic. The HTTP layer adds
 // its own.
-func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats, expired func() uint64) *prometheus.Registry {
+func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats, expired func() uint64, events *eventCounter, outbox *outbox.Dispatcher) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	counter := func(name, help string, f func() uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
@@ -33,6 +35,27 @@ func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats, expir
 		counter("shop_orders_expired_total", "Unpaid orders this instance cancelled after ORDER_PENDING_TTL.", expired),
 		counter("shop_cache_too_large_total", "Entries served but not stored because they were over CACHE_MAX_ENTRY_BYTES.", stats.TooLarge.Load),
 		counter("shop_cache_local_resets_total", "Times the in-process tier was flushed because invalidations may have been missed.", stats.Resets.Load),
+		counter("shop_cache_outbox_invalidations_total", "Version keys invalidated from the outbox: writes whose own instance did not invalidate them (it stopped, or Redis failed).", stats.FromOutbox.Load),
+		counter("shop_outbox_delivered_total", "Events this instance handed to the outbox's consumers.", outbox.Delivered),
+		counter("shop_outbox_failures_total", "Outbox deliveries that failed on this instance (retried).", outbox.Failures),
+		events.vec,
 	)
 	return reg
+}
+
+// eventCounter is the outbox's "metrics" consumer: events by type, counted
+// by the instance that delivered them, after their position was saved, so
+// none is counted twice across the instances (sum them).
+type eventCounter struct{ vec *prometheus.CounterVec }
+
+func newEventCounter() *eventCounter {
+	return &eventCounter{vec: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "shop_events_total", Help: "Domain events delivered by this instance's outbox dispatcher, by type.",
+	}, []string{"type"})}
+}
+
+func (c *eventCounter) count(evs []models.Event) {
+	for _, e := range evs {
+		c.vec.WithLabelValues(e.Type).Inc()
+	}
 }

@@ -55,7 +55,12 @@ type Config struct {
 	OrderPendingTTL time.Duration
 	// OrderExpiryInterval is how often the service looks for them.
 	OrderExpiryInterval time.Duration
-	MaxPageSize         int
+	// EventsRetention is how long the outbox keeps events; 0 for ever.
+	EventsRetention time.Duration
+	// EventsPollInterval is how often each instance looks for events the
+	// outbox's consumers have not taken.
+	EventsPollInterval time.Duration
+	MaxPageSize        int
 	// What one customer may order and hold unpaid (models.OrderLimits);
 	// 0 turns one off. Admins' orders for customers are exempt.
 	MaxLineQuantity  int
@@ -190,6 +195,8 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:     p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		OrderPendingTTL:     p.durationOrZero("ORDER_PENDING_TTL", 30*time.Minute),
 		OrderExpiryInterval: p.duration("ORDER_EXPIRY_INTERVAL", time.Minute),
+		EventsRetention:     p.durationOrZero("EVENTS_RETENTION", 7*24*time.Hour),
+		EventsPollInterval:  p.duration("EVENTS_POLL_INTERVAL", 200*time.Millisecond),
 		MaxPageSize:         p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
 		MaxLineQuantity:     p.int("MAX_LINE_QUANTITY", 100, 0, models.MaxLineQuantity),
 		MaxOrderUnits:       p.int("MAX_ORDER_UNITS", 1000, 0, models.MaxOrderLines*models.MaxLineQuantity),

@@ -1,5 +1,5 @@
 // Package expiry cancels the orders nobody paid for and forgets old
-// idempotency keys, in the background, safely with several instances
+// idempotency keys, webhook event ids and outbox events, in the background, safely with several instances
 // running: each batch is one transaction that takes only orders no other
 // instance holds (the store's ExpireOrders).
 package expiry
@@ -13,9 +13,10 @@ import (
 	"shop/models"
 )
 
-// Store is what the worker needs: the cache-wrapped store, so restocked
-// products are invalidated like any other write.
+// Store is what the worker needs. Its writes record their events like any
+// other, so restocked products are invalidated like any other write.
 type Store interface {
+	PurgeEvents(ctx context.Context, cutoff time.Time) (int64, error)
 	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error)
 	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
 	PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error)
@@ -26,11 +27,13 @@ const batch = 100
 
 // Worker expires pending orders older than TTL.
 type Worker struct {
-	Store  Store
-	TTL    time.Duration // 0: orders never expire (keys are still purged)
-	Every  time.Duration // how often to look
-	Logger *slog.Logger
-	Now    func() time.Time
+	Store Store
+	TTL   time.Duration // 0: orders never expire (keys are still purged)
+	Every time.Duration // how often to look
+	// EventsRetention is how long the outbox keeps events (0: for ever).
+	EventsRetention time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
 
 	expired atomic.Uint64
 }
@@ -85,5 +88,12 @@ func (w *Worker) Pass(ctx context.Context) {
 		w.Logger.Warn("purging processed webhook events failed", "err", err)
 	} else if n > 0 {
 		w.Logger.Info("purged old processed webhook events", "count", n)
+	}
+	if w.EventsRetention > 0 {
+		if n, err := w.Store.PurgeEvents(ctx, now().Add(-w.EventsRetention)); err != nil {
+			w.Logger.Warn("purging old outbox events failed", "err", err)
+		} else if n > 0 {
+			w.Logger.Info("purged old outbox events", "count", n)
+		}
 	}
 }

@@ -2,9 +2,14 @@ package models
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
+
+// ErrConsumerBusy: another instance is delivering to an outbox consumer
+// at the moment.
+var ErrConsumerBusy = errors.New("outbox consumer busy on another instance")
 
 // Domain events: what every write tells the rest of the shop it did. The
 // store records them in the outbox table, events, in the same transaction

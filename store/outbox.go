@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -93,13 +92,10 @@ func (w *rows) events(d dialect, write int64, evs []models.Event) {
 	}
 }
 
-// ErrConsumerBusy: another instance is delivering to the consumer now.
-var ErrConsumerBusy = errors.New("consumer busy on another instance")
-
 // DeliverEvents hands consumer its next events, at most limit, in order,
 // to handle, and moves its position past them, in one transaction that
 // holds the consumer's row: one instance at a time delivers to a consumer
-// (another finds it busy, ErrConsumerBusy), and a position moves only with
+// (another finds it busy, models.ErrConsumerBusy), and a position moves only with
 // a handle that succeeded, so an event is handed over again only after a
 // failure or a crash before the position was saved. A consumer seen for
 // the first time starts after the events already written. after, when not
@@ -127,7 +123,7 @@ func (s *Store) DeliverEvents(ctx context.Context, consumer string, limit int,
 				return fmt.Errorf("register consumer %s: %w", consumer, ins.Error)
 			}
 			if ins.RowsAffected == 0 {
-				return ErrConsumerBusy
+				return models.ErrConsumerBusy
 			}
 			return nil
 		}
@@ -138,6 +134,9 @@ func (s *Store) DeliverEvents(ctx context.Context, consumer string, limit int,
 		}
 		if len(evs) == 0 {
 			return nil
+		}
+		if handle == nil {
+			handle = func(context.Context, []models.Event) error { return nil }
 		}
 		if err := handle(ctx, evs); err != nil {
 			return fmt.Errorf("consumer %s: %w", consumer, err)
@@ -226,6 +225,21 @@ func (s *Store) PurgeEvents(ctx context.Context, cutoff time.Time) (int64, error
 		total += res.RowsAffected
 		if res.RowsAffected < purgeBatch {
 			return total, nil
+		}
+	}
+}
+
+// Sinks is several sinks as one, each hearing of every write in turn.
+type Sinks []Sink
+
+func (ss Sinks) Writing(events []models.Event) func(context.Context, error) {
+	dones := make([]func(context.Context, error), len(ss))
+	for i, s := range ss {
+		dones[i] = s.Writing(events)
+	}
+	return func(ctx context.Context, err error) {
+		for _, done := range dones {
+			done(ctx, err)
 		}
 	}
 }

@@ -315,7 +315,7 @@ func TestDeliveryUnderConcurrentWrites(t *testing.T) {
 			defer dispatchers.Done()
 			for {
 				_, err := st.DeliverEvents(ctx, "hammer", 7, handle, nil)
-				if err != nil && !errors.Is(err, store.ErrConsumerBusy) {
+				if err != nil && !errors.Is(err, models.ErrConsumerBusy) {
 					t.Error(err)
 					return
 				}

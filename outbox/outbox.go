@@ -1,0 +1,149 @@
+// Package outbox delivers the domain events every write records (the
+// events table, models.Event) to the shop's consumers: in order, each from
+// its own position, which survives restarts, with one instance at a time
+// delivering to a consumer. Instances find new events by polling (cheap:
+// one indexed read per consumer) and are woken early by their own writes;
+// nothing depends on a wake-up arriving.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"shop/internal/faulthook"
+	"shop/models"
+)
+
+// Store is what the dispatcher needs of the database.
+type Store interface {
+	// DeliverEvents hands consumer its next events (at most limit) to
+	// handle inside a transaction that saves its new position, then to
+	// after; models.ErrConsumerBusy when another instance holds it.
+	DeliverEvents(ctx context.Context, consumer string, limit int,
+		handle func(context.Context, []models.Event) error, after func([]models.Event)) (int, error)
+	// ConsumersBehind names those of consumers with events to take.
+	ConsumersBehind(ctx context.Context, consumers []string) ([]string, error)
+}
+
+// Consumer is one reader of the outbox, known by its Name, under which its
+// position is kept: renaming a consumer starts it afresh.
+type Consumer struct {
+	Name string
+	// Handle runs inside the delivery: a failure (or a crash before the
+	// position is saved) hands the same events over again, so it must be
+	// safe to repeat (at least once).
+	Handle func(context.Context, []models.Event) error
+	// After runs once the position is saved: effects there happen at most
+	// once, for what must never repeat and is lost with the process anyway
+	// (in-memory counters).
+	After func([]models.Event)
+}
+
+// Dispatcher runs the consumers.
+type Dispatcher struct {
+	consumers []Consumer
+	names     []string
+	every     time.Duration
+	logger    *slog.Logger
+	wake      chan struct{}
+
+	delivered atomic.Uint64
+	failures  atomic.Uint64
+}
+
+// batch bounds the events one delivery hands over.
+const batch = 500
+
+// New makes a dispatcher that looks for events every poll. It is made
+// before the store, whose sink it is (Writing), and given it in Run.
+func New(poll time.Duration, logger *slog.Logger, consumers ...Consumer) *Dispatcher {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Dispatcher{consumers: consumers, every: poll, logger: logger, wake: make(chan struct{}, 1)}
+	for _, c := range consumers {
+		d.names = append(d.names, c.Name)
+	}
+	return d
+}
+
+// Writing makes the dispatcher a store sink: a write of this instance wakes
+// it once committed.
+func (d *Dispatcher) Writing([]models.Event) func(context.Context, error) {
+	return func(context.Context, error) { d.Wake() }
+}
+
+// Wake makes the dispatcher look for events now.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Delivered and Failures count events handed over and failed deliveries.
+func (d *Dispatcher) Delivered() uint64 { return d.delivered.Load() }
+func (d *Dispatcher) Failures() uint64  { return d.failures.Load() }
+
+// Run delivers from store until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context, store Store) {
+	t := time.NewTicker(d.every)
+	defer t.Stop()
+	for {
+		d.Pass(ctx, store)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.wake:
+		}
+	}
+}
+
+// Pass delivers to every consumer that is behind until it has caught up,
+// another instance holds it, or a delivery fails (retried next pass).
+func (d *Dispatcher) Pass(ctx context.Context, store Store) {
+	if faulthook.Frozen() {
+		return
+	}
+	behind, err := store.ConsumersBehind(ctx, d.names)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.failures.Add(1)
+			d.logger.Warn("outbox: cannot read the consumers' positions", "err", err)
+		}
+		return
+	}
+	for _, name := range behind {
+		c := d.consumer(name)
+		for ctx.Err() == nil {
+			n, err := store.DeliverEvents(ctx, c.Name, batch, c.Handle, c.After)
+			d.delivered.Add(uint64(n))
+			if errors.Is(err, models.ErrConsumerBusy) {
+				break
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					d.failures.Add(1)
+					d.logger.Warn("outbox: delivery failed; retrying", "consumer", c.Name, "err", err)
+				}
+				break
+			}
+			if n < batch {
+				break
+			}
+		}
+	}
+}
+
+func (d *Dispatcher) consumer(name string) Consumer {
+	for _, c := range d.consumers {
+		if c.Name == name {
+			return c
+		}
+	}
+	return Consumer{Name: name}
+}
