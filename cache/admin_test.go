@@ -3,7 +3,6 @@ package cache_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"shop/cache"
 	"shop/models"
@@ -16,8 +15,8 @@ func TestMaxStockListsFollowOrders(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, b cache.Backend) {
 		ctx := context.Background()
-		c := cache.NewCatalog(MustStore(t), b, time.Minute, nil)
-		p, err := c.CreateProduct(ctx, models.NewProduct{Price: 100, StockCount: 6})
+		st, c := mustCached(t, b)
+		p, err := st.CreateProduct(ctx, models.NewProduct{Price: 100, StockCount: 6})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,14 +37,14 @@ func TestMaxStockListsFollowOrders(t *testing.T) {
 		}
 		_ = count() // now cached
 		req, _ := models.ParseOrder("c", []models.OrderLine{{ProductID: p.ID, Quantity: 1}})
-		o, err := c.CreateOrder(ctx, req)
+		o, err := st.CreateOrder(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n := count(); n != 1 {
 			t.Fatalf("after an order left 5: %d on the page, want 1", n)
 		}
-		if _, err := c.ChangeOrderStatus(ctx, models.StatusChange{OrderID: o.ID, To: models.OrderStatusCancelled, Actor: models.ActorSystem}); err != nil {
+		if _, err := st.ChangeOrderStatus(ctx, models.StatusChange{OrderID: o.ID, To: models.OrderStatusCancelled, Actor: models.ActorSystem}); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(); n != 0 {

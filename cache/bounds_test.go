@@ -20,10 +20,10 @@ import (
 func TestChurnStaysBounded(t *testing.T) {
 	t.Parallel()
 	const products, budget = 300, 16 << 10
-	churn := func(t *testing.T, c *Catalog, size func() int) {
+	churn := func(t *testing.T, st *store.Store, c *Catalog, size func() int) {
 		ctx := context.Background()
 		for i := 0; i < products; i++ {
-			p, err := c.CreateProduct(ctx, models.NewProduct{Price: 100, StockCount: i})
+			p, err := st.CreateProduct(ctx, models.NewProduct{Price: 100, StockCount: i})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestChurnStaysBounded(t *testing.T) {
 				t.Fatalf("list = %+v, %v; want only product %d", list, err, i)
 			}
 			fill([]byte(`{"data":"list"}`))
-			if ok, err := c.DeleteProduct(ctx, p.ID); err != nil || !ok {
+			if ok, err := st.DeleteProduct(ctx, p.ID); err != nil || !ok {
 				t.Fatalf("delete = %v, %v", ok, err)
 			}
 			if n := size(); n > budget {
@@ -62,12 +62,12 @@ func TestChurnStaysBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer backend.Close()
-		c := NewCatalog(mustStore(t), backend, time.Minute, nil)
+		st, c := mustCatalog(t, backend)
 		defer c.Close()
 		if err := c.EnableLocal(ctx, time.Minute, 100_000, budget); err != nil {
 			t.Fatal(err)
 		}
-		churn(t, c, func() int { _, _, b := c.l1.size(); return b })
+		churn(t, st, c, func() int { _, _, b := c.l1.size(); return b })
 
 		opt, _ := redis.ParseURL(url)
 		admin := redis.NewClient(opt)
@@ -78,11 +78,25 @@ func TestChurnStaysBounded(t *testing.T) {
 		}
 		// Left: the lists' four versions (membership, and those of lists
 		// by fields, by stock and by both), the clock, the list's ids and
-		// the list response; nothing per product.
-		if len(keys) > 7 {
-			t.Fatalf("%d keys left after %d products came and went:\n%s", len(keys), products, strings.Join(keys, "\n"))
-		}
+		// the list response; nothing per product. Besides them, each
+		// write's marker (markKey: its instance invalidated it, for the
+		// outbox's consumer) until the cache's TTL: one per write, none
+		// outliving the TTL.
+		var rest, marks []string
 		for _, k := range keys {
+			if strings.HasPrefix(k, prefix+strings.TrimSuffix(markKey(0), "0")) {
+				marks = append(marks, k)
+			} else {
+				rest = append(rest, k)
+			}
+		}
+		if len(rest) > 7 {
+			t.Fatalf("%d keys left after %d products came and went:\n%s", len(rest), products, strings.Join(rest, "\n"))
+		}
+		if len(marks) != 2*products {
+			t.Fatalf("%d write markers after %d writes", len(marks), 2*products)
+		}
+		for _, k := range rest {
 			if strings.Contains(k, ":p:") {
 				t.Fatalf("a deleted product's key is left: %s", k)
 			}
@@ -90,12 +104,17 @@ func TestChurnStaysBounded(t *testing.T) {
 				t.Fatalf("key %s never expires (PTTL %s)", k, ttl)
 			}
 		}
+		for _, k := range marks {
+			if ttl := admin.PTTL(ctx, k).Val(); ttl <= 0 || ttl > time.Minute {
+				t.Fatalf("write marker %s lives %s, want at most the cache's TTL (%s)", k, ttl, time.Minute)
+			}
+		}
 	})
 	t.Run("in-process", func(t *testing.T) {
 		t.Parallel()
 		m := NewMemory(100_000, budget, time.Minute)
-		c := NewCatalog(mustStore(t), m, time.Minute, nil)
-		churn(t, c, func() int { return int(m.Bytes()) })
+		st, c := mustCatalog(t, m)
+		churn(t, st, c, func() int { return int(m.Bytes()) })
 		if m.data.Len() == 0 {
 			t.Fatal("the in-process cache holds nothing: the test checked an empty cache")
 		}
@@ -139,12 +158,15 @@ func TestMemoryEvictsVersionsSafely(t *testing.T) {
 	}
 }
 
-func mustStore(t *testing.T) *store.Store {
+// mustCatalog is a catalog on b reading a store on a fresh database whose
+// writes its invalidator hears of (the store's sink).
+func mustCatalog(t *testing.T, b Backend) (*store.Store, *Catalog) {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(t.TempDir(), "s.db"), MaxOpenConns: 4, MaxIdleConns: 4})
+	inv := NewInvalidator(b, time.Minute, nil)
+	st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(t.TempDir(), "s.db"), MaxOpenConns: 4, MaxIdleConns: 4, Sink: inv})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return st, NewCatalog(st, inv)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"shop/cache"
+	"shop/internal/storetest"
 	"shop/internal/testenv"
 	"shop/models"
 	"shop/store"
@@ -35,14 +36,41 @@ func (c *countingStore) ProductsByIDs(ctx context.Context, ids []string) (map[st
 	return c.Store.ProductsByIDs(ctx, ids)
 }
 
-func MustStore(tb testing.TB) *store.Store {
+// dbPath names a fresh SQLite file for one test's database.
+func dbPath(tb testing.TB) string { return filepath.Join(tb.TempDir(), "shop.db") }
+
+// openStore opens a store on the SQLite file at path whose writes sink
+// hears of (nil: none, as a store of an instance without the cache, or
+// one that dies before it invalidates). Several stores may share a path:
+// instances of the shop on one database.
+func openStore(tb testing.TB, path string, sink store.Sink) *store.Store {
 	tb.Helper()
-	s, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(tb.TempDir(), "shop.db"), MaxOpenConns: 8, MaxIdleConns: 8})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	return storetest.MustOpen(tb, store.Options{SQLitePath: path, MaxOpenConns: 8, MaxIdleConns: 8, Sink: sink})
+}
+
+// mustInstance is one instance of the shop on the database at path: a
+// store whose writes an invalidator on b hears of (its sink), and a
+// catalog reading that store through the same invalidator.
+func mustInstance(tb testing.TB, path string, b cache.Backend) (*store.Store, *cache.Catalog) {
+	tb.Helper()
+	inv := cache.NewInvalidator(b, time.Minute, nil)
+	st := openStore(tb, path, inv)
+	c := cache.NewCatalog(st, inv)
+	tb.Cleanup(func() { _ = c.Close() })
+	return st, c
+}
+
+// mustCached is one instance on a fresh database: write to the store,
+// read from the catalog.
+func mustCached(tb testing.TB, b cache.Backend) (*store.Store, *cache.Catalog) {
+	tb.Helper()
+	return mustInstance(tb, dbPath(tb), b)
+}
+
+// counted is c reading st through a countingStore, with c's invalidator.
+func counted(st *store.Store, c *cache.Catalog) (*countingStore, *cache.Catalog) {
+	cs := &countingStore{Store: st}
+	return cs, cache.NewCatalog(cs, c.Invalidator)
 }
 
 func MustRedisBackend(tb testing.TB) *cache.Redis {
@@ -66,9 +94,9 @@ func TestReadThroughAndInvalidation(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, b cache.Backend) {
 		ctx := context.Background()
-		cs := &countingStore{Store: MustStore(t)}
-		c := cache.NewCatalog(cs, b, time.Minute, nil)
-		p, err := c.CreateProduct(ctx, models.NewProduct{Price: 500, StockCount: 4})
+		st, c := mustCached(t, b)
+		cs, c := counted(st, c)
+		p, err := st.CreateProduct(ctx, models.NewProduct{Price: 500, StockCount: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +115,7 @@ func TestReadThroughAndInvalidation(t *testing.T) {
 
 		// A write is visible to the very next read, single and listed.
 		stock := 7
-		if _, err := c.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &stock}); err != nil {
+		if _, err := st.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &stock}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := c.ProductByID(ctx, p.ID)
@@ -98,7 +126,7 @@ func TestReadThroughAndInvalidation(t *testing.T) {
 
 		// An order that takes stock invalidates too.
 		req, _ := models.ParseOrder("c", []models.OrderLine{{ProductID: p.ID, Quantity: 2}})
-		if _, err := c.CreateOrder(ctx, req); err != nil {
+		if _, err := st.CreateOrder(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 		byIDs, err := c.ProductsByIDs(ctx, []string{p.ID})
@@ -109,7 +137,7 @@ func TestReadThroughAndInvalidation(t *testing.T) {
 			t.Fatalf("after order: stock %d, want 5", got.StockCount)
 		}
 
-		if ok, err := c.DeleteProduct(ctx, p.ID); err != nil || !ok {
+		if ok, err := st.DeleteProduct(ctx, p.ID); err != nil || !ok {
 			t.Fatalf("delete = %v, %v", ok, err)
 		}
 		if _, err := c.ProductByID(ctx, p.ID); !models.IsNotFound(err) {
@@ -125,11 +153,11 @@ func TestProductsByIDsBatchesMisses(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, b cache.Backend) {
 		ctx := context.Background()
-		cs := &countingStore{Store: MustStore(t)}
-		c := cache.NewCatalog(cs, b, time.Minute, nil)
+		st, c := mustCached(t, b)
+		cs, c := counted(st, c)
 		var ids []string
 		for i := 0; i < 5; i++ {
-			p, _ := c.CreateProduct(ctx, models.NewProduct{Price: models.Money(i), StockCount: i})
+			p, _ := st.CreateProduct(ctx, models.NewProduct{Price: models.Money(i), StockCount: i})
 			ids = append(ids, p.ID)
 		}
 		unknown := "00000000-0000-4000-8000-000000000000"
@@ -153,9 +181,9 @@ func TestColdKeyLoadsOnce(t *testing.T) {
 	backends(t, func(t *testing.T, b cache.Backend) {
 		ctx := context.Background()
 		gate := make(chan struct{})
-		cs := &countingStore{Store: MustStore(t)}
-		c := cache.NewCatalog(cs, b, time.Minute, nil)
-		p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
+		st, c := mustCached(t, b)
+		cs, c := counted(st, c)
+		p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
 		cs.gate = gate
 
 		const readers = 50
@@ -195,9 +223,9 @@ func TestStaleFillIsNeverServed(t *testing.T) {
 	backends(t, func(t *testing.T, b cache.Backend) {
 		ctx := context.Background()
 		gate := make(chan struct{})
-		cs := &countingStore{Store: MustStore(t)}
-		c := cache.NewCatalog(cs, b, time.Minute, nil)
-		p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
+		st, c := mustCached(t, b)
+		cs, c := counted(st, c)
+		p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
 
 		// A slow reader: it starts, misses, and its load is held at the gate
 		// until after the write below has committed and invalidated.
@@ -209,7 +237,7 @@ func TestStaleFillIsNeverServed(t *testing.T) {
 		}()
 		testenv.WaitFor(t, func() bool { return cs.byID.Load() == 1 })
 		stock := 99
-		if _, err := c.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &stock}); err != nil {
+		if _, err := st.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &stock}); err != nil {
 			t.Fatal(err)
 		}
 		close(gate)
@@ -232,12 +260,11 @@ func TestRedisDownFallsBackQuickly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dead.Close()
-	cs := &countingStore{Store: MustStore(t)}
-	c := cache.NewCatalog(cs, dead, time.Minute, nil)
+	st, c := mustCached(t, dead)
 	defer c.Close()
 
 	start := time.Now()
-	p, err := c.CreateProduct(ctx, models.NewProduct{Price: 250, StockCount: 3})
+	p, err := st.CreateProduct(ctx, models.NewProduct{Price: 250, StockCount: 3})
 	if err != nil {
 		t.Fatalf("write with Redis down: %v", err)
 	}

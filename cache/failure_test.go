@@ -29,11 +29,11 @@ type failingBump struct {
 	fail atomic.Int32
 }
 
-func (f *failingBump) Bump(ctx context.Context, changes []cache.Change, ttl time.Duration) ([]uint64, error) {
+func (f *failingBump) Bump(ctx context.Context, changes []cache.Change, marks []string, ttl time.Duration) ([]uint64, error) {
 	if f.fail.Add(-1) >= 0 {
 		return nil, errors.New("redis: connection reset by peer (at the invalidation)")
 	}
-	return f.Redis.Bump(ctx, changes, ttl)
+	return f.Redis.Bump(ctx, changes, marks, ttl)
 }
 
 // TestFailedInvalidation: when Redis fails at the invalidation, the
@@ -51,7 +51,7 @@ func TestFailedInvalidation(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			st := MustStore(t) // one database, two instances
+			path := dbPath(t) // one database, two instances
 			url, prefix := testenv.MustRedis(t)
 			backend := func() *cache.Redis {
 				r, err := cache.NewRedis(url, prefix, 500*time.Millisecond)
@@ -62,10 +62,8 @@ func TestFailedInvalidation(t *testing.T) {
 				return r
 			}
 			fa := &failingBump{Redis: backend()}
-			a := cache.NewCatalog(st, fa, time.Minute, nil)
-			b := cache.NewCatalog(st, backend(), time.Minute, nil)
-			t.Cleanup(func() { _ = a.Close() })
-			t.Cleanup(func() { _ = b.Close() })
+			st, a := mustInstance(t, path, fa) // the writer
+			_, b := mustInstance(t, path, backend())
 			if writerTier {
 				if err := a.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 					t.Fatal(err)
@@ -77,7 +75,7 @@ func TestFailedInvalidation(t *testing.T) {
 			}
 			testenv.WaitFor(t, func() bool { return b.Stats().Resets.Load() >= 1 }) // subscribed
 
-			p, err := a.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
+			p, err := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +122,7 @@ func TestFailedInvalidation(t *testing.T) {
 			// checks take longer than that).
 			fa.fail.Store(1 << 30)
 			two := 2
-			if _, err := a.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &two}); err != nil {
+			if _, err := st.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &two}); err != nil {
 				t.Fatalf("the write must succeed though its invalidation fails: %v", err)
 			}
 			if n := a.Stats().FailedInvalidations.Load(); n != 1 {
@@ -181,16 +179,15 @@ func TestFailedInvalidation(t *testing.T) {
 func TestMissingVersionKeyIsNeverAMatch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := MustStore(t)
 	url, prefix := testenv.MustRedis(t)
 	r, err := cache.NewRedis(url, prefix, 500*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	c := cache.NewCatalog(st, r, time.Minute, nil)
+	st, c := mustCached(t, r)
 	defer c.Close()
-	p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
+	p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
 	if got, _ := c.ProductByID(ctx, p.ID); got.StockCount != 1 {
 		t.Fatal("warm-up read wrong")
 	}
@@ -204,7 +201,7 @@ func TestMissingVersionKeyIsNeverAMatch(t *testing.T) {
 	// is still in Redis. (Versions counted per key, by INCR, would start
 	// over at the very version the entry recorded.)
 	seven := 7
-	if _, err := c.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &seven}); err != nil {
+	if _, err := st.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &seven}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := c.ProductByID(ctx, p.ID); err != nil || got.StockCount != 7 {
@@ -230,12 +227,12 @@ func TestCloseWaitsForBackgroundWork(t *testing.T) {
 	defer r.Close()
 	fa := &failingBump{Redis: r}
 	fa.fail.Store(1 << 30) // every invalidation fails, so retries keep coming
-	c := cache.NewCatalog(MustStore(t), fa, time.Minute, nil)
+	st, c := mustCached(t, fa)
 	if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, func() bool { return c.Stats().Resets.Load() >= 1 }) // subscribed
-	if _, err := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1}); err != nil {
+	if _, err := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, func() bool { return fa.fail.Load() < 1<<30-1 }) // a retry ran
@@ -249,8 +246,8 @@ func TestCloseWaitsForBackgroundWork(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines of the cache running after Close, %d before it started:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
-	if _, err := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1}); err != nil {
-		t.Fatal(err) // writes still work (without retries) on a closed catalog
+	if _, err := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1}); err != nil {
+		t.Fatal(err) // writes still work (without retries) with a closed catalog as their sink
 	}
 	if n := cacheGoroutines(); n != before {
 		t.Fatalf("a write after Close started %d background goroutines", n-before)

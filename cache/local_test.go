@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 	"shop/internal/testenv"
 	"shop/models"
-	"shop/store"
 )
 
 func TestLocalTierRules(t *testing.T) {
@@ -142,17 +140,13 @@ func TestLocalTierFlushesWhenTheSubscriptionDrops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer backend.Close()
-	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(t.TempDir(), "s.db"), MaxOpenConns: 2, MaxIdleConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	c := NewCatalog(st, backend, time.Minute, nil)
+	st, c := mustCatalog(t, backend)
+	defer c.Close()
 	if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, func() bool { return c.stats.Resets.Load() >= 1 }) // subscribed
-	p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
+	p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
 	for i := 0; i < 3; i++ {
 		if _, err := c.ProductByID(ctx, p.ID); err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"shop/errcode"
 	"shop/internal/testenv"
 	"shop/models"
+	"shop/store"
 )
 
 // myOrders serves key as who's own response, computing it on a miss as the
@@ -49,13 +50,15 @@ func myOrders(t *testing.T, c *cache.Catalog, who, key string) (hit bool, body s
 	return false, body
 }
 
-func mustOrder(t *testing.T, c *cache.Catalog, who string, p *models.Product, n int) *models.Order {
+// mustOrder places who's order of n units of p through the store, whose
+// sink invalidates.
+func mustOrder(t *testing.T, st *store.Store, who string, p *models.Product, n int) *models.Order {
 	t.Helper()
 	req, err := models.ParseOrder(who, []models.OrderLine{{ProductID: p.ID, Quantity: n}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := c.CreateOrder(context.Background(), req)
+	o, err := st.CreateOrder(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,12 +72,12 @@ func mustOrder(t *testing.T, c *cache.Catalog, who string, p *models.Product, n 
 // response, whatever its key.
 func TestCustomerResponses(t *testing.T) {
 	t.Parallel()
-	responseCatalogs(t, func(t *testing.T, c *cache.Catalog) {
+	responseCatalogs(t, func(t *testing.T, st *store.Store, c *cache.Catalog) {
 		ctx := context.Background()
-		p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 100})
-		q, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 100})
-		a1 := mustOrder(t, c, "alice", p, 1)
-		b1 := mustOrder(t, c, "bob", q, 1)
+		p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 100})
+		q, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 100})
+		a1 := mustOrder(t, st, "alice", p, 1)
+		b1 := mustOrder(t, st, "bob", q, 1)
 		// want checks who's response under the one key all callers use.
 		want := func(when, who string, wantHit bool, wantBody string) {
 			t.Helper()
@@ -94,25 +97,25 @@ func TestCustomerResponses(t *testing.T) {
 
 		// Alice's new order is in her very next response; Bob's stays
 		// cached.
-		a2 := mustOrder(t, c, "alice", q, 1)
+		a2 := mustOrder(t, st, "alice", q, 1)
 		want("after alice's order", "alice", false, a2.ID+":98,"+a1.ID+":99")
 		want("after alice's order, of the product his order shows", "bob", false, b1.ID+":98")
 		want("then", "alice", true, a2.ID+":98,"+a1.ID+":99")
 		want("then", "bob", true, b1.ID+":98")
-		a3 := mustOrder(t, c, "alice", p, 1)
+		a3 := mustOrder(t, st, "alice", p, 1)
 		want("after alice's order of a product bob's orders don't show", "bob", true, b1.ID+":98")
 		want("after her third order", "alice", false, a3.ID+":98,"+a2.ID+":98,"+a1.ID+":98")
 
 		// An order refused changes nothing.
 		req, _ := models.ParseOrder("alice", []models.OrderLine{{ProductID: p.ID, Quantity: 1000}})
-		if _, err := c.CreateOrder(ctx, req); models.ErrorCode(err) != errcode.InsufficientStock {
+		if _, err := st.CreateOrder(ctx, req); models.ErrorCode(err) != errcode.InsufficientStock {
 			t.Fatalf("err = %v, want INSUFFICIENT_STOCK", err)
 		}
 		want("after a refused order", "alice", true, a3.ID+":98,"+a2.ID+":98,"+a1.ID+":98")
 
 		// A product her orders show changes: her response is retired.
 		ten := 10
-		if _, err := c.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &ten}); err != nil {
+		if _, err := st.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &ten}); err != nil {
 			t.Fatal(err)
 		}
 		want("after an update of p", "alice", false, a3.ID+":10,"+a2.ID+":98,"+a1.ID+":10")
@@ -120,7 +123,7 @@ func TestCustomerResponses(t *testing.T) {
 
 		// An order placed for a customer by someone else (an admin) is
 		// a change to that customer's orders all the same.
-		b2 := mustOrder(t, c, "bob", p, 1)
+		b2 := mustOrder(t, st, "bob", p, 1)
 		want("after an order for bob", "bob", false, b2.ID+":9,"+b1.ID+":98")
 	})
 }
@@ -130,9 +133,9 @@ func TestCustomerResponses(t *testing.T) {
 // the version the order replaced.
 func TestOrderResponseFillAfterWriteIsNeverServed(t *testing.T) {
 	t.Parallel()
-	responseCatalogs(t, func(t *testing.T, c *cache.Catalog) {
+	responseCatalogs(t, func(t *testing.T, st *store.Store, c *cache.Catalog) {
 		ctx := context.Background()
-		p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
+		p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
 		_, hit, exec, fill := c.CustomerResponse(ctx, "alice", "k")
 		if hit {
 			t.Fatal("hit on an empty cache")
@@ -141,7 +144,7 @@ func TestOrderResponseFillAfterWriteIsNeverServed(t *testing.T) {
 		if err != nil || len(page.Orders) != 0 {
 			t.Fatalf("page = %+v, %v", page, err)
 		}
-		o := mustOrder(t, c, "alice", p, 1)
+		o := mustOrder(t, st, "alice", p, 1)
 		fill([]byte("no orders"))
 		if hit, body := myOrders(t, c, "alice", "k"); hit || body != o.ID+":9" {
 			t.Fatalf("hit %v, body %q, computed before her order", hit, body)
@@ -155,7 +158,7 @@ func TestOrderResponseFillAfterWriteIsNeverServed(t *testing.T) {
 		if got, err := c.OrderByID(exec, o.ID); err != nil || got.ID != o.ID {
 			t.Fatalf("read = %+v, %v", got, err)
 		}
-		if _, err := cache.ChangeOrder(ctx, c, o.ID, false, func() (*models.Order, error) { return o, nil }); err != nil {
+		if _, err := st.ChangeOrderStatus(ctx, models.StatusChange{OrderID: o.ID, To: models.OrderStatusPaid, Actor: models.ActorSystem}); err != nil {
 			t.Fatal(err)
 		}
 		fill([]byte("pending"))
@@ -194,12 +197,12 @@ func byID(t *testing.T, c *cache.Catalog, who, id string) (hit bool, body string
 // order.
 func TestOrderByIDInCustomerResponses(t *testing.T) {
 	t.Parallel()
-	responseCatalogs(t, func(t *testing.T, c *cache.Catalog) {
+	responseCatalogs(t, func(t *testing.T, st *store.Store, c *cache.Catalog) {
 		ctx := context.Background()
-		p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
-		q, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
-		a := mustOrder(t, c, "alice", p, 1)
-		b := mustOrder(t, c, "bob", q, 1)
+		p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
+		q, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
+		a := mustOrder(t, st, "alice", p, 1)
+		b := mustOrder(t, st, "bob", q, 1)
 		want := func(when, who, id string, wantHit bool, wantBody string) {
 			t.Helper()
 			if hit, body := byID(t, c, who, id); hit != wantHit || body != wantBody {
@@ -217,19 +220,26 @@ func TestOrderByIDInCustomerResponses(t *testing.T) {
 
 		// A change to Bob's order (a status, say) retires nothing of
 		// Alice's.
-		if _, err := cache.ChangeOrder(ctx, c, b.ID, false, func() (*models.Order, error) { return b, nil }); err != nil {
+		if _, err := st.ChangeOrderStatus(ctx, models.StatusChange{OrderID: b.ID, To: models.OrderStatusPaid, Actor: models.ActorSystem}); err != nil {
 			t.Fatal(err)
 		}
 		want("after a change to bob's order", "alice", a.ID, true, mine)
 		want("after a change to bob's order", "alice", missing, true, "null")
-		// A change to hers retires her responses.
-		if _, err := cache.ChangeOrder(ctx, c, a.ID, false, func() (*models.Order, error) { return a, nil }); err != nil {
+		// A change to hers retires her responses, a note as well as a
+		// status.
+		if _, err := st.AddOrderNote(ctx, models.OrderNote{OrderID: a.ID, Message: "on its way soon", Actor: models.ActorSystem}); err != nil {
 			t.Fatal(err)
 		}
-		want("after a change to her order", "alice", a.ID, false, mine)
+		want("after a note on her order", "alice", a.ID, false, mine)
+		want("after a note on her order", "alice", missing, false, "null")
+		want("then", "alice", a.ID, true, mine)
+		if _, err := st.ChangeOrderStatus(ctx, models.StatusChange{OrderID: a.ID, To: models.OrderStatusPaid, Actor: models.ActorSystem}); err != nil {
+			t.Fatal(err)
+		}
+		want("after a change to her order", "alice", a.ID, false, a.ID+":paid")
 		want("after a change to her order", "alice", missing, false, "null")
 		// So does a new order of hers, which could be the missing one.
-		mustOrder(t, c, "alice", p, 1)
+		mustOrder(t, st, "alice", p, 1)
 		want("after her new order", "alice", missing, false, "null")
 
 		// Outside a customer's response (an admin's, a shared one), a read
@@ -265,15 +275,25 @@ func TestOrderByIDInCustomerResponses(t *testing.T) {
 
 // TestOrderChangesRetireStock: a change to an order that moves stock (a
 // cancellation) retires its products' entries as well as its customer's
-// responses; one that doesn't (a status) retires only the customer's.
-// ordersChanged does the same after the fact, for several orders at once.
+// responses; one that doesn't (a status) retires only the customer's; one
+// refused by a rule retires nothing. Expiry does the same for several
+// orders at once, in one write: its events name each order's customer,
+// and the stock it put back.
 func TestOrderChangesRetireStock(t *testing.T) {
 	t.Parallel()
-	responseCatalogs(t, func(t *testing.T, c *cache.Catalog) {
+	responseCatalogs(t, func(t *testing.T, st *store.Store, c *cache.Catalog) {
 		ctx := context.Background()
-		p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
-		a := mustOrder(t, c, "alice", p, 1)
-		b := mustOrder(t, c, "bob", p, 1)
+		p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
+		// The first orders are of r, deleted before they expire: their
+		// expiry has no stock to put back.
+		r, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
+		a2 := mustOrder(t, st, "alice", r, 1)
+		b2 := mustOrder(t, st, "bob", r, 1)
+		a := mustOrder(t, st, "alice", p, 1)
+		b := mustOrder(t, st, "bob", p, 1)
+		if ok, err := st.DeleteProduct(ctx, r.ID); err != nil || !ok {
+			t.Fatalf("delete r = %v, %v", ok, err)
+		}
 		// "stock" is a shared response that read p.
 		stock := func() bool {
 			_, hit, exec, fill := c.Response(ctx, "stock")
@@ -310,33 +330,52 @@ func TestOrderChangesRetireStock(t *testing.T) {
 				t.Fatalf("%s: bob's response cached = %v, want %v", when, got, wantBob)
 			}
 		}
-		noop := func() (*models.Order, error) { return a, nil }
+		change := func(id, to string) error {
+			_, err := st.ChangeOrderStatus(ctx, models.StatusChange{OrderID: id, To: to, Actor: models.ActorSystem})
+			return err
+		}
 
 		warm()
-		if _, err := cache.ChangeOrder(ctx, c, a.ID, false, noop); err != nil {
+		if err := change(a.ID, models.OrderStatusPaid); err != nil {
 			t.Fatal(err)
 		}
 		check("after a status change of alice's order", true, false, true)
 
 		warm()
-		if _, err := cache.ChangeOrder(ctx, c, a.ID, true, noop); err != nil {
+		if err := change(a.ID, models.OrderStatusCancelled); err != nil {
 			t.Fatal(err)
 		}
 		// Bob's response shows p's stock too.
 		check("after a cancellation of alice's order", false, false, false)
 
 		warm()
-		refused := func() (*models.Order, error) { return nil, &models.Error{Code: errcode.Conflict, Message: "no"} }
-		if _, err := cache.ChangeOrder(ctx, c, a.ID, true, refused); err == nil {
-			t.Fatal("the write's error was lost")
+		if err := change(a.ID, models.OrderStatusShipped); models.ErrorCode(err) != errcode.InvalidTransition {
+			t.Fatalf("shipping a cancelled order: %v, want %s", err, errcode.InvalidTransition)
 		}
 		check("after a change refused by a rule", true, true, true)
 
+		expire := func(limit int, want ...*models.Order) {
+			t.Helper()
+			got, err := st.ExpireOrders(ctx, time.Now().Add(time.Hour), "unpaid", limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gotIDs, wantIDs []string
+			for _, o := range got {
+				gotIDs = append(gotIDs, o.ID)
+			}
+			for _, o := range want {
+				wantIDs = append(wantIDs, o.ID)
+			}
+			if strings.Join(gotIDs, ",") != strings.Join(wantIDs, ",") {
+				t.Fatalf("expired %v, want %v", gotIDs, wantIDs)
+			}
+		}
 		warm()
-		c.OrdersChanged(ctx, false, *a, *b)
-		check("after both orders expired (no stock)", true, false, false)
+		expire(2, a2, b2)
+		check("after both orders of a deleted product expired (no stock)", true, false, false)
 		warm()
-		c.OrdersChanged(ctx, true, *b)
+		expire(10, b)
 		check("after bob's order expired and was restocked", false, false, false)
 	})
 }
@@ -348,27 +387,28 @@ func TestCustomerResponseAcrossInstances(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st := MustStore(t)
+	path := dbPath(t) // one database, three instances
 	url, prefix := testenv.MustRedis(t)
-	catalog := func(tier bool) *cache.Catalog {
+	catalog := func(tier bool) (*store.Store, *cache.Catalog) {
 		r, err := cache.NewRedis(url, prefix, 500*time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = r.Close() })
-		c := cache.NewCatalog(st, r, time.Minute, nil)
-		t.Cleanup(func() { _ = c.Close() })
+		st, c := mustInstance(t, path, r)
 		if tier {
 			if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 				t.Fatal(err)
 			}
 			testenv.WaitFor(t, func() bool { return c.Stats().Resets.Load() >= 1 }) // subscribed
 		}
-		return c
+		return st, c
 	}
-	a, b, direct := catalog(true), catalog(true), catalog(false)
-	p, _ := a.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
-	first := mustOrder(t, a, "alice", p, 1)
+	st, _ := catalog(true) // the instance that writes
+	_, b := catalog(true)
+	_, direct := catalog(false)
+	p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
+	first := mustOrder(t, st, "alice", p, 1)
 	// b has had the messages of both writes so far, so the next one is
 	// the order's.
 	testenv.WaitFor(t, func() bool { return b.Stats().Messages.Load() >= 2 })
@@ -380,7 +420,7 @@ func TestCustomerResponseAcrossInstances(t *testing.T) {
 		}
 	}
 	messages := b.Stats().Messages.Load()
-	second := mustOrder(t, a, "alice", p, 1)
+	second := mustOrder(t, st, "alice", p, 1)
 	want := second.ID + ":8," + first.ID + ":8"
 	if hit, body := myOrders(t, direct, "alice", "k"); hit || body != want {
 		t.Fatalf("an instance reading Redis: hit %v, body %q straight after the order; want %q", hit, body, want)
@@ -413,20 +453,19 @@ func TestFailedOrderInvalidation(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = r.Close() })
 	fa := &failingBump{Redis: r}
-	c := cache.NewCatalog(MustStore(t), fa, time.Minute, nil)
-	t.Cleanup(func() { _ = c.Close() })
+	st, c := mustCached(t, fa)
 	if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, func() bool { return c.Stats().Resets.Load() >= 1 })
-	p, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
-	first := mustOrder(t, c, "alice", p, 1)
+	p, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
+	first := mustOrder(t, st, "alice", p, 1)
 	myOrders(t, c, "alice", "k")
 	if hit, _ := myOrders(t, c, "alice", "k"); !hit {
 		t.Fatal("not cached after warm-up")
 	}
 	fa.fail.Store(1 << 30)
-	second := mustOrder(t, c, "alice", p, 1)
+	second := mustOrder(t, st, "alice", p, 1)
 	if n := c.Stats().FailedInvalidations.Load(); n != 1 {
 		t.Fatalf("failed invalidations = %d, want 1", n)
 	}

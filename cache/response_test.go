@@ -9,25 +9,27 @@ import (
 	"shop/cache"
 	"shop/errcode"
 	"shop/models"
+	"shop/store"
 )
 
 // responseCatalogs runs a test on Redis with a local tier and on the
 // in-process backend.
-func responseCatalogs(t *testing.T, run func(t *testing.T, c *cache.Catalog)) {
+// Writes go to the store, reads to the catalog (mustCached).
+func responseCatalogs(t *testing.T, run func(t *testing.T, st *store.Store, c *cache.Catalog)) {
 	t.Run("Redis with a local tier", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		c := cache.NewCatalog(MustStore(t), MustRedisBackend(t), time.Minute, nil)
-		t.Cleanup(func() { _ = c.Close() })
+		st, c := mustCached(t, MustRedisBackend(t))
 		if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 			t.Fatal(err)
 		}
-		run(t, c)
+		run(t, st, c)
 	})
 	t.Run("in-process", func(t *testing.T) {
 		t.Parallel()
-		run(t, cache.NewCatalog(MustStore(t), cache.NewMemory(100, 1<<20, time.Minute), time.Minute, nil))
+		st, c := mustCached(t, cache.NewMemory(100, 1<<20, time.Minute))
+		run(t, st, c)
 	})
 }
 
@@ -35,9 +37,9 @@ func responseCatalogs(t *testing.T, run func(t *testing.T, c *cache.Catalog)) {
 // write but stored after it depends on the version the write replaced.
 func TestResponseFillAfterWriteIsNeverServed(t *testing.T) {
 	t.Parallel()
-	responseCatalogs(t, func(t *testing.T, c *cache.Catalog) {
+	responseCatalogs(t, func(t *testing.T, st *store.Store, c *cache.Catalog) {
 		ctx := context.Background()
-		p, err := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
+		p, err := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +51,7 @@ func TestResponseFillAfterWriteIsNeverServed(t *testing.T) {
 			t.Fatal(err)
 		}
 		stock := 2
-		if _, err := c.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &stock}); err != nil {
+		if _, err := st.UpdateProduct(ctx, p.ID, models.ProductPatch{StockCount: &stock}); err != nil {
 			t.Fatal(err)
 		}
 		fill([]byte(`{"data":"computed before the write"}`))
@@ -65,7 +67,7 @@ func TestResponseFillAfterWriteIsNeverServed(t *testing.T) {
 		if body, hit, _, _ := c.Response(ctx, "k"); !hit || string(body) != `{"data":"current"}` {
 			t.Fatalf("hit %v, body %s", hit, body)
 		}
-		if _, err := c.DeleteProduct(ctx, p.ID); err != nil {
+		if _, err := st.DeleteProduct(ctx, p.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, hit, _, _ := c.Response(ctx, "k"); hit {
@@ -79,10 +81,10 @@ func TestResponseFillAfterWriteIsNeverServed(t *testing.T) {
 // and on the products it shows.
 func TestResponsesDependOnWhatTheyRead(t *testing.T) {
 	t.Parallel()
-	responseCatalogs(t, func(t *testing.T, c *cache.Catalog) {
+	responseCatalogs(t, func(t *testing.T, st *store.Store, c *cache.Catalog) {
 		ctx := context.Background()
-		a, _ := c.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
-		b, _ := c.CreateProduct(ctx, models.NewProduct{Price: 2, StockCount: 10})
+		a, _ := st.CreateProduct(ctx, models.NewProduct{Price: 1, StockCount: 10})
+		b, _ := st.CreateProduct(ctx, models.NewProduct{Price: 2, StockCount: 10})
 		// "byID:b" reads b; "first" lists the first product (a); "page"
 		// is the connection's first page (a).
 		warm := func(key string, read func(context.Context) error) {
@@ -140,7 +142,7 @@ func TestResponsesDependOnWhatTheyRead(t *testing.T) {
 
 		order := func(p *models.Product) {
 			req, _ := models.ParseOrder("c", []models.OrderLine{{ProductID: p.ID, Quantity: 1}})
-			if _, err := c.CreateOrder(ctx, req); err != nil {
+			if _, err := st.CreateOrder(ctx, req); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -149,18 +151,18 @@ func TestResponsesDependOnWhatTheyRead(t *testing.T) {
 		order(b)
 		expect("after an order for b", map[string]bool{"byID:b": false, "first": true, "page": true})
 		price := models.Money(300)
-		if _, err := c.UpdateProduct(ctx, b.ID, models.ProductPatch{Price: &price}); err != nil {
+		if _, err := st.UpdateProduct(ctx, b.ID, models.ProductPatch{Price: &price}); err != nil {
 			t.Fatal(err)
 		}
 		expect("after an update of b", map[string]bool{"byID:b": false, "first": true, "page": true})
 		// An order refused for want of stock changes nothing.
 		req, _ := models.ParseOrder("c", []models.OrderLine{{ProductID: a.ID, Quantity: 1000}})
-		if _, err := c.CreateOrder(ctx, req); models.ErrorCode(err) != errcode.InsufficientStock {
+		if _, err := st.CreateOrder(ctx, req); models.ErrorCode(err) != errcode.InsufficientStock {
 			t.Fatalf("err = %v, want INSUFFICIENT_STOCK", err)
 		}
 		expect("after a refused order", map[string]bool{"byID:b": true, "first": true, "page": true})
 		// A new product changes what the lists could contain.
-		if _, err := c.CreateProduct(ctx, models.NewProduct{Price: 3, StockCount: 1}); err != nil {
+		if _, err := st.CreateProduct(ctx, models.NewProduct{Price: 3, StockCount: 1}); err != nil {
 			t.Fatal(err)
 		}
 		expect("after a create", map[string]bool{"byID:b": true, "first": false, "page": false})
@@ -172,7 +174,7 @@ func TestResponsesDependOnWhatTheyRead(t *testing.T) {
 // it is stored as before.
 func TestLargeResponsesAreNotStored(t *testing.T) {
 	t.Parallel()
-	responseCatalogs(t, func(t *testing.T, c *cache.Catalog) {
+	responseCatalogs(t, func(t *testing.T, st *store.Store, c *cache.Catalog) {
 		ctx := context.Background()
 		c.LimitEntries(10_000)
 		large := []byte(`{"data":"` + strings.Repeat("x", 20_000) + `"}`)
