@@ -13,23 +13,30 @@ import (
 )
 
 // responseCatalogs runs a test on Redis with a local tier and on the
-// in-process backend.
-// Writes go to the store, reads to the catalog (mustCached).
+// in-process backend. Writes go to the store, reads to the catalog
+// (mustCached).
 func responseCatalogs(t *testing.T, run func(t *testing.T, st *store.Store, c *cache.Catalog)) {
+	tieredCatalogs(t, func(t *testing.T, _ cache.Backend, st *store.Store, c *cache.Catalog) { run(t, st, c) })
+}
+
+// tieredCatalogs is responseCatalogs for a test that needs the backend too.
+func tieredCatalogs(t *testing.T, run func(t *testing.T, b cache.Backend, st *store.Store, c *cache.Catalog)) {
 	t.Run("Redis with a local tier", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		st, c := mustCached(t, MustRedisBackend(t))
+		b := MustRedisBackend(t)
+		st, c := mustCached(t, b)
 		if err := c.EnableLocal(ctx, time.Minute, 1000, 1<<20); err != nil {
 			t.Fatal(err)
 		}
-		run(t, st, c)
+		run(t, b, st, c)
 	})
 	t.Run("in-process", func(t *testing.T) {
 		t.Parallel()
-		st, c := mustCached(t, cache.NewMemory(100, 1<<20, time.Minute))
-		run(t, st, c)
+		b := cache.NewMemory(100, 1<<20, time.Minute)
+		st, c := mustCached(t, b)
+		run(t, b, st, c)
 	})
 }
 

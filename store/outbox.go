@@ -98,7 +98,7 @@ func (w *rows) events(d dialect, write int64, evs []models.Event) {
 // (another finds it busy, models.ErrConsumerBusy), and a position moves only with
 // a handle that succeeded, so an event is handed over again only after a
 // failure or a crash before the position was saved. A consumer seen for
-// the first time starts after the events already written. after, when not
+// the first time starts after the events committed before it. after, when not
 // nil, runs once the position is saved, with the same events: effects
 // there happen at most once.
 func (s *Store) DeliverEvents(ctx context.Context, consumer string, limit int,
@@ -112,13 +112,14 @@ func (s *Store) DeliverEvents(ctx context.Context, consumer string, limit int,
 			return fmt.Errorf("lock consumer %s: %w", consumer, res.Error)
 		}
 		if res.RowsAffected == 0 {
-			// Held by another instance, or new. A new consumer starts at
-			// the newest event that is final (of a transaction older than
-			// every one still running); what comes after is its first
-			// delivery, next time.
+			// Held by another instance, or new. A new consumer starts
+			// after every event committed before it first came (events of
+			// transactions still running then may come before that point,
+			// and are not its); what comes after is its first delivery,
+			// next time.
 			ins := tx.Exec(`INSERT INTO event_consumers (name, tx, event_id, updated_at)
-				SELECT ?, coalesce(max(tx), 0), coalesce(max(id), 0), ? FROM events WHERE `+s.dialect.horizon()+`
-				ON CONFLICT (name) DO NOTHING`, consumer, now)
+				SELECT ?, coalesce(max(tx), 0), coalesce(max(id), 0), ? FROM events WHERE 1 = 1
+				ON CONFLICT (name) DO NOTHING`, consumer, now) // (SQLite needs the WHERE to parse ON CONFLICT)
 			if ins.Error != nil {
 				return fmt.Errorf("register consumer %s: %w", consumer, ins.Error)
 			}
