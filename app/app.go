@@ -152,7 +152,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	pay := payments.New(payments.Options{
 		Store: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
 	})
-	res := resolvers.New(data{Catalog: catalog, writes: db}, accounts, logger, cfg.MaxPageSize)
+	res := resolvers.New(cache.WithWrites(catalog, db), accounts, logger, cfg.MaxPageSize)
 	res.UsePayments(pay)
 	res.UseOrderLimits(cfg.OrderLimits())
 	sch, err := schema.New(res, logger)
@@ -289,31 +289,4 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
-// data is what the resolvers take for now: the catalog's reads and the
-// store's writes (which reach the cache as events).
-type data struct {
-	*cache.Catalog
-	writes
-}
-
-type writes interface {
-	CreateProduct(ctx context.Context, p models.NewProduct) (*models.Product, error)
-	UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error)
-	DeleteProduct(ctx context.Context, id string) (bool, error)
-	AdjustStock(ctx context.Context, a models.Adjustment) (*models.Product, error)
-	CreateCategory(ctx context.Context, c models.NewCategory) (*models.Category, error)
-	UpdateCategory(ctx context.Context, id string, patch models.CategoryPatch) (*models.Category, error)
-	DeleteCategory(ctx context.Context, id string) (bool, error)
-	CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error)
-	ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (*models.Order, error)
-	AddOrderNote(ctx context.Context, n models.OrderNote) (*models.Order, error)
-	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error)
-	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
-	PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error)
-	AddPayment(ctx context.Context, p models.Payment) (*models.Payment, error)
-	ApplyPaymentEvent(ctx context.Context, orderID string, e models.PaymentEvent) (models.PaymentOutcome, error)
-	ClaimRefund(ctx context.Context, ch models.StatusChange) (*models.Payment, error)
-	SettleRefund(ctx context.Context, st models.RefundSettlement) error
 }

@@ -65,7 +65,7 @@ func TestOrderPageStatementsDoNotGrow(t *testing.T) {
 		}
 	}
 	cost := func(limit int) (uint64, int) {
-		sch, r := MustSchema(t, cache.NewCatalog(st, cache.NewMemory(1000, 1<<20, time.Minute), time.Minute, nil))
+		sch, r := MustSchema(t, cache.WithWrites(cache.NewCatalog(st, cache.NewInvalidator(cache.NewMemory(1000, 1<<20, time.Minute), time.Minute, nil)), st))
 		before := st.Statements()
 		res := do(sch, r, fmt.Sprintf(`{ getOrders(limit: %d) { orderId items { productId product { productId price } } } }`, limit))
 		if res.HasErrors() {

@@ -46,7 +46,10 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 		tb.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(tb.TempDir(), "shop.db"), MaxOpenConns: 4, MaxIdleConns: 4})
+	logger := slog.New(slog.DiscardHandler)
+	backend := cache.NewMemory(cfg.CacheMaxItems, cfg.CacheMaxBytes, cfg.CacheTTL)
+	inv := cache.NewInvalidator(backend, cfg.CacheTTL, logger)
+	st, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(tb.TempDir(), "shop.db"), MaxOpenConns: 4, MaxIdleConns: 4, Sink: inv})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -62,9 +65,7 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 	if _, err := st.CreateOrder(ctx, models.OrderRequest{CustomerID: "customer-42", Lines: []models.OrderLine{{ProductID: ids[0], Quantity: 2}}}); err != nil {
 		tb.Fatal(err)
 	}
-	logger := slog.New(slog.DiscardHandler)
-	backend := cache.NewMemory(cfg.CacheMaxItems, cfg.CacheMaxBytes, cfg.CacheTTL)
-	catalog := cache.NewCatalog(st, backend, cfg.CacheTTL, logger)
+	catalog := cache.NewCatalog(st, inv)
 	tb.Cleanup(func() { _ = catalog.Close() })
 	accounts, err := auth.New(auth.Options{Store: st, SecretKey: []byte(strings.Repeat("k", 32)), BcryptCost: 4, Logger: logger})
 	if err != nil {
@@ -77,7 +78,7 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
+	res := resolvers.New(cache.WithWrites(catalog, st), accounts, logger, cfg.MaxPageSize)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		tb.Fatal(err)
