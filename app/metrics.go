@@ -14,7 +14,7 @@ import (
 // newRegistry gathers the process's metrics: Go runtime and process, the
 // connection pool, SQL statements and cache traffic. The HTTP layer adds
 // its own.
-func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats, expired func() uint64, events *eventCounter, outbox *outbox.Dispatcher) *prometheus.Registry {
+func newRegistry(db *sql.DB, statements, background func() uint64, stats *cache.Stats, expired func() uint64, events *eventCounter, outbox *outbox.Dispatcher) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	counter := func(name, help string, f func() uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
@@ -23,7 +23,8 @@ func newRegistry(db *sql.DB, statements func() uint64, stats *cache.Stats, expir
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db, "shop"),
-		counter("shop_sql_statements_total", "SQL statements sent to the database.", statements),
+		counter("shop_sql_statements_total", "SQL statements sent to the database, the outbox's polling and deliveries aside.", statements),
+		counter("shop_sql_background_statements_total", "SQL statements the outbox's polling and deliveries sent.", background),
 		counter("shop_cache_hits_total", "Catalog reads answered by the cache.", stats.Hits.Load),
 		counter("shop_cache_misses_total", "Catalog reads the cache could not answer.", stats.Misses.Load),
 		counter("shop_cache_loads_total", "Database loads made to fill the cache (one per cold key, however many waited).", stats.Loads.Load),

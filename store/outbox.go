@@ -104,7 +104,7 @@ func (w *rows) events(d dialect, write int64, evs []models.Event) {
 func (s *Store) DeliverEvents(ctx context.Context, consumer string, limit int,
 	handle func(context.Context, []models.Event) error, after func([]models.Event)) (int, error) {
 	var delivered []models.Event
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(context.WithValue(ctx, backgroundKey{}, true)).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		var pos models.EventConsumer
 		res := tx.Raw("SELECT name, tx, event_id, updated_at FROM event_consumers WHERE name = ?"+s.dialect.lockRows(true), consumer).Scan(&pos)
@@ -163,6 +163,7 @@ func (s *Store) DeliverEvents(ctx context.Context, consumer string, limit int,
 // position (or no position yet): one read, no locks, for the dispatcher to
 // poll cheaply.
 func (s *Store) ConsumersBehind(ctx context.Context, consumers []string) ([]string, error) {
+	ctx = context.WithValue(ctx, backgroundKey{}, true)
 	var known []models.EventConsumer
 	if err := s.db.WithContext(ctx).Raw("SELECT name, tx, event_id FROM event_consumers WHERE name IN ?", consumers).Scan(&known).Error; err != nil {
 		return nil, fmt.Errorf("read consumers' positions: %w", err)

@@ -42,6 +42,7 @@ type Store struct {
 	logger     *slog.Logger
 	sink       Sink
 	statements atomic.Uint64
+	background atomic.Uint64
 }
 
 var _ models.Store = (*Store)(nil)
@@ -263,9 +264,17 @@ func backfill(db *gorm.DB) error {
 }
 
 // countStatements counts every SQL statement GORM sends, for tests that
-// check a request's cost and for metrics.
+// check a request's cost and for metrics; the outbox's polling and
+// deliveries, which run whatever the requests do, are counted apart
+// (BackgroundStatements), so that a request's statements can be told.
 func (s *Store) countStatements() error {
-	count := func(*gorm.DB) { s.statements.Add(1) }
+	count := func(db *gorm.DB) {
+		if db.Statement.Context != nil && db.Statement.Context.Value(backgroundKey{}) != nil {
+			s.background.Add(1)
+			return
+		}
+		s.statements.Add(1)
+	}
 	cb := s.db.Callback()
 	for _, err := range []error{
 		cb.Query().After("gorm:query").Register("shop:count_query", count),
@@ -282,8 +291,16 @@ func (s *Store) countStatements() error {
 	return nil
 }
 
-// Statements is the number of SQL statements sent so far.
+// Statements is the number of SQL statements sent so far, the outbox's
+// bookkeeping aside.
 func (s *Store) Statements() uint64 { return s.statements.Load() }
+
+// BackgroundStatements is the number the outbox's polling and deliveries
+// sent.
+func (s *Store) BackgroundStatements() uint64 { return s.background.Load() }
+
+// backgroundKey marks a context whose statements are the outbox's.
+type backgroundKey struct{}
 
 // Kind names the database: "PostgreSQL" or "SQLite".
 func (s *Store) Kind() string { return s.dialect.name() }
