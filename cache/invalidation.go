@@ -146,6 +146,9 @@ func (c *Invalidator) Writing(events []models.Event) func(context.Context, error
 // harmless (fresh versions again), so the dispatcher may hand the same
 // events over twice.
 func (c *Invalidator) Handle(ctx context.Context, events []models.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
 	var marks []string
 	for i, e := range events {
 		if i == 0 || e.Write != events[i-1].Write {
