@@ -15,13 +15,16 @@ import (
 
 	"shop/auth"
 	"shop/cache"
+	shopcatalog "shop/catalog"
 	"shop/config"
 	"shop/expiry"
 	"shop/models"
+	"shop/ordering"
 	"shop/payments"
 	"shop/payments/local"
 	"shop/payments/stripe"
 	"shop/ratelimit"
+	"shop/reports"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/server"
@@ -142,9 +145,21 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	pay := payments.New(payments.Options{
 		Store: catalog, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
 	})
-	res := resolvers.New(catalog, accounts, logger, cfg.MaxPageSize)
-	res.UsePayments(pay)
-	res.UseOrderLimits(cfg.OrderLimits())
+	// Every port is the cache-wrapped store for now: reads are served
+	// through the cache, and writes invalidate what it holds.
+	res := resolvers.New(resolvers.Services{
+		Catalog: shopcatalog.New(catalog, catalog, cfg.MaxPageSize),
+		Ordering: ordering.New(ordering.Options{
+			Reader: catalog, Writer: catalog,
+			// Status changes go through payments, which refund a paid
+			// order before it is cancelled.
+			Status: pay,
+			Limits: cfg.OrderLimits(), MaxPageSize: cfg.MaxPageSize,
+		}),
+		Reports:  reports.New(catalog),
+		Accounts: accounts,
+		Payments: pay,
+	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		return err

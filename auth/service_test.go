@@ -28,7 +28,7 @@ var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 // MustService is the accounts service on s at bcrypt's lowest cost (real
 // bcrypt, just fast), logging into a buffer when logs is not nil.
-func MustService(tb testing.TB, s models.AccountStore, o auth.Options) *auth.Service {
+func MustService(tb testing.TB, s auth.Store, o auth.Options) *auth.Service {
 	tb.Helper()
 	o.Store, o.SecretKey = s, testKey
 	if o.BcryptCost == 0 {

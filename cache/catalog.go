@@ -37,12 +37,12 @@ import (
 // invalidation stores it under the version from before the write, which is
 // no longer current: nobody will ever take it for current.
 //
-// Every method of models.Store is written out here, none promoted from an
+// Every method of Store is written out here, none promoted from an
 // embedded store: a new store method that changes products can't be added
 // without the cache handling it, because the catalog would stop compiling
-// as a models.Store.
+// as a Store.
 type Catalog struct {
-	next    models.Store
+	next    Store
 	backend Backend
 	ttl     time.Duration
 	logger  *slog.Logger
@@ -61,7 +61,7 @@ type Catalog struct {
 // such pages does not.
 const DefaultMaxEntryBytes = 1 << 20
 
-var _ models.Store = (*Catalog)(nil)
+var _ Store = (*Catalog)(nil)
 
 // Subscriber is a backend that delivers other instances' invalidations
 // (Redis pub/sub).
@@ -191,7 +191,7 @@ func changesOf(keys []string) []Change {
 }
 
 // NewCatalog caches next's products in backend for ttl.
-func NewCatalog(next models.Store, backend Backend, ttl time.Duration, logger *slog.Logger) *Catalog {
+func NewCatalog(next Store, backend Backend, ttl time.Duration, logger *slog.Logger) *Catalog {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

@@ -16,7 +16,7 @@ import (
 
 // countingStore counts the product reads that reach the real store.
 type countingStore struct {
-	models.Store
+	cache.Store
 	byID, byIDs atomic.Int64
 	gate        chan struct{} // when set, ProductByID waits on it after reading
 }

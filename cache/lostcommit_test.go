@@ -13,7 +13,7 @@ import (
 // lostAnswerStore is a real store whose orders commit and whose answer is
 // then lost, as when the database connection breaks at the COMMIT: the
 // store can only say the database could not be reached.
-type lostAnswerStore struct{ models.Store }
+type lostAnswerStore struct{ cache.Store }
 
 func (s lostAnswerStore) CreateOrder(ctx context.Context, req models.OrderRequest) (*models.Order, error) {
 	if _, err := s.Store.CreateOrder(ctx, req); err != nil {

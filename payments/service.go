@@ -21,11 +21,47 @@ import (
 	"shop/models"
 )
 
+// Store is what the payments service needs of the database. Every
+// write that changes a payment locks its order's row first, so a payment's
+// changes and its order's are judged one at a time.
+type Store interface {
+	OrderByID(ctx context.Context, id string) (*models.Order, error)
+	// ChangeOrderStatus is the store's status change; it judges the
+	// order's payment with models.PaymentAllows, and records ch.Refund.
+	ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (*models.Order, error)
+	// Payments returns an order's payments, oldest attempt first.
+	Payments(ctx context.Context, orderID string) ([]models.Payment, error)
+	// PaymentByID and PaymentByProviderID return an error with
+	// errcode.NotFound when there is none.
+	PaymentByID(ctx context.Context, id string) (*models.Payment, error)
+	PaymentByProviderID(ctx context.Context, provider, providerID string) (*models.Payment, error)
+	// AddPayment records a payment the provider made, if its order is
+	// still pending and has no open payment, judged in the transaction.
+	// When a payment of the same attempt is recorded already (a racing
+	// request made it), it returns that one.
+	AddPayment(ctx context.Context, p models.Payment) (*models.Payment, error)
+	// ApplyPaymentEvent applies a verified event to the payment it names,
+	// an order's (orderID), in one transaction with the record of the
+	// event's id: an event already recorded changes nothing and returns
+	// Duplicate. The rule is models.DecidePaymentEvent.
+	ApplyPaymentEvent(ctx context.Context, orderID string, e models.PaymentEvent) (models.PaymentOutcome, error)
+	// ClaimRefund marks the succeeded payment of the order ch cancels as
+	// being refunded, after judging ch (who may cancel, and the lifecycle)
+	// as ChangeOrderStatus would. It returns the payment (one being
+	// refunded already is returned again, so a refund interrupted is
+	// retried), or nil when the order has nothing to refund.
+	ClaimRefund(ctx context.Context, ch models.StatusChange) (*models.Payment, error)
+	// SettleRefund records the outcome of a refund made outside a
+	// cancellation (a payment that arrived too late), or the failure of
+	// one a cancellation claimed.
+	SettleRefund(ctx context.Context, s models.RefundSettlement) error
+}
+
 // Options configure a Service.
 type Options struct {
 	// Store is the cache-wrapped store, so that every change to an order
 	// and its payment invalidates what the cache holds of it.
-	Store    models.PaymentStore
+	Store    Store
 	Provider models.PaymentProvider
 	// Currency is SHOP_CURRENCY, lowercase.
 	Currency string
@@ -34,16 +70,14 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// Service implements models.PaymentService and receives webhooks.
+// Service starts payments, refunds them, and receives webhooks.
 type Service struct {
-	store    models.PaymentStore
+	store    Store
 	provider models.PaymentProvider
 	currency string
 	timeout  time.Duration
 	logger   *slog.Logger
 }
-
-var _ models.PaymentService = (*Service)(nil)
 
 // recordTimeout bounds the writes that record what the provider did. They
 // run under a context the client can't cancel: once money has moved, shop
@@ -294,8 +328,11 @@ type LocalSigner interface {
 // ConfirmLocalPayment is the developer's stand-in for a customer paying
 // through the local provider: it builds the event the outcome asks for,
 // signs it with the local webhook secret, and hands it to HandleWebhook,
-// the very path POST /webhooks/local takes.
-func (s *Service) ConfirmLocalPayment(ctx context.Context, paymentID, outcome string) (*models.Order, error) {
+// the very path POST /webhooks/local takes (admins).
+func (s *Service) ConfirmLocalPayment(ctx context.Context, c models.Caller, paymentID, outcome string) (*models.Order, error) {
+	if err := models.RequireAdmin(c); err != nil {
+		return nil, err
+	}
 	eventType, err := models.ParseLocalOutcome(paymentID, outcome)
 	if err != nil {
 		return nil, err

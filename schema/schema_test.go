@@ -13,15 +13,24 @@ import (
 
 	"shop/auth"
 	"shop/cache"
+	"shop/catalog"
 	"shop/models"
+	"shop/ordering"
+	"shop/reports"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/store"
 )
 
-func MustSchema(tb testing.TB, s models.Store) (graphql.Schema, *resolvers.Resolver) {
+// MustSchema is the schema over services whose every port is s; status
+// changes go to s directly, with no payments service.
+func MustSchema(tb testing.TB, s cache.Store) (graphql.Schema, *resolvers.Resolver) {
 	tb.Helper()
-	r := resolvers.New(s, nil, nil, 1000)
+	r := resolvers.New(resolvers.Services{
+		Catalog:  catalog.New(s, s, 1000),
+		Ordering: ordering.New(ordering.Options{Reader: s, Writer: s, Status: s, MaxPageSize: 1000}),
+		Reports:  reports.New(s),
+	}, nil)
 	sch, err := schema.New(r, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -101,7 +110,7 @@ func TestOrderPageStatementsDoNotGrow(t *testing.T) {
 
 // panicStore panics in the ways a bug could: with a non-error value in a
 // resolver, and in the batch lookup of the items' products.
-type panicStore struct{ models.Store }
+type panicStore struct{ cache.Store }
 
 func (panicStore) ListProducts(context.Context, models.Page, models.ProductFilter) ([]models.Product, error) {
 	panic("boom: secret detail")

@@ -32,15 +32,14 @@ type Options struct {
 	Logger          *slog.Logger
 }
 
-// Store implements models.Store on a GORM database.
+// Store is the shop's data on a GORM database; it implements the ports
+// the services declare.
 type Store struct {
 	db         *gorm.DB
 	dialect    dialect
 	logger     *slog.Logger
 	statements atomic.Uint64
 }
-
-var _ models.Store = (*Store)(nil)
 
 // Open connects, checks the connection and migrates the schema.
 func Open(ctx context.Context, o Options) (*Store, error) {
