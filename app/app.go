@@ -143,7 +143,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 
 	pay := payments.New(payments.Options{
-		Store: catalog, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
+		Reader: catalog, Writer: catalog, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
 	})
 	// Every port is the cache-wrapped store for now: reads are served
 	// through the cache, and writes invalidate what it holds.

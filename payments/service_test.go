@@ -49,7 +49,7 @@ func (l *logBuffer) String() string {
 
 func newService(s payments.Store, p models.PaymentProvider, timeout time.Duration) (*payments.Service, *logBuffer) {
 	logs := &logBuffer{}
-	return payments.New(payments.Options{Store: s, Provider: p, Currency: "usd", Timeout: timeout,
+	return payments.New(payments.Options{Reader: s, Writer: s, Provider: p, Currency: "usd", Timeout: timeout,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil))}), logs
 }
 

@@ -82,7 +82,7 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pay := payments.New(payments.Options{Store: catalog, Provider: local.New(""), Currency: cfg.ShopCurrency, Logger: logger})
+	pay := payments.New(payments.Options{Reader: catalog, Writer: catalog, Provider: local.New(""), Currency: cfg.ShopCurrency, Logger: logger})
 	res := resolvers.New(resolvers.Services{
 		Catalog:  shopcatalog.New(catalog, catalog, cfg.MaxPageSize),
 		Ordering: ordering.New(ordering.Options{Reader: catalog, Writer: catalog, Status: pay, MaxPageSize: cfg.MaxPageSize}),
