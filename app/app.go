@@ -145,8 +145,9 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	pay := payments.New(payments.Options{
 		Reader: catalog, Writer: catalog, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
 	})
-	// Every port is the cache-wrapped store for now: reads are served
-	// through the cache, and writes invalidate what it holds.
+	// Every port of these services is the cache-wrapped store for now:
+	// reads are served through the cache, and writes invalidate what it
+	// holds.
 	res := resolvers.New(resolvers.Services{
 		Catalog: shopcatalog.New(catalog, catalog, cfg.MaxPageSize),
 		Ordering: ordering.New(ordering.Options{
