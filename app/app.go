@@ -15,14 +15,17 @@ import (
 
 	"shop/auth"
 	"shop/cache"
+	shopcatalog "shop/catalog"
 	"shop/config"
 	"shop/expiry"
 	"shop/models"
+	"shop/ordering"
 	"shop/outbox"
 	"shop/payments"
 	"shop/payments/local"
 	"shop/payments/stripe"
 	"shop/ratelimit"
+	"shop/reports"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/server"
@@ -150,11 +153,24 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()
 
 	pay := payments.New(payments.Options{
-		Store: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
+		Reader: catalog, Writer: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
 	})
-	res := resolvers.New(cache.WithWrites(catalog, db), accounts, logger, cfg.MaxPageSize)
-	res.UsePayments(pay)
-	res.UseOrderLimits(cfg.OrderLimits())
+	// Reads are served through the cache (catalog); writes go to the
+	// store, whose events invalidate what the cache holds (the store's
+	// sinks above, and the outbox).
+	res := resolvers.New(resolvers.Services{
+		Catalog: shopcatalog.New(catalog, db, cfg.MaxPageSize),
+		Ordering: ordering.New(ordering.Options{
+			Reader: catalog, Writer: db,
+			// Status changes go through payments, which refund a paid
+			// order before it is cancelled.
+			Status: pay,
+			Limits: cfg.OrderLimits(), MaxPageSize: cfg.MaxPageSize,
+		}),
+		Reports:  reports.New(catalog),
+		Accounts: accounts,
+		Payments: pay,
+	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		return err

@@ -26,9 +26,36 @@ const (
 	DefaultRefreshTTL = 30 * 24 * time.Hour
 )
 
+// Store is what the accounts service needs of the database.
+type Store interface {
+	// CreateUser returns an error with errcode.Conflict when the email is taken.
+	CreateUser(ctx context.Context, u *models.User) error
+	// UserByEmail and UserByID return an error with errcode.NotFound when
+	// there is none.
+	UserByEmail(ctx context.Context, email string) (*models.User, error)
+	UserByID(ctx context.Context, id string) (*models.User, error)
+	// SaveAdmin creates u as an admin, or makes the account with u's email
+	// an admin with u's password hash; created says which.
+	SaveAdmin(ctx context.Context, u *models.User) (created bool, err error)
+	// HasAdmin reports whether any admin account exists.
+	HasAdmin(ctx context.Context) (bool, error)
+	CreateRefreshToken(ctx context.Context, t *models.RefreshToken) error
+	// RotateRefreshToken uses the token whose hash is hash, once: in one
+	// transaction it marks it used and stores next (given its id, hash and
+	// times) in the same family and for the same user, which it fills in.
+	// A used token yields ErrRefreshTokenReused and revokes its family; an
+	// unknown, expired or revoked one ErrRefreshTokenInvalid.
+	RotateRefreshToken(ctx context.Context, hash string, next *models.RefreshToken) error
+	// RevokeRefreshFamily revokes the family of the token whose hash is
+	// hash, reporting whether it had any live token.
+	RevokeRefreshFamily(ctx context.Context, hash string) (bool, error)
+	// RevokeUserRefreshTokens revokes every refresh token of the user.
+	RevokeUserRefreshTokens(ctx context.Context, userID string) error
+}
+
 // Options configure a Service.
 type Options struct {
-	Store models.AccountStore
+	Store Store
 	// SecretKey signs access tokens: at least 32 bytes, the same on every
 	// instance.
 	SecretKey  []byte
@@ -54,7 +81,7 @@ type Options struct {
 // Service runs accounts: registration, sign-in, token refresh and
 // sign-out over the account store, and verifies access tokens.
 type Service struct {
-	store                                     models.AccountStore
+	store                                     Store
 	pw                                        *passwords
 	tokens                                    *tokens
 	refreshTTL                                time.Duration
@@ -63,8 +90,6 @@ type Service struct {
 	deviceLimiter                             Limiter
 	logger                                    *slog.Logger
 }
-
-var _ models.AccountService = (*Service)(nil)
 
 // New makes a Service; it fails on a short key or a bad cost.
 func New(o Options) (*Service, error) {
@@ -241,6 +266,19 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) (bool, error)
 // User returns the account with id.
 func (s *Service) User(ctx context.Context, id string) (*models.User, error) {
 	return s.store.UserByID(ctx, id)
+}
+
+// Me is c's account; nil when c is anonymous, or its account was deleted
+// since its token was issued.
+func (s *Service) Me(ctx context.Context, c models.Caller) (*models.User, error) {
+	if c.Anonymous() {
+		return nil, nil
+	}
+	u, err := s.User(ctx, c.UserID)
+	if models.IsNotFound(err) {
+		return nil, nil
+	}
+	return u, err
 }
 
 // Verify returns the caller an access token proves. Its errors are

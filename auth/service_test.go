@@ -28,7 +28,7 @@ var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 // MustService is the accounts service on s at bcrypt's lowest cost (real
 // bcrypt, just fast), logging into a buffer when logs is not nil.
-func MustService(tb testing.TB, s models.AccountStore, o auth.Options) *auth.Service {
+func MustService(tb testing.TB, s auth.Store, o auth.Options) *auth.Service {
 	tb.Helper()
 	o.Store, o.SecretKey = s, testKey
 	if o.BcryptCost == 0 {
@@ -82,6 +82,16 @@ func TestRegisterLoginAndVerify(t *testing.T) {
 		}
 		if _, err := svc.User(ctx, "00000000-0000-4000-8000-000000000000"); !models.IsNotFound(err) {
 			t.Fatalf("unknown user: %v", err)
+		}
+		// me: the caller's account; none for an anonymous caller or an
+		// account deleted since its token was issued.
+		if me, err := svc.Me(ctx, c); err != nil || me == nil || me.ID != reg.User.ID {
+			t.Fatalf("me = %+v, %v", me, err)
+		}
+		for _, who := range []models.Caller{{}, {UserID: "00000000-0000-4000-8000-000000000000", Role: models.RoleCustomer}} {
+			if me, err := svc.Me(ctx, who); me != nil || err != nil {
+				t.Fatalf("me for %+v = %+v, %v, want nil and no error", who, me, err)
+			}
 		}
 		// Registering the address again, in another case, is a conflict
 		// with a message for people, not a constraint's name.

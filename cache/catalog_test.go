@@ -17,13 +17,13 @@ import (
 
 // countingStore counts the product reads that reach the real store.
 type countingStore struct {
-	models.Store
+	cache.Reader
 	byID, byIDs atomic.Int64
 	gate        chan struct{} // when set, ProductByID waits on it after reading
 }
 
 func (c *countingStore) ProductByID(ctx context.Context, id string) (*models.Product, error) {
-	p, err := c.Store.ProductByID(ctx, id)
+	p, err := c.Reader.ProductByID(ctx, id)
 	c.byID.Add(1)
 	if c.gate != nil {
 		<-c.gate
@@ -33,7 +33,7 @@ func (c *countingStore) ProductByID(ctx context.Context, id string) (*models.Pro
 
 func (c *countingStore) ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error) {
 	c.byIDs.Add(1)
-	return c.Store.ProductsByIDs(ctx, ids)
+	return c.Reader.ProductsByIDs(ctx, ids)
 }
 
 // dbPath names a fresh SQLite file for one test's database.
@@ -69,7 +69,7 @@ func mustCached(tb testing.TB, b cache.Backend) (*store.Store, *cache.Catalog) {
 
 // counted is c reading st through a countingStore, with c's invalidator.
 func counted(st *store.Store, c *cache.Catalog) (*countingStore, *cache.Catalog) {
-	cs := &countingStore{Store: st}
+	cs := &countingStore{Reader: st}
 	return cs, cache.NewCatalog(cs, c.Invalidator)
 }
 

@@ -13,9 +13,8 @@ import (
 // responses (CustomerResponse): mobile clients poll "my orders", and one
 // customer's orders change rarely. Every customer has a version key,
 // v:c:<hash of the id>, that every change to any of its orders replaces
-// (creation here; status changes, cancellation and expiry through
-// changeOrder and ordersChanged), in the same round trip as the products
-// the change touches. A read of a customer's orders records that version,
+// (every order and payment event names the customer: changesOf), in the
+// same round trip as the products the change touches. A read of a customer's orders records that version,
 // taken before the rows are read, in the request's recorder, as
 // readThrough does for products: so a response computed from rows older
 // than a concurrent change depends on the version the change replaced,

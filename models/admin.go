@@ -1,7 +1,6 @@
 package models
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"time"
@@ -163,18 +162,4 @@ func ParseCustomerSearch(first *int, after, query *string) (CustomerSearch, erro
 		return CustomerSearch{}, err
 	}
 	return s, nil
-}
-
-// AdminReports is what the dashboard's reads need of the database. None of
-// them is cached: each answers from the rows as they are, so a count is
-// right as soon as an order changes.
-type AdminReports interface {
-	// Overview counts orders and products as Overview says, with
-	// today's sales (the UTC day of now).
-	Overview(ctx context.Context, lowStockThreshold int, now time.Time) (Overview, error)
-	// SalesReport is the sales of every day of r, oldest first.
-	SalesReport(ctx context.Context, r SalesRange) ([]SalesDay, error)
-	// CustomersPage is one page of the customer accounts, newest first,
-	// with their orders' counts and sums.
-	CustomersPage(ctx context.Context, s CustomerSearch) (CustomerPage, error)
 }

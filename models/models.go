@@ -1,6 +1,8 @@
 // Package models holds the shop's nouns and rules, without I/O: the stored
-// types, exact money, the error type, the pure rules for products and orders,
-// and the interfaces the resolvers use. It imports nothing else from shop.
+// types, exact money, the error type, and the pure rules for products and
+// orders. The services (catalog, ordering, reports, auth, payments) declare
+// the ports they need of the data themselves. It imports nothing else from
+// shop.
 package models
 
 import "time"

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// Page selects a slice of a list in a stable order.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
 // Limits of the connection fields (products, orders).
 const (
 	DefaultPageFirst = 20

@@ -539,59 +539,9 @@ type PaymentSession struct {
 	ClientSecret string
 }
 
-// PaymentStore is what the payments service needs of the database. Every
-// write that changes a payment locks its order's row first, so a payment's
-// changes and its order's are judged one at a time.
-type PaymentStore interface {
-	OrderByID(ctx context.Context, id string) (*Order, error)
-	// ChangeOrderStatus is OrderService's; it judges the order's payment
-	// with PaymentAllows, and records ch.Refund.
-	ChangeOrderStatus(ctx context.Context, ch StatusChange) (*Order, error)
-	// Payments returns an order's payments, oldest attempt first.
-	Payments(ctx context.Context, orderID string) ([]Payment, error)
-	// PaymentByID and PaymentByProviderID return an error with
-	// errcode.NotFound when there is none.
-	PaymentByID(ctx context.Context, id string) (*Payment, error)
-	PaymentByProviderID(ctx context.Context, provider, providerID string) (*Payment, error)
-	// AddPayment records a payment the provider made, if its order is
-	// still pending and has no open payment, judged in the transaction.
-	// When a payment of the same attempt is recorded already (a racing
-	// request made it), it returns that one.
-	AddPayment(ctx context.Context, p Payment) (*Payment, error)
-	// ApplyPaymentEvent applies a verified event to the payment it names,
-	// an order's (orderID), in one transaction with the record of the
-	// event's id: an event already recorded changes nothing and returns
-	// Duplicate. The rule is DecidePaymentEvent.
-	ApplyPaymentEvent(ctx context.Context, orderID string, e PaymentEvent) (PaymentOutcome, error)
-	// ClaimRefund marks the succeeded payment of the order ch cancels as
-	// being refunded, after judging ch (who may cancel, and the lifecycle)
-	// as ChangeOrderStatus would. It returns the payment (one being
-	// refunded already is returned again, so a refund interrupted is
-	// retried), or nil when the order has nothing to refund.
-	ClaimRefund(ctx context.Context, ch StatusChange) (*Payment, error)
-	// SettleRefund records the outcome of a refund made outside a
-	// cancellation (a payment that arrived too late), or the failure of
-	// one a cancellation claimed.
-	SettleRefund(ctx context.Context, s RefundSettlement) error
-}
-
 // PaymentOutcome is what ApplyPaymentEvent did.
 type PaymentOutcome struct {
 	Duplicate bool
 	Order     Order
 	Decision  PaymentDecision
-}
-
-// PaymentService is what the resolvers need of payments.
-type PaymentService interface {
-	// CreatePayment starts paying for an order, or returns the order's
-	// open payment again.
-	CreatePayment(ctx context.Context, c Caller, orderID string) (*PaymentSession, error)
-	// ChangeOrderStatus is the store's, except that cancelling a paid
-	// order refunds its payment first.
-	ChangeOrderStatus(ctx context.Context, ch StatusChange) (*Order, error)
-	// ConfirmLocalPayment sends a local payment's webhook event (signed,
-	// through the webhook path) with the outcome asked for, and returns
-	// the order as it is then.
-	ConfirmLocalPayment(ctx context.Context, paymentID, outcome string) (*Order, error)
 }

@@ -21,11 +21,58 @@ import (
 	"shop/models"
 )
 
+// Reader is what the payments service reads.
+type Reader interface {
+	OrderByID(ctx context.Context, id string) (*models.Order, error)
+	// Payments returns an order's payments, oldest attempt first.
+	Payments(ctx context.Context, orderID string) ([]models.Payment, error)
+	// PaymentByID and PaymentByProviderID return an error with
+	// errcode.NotFound when there is none.
+	PaymentByID(ctx context.Context, id string) (*models.Payment, error)
+	PaymentByProviderID(ctx context.Context, provider, providerID string) (*models.Payment, error)
+}
+
+// Writer is what the payments service writes. Every write that changes a
+// payment locks its order's row first, so a payment's changes and its
+// order's are judged one at a time.
+type Writer interface {
+	// ChangeOrderStatus is the store's status change; it judges the
+	// order's payment with models.PaymentAllows, and records ch.Refund.
+	ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (*models.Order, error)
+	// AddPayment records a payment the provider made, if its order is
+	// still pending and has no open payment, judged in the transaction.
+	// When a payment of the same attempt is recorded already (a racing
+	// request made it), it returns that one.
+	AddPayment(ctx context.Context, p models.Payment) (*models.Payment, error)
+	// ApplyPaymentEvent applies a verified event to the payment it names,
+	// an order's (orderID), in one transaction with the record of the
+	// event's id: an event already recorded changes nothing and returns
+	// Duplicate. The rule is models.DecidePaymentEvent.
+	ApplyPaymentEvent(ctx context.Context, orderID string, e models.PaymentEvent) (models.PaymentOutcome, error)
+	// ClaimRefund marks the succeeded payment of the order ch cancels as
+	// being refunded, after judging ch (who may cancel, and the lifecycle)
+	// as ChangeOrderStatus would. It returns the payment (one being
+	// refunded already is returned again, so a refund interrupted is
+	// retried), or nil when the order has nothing to refund.
+	ClaimRefund(ctx context.Context, ch models.StatusChange) (*models.Payment, error)
+	// SettleRefund records the outcome of a refund made outside a
+	// cancellation (a payment that arrived too late), or the failure of
+	// one a cancellation claimed.
+	SettleRefund(ctx context.Context, s models.RefundSettlement) error
+}
+
+// Store is both ports, as one implementation.
+type Store interface {
+	Reader
+	Writer
+}
+
 // Options configure a Service.
 type Options struct {
-	// Store is the cache-wrapped store, so that every change to an order
-	// and its payment invalidates what the cache holds of it.
-	Store    models.PaymentStore
+	// Reader reads through the cache; Writer is the store, whose writes
+	// record the events that invalidate what the cache holds of an order.
+	Reader   Reader
+	Writer   Writer
 	Provider models.PaymentProvider
 	// Currency is SHOP_CURRENCY, lowercase.
 	Currency string
@@ -34,16 +81,15 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// Service implements models.PaymentService and receives webhooks.
+// Service starts payments, refunds them, and receives webhooks.
 type Service struct {
-	store    models.PaymentStore
+	read     Reader
+	write    Writer
 	provider models.PaymentProvider
 	currency string
 	timeout  time.Duration
 	logger   *slog.Logger
 }
-
-var _ models.PaymentService = (*Service)(nil)
 
 // recordTimeout bounds the writes that record what the provider did. They
 // run under a context the client can't cancel: once money has moved, shop
@@ -58,7 +104,7 @@ func New(o Options) *Service {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	return &Service{store: o.Store, provider: o.Provider, currency: o.Currency, timeout: o.Timeout, logger: o.Logger}
+	return &Service{read: o.Reader, write: o.Writer, provider: o.Provider, currency: o.Currency, timeout: o.Timeout, logger: o.Logger}
 }
 
 // Provider names the provider payments go through.
@@ -75,14 +121,14 @@ func (s *Service) CreatePayment(ctx context.Context, c models.Caller, orderID st
 	if err := models.ValidateID("orderId", orderID); err != nil {
 		return nil, err
 	}
-	o, err := s.store.OrderByID(ctx, orderID)
+	o, err := s.read.OrderByID(ctx, orderID)
 	if err != nil {
 		return nil, err
 	}
 	if err := models.CanPay(c, *o); err != nil {
 		return nil, err
 	}
-	ps, err := s.store.Payments(ctx, o.ID)
+	ps, err := s.read.Payments(ctx, o.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +149,7 @@ func (s *Service) CreatePayment(ctx context.Context, c models.Caller, orderID st
 	// If this fails (the order was cancelled meanwhile), the provider's
 	// payment is never handed out and never paid; a retry of the same
 	// attempt gets it back under the same idempotency key.
-	p, err := s.store.AddPayment(ctx, models.Payment{
+	p, err := s.write.AddPayment(ctx, models.Payment{
 		ID: req.PaymentID, OrderID: o.ID, Attempt: attempt, Provider: s.provider.Name(), ProviderID: made.ID,
 		Status: made.Status, Amount: req.Amount, Currency: req.Currency,
 	})
@@ -140,16 +186,16 @@ func (s *Service) resume(ctx context.Context, p models.Payment) (*models.Payment
 // fails leaves the order paid, with an event saying why, and the caller
 // gets PAYMENT_PROVIDER_ERROR.
 func (s *Service) ChangeOrderStatus(ctx context.Context, ch models.StatusChange) (*models.Order, error) {
-	o, err := s.store.ChangeOrderStatus(ctx, ch)
+	o, err := s.write.ChangeOrderStatus(ctx, ch)
 	if ch.To != models.OrderStatusCancelled || !errors.Is(err, models.ErrRefundFirst) {
 		return o, err
 	}
-	p, err := s.store.ClaimRefund(ctx, ch)
+	p, err := s.write.ClaimRefund(ctx, ch)
 	if err != nil {
 		return nil, err
 	}
 	if p == nil { // refunded meanwhile by another request
-		return s.store.ChangeOrderStatus(ctx, ch)
+		return s.write.ChangeOrderStatus(ctx, ch)
 	}
 	ref, err := s.refund(ctx, *p)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -157,7 +203,7 @@ func (s *Service) ChangeOrderStatus(ctx context.Context, ch models.StatusChange)
 	if err != nil {
 		perr := s.providerError(ctx, "refund the payment", "the order stays paid", err, "order_id", p.OrderID, "payment_id", p.ID)
 		st := models.RefundSettlement{PaymentID: p.ID, OrderID: p.OrderID, Failure: failureReason(perr), Actor: ch.Actor, At: time.Now()}
-		if serr := s.store.SettleRefund(wctx, st); serr != nil {
+		if serr := s.write.SettleRefund(wctx, st); serr != nil {
 			s.logger.ErrorContext(ctx, "could not record a failed refund; the payment stays marked as being refunded until the cancellation is retried",
 				"order_id", p.OrderID, "payment_id", p.ID, "err", serr)
 		}
@@ -168,7 +214,7 @@ func (s *Service) ChangeOrderStatus(ctx context.Context, ch models.StatusChange)
 	ch.Note = models.WithRefundNote(ch.Note, *p)
 	ch.Message = models.WithRefundMessage(ch.Message, *p)
 	s.logger.InfoContext(ctx, "payment refunded", "order_id", p.OrderID, "payment_id", p.ID, "refund_id", ref.ID)
-	return s.store.ChangeOrderStatus(wctx, ch)
+	return s.write.ChangeOrderStatus(wctx, ch)
 }
 
 // refund asks the provider to give p back, in full, under p's refund key.
@@ -203,7 +249,7 @@ func (s *Service) HandleWebhook(ctx context.Context, provider string, payload []
 		log.DebugContext(ctx, "webhook event ignored: shop does not act on its type")
 		return nil
 	}
-	p, err := s.store.PaymentByProviderID(ctx, provider, e.ProviderPaymentID)
+	p, err := s.read.PaymentByProviderID(ctx, provider, e.ProviderPaymentID)
 	if models.IsNotFound(err) {
 		log.WarnContext(ctx, "webhook event for a payment shop did not make; ignored", "provider_payment_id", e.ProviderPaymentID)
 		return nil
@@ -212,7 +258,7 @@ func (s *Service) HandleWebhook(ctx context.Context, provider string, payload []
 		return err
 	}
 	log = log.With("order_id", p.OrderID, "payment_id", p.ID)
-	out, err := s.store.ApplyPaymentEvent(ctx, p.OrderID, e)
+	out, err := s.write.ApplyPaymentEvent(ctx, p.OrderID, e)
 	if err != nil {
 		return err
 	}
@@ -242,7 +288,7 @@ func (s *Service) HandleWebhook(ctx context.Context, provider string, payload []
 // A payment being refunded for a cancellation (its order still paid) is
 // left to that cancellation (models.LateRefundOwed).
 func (s *Service) resumeLateRefund(ctx context.Context, paymentID string, o models.Order) error {
-	ps, err := s.store.Payments(ctx, o.ID)
+	ps, err := s.read.Payments(ctx, o.ID)
 	if err != nil {
 		return err
 	}
@@ -276,7 +322,7 @@ func (s *Service) refundLate(ctx context.Context, p models.Payment, o models.Ord
 		st.RefundID = ref.ID
 		s.logger.InfoContext(ctx, "payment for an order that is "+o.Status+" refunded", "order_id", o.ID, "payment_id", p.ID, "refund_id", ref.ID)
 	}
-	if err := s.store.SettleRefund(ctx, st); err != nil {
+	if err := s.write.SettleRefund(ctx, st); err != nil {
 		return fmt.Errorf("record the refund of payment %s: %w", p.ID, err)
 	}
 	if failed != nil {
@@ -294,8 +340,11 @@ type LocalSigner interface {
 // ConfirmLocalPayment is the developer's stand-in for a customer paying
 // through the local provider: it builds the event the outcome asks for,
 // signs it with the local webhook secret, and hands it to HandleWebhook,
-// the very path POST /webhooks/local takes.
-func (s *Service) ConfirmLocalPayment(ctx context.Context, paymentID, outcome string) (*models.Order, error) {
+// the very path POST /webhooks/local takes (admins).
+func (s *Service) ConfirmLocalPayment(ctx context.Context, c models.Caller, paymentID, outcome string) (*models.Order, error) {
+	if err := models.RequireAdmin(c); err != nil {
+		return nil, err
+	}
 	eventType, err := models.ParseLocalOutcome(paymentID, outcome)
 	if err != nil {
 		return nil, err
@@ -304,7 +353,7 @@ func (s *Service) ConfirmLocalPayment(ctx context.Context, paymentID, outcome st
 	if !ok {
 		return nil, models.Errorf(errcode.BadUserInput, "Payments go through %s here, not the local provider: pay with the client secret instead.", s.provider.Name())
 	}
-	p, err := s.store.PaymentByID(ctx, paymentID)
+	p, err := s.read.PaymentByID(ctx, paymentID)
 	if models.IsNotFound(err) {
 		return nil, models.Errorf(errcode.NotFound, "Payment %s does not exist.", paymentID)
 	}
@@ -318,7 +367,7 @@ func (s *Service) ConfirmLocalPayment(ctx context.Context, paymentID, outcome st
 	if err := s.HandleWebhook(ctx, models.ProviderLocal, payload, sig); err != nil {
 		return nil, err
 	}
-	return s.store.OrderByID(ctx, p.OrderID)
+	return s.read.OrderByID(ctx, p.OrderID)
 }
 
 // providerError logs what the provider said and returns the error the

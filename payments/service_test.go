@@ -47,9 +47,9 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
-func newService(s models.PaymentStore, p models.PaymentProvider, timeout time.Duration) (*payments.Service, *logBuffer) {
+func newService(s payments.Store, p models.PaymentProvider, timeout time.Duration) (*payments.Service, *logBuffer) {
 	logs := &logBuffer{}
-	return payments.New(payments.Options{Store: s, Provider: p, Currency: "usd", Timeout: timeout,
+	return payments.New(payments.Options{Reader: s, Writer: s, Provider: p, Currency: "usd", Timeout: timeout,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil))}), logs
 }
 
@@ -122,14 +122,14 @@ func TestLocalPaymentLifecycle(t *testing.T) {
 		}
 
 		// Declined, then paid.
-		got, err := svc.ConfirmLocalPayment(ctx, first.Payment.ID, "failed")
+		got, err := svc.ConfirmLocalPayment(ctx, admin, first.Payment.ID, "failed")
 		if err != nil || got.Status != "pending" {
 			t.Fatalf("failed: %+v, %v", got, err)
 		}
 		if e := lastEvent(t, s, o.ID); e.Status != "pending" || !strings.Contains(e.Note, "declined") {
 			t.Fatalf("event %+v", e)
 		}
-		got, err = svc.ConfirmLocalPayment(ctx, first.Payment.ID, "succeeded")
+		got, err = svc.ConfirmLocalPayment(ctx, admin, first.Payment.ID, "succeeded")
 		if err != nil || got.Status != "paid" {
 			t.Fatalf("succeeded: %+v, %v", got, err)
 		}
@@ -181,7 +181,7 @@ func TestConcurrentCancellationsRefundOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.ConfirmLocalPayment(ctx, ps.Payment.ID, "succeeded"); err != nil {
+		if _, err := svc.ConfirmLocalPayment(ctx, admin, ps.Payment.ID, "succeeded"); err != nil {
 			t.Fatal(err)
 		}
 		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
@@ -243,7 +243,7 @@ func TestLatePaymentRefunded(t *testing.T) {
 		if _, err := svc.ChangeOrderStatus(ctx, cancel); err != nil {
 			t.Fatal(err)
 		}
-		got, err := svc.ConfirmLocalPayment(ctx, ps.Payment.ID, "succeeded")
+		got, err := svc.ConfirmLocalPayment(ctx, admin, ps.Payment.ID, "succeeded")
 		if err != nil || got.Status != "cancelled" {
 			t.Fatalf("late payment: %+v, %v", got, err)
 		}
@@ -272,14 +272,14 @@ func TestSupersededAttemptRefunded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.ConfirmLocalPayment(ctx, first.Payment.ID, "canceled"); err != nil {
+		if _, err := svc.ConfirmLocalPayment(ctx, admin, first.Payment.ID, "canceled"); err != nil {
 			t.Fatal(err)
 		}
 		second, err := svc.CreatePayment(ctx, customer, o.ID)
 		if err != nil || second.Payment.Attempt != 2 {
 			t.Fatalf("second attempt: %+v, %v", second, err)
 		}
-		got, err := svc.ConfirmLocalPayment(ctx, first.Payment.ID, "succeeded")
+		got, err := svc.ConfirmLocalPayment(ctx, admin, first.Payment.ID, "succeeded")
 		if err != nil || got.Status != "pending" {
 			t.Fatalf("the first attempt succeeds: %+v, %v; want the order still pending", got, err)
 		}
@@ -289,7 +289,7 @@ func TestSupersededAttemptRefunded(t *testing.T) {
 		}
 		// The order is paid by its latest attempt, and a cancellation
 		// refunds that one.
-		if got, err := svc.ConfirmLocalPayment(ctx, second.Payment.ID, "succeeded"); err != nil || got.Status != "paid" {
+		if got, err := svc.ConfirmLocalPayment(ctx, admin, second.Payment.ID, "succeeded"); err != nil || got.Status != "paid" {
 			t.Fatalf("the second attempt succeeds: %+v, %v", got, err)
 		}
 		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
@@ -337,11 +337,18 @@ func TestWebhooksRefused(t *testing.T) {
 		t.Fatalf("order %s", got.Status)
 	}
 	// confirmLocalPayment is for local payments only.
-	if _, err := svc.ConfirmLocalPayment(ctx, "00000000-0000-4000-8000-000000000000", "succeeded"); models.ErrorCode(err) != errcode.NotFound {
+	if _, err := svc.ConfirmLocalPayment(ctx, admin, "00000000-0000-4000-8000-000000000000", "succeeded"); models.ErrorCode(err) != errcode.NotFound {
 		t.Fatalf("unknown payment: %v", err)
 	}
-	if _, err := svc.ConfirmLocalPayment(ctx, ps.Payment.ID, "paid"); models.ErrorCode(err) != errcode.BadUserInput {
+	if _, err := svc.ConfirmLocalPayment(ctx, admin, ps.Payment.ID, "paid"); models.ErrorCode(err) != errcode.BadUserInput {
 		t.Fatalf("unknown outcome: %v", err)
+	}
+	// Only an admin says how a payment went.
+	if _, err := svc.ConfirmLocalPayment(ctx, customer, ps.Payment.ID, "succeeded"); models.ErrorCode(err) != errcode.Forbidden {
+		t.Fatalf("a customer confirming a payment: %v, want FORBIDDEN", err)
+	}
+	if _, err := svc.ConfirmLocalPayment(ctx, models.Caller{}, ps.Payment.ID, "succeeded"); models.ErrorCode(err) != errcode.Unauthenticated {
+		t.Fatalf("an anonymous caller confirming a payment: %v, want UNAUTHENTICATED", err)
 	}
 }
 

@@ -99,16 +99,12 @@ func inCookie(ctx context.Context, s models.Session) *models.Session {
 // Me is the caller's account; null when anonymous (or deleted since its
 // token was issued).
 func (r *Resolver) Me(p graphql.ResolveParams) (any, error) {
-	c := auth.CallerFrom(p.Context)
-	if c.Anonymous() {
-		return nil, nil
-	}
-	u, err := r.accounts.User(p.Context, c.UserID)
-	if models.IsNotFound(err) {
-		return nil, nil
-	}
+	u, err := r.accounts.Me(p.Context, auth.CallerFrom(p.Context))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
+	}
+	if u == nil {
+		return nil, nil
 	}
 	return u, nil
 }

@@ -6,8 +6,11 @@ import (
 	"testing"
 )
 
-// The resolvers only translate: they must not reach the database or the
-// cache libraries except through the models interfaces.
+// The resolvers only translate: they call the services (catalog, ordering,
+// reports, auth), which reach the data through ports of their own, so
+// neither they nor the services they import may depend on the store, the
+// cache or their libraries. The payments service is reached through an
+// interface: its package verifies webhooks with stripe-go.
 func TestResolversKnowNoStorage(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", "shop/resolvers", "shop/schema").CombinedOutput()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"shop/catalog"
 	"shop/models"
 )
 
@@ -13,7 +14,7 @@ import (
 // (graphql-go v0.8.1 resolves thunks in a slow, separate pass).
 type productLoader struct {
 	ctx context.Context // the request's: the loader lives as long as it
-	svc models.ProductService
+	svc productsByIDs
 
 	mu   sync.Mutex
 	done map[string]loaded
@@ -24,7 +25,12 @@ type loaded struct {
 	err error
 }
 
-func newProductLoader(ctx context.Context, svc models.ProductService) *productLoader {
+// productsByIDs is the catalog's batch read (catalog.Service).
+type productsByIDs interface {
+	ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error)
+}
+
+func newProductLoader(ctx context.Context, svc productsByIDs) *productLoader {
 	return &productLoader{ctx: ctx, svc: svc, done: map[string]loaded{}}
 }
 
@@ -34,8 +40,8 @@ type loaderKey struct{}
 // handler calls it once per request, so nothing is shared between callers.
 func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
 	ctx = context.WithValue(ctx, refusalsKey{}, &refusals{seen: map[string]bool{}})
-	ctx = context.WithValue(ctx, categoriesKey{}, &categoryMemo{})
-	return context.WithValue(ctx, loaderKey{}, newProductLoader(ctx, r.store))
+	ctx = catalog.WithMemo(ctx)
+	return context.WithValue(ctx, loaderKey{}, newProductLoader(ctx, r.catalog))
 }
 
 func loaderFrom(ctx context.Context) *productLoader {

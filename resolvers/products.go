@@ -4,15 +4,12 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"shop/auth"
+	"shop/catalog"
 	"shop/models"
 )
 
 func (r *Resolver) GetProducts(p graphql.ResolveParams) (any, error) {
-	page, err := r.page(p)
-	if err != nil {
-		return nil, r.fail(p.Context, err)
-	}
-	ps, err := r.store.ListProducts(p.Context, page, productFilter(p))
+	ps, err := r.catalog.Products(p.Context, auth.CallerFrom(p.Context), optInt(p.Args, "limit"), optInt(p.Args, "offset"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -20,36 +17,39 @@ func (r *Resolver) GetProducts(p graphql.ResolveParams) (any, error) {
 }
 
 func (r *Resolver) GetProductByID(p graphql.ResolveParams) (any, error) {
-	id, _ := p.Args["id"].(string)
-	if err := models.ValidateID("id", id); err != nil {
-		return nil, r.fail(p.Context, err)
-	}
-	prod, err := r.store.ProductByID(p.Context, id)
-	if models.IsNotFound(err) {
-		return nil, nil
-	}
+	prod, err := r.catalog.Product(p.Context, auth.CallerFrom(p.Context), str(p.Args, "id"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	if !models.Visible(auth.CallerFrom(p.Context), prod) {
+	if prod == nil {
 		return nil, nil
 	}
 	return prod, nil
 }
 
-func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
-	if err := models.RequireAdmin(auth.CallerFrom(p.Context)); err != nil {
-		return nil, r.fail(p.Context, err)
+// Products is the products connection: keyset pages of the catalog.
+func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
+	in, _ := p.Args["filter"].(map[string]any)
+	search := models.ProductSearch{
+		Query: optString(in, "query"), CategoryID: optString(in, "categoryId"),
+		MinPrice: optFloat(in, "minPrice"), MaxPrice: optFloat(in, "maxPrice"),
+		MaxStock: optInt(in, "maxStock"), Sort: optString(p.Args, "sort"),
 	}
-	in, _ := p.Args["input"].(map[string]any)
-	price, _ := in["price"].(float64)
-	stock, _ := in["stockCount"].(int)
-	np, err := models.ParseNewProduct(price, stock, productDetails(in))
+	if v, ok := in["inStock"].(bool); ok {
+		search.InStock = &v
+	}
+	page, err := r.catalog.ProductsPage(p.Context, auth.CallerFrom(p.Context), optInt(p.Args, "first"), optString(p.Args, "after"), search)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	np.Actor = models.ActorOf(auth.CallerFrom(p.Context))
-	prod, err := r.store.CreateProduct(p.Context, np)
+	return page, nil
+}
+
+func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
+	in, _ := p.Args["input"].(map[string]any)
+	price, _ := in["price"].(float64)
+	stock, _ := in["stockCount"].(int)
+	prod, err := r.catalog.CreateProduct(p.Context, auth.CallerFrom(p.Context), catalog.NewProduct{Price: price, StockCount: stock, Details: productDetails(in)})
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -57,45 +57,25 @@ func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
 }
 
 func (r *Resolver) UpdateProduct(p graphql.ResolveParams) (any, error) {
-	if err := models.RequireAdmin(auth.CallerFrom(p.Context)); err != nil {
-		return nil, r.fail(p.Context, err)
-	}
 	in, _ := p.Args["input"].(map[string]any)
-	id, _ := in["productId"].(string)
-	patch, err := models.ParseProductPatch(id, optFloat(in, "price"), optInt(in, "stockCount"), productDetails(in))
+	prod, err := r.catalog.UpdateProduct(p.Context, auth.CallerFrom(p.Context), catalog.ProductUpdate{
+		ID: str(in, "productId"), Price: optFloat(in, "price"), StockCount: optInt(in, "stockCount"), Details: productDetails(in),
+	})
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
-	patch.Actor = models.ActorOf(auth.CallerFrom(p.Context))
-	prod, err := r.store.UpdateProduct(p.Context, id, patch)
-	if models.IsNotFound(err) {
+	if prod == nil {
 		return nil, nil
-	}
-	if err != nil {
-		return nil, r.fail(p.Context, err)
 	}
 	return prod, nil
 }
 
 func (r *Resolver) DeleteProduct(p graphql.ResolveParams) (any, error) {
-	if err := models.RequireAdmin(auth.CallerFrom(p.Context)); err != nil {
-		return nil, r.fail(p.Context, err)
-	}
-	id, _ := p.Args["productId"].(string)
-	if err := models.ValidateID("productId", id); err != nil {
-		return nil, r.fail(p.Context, err)
-	}
-	deleted, err := r.store.DeleteProduct(p.Context, id)
+	deleted, err := r.catalog.DeleteProduct(p.Context, auth.CallerFrom(p.Context), str(p.Args, "productId"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
 	return deleted, nil
-}
-
-// productFilter is what the caller may list: admins see inactive products
-// too.
-func productFilter(p graphql.ResolveParams) models.ProductFilter {
-	return models.VisibleProducts(auth.CallerFrom(p.Context))
 }
 
 // productDetails reads the optional catalog fields of a product input.
@@ -117,4 +97,48 @@ func productDetails(in map[string]any) models.ProductDetails {
 		d.ImageURLs = &urls
 	}
 	return d
+}
+
+// AdjustStock corrects a product's stock by a delta, with a reason
+// (admins).
+func (r *Resolver) AdjustStock(p graphql.ResolveParams) (any, error) {
+	delta, _ := p.Args["delta"].(int)
+	prod, err := r.catalog.AdjustStock(p.Context, auth.CallerFrom(p.Context), str(p.Args, "productId"), delta, str(p.Args, "reason"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return prod, nil
+}
+
+// StockMovements is Product.stockMovements: the product's ledger (admins).
+// A caller who may not read it is told once per request, however many
+// products the query lists: graphql-go's cost per error (it locates each
+// in the document) would otherwise let a cheap query of many products
+// produce a response of thousands of errors.
+func (r *Resolver) StockMovements(p graphql.ResolveParams) (any, error) {
+	var id string
+	switch v := p.Source.(type) {
+	case models.Product:
+		id = v.ID
+	case *models.Product:
+		id = v.ID
+	}
+	page, err := r.catalog.StockMovements(p.Context, auth.CallerFrom(p.Context), id, optInt(p.Args, "first"), optString(p.Args, "after"))
+	if err != nil {
+		if refused(err) && refusedBefore(p.Context, "stockMovements") {
+			return nil, nil
+		}
+		return nil, r.fail(p.Context, err)
+	}
+	return page, nil
+}
+
+// LowStock lists the products at or under a threshold, fewest first
+// (admins).
+func (r *Resolver) LowStock(p graphql.ResolveParams) (any, error) {
+	ps, err := r.catalog.LowStock(p.Context, auth.CallerFrom(p.Context), optInt(p.Args, "threshold"))
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	return ps, nil
 }

@@ -1,48 +1,59 @@
 // Package resolvers translates GraphQL arguments into calls on the shop's
-// services and their results and errors back. Rules live in models; data
-// access behind the models interfaces. Nothing here knows GORM or Redis.
+// services and their results and errors back. Who may do what, the
+// parsing of input and the rules live in the services and models; nothing
+// here knows GORM, Redis, the store or the cache.
 package resolvers
 
 import (
+	"context"
 	"log/slog"
 
-	"github.com/graphql-go/graphql"
-
+	"shop/auth"
+	"shop/catalog"
 	"shop/models"
+	"shop/ordering"
+	"shop/reports"
 )
+
+// Services are the use cases the resolvers call, one per domain.
+type Services struct {
+	Catalog  *catalog.Service
+	Ordering *ordering.Service
+	Reports  *reports.Service
+	Accounts *auth.Service
+	Payments Payments
+}
+
+// Payments is what the resolvers need of the payments service
+// (payments.Service). It is declared here rather than taken whole because
+// that package verifies Stripe's webhooks with stripe-go, which the
+// resolvers must not depend on.
+type Payments interface {
+	// CreatePayment starts paying for an order, or returns the order's
+	// open payment again.
+	CreatePayment(ctx context.Context, c models.Caller, orderID string) (*models.PaymentSession, error)
+	// ConfirmLocalPayment sends a local payment's webhook event with the
+	// outcome asked for (admins), and returns the order as it is then.
+	ConfirmLocalPayment(ctx context.Context, c models.Caller, paymentID, outcome string) (*models.Order, error)
+}
 
 // Resolver holds what every resolver needs.
 type Resolver struct {
-	store       models.Store
-	accounts    models.AccountService
-	payments    models.PaymentService
-	logger      *slog.Logger
-	maxPageSize int
-	orderLimits models.OrderLimits
+	catalog  *catalog.Service
+	ordering *ordering.Service
+	reports  *reports.Service
+	accounts *auth.Service
+	payments Payments
+	logger   *slog.Logger
 }
 
-// New makes a Resolver over store and accounts. Lists return at most
-// maxPageSize items.
-func New(store models.Store, accounts models.AccountService, logger *slog.Logger, maxPageSize int) *Resolver {
+// New makes a Resolver over the services. A tool that only prints the
+// schema may pass none: introspection calls no resolver of the shop.
+func New(s Services, logger *slog.Logger) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{store: store, accounts: accounts, logger: logger, maxPageSize: maxPageSize}
-}
-
-// UsePayments gives the resolvers the payments service: createPayment and
-// confirmLocalPayment, and status changes, which refund a paid order
-// before cancelling it. Without one, status changes go straight to the
-// store (as in tools that only print the schema).
-func (r *Resolver) UsePayments(p models.PaymentService) { r.payments = p }
-
-// UseOrderLimits bounds customers' orders (see models.OrderLimits);
-// without it they are bounded only by ParseOrder's input limits.
-func (r *Resolver) UseOrderLimits(l models.OrderLimits) { r.orderLimits = l }
-
-// page reads the optional limit and offset arguments of a list field.
-func (r *Resolver) page(p graphql.ResolveParams) (models.Page, error) {
-	return models.ParsePage(optInt(p.Args, "limit"), optInt(p.Args, "offset"), r.maxPageSize)
+	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, logger: logger}
 }
 
 func optFloat(m map[string]any, key string) *float64 {
@@ -57,4 +68,16 @@ func optInt(m map[string]any, key string) *int {
 		return &v
 	}
 	return nil
+}
+
+func optString(m map[string]any, key string) *string {
+	if v, ok := m[key].(string); ok {
+		return &v
+	}
+	return nil
+}
+
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
 }

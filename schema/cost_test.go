@@ -122,7 +122,7 @@ const IntrospectionQuery = `
 // the cost blind to what it multiplies.
 func TestEveryListHasASize(t *testing.T) {
 	t.Parallel()
-	sch, _ := MustSchema(t, nil)
+	sch, _ := MustSchema(t, nil, nil)
 	sizes := schema.ListSizes(&sch, 1000)
 	for name, typ := range sch.TypeMap() {
 		obj, ok := typ.(*graphql.Object)
@@ -160,7 +160,7 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	lim := cfg.DocumentLimits()
-	sch, _ := MustSchema(t, nil)
+	sch, _ := MustSchema(t, nil, nil)
 	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
 	docs := map[string]string{
 		"CreateProduct": `mutation CreateProduct { createProduct(input: {price: 39.99, stockCount: 10}) { productId price stockCount lastUpdated } }`,
@@ -245,7 +245,7 @@ func TestDefaultLimitsRefuseIssue17(t *testing.T) {
 		t.Fatal(err)
 	}
 	lim := cfg.DocumentLimits()
-	sch, _ := MustSchema(t, nil)
+	sch, _ := MustSchema(t, nil, nil)
 	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
 	aliases := func(format string) string {
 		var b strings.Builder
@@ -290,7 +290,7 @@ func TestOrderByIDCostsItsLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	lim := cfg.DocumentLimits()
-	sch, _ := MustSchema(t, nil)
+	sch, _ := MustSchema(t, nil, nil)
 	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
 	text := `{ a: getOrderById(orderId: "o-1") { __typename } b: getOrderById(orderId: "o-2") { __typename } }`
 	src, serr := docguard.Scan(text, lim)
@@ -313,7 +313,7 @@ func TestOrderByIDCostsItsLines(t *testing.T) {
 // Every field named in the costs is one of the schema's.
 func TestCostsNameFields(t *testing.T) {
 	t.Parallel()
-	sch, _ := MustSchema(t, nil)
+	sch, _ := MustSchema(t, nil, nil)
 	exists := func(name string) bool {
 		typ, field, _ := strings.Cut(name, ".")
 		obj, ok := sch.Type(typ).(*graphql.Object)
@@ -342,7 +342,7 @@ func TestCostsNameFields(t *testing.T) {
 // that exist.
 func TestEveryRootFieldDeclaresItsCache(t *testing.T) {
 	t.Parallel()
-	sch, _ := MustSchema(t, nil)
+	sch, _ := MustSchema(t, nil, nil)
 	declared := schema.Cacheability()
 	for name := range sch.QueryType().Fields() {
 		if _, ok := declared["Query."+name]; !ok {
@@ -378,7 +378,7 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 		"StockMovement.actor": true, "StockMovement.kind": true, "StockMovement.orderId": true, "StockMovementEdge.cursor": true,
 		"User.id": true, "User.name": true, "User.role": true,
 	}
-	sch, _ := MustSchema(t, nil)
+	sch, _ := MustSchema(t, nil, nil)
 	weights := schema.TextWeights()
 	for name, typ := range sch.TypeMap() {
 		obj, ok := typ.(*graphql.Object)

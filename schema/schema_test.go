@@ -13,20 +13,43 @@ import (
 
 	"shop/auth"
 	"shop/cache"
+	"shop/catalog"
 	"shop/models"
+	"shop/ordering"
+	"shop/reports"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/store"
 )
 
-func MustSchema(tb testing.TB, s models.Store) (graphql.Schema, *resolvers.Resolver) {
+// MustSchema is the schema over services whose every port is s; status
+// changes go to s directly, with no payments service.
+func MustSchema(tb testing.TB, reads shopReads, writes shopWrites) (graphql.Schema, *resolvers.Resolver) {
 	tb.Helper()
-	r := resolvers.New(s, nil, nil, 1000)
+	r := resolvers.New(resolvers.Services{
+		Catalog:  catalog.New(reads, writes, 1000),
+		Ordering: ordering.New(ordering.Options{Reader: reads, Writer: writes, Status: writes, MaxPageSize: 1000}),
+		Reports:  reports.New(reads),
+	}, nil)
 	sch, err := schema.New(r, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return sch, r
+}
+
+// shopReads and shopWrites are the services' ports: reads through the
+// cache, writes to the store, as app wires them.
+type shopReads interface {
+	catalog.Reader
+	ordering.Reader
+	reports.Store
+}
+
+type shopWrites interface {
+	catalog.Writer
+	ordering.Writer
+	ordering.StatusChanger
 }
 
 // do runs query as an admin, who may read every order.
@@ -65,7 +88,7 @@ func TestOrderPageStatementsDoNotGrow(t *testing.T) {
 		}
 	}
 	cost := func(limit int) (uint64, int) {
-		sch, r := MustSchema(t, cache.WithWrites(cache.NewCatalog(st, cache.NewInvalidator(cache.NewMemory(1000, 1<<20, time.Minute), time.Minute, nil)), st))
+		sch, r := MustSchema(t, cache.NewCatalog(st, cache.NewInvalidator(cache.NewMemory(1000, 1<<20, time.Minute), time.Minute, nil)), st)
 		before := st.Statements()
 		res := do(sch, r, fmt.Sprintf(`{ getOrders(limit: %d) { orderId items { productId product { productId price } } } }`, limit))
 		if res.HasErrors() {
@@ -101,7 +124,10 @@ func TestOrderPageStatementsDoNotGrow(t *testing.T) {
 
 // panicStore panics in the ways a bug could: with a non-error value in a
 // resolver, and in the batch lookup of the items' products.
-type panicStore struct{ models.Store }
+type panicStore struct {
+	shopReads
+	shopWrites
+}
 
 func (panicStore) ListProducts(context.Context, models.Page, models.ProductFilter) ([]models.Product, error) {
 	panic("boom: secret detail")
@@ -117,7 +143,7 @@ func (panicStore) ProductsByIDs(context.Context, []string) (map[string]*models.P
 
 func TestPanicsBecomeGenericInternalErrors(t *testing.T) {
 	t.Parallel()
-	sch, r := MustSchema(t, panicStore{})
+	sch, r := MustSchema(t, panicStore{}, panicStore{})
 	for _, q := range []string{
 		`{ getProducts { productId } }`,
 		`{ getOrders { orderId items { product { productId } } } }`,

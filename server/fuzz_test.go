@@ -15,9 +15,14 @@ import (
 
 	"shop/auth"
 	"shop/cache"
+	shopcatalog "shop/catalog"
 	"shop/config"
 	"shop/internal/hostile"
 	"shop/models"
+	"shop/ordering"
+	"shop/payments"
+	"shop/payments/local"
+	"shop/reports"
 	"shop/resolvers"
 	"shop/schema"
 	"shop/server"
@@ -78,7 +83,14 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	res := resolvers.New(cache.WithWrites(catalog, st), accounts, logger, cfg.MaxPageSize)
+	pay := payments.New(payments.Options{Reader: catalog, Writer: st, Provider: local.New(""), Currency: cfg.ShopCurrency, Logger: logger})
+	res := resolvers.New(resolvers.Services{
+		Catalog:  shopcatalog.New(catalog, st, cfg.MaxPageSize),
+		Ordering: ordering.New(ordering.Options{Reader: catalog, Writer: st, Status: pay, MaxPageSize: cfg.MaxPageSize}),
+		Reports:  reports.New(catalog),
+		Accounts: accounts,
+		Payments: pay,
+	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {
 		tb.Fatal(err)

@@ -12,8 +12,6 @@ import (
 	"shop/models"
 )
 
-var _ models.AdminReports = (*Store)(nil)
-
 // saleDay is the UTC day an order was created on, as "2006-01-02", in each
 // database's SQL. PostgreSQL keeps created_at as timestamptz, so the day is
 // taken in UTC whatever the session's time zone. SQLite keeps it as the

@@ -35,7 +35,8 @@ type Options struct {
 	Sink Sink
 }
 
-// Store implements models.Store on a GORM database.
+// Store is the shop's data on a GORM database; it implements the ports
+// the services declare.
 type Store struct {
 	db         *gorm.DB
 	dialect    dialect
@@ -44,8 +45,6 @@ type Store struct {
 	statements atomic.Uint64
 	background atomic.Uint64
 }
-
-var _ models.Store = (*Store)(nil)
 
 // Open connects, checks the connection and migrates the schema.
 func Open(ctx context.Context, o Options) (*Store, error) {

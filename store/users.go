@@ -11,8 +11,6 @@ import (
 	"shop/models"
 )
 
-var _ models.AccountStore = (*Store)(nil)
-
 // CreateUser inserts u. The unique index on the (lowercased) email decides
 // between two registrations of one address, however close together.
 func (s *Store) CreateUser(ctx context.Context, u *models.User) error {

@@ -16,9 +16,9 @@ import (
 )
 
 func main() {
-	// The schema's shape does not depend on its data, so no store is
+	// The schema's shape does not depend on its data, so no services are
 	// needed: introspection never calls a resolver of the shop.
-	s, err := schema.New(resolvers.New(nil, nil, nil, 1000), nil)
+	s, err := schema.New(resolvers.New(resolvers.Services{}, nil), nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "introspect:", err)
 		os.Exit(1)
