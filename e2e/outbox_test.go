@@ -24,23 +24,28 @@ func TestOutboxAfterSIGKILL(t *testing.T) {
 	bin := mustBuildHooked(t)
 	env := PostgresRedisEnv(t)
 	b := MustStart(t, env) // the instance that stays
-	held := map[string]string{}
-	for k, v := range env {
-		held[k] = v
-	}
-	// The hooked instance's dispatcher looks only once, at the start: with
-	// the hook freezing it after the order's COMMIT, none of the order's
-	// events can be delivered by it.
-	held["EVENTS_POLL_INTERVAL"] = "1h"
-	a := mustStartProcess(t, bin, held)
-
 	id := b.MustCreateProduct(t, 5, 10)
 	for i := 0; i < 2; i++ { // the second read is served from the cache
 		if got := b.MustStock(t, id); got != 10 {
 			t.Fatalf("stock before the order: %d", got)
 		}
 	}
+	// b's dispatcher has the product's events before the hooked instance
+	// starts, so that one has nothing of them to deliver.
+	waitForMetric(t, b, "product.created", 1)
+	waitForMetric(t, b, "stock.changed", 1)
 	customer, _ := b.MustCustomer(t)
+
+	held := map[string]string{}
+	for k, v := range env {
+		held[k] = v
+	}
+	// The hooked instance's dispatcher looks only once, at the start, and
+	// is woken by nothing (its one write is held before the wake-up): none
+	// of the order's events can be delivered by it.
+	held["EVENTS_POLL_INTERVAL"] = "1h"
+	a := mustStartProcess(t, bin, held)
+
 	// The order goes to the hooked instance, which commits it and then
 	// holds: its client never hears back.
 	go func() {
@@ -154,6 +159,10 @@ func waitForSum(t *testing.T, typ string, want float64, ins ...*instance) {
 			return
 		}
 		if time.Now().After(deadline) {
+			for _, in := range ins {
+				t.Logf("%s: %v events delivered, %v deliveries failed", in.URL,
+					in.MustMetric(t, "shop_outbox_delivered_total", ""), in.MustMetric(t, "shop_outbox_failures_total", ""))
+			}
 			t.Fatalf("%s counted %v times in 10 s, want %v", typ, sum, want)
 		}
 		time.Sleep(10 * time.Millisecond)

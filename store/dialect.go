@@ -31,8 +31,8 @@ type dialect interface {
 	// the outbox (models.Event.Tx).
 	txID() string
 	// horizon is a condition on events' tx true of every event whose
-	// transaction is older than every one still running: those are final,
-	// as no event can commit before them any more.
+	// transaction is older than every one of this database still running:
+	// those are final, as no event can commit before them any more.
 	horizon() string
 }
 
@@ -57,8 +57,20 @@ func (postgresDialect) pad12(expr string) string { return "lpad((" + expr + ")::
 
 // Transaction ids as 64-bit xid8 (PostgreSQL 13 and later), which never wrap.
 func (postgresDialect) txID() string { return "pg_current_xact_id()::text::bigint" }
+//
+// The horizon is the oldest transaction still running in this database
+// (or, with none, the next one to start): the snapshot's running ones,
+// less those pg_stat_activity shows in other databases, which can't write
+// this database's events. So a long transaction elsewhere on the server
+// (another database's, a test's) holds nothing back; one in this database
+// holds delivery back for as long as it runs, never reorders it. A
+// running transaction pg_stat_activity does not show (another role's,
+// without pg_read_all_stats) counts as this database's.
 func (postgresDialect) horizon() string {
-	return "tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+	return `tx < (SELECT least(pg_snapshot_xmax(s)::text::bigint, (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) x
+		WHERE (x::text::bigint % 4294967296) NOT IN (SELECT backend_xid::text::bigint FROM pg_stat_activity
+			WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL)))
+		FROM pg_current_snapshot() s)`
 }
 
 type sqliteDialect struct{}

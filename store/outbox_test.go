@@ -393,3 +393,53 @@ func TestDeliveryUnderConcurrentWrites(t *testing.T) {
 		}
 	}
 }
+
+// A transaction that runs long in another database of the server holds
+// nothing back (it can't write this database's events); one in this
+// database holds delivery back until it ends, and nothing is skipped.
+func TestHorizonIsThisDatabases(t *testing.T) {
+	t.Parallel()
+	url := testenv.MustPostgres(t)
+	s := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 4, MaxIdleConns: 4})
+	other := storetest.MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 4, MaxIdleConns: 4})
+	ctx := context.Background()
+	var got []models.Event
+	handle := func(_ context.Context, evs []models.Event) error { got = append(got, evs...); return nil }
+	if _, err := s.DeliverEvents(ctx, "c", 100, handle, nil); err != nil {
+		t.Fatal(err)
+	}
+	hold := func(st *store.Store) (release func()) {
+		db, err := st.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "SELECT pg_current_xact_id()"); err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = tx.Rollback() }
+	}
+	release := hold(other)
+	defer release()
+	mustNew(t, s, models.ProductDetails{})
+	if n, err := deliverFinal(ctx, s, "c", 100, handle, nil); err != nil || n != 2 {
+		t.Fatalf("with a transaction open in another database: %d delivered, %v", n, err)
+	}
+	// One open in this database, begun before the next write: the write's
+	// events wait for it.
+	releaseHere := hold(s)
+	p := mustNew(t, s, models.ProductDetails{})
+	if n, err := s.DeliverEvents(ctx, "c", 100, handle, nil); err != nil || n != 0 {
+		t.Fatalf("behind a transaction of this database: %d delivered, %v", n, err)
+	}
+	releaseHere()
+	if n, err := deliverFinal(ctx, s, "c", 100, handle, nil); err != nil || n != 2 {
+		t.Fatalf("once it ended: %d delivered, %v", n, err)
+	}
+	if got[len(got)-1].Subject != p.ID && got[len(got)-2].Subject != p.ID {
+		t.Errorf("the last events are not the second product's: %+v", got[len(got)-2:])
+	}
+}
