@@ -57,7 +57,7 @@ func (postgresDialect) pad12(expr string) string { return "lpad((" + expr + ")::
 
 // Transaction ids as 64-bit xid8 (PostgreSQL 13 and later), which never wrap.
 func (postgresDialect) txID() string { return "pg_current_xact_id()::text::bigint" }
-//
+
 // The horizon is the oldest transaction still running in this database
 // (or, with none, the next one to start): the snapshot's running ones,
 // less those pg_stat_activity shows in other databases, which can't write
