@@ -158,6 +158,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := leaveRoomForStock(conn, s.logger); err != nil {
 			return err
 		}
+		if err := rebaseRestoredEvents(conn, s.logger); err != nil {
+			return err
+		}
 		return backfill(conn)
 	})
 	if err != nil {
@@ -223,6 +226,34 @@ func leaveRoomForStock(db *gorm.DB, logger *slog.Logger) error {
 		logger.Warn("products keep their fill factor for now", "err", err)
 	}
 	return nil
+}
+
+// rebaseRestoredEvents makes the outbox work on a database restored from
+// another server (pg_dump into a new cluster): the restored events and
+// consumers' positions keep that server's transaction ids, which may be far
+// above this server's, so every event written here would sort before the
+// positions and never be delivered. Transaction ids this server has not
+// given yet can only have come that way; they become 0, which puts the
+// restored events, in id order, before every event of this server, and
+// keeps each position at its event id (around the moment of the dump,
+// where ids and transactions disagree, an event may come again or be passed
+// over). Elsewhere nothing matches.
+func rebaseRestoredEvents(db *gorm.DB, logger *slog.Logger) error {
+	var moved int64
+	err := db.Transaction(func(tx *gorm.DB) error {
+		for _, table := range []string{"events", "event_consumers"} {
+			res := tx.Exec("UPDATE " + table + " SET tx = 0 WHERE tx >= pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+			if res.Error != nil {
+				return fmt.Errorf("rebase restored %s: %w", table, res.Error)
+			}
+			moved += res.RowsAffected
+		}
+		return nil
+	})
+	if err == nil && moved > 0 {
+		logger.Warn("outbox: rows with transaction ids from another server (a restore?) put before this server's events", "rows", moved)
+	}
+	return err
 }
 
 // backfill gives data from before the ledger and the order events what
