@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"shop/internal/testenv"
+	"shop/web"
 )
 
 func TestHTTPEdges(t *testing.T) {
@@ -130,6 +131,7 @@ func TestHTTPEdges(t *testing.T) {
 		}
 	})
 	t.Run("GraphiQL page for browsers, with a strict CSP", func(t *testing.T) {
+		testenv.NeedAssets(t, web.HasGraphiQL())
 		resp, body := get("/graphql", "Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
 		if resp.StatusCode != 200 || !strings.Contains(body, `<script src="/static/graphiql-init.js">`) || strings.Contains(body, "<script>") {
 			t.Fatalf("GET /graphql (HTML) = %d %q", resp.StatusCode, body)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,7 +53,24 @@ type Dispatcher struct {
 
 	delivered atomic.Uint64
 	failures  atomic.Uint64
+
+	// A consumer that failed waits before it is tried again (retry), so
+	// one that keeps failing (Redis down, for the cache) costs a few
+	// reads and log lines a minute, not five a second.
+	mu      sync.Mutex
+	resting map[string]retry
 }
+
+type retry struct {
+	until time.Time
+	wait  time.Duration
+}
+
+// Backoff after a failed delivery, per consumer.
+const (
+	firstRetry = 500 * time.Millisecond
+	lastRetry  = 30 * time.Second
+)
 
 // batch bounds the events one delivery hands over.
 const batch = 500
@@ -63,7 +81,7 @@ func New(poll time.Duration, logger *slog.Logger, consumers ...Consumer) *Dispat
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{consumers: consumers, every: poll, logger: logger, wake: make(chan struct{}, 1)}
+	d := &Dispatcher{resting: map[string]retry{}, consumers: consumers, every: poll, logger: logger, wake: make(chan struct{}, 1)}
 	for _, c := range consumers {
 		d.names = append(d.names, c.Name)
 	}
@@ -119,6 +137,9 @@ func (d *Dispatcher) Pass(ctx context.Context, store Store) {
 	}
 	for _, name := range behind {
 		c := d.consumer(name)
+		if !d.due(name) {
+			continue
+		}
 		for ctx.Err() == nil {
 			n, err := store.DeliverEvents(ctx, c.Name, batch, c.Handle, c.After)
 			d.delivered.Add(uint64(n))
@@ -128,15 +149,41 @@ func (d *Dispatcher) Pass(ctx context.Context, store Store) {
 			if err != nil {
 				if ctx.Err() == nil {
 					d.failures.Add(1)
-					d.logger.Warn("outbox: delivery failed; retrying", "consumer", c.Name, "err", err)
+					wait := d.failed(name)
+					d.logger.Warn("outbox: delivery failed; retrying", "consumer", c.Name, "in", wait.String(), "err", err)
 				}
 				break
 			}
+			d.succeeded(name)
 			if n < batch {
 				break
 			}
 		}
 	}
+}
+
+// due reports whether a consumer is not resting after a failure.
+func (d *Dispatcher) due(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !time.Now().Before(d.resting[name].until)
+}
+
+// failed rests a consumer, twice as long as last time, up to lastRetry.
+func (d *Dispatcher) failed(name string) time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r := d.resting[name]
+	r.wait = min(max(2*r.wait, firstRetry), lastRetry)
+	r.until = time.Now().Add(r.wait)
+	d.resting[name] = r
+	return r.wait
+}
+
+func (d *Dispatcher) succeeded(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.resting, name)
 }
 
 func (d *Dispatcher) consumer(name string) Consumer {

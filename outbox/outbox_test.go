@@ -79,17 +79,19 @@ func passUntil(t *testing.T, d *outbox.Dispatcher, s *store.Store, cs ...*tally)
 }
 
 // A dispatcher hands every event to each consumer; a consumer that fails
-// is given the same events at the next pass, and its After effects never
+// rests, then is given the same events again, and After effects never
 // repeat.
 func TestDispatcherDeliversToEachConsumer(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, s *store.Store) {
 		var atLeast, once, flaky tally
 		var fail atomic.Bool
+		var tries atomic.Int64
 		d := outbox.New(time.Hour, nil,
 			outbox.Consumer{Name: "a", Handle: func(_ context.Context, evs []models.Event) error { atLeast.add(evs); return nil }},
 			outbox.Consumer{Name: "b", After: once.add},
 			outbox.Consumer{Name: "c", Handle: func(_ context.Context, evs []models.Event) error {
+				tries.Add(1)
 				if fail.Load() {
 					return errors.New("down")
 				}
@@ -106,6 +108,15 @@ func TestDispatcherDeliversToEachConsumer(t *testing.T) {
 		}
 		if d.Failures() == 0 || flaky.count(evs[0].ID) != 0 {
 			t.Fatalf("failing consumer: %d failures, given %d", d.Failures(), flaky.count(evs[0].ID))
+		}
+		// Once it failed, it rests (half a second, then longer) while the
+		// others go on: passes right after do not try it again.
+		before := tries.Load()
+		for i := 0; i < 5; i++ {
+			d.Pass(context.Background(), s)
+		}
+		if n := tries.Load() - before; n > 1 {
+			t.Errorf("a failing consumer was tried %d more times in 5 passes right after its failure", n)
 		}
 		fail.Store(false)
 		passUntil(t, d, s, &flaky)

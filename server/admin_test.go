@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"shop/internal/testenv"
+	"shop/web"
 )
 
 func serveAdmin(t *testing.T, h http.Handler, method, path string) *httptest.ResponseRecorder {
@@ -114,6 +117,7 @@ func TestAdminRoute(t *testing.T) {
 // with the dashboard's stricter policy.
 func TestAssetsServeOnlyTopLevelFiles(t *testing.T) {
 	t.Parallel()
+	testenv.NeedAssets(t, web.HasGraphiQL())
 	h := New(Options{})
 	for _, path := range []string{"/assets/", "/assets/admin/", "/assets/admin/index.html", "/assets/admin/assets/"} {
 		rec := httptest.NewRecorder()

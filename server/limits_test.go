@@ -348,6 +348,7 @@ func TestCORS(t *testing.T) {
 // with the CSP and the headers that keep it out of frames and sniffing.
 func TestHTMLPagesHaveSecurityHeaders(t *testing.T) {
 	t.Parallel()
+	testenv.NeedAssets(t, web.HasGraphiQL())
 	url := MustServe(t, Options{})
 	pages := []struct{ path, accept string }{
 		{"/", ""},
@@ -377,6 +378,7 @@ func TestHTMLPagesHaveSecurityHeaders(t *testing.T) {
 
 func TestGraphiQLSwitchedOff(t *testing.T) {
 	t.Parallel()
+	testenv.NeedAssets(t, web.HasGraphiQL())
 	url := MustServe(t, Options{NoGraphiQL: true})
 	const browser = "text/html,application/xhtml+xml,*/*;q=0.8"
 	r := mustDo(t, "GET", url+"/graphql", "", "Accept", browser)

@@ -165,9 +165,13 @@ func (s *Store) ApplyPaymentEvent(ctx context.Context, orderID string, e models.
 			if err := savePayment(tx, d.Payment); err != nil {
 				return err
 			}
+			// Any change shows in the customer's responses (its status,
+			// the last error), so any change is an event.
+			typ := models.EventPaymentUpdated
 			if d.Payment.Status != p.Status {
-				record(tx, models.PaymentEventOf(models.PaymentEventType(d.Payment.Status), d.Payment, o, now))
+				typ = models.PaymentEventType(d.Payment.Status)
 			}
+			record(tx, models.PaymentEventOf(typ, d.Payment, o, now))
 		}
 		switch {
 		case d.MoveTo != "":

@@ -223,3 +223,18 @@ func SkipShort(tb testing.TB, needs string) {
 		tb.Skipf("needs %s: runs without -short (make test)", needs)
 	}
 }
+
+// NeedAssets is for a test of the pages built from npm (GraphiQL's
+// assets, the admin dashboard): without them (built tells, from package
+// web) it is skipped under -short, which needs no npm, and fails
+// otherwise, since make test builds them first.
+func NeedAssets(tb testing.TB, built bool) {
+	tb.Helper()
+	if built {
+		return
+	}
+	if testing.Short() {
+		tb.Skip("needs the web assets (make assets): runs without -short (make test)")
+	}
+	tb.Fatal("the web assets are not built into this test binary: run make assets")
+}
