@@ -73,7 +73,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		MaxIdleConns:    cfg.DBMaxIdleConns,
 		ConnMaxLifetime: cfg.DBConnMaxLifetime,
 		Logger:          logger,
-		Sink:            store.Sinks{invalidator, dispatcher},
+		Sink:            invalidator,
 	})
 	if err != nil {
 		return err

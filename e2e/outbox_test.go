@@ -40,8 +40,7 @@ func TestOutboxAfterSIGKILL(t *testing.T) {
 	for k, v := range env {
 		held[k] = v
 	}
-	// The hooked instance's dispatcher looks only once, at the start, and
-	// is woken by nothing (its one write is held before the wake-up): none
+	// The hooked instance's dispatcher looks only once, at the start: none
 	// of the order's events can be delivered by it.
 	held["EVENTS_POLL_INTERVAL"] = "1h"
 	a := mustStartProcess(t, bin, held)

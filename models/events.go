@@ -53,7 +53,7 @@ type Event struct {
 	Type    string    `gorm:"column:type;type:varchar(40);not null" json:"type"`
 	Subject string    `gorm:"column:subject;type:varchar(128);not null" json:"subject"`
 	Data    string    `gorm:"column:data;type:text;not null" json:"data"`
-	At      time.Time `gorm:"column:at;not null;index" json:"at"`
+	At      time.Time `gorm:"column:at;not null" json:"at"`
 }
 
 // EventConsumer is a consumer's position in the outbox: the last event it

@@ -2,8 +2,12 @@
 // events table, models.Event) to the shop's consumers: in order, each from
 // its own position, which survives restarts, with one instance at a time
 // delivering to a consumer. Instances find new events by polling (cheap:
-// one indexed read per consumer) and are woken early by their own writes;
-// nothing depends on a wake-up arriving.
+// one indexed read per consumer), each poll taking what has come since in
+// one batch per consumer. A write does not wake its own instance's
+// dispatcher: the writer invalidates its cache itself, and at hundreds of
+// writes a second a pass per write cost PostgreSQL more than the writes'
+// own events (make bench, scenario 6). Wake is there for what needs less
+// latency than the poll.
 package outbox
 
 import (
@@ -75,8 +79,8 @@ const (
 // batch bounds the events one delivery hands over.
 const batch = 500
 
-// New makes a dispatcher that looks for events every poll. It is made
-// before the store, whose sink it is (Writing), and given it in Run.
+// New makes a dispatcher that looks for events every poll; the store is
+// given in Run.
 func New(poll time.Duration, logger *slog.Logger, consumers ...Consumer) *Dispatcher {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -86,12 +90,6 @@ func New(poll time.Duration, logger *slog.Logger, consumers ...Consumer) *Dispat
 		d.names = append(d.names, c.Name)
 	}
 	return d
-}
-
-// Writing makes the dispatcher a store sink: a write of this instance wakes
-// it once committed.
-func (d *Dispatcher) Writing([]models.Event) func(context.Context, error) {
-	return func(context.Context, error) { d.Wake() }
 }
 
 // Wake makes the dispatcher look for events now.

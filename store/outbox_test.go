@@ -443,3 +443,37 @@ func TestHorizonIsThisDatabases(t *testing.T) {
 		t.Errorf("the last events are not the second product's: %+v", got[len(got)-2:])
 	}
 }
+
+// Events older than the retention go, oldest first, in batches; newer ones
+// stay.
+func TestPurgeEvents(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		mustNew(t, s, models.ProductDetails{})
+		old := allEvents(t, s)
+		db, err := s.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmt := "UPDATE events SET at = ? WHERE id <= ?"
+		if s.Kind() == "PostgreSQL" {
+			stmt = "UPDATE events SET at = $1 WHERE id <= $2"
+		}
+		if _, err := db.Exec(stmt, time.Now().Add(-8*24*time.Hour).UTC(), old[len(old)-1].ID); err != nil {
+			t.Fatal(err)
+		}
+		mustNew(t, s, models.ProductDetails{})
+		n, err := s.PurgeEvents(ctx, time.Now().Add(-7*24*time.Hour))
+		if err != nil || n != int64(len(old)) {
+			t.Fatalf("purged %d, %v; want the %d old events", n, err, len(old))
+		}
+		left := allEvents(t, s)
+		if len(left) != 2 || left[0].ID <= old[len(old)-1].ID {
+			t.Fatalf("left %v", typesOf(left))
+		}
+		if n, err := s.PurgeEvents(ctx, time.Now().Add(-7*24*time.Hour)); err != nil || n != 0 {
+			t.Fatalf("purged again: %d %v", n, err)
+		}
+	})
+}
