@@ -477,3 +477,39 @@ func TestPurgeEvents(t *testing.T) {
 		}
 	})
 }
+
+// The order's write path on PostgreSQL stays what it was before the
+// outbox: BEGIN and the products' lock in one batch, the stock, one INSERT
+// of every row (the outbox's events among them) and COMMIT in the other;
+// five statements (seven with an idempotency key, whose claim adds two).
+func TestOrderWritePathOnPostgreSQL(t *testing.T) {
+	t.Parallel()
+	s := storetest.MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 4, MaxIdleConns: 4})
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, mustNew(t, s, models.ProductDetails{}).ID)
+	}
+	before := len(allEvents(t, s))
+	for _, key := range []string{"", "key-1"} {
+		req, err := models.ParseOrder("cust", []models.OrderLine{{ProductID: ids[0], Quantity: 1}, {ProductID: ids[1], Quantity: 1}, {ProductID: ids[2], Quantity: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.IdempotencyKey, req.Actor = key, "cust"
+		n := s.Statements()
+		if _, err := s.CreateOrder(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		want := uint64(5)
+		if key != "" {
+			want = 7
+		}
+		if got := s.Statements() - n; got != want {
+			t.Errorf("order (key %q): %d statements, want %d", key, got, want)
+		}
+	}
+	if got := len(allEvents(t, s)) - before; got != 2*4 {
+		t.Errorf("%d events for two orders of three lines, want 8 (order.placed and three stock.changed each)", got)
+	}
+}
