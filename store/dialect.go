@@ -65,11 +65,13 @@ func (postgresDialect) txID() string { return "pg_current_xact_id()::text::bigin
 // (another database's, a test's) holds nothing back; one in this database
 // holds delivery back for as long as it runs, never reorders it. A
 // running transaction pg_stat_activity does not show (another role's,
-// without pg_read_all_stats) counts as this database's.
+// without pg_read_all_stats) counts as this database's. The function under
+// the view is read directly: the view's joins took 3.5 ms to plan, four
+// times a poll.
 func (postgresDialect) horizon() string {
 	return `tx < (SELECT least(pg_snapshot_xmax(s)::text::bigint, (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) x
-		WHERE (x::text::bigint % 4294967296) NOT IN (SELECT backend_xid::text::bigint FROM pg_stat_activity
-			WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL)))
+		WHERE (x::text::bigint % 4294967296) NOT IN (SELECT a.backend_xid::text::bigint FROM pg_stat_get_activity(NULL) a
+			WHERE a.datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database()) AND a.backend_xid IS NOT NULL)))
 		FROM pg_current_snapshot() s)`
 }
 

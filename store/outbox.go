@@ -164,27 +164,25 @@ func (s *Store) DeliverEvents(ctx context.Context, consumer string, limit int,
 // poll cheaply.
 func (s *Store) ConsumersBehind(ctx context.Context, consumers []string) ([]string, error) {
 	ctx = context.WithValue(ctx, backgroundKey{}, true)
-	var known []models.EventConsumer
-	if err := s.db.WithContext(ctx).Raw("SELECT name, tx, event_id FROM event_consumers WHERE name IN ?", consumers).Scan(&known).Error; err != nil {
+	var known []struct {
+		Name   string
+		Behind bool
+	}
+	// The first event after the position, in the index's order: as an
+	// EXISTS, PostgreSQL scanned the whole table to find it (20 ms on 200,000
+	// events, four times a second on every instance: make bench saw it).
+	err := s.db.WithContext(ctx).Raw(`SELECT c.name, (SELECT id FROM events WHERE (tx, id) > (c.tx, c.event_id) AND `+s.dialect.horizon()+`
+		ORDER BY tx, id LIMIT 1) IS NOT NULL AS behind FROM event_consumers c WHERE c.name IN ?`, consumers).Scan(&known).Error
+	if err != nil {
 		return nil, fmt.Errorf("read consumers' positions: %w", err)
 	}
-	at := make(map[string]models.EventConsumer, len(known))
+	at := make(map[string]bool, len(known))
 	for _, c := range known {
-		at[c.Name] = c
+		at[c.Name] = c.Behind
 	}
 	var behind []string
 	for _, name := range consumers {
-		c, ok := at[name]
-		if !ok {
-			behind = append(behind, name)
-			continue
-		}
-		var n int64
-		if err := s.db.WithContext(ctx).Raw("SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx, id) > (?, ?) AND "+s.dialect.horizon()+" LIMIT 1) t",
-			c.Tx, c.EventID).Scan(&n).Error; err != nil {
-			return nil, fmt.Errorf("look for events after %s: %w", name, err)
-		}
-		if n > 0 {
+		if b, ok := at[name]; !ok || b {
 			behind = append(behind, name)
 		}
 	}
