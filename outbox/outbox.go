@@ -2,7 +2,7 @@
 // events table, models.Event) to the shop's consumers: in order, each from
 // its own position, which survives restarts, with one instance at a time
 // delivering to a consumer. Instances find new events by polling (cheap:
-// one indexed read per consumer), each poll taking what has come since in
+// one read, each consumer's next event through an index), each poll taking what has come since in
 // one batch per consumer. A write does not wake its own instance's
 // dispatcher: the writer invalidates its cache itself, and at hundreds of
 // writes a second a pass per write cost PostgreSQL more than the writes'
