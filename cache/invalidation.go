@@ -55,6 +55,18 @@ func NewInvalidator(backend Backend, ttl time.Duration, logger *slog.Logger) *In
 // markKey says the write's own instance invalidated it.
 func markKey(write int64) string { return "w:" + strconv.FormatInt(write, 10) }
 
+// writesOf are the writes events belong to, each once: a write's events
+// come together, in the sink and in the outbox's order alike.
+func writesOf(events []models.Event) []int64 {
+	var out []int64
+	for i, e := range events {
+		if i == 0 || e.Write != events[i-1].Write {
+			out = append(out, e.Write)
+		}
+	}
+	return out
+}
+
 // changesOf are the version keys events change, each once, in the order
 // first met; a product deleted keeps its deletion whatever else the
 // events did to it.
@@ -130,10 +142,8 @@ func (c *Invalidator) Writing(events []models.Event) func(context.Context, error
 	}
 	c.pend.begin(keys, time.Now())
 	var marks []string
-	for i, e := range events {
-		if i == 0 || e.Write != events[i-1].Write {
-			marks = append(marks, markKey(e.Write))
-		}
+	for _, w := range writesOf(events) {
+		marks = append(marks, markKey(w))
 	}
 	return func(ctx context.Context, _ error) {
 		c.invalidate(ctx, keys, changes, marks)
@@ -149,11 +159,10 @@ func (c *Invalidator) Handle(ctx context.Context, events []models.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	var marks []string
-	for i, e := range events {
-		if i == 0 || e.Write != events[i-1].Write {
-			marks = append(marks, markKey(e.Write))
-		}
+	writes := writesOf(events)
+	marks := make([]string, len(writes))
+	for i, w := range writes {
+		marks[i] = markKey(w)
 	}
 	done, err := c.backend.MGet(ctx, marks...)
 	if err != nil {
@@ -162,8 +171,7 @@ func (c *Invalidator) Handle(ctx context.Context, events []models.Event) error {
 	skip := map[int64]bool{}
 	for i, v := range done {
 		if v != nil {
-			w, _ := strconv.ParseInt(marks[i][2:], 10, 64)
-			skip[w] = true
+			skip[writes[i]] = true
 		}
 	}
 	var todo []models.Event

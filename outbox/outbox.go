@@ -6,8 +6,7 @@
 // one batch per consumer. A write does not wake its own instance's
 // dispatcher: the writer invalidates its cache itself, and at hundreds of
 // writes a second a pass per write cost PostgreSQL more than the writes'
-// own events (make bench, scenario 6). Wake is there for what needs less
-// latency than the poll.
+// own events (make bench, scenario 6).
 package outbox
 
 import (
@@ -53,7 +52,6 @@ type Dispatcher struct {
 	names     []string
 	every     time.Duration
 	logger    *slog.Logger
-	wake      chan struct{}
 
 	delivered atomic.Uint64
 	failures  atomic.Uint64
@@ -85,19 +83,11 @@ func New(poll time.Duration, logger *slog.Logger, consumers ...Consumer) *Dispat
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{resting: map[string]retry{}, consumers: consumers, every: poll, logger: logger, wake: make(chan struct{}, 1)}
+	d := &Dispatcher{resting: map[string]retry{}, consumers: consumers, every: poll, logger: logger}
 	for _, c := range consumers {
 		d.names = append(d.names, c.Name)
 	}
 	return d
-}
-
-// Wake makes the dispatcher look for events now.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Delivered and Failures count events handed over and failed deliveries.
@@ -114,7 +104,6 @@ func (d *Dispatcher) Run(ctx context.Context, store Store) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-d.wake:
 		}
 	}
 }
