@@ -56,6 +56,16 @@ type Event struct {
 	At      time.Time `gorm:"column:at;not null" json:"at"`
 }
 
+// Delivery is what one consumer took in a delivery of events: the events
+// handed to it, its position now past them, or why it took none (Err:
+// ErrConsumerBusy, or its handler's failure, after which it is given the
+// same events again).
+type Delivery struct {
+	Consumer string
+	Events   []Event
+	Err      error
+}
+
 // EventConsumer is a consumer's position in the outbox: the last event it
 // has been given, by (Tx, EventID).
 type EventConsumer struct {

@@ -2,8 +2,9 @@
 // events table, models.Event) to the shop's consumers: in order, each from
 // its own position, which survives restarts, with one instance at a time
 // delivering to a consumer. Instances find new events by polling (cheap:
-// one read, each consumer's next event through an index), each poll taking what has come since in
-// one batch per consumer. A write does not wake its own instance's
+// one read, each consumer's next event through an index), each poll
+// taking what has come since for all the consumers behind in one
+// transaction (one read of the events). A write does not wake its own instance's
 // dispatcher: the writer invalidates its cache itself, and at hundreds of
 // writes a second a pass per write cost PostgreSQL more than the writes'
 // own events (make bench, scenario 6).
@@ -23,11 +24,12 @@ import (
 
 // Store is what the dispatcher needs of the database.
 type Store interface {
-	// DeliverEvents hands consumer its next events (at most limit) to
-	// handle inside a transaction that saves its new position, then to
-	// after; models.ErrConsumerBusy when another instance holds it.
-	DeliverEvents(ctx context.Context, consumer string, limit int,
-		handle func(context.Context, []models.Event) error, after func([]models.Event)) (int, error)
+	// DeliverEvents hands each of consumers its next events (read once,
+	// at most limit) to handle inside one transaction that saves the
+	// positions of those it took; models.ErrConsumerBusy for one another
+	// instance holds.
+	DeliverEvents(ctx context.Context, consumers []string, limit int,
+		handle func(ctx context.Context, consumer string, events []models.Event) error) ([]models.Delivery, error)
 	// ConsumersBehind names those of consumers with events to take.
 	ConsumersBehind(ctx context.Context, consumers []string) ([]string, error)
 }
@@ -36,7 +38,9 @@ type Store interface {
 // position is kept: renaming a consumer starts it afresh.
 type Consumer struct {
 	Name string
-	// Handle runs inside the delivery: a failure (or a crash before the
+	// Handle runs inside the delivery, which it shares with the other
+	// consumers, so it must be quick: slow work (an HTTP call) is queued
+	// and done elsewhere. A failure (or a crash before the
 	// position is saved) hands the same events over again, so it must be
 	// safe to repeat (at least once).
 	Handle func(context.Context, []models.Event) error
@@ -122,31 +126,58 @@ func (d *Dispatcher) Pass(ctx context.Context, store Store) {
 		}
 		return
 	}
-	for _, name := range behind {
-		c := d.consumer(name)
-		if !d.due(name) {
-			continue
-		}
-		for ctx.Err() == nil {
-			n, err := store.DeliverEvents(ctx, c.Name, batch, c.Handle, c.After)
-			d.delivered.Add(uint64(n))
-			if errors.Is(err, models.ErrConsumerBusy) {
-				break
+	for ctx.Err() == nil {
+		var due []string
+		for _, name := range behind {
+			if d.due(name) {
+				due = append(due, name)
 			}
-			if err != nil {
+		}
+		if len(due) == 0 {
+			return
+		}
+		got, err := store.DeliverEvents(ctx, due, batch, d.handle)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.failures.Add(1)
+				d.logger.Warn("outbox: delivery failed; retrying next pass", "consumers", due, "err", err)
+			}
+			return
+		}
+		// Those with a full batch may have more: they go round again.
+		behind = behind[:0]
+		for _, g := range got {
+			switch {
+			case errors.Is(g.Err, models.ErrConsumerBusy):
+			case g.Err != nil:
 				if ctx.Err() == nil {
 					d.failures.Add(1)
-					wait := d.failed(name)
-					d.logger.Warn("outbox: delivery failed; retrying", "consumer", c.Name, "in", wait.String(), "err", err)
+					wait := d.failed(g.Consumer)
+					d.logger.Warn("outbox: delivery failed; retrying", "consumer", g.Consumer, "in", wait.String(), "err", g.Err)
 				}
-				break
-			}
-			d.succeeded(name)
-			if n < batch {
-				break
+			default:
+				d.succeeded(g.Consumer)
+				d.delivered.Add(uint64(len(g.Events)))
+				if c := d.consumer(g.Consumer); c.After != nil && len(g.Events) > 0 {
+					c.After(g.Events)
+				}
+				if len(g.Events) == batch {
+					behind = append(behind, g.Consumer)
+				}
 			}
 		}
+		if len(behind) == 0 {
+			return
+		}
 	}
+}
+
+// handle hands events to the named consumer's Handle.
+func (d *Dispatcher) handle(ctx context.Context, name string, events []models.Event) error {
+	if c := d.consumer(name); c.Handle != nil {
+		return c.Handle(ctx, events)
+	}
+	return nil
 }
 
 // due reports whether a consumer is not resting after a failure.

@@ -167,7 +167,31 @@ func TestWritesRecordEvents(t *testing.T) {
 	})
 }
 
-// deliverFinal is DeliverEvents once the events written are final. On a
+// deliverOne delivers to one consumer: the events it took, or its error.
+func deliverOne(ctx context.Context, s *store.Store, consumer string, limit int,
+	handle func(context.Context, []models.Event) error, after func([]models.Event)) (int, error) {
+	got, err := s.DeliverEvents(ctx, []string{consumer}, limit, func(ctx context.Context, name string, evs []models.Event) error {
+		if name != consumer {
+			return fmt.Errorf("handed events for %q, asked for %q", name, consumer)
+		}
+		return handle(ctx, evs)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(got) != 1 || got[0].Consumer != consumer {
+		return 0, fmt.Errorf("delivered %+v, asked for %q", got, consumer)
+	}
+	if got[0].Err != nil {
+		return 0, got[0].Err
+	}
+	if after != nil && len(got[0].Events) > 0 {
+		after(got[0].Events)
+	}
+	return len(got[0].Events), nil
+}
+
+// deliverFinal is deliverOne once the events written are final. On a
 // PostgreSQL server shared with other tests a transaction of theirs that
 // began before a write and is still running keeps the write's events back
 // (they could still be preceded), for as long as it runs.
@@ -175,7 +199,7 @@ func deliverFinal(ctx context.Context, s *store.Store, consumer string, limit in
 	handle func(context.Context, []models.Event) error, after func([]models.Event)) (int, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		n, err := s.DeliverEvents(ctx, consumer, limit, handle, after)
+		n, err := deliverOne(ctx, s, consumer, limit, handle, after)
 		if n > 0 || err != nil || time.Now().After(deadline) {
 			return n, err
 		}
@@ -227,7 +251,7 @@ func TestDeliverEventsPositions(t *testing.T) {
 				once = append(once, e.ID)
 			}
 		}
-		if n, err := s.DeliverEvents(ctx, "test", 100, handle, after); err != nil || n != 0 {
+		if n, err := deliverOne(ctx, s, "test", 100, handle, after); err != nil || n != 0 {
 			t.Fatalf("first delivery registers: %d %v", n, err)
 		}
 		p := mustNew(t, s, models.ProductDetails{}) // product.created, stock.changed
@@ -240,7 +264,7 @@ func TestDeliverEventsPositions(t *testing.T) {
 				t.Fatalf("delivery %d: %d %v", i, n, err)
 			}
 		}
-		if n, err := s.DeliverEvents(ctx, "test", 100, handle, after); err != nil || n != 0 {
+		if n, err := deliverOne(ctx, s, "test", 100, handle, after); err != nil || n != 0 {
 			t.Fatalf("nothing left: %d %v", n, err)
 		}
 		all := allEvents(t, s)
@@ -272,6 +296,93 @@ func TestDeliverEventsPositions(t *testing.T) {
 	})
 }
 
+// Consumers at different positions share one delivery: the events are
+// read once, each is given those after its own position, one's failure
+// leaves its position where it was while the others move, and a consumer
+// seen for the first time is registered in the same delivery.
+func TestDeliverEventsToSeveral(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		noop := func(context.Context, []models.Event) error { return nil }
+		if _, err := deliverOne(ctx, s, "a", 100, noop, nil); err != nil {
+			t.Fatal(err)
+		}
+		p := mustNew(t, s, models.ProductDetails{}) // two events: a's, not b's
+		if _, err := deliverOne(ctx, s, "b", 100, noop, nil); err != nil {
+			t.Fatal(err)
+		}
+		adjust := func() {
+			if _, err := s.AdjustStock(ctx, models.Adjustment{ProductID: p.ID, Delta: 1, Reason: "r", Actor: "a"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		adjust()
+		// Until both have what is final (another test's transaction on a
+		// shared server may hold the last events back for a while).
+		got := map[string][]models.Event{}
+		failA := false
+		deliver := func(want map[string]int) map[string]error {
+			t.Helper()
+			errs := map[string]error{}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				res, err := s.DeliverEvents(ctx, []string{"a", "b", "c"}, 100, func(_ context.Context, name string, evs []models.Event) error {
+					if name == "a" && failA {
+						return errors.New("boom")
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res) != 3 {
+					t.Fatalf("one result per consumer: %+v", res)
+				}
+				done := true
+				for _, r := range res {
+					got[r.Consumer] = append(got[r.Consumer], r.Events...)
+					if r.Err != nil {
+						errs[r.Consumer] = r.Err
+					}
+				}
+				for name, n := range want {
+					if len(got[name]) < n {
+						done = false
+					}
+				}
+				if done || time.Now().After(deadline) {
+					return errs
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		if errs := deliver(map[string]int{"a": 3, "b": 1}); len(errs) != 0 {
+			t.Fatalf("errors: %v", errs)
+		}
+		all := allEvents(t, s)
+		if len(got["a"]) != 3 || len(got["b"]) != 1 || len(got["c"]) != 0 || got["b"][0].ID != all[len(all)-1].ID {
+			t.Fatalf("a took %v, b %v, c %v, of %v", typesOf(got["a"]), typesOf(got["b"]), typesOf(got["c"]), typesOf(all))
+		}
+		// a fails: b moves on alone, and a is given the event again.
+		adjust()
+		failA = true
+		got = map[string][]models.Event{}
+		errs := deliver(map[string]int{"b": 1, "c": 1})
+		if errs["a"] == nil || errs["b"] != nil || len(got["a"]) != 0 || len(got["b"]) != 1 || len(got["c"]) != 1 {
+			t.Fatalf("with a failing: errors %v, took a %d, b %d, c %d", errs, len(got["a"]), len(got["b"]), len(got["c"]))
+		}
+		failA = false
+		if errs := deliver(map[string]int{"a": 1}); len(errs) != 0 || len(got["a"]) != 1 || got["a"][0].ID != got["b"][0].ID || len(got["b"]) != 1 {
+			t.Fatalf("after a's failure: errors %v, a took %v, b %v", errs, typesOf(got["a"]), typesOf(got["b"]))
+		}
+		pos, err := s.EventPositions(ctx)
+		if err != nil || len(pos) != 3 || pos[0].EventID != pos[1].EventID || pos[1].EventID != pos[2].EventID {
+			t.Errorf("positions %+v %v", pos, err)
+		}
+	})
+}
+
 // Many writers and several dispatchers at once on PostgreSQL, where ids
 // are taken before transactions commit and in any order: every event is
 // delivered, exactly once, and each write's events together in their
@@ -282,7 +393,7 @@ func TestDeliveryUnderConcurrentWrites(t *testing.T) {
 	s := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 30, MaxIdleConns: 30})
 	other := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 10, MaxIdleConns: 10})
 	ctx := context.Background()
-	if _, err := s.DeliverEvents(ctx, "hammer", 100, func(context.Context, []models.Event) error { return nil }, nil); err != nil {
+	if _, err := deliverOne(ctx, s, "hammer", 100, func(context.Context, []models.Event) error { return nil }, nil); err != nil {
 		t.Fatal(err)
 	}
 	const writers, orders = 8, 25
@@ -314,7 +425,7 @@ func TestDeliveryUnderConcurrentWrites(t *testing.T) {
 		go func() {
 			defer dispatchers.Done()
 			for {
-				_, err := st.DeliverEvents(ctx, "hammer", 7, handle, nil)
+				_, err := deliverOne(ctx, st, "hammer", 7, handle, nil)
 				if err != nil && !errors.Is(err, models.ErrConsumerBusy) {
 					t.Error(err)
 					return
@@ -361,7 +472,7 @@ func TestDeliveryUnderConcurrentWrites(t *testing.T) {
 		if left == 0 || time.Now().After(deadline) {
 			break
 		}
-		if _, err := s.DeliverEvents(ctx, "hammer", 100, handle, nil); err != nil {
+		if _, err := deliverOne(ctx, s, "hammer", 100, handle, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -405,7 +516,7 @@ func TestHorizonIsThisDatabases(t *testing.T) {
 	ctx := context.Background()
 	var got []models.Event
 	handle := func(_ context.Context, evs []models.Event) error { got = append(got, evs...); return nil }
-	if _, err := s.DeliverEvents(ctx, "c", 100, handle, nil); err != nil {
+	if _, err := deliverOne(ctx, s, "c", 100, handle, nil); err != nil {
 		t.Fatal(err)
 	}
 	hold := func(st *store.Store) (release func()) {
@@ -432,7 +543,7 @@ func TestHorizonIsThisDatabases(t *testing.T) {
 	// events wait for it.
 	releaseHere := hold(s)
 	p := mustNew(t, s, models.ProductDetails{})
-	if n, err := s.DeliverEvents(ctx, "c", 100, handle, nil); err != nil || n != 0 {
+	if n, err := deliverOne(ctx, s, "c", 100, handle, nil); err != nil || n != 0 {
 		t.Fatalf("behind a transaction of this database: %d delivered, %v", n, err)
 	}
 	releaseHere()

@@ -23,7 +23,7 @@ func TestOutboxAfterRestoreIntoAnotherServer(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 5, MaxIdleConns: 5})
 	count := func(context.Context, []models.Event) error { return nil }
-	if _, err := s.DeliverEvents(ctx, "restored", 100, count, nil); err != nil {
+	if _, err := deliverOne(ctx, s, "restored", 100, count, nil); err != nil {
 		t.Fatal(err)
 	}
 	p := mustNew(t, s, models.ProductDetails{})
