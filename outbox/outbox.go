@@ -30,6 +30,9 @@ type Store interface {
 	// instance holds.
 	DeliverEvents(ctx context.Context, consumers []string, limit int,
 		handle func(ctx context.Context, consumer string, events []models.Event) error) ([]models.Delivery, error)
+	// RegisterConsumers starts the consumers not yet known after the
+	// events committed so far.
+	RegisterConsumers(ctx context.Context, consumers []string) error
 	// ConsumersBehind names those of consumers with events to take.
 	ConsumersBehind(ctx context.Context, consumers []string) ([]string, error)
 }
@@ -97,6 +100,13 @@ func New(poll time.Duration, logger *slog.Logger, consumers ...Consumer) *Dispat
 // Delivered and Failures count events handed over and failed deliveries.
 func (d *Dispatcher) Delivered() uint64 { return d.delivered.Load() }
 func (d *Dispatcher) Failures() uint64  { return d.failures.Load() }
+
+// Register starts the consumers seen for the first time after the events
+// committed so far: called before the instance serves, so that its own
+// first writes are delivered too.
+func (d *Dispatcher) Register(ctx context.Context, store Store) error {
+	return store.RegisterConsumers(ctx, d.names)
+}
 
 // Run delivers from store until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context, store Store) {

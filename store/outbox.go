@@ -208,6 +208,22 @@ func before(tx1, id1, tx2, id2 int64) bool {
 	return tx1 < tx2 || tx1 == tx2 && id1 < id2
 }
 
+// RegisterConsumers gives each of consumers not yet known its position:
+// after every event committed so far (see DeliverEvents). An instance
+// registers its consumers before it serves, so that none of the writes it
+// serves can come before its consumers' start.
+func (s *Store) RegisterConsumers(ctx context.Context, consumers []string) error {
+	ctx = context.WithValue(ctx, backgroundKey{}, true)
+	for _, name := range consumers {
+		if err := s.db.WithContext(ctx).Exec(`INSERT INTO event_consumers (name, tx, event_id, updated_at)
+			SELECT ?, coalesce(max(tx), 0), coalesce(max(id), 0), ? FROM events WHERE 1 = 1
+			ON CONFLICT (name) DO NOTHING`, name, s.db.NowFunc()).Error; err != nil {
+			return fmt.Errorf("register outbox consumer %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // ConsumersBehind names, of consumers, those with final events after their
 // position (or no position yet): one read, no locks, for the dispatcher to
 // poll cheaply.

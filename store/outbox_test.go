@@ -296,6 +296,31 @@ func TestDeliverEventsPositions(t *testing.T) {
 	})
 }
 
+// A consumer registered before a write is given it: what an instance does
+// before it serves, so its own first writes are delivered too.
+func TestRegisterConsumers(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		mustNew(t, s, models.ProductDetails{}) // before: not given
+		if err := s.RegisterConsumers(ctx, []string{"early"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RegisterConsumers(ctx, []string{"early"}); err != nil { // again: no change
+			t.Fatal(err)
+		}
+		p := mustNew(t, s, models.ProductDetails{})
+		var got []models.Event
+		handle := func(_ context.Context, evs []models.Event) error { got = append(got, evs...); return nil }
+		if n, err := deliverFinal(ctx, s, "early", 100, handle, nil); err != nil || n != 2 {
+			t.Fatalf("delivered %d, %v", n, err)
+		}
+		if got[0].Type != models.EventProductCreated || got[0].Subject != p.ID {
+			t.Fatalf("first event %s %s, want the product created after registering", got[0].Type, got[0].Subject)
+		}
+	})
+}
+
 // Consumers at different positions share one delivery: the events are
 // read once, each is given those after its own position, one's failure
 // leaves its position where it was while the others move, and a consumer
