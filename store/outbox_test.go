@@ -408,6 +408,85 @@ func TestDeliverEventsToSeveral(t *testing.T) {
 	})
 }
 
+// A consumer far behind does not hold back one ahead of everything it is
+// given: the events read from the far one's position end before the near
+// one's, which is given its own events in the same delivery, not after the
+// far one has caught up (a replay, or the cache after Redis was down,
+// would otherwise leave every other consumer waiting as long).
+func TestDeliverEventsFarBehindDoesNotHoldBackTheOthers(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		noop := func(context.Context, []models.Event) error { return nil }
+		for _, name := range []string{"probe", "far"} {
+			if _, err := deliverOne(ctx, s, name, 100, noop, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 3; i++ {
+			mustNew(t, s, models.ProductDetails{}) // two events each: far's
+		}
+		if _, err := deliverOne(ctx, s, "near", 100, noop, nil); err != nil {
+			t.Fatal(err)
+		}
+		p := mustNew(t, s, models.ProductDetails{}) // two more: far's and near's
+		// Until every event is final (another test's transaction on a
+		// shared server may hold the last back for a while).
+		all := allEvents(t, s)
+		var probed int
+		deadline := time.Now().Add(10 * time.Second)
+		for probed < len(all) && time.Now().Before(deadline) {
+			n, err := deliverOne(ctx, s, "probe", 100, noop, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			probed += n
+		}
+		if probed != len(all) || len(all) != 8 {
+			t.Fatalf("%d of %d events final", probed, len(all))
+		}
+		got := map[string][]int64{}
+		res, err := s.DeliverEvents(ctx, []string{"far", "near"}, 2, func(_ context.Context, name string, evs []models.Event) error {
+			for _, e := range evs {
+				got[name] = append(got[name], e.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatalf("%s: %v", r.Consumer, r.Err)
+			}
+		}
+		if fmt.Sprint(got["far"]) != fmt.Sprint([]int64{all[0].ID, all[1].ID}) ||
+			fmt.Sprint(got["near"]) != fmt.Sprint([]int64{all[6].ID, all[7].ID}) {
+			t.Fatalf("far took %v, near %v, of %d events; want the first two and the last two", got["far"], got["near"], len(all))
+		}
+		// The positions saved are those: near has nothing more, far the rest.
+		if _, err := s.AdjustStock(ctx, models.Adjustment{ProductID: p.ID, Delta: 1, Reason: "r", Actor: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		got = map[string][]int64{}
+		deadline = time.Now().Add(10 * time.Second)
+		for len(got["far"]) < 7 && time.Now().Before(deadline) {
+			if _, err := s.DeliverEvents(ctx, []string{"far", "near"}, 100, func(_ context.Context, name string, evs []models.Event) error {
+				for _, e := range evs {
+					got[name] = append(got[name], e.ID)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		last := allEvents(t, s)[8].ID
+		if len(got["far"]) != 7 || got["far"][0] != all[2].ID || got["far"][6] != last || fmt.Sprint(got["near"]) != fmt.Sprint([]int64{last}) {
+			t.Fatalf("then far took %v, near %v; want the six after far's first two and the new one, and the new one", got["far"], got["near"])
+		}
+	})
+}
+
 // Many writers and several dispatchers at once on PostgreSQL, where ids
 // are taken before transactions commit and in any order: every event is
 // delivered, exactly once, and each write's events together in their
