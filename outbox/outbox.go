@@ -154,8 +154,12 @@ func (d *Dispatcher) Pass(ctx context.Context, store Store) {
 			}
 			return
 		}
-		// Those with a full batch may have more: they go round again.
+		// Those with a full batch may have more: they go round again,
+		// and so do the others given events, the end of a batch read
+		// from further behind, lest they wait for the next pass, after
+		// the one far behind has caught up.
 		behind = behind[:0]
+		full := false
 		for _, g := range got {
 			switch {
 			case errors.Is(g.Err, models.ErrConsumerBusy):
@@ -171,12 +175,13 @@ func (d *Dispatcher) Pass(ctx context.Context, store Store) {
 				if c := d.consumer(g.Consumer); c.After != nil && len(g.Events) > 0 {
 					c.After(g.Events)
 				}
-				if len(g.Events) == batch {
+				if len(g.Events) > 0 {
 					behind = append(behind, g.Consumer)
 				}
+				full = full || len(g.Events) == batch
 			}
 		}
-		if len(behind) == 0 {
+		if !full {
 			return
 		}
 	}
