@@ -107,14 +107,18 @@ func (w *rows) events(d dialect, write int64, evs []models.Event) {
 // PostgreSQL more than the events' own writes: make bench, scenario 6).
 // Each is given at most limit events. A consumer seen for the first time
 // starts after the events committed before it. The result says, per
-// consumer, what it was given (saved) or why not; the error is the
-// transaction's, when none was delivered.
+// consumer (in name order), what it was given (saved) or why not; the
+// error is the transaction's, when none was delivered.
 func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int,
 	handle func(ctx context.Context, consumer string, events []models.Event) error) ([]models.Delivery, error) {
 	out := make([]models.Delivery, len(consumers))
 	for i, name := range consumers {
 		out[i] = models.Delivery{Consumer: name}
 	}
+	// By name: two instances registering the same new consumers listed in
+	// different orders (two builds side by side during a deploy) each
+	// waited for the other's first row.
+	sort.Slice(out, func(i, j int) bool { return out[i].Consumer < out[j].Consumer })
 	err := s.db.WithContext(context.WithValue(ctx, backgroundKey{}, true)).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		var held []models.EventConsumer

@@ -487,6 +487,39 @@ func TestDeliverEventsFarBehindDoesNotHoldBackTheOthers(t *testing.T) {
 	})
 }
 
+// Two instances registering the same new consumers, listed in different
+// orders (two builds side by side during a deploy), do not deadlock: one
+// registers them, the other finds them busy.
+func TestRegisteringConsumersInAnyOrder(t *testing.T) {
+	t.Parallel()
+	url := testenv.MustPostgres(t)
+	a := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 2})
+	b := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 2})
+	ctx := context.Background()
+	noop := func(context.Context, string, []models.Event) error { return nil }
+	for i := 0; i < 200; i++ {
+		x, y := fmt.Sprintf("x%d", i), fmt.Sprintf("y%d", i)
+		start := make(chan struct{})
+		errs := make(chan error, 2)
+		for _, run := range []struct {
+			s     *store.Store
+			names []string
+		}{{a, []string{x, y}}, {b, []string{y, x}}} {
+			go func() {
+				<-start
+				_, err := run.s.DeliverEvents(ctx, run.names, 10, noop)
+				errs <- err
+			}()
+		}
+		close(start)
+		for j := 0; j < 2; j++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("registering %s and %s: %v", x, y, err)
+			}
+		}
+	}
+}
+
 // Many writers and several dispatchers at once on PostgreSQL, where ids
 // are taken before transactions commit and in any order: every event is
 // delivered, exactly once, and each write's events together in their
