@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -137,7 +138,13 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 				// starts after every event committed before it first
 				// came (events of transactions still running then may
 				// come before that point, and are not its); what comes
-				// after is its first delivery, next time.
+				// after is its first delivery, next time. A name the
+				// column cannot hold fails alone: on PostgreSQL its
+				// INSERT failed every consumer's delivery with it.
+				if utf8.RuneCountInString(out[i].Consumer) > maxConsumerName {
+					out[i].Err = fmt.Errorf("consumer %s: a name longer than %d characters", out[i].Consumer, maxConsumerName)
+					continue
+				}
 				ins := tx.Exec(`INSERT INTO event_consumers (name, tx, event_id, updated_at)
 					SELECT ?, coalesce(max(tx), 0), coalesce(max(id), 0), ? FROM events WHERE 1 = 1
 					ON CONFLICT (name) DO NOTHING`, out[i].Consumer, now) // (SQLite needs the WHERE to parse ON CONFLICT)
@@ -216,6 +223,10 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 	}
 	return out, nil
 }
+
+// maxConsumerName is the length of event_consumers.name
+// (models.EventConsumer).
+const maxConsumerName = 64
 
 // before orders places in the outbox: by transaction id, then event id.
 func before(tx1, id1, tx2, id2 int64) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -483,6 +484,34 @@ func TestDeliverEventsFarBehindDoesNotHoldBackTheOthers(t *testing.T) {
 		last := allEvents(t, s)[8].ID
 		if len(got["far"]) != 7 || got["far"][0] != all[2].ID || got["far"][6] != last || fmt.Sprint(got["near"]) != fmt.Sprint([]int64{last}) {
 			t.Fatalf("then far took %v, near %v; want the six after far's first two and the new one, and the new one", got["far"], got["near"])
+		}
+	})
+}
+
+// A consumer whose name the database cannot keep (event_consumers.name is
+// 64 characters) fails alone: the others sharing its delivery are given
+// their events, on both databases.
+func TestDeliverEventsUnkeepableName(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		long := strings.Repeat("n", 65)
+		if _, err := deliverOne(ctx, s, "a", 100, func(context.Context, []models.Event) error { return nil }, nil); err != nil {
+			t.Fatal(err)
+		}
+		mustNew(t, s, models.ProductDetails{})
+		var got []models.Delivery
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			res, err := s.DeliverEvents(ctx, []string{"a", long}, 100, func(context.Context, string, []models.Event) error { return nil })
+			if err != nil {
+				t.Fatalf("the delivery failed for all: %v", err)
+			}
+			if got = res; len(res[0].Events) > 0 {
+				break
+			}
+		}
+		if len(got) != 2 || got[0].Consumer != "a" || len(got[0].Events) != 2 || got[1].Err == nil || errors.Is(got[1].Err, models.ErrConsumerBusy) {
+			t.Fatalf("delivered %+v", got)
 		}
 	})
 }
