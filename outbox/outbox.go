@@ -25,7 +25,7 @@ import (
 // Store is what the dispatcher needs of the database.
 type Store interface {
 	// DeliverEvents hands each of consumers its next events (read once,
-	// at most limit) to handle inside one transaction that saves the
+	// at most limit each) to handle inside one transaction that saves the
 	// positions of those it took; models.ErrConsumerBusy for one another
 	// instance holds.
 	DeliverEvents(ctx context.Context, consumers []string, limit int,
