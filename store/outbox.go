@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -181,7 +182,9 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 			var ahead []int
 			for _, i := range left {
 				pos := at[out[i].Consumer]
-				its := evs[sort.Search(len(evs), func(j int) bool { return before(pos.Tx, pos.EventID, evs[j].Tx, evs[j].ID) }):]
+				// A copy: what one consumer does to its events is not
+				// another's business, as when each read its own.
+				its := slices.Clone(evs[sort.Search(len(evs), func(j int) bool { return before(pos.Tx, pos.EventID, evs[j].Tx, evs[j].ID) }):])
 				if len(its) == 0 {
 					if len(evs) > 0 && len(evs) == limit {
 						ahead = append(ahead, i)

@@ -516,6 +516,40 @@ func TestDeliverEventsUnkeepableName(t *testing.T) {
 	})
 }
 
+// Consumers sharing a delivery are given events of their own: what one
+// does to those it is handed (or appends to them) is not what another is
+// handed, as when each read its own.
+func TestDeliverEventsGivesEachItsOwn(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, name := range []string{"a", "b"} {
+			if _, err := deliverOne(ctx, s, name, 100, func(context.Context, []models.Event) error { return nil }, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustNew(t, s, models.ProductDetails{})
+		got := map[string][]models.Event{}
+		for deadline := time.Now().Add(10 * time.Second); len(got["b"]) == 0 && time.Now().Before(deadline); {
+			res, err := s.DeliverEvents(ctx, []string{"a", "b"}, 100, func(_ context.Context, name string, evs []models.Event) error {
+				if name == "a" {
+					evs[0].Type = "redacted"
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				got[r.Consumer] = append(got[r.Consumer], r.Events...)
+			}
+		}
+		if len(got["b"]) == 0 || got["b"][0].Type != models.EventProductCreated || got["a"][0].Type != "redacted" {
+			t.Fatalf("a was given %v, b %v", typesOf(got["a"]), typesOf(got["b"]))
+		}
+	})
+}
+
 // Two instances registering the same new consumers, listed in different
 // orders (two builds side by side during a deploy), do not deadlock: one
 // registers them, the other finds them busy.
