@@ -12,7 +12,7 @@ func (s *Service) AdjustStock(ctx context.Context, c models.Caller, productID st
 	if err := models.RequireAdmin(c); err != nil {
 		return nil, err
 	}
-	a, err := models.ParseAdjustment(productID, delta, reason, c)
+	a, err := models.ParseAdjustment(productID, "", delta, reason, c)
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,7 @@ const (
 // StockChanged is one movement of the stock ledger.
 type StockChanged struct {
 	ProductID  string `json:"productId"`
+	VariantID  string `json:"variantId,omitempty"`
 	Delta      int    `json:"delta"`
 	StockAfter int    `json:"stockAfter"`
 	Kind       string `json:"kind"`
@@ -174,7 +175,7 @@ func (e Event) Decode(v any) error {
 func StockEvents(moves []StockMovement) []Event {
 	out := make([]Event, len(moves))
 	for i, m := range moves {
-		sc := StockChanged{ProductID: m.ProductID, Delta: m.Delta, StockAfter: m.StockAfter, Kind: m.Kind, Reason: m.Reason, Actor: m.Actor}
+		sc := StockChanged{ProductID: m.ProductID, VariantID: m.VariantID, Delta: m.Delta, StockAfter: m.StockAfter, Kind: m.Kind, Reason: m.Reason, Actor: m.Actor}
 		if m.OrderID != nil {
 			sc.OrderID = *m.OrderID
 		}
