@@ -21,7 +21,12 @@ export function VariantsPanel({ product, onChange, reload }) {
       <h2 id="variants-title">
         Variants <span class="muted">({count})</span>
       </h2>
-      {product.options.length > 0 && <Generate product={product} missing={missing.length} onChange={onChange} />}
+      {product.options.length > 0 &&
+        (missing.length > 0 ? (
+          <Generate product={product} missing={missing.length} onChange={onChange} />
+        ) : (
+          <p class="muted small-text">Every combination of the options has a variant.</p>
+        ))}
       <p class="muted small-text" id="variants-hint">
         {product.options.length === 0
           ? "Without options the product sells as one variant: its price, SKU and stock are the product's."
@@ -83,16 +88,14 @@ function Generate({ product, missing, onChange }) {
     <form class="generate" onSubmit={submit} noValidate aria-labelledby="generate-title" aria-describedby="generate-hint">
       <h3 id="generate-title">Generate the missing combinations</h3>
       <p class="muted small-text" id="generate-hint">
-        {missing
-          ? `${plural(missing, "combination")} of the options ${missing === 1 ? "has" : "have"} no variant yet: each gets one with this price and stock.`
-          : "Every combination of the options has a variant."}
+        {plural(missing, "combination")} of the options {missing === 1 ? "has" : "have"} no variant yet: each gets one with this price and stock.
       </p>
       <div class="row">
         <TextField label="Price of new variants (USD)" inputMode="decimal" value={price} onInput={setPrice} error={errs.price} />
         <TextField label="Stock of new variants" type="number" inputMode="numeric" step="1" min="0" value={stock} onInput={setStock} error={errs.stockCount} />
       </div>
       <div class="form__actions">
-        <button type="submit" class="primary" disabled={action.busy || missing === 0}>
+        <button type="submit" class="primary" disabled={action.busy}>
           {action.busy ? "Generating…" : "Generate variants"}
         </button>
         <ActionStatus action={action} busyText="" />
@@ -250,7 +253,14 @@ function VariantRow({ variant: v, deletable, onChange, reload }) {
           </button>
         </form>
         {deletable && (
-          <Confirm label="Delete" question={`Delete ${v.title}? Orders keep their lines.`} confirmLabel="Yes, delete it" disabled={del.busy} onConfirm={remove} />
+          <Confirm
+            label="Delete"
+            question={`Delete ${v.title}? Orders keep their lines.`}
+            confirmLabel="Yes, delete it"
+            danger={false}
+            disabled={del.busy}
+            onConfirm={remove}
+          />
         )}
         {general ? <ErrorText error={action.error} /> : !action.error && action.message && changed.length === 0 && <span class="inline-status inline-status--ok">Saved</span>}
         <ActionStatus action={del} busyText="Deleting…" />
