@@ -10,25 +10,31 @@ import (
 	"shop/models"
 )
 
-// AdjustStock applies an admin's correction to a product's stock and
-// records it in the ledger, in one transaction under the product's lock.
+// AdjustStock applies an admin's correction to a variant's stock and
+// records it in the ledger, in one transaction under its product's lock.
 func (s *Store) AdjustStock(ctx context.Context, a models.Adjustment) (*models.Product, error) {
 	var out *models.Product
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
-		p, err := s.lockProduct(tx, a.ProductID)
+		ps, err := s.lockOne(tx, a.ProductID, a.VariantID)
 		if err != nil {
 			return err
 		}
-		next, err := models.ApplyAdjustment(p.StockCount, a)
+		v, err := models.PickVariant(ps.Product.ID, a.VariantID, ps.Variants)
+		if err != nil {
+			return err
+		}
+		a.ProductID = ps.Product.ID
+		next, err := models.ApplyAdjustment(v.StockCount, a)
 		if err != nil {
 			return err
 		}
 		moves := []models.StockMovement{{
-			ProductID: p.ID, Delta: a.Delta, Kind: models.MovementAdjustment, Reason: a.Reason,
+			ProductID: v.ProductID, VariantID: v.ID, Delta: a.Delta, Kind: models.MovementAdjustment, Reason: a.Reason,
 			Actor: a.Actor, At: now, StockAfter: next,
 		}}
-		if err := s.setStock(tx, moves, now); err != nil {
+		ch := models.ChangeStock(map[string]models.ProductStock{ps.Product.ID: ps}, map[string]int{v.ID: a.Delta}, now)
+		if err := writeStock(tx, ch, now); err != nil {
 			return err
 		}
 		w := rows{}
@@ -36,8 +42,7 @@ func (s *Store) AdjustStock(ctx context.Context, a models.Adjustment) (*models.P
 		if err := s.insert(tx, w); err != nil {
 			return fmt.Errorf("record adjustment: %w", err)
 		}
-		p.StockCount, p.LastUpdated = next, now
-		out = p
+		out = &ch.Products[0]
 		return nil
 	})
 	if err != nil {
