@@ -728,3 +728,15 @@ func (np NewProduct) Build(id string, now time.Time, newID func() string) (Produ
 	ProductTotals(p.Active, vs).Apply(&p)
 	return p, vs, nil
 }
+
+// ParsePriceAndStock validates a price and a stock count given together
+// (generateVariants).
+func ParsePriceAndStock(price float64, stock int) (Money, int, error) {
+	var fe fieldErrors
+	m := parsePrice(&fe, "price", price)
+	checkStock(&fe, "stockCount", stock)
+	if err := fe.err(); err != nil {
+		return 0, 0, err
+	}
+	return m, stock, nil
+}

@@ -64,9 +64,13 @@ func (s *Store) lockProduct(tx *gorm.DB, id string) (*models.Product, error) {
 	return &ps[0], nil
 }
 
-// StockMovements pages through a product's ledger, oldest first.
-func (s *Store) StockMovements(ctx context.Context, productID string, c models.LedgerConnection) (models.MovementPage, error) {
+// StockMovements pages through a product's ledger (one variant's, when
+// variantID is not ""), oldest first.
+func (s *Store) StockMovements(ctx context.Context, productID, variantID string, c models.LedgerConnection) (models.MovementPage, error) {
 	q := s.db.WithContext(ctx).Where("product_id = ? AND id > ?", productID, c.AfterID).Order("id ASC").Limit(c.First + 1)
+	if variantID != "" {
+		q = s.db.WithContext(ctx).Where("variant_id = ? AND product_id = ? AND id > ?", variantID, productID, c.AfterID).Order("id ASC").Limit(c.First + 1)
+	}
 	var ms []models.StockMovement
 	if err := q.Find(&ms).Error; err != nil {
 		return models.MovementPage{}, mapError(err, "page stock movements")
