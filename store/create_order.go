@@ -150,9 +150,6 @@ const customerLockSpace = 5_902_377_481
 // idempotency keys, apart from the migration lock.
 const idempotencyLockSpace = 8_214_530_117
 
-
-
-
 // insert writes w's rows (inserts) through GORM, and records their events
 // with the write.
 func (s *Store) insert(tx *gorm.DB, w rows) error {
