@@ -143,6 +143,9 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err := bootstrapAdmin(ctx, cfg, accounts, logger); err != nil {
 		return err
 	}
+	if err := dispatcher.Register(ctx, db); err != nil {
+		return err
+	}
 	// Background work runs under its own context, stopped and waited for
 	// before the pools close.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -15,9 +15,27 @@ func (c *Catalog) OrderEvents(ctx context.Context, orderIDs []string) (map[strin
 
 // StockMovements is an admin's read under a product: a response holding it
 // must never be stored where the catalog's shared responses are.
-func (c *Catalog) StockMovements(ctx context.Context, productID string, conn models.LedgerConnection) (models.MovementPage, error) {
+func (c *Catalog) StockMovements(ctx context.Context, productID, variantID string, conn models.LedgerConnection) (models.MovementPage, error) {
 	recorderFrom(ctx).spoil()
-	return c.next.StockMovements(ctx, productID, conn)
+	return c.next.StockMovements(ctx, productID, variantID, conn)
+}
+
+// VariantByID and VariantsOf pass through for now: a response that reads
+// them is not stored.
+func (c *Catalog) VariantByID(ctx context.Context, id string) (*models.ProductVariant, error) {
+	recorderFrom(ctx).spoil()
+	return c.next.VariantByID(ctx, id)
+}
+
+func (c *Catalog) VariantsOf(ctx context.Context, productIDs []string) (map[string][]models.ProductVariant, error) {
+	recorderFrom(ctx).spoil()
+	return c.next.VariantsOf(ctx, productIDs)
+}
+
+// LowStockVariants is an admin's read, never stored.
+func (c *Catalog) LowStockVariants(ctx context.Context, threshold, limit int) ([]models.ProductVariant, error) {
+	recorderFrom(ctx).spoil()
+	return c.next.LowStockVariants(ctx, threshold, limit)
 }
 
 func (c *Catalog) LowStock(ctx context.Context, threshold, limit int) ([]models.Product, error) {

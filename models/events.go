@@ -83,7 +83,10 @@ type EventConsumer struct {
 type ProductChanged struct {
 	ProductID string   `json:"productId"`
 	Changes   []string `json:"changes,omitempty"`
-	Actor     string   `json:"actor,omitempty"`
+	// VariantIDs are the variants the write created, changed or deleted
+	// (all of the product's, for a product created or deleted).
+	VariantIDs []string `json:"variantIds,omitempty"`
+	Actor      string   `json:"actor,omitempty"`
 }
 
 // What a product update changed (ProductChanged.Changes).

@@ -28,6 +28,9 @@ type NewProduct struct {
 	StockCount int
 	Actor      string // who creates it, for the ledger
 	details    details
+	// Options and Variants, when given (WithVariants).
+	Options  ProductOptions
+	Variants []VariantDraft
 }
 
 // ParseNewProduct validates createProduct's input, reporting every bad field.
@@ -89,6 +92,12 @@ func (patch ProductPatch) Changes() []string {
 		out = append(out, ChangedStock)
 	}
 	return out
+}
+
+// SetsVariant reports whether the patch sets what is a variant's: the
+// price, the stock or the SKU (of a product with one variant).
+func (patch ProductPatch) SetsVariant() bool {
+	return patch.Price != nil || patch.StockCount != nil || patch.details.SKU != nil
 }
 
 // SetsCategory is the category the patch puts the product in, if any: the

@@ -3,6 +3,7 @@ package models
 import (
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -637,4 +638,105 @@ func (d VariantDraft) apply(v *ProductVariant) bool {
 		v.WeightGrams, changed = *d.WeightGrams, true
 	}
 	return changed
+}
+
+// WithVariants adds createProduct's options and variants to np: options
+// alone make every combination, each with np's price and stock; variants
+// name their values of the options, and take np's price and stock where
+// they give none; neither makes one default variant, as before variants.
+func (np NewProduct) WithVariants(options []ProductOption, variants []VariantInput) (NewProduct, error) {
+	var fe fieldErrors
+	if options != nil {
+		np.Options = parseOptions(&fe, "input.options", options)
+	}
+	np.Variants = nil
+	for i, in := range variants {
+		if i >= MaxVariants {
+			fe.add("input.variants", "must contain at most %d variants, got %d", MaxVariants, len(variants))
+			break
+		}
+		np.Variants = append(np.Variants, parseVariant(&fe, fmt.Sprintf("input.variants[%d]", i), in))
+	}
+	if err := fe.err(); err != nil {
+		return NewProduct{}, err
+	}
+	if n := np.Options.Combinations(); len(variants) == 0 && n > MaxVariants {
+		return NewProduct{}, Errorf(errcode.BadUserInput, "Invalid input: input.options make %d combinations; a product has at most %d variants (give variants for those sold).", n, MaxVariants)
+	}
+	return np, nil
+}
+
+// Build makes the new product with id at now and its variants: a product
+// created without variants has one whose id is the product's own (as
+// every product had when variants came), the others get ids from newID.
+// The product's price, stock and SKU are its variants' totals.
+func (np NewProduct) Build(id string, now time.Time, newID func() string) (Product, []ProductVariant, error) {
+	p := np.Product(id, now)
+	p.Options = np.Options
+	if p.Options == nil {
+		p.Options = ProductOptions{}
+	}
+	def := Totals{Price: np.Price, StockCount: np.StockCount}
+	var vs []ProductVariant
+	switch {
+	case len(np.Variants) == 0 && len(p.Options) == 0:
+		vs = []ProductVariant{{ID: id, ProductID: id, SKU: p.SKU, Title: DefaultVariantTitle, Price: np.Price, StockCount: np.StockCount,
+			Options: SelectedOptions{}, CreatedAt: now, LastUpdated: now}}
+	case len(np.Variants) == 0:
+		p.Options.Each(func(sel SelectedOptions) bool {
+			vs = append(vs, ProductVariant{ID: newID(), ProductID: id, Position: len(vs), Title: sel.Title(), Options: sel, OptionKey: sel.Key(),
+				Price: np.Price, StockCount: np.StockCount, CreatedAt: now, LastUpdated: now})
+			return true
+		})
+	default:
+		var fe fieldErrors
+		keys := map[string]int{}
+		for i, d := range np.Variants {
+			f := fmt.Sprintf("input.variants[%d]", i)
+			vid := newID()
+			if len(p.Options) == 0 {
+				if len(np.Variants) > 1 {
+					fe.add("input.variants", "a product without options has one variant; give options to sell several")
+					break
+				}
+				vid = id
+			}
+			v, err := d.NewVariant(f, p, vid, i, def, now)
+			if err != nil {
+				var e *Error
+				if errors.As(err, &e) {
+					fe = append(fe, e.Fields...)
+				}
+				continue
+			}
+			if j, dup := keys[v.OptionKey]; dup {
+				fe.add(f+".options", "repeats input.variants[%d] (%s)", j, v.Title)
+			}
+			keys[v.OptionKey] = i
+			vs = append(vs, v)
+		}
+		if err := fe.err(); err != nil {
+			return Product{}, nil, err
+		}
+	}
+	if p.SKU != nil && (len(vs) > 1 || len(np.Variants) > 0 && vs[0].SKU != nil && *vs[0].SKU != *p.SKU) {
+		return Product{}, nil, Errorf(errcode.BadUserInput, "Invalid input: input.sku is for a product with one variant; give each variant its own sku.")
+	}
+	if len(vs) == 1 && vs[0].SKU == nil {
+		vs[0].SKU = p.SKU
+	}
+	ProductTotals(p.Active, vs).Apply(&p)
+	return p, vs, nil
+}
+
+// ParsePriceAndStock validates a price and a stock count given together
+// (generateVariants).
+func ParsePriceAndStock(price float64, stock int) (Money, int, error) {
+	var fe fieldErrors
+	m := parsePrice(&fe, "price", price)
+	checkStock(&fe, "stockCount", stock)
+	if err := fe.err(); err != nil {
+		return 0, 0, err
+	}
+	return m, stock, nil
 }

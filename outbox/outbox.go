@@ -25,11 +25,14 @@ import (
 // Store is what the dispatcher needs of the database.
 type Store interface {
 	// DeliverEvents hands each of consumers its next events (read once,
-	// at most limit) to handle inside one transaction that saves the
+	// at most limit each) to handle inside one transaction that saves the
 	// positions of those it took; models.ErrConsumerBusy for one another
 	// instance holds.
 	DeliverEvents(ctx context.Context, consumers []string, limit int,
 		handle func(ctx context.Context, consumer string, events []models.Event) error) ([]models.Delivery, error)
+	// RegisterConsumers starts the consumers not yet known after the
+	// events committed so far.
+	RegisterConsumers(ctx context.Context, consumers []string) error
 	// ConsumersBehind names those of consumers with events to take.
 	ConsumersBehind(ctx context.Context, consumers []string) ([]string, error)
 }
@@ -98,6 +101,13 @@ func New(poll time.Duration, logger *slog.Logger, consumers ...Consumer) *Dispat
 func (d *Dispatcher) Delivered() uint64 { return d.delivered.Load() }
 func (d *Dispatcher) Failures() uint64  { return d.failures.Load() }
 
+// Register starts the consumers seen for the first time after the events
+// committed so far: called before the instance serves, so that its own
+// first writes are delivered too.
+func (d *Dispatcher) Register(ctx context.Context, store Store) error {
+	return store.RegisterConsumers(ctx, d.names)
+}
+
 // Run delivers from store until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context, store Store) {
 	t := time.NewTicker(d.every)
@@ -144,8 +154,12 @@ func (d *Dispatcher) Pass(ctx context.Context, store Store) {
 			}
 			return
 		}
-		// Those with a full batch may have more: they go round again.
+		// Those with a full batch may have more: they go round again,
+		// and so do the others given events, the end of a batch read
+		// from further behind, lest they wait for the next pass, after
+		// the one far behind has caught up.
 		behind = behind[:0]
+		full := false
 		for _, g := range got {
 			switch {
 			case errors.Is(g.Err, models.ErrConsumerBusy):
@@ -161,12 +175,13 @@ func (d *Dispatcher) Pass(ctx context.Context, store Store) {
 				if c := d.consumer(g.Consumer); c.After != nil && len(g.Events) > 0 {
 					c.After(g.Events)
 				}
-				if len(g.Events) == batch {
+				if len(g.Events) > 0 {
 					behind = append(behind, g.Consumer)
 				}
+				full = full || len(g.Events) == batch
 			}
 		}
-		if len(behind) == 0 {
+		if !full {
 			return
 		}
 	}

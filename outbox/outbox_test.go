@@ -201,3 +201,64 @@ func TestDispatchersShareTheOutbox(t *testing.T) {
 		t.Errorf("dispatchers delivered %d events, want at least %d", delivered, 2*len(evs))
 	}
 }
+
+// One pass brings every consumer up to date, one far behind (more than a
+// batch) included: a consumer given part of a batch read from the far
+// one's position, or none of it, is not left for the next pass, which
+// comes only once the far one has caught up.
+func TestPassServesConsumersAtDifferentPositions(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		deliver := func(name string) int {
+			t.Helper()
+			res, err := s.DeliverEvents(ctx, []string{name}, 1000, func(context.Context, string, []models.Event) error { return nil })
+			if err != nil || res[0].Err != nil {
+				t.Fatalf("%s: %v %+v", name, err, res)
+			}
+			return len(res[0].Events)
+		}
+		deliver("probe")
+		deliver("far")
+		for i := 0; i < 100; i++ {
+			newProduct(t, s)
+		}
+		deliver("mid") // 200 events after far, 400 before the end
+		for i := 0; i < 200; i++ {
+			newProduct(t, s)
+		}
+		deliver("near")
+		newProduct(t, s)
+		// Until every event is final (another test's transaction on a
+		// shared server may hold the last back for a while).
+		all, err := s.Events(ctx, 0, 1000)
+		if err != nil || len(all) != 602 {
+			t.Fatalf("%d events, %v", len(all), err)
+		}
+		var probed int
+		for deadline := time.Now().Add(10 * time.Second); probed < len(all) && time.Now().Before(deadline); {
+			probed += deliver("probe")
+		}
+		if probed != len(all) {
+			t.Fatalf("%d of %d events final", probed, len(all))
+		}
+		var far, mid, near tally
+		d := outbox.New(time.Hour, nil,
+			outbox.Consumer{Name: "far", After: far.add},
+			outbox.Consumer{Name: "mid", After: mid.add},
+			outbox.Consumer{Name: "near", After: near.add},
+		)
+		d.Pass(ctx, s)
+		for i, e := range all {
+			want := func(from int) int {
+				if i >= from {
+					return 1
+				}
+				return 0
+			}
+			if far.count(e.ID) != 1 || mid.count(e.ID) != want(200) || near.count(e.ID) != want(600) {
+				t.Fatalf("after one pass, event %d of %d given to far %d, mid %d, near %d times", i, len(all), far.count(e.ID), mid.count(e.ID), near.count(e.ID))
+			}
+		}
+	})
+}

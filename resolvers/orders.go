@@ -76,8 +76,9 @@ func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
 	for _, it := range raw {
 		m, _ := it.(map[string]any)
 		id, _ := m["productId"].(string)
+		variant, _ := m["variantId"].(string)
 		q, _ := m["quantity"].(int)
-		lines = append(lines, models.OrderLine{ProductID: id, Quantity: q})
+		lines = append(lines, models.OrderLine{ProductID: id, VariantID: variant, Quantity: q})
 	}
 	o, err := r.ordering.Place(p.Context, auth.CallerFrom(p.Context), ordering.NewOrder{
 		CustomerID: optString(in, "customerId"), Lines: lines,

@@ -112,13 +112,22 @@ type keyClaim struct {
 // count, a statement after the lock, sees every order committed by the
 // one before.) It is taken before the products' rows, which the customer's
 // other orders wait for no longer than it does.
-func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderRequest) (keyClaim, models.Holdings, map[string]models.Product, error) {
+func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderRequest) (keyClaim, models.Holdings, map[string]models.ProductStock, error) {
 	var claim keyClaim
 	var held models.Holdings
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	lockSQL := "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id = ANY($1) ORDER BY product_id FOR UPDATE"
-	args := []any{productIDs(req.Lines)}
+	// The products named, and those of the variants named, locked in id
+	// order, each with every variant (their stock, and what the product's
+	// totals are computed from): one row per variant, the product's
+	// columns only those the order needs. The variants are locked too: a
+	// row that waited for a lock is read again as the other transaction
+	// left it only if it is locked (READ COMMITTED's recheck), and without
+	// that the stock read would be the one from before the wait.
+	lockSQL := "SELECT p.product_id, p.active, " + orderVariantColumns + " FROM products p JOIN product_variants v ON v.product_id = p.product_id" +
+		" WHERE (p.product_id = ANY($1) OR p.product_id IN (SELECT product_id FROM product_variants WHERE variant_id = ANY($2)))" +
+		" ORDER BY p.product_id, v.position, v.variant_id FOR UPDATE OF p, v"
+	args := []any{req.ProductIDs(), req.VariantIDs()}
 	// gate makes a statement run only once the idempotency key is this
 	// request's, so one refused as in use never waits on a lock.
 	gate, gateArgs := "", []any(nil)
@@ -128,7 +137,10 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 		b.Queue("SELECT fingerprint, order_id, created_at FROM idempotency_keys WHERE caller = $1 AND key = $2", req.Actor, req.IdempotencyKey)
 		// Taken again (it is re-entrant) as the lock's gate: false, no row
 		// is locked.
-		lockSQL = "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id = ANY($1) AND pg_try_advisory_xact_lock(hashtextextended($2, $3)) ORDER BY product_id FOR UPDATE"
+		lockSQL = "SELECT p.product_id, p.active, " + orderVariantColumns + " FROM products p JOIN product_variants v ON v.product_id = p.product_id" +
+			" WHERE (p.product_id = ANY($1) OR p.product_id IN (SELECT product_id FROM product_variants WHERE variant_id = ANY($2)))" +
+			" AND pg_try_advisory_xact_lock(hashtextextended($3, $4))" +
+			" ORDER BY p.product_id, v.position, v.variant_id FOR UPDATE OF p, v"
 		args = append(args, lockKey, idempotencyLockSpace)
 		gate, gateArgs = " WHERE pg_try_advisory_xact_lock(hashtextextended($3, $4))", []any{lockKey, idempotencyLockSpace}
 	}
@@ -174,16 +186,26 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	if err != nil {
 		return claim, held, nil, fmt.Errorf("lock products: %w", err)
 	}
-	stock := make(map[string]models.Product, len(req.Lines))
+	stock := make(map[string]models.ProductStock, len(req.Lines))
 	for rows.Next() {
-		var p models.Product
+		var id string
+		var active bool
+		var v models.ProductVariant
 		var price int64
-		if err := rows.Scan(&p.ID, &p.StockCount, &price, &p.Active); err != nil {
+		var compareAt *int64
+		if err := rows.Scan(&id, &active, &v.ID, &v.ProductID, &v.Position, &v.SKU, &v.Title, &price, &compareAt, &v.StockCount, &v.Options, &v.OptionKey); err != nil {
 			rows.Close()
 			return claim, held, nil, fmt.Errorf("lock products: %w", err)
 		}
-		p.Price = models.Money(price)
-		stock[p.ID] = p
+		v.Price = models.Money(price)
+		if compareAt != nil {
+			m := models.Money(*compareAt)
+			v.CompareAtPrice = &m
+		}
+		ps := stock[id]
+		ps.Product.ID, ps.Product.Active = id, active
+		ps.Variants = append(ps.Variants, v)
+		stock[id] = ps
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -192,6 +214,10 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	return claim, held, stock, nil
 }
 
+// orderVariantColumns are what an order reads of each variant of its
+// products.
+const orderVariantColumns = "v.variant_id, v.product_id, v.position, v.sku, v.title, v.price_cents, v.compare_at_price_cents, v.stock_count, v.options, v.option_key"
+
 // commitOrder writes the plan and commits in one round trip. A key stored
 // before but expired is replaced.
 func (s *Store) commitOrder(ctx context.Context, c *pgx.Conn, req models.OrderRequest, plan *orderPlan, staleKey bool, now time.Time) error {
@@ -199,7 +225,7 @@ func (s *Store) commitOrder(ctx context.Context, c *pgx.Conn, req models.OrderRe
 	if staleKey {
 		b.Queue("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2", req.Actor, req.IdempotencyKey)
 	}
-	updates := stockUpdates(plan.moves, now, true)
+	updates := stockStatements(plan.stock, now, true)
 	for _, st := range updates {
 		b.Queue(st.dollars(), st.args...)
 	}
@@ -221,7 +247,7 @@ func (s *Store) commitOrder(ctx context.Context, c *pgx.Conn, req models.OrderRe
 			return fmt.Errorf("set stock: %w", err)
 		}
 		if want := len(st.args[len(st.args)-1].([]string)); tag.RowsAffected() != int64(want) {
-			return fmt.Errorf("set stock: %d of %d products updated", tag.RowsAffected(), want)
+			return fmt.Errorf("set stock: %d of %d rows updated", tag.RowsAffected(), want)
 		}
 	}
 	for i := 0; i < b.Len()-len(updates)-1-boolInt(staleKey); i++ {

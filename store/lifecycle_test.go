@@ -25,7 +25,7 @@ func ledgerSum(t *testing.T, s *store.Store, id string) (sum, movements int) {
 	t.Helper()
 	c := models.LedgerConnection{First: 2}
 	for {
-		page, err := s.StockMovements(context.Background(), id, c)
+		page, err := s.StockMovements(context.Background(), id, "", c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -101,19 +103,24 @@ func (w *rows) events(d dialect, write int64, evs []models.Event) {
 // models.ErrConsumerBusy), and a position moves only with a handle that
 // succeeded, so an event is handed over again only after a failure or a
 // crash before the positions were saved. The events are read once for all
-// consumers, at most limit from the position furthest behind: one
-// transaction of four statements a poll, whatever the number of consumers
-// (a transaction each cost PostgreSQL more than the events' own writes:
-// make bench, scenario 6). A consumer seen for the first time starts after
-// the events committed before it. The result says, per consumer, what it
-// was given (saved) or why not; the error is the transaction's, when none
-// was delivered.
+// consumers, at most limit from the position furthest behind (again for
+// those ahead of them all, if any): one transaction of four statements a
+// poll, whatever the number of consumers (a transaction each cost
+// PostgreSQL more than the events' own writes: make bench, scenario 6).
+// Each is given at most limit events. A consumer seen for the first time
+// starts after the events committed before it. The result says, per
+// consumer (in name order), what it was given (saved) or why not; the
+// error is the transaction's, when none was delivered.
 func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int,
 	handle func(ctx context.Context, consumer string, events []models.Event) error) ([]models.Delivery, error) {
 	out := make([]models.Delivery, len(consumers))
 	for i, name := range consumers {
 		out[i] = models.Delivery{Consumer: name}
 	}
+	// By name: two instances registering the same new consumers listed in
+	// different orders (two builds side by side during a deploy) each
+	// waited for the other's first row.
+	sort.Slice(out, func(i, j int) bool { return out[i].Consumer < out[j].Consumer })
 	err := s.db.WithContext(context.WithValue(ctx, backgroundKey{}, true)).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		var held []models.EventConsumer
@@ -125,15 +132,20 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 		for _, c := range held {
 			at[c.Name] = c
 		}
-		var from *models.EventConsumer // the position furthest behind
+		var left []int // of out, those held, to be given their events
 		for i := range out {
-			pos, ok := at[out[i].Consumer]
-			if !ok {
+			if _, ok := at[out[i].Consumer]; !ok {
 				// Held by another instance, or new. A new consumer
 				// starts after every event committed before it first
 				// came (events of transactions still running then may
 				// come before that point, and are not its); what comes
-				// after is its first delivery, next time.
+				// after is its first delivery, next time. A name the
+				// column cannot hold fails alone: on PostgreSQL its
+				// INSERT failed every consumer's delivery with it.
+				if utf8.RuneCountInString(out[i].Consumer) > maxConsumerName {
+					out[i].Err = fmt.Errorf("consumer %s: a name longer than %d characters", out[i].Consumer, maxConsumerName)
+					continue
+				}
 				ins := tx.Exec(`INSERT INTO event_consumers (name, tx, event_id, updated_at)
 					SELECT ?, coalesce(max(tx), 0), coalesce(max(id), 0), ? FROM events WHERE 1 = 1
 					ON CONFLICT (name) DO NOTHING`, out[i].Consumer, now) // (SQLite needs the WHERE to parse ON CONFLICT)
@@ -145,40 +157,52 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 				}
 				continue
 			}
-			if from == nil || before(pos.Tx, pos.EventID, from.Tx, from.EventID) {
-				from = &pos
-			}
+			left = append(left, i)
 		}
-		if from == nil {
-			return nil
-		}
-		var evs []models.Event
-		if err := tx.Raw("SELECT id, tx, write_id, type, subject, data, at FROM events WHERE (tx, id) > (?, ?) AND "+s.dialect.horizon()+
-			" ORDER BY tx, id LIMIT ?", from.Tx, from.EventID, limit).Scan(&evs).Error; err != nil {
-			return fmt.Errorf("read events: %w", err)
-		}
-		// Each consumer takes what is after its own position; the
-		// positions that move are saved in one statement.
+		// The events are read from the position furthest behind, and each
+		// consumer takes what is after its own. Those ahead of all a full
+		// read reached are read for again, from the furthest behind of
+		// them: one consumer far behind (replayed, or the cache after Redis
+		// was down) must not leave the others waiting until it has caught
+		// up. With the consumers close together, that is one read.
 		var set []any
 		var names []string
-		for i := range out {
-			pos, ok := at[out[i].Consumer]
-			if !ok {
-				continue
+		for len(left) > 0 {
+			from := at[out[left[0]].Consumer]
+			for _, i := range left[1:] {
+				if pos := at[out[i].Consumer]; before(pos.Tx, pos.EventID, from.Tx, from.EventID) {
+					from = pos
+				}
 			}
-			mine := evs[sort.Search(len(evs), func(j int) bool { return before(pos.Tx, pos.EventID, evs[j].Tx, evs[j].ID) }):]
-			if len(mine) == 0 {
-				continue
+			var evs []models.Event
+			if err := tx.Raw("SELECT id, tx, write_id, type, subject, data, at FROM events WHERE (tx, id) > (?, ?) AND "+s.dialect.horizon()+
+				" ORDER BY tx, id LIMIT ?", from.Tx, from.EventID, limit).Scan(&evs).Error; err != nil {
+				return fmt.Errorf("read events: %w", err)
 			}
-			if err := handle(ctx, out[i].Consumer, mine); err != nil {
-				out[i].Err = fmt.Errorf("consumer %s: %w", out[i].Consumer, err)
-				continue
+			var ahead []int
+			for _, i := range left {
+				pos := at[out[i].Consumer]
+				// A copy: what one consumer does to its events is not
+				// another's business, as when each read its own.
+				its := slices.Clone(evs[sort.Search(len(evs), func(j int) bool { return before(pos.Tx, pos.EventID, evs[j].Tx, evs[j].ID) }):])
+				if len(its) == 0 {
+					if len(evs) > 0 && len(evs) == limit {
+						ahead = append(ahead, i)
+					}
+					continue
+				}
+				if err := handle(ctx, out[i].Consumer, its); err != nil {
+					out[i].Err = fmt.Errorf("consumer %s: %w", out[i].Consumer, err)
+					continue
+				}
+				last := its[len(its)-1]
+				set = append(set, out[i].Consumer, last.Tx, out[i].Consumer, last.ID)
+				names = append(names, out[i].Consumer)
+				out[i].Events = its
 			}
-			last := mine[len(mine)-1]
-			set = append(set, out[i].Consumer, last.Tx, out[i].Consumer, last.ID)
-			names = append(names, out[i].Consumer)
-			out[i].Events = mine
+			left = ahead
 		}
+		// The positions that move are saved in one statement.
 		if len(names) == 0 {
 			return nil
 		}
@@ -203,9 +227,29 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 	return out, nil
 }
 
+// maxConsumerName is the length of event_consumers.name
+// (models.EventConsumer).
+const maxConsumerName = 64
+
 // before orders places in the outbox: by transaction id, then event id.
 func before(tx1, id1, tx2, id2 int64) bool {
 	return tx1 < tx2 || tx1 == tx2 && id1 < id2
+}
+
+// RegisterConsumers gives each of consumers not yet known its position:
+// after every event committed so far (see DeliverEvents). An instance
+// registers its consumers before it serves, so that none of the writes it
+// serves can come before its consumers' start.
+func (s *Store) RegisterConsumers(ctx context.Context, consumers []string) error {
+	ctx = context.WithValue(ctx, backgroundKey{}, true)
+	for _, name := range consumers {
+		if err := s.db.WithContext(ctx).Exec(`INSERT INTO event_consumers (name, tx, event_id, updated_at)
+			SELECT ?, coalesce(max(tx), 0), coalesce(max(id), 0), ? FROM events WHERE 1 = 1
+			ON CONFLICT (name) DO NOTHING`, name, s.db.NowFunc()).Error; err != nil {
+			return fmt.Errorf("register outbox consumer %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // ConsumersBehind names, of consumers, those with final events after their

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -296,6 +297,31 @@ func TestDeliverEventsPositions(t *testing.T) {
 	})
 }
 
+// A consumer registered before a write is given it: what an instance does
+// before it serves, so its own first writes are delivered too.
+func TestRegisterConsumers(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		mustNew(t, s, models.ProductDetails{}) // before: not given
+		if err := s.RegisterConsumers(ctx, []string{"early"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RegisterConsumers(ctx, []string{"early"}); err != nil { // again: no change
+			t.Fatal(err)
+		}
+		p := mustNew(t, s, models.ProductDetails{})
+		var got []models.Event
+		handle := func(_ context.Context, evs []models.Event) error { got = append(got, evs...); return nil }
+		if n, err := deliverFinal(ctx, s, "early", 100, handle, nil); err != nil || n != 2 {
+			t.Fatalf("delivered %d, %v", n, err)
+		}
+		if got[0].Type != models.EventProductCreated || got[0].Subject != p.ID {
+			t.Fatalf("first event %s %s, want the product created after registering", got[0].Type, got[0].Subject)
+		}
+	})
+}
+
 // Consumers at different positions share one delivery: the events are
 // read once, each is given those after its own position, one's failure
 // leaves its position where it was while the others move, and a consumer
@@ -381,6 +407,180 @@ func TestDeliverEventsToSeveral(t *testing.T) {
 			t.Errorf("positions %+v %v", pos, err)
 		}
 	})
+}
+
+// A consumer far behind does not hold back one ahead of everything it is
+// given: the events read from the far one's position end before the near
+// one's, which is given its own events in the same delivery, not after the
+// far one has caught up (a replay, or the cache after Redis was down,
+// would otherwise leave every other consumer waiting as long).
+func TestDeliverEventsFarBehindDoesNotHoldBackTheOthers(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		noop := func(context.Context, []models.Event) error { return nil }
+		for _, name := range []string{"probe", "far"} {
+			if _, err := deliverOne(ctx, s, name, 100, noop, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 3; i++ {
+			mustNew(t, s, models.ProductDetails{}) // two events each: far's
+		}
+		if _, err := deliverOne(ctx, s, "near", 100, noop, nil); err != nil {
+			t.Fatal(err)
+		}
+		p := mustNew(t, s, models.ProductDetails{}) // two more: far's and near's
+		// Until every event is final (another test's transaction on a
+		// shared server may hold the last back for a while).
+		all := allEvents(t, s)
+		var probed int
+		deadline := time.Now().Add(10 * time.Second)
+		for probed < len(all) && time.Now().Before(deadline) {
+			n, err := deliverOne(ctx, s, "probe", 100, noop, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			probed += n
+		}
+		if probed != len(all) || len(all) != 8 {
+			t.Fatalf("%d of %d events final", probed, len(all))
+		}
+		got := map[string][]int64{}
+		res, err := s.DeliverEvents(ctx, []string{"far", "near"}, 2, func(_ context.Context, name string, evs []models.Event) error {
+			for _, e := range evs {
+				got[name] = append(got[name], e.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatalf("%s: %v", r.Consumer, r.Err)
+			}
+		}
+		if fmt.Sprint(got["far"]) != fmt.Sprint([]int64{all[0].ID, all[1].ID}) ||
+			fmt.Sprint(got["near"]) != fmt.Sprint([]int64{all[6].ID, all[7].ID}) {
+			t.Fatalf("far took %v, near %v, of %d events; want the first two and the last two", got["far"], got["near"], len(all))
+		}
+		// The positions saved are those: near has nothing more, far the rest.
+		if _, err := s.AdjustStock(ctx, models.Adjustment{ProductID: p.ID, Delta: 1, Reason: "r", Actor: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		got = map[string][]int64{}
+		deadline = time.Now().Add(10 * time.Second)
+		for len(got["far"]) < 7 && time.Now().Before(deadline) {
+			if _, err := s.DeliverEvents(ctx, []string{"far", "near"}, 100, func(_ context.Context, name string, evs []models.Event) error {
+				for _, e := range evs {
+					got[name] = append(got[name], e.ID)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		last := allEvents(t, s)[8].ID
+		if len(got["far"]) != 7 || got["far"][0] != all[2].ID || got["far"][6] != last || fmt.Sprint(got["near"]) != fmt.Sprint([]int64{last}) {
+			t.Fatalf("then far took %v, near %v; want the six after far's first two and the new one, and the new one", got["far"], got["near"])
+		}
+	})
+}
+
+// A consumer whose name the database cannot keep (event_consumers.name is
+// 64 characters) fails alone: the others sharing its delivery are given
+// their events, on both databases.
+func TestDeliverEventsUnkeepableName(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		long := strings.Repeat("n", 65)
+		if _, err := deliverOne(ctx, s, "a", 100, func(context.Context, []models.Event) error { return nil }, nil); err != nil {
+			t.Fatal(err)
+		}
+		mustNew(t, s, models.ProductDetails{})
+		var got []models.Delivery
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			res, err := s.DeliverEvents(ctx, []string{"a", long}, 100, func(context.Context, string, []models.Event) error { return nil })
+			if err != nil {
+				t.Fatalf("the delivery failed for all: %v", err)
+			}
+			if got = res; len(res[0].Events) > 0 {
+				break
+			}
+		}
+		if len(got) != 2 || got[0].Consumer != "a" || len(got[0].Events) != 2 || got[1].Err == nil || errors.Is(got[1].Err, models.ErrConsumerBusy) {
+			t.Fatalf("delivered %+v", got)
+		}
+	})
+}
+
+// Consumers sharing a delivery are given events of their own: what one
+// does to those it is handed (or appends to them) is not what another is
+// handed, as when each read its own.
+func TestDeliverEventsGivesEachItsOwn(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, name := range []string{"a", "b"} {
+			if _, err := deliverOne(ctx, s, name, 100, func(context.Context, []models.Event) error { return nil }, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustNew(t, s, models.ProductDetails{})
+		got := map[string][]models.Event{}
+		for deadline := time.Now().Add(10 * time.Second); len(got["b"]) == 0 && time.Now().Before(deadline); {
+			res, err := s.DeliverEvents(ctx, []string{"a", "b"}, 100, func(_ context.Context, name string, evs []models.Event) error {
+				if name == "a" {
+					evs[0].Type = "redacted"
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				got[r.Consumer] = append(got[r.Consumer], r.Events...)
+			}
+		}
+		if len(got["b"]) == 0 || got["b"][0].Type != models.EventProductCreated || got["a"][0].Type != "redacted" {
+			t.Fatalf("a was given %v, b %v", typesOf(got["a"]), typesOf(got["b"]))
+		}
+	})
+}
+
+// Two instances registering the same new consumers, listed in different
+// orders (two builds side by side during a deploy), do not deadlock: one
+// registers them, the other finds them busy.
+func TestRegisteringConsumersInAnyOrder(t *testing.T) {
+	t.Parallel()
+	url := testenv.MustPostgres(t)
+	a := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 2})
+	b := storetest.MustOpen(t, store.Options{DatabaseURL: url, MaxOpenConns: 2, MaxIdleConns: 2})
+	ctx := context.Background()
+	noop := func(context.Context, string, []models.Event) error { return nil }
+	for i := 0; i < 200; i++ {
+		x, y := fmt.Sprintf("x%d", i), fmt.Sprintf("y%d", i)
+		start := make(chan struct{})
+		errs := make(chan error, 2)
+		for _, run := range []struct {
+			s     *store.Store
+			names []string
+		}{{a, []string{x, y}}, {b, []string{y, x}}} {
+			go func() {
+				<-start
+				_, err := run.s.DeliverEvents(ctx, run.names, 10, noop)
+				errs <- err
+			}()
+		}
+		close(start)
+		for j := 0; j < 2; j++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("registering %s and %s: %v", x, y, err)
+			}
+		}
+	}
 }
 
 // Many writers and several dispatchers at once on PostgreSQL, where ids

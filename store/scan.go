@@ -30,7 +30,7 @@ func scanProducts(q *gorm.DB, withScore bool) ([]scored, error) {
 		price, stock int64
 		sku, cat     sql.NullString
 	)
-	dest := []any{&r.ID, &price, &stock, timeCol{&r.CreatedAt}, timeCol{&r.LastUpdated}, &r.Name, &r.Description, &sku, &r.ImageURLs, &r.Active, &cat}
+	dest := []any{&r.ID, &price, &stock, timeCol{&r.CreatedAt}, timeCol{&r.LastUpdated}, &r.Name, &r.Description, &sku, &r.ImageURLs, &r.Active, &cat, &r.Options}
 	if withScore {
 		dest = append(dest, &r.Score)
 	}
@@ -137,7 +137,7 @@ func (s *Store) withItems(ctx context.Context, orders []models.Order) error {
 	for start := 0; start < len(ids); start += maxParams {
 		batch := ids[start:min(start+maxParams, len(ids))]
 		rows, err := s.db.WithContext(ctx).Table("order_items").
-			Select("id, order_id, product_id, quantity, price_at_purchase_cents, position").
+			Select("id, order_id, product_id, quantity, price_at_purchase_cents, position, variant_id, sku, title, options").
 			Where("order_id IN ?", batch).Order("order_id, position").Rows()
 		if err != nil {
 			return err
@@ -145,11 +145,16 @@ func (s *Store) withItems(ctx context.Context, orders []models.Order) error {
 		for rows.Next() {
 			var it models.OrderItem
 			var qty, price, pos int64
-			if err := rows.Scan(&it.ID, &it.OrderID, &it.ProductID, &qty, &price, &pos); err != nil {
+			var sku sql.NullString
+			if err := rows.Scan(&it.ID, &it.OrderID, &it.ProductID, &qty, &price, &pos, &it.VariantID, &sku, &it.Title, &it.Options); err != nil {
 				rows.Close()
 				return err
 			}
 			it.Quantity, it.PriceAtPurchase, it.Position = int(qty), models.Money(price), int(pos)
+			if sku.Valid {
+				v := sku.String
+				it.SKU = &v
+			}
 			if i, ok := at[it.OrderID]; ok {
 				orders[i].Items = append(orders[i].Items, it)
 			}

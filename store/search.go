@@ -35,7 +35,7 @@ const (
 // productColumns are the columns of models.Product, which every read of
 // products names rather than *, to leave the search column behind.
 const productColumns = "products.product_id, products.price_cents, products.stock_count, products.created_at, products.last_updated, " +
-	"products.name, products.description, products.sku, products.image_urls, products.active, products.category_id"
+	"products.name, products.description, products.sku, products.image_urls, products.active, products.category_id, products.options"
 
 // migrateSearch makes the full-text index: on PostgreSQL the stored
 // column search and its GIN index; on SQLite an FTS5 table over the products (external

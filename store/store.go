@@ -124,7 +124,7 @@ const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
 func (s *Store) migrate(ctx context.Context) error {
 	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{},
 		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{},
-		&models.Event{}, &models.EventConsumer{}}
+		&models.Event{}, &models.EventConsumer{}, &models.ProductVariant{}}
 	if !s.dialect.serverSide() {
 		// SQLite's file lock already serialises schema changes.
 		split := needsMessages(s.db.WithContext(ctx))
@@ -137,7 +137,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := splitEventNotes(s.db.WithContext(ctx), split); err != nil {
 			return err
 		}
-		return backfill(s.db.WithContext(ctx))
+		if err := backfill(s.db.WithContext(ctx)); err != nil {
+			return err
+		}
+		return migrateVariants(s.db.WithContext(ctx), s.logger)
 	}
 	// The lock belongs to a session, so everything runs on one connection.
 	err := s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
@@ -161,7 +164,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := rebaseRestoredEvents(conn, s.logger); err != nil {
 			return err
 		}
-		return backfill(conn)
+		if err := backfill(conn); err != nil {
+			return err
+		}
+		return migrateVariants(conn, s.logger)
 	})
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", s.dialect.name(), err)
@@ -291,6 +297,48 @@ func backfill(db *gorm.DB) error {
 		return fmt.Errorf("backfill order events: %w", err)
 	}
 	return nil
+}
+
+// migrateVariants gives every product from before variants its default
+// variant, with the product's price, stock and SKU and the product's own
+// id (so the lines and ledger rows of those days name it without a
+// lookup), and moves the ledger and order lines onto it. Each statement
+// does only what is left to do, so it runs, in effect, once; instances
+// starting together take turns under the migration lock (PostgreSQL) or
+// the file's (SQLite).
+func migrateVariants(db *gorm.DB, logger *slog.Logger) error {
+	// A variant's SKU is unique among variants whatever its case, as a
+	// product's was.
+	if err := db.Exec("CREATE UNIQUE INDEX IF NOT EXISTS idx_product_variants_sku_lower ON product_variants (lower(sku))").Error; err != nil {
+		return fmt.Errorf("index variant SKUs: %w", err)
+	}
+	start := time.Now()
+	var made, ledger, lines int64
+	err := db.Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`INSERT INTO product_variants (variant_id, product_id, position, sku, title, price_cents, stock_count, options, option_key, created_at, last_updated)
+			SELECT p.product_id, p.product_id, 0, p.sku, ?, p.price_cents, p.stock_count, '[]', '', p.created_at, p.last_updated FROM products p
+			WHERE NOT EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.product_id)`, models.DefaultVariantTitle)
+		if res.Error != nil {
+			return fmt.Errorf("give products their default variant: %w", res.Error)
+		}
+		made = res.RowsAffected
+		res = tx.Exec("UPDATE stock_movements SET variant_id = product_id WHERE variant_id = ''")
+		if res.Error != nil {
+			return fmt.Errorf("move the ledger onto variants: %w", res.Error)
+		}
+		ledger = res.RowsAffected
+		res = tx.Exec("UPDATE order_items SET variant_id = product_id, title = ? WHERE variant_id = ''", models.DefaultVariantTitle)
+		if res.Error != nil {
+			return fmt.Errorf("name the variants of order lines: %w", res.Error)
+		}
+		lines = res.RowsAffected
+		return nil
+	})
+	if err == nil && made+ledger+lines > 0 {
+		logger.Info("variants: products given their default variant", "variants", made, "ledgerRows", ledger, "orderLines", lines,
+			"took", time.Since(start).Round(time.Millisecond).String())
+	}
+	return err
 }
 
 // countStatements counts every SQL statement GORM sends, for tests that
