@@ -457,7 +457,7 @@ func TestAdminDashboardVariantsInBrowser(t *testing.T) {
 	// The order's lines: the variant as bought, even after its SKU changed.
 	admin.MustData(t, `mutation($id: String!) { updateVariant(variantId: $id, input: {sku: "TEE-M-RED-2"}) { variantId } }`, map[string]any{"id": ids["M / Red"]}, &struct{}{})
 	p.open("/admin/orders/" + order.CreateOrder.OrderID)
-	p.waitJS(`lineNames() === "T-shirt — M / Red (TEE-M-RED)|Plain Mug · MUG-1"`, "the lines T-shirt — M / Red (TEE-M-RED) and Plain Mug · MUG-1")
+	p.waitJS(`lineNames() === "Plain Mug · MUG-1|T-shirt — M / Red (TEE-M-RED)"`, "the lines T-shirt — M / Red (TEE-M-RED) and Plain Mug · MUG-1")
 	p.checkScreen("order-variants")
 
 	p.mustStayOnOrigin()
@@ -564,8 +564,8 @@ const fieldError = (label) => (H.field(label)?.getAttribute("aria-describedby") 
 const optionValues = (i) => [...(document.querySelectorAll("fieldset.option")[i]?.querySelectorAll(".option__value input") || [])].map((e) => e.value).join(",");
 // variantTitles are the titles in the variants table, sorted.
 const variantTitles = () => [...document.querySelectorAll("#variants tbody tr")].map((r) => r.dataset.title).sort().join(",");
-// lineNames are an order's lines as shown, in order.
-const lineNames = () => [...document.querySelectorAll('[data-testid="line-name"]')].map((e) => e.textContent.trim()).join("|");`
+// lineNames are an order's lines as shown, sorted.
+const lineNames = () => [...document.querySelectorAll('[data-testid="line-name"]')].map((e) => e.textContent.trim()).sort().join("|");`
 
 func (p *adminPage) js(expr string) string {
 	return "(() => { " + pageHelpers + " return (" + expr + "); })()"

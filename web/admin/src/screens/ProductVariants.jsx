@@ -160,11 +160,15 @@ function VariantRow({ variant: v, deletable, onChange, reload }) {
           if (!Number.isFinite(input.price)) throw badField("price", "must be a number, such as 12.50");
         }
         if (k === "compareAtPrice") {
-          // A negative compare-at price clears it (the API's rule for updates).
+          // A negative compare-at price clears it (the API's rule for
+          // updates): a null never reaches the API, which graphql-go
+          // drops from input objects.
           input.compareAtPrice = t === "" ? -1 : parseMoney(t);
-          if (!Number.isFinite(input.compareAtPrice)) throw badField("compareAtPrice", "must be a number, such as 19.99, or empty");
+          if (t !== "" && !Number.isFinite(input.compareAtPrice)) throw badField("compareAtPrice", "must be a number, such as 19.99, or empty");
         }
         if (k === "weightGrams") {
+          // null is the schema's "none"; until the API receives it (see
+          // compare-at above) an emptied weight comes back unchanged.
           input.weightGrams = t === "" ? null : Number(t);
           if (t !== "" && !Number.isInteger(input.weightGrams)) throw badField("weightGrams", "must be a whole number of grams");
         }
