@@ -484,7 +484,8 @@ func PickVariant(productID, variantID string, variants []ProductVariant) (Produc
 type VariantInput struct {
 	SKU            *string // "" means none
 	Price          *float64
-	CompareAtPrice *float64 // on an update, a negative value clears it
+	CompareAtPrice *float64 // 0 or negative clears it
+	// WeightGrams: negative clears it.
 	StockCount     *int
 	Options        *[]SelectedOption
 	ImageURL       *string // "" means none
@@ -530,8 +531,10 @@ func parseVariant(fe *fieldErrors, field string, in VariantInput) VariantDraft {
 		d.Price = &m
 	}
 	if in.CompareAtPrice != nil {
+		// 0 or negative clears it (a compare-at price of 0 says nothing;
+		// graphql-go passes no null on).
 		var m *Money
-		if *in.CompareAtPrice >= 0 {
+		if *in.CompareAtPrice > 0 {
 			v := parsePrice(fe, field+".compareAtPrice", *in.CompareAtPrice)
 			m = &v
 		}
@@ -567,6 +570,8 @@ func parseVariant(fe *fieldErrors, field string, in VariantInput) VariantDraft {
 		d.ImageURL = &u
 	}
 	if in.WeightGrams != nil {
+		// A negative weight clears it: graphql-go v0.8.1 passes no null
+		// in an input object on, so null can't say it.
 		var w *int
 		if *in.WeightGrams >= 0 {
 			if *in.WeightGrams > MaxWeightGrams {
@@ -574,8 +579,6 @@ func parseVariant(fe *fieldErrors, field string, in VariantInput) VariantDraft {
 			}
 			n := *in.WeightGrams
 			w = &n
-		} else {
-			fe.add(field+".weightGrams", "must not be negative")
 		}
 		d.WeightGrams = &w
 	}

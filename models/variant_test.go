@@ -230,11 +230,18 @@ func TestParseVariant(t *testing.T) {
 	price, neg, big := 12.5, -1, MaxWeightGrams+1
 	bad := "http://x"
 	_, err := ParseVariant("input", VariantInput{Price: &price, WeightGrams: &neg, ImageURL: &bad})
-	if ErrorCode(err) != errcode.BadUserInput || !strings.Contains(err.Error(), "input.weightGrams must not be negative") || !strings.Contains(err.Error(), "input.imageUrl[0]") {
+	if ErrorCode(err) != errcode.BadUserInput || !strings.Contains(err.Error(), "input.imageUrl[0]") {
 		t.Fatalf("bad variant: %v", err)
 	}
 	if _, err := ParseVariant("v", VariantInput{WeightGrams: &big}); err == nil {
 		t.Fatal("a weight past the maximum is refused")
+	}
+	// Negative clears (graphql-go passes no null on); so does a compare-at
+	// price of 0.
+	zero := 0.0
+	d0, err := ParseVariant("v", VariantInput{WeightGrams: &neg, CompareAtPrice: &zero})
+	if err != nil || d0.WeightGrams == nil || *d0.WeightGrams != nil || d0.CompareAtPrice == nil || *d0.CompareAtPrice != nil {
+		t.Fatalf("clearing: %+v %v", d0, err)
 	}
 	sku := " TEE-M "
 	d, err := ParseVariant("v", VariantInput{SKU: &sku, Price: &price, Options: &[]SelectedOption{{Name: "size", Value: "m"}}})

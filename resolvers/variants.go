@@ -162,17 +162,7 @@ func variantInput(in map[string]any) models.VariantInput {
 		SKU: optString(in, "sku"), Price: optFloat(in, "price"), StockCount: optInt(in, "stockCount"),
 		ImageURL: optString(in, "imageUrl"), WeightGrams: optInt(in, "weightGrams"),
 	}
-	if c, ok := in["compareAtPrice"]; ok {
-		f, isFloat := c.(float64)
-		if !isFloat {
-			f = -1 // null: clears it
-		}
-		v.CompareAtPrice = &f
-	}
-	if w, ok := in["weightGrams"]; ok && w == nil {
-		none := -1 // null: clears it
-		v.WeightGrams = &none
-	}
+	v.CompareAtPrice = optFloat(in, "compareAtPrice")
 	if list, ok := in["options"].([]any); ok {
 		opts := selectedOptions(list)
 		v.Options = &opts

@@ -169,7 +169,7 @@ function VariantRow({ variant: v, deletable, onChange, reload }) {
         if (k === "weightGrams") {
           // null is the schema's "none"; until the API receives it (see
           // compare-at above) an emptied weight comes back unchanged.
-          input.weightGrams = t === "" ? null : Number(t);
+          input.weightGrams = t === "" ? -1 : Number(t); // -1 clears it (graphql-go never passes a null on)
           if (t !== "" && !Number.isInteger(input.weightGrams)) throw badField("weightGrams", "must be a whole number of grams");
         }
       }
