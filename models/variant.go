@@ -486,10 +486,10 @@ type VariantInput struct {
 	Price          *float64
 	CompareAtPrice *float64 // 0 or negative clears it
 	// WeightGrams: negative clears it.
-	StockCount     *int
-	Options        *[]SelectedOption
-	ImageURL       *string // "" means none
-	WeightGrams    *int
+	StockCount  *int
+	Options     *[]SelectedOption
+	ImageURL    *string // "" means none
+	WeightGrams *int
 }
 
 // VariantDraft is VariantInput validated; Options are as sent, matched
