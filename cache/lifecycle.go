@@ -20,18 +20,6 @@ func (c *Catalog) StockMovements(ctx context.Context, productID, variantID strin
 	return c.next.StockMovements(ctx, productID, variantID, conn)
 }
 
-// VariantByID and VariantsOf pass through for now: a response that reads
-// them is not stored.
-func (c *Catalog) VariantByID(ctx context.Context, id string) (*models.ProductVariant, error) {
-	recorderFrom(ctx).spoil()
-	return c.next.VariantByID(ctx, id)
-}
-
-func (c *Catalog) VariantsOf(ctx context.Context, productIDs []string) (map[string][]models.ProductVariant, error) {
-	recorderFrom(ctx).spoil()
-	return c.next.VariantsOf(ctx, productIDs)
-}
-
 // LowStockVariants is an admin's read, never stored.
 func (c *Catalog) LowStockVariants(ctx context.Context, threshold, limit int) ([]models.ProductVariant, error) {
 	recorderFrom(ctx).spoil()

@@ -8,8 +8,9 @@ import (
 
 // VariantReader is what the catalog reads of variants.
 type VariantReader interface {
-	// VariantByID returns an error with errcode.NotFound when there is none.
-	VariantByID(ctx context.Context, id string) (*models.ProductVariant, error)
+	// VariantByID returns the variant with its product's active flag, or
+	// an error with errcode.NotFound when there is none.
+	VariantByID(ctx context.Context, id string) (*models.VariantOfProduct, error)
 	// VariantsOf returns the variants of products, by product id, each
 	// product's by position.
 	VariantsOf(ctx context.Context, productIDs []string) (map[string][]models.ProductVariant, error)
@@ -30,9 +31,11 @@ type VariantWriter interface {
 	GenerateVariants(ctx context.Context, productID string, price models.Money, stock int, actor string) (*models.ProductStock, error)
 }
 
-// Variant is the variant with id, or nil when there is none or c may not
-// see its product (an inactive one, to a shopper).
-func (s *Service) Variant(ctx context.Context, c models.Caller, id string) (*models.ProductVariant, error) {
+// Variant is the variant with id and its product's active flag, or nil
+// when there is none or c may not see its product (an inactive one, to a
+// shopper). The flag comes with the variant, not from a read of the
+// product, so that a cached answer depends on the variant alone.
+func (s *Service) Variant(ctx context.Context, c models.Caller, id string) (*models.VariantOfProduct, error) {
 	if err := models.ValidateID("variantId", id); err != nil {
 		return nil, err
 	}
@@ -43,14 +46,7 @@ func (s *Service) Variant(ctx context.Context, c models.Caller, id string) (*mod
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.read.ProductByID(ctx, v.ProductID)
-	if models.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !models.Visible(c, p) {
+	if !v.VisibleTo(c) {
 		return nil, nil
 	}
 	return v, nil

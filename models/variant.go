@@ -63,6 +63,22 @@ func (v ProductVariant) Available(productActive bool) bool {
 	return productActive && v.StockCount > 0
 }
 
+// VariantOfProduct is a variant read by its id, with the one thing of its
+// product that decides who may see it and whether it is available: the
+// product's active flag, read in the same statement. Keeping the flag
+// with the variant lets a cache hold a variant read by id under the
+// variant's own version, not its product's, so an order for a sibling
+// variant leaves it cached (a change of active retires all the product's
+// variants: the product.updated event names them).
+type VariantOfProduct struct {
+	ProductVariant
+	ProductActive bool `gorm:"column:product_active"`
+}
+
+// VisibleTo reports whether c may see the variant: admins see every
+// variant, everyone else those of active products (as Visible).
+func (v VariantOfProduct) VisibleTo(c Caller) bool { return v.ProductActive || c.IsAdmin() }
+
 // ProductOption is one of a product's options (Size) with its values (S, M,
 // L), in display order.
 type ProductOption struct {

@@ -143,7 +143,7 @@ func (r *Resolver) GetVariantByID(p graphql.ResolveParams) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return r.owned(p.Context, v)
+	return &VariantOf{ProductVariant: v.ProductVariant, active: v.ProductActive}, nil
 }
 
 // owned is v with its product's active flag.

@@ -175,6 +175,12 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 			ps.Variants = []models.ProductVariant{v}
 			touched = []string{v.ID}
 		}
+		if p.Active != ps.Product.Active {
+			// Every variant read by id shows its product's active flag
+			// (models.VariantOfProduct): the event names them all, so
+			// that each one's cached reads are retired.
+			touched = variantIDs(ps.Variants)
+		}
 		// Active moves the price too: it is the lowest of those for sale.
 		models.ProductTotals(p.Active, ps.Variants).Apply(&p)
 		p.LastUpdated = now
@@ -232,10 +238,15 @@ func variantIDs(vs []models.ProductVariant) []string {
 	return ids
 }
 
-// VariantByID reads one variant; NOT_FOUND when there is none.
-func (s *Store) VariantByID(ctx context.Context, id string) (*models.ProductVariant, error) {
-	var vs []models.ProductVariant
-	if err := s.db.WithContext(ctx).Raw("SELECT "+variantColumns+" FROM product_variants WHERE variant_id = ?", id).Scan(&vs).Error; err != nil {
+// variantByIDSQL reads a variant with its product's active flag.
+var variantByIDSQL = "SELECT v." + strings.ReplaceAll(variantColumns, ", ", ", v.") +
+	", p.active AS product_active FROM product_variants v JOIN products p ON p.product_id = v.product_id WHERE v.variant_id = ?"
+
+// VariantByID reads one variant with its product's active flag, in one
+// statement; NOT_FOUND when there is none.
+func (s *Store) VariantByID(ctx context.Context, id string) (*models.VariantOfProduct, error) {
+	var vs []models.VariantOfProduct
+	if err := s.db.WithContext(ctx).Raw(variantByIDSQL, id).Scan(&vs).Error; err != nil {
 		return nil, mapError(err, "get variant")
 	}
 	if len(vs) == 0 {
