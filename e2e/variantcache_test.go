@@ -51,7 +51,7 @@ func mustVariants(tb testing.TB, in *instance, id string) []variantView {
 }
 
 // mustVariant reads getVariantById, anonymously, on in: nil when null.
-func mustVariant(tb testing.TB, in *instance, id string) *variantView {
+func mustVariantByID(tb testing.TB, in *instance, id string) *variantView {
 	tb.Helper()
 	var out struct{ GetVariantById *variantView }
 	in.MustData(tb, `query($id: String!) { getVariantById(variantId: $id) { `+variantFields+` } }`, map[string]any{"id": id}, &out)
@@ -88,8 +88,8 @@ func TestVariantsFromTheCache(t *testing.T) {
 	for _, in := range []*instance{a, b} {
 		mustVariants(t, in, p)
 		mustVariants(t, in, wide)
-		mustVariant(t, in, l.VariantID)
-		mustVariant(t, in, m.VariantID)
+		mustVariantByID(t, in, l.VariantID)
+		mustVariantByID(t, in, m.VariantID)
 	}
 	var page []variantView
 	if !cacheServed(t, a, func() { page = mustVariants(t, a, wide) }) {
@@ -107,18 +107,18 @@ func TestVariantsFromTheCache(t *testing.T) {
 	customer, _ := a.MustCustomer(t)
 	var placed struct{ CreateOrder struct{ OrderID string } }
 	customer.MustData(t, createOrderDoc, map[string]any{"items": []map[string]any{{"productId": p, "variantId": m.VariantID, "quantity": 2}}}, &placed)
-	if got := mustVariant(t, a, m.VariantID); got == nil || got.StockCount != 3 {
+	if got := mustVariantByID(t, a, m.VariantID); got == nil || got.StockCount != 3 {
 		t.Fatalf("M on the instance that took the order: %+v, want stock 3", got)
 	}
 	if got := mustVariants(t, a, p); got[1].StockCount != 3 || got[2].StockCount != 5 {
 		t.Fatalf("p's variants on the instance that took the order: %+v, want M 3, L 5", got)
 	}
 	lag := MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariants(t, b, p)[1].StockCount == 3 })
-	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariant(t, b, m.VariantID).StockCount == 3 })
+	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariantByID(t, b, m.VariantID).StockCount == 3 })
 	t.Logf("the order for M showed on the other instance after %s", lag)
 	for _, in := range []*instance{a, b} {
 		var got *variantView
-		if !cacheServed(t, in, func() { got = mustVariant(t, in, l.VariantID) }) || got == nil || got.StockCount != 5 {
+		if !cacheServed(t, in, func() { got = mustVariantByID(t, in, l.VariantID) }) || got == nil || got.StockCount != 5 {
 			t.Fatalf("getVariantById(L) after the order for M: %+v, no longer served from the cache", got)
 		}
 		if !cacheServed(t, in, func() { mustVariants(t, in, wide) }) {
@@ -130,23 +130,23 @@ func TestVariantsFromTheCache(t *testing.T) {
 	var updated any
 	a.MustAdmin(t).MustData(t, `mutation($v: String!) { updateVariant(variantId: $v, input: {price: 12.5}) { price } }`,
 		map[string]any{"v": l.VariantID}, &updated)
-	lag = MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariant(t, b, l.VariantID).Price == 12.5 })
+	lag = MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariantByID(t, b, l.VariantID).Price == 12.5 })
 	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariants(t, b, p)[2].Price == 12.5 })
 	t.Logf("L's new price showed on the other instance after %s", lag)
-	if got := mustVariant(t, b, m.VariantID); got.Price != 10 {
+	if got := mustVariantByID(t, b, m.VariantID); got.Price != 10 {
 		t.Fatalf("M on the other instance: %+v, want price 10", got)
 	}
 
 	// p made inactive: shoppers see none of its variants, on either
 	// instance, though their reads by id were cached.
 	for _, in := range []*instance{a, b} {
-		mustVariant(t, in, l.VariantID)
+		mustVariantByID(t, in, l.VariantID)
 	}
 	a.MustAdmin(t).MustData(t, `mutation($p: String!) { updateProduct(input: {productId: $p, active: false}) { productId } }`,
 		map[string]any{"p": p}, &updated)
-	if got := mustVariant(t, a, l.VariantID); got != nil {
+	if got := mustVariantByID(t, a, l.VariantID); got != nil {
 		t.Fatalf("L of an inactive product shown to a shopper: %+v", got)
 	}
-	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariant(t, b, l.VariantID) == nil })
-	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariant(t, b, m.VariantID) == nil })
+	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariantByID(t, b, l.VariantID) == nil })
+	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariantByID(t, b, m.VariantID) == nil })
 }
