@@ -326,8 +326,8 @@ func orderTx(ctx context.Context, pool *pgxpool.Pool, ids []string) error {
 	return tx.Commit(ctx)
 }
 
-// variantOrderTx is orderTx for lines of variants (ids of variants, each
-// with its product's id after a space): each variant's stock taken
+// variantOrderTx is orderTx for lines of variants ("product variant",
+// sorted by product, so transactions lock in one order): each variant's stock taken
 // conditionally, its product's stock with it, then the order and its
 // items. It is the floor for createOrder of variants.
 func variantOrderTx(ctx context.Context, pool *pgxpool.Pool, lines []string) error {
@@ -340,7 +340,7 @@ func variantOrderTx(ctx context.Context, pool *pgxpool.Pool, lines []string) err
 	prices := make([]int64, len(lines))
 	products := make([]string, len(lines))
 	for i, line := range lines {
-		variant, product, _ := strings.Cut(line, " ")
+		product, variant, _ := strings.Cut(line, " ")
 		products[i] = product
 		if _, err := tx.Exec(ctx, `UPDATE products SET stock_count = stock_count - $1, last_updated = $2 WHERE product_id = $3`, 1, now, product); err != nil {
 			return err
@@ -366,7 +366,7 @@ func variantOrderTx(ctx context.Context, pool *pgxpool.Pool, lines []string) err
 		if i > 0 {
 			sql += ","
 		}
-		variant, _, _ := strings.Cut(line, " ")
+		_, variant, _ := strings.Cut(line, " ")
 		n := len(args)
 		sql += fmt.Sprintf("($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
 		args = append(args, newID(), orderID, products[i], variant, "M / Red", 1, prices[i], i)

@@ -177,13 +177,14 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	underTarget := "< " + latencyTarget.String()
 	withVariants := `query P($id: String!) { getProductsById(id: $id) { productId name price stockCount variants { variantId title sku price stockCount available options { name value } } } }`
-	// Three variants of different products, each line "variant product".
+	// Three variants of different products, each line "product variant",
+	// sorted: by product, the order both the service and the floor lock in.
 	variantLines := func() []string {
 		lines := make([]string, 0, 3)
 		for len(lines) < 3 {
 			v := cat.variants[mrand.IntN(len(cat.variants))]
-			if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasSuffix(l, v.product) }) {
-				lines = append(lines, v.id+" "+v.product)
+			if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, v.product) }) {
+				lines = append(lines, v.product+" "+v.id)
 			}
 		}
 		slices.Sort(lines)
@@ -192,7 +193,7 @@ func run(ctx context.Context, out io.Writer) error {
 	variantOrderBody := func() []byte {
 		items := []map[string]any{}
 		for _, l := range variantLines() {
-			variant, product, _ := strings.Cut(l, " ")
+			product, variant, _ := strings.Cut(l, " ")
 			items = append(items, map[string]any{"productId": product, "variantId": variant, "quantity": 1})
 		}
 		return gql(order, map[string]any{"in": map[string]any{"items": items}})
