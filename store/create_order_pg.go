@@ -118,15 +118,16 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	// The products named, and those of the variants named, locked in id
-	// order, each with every variant (their stock, and what the product's
-	// totals are computed from): one row per variant, the product's
-	// columns only those the order needs. The variants are locked too: a
-	// row that waited for a lock is read again as the other transaction
-	// left it only if it is locked (READ COMMITTED's recheck), and without
-	// that the stock read would be the one from before the wait.
-	lockSQL := "SELECT p.product_id, p.active, " + orderVariantColumns + " FROM products p JOIN product_variants v ON v.product_id = p.product_id" +
-		" WHERE (p.product_id = ANY($1) OR p.product_id IN (SELECT product_id FROM product_variants WHERE variant_id = ANY($2)))" +
-		" ORDER BY p.product_id, v.position, v.variant_id FOR UPDATE OF p, v"
+	// order; then, once the locks are held, every variant of them (their
+	// stock, and what the products' totals are computed from), read by a
+	// statement of its own: READ COMMITTED gives it a snapshot taken after
+	// the wait, so it sees what the transaction before left. (Read in the
+	// locking statement, the variants would be as before the wait, unless
+	// locked too: a tuple lock on each of a product's variants, 20 for a
+	// T-shirt in sizes and colours, for every order.)
+	named := "(product_id = ANY($1) OR product_id IN (SELECT product_id FROM product_variants WHERE variant_id = ANY($2)))"
+	lockSQL := "SELECT product_id, active FROM products WHERE " + named + " ORDER BY product_id FOR UPDATE"
+	variantsSQL := "SELECT " + orderVariantColumns + " FROM product_variants v WHERE " + named + " ORDER BY product_id, position, variant_id"
 	args := []any{req.ProductIDs(), req.VariantIDs()}
 	// gate makes a statement run only once the idempotency key is this
 	// request's, so one refused as in use never waits on a lock.
@@ -137,10 +138,9 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 		b.Queue("SELECT fingerprint, order_id, created_at FROM idempotency_keys WHERE caller = $1 AND key = $2", req.Actor, req.IdempotencyKey)
 		// Taken again (it is re-entrant) as the lock's gate: false, no row
 		// is locked.
-		lockSQL = "SELECT p.product_id, p.active, " + orderVariantColumns + " FROM products p JOIN product_variants v ON v.product_id = p.product_id" +
-			" WHERE (p.product_id = ANY($1) OR p.product_id IN (SELECT product_id FROM product_variants WHERE variant_id = ANY($2)))" +
-			" AND pg_try_advisory_xact_lock(hashtextextended($3, $4))" +
-			" ORDER BY p.product_id, v.position, v.variant_id FOR UPDATE OF p, v"
+		gated := named + " AND pg_try_advisory_xact_lock(hashtextextended($3, $4))"
+		lockSQL = "SELECT product_id, active FROM products WHERE " + gated + " ORDER BY product_id FOR UPDATE"
+		variantsSQL = "SELECT " + orderVariantColumns + " FROM product_variants v WHERE " + gated + " ORDER BY product_id, position, variant_id"
 		args = append(args, lockKey, idempotencyLockSpace)
 		gate, gateArgs = " WHERE pg_try_advisory_xact_lock(hashtextextended($3, $4))", []any{lockKey, idempotencyLockSpace}
 	}
@@ -149,6 +149,7 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 		b.Queue(holdingsSQL("$1", "$2"), req.CustomerID, models.OrderStatusPending)
 	}
 	b.Queue(lockSQL, args...)
+	b.Queue(variantsSQL, args...)
 	s.statements.Add(uint64(b.Len()))
 	res := c.SendBatch(ctx, b)
 	defer res.Close()
@@ -188,35 +189,50 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	}
 	stock := make(map[string]models.ProductStock, len(req.Lines))
 	for rows.Next() {
-		var id string
-		var active bool
+		var ps models.ProductStock
+		if err := rows.Scan(&ps.Product.ID, &ps.Product.Active); err != nil {
+			rows.Close()
+			return claim, held, nil, fmt.Errorf("lock products: %w", err)
+		}
+		stock[ps.Product.ID] = ps
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return claim, held, nil, fmt.Errorf("lock products: %w", err)
+	}
+	if rows, err = res.Query(); err != nil {
+		return claim, held, nil, fmt.Errorf("read variants: %w", err)
+	}
+	for rows.Next() {
 		var v models.ProductVariant
 		var price int64
 		var compareAt *int64
-		if err := rows.Scan(&id, &active, &v.ID, &v.ProductID, &v.Position, &v.SKU, &v.Title, &price, &compareAt, &v.StockCount, &v.Options, &v.OptionKey); err != nil {
+		if err := rows.Scan(&v.ID, &v.ProductID, &v.Position, &v.SKU, &v.Title, &price, &compareAt, &v.StockCount, &v.Options, &v.OptionKey); err != nil {
 			rows.Close()
-			return claim, held, nil, fmt.Errorf("lock products: %w", err)
+			return claim, held, nil, fmt.Errorf("read variants: %w", err)
 		}
 		v.Price = models.Money(price)
 		if compareAt != nil {
 			m := models.Money(*compareAt)
 			v.CompareAtPrice = &m
 		}
-		ps := stock[id]
-		ps.Product.ID, ps.Product.Active = id, active
-		ps.Variants = append(ps.Variants, v)
-		stock[id] = ps
+		// A product the lock did not return (gone, or the gate shut) has
+		// no stock here.
+		if ps, ok := stock[v.ProductID]; ok {
+			ps.Variants = append(ps.Variants, v)
+			stock[v.ProductID] = ps
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return claim, held, nil, fmt.Errorf("lock products: %w", err)
+		return claim, held, nil, fmt.Errorf("read variants: %w", err)
 	}
 	return claim, held, stock, nil
 }
 
 // orderVariantColumns are what an order reads of each variant of its
 // products.
-const orderVariantColumns = "v.variant_id, v.product_id, v.position, v.sku, v.title, v.price_cents, v.compare_at_price_cents, v.stock_count, v.options, v.option_key"
+const orderVariantColumns = "variant_id, product_id, position, sku, title, price_cents, compare_at_price_cents, stock_count, options, option_key"
 
 // commitOrder writes the plan and commits in one round trip. A key stored
 // before but expired is replaced.
