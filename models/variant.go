@@ -484,7 +484,7 @@ func PickVariant(productID, variantID string, variants []ProductVariant) (Produc
 type VariantInput struct {
 	SKU            *string // "" means none
 	Price          *float64
-	CompareAtPrice *float64 // on an update, a negative value clears it
+	CompareAtPrice *float64 // 0 means none (graphql-go drops a null input field: it can't say "none")
 	StockCount     *int
 	Options        *[]SelectedOption
 	ImageURL       *string // "" means none
@@ -531,7 +531,7 @@ func parseVariant(fe *fieldErrors, field string, in VariantInput) VariantDraft {
 	}
 	if in.CompareAtPrice != nil {
 		var m *Money
-		if *in.CompareAtPrice >= 0 {
+		if *in.CompareAtPrice != 0 {
 			v := parsePrice(fe, field+".compareAtPrice", *in.CompareAtPrice)
 			m = &v
 		}
@@ -560,8 +560,13 @@ func parseVariant(fe *fieldErrors, field string, in VariantInput) VariantDraft {
 	if in.ImageURL != nil {
 		var u *string
 		if s := strings.TrimSpace(*in.ImageURL); s != "" {
-			if urls := checkImageURLs(fe, field+".imageUrl", []string{s}); len(urls) == 1 {
+			// One URL, not a list: its errors name the field, not [0].
+			var one fieldErrors
+			if urls := checkImageURLs(&one, field+".imageUrl", []string{s}); len(urls) == 1 {
 				u = &urls[0]
+			}
+			for _, f := range one {
+				fe.add(field+".imageUrl", "%s", f.Message)
 			}
 		}
 		d.ImageURL = &u

@@ -230,7 +230,7 @@ func TestParseVariant(t *testing.T) {
 	price, neg, big := 12.5, -1, MaxWeightGrams+1
 	bad := "http://x"
 	_, err := ParseVariant("input", VariantInput{Price: &price, WeightGrams: &neg, ImageURL: &bad})
-	if ErrorCode(err) != errcode.BadUserInput || !strings.Contains(err.Error(), "input.weightGrams must not be negative") || !strings.Contains(err.Error(), "input.imageUrl[0]") {
+	if ErrorCode(err) != errcode.BadUserInput || !strings.Contains(err.Error(), "input.weightGrams must not be negative") || !strings.Contains(err.Error(), "input.imageUrl must be") {
 		t.Fatalf("bad variant: %v", err)
 	}
 	if _, err := ParseVariant("v", VariantInput{WeightGrams: &big}); err == nil {

@@ -159,19 +159,8 @@ func (r *Resolver) owned(ctx context.Context, v *models.ProductVariant) (any, er
 // variantInput reads a ProductVariantInput.
 func variantInput(in map[string]any) models.VariantInput {
 	v := models.VariantInput{
-		SKU: optString(in, "sku"), Price: optFloat(in, "price"), StockCount: optInt(in, "stockCount"),
+		SKU: optString(in, "sku"), Price: optFloat(in, "price"), CompareAtPrice: optFloat(in, "compareAtPrice"), StockCount: optInt(in, "stockCount"),
 		ImageURL: optString(in, "imageUrl"), WeightGrams: optInt(in, "weightGrams"),
-	}
-	if c, ok := in["compareAtPrice"]; ok {
-		f, isFloat := c.(float64)
-		if !isFloat {
-			f = -1 // null: clears it
-		}
-		v.CompareAtPrice = &f
-	}
-	if w, ok := in["weightGrams"]; ok && w == nil {
-		none := -1 // null: clears it
-		v.WeightGrams = &none
 	}
 	if list, ok := in["options"].([]any); ok {
 		opts := selectedOptions(list)

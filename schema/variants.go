@@ -92,11 +92,11 @@ func newVariantTypes(b builder, r *resolvers.Resolver, product *graphql.Object) 
 		Fields: graphql.InputObjectConfigFieldMap{
 			"sku":            {Type: graphql.String, Description: "ASCII letters, digits, '-', '_' and '.', up to 64; unique among variants whatever its case. Empty: none."},
 			"price":          {Type: graphql.Float},
-			"compareAtPrice": {Type: graphql.Float, Description: "Null: none."},
+			"compareAtPrice": {Type: graphql.Float, Description: "0: none (a null is as if left out)."},
 			"stockCount":     {Type: graphql.Int, Description: "On an update, recorded in the ledger as the difference."},
 			"options":        {Type: graphql.NewList(graphql.NewNonNull(t.selectedIn)), Description: "One value of each of the product's options."},
 			"imageUrl":       {Type: graphql.String, Description: "An https URL. Empty: none."},
-			"weightGrams":    {Type: graphql.Int, Description: "0 to 1000000000. Null: none."},
+			"weightGrams":    {Type: graphql.Int, Description: "0 to 1000000000 (a null is as if left out)."},
 		},
 	})
 	return t
