@@ -334,6 +334,7 @@ func TestVariantsFlow(t *testing.T) {
 		roomForOrders(env)
 		a, b := MustStart(t, env), MustStart(t, env)
 		checkVariantFlow(t, a, b, mustSQL(t, env))
+		checkVariantEdges(t, a, mustSQL(t, env))
 	})
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
@@ -341,6 +342,7 @@ func TestVariantsFlow(t *testing.T) {
 		roomForOrders(env)
 		in := MustStart(t, env)
 		checkVariantFlow(t, in, in, mustSQL(t, env))
+		checkVariantEdges(t, in, mustSQL(t, env))
 	})
 }
 
@@ -851,6 +853,128 @@ func checkVariantFlow(t *testing.T, in, other *instance, db *sql.DB) {
 		MustSeeWithin(t, crossInstanceBound, func() bool {
 			return reflect.DeepEqual(mustVariants(t, admin.on(other), id), want)
 		})
+	}
+	checkVariantLedger(t, db)
+}
+
+// checkVariantEdges: a product without options given one (its default
+// variant takes the first value, keeping its id) and then more variants,
+// after which its price and stock name variants; dropping an option that
+// tells variants apart; variants read in lists of products; lines naming
+// one variant twice; an inactive product's variant; a deleted product's.
+func checkVariantEdges(t *testing.T, in *instance, db *sql.DB) {
+	admin := in.MustAdmin(t)
+	shopper, _ := in.MustCustomer(t)
+	anon := in.Anonymous()
+	var made struct{ CreateProduct productView }
+	admin.MustData(t, `mutation { createProduct(input: {name: "Bowl", price: 5, stockCount: 4, sku: "BOWL"}) { `+pFields+` } }`, nil, &made)
+	bowl := made.CreateProduct
+	setOptions := func(options ...any) gqlResponse {
+		if options == nil {
+			options = []any{} // none, not null
+		}
+		return admin.MustPost(t, `mutation($p: String!, $o: [ProductOptionInput!]!) { setProductOptions(productId: $p, options: $o) { `+pFields+` } }`,
+			map[string]any{"p": bowl.ProductID, "o": options})
+	}
+	var set struct{ SetProductOptions productView }
+	if r := setOptions(opt("Material", "Clay", "Glass")); len(r.Errors) > 0 || json.Unmarshal(r.Data, &set) != nil {
+		t.Fatalf("setProductOptions on a product without options: %+v", r.Errors)
+	}
+	clay := set.SetProductOptions.variant(t, "Clay")
+	if len(set.SetProductOptions.Variants) != 1 || clay.VariantID != bowl.ProductID || str(clay.SKU) != "BOWL" || str(set.SetProductOptions.SKU) != "BOWL" {
+		t.Fatalf("the default variant given an option: %+v", set.SetProductOptions)
+	}
+	mustTotals(t, set.SetProductOptions)
+	// With one variant the product's price and stock are still its own.
+	admin.MustData(t, `mutation($p: String!) { updateProduct(input: {productId: $p, price: 6, stockCount: 3}) { price } }`, map[string]any{"p": bowl.ProductID}, &struct{}{})
+	var gen struct{ GenerateVariants productView }
+	admin.MustData(t, `mutation($p: String!) { generateVariants(productId: $p, price: 9, stockCount: 2) { `+pFields+` } }`, map[string]any{"p": bowl.ProductID}, &gen)
+	bowl = gen.GenerateVariants
+	mustTotals(t, bowl)
+	if got := bowl.titles(); !reflect.DeepEqual(got, []string{"Clay", "Glass"}) || bowl.SKU != nil || bowl.Price != 6 || bowl.StockCount != 5 {
+		t.Fatalf("the bowl with two variants: %+v", bowl)
+	}
+	r := admin.MustPost(t, `mutation($p: String!) { updateProduct(input: {productId: $p, stockCount: 1}) { price } }`, map[string]any{"p": bowl.ProductID})
+	mustVariantRequired(t, r, bowl)
+	// Dropping the option would make the two the same; adding one is fine
+	// (both take its first value).
+	r = setOptions()
+	mustRefused(t, r, badUserInput)
+	if !strings.Contains(r.Errors[0].Message, "same") {
+		t.Fatalf("dropping the option that tells Clay from Glass: %q", r.Errors[0].Message)
+	}
+	if r := setOptions(opt("Material", "Clay", "Glass"), opt("Finish", "Matte", "Gloss")); len(r.Errors) > 0 || json.Unmarshal(r.Data, &set) != nil {
+		t.Fatalf("adding an option: %+v", r.Errors)
+	}
+	bowl = set.SetProductOptions
+	mustTotals(t, bowl)
+	if got := bowl.titles(); !reflect.DeepEqual(got, []string{"Clay / Matte", "Glass / Matte"}) {
+		t.Fatalf("after adding Finish: %q", got)
+	}
+	// An option every variant has the same value of can go.
+	if r := setOptions(opt("Material", "Clay", "Glass")); len(r.Errors) > 0 || json.Unmarshal(r.Data, &set) != nil {
+		t.Fatalf("dropping Finish: %+v", r.Errors)
+	}
+	bowl = set.SetProductOptions
+	mustTotals(t, bowl)
+
+	// Lists of products show their variants, the same as one product read
+	// alone.
+	var list struct {
+		Products    struct{ Edges []struct{ Node productView } }
+		GetProducts []productView
+	}
+	anon.MustData(t, `{ products(first: 10) { edges { node { `+pFields+` } } } getProducts(limit: 10) { `+pFields+` } }`, nil, &list)
+	if len(list.Products.Edges) < 4 || len(list.Products.Edges) != len(list.GetProducts) {
+		t.Fatalf("%d products in the connection, %d in getProducts", len(list.Products.Edges), len(list.GetProducts))
+	}
+	for i, e := range list.Products.Edges {
+		alone := mustVariants(t, anon, e.Node.ProductID)
+		if !reflect.DeepEqual(e.Node, alone) {
+			t.Fatalf("in the list %+v\nalone %+v", e.Node, alone)
+		}
+		if !reflect.DeepEqual(list.GetProducts[i], alone) {
+			t.Fatalf("in getProducts %+v\nalone %+v", list.GetProducts[i], alone)
+		}
+	}
+
+	// Lines naming one variant twice, by the product and by the variant,
+	// are one line.
+	glass := bowl.variant(t, "Glass")
+	o := mustPlaced(t, shopper.MustPost(t, vOrderDoc, map[string]any{"items": []vLine{{bowl.ProductID, glass.VariantID, 1}, {bowl.ProductID, glass.VariantID, 1}}}))
+	if len(o.Items) != 1 || o.Items[0].Quantity != 2 || o.Items[0].VariantID != glass.VariantID || o.TotalAmount != 18 {
+		t.Fatalf("two lines of one variant: %+v", o)
+	}
+	var mugOut struct{ CreateProduct productView }
+	admin.MustData(t, `mutation { createProduct(input: {name: "Plate", price: 2, stockCount: 9}) { `+pFields+` } }`, nil, &mugOut)
+	plate := mugOut.CreateProduct.ProductID
+	o = mustPlaced(t, shopper.MustPost(t, vOrderDoc, map[string]any{"items": []vLine{{plate, "", 1}, {plate, plate, 2}}}))
+	if len(o.Items) != 1 || o.Items[0].Quantity != 3 || o.Items[0].VariantID != plate {
+		t.Fatalf("a single-variant product named by product and by variant: %+v", o)
+	}
+
+	// An inactive product's variant can't be ordered; a deleted product's
+	// variants are gone, its order lines stay.
+	admin.MustData(t, `mutation($p: String!) { updateProduct(input: {productId: $p, active: false}) { active } }`, map[string]any{"p": bowl.ProductID}, &struct{}{})
+	mustRefused(t, shopper.MustPost(t, vOrderDoc, map[string]any{"items": []vLine{{bowl.ProductID, glass.VariantID, 1}}}), "PRODUCT_INACTIVE")
+	if r := admin.MustPost(t, `mutation($p: String!) { deleteProduct(productId: $p) }`, map[string]any{"p": bowl.ProductID}); string(r.Data) != `{"deleteProduct":true}` {
+		t.Fatalf("deleteProduct: %s %+v", r.Data, r.Errors)
+	}
+	for _, c := range []*client{anon, admin} {
+		var v struct{ GetVariantById *struct{ VariantID string } }
+		c.MustData(t, `query($v: String!) { getVariantById(variantId: $v) { variantId } }`, map[string]any{"v": glass.VariantID}, &v)
+		if v.GetVariantById != nil {
+			t.Fatalf("a deleted product's variant: %+v", v.GetVariantById)
+		}
+	}
+	var kept struct{ GetOrderById struct{ Items []itemView } }
+	shopper.MustData(t, `query($o: String!) { getOrderById(orderId: $o) { items { `+itemFields+` } } }`, map[string]any{"o": o.OrderID}, &kept)
+	var left int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM product_variants WHERE product_id = '` + bowl.ProductID + `'`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Fatalf("%d variants of a deleted product left", left)
 	}
 	checkVariantLedger(t, db)
 }
