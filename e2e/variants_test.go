@@ -1210,3 +1210,110 @@ func TestVariantOrdersAcrossProcesses(t *testing.T) {
 	}
 	checkVariantLedger(t, db)
 }
+
+// TestVariantWritesRace releases admins' variant writes at once, on
+// PostgreSQL and on SQLite: one combination created twenty times, one SKU
+// taken on ten products, generateVariants five times, and the last two
+// variants of a product deleted together. Exactly one of each wins; the
+// others are refused, and the product is left whole.
+func TestVariantWritesRace(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"postgres+redis", "sqlite"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			env := EmbeddedEnv(t)
+			if kind == "postgres+redis" {
+				env = PostgresRedisEnv(t)
+			}
+			withoutRequestLimits(env)
+			in := MustStart(t, env)
+			admin := in.MustAdmin(t)
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 20}}
+			defer hc.CloseIdleConnections()
+			product := func(doc string) productView {
+				var out struct{ CreateProduct productView }
+				admin.MustData(t, `mutation { createProduct(input: `+doc+`) { `+pFields+` } }`, nil, &out)
+				return out.CreateProduct
+			}
+			outcomes := func(rs []gqlResponse, errs []error) map[string]int {
+				count := map[string]int{}
+				for i, r := range rs {
+					if errs[i] != nil {
+						t.Fatal(errs[i])
+					}
+					if len(r.Errors) == 0 {
+						count["ok"]++
+					} else {
+						count[r.Code()]++
+					}
+				}
+				return count
+			}
+			send := func(doc string, vars map[string]any) func() (gqlResponse, error) {
+				return func() (gqlResponse, error) { return admin.Send(hc, nil, doc, vars) }
+			}
+
+			shirt := product(`{name: "Shirt", price: 10, stockCount: 1, options: [{name: "Size", values: ["S", "M", "L"]}], variants: [{options: [{name: "Size", value: "S"}]}]}`)
+			var reqs []func() (gqlResponse, error)
+			for i := 0; i < 20; i++ {
+				reqs = append(reqs, send(`mutation($p: String!) { createVariant(productId: $p, input: {price: 11, options: [{name: "Size", value: "M"}]}) { variantId } }`, map[string]any{"p": shirt.ProductID}))
+			}
+			if got := outcomes(race(reqs...)); !reflect.DeepEqual(got, map[string]int{"ok": 1, "CONFLICT": 19}) {
+				t.Fatalf("one combination created 20 times at once: %v", got)
+			}
+
+			reqs = nil
+			var others []string
+			for i := 0; i < 10; i++ {
+				p := product(`{price: 1, stockCount: 1, options: [{name: "Size", values: ["S", "M"]}], variants: [{options: [{name: "Size", value: "S"}]}]}`)
+				others = append(others, p.ProductID)
+				reqs = append(reqs, send(`mutation($p: String!) { createVariant(productId: $p, input: {price: 2, sku: "RACE-1", options: [{name: "Size", value: "M"}]}) { variantId } }`, map[string]any{"p": p.ProductID}))
+			}
+			if got := outcomes(race(reqs...)); !reflect.DeepEqual(got, map[string]int{"ok": 1, "CONFLICT": 9}) {
+				t.Fatalf("one SKU taken on 10 products at once: %v", got)
+			}
+			owners := 0
+			for _, id := range others {
+				if p := mustVariants(t, admin, id); len(p.Variants) == 2 {
+					owners++
+				} else if len(p.Variants) != 1 {
+					t.Fatalf("product %s: %+v", id, p)
+				}
+			}
+			if owners != 1 {
+				t.Fatalf("%d products gained the variant with the SKU", owners)
+			}
+
+			reqs = nil
+			for i := 0; i < 5; i++ {
+				reqs = append(reqs, send(`mutation($p: String!) { generateVariants(productId: $p, price: 12, stockCount: 2) { variants { variantId } } }`, map[string]any{"p": shirt.ProductID}))
+			}
+			rs, errs := race(reqs...)
+			got := outcomes(rs, errs)
+			shirt = mustVariants(t, admin, shirt.ProductID)
+			// Each call that went through found the missing combination (L)
+			// made, or made it; a call that met another's insert may be
+			// refused as a conflict and asked to read again.
+			if got["ok"] < 1 || got["ok"]+got["CONFLICT"] != 5 || !reflect.DeepEqual(shirt.titles(), []string{"S", "M", "L"}) || shirt.variant(t, "L").StockCount != 2 {
+				t.Fatalf("generateVariants 5 times at once: %v, then %+v", got, shirt)
+			}
+
+			deleteDoc := `mutation($v: String!) { deleteVariant(variantId: $v) }`
+			if r := admin.MustPost(t, deleteDoc, map[string]any{"v": shirt.variant(t, "L").VariantID}); string(r.Data) != `{"deleteVariant":true}` {
+				t.Fatalf("deleteVariant: %s %+v", r.Data, r.Errors)
+			}
+			// The last two at once: one goes, the other is the last.
+			reqs = []func() (gqlResponse, error){
+				send(deleteDoc, map[string]any{"v": shirt.variant(t, "S").VariantID}),
+				send(deleteDoc, map[string]any{"v": shirt.variant(t, "M").VariantID}),
+			}
+			if got := outcomes(race(reqs...)); !reflect.DeepEqual(got, map[string]int{"ok": 1, badUserInput: 1}) {
+				t.Fatalf("the last two variants deleted at once: %v", got)
+			}
+			if p := mustVariants(t, admin, shirt.ProductID); len(p.Variants) != 1 {
+				t.Fatalf("after the deletes: %+v", p)
+			}
+			checkVariantLedger(t, mustSQL(t, env))
+		})
+	}
+}
