@@ -953,6 +953,20 @@ func checkVariantEdges(t *testing.T, in *instance, db *sql.DB) {
 		t.Fatalf("a single-variant product named by product and by variant: %+v", o)
 	}
 
+	// An order of a variant deleted since cancels, restocking the rest.
+	clay = bowl.variant(t, "Clay")
+	o3 := mustPlaced(t, shopper.MustPost(t, vOrderDoc, map[string]any{"items": []vLine{{bowl.ProductID, clay.VariantID, 1}, {plate, "", 2}}}))
+	if r := admin.MustPost(t, `mutation($v: String!) { deleteVariant(variantId: $v) }`, map[string]any{"v": clay.VariantID}); string(r.Data) != `{"deleteVariant":true}` {
+		t.Fatalf("deleteVariant: %s %+v", r.Data, r.Errors)
+	}
+	plateBefore := in.MustStock(t, plate)
+	if r := shopper.MustPost(t, cancelDoc, map[string]any{"o": o3.OrderID, "r": nil}); len(r.Errors) > 0 {
+		t.Fatalf("cancelling an order of a deleted variant: %+v", r.Errors)
+	}
+	if got := in.MustStock(t, plate); got != plateBefore+2 {
+		t.Fatalf("the plate after the cancellation: %d, want %d", got, plateBefore+2)
+	}
+
 	// An inactive product's variant can't be ordered; a deleted product's
 	// variants are gone, its order lines stay.
 	admin.MustData(t, `mutation($p: String!) { updateProduct(input: {productId: $p, active: false}) { active } }`, map[string]any{"p": bowl.ProductID}, &struct{}{})
