@@ -23,6 +23,7 @@ import (
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
+	"shop/internal/testenv"
 	"shop/store"
 )
 
@@ -62,11 +63,14 @@ func TestVariantMigrationAtScale(t *testing.T) {
 			t.Fatalf("SHOP_MIGRATION_PRODUCTS=%q: want a number, at least 100", v)
 		}
 	}
+	testenv.SkipShort(t, "PostgreSQL and the programs built")
 	// The two programs, built while the database is written.
 	var before, after string
 	var builds sync.WaitGroup
 	builds.Add(1)
-	go func() { defer builds.Done(); before = buildPrevariant(t) }()
+	dir := t.TempDir()
+	go func() { defer builds.Done(); before = buildPrevariant(t, dir) }()
+	t.Cleanup(builds.Wait) // before dir goes, and before the test ends on a failure
 	after = mustBuild(t)
 
 	env := PostgresRedisEnv(t)
@@ -204,12 +208,11 @@ const prevariantRef = "90118e230bb733282acab63627934a8447f53f71"
 // buildPrevariant builds the program at SHOP_PREVARIANT_REF (prevariantRef
 // when unset) from this repository's history and returns its path ("" when
 // it failed, having said why).
-func buildPrevariant(t *testing.T) string {
+func buildPrevariant(t *testing.T, dir string) string {
 	ref := os.Getenv("SHOP_PREVARIANT_REF")
 	if ref == "" {
 		ref = prevariantRef
 	}
-	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	if err := os.Mkdir(src, 0o755); err != nil {
 		t.Error(err)
