@@ -8,7 +8,7 @@ import (
 // variantFields is what a storefront shows of a product's variants.
 const variantFields = `variantId title price stockCount available options { name value }`
 
-type variantView struct {
+type cachedVariant struct {
 	VariantID  string
 	Title      string
 	Price      float64
@@ -38,10 +38,10 @@ func (in *instance) MustCreateWithOptions(tb testing.TB, price float64, stock in
 const productVariantsQuery = `query($id: String!) { getProductsById(id: $id) { productId variants { ` + variantFields + ` } } }`
 
 // mustVariants reads a product's variants, anonymously, on in.
-func mustVariants(tb testing.TB, in *instance, id string) []variantView {
+func mustCachedVariants(tb testing.TB, in *instance, id string) []cachedVariant {
 	tb.Helper()
 	var out struct {
-		GetProductsById *struct{ Variants []variantView }
+		GetProductsById *struct{ Variants []cachedVariant }
 	}
 	in.MustData(tb, productVariantsQuery, map[string]any{"id": id}, &out)
 	if out.GetProductsById == nil {
@@ -51,9 +51,9 @@ func mustVariants(tb testing.TB, in *instance, id string) []variantView {
 }
 
 // mustVariant reads getVariantById, anonymously, on in: nil when null.
-func mustVariantByID(tb testing.TB, in *instance, id string) *variantView {
+func mustCachedVariant(tb testing.TB, in *instance, id string) *cachedVariant {
 	tb.Helper()
-	var out struct{ GetVariantById *variantView }
+	var out struct{ GetVariantById *cachedVariant }
 	in.MustData(tb, `query($id: String!) { getVariantById(variantId: $id) { `+variantFields+` } }`, map[string]any{"id": id}, &out)
 	return out.GetVariantById
 }
@@ -74,7 +74,7 @@ func TestVariantsFromTheCache(t *testing.T) {
 	a, b := MustStart(t, env), MustStart(t, env)
 	p := a.MustCreateWithOptions(t, 10, 5, map[string][]string{"Size": {"S", "M", "L"}})
 	wide := a.MustCreateWithOptions(t, 20, 3, map[string][]string{"Size": {"S", "M", "L", "XL"}, "Colour": {"Red", "Blue", "Green", "Black", "White"}})
-	vs := mustVariants(t, a, p)
+	vs := mustCachedVariants(t, a, p)
 	if len(vs) != 3 {
 		t.Fatalf("p has %d variants, want 3", len(vs))
 	}
@@ -86,20 +86,20 @@ func TestVariantsFromTheCache(t *testing.T) {
 	// Warm on both instances: the first read of each executes, the next
 	// is served whole.
 	for _, in := range []*instance{a, b} {
-		mustVariants(t, in, p)
-		mustVariants(t, in, wide)
-		mustVariantByID(t, in, l.VariantID)
-		mustVariantByID(t, in, m.VariantID)
+		mustCachedVariants(t, in, p)
+		mustCachedVariants(t, in, wide)
+		mustCachedVariant(t, in, l.VariantID)
+		mustCachedVariant(t, in, m.VariantID)
 	}
-	var page []variantView
-	if !cacheServed(t, a, func() { page = mustVariants(t, a, wide) }) {
+	var page []cachedVariant
+	if !cacheServed(t, a, func() { page = mustCachedVariants(t, a, wide) }) {
 		t.Fatal("a warm product page of 20 variants was not served from the cache whole")
 	}
-	if len(page) != 20 || !slices.ContainsFunc(page, func(v variantView) bool { return v.Title == "XL / White" && len(v.Options) == 2 }) ||
-		slices.ContainsFunc(page, func(v variantView) bool { return v.StockCount != 3 || !v.Available || v.Price != 20 }) {
+	if len(page) != 20 || !slices.ContainsFunc(page, func(v cachedVariant) bool { return v.Title == "XL / White" && len(v.Options) == 2 }) ||
+		slices.ContainsFunc(page, func(v cachedVariant) bool { return v.StockCount != 3 || !v.Available || v.Price != 20 }) {
 		t.Fatalf("the 20 variants: %+v", page)
 	}
-	if !cacheServed(t, b, func() { mustVariants(t, b, wide) }) {
+	if !cacheServed(t, b, func() { mustCachedVariants(t, b, wide) }) {
 		t.Fatal("the page of 20 variants was not served from the cache whole on the other instance")
 	}
 
@@ -107,21 +107,21 @@ func TestVariantsFromTheCache(t *testing.T) {
 	customer, _ := a.MustCustomer(t)
 	var placed struct{ CreateOrder struct{ OrderID string } }
 	customer.MustData(t, createOrderDoc, map[string]any{"items": []map[string]any{{"productId": p, "variantId": m.VariantID, "quantity": 2}}}, &placed)
-	if got := mustVariantByID(t, a, m.VariantID); got == nil || got.StockCount != 3 {
+	if got := mustCachedVariant(t, a, m.VariantID); got == nil || got.StockCount != 3 {
 		t.Fatalf("M on the instance that took the order: %+v, want stock 3", got)
 	}
-	if got := mustVariants(t, a, p); got[1].StockCount != 3 || got[2].StockCount != 5 {
+	if got := mustCachedVariants(t, a, p); got[1].StockCount != 3 || got[2].StockCount != 5 {
 		t.Fatalf("p's variants on the instance that took the order: %+v, want M 3, L 5", got)
 	}
-	lag := MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariants(t, b, p)[1].StockCount == 3 })
-	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariantByID(t, b, m.VariantID).StockCount == 3 })
+	lag := MustSeeWithin(t, crossInstanceBound, func() bool { return mustCachedVariants(t, b, p)[1].StockCount == 3 })
+	MustSeeWithin(t, crossInstanceBound, func() bool { return mustCachedVariant(t, b, m.VariantID).StockCount == 3 })
 	t.Logf("the order for M showed on the other instance after %s", lag)
 	for _, in := range []*instance{a, b} {
-		var got *variantView
-		if !cacheServed(t, in, func() { got = mustVariantByID(t, in, l.VariantID) }) || got == nil || got.StockCount != 5 {
+		var got *cachedVariant
+		if !cacheServed(t, in, func() { got = mustCachedVariant(t, in, l.VariantID) }) || got == nil || got.StockCount != 5 {
 			t.Fatalf("getVariantById(L) after the order for M: %+v, no longer served from the cache", got)
 		}
-		if !cacheServed(t, in, func() { mustVariants(t, in, wide) }) {
+		if !cacheServed(t, in, func() { mustCachedVariants(t, in, wide) }) {
 			t.Fatal("another product's page was retired by the order for M")
 		}
 	}
@@ -130,23 +130,23 @@ func TestVariantsFromTheCache(t *testing.T) {
 	var updated any
 	a.MustAdmin(t).MustData(t, `mutation($v: String!) { updateVariant(variantId: $v, input: {price: 12.5}) { price } }`,
 		map[string]any{"v": l.VariantID}, &updated)
-	lag = MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariantByID(t, b, l.VariantID).Price == 12.5 })
-	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariants(t, b, p)[2].Price == 12.5 })
+	lag = MustSeeWithin(t, crossInstanceBound, func() bool { return mustCachedVariant(t, b, l.VariantID).Price == 12.5 })
+	MustSeeWithin(t, crossInstanceBound, func() bool { return mustCachedVariants(t, b, p)[2].Price == 12.5 })
 	t.Logf("L's new price showed on the other instance after %s", lag)
-	if got := mustVariantByID(t, b, m.VariantID); got.Price != 10 {
+	if got := mustCachedVariant(t, b, m.VariantID); got.Price != 10 {
 		t.Fatalf("M on the other instance: %+v, want price 10", got)
 	}
 
 	// p made inactive: shoppers see none of its variants, on either
 	// instance, though their reads by id were cached.
 	for _, in := range []*instance{a, b} {
-		mustVariantByID(t, in, l.VariantID)
+		mustCachedVariant(t, in, l.VariantID)
 	}
 	a.MustAdmin(t).MustData(t, `mutation($p: String!) { updateProduct(input: {productId: $p, active: false}) { productId } }`,
 		map[string]any{"p": p}, &updated)
-	if got := mustVariantByID(t, a, l.VariantID); got != nil {
+	if got := mustCachedVariant(t, a, l.VariantID); got != nil {
 		t.Fatalf("L of an inactive product shown to a shopper: %+v", got)
 	}
-	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariantByID(t, b, l.VariantID) == nil })
-	MustSeeWithin(t, crossInstanceBound, func() bool { return mustVariantByID(t, b, m.VariantID) == nil })
+	MustSeeWithin(t, crossInstanceBound, func() bool { return mustCachedVariant(t, b, l.VariantID) == nil })
+	MustSeeWithin(t, crossInstanceBound, func() bool { return mustCachedVariant(t, b, m.VariantID) == nil })
 }

@@ -500,8 +500,8 @@ func PickVariant(productID, variantID string, variants []ProductVariant) (Produc
 type VariantInput struct {
 	SKU            *string // "" means none
 	Price          *float64
-	CompareAtPrice *float64 // 0 or negative clears it
-	// WeightGrams: negative clears it.
+	CompareAtPrice *float64 // 0 clears it (graphql-go drops a null input field: it can't say "none")
+	// WeightGrams: negative clears it (0 is a weight).
 	StockCount  *int
 	Options     *[]SelectedOption
 	ImageURL    *string // "" means none
@@ -547,10 +547,10 @@ func parseVariant(fe *fieldErrors, field string, in VariantInput) VariantDraft {
 		d.Price = &m
 	}
 	if in.CompareAtPrice != nil {
-		// 0 or negative clears it (a compare-at price of 0 says nothing;
-		// graphql-go passes no null on).
+		// 0 clears it (a compare-at price of 0 says nothing; graphql-go
+		// passes no null on); a negative one is refused like any price.
 		var m *Money
-		if *in.CompareAtPrice > 0 {
+		if *in.CompareAtPrice != 0 {
 			v := parsePrice(fe, field+".compareAtPrice", *in.CompareAtPrice)
 			m = &v
 		}
@@ -579,8 +579,13 @@ func parseVariant(fe *fieldErrors, field string, in VariantInput) VariantDraft {
 	if in.ImageURL != nil {
 		var u *string
 		if s := strings.TrimSpace(*in.ImageURL); s != "" {
-			if urls := checkImageURLs(fe, field+".imageUrl", []string{s}); len(urls) == 1 {
+			// One URL, not a list: its errors name the field, not [0].
+			var one fieldErrors
+			if urls := checkImageURLs(&one, field+".imageUrl", []string{s}); len(urls) == 1 {
 				u = &urls[0]
+			}
+			for _, f := range one {
+				fe.add(field+".imageUrl", "%s", f.Message)
 			}
 		}
 		d.ImageURL = &u

@@ -230,14 +230,14 @@ func TestParseVariant(t *testing.T) {
 	price, neg, big := 12.5, -1, MaxWeightGrams+1
 	bad := "http://x"
 	_, err := ParseVariant("input", VariantInput{Price: &price, WeightGrams: &neg, ImageURL: &bad})
-	if ErrorCode(err) != errcode.BadUserInput || !strings.Contains(err.Error(), "input.imageUrl[0]") {
+	if ErrorCode(err) != errcode.BadUserInput || !strings.Contains(err.Error(), "input.imageUrl must be") {
 		t.Fatalf("bad variant: %v", err)
 	}
 	if _, err := ParseVariant("v", VariantInput{WeightGrams: &big}); err == nil {
 		t.Fatal("a weight past the maximum is refused")
 	}
-	// Negative clears (graphql-go passes no null on); so does a compare-at
-	// price of 0.
+	// A negative weight clears it, and a compare-at price of 0 (graphql-go
+	// passes no null on).
 	zero := 0.0
 	d0, err := ParseVariant("v", VariantInput{WeightGrams: &neg, CompareAtPrice: &zero})
 	if err != nil || d0.WeightGrams == nil || *d0.WeightGrams != nil || d0.CompareAtPrice == nil || *d0.CompareAtPrice != nil {

@@ -92,7 +92,7 @@ func newVariantTypes(b builder, r *resolvers.Resolver, product *graphql.Object) 
 		Fields: graphql.InputObjectConfigFieldMap{
 			"sku":            {Type: graphql.String, Description: "ASCII letters, digits, '-', '_' and '.', up to 64; unique among variants whatever its case. Empty: none."},
 			"price":          {Type: graphql.Float},
-			"compareAtPrice": {Type: graphql.Float, Description: "0 (or less): none."},
+			"compareAtPrice": {Type: graphql.Float, Description: "0: none."},
 			"stockCount":     {Type: graphql.Int, Description: "On an update, recorded in the ledger as the difference."},
 			"options":        {Type: graphql.NewList(graphql.NewNonNull(t.selectedIn)), Description: "One value of each of the product's options."},
 			"imageUrl":       {Type: graphql.String, Description: "An https URL. Empty: none."},

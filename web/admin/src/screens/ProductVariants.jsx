@@ -160,10 +160,9 @@ function VariantRow({ variant: v, deletable, onChange, reload }) {
           if (!Number.isFinite(input.price)) throw badField("price", "must be a number, such as 12.50");
         }
         if (k === "compareAtPrice") {
-          // A negative compare-at price clears it (the API's rule for
-          // updates): a null never reaches the API, which graphql-go
-          // drops from input objects.
-          input.compareAtPrice = t === "" ? -1 : parseMoney(t);
+          // 0 clears it (the API's rule): a null never reaches the API,
+          // which graphql-go drops from input objects.
+          input.compareAtPrice = t === "" ? 0 : parseMoney(t);
           if (t !== "" && !Number.isFinite(input.compareAtPrice)) throw badField("compareAtPrice", "must be a number, such as 19.99, or empty");
         }
         if (k === "weightGrams") {
