@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"shop/errcode"
 )
@@ -223,16 +224,30 @@ func parseOptions(fe *fieldErrors, field string, in []ProductOption) ProductOpti
 			case v == "":
 				fe.add(vf, "must not be empty")
 			case checkText(fe, vf, v, MaxOptionValueSize):
-				if seen[strings.ToLower(v)] {
+				if seen[foldKey(v)] {
 					fe.add(vf, "repeats value %q", v)
 				}
-				seen[strings.ToLower(v)] = true
+				seen[foldKey(v)] = true
 			}
 			opt.Values = append(opt.Values, v)
 		}
 		out = append(out, opt)
 	}
 	return out
+}
+
+// foldKey is equal for two values exactly when strings.EqualFold is true
+// of them (each rune the smallest of its case-folding orbit), the test
+// Select and Reselect match values with: strings.ToLower told "ſ" from
+// "S" and "ΣΑΣ" from "σας", which EqualFold then took for the first.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }
 
 // Combinations counts the variants options allow.

@@ -32,6 +32,11 @@ func TestParseOptions(t *testing.T) {
 		{"no values", []ProductOption{{"Size", nil}}, "options[0].values must contain at least one value"},
 		{"101 values", []ProductOption{{"Size", many}}, "at most 100 values"},
 		{"repeated value", []ProductOption{{"Size", []string{"M", "m"}}}, `options[0].values[1] repeats value "m"`},
+		// Values are matched with strings.EqualFold (Select, Reselect), so
+		// two that fold alike but lower apart would make the second one
+		// unselectable: asking for "S" gave the variant "ſ".
+		{"repeated value, long s", []ProductOption{{"Size", []string{"ſ", "S"}}}, `options[0].values[1] repeats value "S"`},
+		{"repeated value, final sigma", []ProductOption{{"Word", []string{"ΣΑΣ", "σας"}}}, `options[0].values[1] repeats value "σας"`},
 		{"control character", []ProductOption{{"Size", []string{"M\x01"}}}, "options[0].values[0]"},
 	}
 	for _, tt := range bad {
