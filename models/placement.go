@@ -49,6 +49,11 @@ func PlaceOrder(req OrderRequest, stock map[string]ProductStock, now time.Time, 
 			return PlacedOrder{}, err
 		}
 		v, err := PickVariant(ps.Product.ID, l.VariantID, ps.Variants)
+		if err != nil && !ps.Product.Active {
+			// Hidden from shoppers: VARIANT_REQUIRED would list its
+			// variants, and a missing variant would tell what it has.
+			return PlacedOrder{}, ProductInactive(ps.Product.ID)
+		}
 		if err != nil {
 			return PlacedOrder{}, err
 		}

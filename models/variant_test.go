@@ -262,3 +262,34 @@ func TestParseVariant(t *testing.T) {
 		t.Fatal("options given to a product without options are refused")
 	}
 }
+
+// An inactive product is hidden from shoppers: an order naming it hears
+// PRODUCT_INACTIVE, as before variants, and never VARIANT_REQUIRED with its
+// variants' ids and titles, nor whether it has some variant.
+func TestPlaceOrderOfInactiveProduct(t *testing.T) {
+	t.Parallel()
+	const (
+		tee  = "00000000-0000-4000-8000-000000000001"
+		teeS = "00000000-0000-4000-8000-0000000000a1"
+		teeM = "00000000-0000-4000-8000-0000000000a2"
+		none = "00000000-0000-4000-8000-0000000000ff"
+	)
+	size := func(v string) SelectedOptions { return SelectedOptions{{Name: "Size", Value: v}} }
+	stock := map[string]ProductStock{
+		tee: {Product: Product{ID: tee, Active: false, Price: 1500, StockCount: 5, Options: ProductOptions{{Name: "Size", Values: []string{"S", "M"}}}},
+			Variants: []ProductVariant{
+				{ID: teeS, ProductID: tee, Price: 1500, StockCount: 2, Options: size("S"), Title: "S"},
+				{ID: teeM, ProductID: tee, Price: 1700, StockCount: 3, Options: size("M"), Title: "M"},
+			}},
+	}
+	for _, l := range []OrderLine{{ProductID: tee, Quantity: 1}, {ProductID: tee, VariantID: none, Quantity: 1}, {ProductID: tee, VariantID: teeM, Quantity: 1}} {
+		req, err := ParseOrder("c", []OrderLine{l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = PlaceOrder(req, stock, time.Now(), func() string { return none })
+		if ErrorCode(err) != errcode.ProductInactive || strings.Contains(err.Error(), teeS) {
+			t.Errorf("line %+v of an inactive product: %v", l, err)
+		}
+	}
+}
