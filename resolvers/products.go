@@ -39,6 +39,9 @@ func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
 	if v, ok := in["inStock"].(bool); ok {
 		search.InStock = &v
 	}
+	if list, ok := in["options"].([]any); ok {
+		search.Options = productOptions(list)
+	}
 	page, err := r.catalog.ProductsPage(p.Context, auth.CallerFrom(p.Context), optInt(p.Args, "first"), optString(p.Args, "after"), search)
 	if err != nil {
 		return nil, r.fail(p.Context, err)

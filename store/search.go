@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"gorm.io/gorm"
@@ -22,7 +24,11 @@ import (
 // split into runs of letters and digits (models.SearchWords), so the SKU
 // "MUG-1" could never be found by "mug-1" or "mug 1". FTS5's unicode61
 // tokenizer already splits there, so both databases now agree.
-const searchDocument = `to_tsvector('english', translate(name || ' ' || description || ' ' || coalesce(sku, ''), ` +
+//
+// A product with several variants has no SKU of its own (products.sku is
+// its only variant's): their SKUs are in variant_skus (variantSKUs), so
+// "TEE-M-RED" finds the T-shirt.
+const searchDocument = `to_tsvector('english', translate(name || ' ' || description || ' ' || coalesce(sku, '') || ' ' || coalesce(variant_skus, ''), ` +
 	"'" + searchPunctuation + "', '" + searchSpaces + "'))"
 
 // searchPunctuation is every ASCII punctuation character, quote doubled
@@ -40,15 +46,19 @@ const productColumns = "products.product_id, products.price_cents, products.stoc
 // migrateSearch makes the full-text index: on PostgreSQL the stored
 // column search and its GIN index; on SQLite an FTS5 table over the products (external
 // content, kept by triggers), with the Porter stemmer, so "mugs" finds
-// "mug" on both.
+// "mug" on both. Both read products.variant_skus, which it adds (NULL
+// until fillVariantSKUs, after the variants' migration, fills it).
 func migrateSearch(db *gorm.DB, d dialect) error {
 	if d.serverSide() {
+		if err := db.Exec("ALTER TABLE products ADD COLUMN IF NOT EXISTS variant_skus text").Error; err != nil {
+			return err
+		}
 		// A column made by an older searchDocument is made again:
 		// ADD COLUMN IF NOT EXISTS would keep its expression.
 		var stale int64
 		if err := db.Raw(`SELECT count(*) FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = 'products' AND column_name = 'search'
-			AND generation_expression NOT LIKE '%translate%'`).Scan(&stale).Error; err != nil {
+			AND (generation_expression NOT LIKE '%translate%' OR generation_expression NOT LIKE '%variant_skus%')`).Scan(&stale).Error; err != nil {
 			return err
 		}
 		if stale > 0 {
@@ -66,30 +76,106 @@ func migrateSearch(db *gorm.DB, d dialect) error {
 		}
 		return nil
 	}
-	var n int64
-	if err := db.Raw("SELECT count(*) FROM sqlite_master WHERE name = 'products_fts'").Scan(&n).Error; err != nil {
+	if !db.Migrator().HasColumn("products", "variant_skus") {
+		if err := db.Exec("ALTER TABLE products ADD COLUMN variant_skus TEXT").Error; err != nil {
+			return err
+		}
+	}
+	// An FTS table from before variant_skus is made again, with its
+	// triggers: FTS5 can't add a column.
+	var made []string
+	if err := db.Raw("SELECT sql FROM sqlite_master WHERE name = 'products_fts'").Scan(&made).Error; err != nil {
 		return err
 	}
+	if len(made) > 0 && !strings.Contains(made[0], "variant_skus") {
+		for _, st := range []string{"DROP TRIGGER IF EXISTS products_fts_ai", "DROP TRIGGER IF EXISTS products_fts_ad",
+			"DROP TRIGGER IF EXISTS products_fts_au", "DROP TABLE products_fts"} {
+			if err := db.Exec(st).Error; err != nil {
+				return err
+			}
+		}
+		made = nil
+	}
+	// The FTS columns are named as the products' columns: highlight()
+	// reads the text from there (external content).
+	const cols = "name, description, sku, variant_skus"
 	doc := func(row string) string {
-		return row + ".rowid, " + row + ".name, " + row + ".description, coalesce(" + row + ".sku, '')"
+		return row + ".rowid, " + row + ".name, " + row + ".description, coalesce(" + row + ".sku, ''), coalesce(" + row + ".variant_skus, '')"
 	}
 	for _, st := range []string{
-		`CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(name, description, sku, content='products', content_rowid='rowid', tokenize='porter unicode61')`,
+		`CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(` + cols + `, content='products', content_rowid='rowid', tokenize='porter unicode61')`,
 		`CREATE TRIGGER IF NOT EXISTS products_fts_ai AFTER INSERT ON products BEGIN
-			INSERT INTO products_fts(rowid, name, description, sku) VALUES (` + doc("new") + `); END`,
+			INSERT INTO products_fts(rowid, ` + cols + `) VALUES (` + doc("new") + `); END`,
 		`CREATE TRIGGER IF NOT EXISTS products_fts_ad AFTER DELETE ON products BEGIN
-			INSERT INTO products_fts(products_fts, rowid, name, description, sku) VALUES ('delete', ` + doc("old") + `); END`,
-		`CREATE TRIGGER IF NOT EXISTS products_fts_au AFTER UPDATE OF name, description, sku ON products BEGIN
-			INSERT INTO products_fts(products_fts, rowid, name, description, sku) VALUES ('delete', ` + doc("old") + `);
-			INSERT INTO products_fts(rowid, name, description, sku) VALUES (` + doc("new") + `); END`,
+			INSERT INTO products_fts(products_fts, rowid, ` + cols + `) VALUES ('delete', ` + doc("old") + `); END`,
+		`CREATE TRIGGER IF NOT EXISTS products_fts_au AFTER UPDATE OF ` + cols + ` ON products BEGIN
+			INSERT INTO products_fts(products_fts, rowid, ` + cols + `) VALUES ('delete', ` + doc("old") + `);
+			INSERT INTO products_fts(rowid, ` + cols + `) VALUES (` + doc("new") + `); END`,
 	} {
 		if err := db.Exec(st).Error; err != nil {
 			return err
 		}
 	}
-	if n == 0 {
-		// Products from before the index.
+	if len(made) == 0 {
+		// Products from before the index (or before this form of it).
 		return db.Exec("INSERT INTO products_fts(products_fts) VALUES ('rebuild')").Error
+	}
+	return nil
+}
+
+// variantSKUs is what products.variant_skus holds for a product with
+// these variants: their SKUs, separated by spaces, when it has several;
+// "" with one, whose SKU is the product's own (products.sku), so a
+// product's SKU is searched once (and UpdateProduct, which sets it only
+// on a product with one variant, need not write it). NULL is a product
+// the migration has not filled yet (fillVariantSKUs); search reads it as
+// "".
+func variantSKUs(vs []models.ProductVariant) string {
+	if len(vs) < 2 {
+		return ""
+	}
+	var b strings.Builder
+	for _, v := range vs {
+		if v.SKU == nil {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(*v.SKU)
+	}
+	return b.String()
+}
+
+// migrateVariantSearch runs after every product has its variants: it
+// fills variant_skus where it is NULL (products from before it, or
+// written by an older instance since), which the partial index finds at
+// once, so later starts do nothing; and it makes the indexes the
+// variants' filters use (searchPage). Neither index names stock_count, so
+// an order's update of a variant's stock stays a HOT update on
+// PostgreSQL.
+func migrateVariantSearch(db *gorm.DB, d dialect) error {
+	if err := db.Exec("CREATE INDEX IF NOT EXISTS idx_products_variant_skus_unset ON products (product_id) WHERE variant_skus IS NULL").Error; err != nil {
+		return fmt.Errorf("index products without variant_skus: %w", err)
+	}
+	list := "(SELECT group_concat(v.sku, ' ') FROM product_variants v WHERE v.product_id = products.product_id)"
+	if d.serverSide() {
+		list = "(SELECT string_agg(v.sku, ' ' ORDER BY v.position, v.variant_id) FROM product_variants v WHERE v.product_id = products.product_id)"
+	}
+	res := db.Exec(`UPDATE products SET variant_skus = CASE
+		WHEN (SELECT count(*) FROM product_variants v WHERE v.product_id = products.product_id) > 1 THEN coalesce(` + list + `, '')
+		ELSE '' END WHERE variant_skus IS NULL`)
+	if res.Error != nil {
+		return fmt.Errorf("fill products' variant_skus: %w", res.Error)
+	}
+	indexes := []string{"CREATE INDEX IF NOT EXISTS idx_product_variants_price ON product_variants (price_cents, product_id)"}
+	if d.serverSide() {
+		indexes = append(indexes, "CREATE INDEX IF NOT EXISTS idx_product_variants_option_values ON product_variants USING GIN ("+optionsDocument+" jsonb_path_ops)")
+	}
+	for _, st := range indexes {
+		if err := db.Exec(st).Error; err != nil {
+			return fmt.Errorf("index variants for filters: %w", err)
+		}
 	}
 	return nil
 }
@@ -97,10 +183,10 @@ func migrateSearch(db *gorm.DB, d dialect) error {
 // sqliteRank scores the FTS5 matches of its second parameter (lower is
 // better) from each row alone, so that a RELEVANCE cursor keeps its place
 // while products are added: every occurrence of a query word counts 4 in
-// the name and 2 in the SKU, and a description with any of the words (its
+// the name and 2 in the SKU (the product's, or its variants'), and a description with any of the words (its
 // first parameter, a column filter) counts 1. highlight() marks the
-// occurrences in the name and the SKU (char(1), which no stored text has:
-// control characters are refused); those are at most 200 and 64
+// occurrences in the name and the SKUs (char(1), which no stored text has:
+// control characters are refused); those are at most 200, 64 and 250 × 65
 // characters. It is not run on the description: it tokenizes the whole
 // column again, and 3,000 products with 10,000-character descriptions
 // matching a word kept a RELEVANCE search busy for more than 10 s (past
@@ -110,10 +196,11 @@ func migrateSearch(db *gorm.DB, d dialect) error {
 // adding any product moved every score, and a cursor's score pointed
 // somewhere else (pages skipped or repeated matches). PostgreSQL's ts_rank
 // reads only the row already.
-var sqliteRank = `SELECT frow, -(4 * ` + hits("hn") + ` + 2 * ` + hits("hs") + `
+var sqliteRank = `SELECT frow, -(4 * ` + hits("hn") + ` + 2 * ` + hits("hs") + ` + 2 * ` + hits("hv") + `
 		+ CASE WHEN frow IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?) THEN 1 ELSE 0 END) AS score FROM (
 	SELECT rowid AS frow, highlight(products_fts, 0, char(1), '') AS hn,
-		coalesce(highlight(products_fts, 2, char(1), ''), '') AS hs
+		coalesce(highlight(products_fts, 2, char(1), ''), '') AS hs,
+		coalesce(highlight(products_fts, 3, char(1), ''), '') AS hv
 	FROM products_fts WHERE products_fts MATCH ?)`
 
 // hits counts the marks highlight() put in column col.
@@ -149,13 +236,13 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 	if len(f.CategoryIDs) > 0 {
 		q = q.Where("category_id IN ?", f.CategoryIDs)
 	}
-	if f.MinPrice != nil {
-		q = q.Where("price_cents >= ?", int64(*f.MinPrice))
+	if f.ReadsVariants() {
+		cond, args := variantMatch(f, pg)
+		q = q.Where("EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = products.product_id"+cond+")", args...)
 	}
-	if f.MaxPrice != nil {
-		q = q.Where("price_cents <= ?", int64(*f.MaxPrice))
-	}
-	if f.InStock {
+	if f.NeedsAvailable() {
+		// Implied by the variant's stock; it lets a product without any
+		// be passed over without looking at its variants.
 		q = q.Where("stock_count > 0")
 	}
 	if f.MaxStock != nil {
@@ -239,3 +326,66 @@ func (s *Store) searchPage(ctx context.Context, c models.Connection, f models.Pr
 	}
 	return out, nil
 }
+
+// variantMatch is the condition on a product's variant v that f asks for
+// (ReadsVariants), after "AND": a price in the range; with inStock or
+// options, in stock; with options, one of the values of each option
+// named, whatever their case. All on one variant, so "Size M, at most
+// 20" and "in stock, at most 20" find a variant that is both. The
+// product's active flag is the list's own (shoppers see active products
+// only; admins, who see the others too, filter by stock as ever).
+//
+// An option is matched in the variant's options (JSON [{"name", "value"}])
+// lower-cased as SQL lowers them, on both sides: on PostgreSQL by
+// containment in optionsDocument, which a GIN index serves, one value per
+// test; on SQLite through json_each (whose lower() folds ASCII letters
+// only).
+func variantMatch(f models.ProductFilter, pg bool) (string, []any) {
+	var b strings.Builder
+	var args []any
+	if f.MinPrice != nil {
+		b.WriteString(" AND v.price_cents >= ?")
+		args = append(args, int64(*f.MinPrice))
+	}
+	if f.MaxPrice != nil {
+		b.WriteString(" AND v.price_cents <= ?")
+		args = append(args, int64(*f.MaxPrice))
+	}
+	if f.NeedsAvailable() {
+		b.WriteString(" AND v.stock_count > 0")
+	}
+	for _, o := range f.Options {
+		if pg {
+			b.WriteString(" AND (")
+			for i, val := range o.Values {
+				if i > 0 {
+					b.WriteString(" OR ")
+				}
+				sel, _ := json.Marshal(models.SelectedOptions{{Name: o.Name, Value: val}})
+				b.WriteString("(lower(v.options)::jsonb) @> lower(CAST(? AS text))::jsonb")
+				args = append(args, string(sel))
+			}
+			b.WriteString(")")
+			continue
+		}
+		b.WriteString(" AND EXISTS (SELECT 1 FROM json_each(v.options) o WHERE lower(json_extract(o.value, '$.name')) = lower(?)" +
+			" AND lower(json_extract(o.value, '$.value')) IN (")
+		args = append(args, o.Name)
+		for i, val := range o.Values {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("lower(?)")
+			args = append(args, val)
+		}
+		b.WriteString("))")
+	}
+	return b.String(), args
+}
+
+// optionsDocument is a variant's options as PostgreSQL compares them with
+// a filter's (variantMatch, which spells it with v.): the JSON text
+// lower-cased, then parsed (JSON's escapes are lower-case letters and
+// digits already, so lowering the text lowers the names and values only).
+// The GIN index idx_product_variants_option_values is on this expression.
+const optionsDocument = "(lower(options)::jsonb)"

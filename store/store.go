@@ -140,7 +140,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := backfill(s.db.WithContext(ctx)); err != nil {
 			return err
 		}
-		return migrateVariants(s.db.WithContext(ctx), s.logger)
+		if err := migrateVariants(s.db.WithContext(ctx), s.logger); err != nil {
+			return err
+		}
+		return migrateVariantSearch(s.db.WithContext(ctx), s.dialect)
 	}
 	// The lock belongs to a session, so everything runs on one connection.
 	err := s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
@@ -167,7 +170,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := backfill(conn); err != nil {
 			return err
 		}
-		return migrateVariants(conn, s.logger)
+		if err := migrateVariants(conn, s.logger); err != nil {
+			return err
+		}
+		return migrateVariantSearch(conn, s.dialect)
 	})
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", s.dialect.name(), err)
