@@ -44,6 +44,8 @@ type Store struct {
 	sink       Sink
 	statements atomic.Uint64
 	background atomic.Uint64
+	// fewMatchLimit is maxFewMatches, which tests may change.
+	fewMatchLimit int
 }
 
 // Open connects, checks the connection and migrates the schema.
@@ -97,7 +99,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(o.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(o.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(o.ConnMaxLifetime)
-	s := &Store{db: db, dialect: d, logger: o.Logger, sink: o.Sink}
+	s := &Store{db: db, dialect: d, logger: o.Logger, sink: o.Sink, fewMatchLimit: maxFewMatches}
 	if s.sink == nil {
 		s.sink = noSink{}
 	}

@@ -161,10 +161,11 @@ func TestSearchFindsVariantSKUs(t *testing.T) {
 	})
 }
 
-// TestVariantSKUsMigrated: a database from before variant_skus (the
-// search document or FTS table of the product's own SKU, no column) is
-// brought up to date at start: every product with several variants is
-// found by its variants' SKUs. Starting again changes nothing.
+// TestVariantSKUsMigrated: a database from before variant_skus and the
+// span of prices (the search document or FTS table of the product's own
+// SKU, no columns) is brought up to date at start: every product with
+// several variants is found by its variants' SKUs and by a price range of
+// any of them. Starting again changes nothing.
 func TestVariantSKUsMigrated(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -177,6 +178,8 @@ func TestVariantSKUsMigrated(t *testing.T) {
 		}, []string{
 			"ALTER TABLE products DROP COLUMN search",
 			"ALTER TABLE products DROP COLUMN variant_skus",
+			"ALTER TABLE products DROP COLUMN price_min_cents",
+			"ALTER TABLE products DROP COLUMN price_max_cents",
 			`ALTER TABLE products ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', translate(name || ' ' || description || ' ' || coalesce(sku, ''), ` +
 				`'!"#$%&''()*+,-./:;<=>?@[\]^_` + "`" + `{|}~', '                                '))) STORED`,
 			"CREATE INDEX IF NOT EXISTS idx_products_search_doc ON products USING GIN (search)",
@@ -186,7 +189,10 @@ func TestVariantSKUsMigrated(t *testing.T) {
 		}, []string{
 			"DROP TRIGGER products_fts_ai", "DROP TRIGGER products_fts_ad", "DROP TRIGGER products_fts_au", "DROP TABLE products_fts",
 			"DROP INDEX idx_products_variant_skus_unset",
+			"DROP INDEX idx_products_price_span",
 			"ALTER TABLE products DROP COLUMN variant_skus",
+			"ALTER TABLE products DROP COLUMN price_min_cents",
+			"ALTER TABLE products DROP COLUMN price_max_cents",
 			`CREATE VIRTUAL TABLE products_fts USING fts5(name, description, sku, content='products', content_rowid='rowid', tokenize='porter unicode61')`,
 			`CREATE TRIGGER products_fts_ai AFTER INSERT ON products BEGIN
 				INSERT INTO products_fts(rowid, name, description, sku) VALUES (new.rowid, new.name, new.description, coalesce(new.sku, '')); END`,
@@ -203,7 +209,7 @@ func TestVariantSKUsMigrated(t *testing.T) {
 			opts := tc.opts(t)
 			s := storetest.MustOpen(t, opts)
 			opt := []models.ProductOption{{Name: "Size", Values: []string{"S", "M"}}}
-			mustVariants(t, s, "Plain tee", true, opt, variantSpec{[]string{"S"}, "TEE-S", 10, 1}, variantSpec{[]string{"M"}, "TEE-M", 10, 1})
+			mustVariants(t, s, "Plain tee", true, opt, variantSpec{[]string{"S"}, "TEE-S", 10, 1}, variantSpec{[]string{"M"}, "TEE-M", 30, 1})
 			one := "MUG-1"
 			np, _ := models.ParseNewProduct(5, 1, models.ProductDetails{Name: ptr("Mug"), SKU: &one})
 			if _, err := s.CreateProduct(context.Background(), np); err != nil {
@@ -231,6 +237,12 @@ func TestVariantSKUsMigrated(t *testing.T) {
 					if got := find(s, q); got != want {
 						t.Errorf("start %d: search %q = %q, want %q", start, q, got, want)
 					}
+				}
+				// The span of the tee's prices (10 to 30) is back: a walk by
+				// price from 25 finds it, though its price is 10.
+				s.LimitFewMatches(0)
+				if got := searchNames(t, s, models.ProductSearch{MinPrice: ptr(25.0), Sort: ptr("PRICE_ASC")}, models.ProductFilter{}); strings.Join(got, "|") != "Plain tee" {
+					t.Errorf("start %d: from 25 by price: %v", start, got)
 				}
 				db, _ := s.DB()
 				var unset int
@@ -260,67 +272,114 @@ func TestVariantFilters(t *testing.T) {
 			variantSpec{[]string{"S", "Red"}, "", 10, 5},
 			variantSpec{[]string{"M", "Red"}, "", 20, 0},
 			variantSpec{[]string{"L", "Blue"}, "", 30, 2})
-		mustVariants(t, s, "Hoodie", true, []models.ProductOption{size("M", "L")},
+		hoodie, hoodieVs := mustVariants(t, s, "Hoodie", true, []models.ProductOption{size("M", "L")},
 			variantSpec{[]string{"M"}, "", 50, 1},
 			variantSpec{[]string{"L"}, "", 60, 0})
 		mustSearchable(t, s, "Mug", "", 15, 3, nil)
 		mustVariants(t, s, "Cap", true, []models.ProductOption{size("M")}, variantSpec{[]string{"M"}, "", 12, 0})
 		mustVariants(t, s, "Hidden tee", false, []models.ProductOption{size("M")}, variantSpec{[]string{"M"}, "", 20, 4})
 
-		num := func(v float64) *float64 { return &v }
-		yes := true
-		opt := func(name string, vals ...string) models.ProductOption {
-			return models.ProductOption{Name: name, Values: vals}
-		}
 		shopper, admin := models.ProductFilter{}, models.ProductFilter{IncludeInactive: true}
-		for _, tc := range []struct {
-			name    string
-			search  models.ProductSearch
-			visible models.ProductFilter
-			want    string
-		}{
-			{"a price range matches any variant", models.ProductSearch{MinPrice: num(18), MaxPrice: num(25)}, shopper, "Tee"},
-			{"down to the lowest", models.ProductSearch{MaxPrice: num(12)}, shopper, "Cap|Tee"},
-			{"from the highest", models.ProductSearch{MinPrice: num(60)}, shopper, "Hoodie"},
-			{"in the range and in stock: the same variant", models.ProductSearch{MinPrice: num(18), MaxPrice: num(25), InStock: &yes}, shopper, ""},
-			{"in stock up to 55", models.ProductSearch{MaxPrice: num(55), InStock: &yes, MinPrice: num(25)}, shopper, "Hoodie|Tee"},
-			{"in stock: any variant", models.ProductSearch{InStock: &yes}, shopper, "Hoodie|Mug|Tee"},
-			{"Size M or L", models.ProductSearch{Options: []models.ProductOption{opt("Size", "M", "L")}}, shopper, "Hoodie|Tee"},
-			{"size m, whatever its case", models.ProductSearch{Options: []models.ProductOption{opt("size", "m")}}, shopper, "Hoodie"},
-			{"Colour Red", models.ProductSearch{Options: []models.ProductOption{opt("COLOUR", "red")}}, shopper, "Tee"},
-			{"Size L and Blue: one variant", models.ProductSearch{Options: []models.ProductOption{opt("Size", "L"), opt("Colour", "Blue")}}, shopper, "Tee"},
-			{"Size S or M, Blue: no variant is both", models.ProductSearch{Options: []models.ProductOption{opt("Size", "S", "M"), opt("Colour", "Blue")}}, shopper, ""},
-			{"Size M or L up to 40: one variant", models.ProductSearch{Options: []models.ProductOption{opt("Size", "M", "L")}, MaxPrice: num(40)}, shopper, "Tee"},
-			{"a value no product has", models.ProductSearch{Options: []models.ProductOption{opt("Size", "XL")}}, shopper, ""},
-			{"an option no product has", models.ProductSearch{Options: []models.ProductOption{opt("Material", "M")}}, shopper, ""},
-			{"a value of another option", models.ProductSearch{Options: []models.ProductOption{opt("Colour", "M")}}, shopper, ""},
-			{"admins: inactive products' variants in stock too", models.ProductSearch{Options: []models.ProductOption{opt("Size", "M")}}, admin, "Hidden tee|Hoodie"},
-			{"with a query", models.ProductSearch{Query: ptr("tee"), Options: []models.ProductOption{opt("Size", "L")}}, admin, "Tee"},
-		} {
-			if got := sorted(searchNames(t, s, tc.search, tc.visible)); got != tc.want {
-				t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
-			}
+		// Both ways of reading a page: from the few variants matched, and
+		// walking the products in order.
+		for _, limit := range []int{store.MaxFewMatches, 0} {
+			s.LimitFewMatches(limit)
+			checkVariantFilters(t, s, shopper, admin)
 		}
-
-		// The price order is the product's price, the lowest available
-		// one: the tee (10, with an L at 30) before the hoodie (50).
-		for srt, want := range map[string]string{"PRICE_ASC": "Tee|Hoodie", "PRICE_DESC": "Hoodie|Tee", "NAME": "Hoodie|Tee", "NEWEST": "Hoodie|Tee", "OLDEST": "Tee|Hoodie"} {
-			got := searchNames(t, s, models.ProductSearch{Options: []models.ProductOption{opt("Size", "M", "L")}, Sort: ptr(srt)}, shopper)
-			if strings.Join(got, "|") != want {
-				t.Errorf("Size M or L by %s: %v, want %s", srt, got, want)
-			}
-		}
+		s.LimitFewMatches(store.MaxFewMatches)
 
 		// Stock moves products in and out: the tee's M in stock again.
 		d, _ := models.ParseVariant("input", models.VariantInput{StockCount: ptr(3)})
 		if _, err := s.UpdateVariant(ctx, teeVs[1].ID, d, "admin"); err != nil {
 			t.Fatal(err)
 		}
-		if got := sorted(searchNames(t, s, models.ProductSearch{Options: []models.ProductOption{opt("Size", "M")}}, shopper)); got != "Hoodie|Tee" {
+		if got := sorted(searchNames(t, s, models.ProductSearch{Options: []models.ProductOption{{Name: "Size", Values: []string{"M"}}}}, shopper)); got != "Hoodie|Tee" {
 			t.Errorf("after the tee's M came back: %q", got)
 		}
 		_ = tee
+
+		// The span of prices follows the variants' writes, for the walk
+		// by price (every page read that way here).
+		s.LimitFewMatches(0)
+		byPrice := func(min, max *float64) string {
+			return strings.Join(searchNames(t, s, models.ProductSearch{MinPrice: min, MaxPrice: max, Sort: ptr("PRICE_ASC")}, shopper), "|")
+		}
+		d, _ = models.ParseVariant("input", models.VariantInput{Price: ptr(80.0)})
+		if _, err := s.UpdateVariant(ctx, hoodieVs[1].ID, d, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		if got := byPrice(ptr(75.0), nil); got != "Hoodie" {
+			t.Errorf("from 75 after the hoodie's L went to 80: %q", got)
+		}
+		if ok, err := s.DeleteVariant(ctx, hoodieVs[1].ID, "admin"); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		if got := byPrice(ptr(55.0), nil); got != "" {
+			t.Errorf("from 55 with the hoodie's L gone: %q", got)
+		}
+		if got := byPrice(ptr(45.0), ptr(50.0)); got != "Hoodie" {
+			t.Errorf("45 to 50, the hoodie's one variant: %q", got)
+		}
+		// With one variant, its price is the product's, which
+		// updateProduct sets.
+		patch, err := models.ParseProductPatch(hoodie.ID, ptr(90.0), nil, models.ProductDetails{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateProduct(ctx, hoodie.ID, patch); err != nil {
+			t.Fatal(err)
+		}
+		if got := byPrice(ptr(85.0), nil); got != "Hoodie" {
+			t.Errorf("from 85 after updateProduct set 90: %q", got)
+		}
 	})
+}
+
+// checkVariantFilters is TestVariantFilters's filters of its catalog.
+func checkVariantFilters(t *testing.T, s *store.Store, shopper, admin models.ProductFilter) {
+	t.Helper()
+	num := func(v float64) *float64 { return &v }
+	yes := true
+	opt := func(name string, vals ...string) models.ProductOption {
+		return models.ProductOption{Name: name, Values: vals}
+	}
+	for _, tc := range []struct {
+		name    string
+		search  models.ProductSearch
+		visible models.ProductFilter
+		want    string
+	}{
+		{"a price range matches any variant", models.ProductSearch{MinPrice: num(18), MaxPrice: num(25)}, shopper, "Tee"},
+		{"down to the lowest", models.ProductSearch{MaxPrice: num(12)}, shopper, "Cap|Tee"},
+		{"from the highest", models.ProductSearch{MinPrice: num(60)}, shopper, "Hoodie"},
+		{"in the range and in stock: the same variant", models.ProductSearch{MinPrice: num(18), MaxPrice: num(25), InStock: &yes}, shopper, ""},
+		{"in stock up to 55", models.ProductSearch{MaxPrice: num(55), InStock: &yes, MinPrice: num(25)}, shopper, "Hoodie|Tee"},
+		{"in stock: any variant", models.ProductSearch{InStock: &yes}, shopper, "Hoodie|Mug|Tee"},
+		{"Size M or L", models.ProductSearch{Options: []models.ProductOption{opt("Size", "M", "L")}}, shopper, "Hoodie|Tee"},
+		{"size m, whatever its case", models.ProductSearch{Options: []models.ProductOption{opt("size", "m")}}, shopper, "Hoodie"},
+		{"Colour Red", models.ProductSearch{Options: []models.ProductOption{opt("COLOUR", "red")}}, shopper, "Tee"},
+		{"Size L and Blue: one variant", models.ProductSearch{Options: []models.ProductOption{opt("Size", "L"), opt("Colour", "Blue")}}, shopper, "Tee"},
+		{"Size S or M, Blue: no variant is both", models.ProductSearch{Options: []models.ProductOption{opt("Size", "S", "M"), opt("Colour", "Blue")}}, shopper, ""},
+		{"Size M or L up to 40: one variant", models.ProductSearch{Options: []models.ProductOption{opt("Size", "M", "L")}, MaxPrice: num(40)}, shopper, "Tee"},
+		{"a value no product has", models.ProductSearch{Options: []models.ProductOption{opt("Size", "XL")}}, shopper, ""},
+		{"an option no product has", models.ProductSearch{Options: []models.ProductOption{opt("Material", "M")}}, shopper, ""},
+		{"a value of another option", models.ProductSearch{Options: []models.ProductOption{opt("Colour", "M")}}, shopper, ""},
+		{"admins: inactive products' variants in stock too", models.ProductSearch{Options: []models.ProductOption{opt("Size", "M")}}, admin, "Hidden tee|Hoodie"},
+		{"with a query", models.ProductSearch{Query: ptr("tee"), Options: []models.ProductOption{opt("Size", "L")}}, admin, "Tee"},
+	} {
+		if got := sorted(searchNames(t, s, tc.search, tc.visible)); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	// The price order is the product's price, the lowest available
+	// one: the tee (10, with an L at 30) before the hoodie (50).
+	for srt, want := range map[string]string{"PRICE_ASC": "Tee|Hoodie", "PRICE_DESC": "Hoodie|Tee", "NAME": "Hoodie|Tee", "NEWEST": "Hoodie|Tee", "OLDEST": "Tee|Hoodie"} {
+		got := searchNames(t, s, models.ProductSearch{Options: []models.ProductOption{opt("Size", "M", "L")}, Sort: ptr(srt)}, shopper)
+		if strings.Join(got, "|") != want {
+			t.Errorf("Size M or L by %s: %v, want %s", srt, got, want)
+		}
+	}
 }
 
 // TestVariantFiltersPage: many products, some matching, paged 2 at a
@@ -347,35 +406,44 @@ func TestVariantFiltersPage(t *testing.T) {
 			prices[name] = p.Price
 		}
 		filter := []models.ProductOption{{Name: "Size", Values: []string{"m"}}}
-		for _, srt := range []string{"OLDEST", "NEWEST", "PRICE_ASC", "PRICE_DESC", "NAME"} {
-			got := searchNames(t, s, models.ProductSearch{Options: filter, Sort: ptr(srt)}, models.ProductFilter{})
-			if sorted(got) != sorted(want) || len(got) != len(want) {
-				t.Fatalf("Size M by %s walked %v, want %v", srt, got, want)
-			}
-			ok := sort.SliceIsSorted(got, func(i, j int) bool {
-				switch srt {
-				case "PRICE_ASC":
-					return prices[got[i]] < prices[got[j]]
-				case "PRICE_DESC":
-					return prices[got[i]] > prices[got[j]]
-				case "NEWEST":
-					return got[i] > got[j]
-				}
-				return got[i] < got[j]
-			})
-			if !ok {
-				t.Errorf("Size M by %s walked %v out of order", srt, got)
-			}
-		}
-		// A price range over the same pages: every product has an L at 90.
-		all := searchNames(t, s, models.ProductSearch{MinPrice: ptr(85.0), MaxPrice: ptr(95.0), Sort: ptr("PRICE_ASC")}, models.ProductFilter{})
-		if len(all) != 13 {
-			t.Fatalf("85 to 95 walked %v", all)
-		}
-		for i := 1; i < len(all); i++ {
-			if prices[all[i-1]] > prices[all[i]] {
-				t.Fatalf("85 to 95 by price walked %v out of order", all)
-			}
+		for _, limit := range []int{store.MaxFewMatches, 0} {
+			s.LimitFewMatches(limit)
+			checkVariantPages(t, s, filter, want, prices)
 		}
 	})
+}
+
+// checkVariantPages is TestVariantFiltersPage's walks.
+func checkVariantPages(t *testing.T, s *store.Store, filter []models.ProductOption, want []string, prices map[string]models.Money) {
+	t.Helper()
+	for _, srt := range []string{"OLDEST", "NEWEST", "PRICE_ASC", "PRICE_DESC", "NAME"} {
+		got := searchNames(t, s, models.ProductSearch{Options: filter, Sort: ptr(srt)}, models.ProductFilter{})
+		if sorted(got) != sorted(want) || len(got) != len(want) {
+			t.Fatalf("Size M by %s walked %v, want %v", srt, got, want)
+		}
+		ok := sort.SliceIsSorted(got, func(i, j int) bool {
+			switch srt {
+			case "PRICE_ASC":
+				return prices[got[i]] < prices[got[j]]
+			case "PRICE_DESC":
+				return prices[got[i]] > prices[got[j]]
+			case "NEWEST":
+				return got[i] > got[j]
+			}
+			return got[i] < got[j]
+		})
+		if !ok {
+			t.Errorf("Size M by %s walked %v out of order", srt, got)
+		}
+	}
+	// A price range over the same pages: every product has an L at 90.
+	all := searchNames(t, s, models.ProductSearch{MinPrice: ptr(85.0), MaxPrice: ptr(95.0), Sort: ptr("PRICE_ASC")}, models.ProductFilter{})
+	if len(all) != 13 {
+		t.Fatalf("85 to 95 walked %v", all)
+	}
+	for i := 1; i < len(all); i++ {
+		if prices[all[i-1]] > prices[all[i]] {
+			t.Fatalf("85 to 95 by price walked %v out of order", all)
+		}
+	}
 }

@@ -31,8 +31,9 @@ func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*model
 			return err
 		}
 		w := rows{}
-		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated, name, description, sku, image_urls, active, category_id, options, variant_skus",
-			p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated, p.Name, p.Description, p.SKU, p.ImageURLs, p.Active, p.CategoryID, p.Options, variantSKUs(vs))
+		lo, hi := variantSpan(vs)
+		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated, name, description, sku, image_urls, active, category_id, options, variant_skus, price_min_cents, price_max_cents",
+			p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated, p.Name, p.Description, p.SKU, p.ImageURLs, p.Active, p.CategoryID, p.Options, variantSKUs(vs), lo, hi)
 		ids := make([]string, len(vs))
 		var moves []models.StockMovement
 		for i, v := range vs {
@@ -331,8 +332,9 @@ func (s *Store) editVariants(ctx context.Context, productID, variantID, actor st
 		}
 		models.ProductTotals(p.Active, next).Apply(&p)
 		p.LastUpdated = now
-		if err := tx.Exec("UPDATE products SET price_cents = ?, stock_count = ?, sku = ?, options = ?, variant_skus = ?, last_updated = ? WHERE product_id = ?",
-			int64(p.Price), p.StockCount, p.SKU, p.Options, variantSKUs(next), now, p.ID).Error; err != nil {
+		lo, hi := variantSpan(next)
+		if err := tx.Exec("UPDATE products SET price_cents = ?, stock_count = ?, sku = ?, options = ?, variant_skus = ?, price_min_cents = ?, price_max_cents = ?, last_updated = ? WHERE product_id = ?",
+			int64(p.Price), p.StockCount, p.SKU, p.Options, variantSKUs(next), lo, hi, now, p.ID).Error; err != nil {
 			return fmt.Errorf("update the product's totals: %w", err)
 		}
 		for i := range ed.moves {
