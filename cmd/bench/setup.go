@@ -248,12 +248,12 @@ func loadVariants(ctx context.Context, conn *pgx.Conn, created time.Time) ([]loa
 	for i := 0; i < variantProducts; i++ {
 		pid := uuid.NewString()
 		at := created.Add(time.Duration(i) * time.Millisecond)
-		lowest := int64(math.MaxInt64)
+		lowest, highest := int64(math.MaxInt64), int64(0)
 		for s, size := range benchSizes {
 			for c, colour := range benchColours {
 				vid := uuid.NewString()
 				price := int64(1000 + 100*s + c)
-				lowest = min(lowest, price)
+				lowest, highest = min(lowest, price), max(highest, price)
 				opts := models.SelectedOptions{{Name: "Size", Value: size}, {Name: "Colour", Value: colour}}
 				sel, _ := json.Marshal(opts)
 				variants = append(variants, []any{vid, pid, int64(s*len(benchColours) + c), opts.Title(), price, int64(math.MaxInt32 / 32), string(sel), opts.Key(), at, at})
@@ -261,9 +261,11 @@ func loadVariants(ctx context.Context, conn *pgx.Conn, created time.Time) ([]loa
 			}
 		}
 		stock := int64(math.MaxInt32/32) * int64(len(benchSizes)*len(benchColours))
-		products = append(products, []any{pid, lowest, stock, at, at, fmt.Sprintf("Tee %d", i), "A T-shirt of the benchmark's catalog.", string(options)})
+		products = append(products, []any{pid, lowest, stock, at, at, fmt.Sprintf("Tee %d", i), "A T-shirt of the benchmark's catalog.", string(options), lowest, highest})
 	}
-	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"product_id", "price_cents", "stock_count", "created_at", "last_updated", "name", "description", "options"}, pgx.CopyFromRows(products)); err != nil {
+	// The price span (price_min_cents, price_max_cents) is what the store
+	// keeps on a product with several variants, for price filters.
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"product_id", "price_cents", "stock_count", "created_at", "last_updated", "name", "description", "options", "price_min_cents", "price_max_cents"}, pgx.CopyFromRows(products)); err != nil {
 		return nil, fmt.Errorf("copy products with variants: %w", err)
 	}
 	return out, copyVariants(ctx, conn, variants)
