@@ -125,7 +125,11 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	// locking statement, the variants would be as before the wait, unless
 	// locked too: a tuple lock on each of a product's variants, 20 for a
 	// T-shirt in sizes and colours, for every order.)
-	named := "(product_id = ANY($1) OR product_id IN (SELECT product_id FROM product_variants WHERE variant_id = ANY($2)))"
+	// The ids as one array (the variants' products found once, an
+	// InitPlan), so both statements look them up by index: an OR with the
+	// subquery made PostgreSQL scan every product, and every variant, on
+	// each order.
+	named := "product_id = ANY($1::text[] || ARRAY(SELECT product_id::text FROM product_variants WHERE variant_id = ANY($2)))"
 	lockSQL := "SELECT product_id, active FROM products WHERE " + named + " ORDER BY product_id FOR UPDATE"
 	variantsSQL := "SELECT " + orderVariantColumns + " FROM product_variants v WHERE " + named + " ORDER BY product_id, position, variant_id"
 	args := []any{req.ProductIDs(), req.VariantIDs()}

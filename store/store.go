@@ -223,21 +223,26 @@ const productsFillFactor = 80
 // optimisation, so the start goes on without it, and the next one tries
 // again.
 func leaveRoomForStock(db *gorm.DB, logger *slog.Logger) error {
-	var opts string
-	if err := db.Raw("SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'products'::regclass").Scan(&opts).Error; err != nil {
-		return fmt.Errorf("read the products table's options: %w", err)
-	}
-	if strings.Contains(","+opts, ",fillfactor=") {
-		return nil
-	}
-	err := db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("SET LOCAL lock_timeout = '5s'").Error; err != nil {
-			return err
+	// Variants too: an order rewrites its variants' stock, and a variant
+	// has up to six indexes (a GIN among them) that a non-HOT update adds
+	// an entry to each.
+	for _, table := range []string{"products", "product_variants"} {
+		var opts string
+		if err := db.Raw("SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = ?::regclass", table).Scan(&opts).Error; err != nil {
+			return fmt.Errorf("read the %s table's options: %w", table, err)
 		}
-		return tx.Exec(fmt.Sprintf("ALTER TABLE products SET (fillfactor = %d)", productsFillFactor)).Error
-	})
-	if err != nil {
-		logger.Warn("products keep their fill factor for now", "err", err)
+		if strings.Contains(","+opts, ",fillfactor=") {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SET LOCAL lock_timeout = '5s'").Error; err != nil {
+				return err
+			}
+			return tx.Exec(fmt.Sprintf("ALTER TABLE %s SET (fillfactor = %d)", table, productsFillFactor)).Error
+		})
+		if err != nil {
+			logger.Warn(table+" keep their fill factor for now", "err", err)
+		}
 	}
 	return nil
 }
