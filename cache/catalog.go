@@ -23,7 +23,8 @@ import (
 // Every entry records the versions it was read under (see dep), and is
 // served only while all of them are current; a write gives the version
 // keys it affects fresh versions after its commit. A product's entry
-// depends on its own version key; a list or page is a list of ids that
+// and its variants' depend on its own version key, a variant read by id
+// on the variant's (variants.go); a list or page is a list of ids that
 // depends on the membership key (v:products, which only creates and
 // deletes change) and is filled in from the products' own entries; a whole
 // response depends on every version its execution read (Response). So an
@@ -54,8 +55,11 @@ type Reader interface {
 	ProductsPage(ctx context.Context, c models.Connection, f models.ProductFilter) (models.ProductPage, error)
 	ProductByID(ctx context.Context, id string) (*models.Product, error)
 	ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error)
-	StockMovements(ctx context.Context, productID string, c models.LedgerConnection) (models.MovementPage, error)
+	StockMovements(ctx context.Context, productID, variantID string, c models.LedgerConnection) (models.MovementPage, error)
 	LowStock(ctx context.Context, threshold, limit int) ([]models.Product, error)
+	VariantByID(ctx context.Context, id string) (*models.VariantOfProduct, error)
+	VariantsOf(ctx context.Context, productIDs []string) (map[string][]models.ProductVariant, error)
+	LowStockVariants(ctx context.Context, threshold, limit int) ([]models.ProductVariant, error)
 	Categories(ctx context.Context, f models.ProductFilter) ([]models.Category, error)
 	ListOrders(ctx context.Context, page models.Page, f models.OrderFilter) ([]models.Order, error)
 	OrdersPage(ctx context.Context, c models.Connection, f models.OrderFilter) (models.OrderPage, error)
@@ -264,18 +268,28 @@ func (c *Catalog) inOrder(ctx context.Context, ids []string) ([]models.Product, 
 // ProductsByIDs answers what it can from the local tier, looks the rest up
 // in one round trip, and loads all the misses from the store in one query.
 func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error) {
+	return readMany(ctx, c, ids, productVersionKey, productDataKey, c.next.ProductsByIDs)
+}
+
+// readMany is the read-through of many entries, one per id, each under
+// its own version key: those in the local tier are served from it, the
+// rest are looked up in one round trip, and the misses loaded in one call
+// of load and stored under the versions observed before it. An id load
+// does not return (a missing product) is stored nowhere.
+func readMany[T any](ctx context.Context, c *Catalog, ids []string, versionKey, dataKey func(string) string,
+	load func(context.Context, []string) (map[string]T, error)) (map[string]T, error) {
 	rec := recorderFrom(ctx)
-	out := make(map[string]*models.Product, len(ids))
+	out := make(map[string]T, len(ids))
 	now := time.Now()
 	var direct, remote []string
 	for _, id := range ids {
-		if !keyable(id) || c.pend.untrusted(productVersionKey(id), now) {
+		if !keyable(id) || c.pend.untrusted(versionKey(id), now) {
 			direct = append(direct, id)
 			continue
 		}
 		if c.l1 != nil {
-			if v, deps, ok := c.l1.get(productDataKey(id), now); ok {
-				out[id] = v.(*models.Product)
+			if v, deps, ok := c.l1.get(dataKey(id), now); ok {
+				out[id] = v.(T)
 				rec.add(deps...)
 				c.stats.Hits.Add(1)
 				c.stats.LocalHits.Add(1)
@@ -287,7 +301,7 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 	if len(direct) > 0 {
 		rec.spoil()
 		c.stats.Misses.Add(uint64(len(direct)))
-		if err := c.loadInto(ctx, out, direct); err != nil {
+		if err := loadInto(ctx, out, direct, load); err != nil {
 			return nil, err
 		}
 	}
@@ -296,14 +310,14 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 	}
 	dataKeys, versionKeys := make([]string, len(remote)), make([]string, len(remote))
 	for i, id := range remote {
-		dataKeys[i], versionKeys[i] = productDataKey(id), productVersionKey(id)
+		dataKeys[i], versionKeys[i] = dataKey(id), versionKey(id)
 	}
 	entries, versions, err := c.backend.Lookup(ctx, dataKeys, versionKeys, c.ttl)
 	if err != nil {
-		c.cacheFault("read products", err)
+		c.cacheFault("read "+dataKeys[0], err)
 		rec.spoil()
 		c.stats.Misses.Add(uint64(len(remote)))
-		return out, c.loadInto(ctx, out, remote)
+		return out, loadInto(ctx, out, remote, load)
 	}
 	var missing []string
 	observed := map[string]uint64{}
@@ -311,11 +325,11 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 		if c.l1 != nil {
 			c.l1.learn(versionKeys[i], versions[i], now)
 		}
-		if p, deps, ok := decodeValue[*models.Product](entries[i]); ok {
-			out[id] = p
+		if v, deps, ok := decodeValue[T](entries[i]); ok {
+			out[id] = v
 			rec.add(deps...)
 			if c.l1 != nil {
-				c.l1.put(dataKeys[i], deps, p, len(entries[i]), now)
+				c.l1.put(dataKeys[i], deps, v, len(entries[i]), now)
 			}
 			continue
 		}
@@ -329,36 +343,40 @@ func (c *Catalog) ProductsByIDs(ctx context.Context, ids []string) (map[string]*
 		return out, nil
 	}
 	c.stats.Loads.Add(1)
-	loaded, err := c.next.ProductsByIDs(ctx, missing)
+	loaded, err := load(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
 	fill := map[string][]byte{}
-	for id, p := range loaded {
-		out[id] = p
-		deps := []dep{{key: productVersionKey(id), version: observed[id]}}
-		b, err := encodeValue(deps, p)
+	for id, v := range loaded {
+		out[id] = v
+		ver, asked := observed[id]
+		if !asked {
+			continue // not asked for: no version was taken before it was read
+		}
+		deps := []dep{{key: versionKey(id), version: ver}}
+		b, err := encodeValue(deps, v)
 		if err != nil || !c.storable(len(b)) {
 			continue
 		}
-		fill[productDataKey(id)] = b
+		fill[dataKey(id)] = b
 		if c.l1 != nil {
-			c.l1.put(productDataKey(id), deps, p, len(b), now)
+			c.l1.put(dataKey(id), deps, v, len(b), now)
 		}
 	}
 	if len(fill) > 0 {
 		if err := c.backend.Fill(ctx, fill, c.ttl); err != nil {
-			c.cacheFault("fill products", err)
+			c.cacheFault("fill "+dataKeys[0], err)
 		}
 	}
 	return out, nil
 }
 
 // loadInto reads ids from the store, bypassing the cache.
-func (c *Catalog) loadInto(ctx context.Context, out map[string]*models.Product, ids []string) error {
-	loaded, err := c.next.ProductsByIDs(ctx, ids)
-	for id, p := range loaded {
-		out[id] = p
+func loadInto[T any](ctx context.Context, out map[string]T, ids []string, load func(context.Context, []string) (map[string]T, error)) error {
+	loaded, err := load(ctx, ids)
+	for id, v := range loaded {
+		out[id] = v
 	}
 	return err
 }

@@ -69,7 +69,14 @@ func writesOf(events []models.Event) []int64 {
 
 // changesOf are the version keys events change, each once, in the order
 // first met; a product deleted keeps its deletion whatever else the
-// events did to it.
+// events did to it, and so do its variants.
+//
+// Per variant (variants.go): stock.changed retires its variant's key
+// (variantId; an event without one is of a product's default variant,
+// whose id is the product's) besides its product's; product.created,
+// updated and deleted retire the keys of the variants they name
+// (VariantIDs: every variant of a product created or deleted, or whose
+// active flag changed).
 func changesOf(events []models.Event) []Change {
 	var out []Change
 	at := map[string]int{}
@@ -88,15 +95,31 @@ func changesOf(events []models.Event) []Change {
 			add(Change{Key: k})
 		}
 	}
+	variants := func(ids []string, gone bool) {
+		for _, id := range ids {
+			if !keyable(id) {
+				continue // never cached: no key holds it
+			}
+			if gone {
+				add(Change{Key: variantVersionKey(id), Gone: true, Drop: []string{variantDataKey(id)}})
+			} else {
+				add(Change{Key: variantVersionKey(id)})
+			}
+		}
+	}
 	for _, e := range events {
 		switch e.Type {
 		case models.EventProductCreated:
+			var pc models.ProductChanged
+			_ = e.Decode(&pc)
 			keys(productVersionKey(e.Subject))
 			keys(allListKeys...)
+			variants(pc.VariantIDs, false)
 		case models.EventProductUpdated:
 			var pc models.ProductChanged
 			_ = e.Decode(&pc) // a payload that can't be read changes the product alone
 			keys(productVersionKey(e.Subject))
+			variants(pc.VariantIDs, false)
 			for _, c := range pc.Changes {
 				switch c {
 				case models.ChangedMembership:
@@ -108,10 +131,19 @@ func changesOf(events []models.Event) []Change {
 				}
 			}
 		case models.EventProductDeleted:
-			add(Change{Key: productVersionKey(e.Subject), Gone: true, Drop: []string{productDataKey(e.Subject)}})
+			var pc models.ProductChanged
+			_ = e.Decode(&pc)
+			add(Change{Key: productVersionKey(e.Subject), Gone: true, Drop: []string{productDataKey(e.Subject), variantsDataKey(e.Subject)}})
+			variants(pc.VariantIDs, true)
 			keys(allListKeys...)
 		case models.EventStockChanged:
-			keys(productVersionKey(e.Subject), stockKey, bothKey)
+			var sc struct {
+				VariantID string `json:"variantId"`
+			}
+			if e.Decode(&sc) != nil || sc.VariantID == "" {
+				sc.VariantID = e.Subject
+			}
+			keys(productVersionKey(e.Subject), variantVersionKey(sc.VariantID), stockKey, bothKey)
 		case models.EventCategoryChanged:
 			keys(membershipKey)
 		case models.EventOrderPlaced, models.EventOrderStatusChanged, models.EventOrderNoted,

@@ -15,9 +15,15 @@ func (c *Catalog) OrderEvents(ctx context.Context, orderIDs []string) (map[strin
 
 // StockMovements is an admin's read under a product: a response holding it
 // must never be stored where the catalog's shared responses are.
-func (c *Catalog) StockMovements(ctx context.Context, productID string, conn models.LedgerConnection) (models.MovementPage, error) {
+func (c *Catalog) StockMovements(ctx context.Context, productID, variantID string, conn models.LedgerConnection) (models.MovementPage, error) {
 	recorderFrom(ctx).spoil()
-	return c.next.StockMovements(ctx, productID, conn)
+	return c.next.StockMovements(ctx, productID, variantID, conn)
+}
+
+// LowStockVariants is an admin's read, never stored.
+func (c *Catalog) LowStockVariants(ctx context.Context, threshold, limit int) ([]models.ProductVariant, error) {
+	recorderFrom(ctx).spoil()
+	return c.next.LowStockVariants(ctx, threshold, limit)
 }
 
 func (c *Catalog) LowStock(ctx context.Context, threshold, limit int) ([]models.Product, error) {

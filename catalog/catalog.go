@@ -21,14 +21,16 @@ type Reader interface {
 	ProductByID(ctx context.Context, id string) (*models.Product, error)
 	// ProductsByIDs returns the products that exist, keyed by id.
 	ProductsByIDs(ctx context.Context, ids []string) (map[string]*models.Product, error)
-	// StockMovements pages through a product's ledger, oldest first.
-	StockMovements(ctx context.Context, productID string, c models.LedgerConnection) (models.MovementPage, error)
+	// StockMovements pages through a product's ledger (one variant's, when
+	// variantID is not ""), oldest first.
+	StockMovements(ctx context.Context, productID, variantID string, c models.LedgerConnection) (models.MovementPage, error)
 	// LowStock lists products with at most threshold in stock, fewest
 	// first.
 	LowStock(ctx context.Context, threshold, limit int) ([]models.Product, error)
 	// Categories returns every category, each with the number of products
 	// directly in it that f lets through.
 	Categories(ctx context.Context, f models.ProductFilter) ([]models.Category, error)
+	VariantReader
 }
 
 // Writer is what the catalog writes.
@@ -46,6 +48,7 @@ type Writer interface {
 	// DeleteCategory reports whether a category was deleted; it refuses
 	// (errcode.Conflict) while the category has products or subcategories.
 	DeleteCategory(ctx context.Context, id string) (bool, error)
+	VariantWriter
 }
 
 // Service runs the catalog's use cases.
@@ -127,6 +130,9 @@ type NewProduct struct {
 	Price      float64
 	StockCount int
 	Details    models.ProductDetails
+	// Options and Variants, nil when left out.
+	Options  []models.ProductOption
+	Variants []models.VariantInput
 }
 
 // CreateProduct adds a product (admins).
@@ -137,6 +143,11 @@ func (s *Service) CreateProduct(ctx context.Context, c models.Caller, in NewProd
 	np, err := models.ParseNewProduct(in.Price, in.StockCount, in.Details)
 	if err != nil {
 		return nil, err
+	}
+	if in.Options != nil || in.Variants != nil {
+		if np, err = np.WithVariants(in.Options, in.Variants); err != nil {
+			return nil, err
+		}
 	}
 	np.Actor = models.ActorOf(c)
 	return s.write.CreateProduct(ctx, np)

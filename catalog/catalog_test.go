@@ -12,6 +12,7 @@ import (
 const (
 	productID  = "00000000-0000-4000-8000-000000000001"
 	categoryID = "00000000-0000-4000-8000-000000000002"
+	variantID  = "00000000-0000-4000-8000-000000000003"
 )
 
 var (
@@ -104,7 +105,7 @@ func (f *fakeStore) CreateCategory(context.Context, models.NewCategory) (*models
 	return &models.Category{ID: categoryID}, nil
 }
 
-func (f *fakeStore) StockMovements(context.Context, string, models.LedgerConnection) (models.MovementPage, error) {
+func (f *fakeStore) StockMovements(context.Context, string, string, models.LedgerConnection) (models.MovementPage, error) {
 	f.writes++ // counted with the writes: only admins reach it
 	return models.MovementPage{}, nil
 }
@@ -112,6 +113,36 @@ func (f *fakeStore) StockMovements(context.Context, string, models.LedgerConnect
 func (f *fakeStore) LowStock(context.Context, int, int) ([]models.Product, error) {
 	f.writes++ // as StockMovements
 	return nil, nil
+}
+
+func (f *fakeStore) LowStockVariants(context.Context, int, int) ([]models.ProductVariant, error) {
+	f.writes++ // as StockMovements
+	return nil, nil
+}
+
+func (f *fakeStore) CreateVariant(context.Context, string, models.VariantDraft, string) (*models.ProductVariant, error) {
+	f.writes++
+	return &models.ProductVariant{ID: variantID, ProductID: productID}, nil
+}
+
+func (f *fakeStore) UpdateVariant(context.Context, string, models.VariantDraft, string) (*models.ProductVariant, error) {
+	f.writes++
+	return &models.ProductVariant{ID: variantID, ProductID: productID}, nil
+}
+
+func (f *fakeStore) DeleteVariant(context.Context, string, string) (bool, error) {
+	f.writes++
+	return true, nil
+}
+
+func (f *fakeStore) SetProductOptions(context.Context, string, models.ProductOptions, string) (*models.ProductStock, error) {
+	f.writes++
+	return &models.ProductStock{Product: models.Product{ID: productID}}, nil
+}
+
+func (f *fakeStore) GenerateVariants(context.Context, string, models.Money, int, string) (*models.ProductStock, error) {
+	f.writes++
+	return &models.ProductStock{Product: models.Product{ID: productID}}, nil
 }
 
 func newService(f *fakeStore) *catalog.Service { return catalog.New(f, f, 100) }
@@ -190,7 +221,7 @@ func TestOnlyAdminsWrite(t *testing.T) {
 			return err
 		},
 		"AdjustStock": func(s *catalog.Service, c models.Caller) error {
-			_, err := s.AdjustStock(ctx, c, productID, 5, "found")
+			_, err := s.AdjustStock(ctx, c, productID, "", 5, "found")
 			return err
 		},
 		"CreateCategory": func(s *catalog.Service, c models.Caller) error {
@@ -206,10 +237,32 @@ func TestOnlyAdminsWrite(t *testing.T) {
 			return err
 		},
 		"StockMovements": func(s *catalog.Service, c models.Caller) error {
-			_, err := s.StockMovements(ctx, c, productID, nil, nil)
+			_, err := s.StockMovements(ctx, c, productID, "", nil, nil)
 			return err
 		},
 		"LowStock": func(s *catalog.Service, c models.Caller) error { _, err := s.LowStock(ctx, c, nil); return err },
+		"CreateVariant": func(s *catalog.Service, c models.Caller) error {
+			price := 3.5
+			_, err := s.CreateVariant(ctx, c, productID, models.VariantInput{Price: &price})
+			return err
+		},
+		"UpdateVariant": func(s *catalog.Service, c models.Caller) error {
+			_, err := s.UpdateVariant(ctx, c, variantID, models.VariantInput{})
+			return err
+		},
+		"DeleteVariant": func(s *catalog.Service, c models.Caller) error {
+			_, err := s.DeleteVariant(ctx, c, variantID)
+			return err
+		},
+		"SetProductOptions": func(s *catalog.Service, c models.Caller) error {
+			_, err := s.SetProductOptions(ctx, c, productID, []models.ProductOption{{Name: "Size", Values: []string{"S"}}})
+			return err
+		},
+		"GenerateVariants": func(s *catalog.Service, c models.Caller) error {
+			_, err := s.GenerateVariants(ctx, c, productID, 1, 1)
+			return err
+		},
+		"LowStockVariants": func(s *catalog.Service, c models.Caller) error { _, err := s.LowStockVariants(ctx, c, nil); return err },
 	}
 	for name, call := range calls {
 		f := &fakeStore{}

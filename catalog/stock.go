@@ -6,22 +6,23 @@ import (
 	"shop/models"
 )
 
-// AdjustStock corrects a product's stock by delta, with a reason, in the
-// ledger (admins).
-func (s *Service) AdjustStock(ctx context.Context, c models.Caller, productID string, delta int, reason string) (*models.Product, error) {
+// AdjustStock corrects a variant's stock (or a single-variant product's)
+// by delta, with a reason, in the ledger (admins).
+func (s *Service) AdjustStock(ctx context.Context, c models.Caller, productID, variantID string, delta int, reason string) (*models.Product, error) {
 	if err := models.RequireAdmin(c); err != nil {
 		return nil, err
 	}
-	a, err := models.ParseAdjustment(productID, delta, reason, c)
+	a, err := models.ParseAdjustment(productID, variantID, delta, reason, c)
 	if err != nil {
 		return nil, err
 	}
 	return s.write.AdjustStock(ctx, a)
 }
 
-// StockMovements is a page of a product's ledger, oldest first (admins:
-// anyone else is refused before the arguments are read).
-func (s *Service) StockMovements(ctx context.Context, c models.Caller, productID string, first *int, after *string) (models.MovementPage, error) {
+// StockMovements is a page of a product's ledger (or one variant's, when
+// variantID is not ""), oldest first (admins: anyone else is refused
+// before the arguments are read).
+func (s *Service) StockMovements(ctx context.Context, c models.Caller, productID, variantID string, first *int, after *string) (models.MovementPage, error) {
 	if err := models.RequireAdmin(c); err != nil {
 		return models.MovementPage{}, err
 	}
@@ -29,7 +30,12 @@ func (s *Service) StockMovements(ctx context.Context, c models.Caller, productID
 	if err != nil {
 		return models.MovementPage{}, err
 	}
-	return s.read.StockMovements(ctx, productID, conn)
+	if variantID != "" {
+		if err := models.ValidateID("variantId", variantID); err != nil {
+			return models.MovementPage{}, err
+		}
+	}
+	return s.read.StockMovements(ctx, productID, variantID, conn)
 }
 
 // LowStock lists the products at or under a threshold (nil: the default),

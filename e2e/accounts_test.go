@@ -56,7 +56,10 @@ const (
 // fresh product, $NEW_EMAIL a fresh address, $FRESH_REFRESH a fresh refresh
 // token of A's, $PENDING_A and $PAID_A a fresh order of A's (of one unit of
 // $P4) in that status, $PAYMENT_A the payment A started of a fresh pending
-// order, $PAYING_A.
+// order, $PAYING_A. Variants (issue 19): $V a product with options, its
+// variants $VS and $VM (600 each); $HIDDEN an inactive product (its
+// default variant's id is the product's); per cell, $SPARE_VARIANT a
+// variant of a fresh product with two.
 var matrix = []struct {
 	op, doc string
 	want    [4]outcome // anonymous, customer, another customer, admin
@@ -117,8 +120,8 @@ var matrix = []struct {
 	// The admin dashboard's reads (issue 11), on the state set up: P1 and
 	// P2 at 999 after one order each, $OA (A, 1.00) and $OB (B, 2.00)
 	// pending.
-	{"adminOverview", `{ adminOverview(lowStockThreshold: 999) { ordersToShip ordersAwaitingPayment lowStockProducts outOfStockProducts lowStockThreshold today { orders revenue } } }`,
-		adminOnly(`{"adminOverview":{"ordersToShip":0,"ordersAwaitingPayment":2,"lowStockProducts":2,"outOfStockProducts":0,"lowStockThreshold":999,"today":{"orders":0,"revenue":0}}}`)},
+	{"adminOverview", `{ adminOverview(lowStockThreshold: 999) { ordersToShip ordersAwaitingPayment lowStockProducts lowStockVariants outOfStockProducts lowStockThreshold today { orders revenue } } }`,
+		adminOnly(`{"adminOverview":{"ordersToShip":0,"ordersAwaitingPayment":2,"lowStockProducts":2,"lowStockVariants":4,"outOfStockProducts":0,"lowStockThreshold":999,"today":{"orders":0,"revenue":0}}}`)},
 	{"salesReport", `{ salesReport(days: 2) { orders revenue } }`,
 		adminOnly(`{"salesReport":[{"orders":0,"revenue":0},{"orders":0,"revenue":0}]}`)},
 	{"customers", `{ customers(first: 10) { edges { node { user { id role } orderCount totalSpent } } pageInfo { hasNextPage } } }`,
@@ -138,6 +141,30 @@ var matrix = []struct {
 		data(`{"orders":{"edges":[{"node":{"orderId":"$OA"}}]}}`)}},
 	{"products(filter: {maxStock})", `{ products(first: 10, filter: {maxStock: 999}) { edges { node { productId stockCount } } } }`,
 		everyone(data(`{"products":{"edges":[{"node":{"productId":"$P1","stockCount":999}},{"node":{"productId":"$P2","stockCount":999}}]}}`))},
+
+	// Variants' reads (issue 19), on the state set up: $V's S and M at
+	// 600 each, $HIDDEN inactive.
+	{"getVariantById", `{ getVariantById(variantId: "$VM") { variantId title price stockCount available product { productId } } }`,
+		everyone(data(`{"getVariantById":{"variantId":"$VM","title":"M","price":6,"stockCount":600,"available":true,"product":{"productId":"$V"}}}`))},
+	{"getVariantById(an inactive product's): null but for admins", `{ getVariantById(variantId: "$HIDDEN") { variantId available } }`, [4]outcome{
+		data(`{"getVariantById":null}`), data(`{"getVariantById":null}`), data(`{"getVariantById":null}`),
+		data(`{"getVariantById":{"variantId":"$HIDDEN","available":false}}`)}},
+	{"Product.variants", `{ getProductsById(id: "$V") { options { name values } variants { variantId title stockCount } } }`,
+		everyone(data(`{"getProductsById":{"options":[{"name":"Size","values":["S","M","L"]}],"variants":[{"variantId":"$VS","title":"S","stockCount":600},{"variantId":"$VM","title":"M","stockCount":600}]}}`))},
+	{"Product.variants in a list", `{ products(first: 10, filter: {query: "Matrix tee"}) { edges { node { productId variants { variantId } } } } }`,
+		everyone(data(`{"products":{"edges":[{"node":{"productId":"$V","variants":[{"variantId":"$VS"},{"variantId":"$VM"}]}}]}}`))},
+	{"ProductVariant.stockMovements under a catalog read", `{ getVariantById(variantId: "$VS") { variantId stockMovements(first: 10) { edges { node { delta kind variantId actor } } } } }`, [4]outcome{
+		deniedWithin(unauthenticated, `{"getVariantById":{"variantId":"$VS","stockMovements":null}}`),
+		deniedWithin(forbidden, `{"getVariantById":{"variantId":"$VS","stockMovements":null}}`),
+		deniedWithin(forbidden, `{"getVariantById":{"variantId":"$VS","stockMovements":null}}`),
+		data(`{"getVariantById":{"variantId":"$VS","stockMovements":{"edges":[{"node":{"delta":600,"kind":"initial","variantId":"$VS","actor":"$ADMIN"}}]}}}`)}},
+	{"Product.stockMovements(variantId) under a catalog read", `{ getProductsById(id: "$V") { productId stockMovements(variantId: "$VM", first: 10) { edges { node { delta variantId } } } } }`, [4]outcome{
+		deniedWithin(unauthenticated, `{"getProductsById":{"productId":"$V","stockMovements":null}}`),
+		deniedWithin(forbidden, `{"getProductsById":{"productId":"$V","stockMovements":null}}`),
+		deniedWithin(forbidden, `{"getProductsById":{"productId":"$V","stockMovements":null}}`),
+		data(`{"getProductsById":{"productId":"$V","stockMovements":{"edges":[{"node":{"delta":600,"variantId":"$VM"}}]}}}`)}},
+	{"lowStockVariants", `{ lowStockVariants(threshold: 600) { variantId stockCount product { productId } } }`,
+		adminOnly(`{"lowStockVariants":[{"variantId":"$VS","stockCount":600,"product":{"productId":"$V"}},{"variantId":"$VM","stockCount":600,"product":{"productId":"$V"}}]}`)},
 
 	{"categories", `{ categories { id name slug parent { id } children { id } productCount } }`,
 		everyone(data(`{"categories":[{"id":"$C1","name":"Matrix","slug":"matrix","parent":null,"children":[],"productCount":0}]}`))},
@@ -175,6 +202,8 @@ var matrix = []struct {
 	{"cancelOrder(A's paid order): only an admin", `mutation { cancelOrder(orderId: "$PAID_A") { orderId status } }`, [4]outcome{
 		denied(unauthenticated), denied(forbidden), denied(notFound),
 		data(`{"cancelOrder":{"orderId":"$PAID_A","status":"cancelled"}}`)}},
+	{"addOrderNote", `mutation { addOrderNote(orderId: "$PENDING_A", message: "matrix") { orderId status } }`,
+		adminOnly(`{"addOrderNote":{"orderId":"$PENDING_A","status":"pending"}}`)},
 	{"cancelOrder(unknown)", `mutation { cancelOrder(orderId: "` + unknownID + `") { orderId } }`, [4]outcome{
 		denied(unauthenticated), denied(notFound), denied(notFound), denied(notFound)}},
 	{"createPayment(A's pending order): NOT_FOUND for B", `mutation { createPayment(orderId: "$PENDING_A") { amount currency status provider } }`, [4]outcome{
@@ -188,6 +217,29 @@ var matrix = []struct {
 		adminOnly(`{"confirmLocalPayment":{"orderId":"$PAYING_A","status":"paid","payment":{"status":"succeeded"}}}`)},
 	{"adjustStock", `mutation { adjustStock(productId: "$P3", delta: 1, reason: "matrix") { productId } }`,
 		adminOnly(`{"adjustStock":{"productId":"$P3"}}`)},
+	// Variants' writes (issue 19), in an order the admin's cells build on:
+	// $V gains L, S's price changes, XL is added to the options and
+	// generated, an order and an adjustment move M's stock.
+	{"createVariant", `mutation { createVariant(productId: "$V", input: {price: 7, options: [{name: "Size", value: "L"}]}) { title price stockCount } }`,
+		adminOnly(`{"createVariant":{"title":"L","price":7,"stockCount":0}}`)},
+	{"updateVariant", `mutation { updateVariant(variantId: "$VS", input: {price: 4.5}) { variantId price } }`,
+		adminOnly(`{"updateVariant":{"variantId":"$VS","price":4.5}}`)},
+	{"deleteVariant", `mutation { deleteVariant(variantId: "$SPARE_VARIANT") }`,
+		adminOnly(`{"deleteVariant":true}`)},
+	{"setProductOptions", `mutation { setProductOptions(productId: "$V", options: [{name: "Size", values: ["S", "M", "L", "XL"]}]) { options { name values } } }`,
+		adminOnly(`{"setProductOptions":{"options":[{"name":"Size","values":["S","M","L","XL"]}]}}`)},
+	{"generateVariants", `mutation { generateVariants(productId: "$V", price: 8, stockCount: 1) { variants { title } } }`,
+		adminOnly(`{"generateVariants":{"variants":[{"title":"S"},{"title":"M"},{"title":"L"},{"title":"XL"}]}}`)},
+	{"createOrder of a variant", `mutation { createOrder(input: {items: [{productId: "$V", variantId: "$VM", quantity: 1}]}) { customerId items { variantId title } } }`, [4]outcome{
+		denied(unauthenticated),
+		data(`{"createOrder":{"customerId":"$A","items":[{"variantId":"$VM","title":"M"}]}}`),
+		data(`{"createOrder":{"customerId":"$B","items":[{"variantId":"$VM","title":"M"}]}}`),
+		data(`{"createOrder":{"customerId":"$ADMIN","items":[{"variantId":"$VM","title":"M"}]}}`)}},
+	{"adjustStock(variantId)", `mutation { adjustStock(variantId: "$VM", delta: 2, reason: "matrix") { productId stockCount } }`,
+		adminOnly(`{"adjustStock":{"productId":"$V","stockCount":1200}}`)},
+	{"adjustStock(productId, variantId)", `mutation { adjustStock(productId: "$V", variantId: "$VS", delta: -1, reason: "matrix") { productId stockCount } }`,
+		adminOnly(`{"adjustStock":{"productId":"$V","stockCount":1199}}`)},
+
 	{"register", `mutation { register(input: {email: "$NEW_EMAIL", password: "a new password", name: "New"}) { user { email role } } }`,
 		everyone(data(`{"register":{"user":{"email":"$NEW_EMAIL","role":"customer"}}}`))},
 	{"login", `mutation { login(email: "$A_EMAIL", password: "` + testCustomerPassword + `") { user { id role } } }`,
@@ -211,9 +263,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	b, sessB := in.MustCustomer(t)
 	ids := map[string]string{
 		"$P1": in.MustCreateProduct(t, 1, 1000), "$P2": in.MustCreateProduct(t, 2, 1000), "$P3": in.MustCreateProduct(t, 3, 1000),
-		"$P4": in.MustCreateProduct(t, 4, 1000),
-		"$C1": in.MustCategory(t, "Matrix", ""),
-		"$A":  a.ID, "$B": b.ID, "$ADMIN": admin.ID,
+		"$P4":     in.MustCreateProduct(t, 4, 1000),
+		"$C1":     in.MustCategory(t, "Matrix", ""),
+		"$HIDDEN": in.MustCreateProduct(t, 5, 1000),
+		"$A":      a.ID, "$B": b.ID, "$ADMIN": admin.ID,
 		"$A_EMAIL": sessA.User.Email, "$B_EMAIL": sessB.User.Email, "$ADMIN_EMAIL": testAdminEmail,
 	}
 	order := func(c *client, product string) string {
@@ -221,6 +274,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 		c.MustData(t, `mutation($p: String!) { createOrder(input: {items: [{productId: $p, quantity: 1}]}) { orderId } }`, map[string]any{"p": product}, &out)
 		return out.CreateOrder.OrderID
 	}
+	var tee struct {
+		CreateProduct struct {
+			ProductID string
+			Variants  []struct{ VariantID string }
+		}
+	}
+	admin.MustData(t, `mutation { createProduct(input: {name: "Matrix tee", price: 6, stockCount: 600, options: [{name: "Size", values: ["S", "M", "L"]}],
+		variants: [{price: 5, options: [{name: "Size", value: "S"}]}, {options: [{name: "Size", value: "M"}]}]}) { productId variants { variantId } } }`, nil, &tee)
+	ids["$V"], ids["$VS"], ids["$VM"] = tee.CreateProduct.ProductID, tee.CreateProduct.Variants[0].VariantID, tee.CreateProduct.Variants[1].VariantID
+	admin.MustData(t, `mutation($p: String!) { updateProduct(input: {productId: $p, active: false}) { active } }`, map[string]any{"p": ids["$HIDDEN"]}, &struct{}{})
+	// The variants cells were to delete, and whether the cell did.
+	doomedVariants := map[string]bool{}
 	ids["$OA"] = order(a, ids["$P1"])
 	ids["$OB"] = order(b, ids["$P2"])
 	// The fresh orders cells made, with the status each had before the
@@ -242,6 +307,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if strings.Contains(row.doc, "$DOOMED") {
 					cell["$DOOMED"] = in.MustCreateProduct(t, 4, 1)
+				}
+				if strings.Contains(row.doc, "$SPARE_VARIANT") {
+					var out struct {
+						CreateProduct struct{ Variants []struct{ VariantID string } }
+					}
+					admin.MustData(t, `mutation { createProduct(input: {price: 1, stockCount: 1, options: [{name: "Size", values: ["A", "B"]}]}) { variants { variantId } } }`, nil, &out)
+					cell["$SPARE_VARIANT"] = out.CreateProduct.Variants[0].VariantID
+					doomedVariants[cell["$SPARE_VARIANT"]] = caller.name == "admin"
 				}
 				if strings.Contains(row.doc, "$NEW_CATEGORY") {
 					cell["$NEW_CATEGORY"] = testenv.RandomName("category-")
@@ -313,15 +386,45 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 
-	// The refused writes left no trace: 4 products + the admin's new one
-	// + the 3 doomed products the others could not delete; P3 as the admin
+	// The refused writes left no trace: 4 products + $V + the admin's new
+	// one + the 3 doomed products the others could not delete + the 4
+	// products of doomed variants ($HIDDEN is inactive); P3 as the admin
 	// set it and then adjusted it by 1; the two orders set up + 3 + 2 + 1
-	// made by allowed callers + the fresh ones cells made, each in the
-	// status its cell left it, and P4's stock taken by those not cancelled.
+	// + 3 made by allowed callers + the fresh ones cells made, each in the
+	// status its cell left it, and P4's stock taken by those not
+	// cancelled; $V as the admin's cells left it; each doomed variant
+	// deleted by the admin's cell alone.
 	var products struct{ GetProducts []struct{ ProductID string } }
 	in.MustData(t, `{ getProducts { productId } }`, nil, &products)
-	if n := len(products.GetProducts); n != 8 {
-		t.Errorf("%d products, want 8", n)
+	if n := len(products.GetProducts); n != 13 {
+		t.Errorf("%d products, want 13", n)
+	}
+	var v struct {
+		GetProductsById struct {
+			StockCount int
+			Variants   []struct {
+				VariantID, Title string
+				Price            float64
+				StockCount       int
+			}
+		}
+	}
+	admin.MustData(t, `query($p: String!) { getProductsById(id: $p) { stockCount variants { variantId title price stockCount } } }`, map[string]any{"p": ids["$V"]}, &v)
+	got, _ := json.Marshal(v.GetProductsById)
+	want := substitute(`{"StockCount":1199,"Variants":[{"VariantID":"$VS","Title":"S","Price":4.5,"StockCount":599},{"VariantID":"$VM","Title":"M","Price":6,"StockCount":599},`, ids)
+	if !strings.HasPrefix(string(got), want) || !strings.Contains(string(got), `"Title":"L","Price":7,"StockCount":0}`) ||
+		!strings.HasSuffix(string(got), `"Title":"XL","Price":8,"StockCount":1}]}`) || len(v.GetProductsById.Variants) != 4 {
+		t.Errorf("$V after the matrix: %s\nwant it to start %s, then L at 7 with 0 and XL at 8 with 1", got, want)
+	}
+	if len(doomedVariants) != 4 {
+		t.Errorf("%d doomed variants, want 4", len(doomedVariants))
+	}
+	for id, deleted := range doomedVariants {
+		var out struct{ GetVariantById *struct{ VariantID string } }
+		admin.MustData(t, `query($v: String!) { getVariantById(variantId: $v) { variantId } }`, map[string]any{"v": id}, &out)
+		if (out.GetVariantById == nil) != deleted {
+			t.Errorf("variant %s: there %v, deleted by the admin's cell %v", id, out.GetVariantById != nil, deleted)
+		}
 	}
 	if s := in.MustStock(t, ids["$P3"]); s != 8 {
 		t.Errorf("P3's stock is %d, want 8", s)
@@ -330,8 +433,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		GetOrders []struct{ OrderID, Status string }
 	}
 	admin.MustData(t, `{ getOrders { orderId status } }`, nil, &orders)
-	if n := len(orders.GetOrders); n != 8+len(made) {
-		t.Errorf("%d orders, want %d: %+v", n, 8+len(made), orders.GetOrders)
+	if n := len(orders.GetOrders); n != 11+len(made) {
+		t.Errorf("%d orders, want %d: %+v", n, 11+len(made), orders.GetOrders)
 	}
 	status := map[string]string{}
 	for _, o := range orders.GetOrders {
@@ -349,14 +452,56 @@ func TestAuthorizationMatrix(t *testing.T) {
 			refused++
 		}
 	}
-	// 12 for the lifecycle's rows (8 left as they were); 12 for the
-	// payments' (all but the admin's confirmLocalPayment left as they
-	// were: a payment started leaves its order pending).
-	if len(made) != 24 || refused != 19 {
-		t.Errorf("%d fresh orders, %d left as they were; want 24 and 19", len(made), refused)
+	// 16 for the lifecycle's rows (12 left as they were: a note leaves
+	// the status); 12 for the payments' (all but the admin's
+	// confirmLocalPayment left as they were: a payment started leaves its
+	// order pending).
+	if len(made) != 28 || refused != 23 {
+		t.Errorf("%d fresh orders, %d left as they were; want 28 and 23", len(made), refused)
 	}
 	if s := in.MustStock(t, ids["$P4"]); s != 1000-held {
 		t.Errorf("P4's stock is %d, want %d: 1000 less the %d fresh orders not cancelled", s, 1000-held, held)
+	}
+}
+
+// TestAuthorizationMatrixCoversTheSchema: every query and mutation of the
+// served schema (schema.graphql, which make test checks against the
+// server) has a row in the matrix, so a new operation can't go untested
+// for who may call it.
+func TestAuthorizationMatrixCoversTheSchema(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("..", "schema.graphql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	root := ""
+	// Descriptions first: their lines look like anything.
+	text := regexp.MustCompile(`(?s)"""(.*?)"""`).ReplaceAllString(string(raw), "")
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case line == "type Query {" || line == "type Mutation {":
+			root = line
+		case line == "}":
+			root = ""
+		case root != "" && len(line) > 2 && line[:2] == "  " && line[2] != ' ' && line[2] != '"':
+			if name := regexp.MustCompile(`^  (\w+)[(:]`).FindStringSubmatch(line); name != nil {
+				ops = append(ops, name[1])
+			}
+		}
+	}
+	if len(ops) < 30 {
+		t.Fatalf("read %d operations from schema.graphql: %q", len(ops), ops)
+	}
+	for _, op := range ops {
+		called := regexp.MustCompile(`[{\s]` + op + `\s*[({]`)
+		found := false
+		for _, row := range matrix {
+			found = found || called.MatchString(row.doc)
+		}
+		if !found {
+			t.Errorf("no row of the matrix calls %s", op)
+		}
 	}
 }
 

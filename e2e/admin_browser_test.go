@@ -287,6 +287,238 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 	}
 }
 
+// TestAdminDashboardVariantsInBrowser sells a T-shirt in sizes and colours
+// through the dashboard (issue 19), in headless Chromium against the real
+// server: the admin creates the product, gives it options Size [S, M] and
+// Colour [Red, Blue] (adding, moving and removing values on the way), has
+// the missing combinations generated, edits a variant's price and SKU in
+// its row, sees the API's messages beside the fields they name (a negative
+// price, a SKU another variant has), changes a variant's stock with a
+// reason, deletes a variant and adds it back; Home counts the variant low
+// on stock and the low-stock list shows it; an order's lines show the
+// variant bought, as it was then. Every screen passes axe-core at 375 and
+// 1280 px.
+func TestAdminDashboardVariantsInBrowser(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, EmbeddedEnv(t))
+	admin := in.MustAdmin(t)
+	mug := mustProduct(t, admin, map[string]any{"name": "Plain Mug", "price": 8.0, "stockCount": 50, "sku": "MUG-1"})
+	cust, _ := in.MustCustomer(t)
+
+	ctx, console := startBrowser(t, 4*time.Minute, chromedp.WindowSize(1280, 900))
+	p := &adminPage{t: t, ctx: ctx, base: in.URL, console: console, shots: screenshotDir(t)}
+	p.watchNetwork()
+	p.signIn()
+
+	// The product, created as any other: one variant from its price and stock.
+	p.clickLink("Products")
+	p.clickLink("New product")
+	p.waitJS(`!!H.field("Name")`, "the product form")
+	p.set("Name", "T-shirt")
+	p.set("Price (USD)", "15")
+	p.set("Stock", "20")
+	p.click("Create product")
+	p.waitJS(`/^\/admin\/products\/[0-9a-f-]{36}$/.test(location.pathname)`, "the new product's page")
+	tee := strings.TrimPrefix(p.eval(`location.pathname`), "/admin/products/")
+	p.waitText("No options: the product sells as one variant.")
+	p.waitJS(`variantTitles() === "Default"`, "the one variant, Default")
+
+	// Its options: values added, one moved down and removed before saving.
+	p.click("Add option")
+	p.set("Option 1 name", "Size")
+	for _, v := range []string{"S", "XL", "M"} {
+		p.set("New value for option 1", v)
+		p.clickIn(optionBox(0), "Add value")
+	}
+	p.waitJS(`optionValues(0) === "S,XL,M"`, "Size's values S, XL, M")
+	p.clickJS(`document.querySelector('[aria-label="Move XL down"]')`)
+	p.waitJS(`optionValues(0) === "S,M,XL"`, "XL moved down")
+	p.clickJS(`document.querySelector('[aria-label="Remove XL from Size"]')`)
+	p.waitJS(`optionValues(0) === "S,M"`, "XL removed")
+	p.click("Add option")
+	p.set("Option 2 name", "Colour")
+	p.set("New value for option 2", "Red")
+	p.clickIn(optionBox(1), "Add value")
+	// Typed but not added: saved all the same.
+	p.set("New value for option 2", "Blue")
+	p.checkScreen("product-options")
+	p.click("Save options")
+	p.waitText("Saved the options.")
+	p.waitJS(`optionValues(1) === "Red,Blue"`, "Colour's values Red, Blue")
+	// The product's one variant took the first values.
+	p.waitJS(`variantTitles() === "S / Red"`, "the variant S / Red")
+	var saved struct {
+		GetProductsById struct {
+			Options []struct {
+				Name   string
+				Values []string
+			}
+		}
+	}
+	admin.MustData(t, `query($id: String!) { getProductsById(id: $id) { options { name values } } }`, map[string]any{"id": tee}, &saved)
+	if got := fmt.Sprint(saved.GetProductsById.Options); got != "[{Size [S M]} {Colour [Red Blue]}]" {
+		t.Fatalf("the saved options: %s", got)
+	}
+
+	// The other three combinations, generated.
+	p.waitText("3 combinations of the options have no variant yet")
+	p.set("Price of new variants (USD)", "18")
+	p.set("Stock of new variants", "10")
+	p.click("Generate variants")
+	p.waitText("Created 3 variants.")
+	p.waitJS(`variantTitles() === "M / Blue,M / Red,S / Blue,S / Red"`, "the 4 variants")
+	p.waitText("Every combination of the options has a variant.")
+	p.checkScreen("product-variants")
+	ids := variantIDs(t, admin, tee)
+	if len(ids) != 4 {
+		t.Fatalf("the product has variants %v, want 4", ids)
+	}
+
+	// A variant's price and SKU, edited in its row.
+	mRed := variantRow("M / Red")
+	p.set("Price of M / Red", "19.50")
+	p.set("SKU of M / Red", "TEE-M-RED")
+	p.clickIn(mRed, "Save")
+	p.waitText("Saved M / Red.")
+	p.waitJS(`H.field("Price of M / Red").value === "19.5" && H.field("SKU of M / Red").value === "TEE-M-RED"`, "the row showing what was saved")
+	if v := mustVariant(t, admin, ids["M / Red"]); v.Price != 19.5 || v.SKU == nil || *v.SKU != "TEE-M-RED" {
+		t.Fatalf("M / Red after its row was saved: %+v", v)
+	}
+
+	// The API's messages beside the fields they name: a negative price,
+	// then a SKU M / Red has (whatever its case).
+	mBlue := variantRow("M / Blue")
+	p.set("Price of M / Blue", "-1")
+	p.clickIn(mBlue, "Save")
+	p.waitJS(`fieldError("Price of M / Blue").includes("must not be negative")`, "the price's error beside it")
+	p.waitJS(`H.field("Price of M / Blue").getAttribute("aria-invalid") === "true" && !H.field("SKU of M / Blue").getAttribute("aria-invalid")`, "only the price marked invalid")
+	p.set("Price of M / Blue", "18")
+	p.waitJS(`fieldError("Price of M / Blue") === "" && !H.field("Price of M / Blue").getAttribute("aria-invalid")`, "the price's error gone once it is edited")
+	p.set("SKU of M / Blue", "tee-m-red")
+	p.clickIn(mBlue, "Save")
+	p.waitJS(`fieldError("SKU of M / Blue") !== "" && H.field("SKU of M / Blue").getAttribute("aria-invalid") === "true"`, "the taken SKU's error beside it")
+	p.waitJS(`!H.field("Price of M / Blue").getAttribute("aria-invalid")`, "the price not marked")
+	p.checkScreen("product-variant-error")
+	if v := mustVariant(t, admin, ids["M / Blue"]); v.Price != 18 || v.SKU != nil {
+		t.Fatalf("M / Blue changed though its row was refused: %+v", v)
+	}
+	p.set("SKU of M / Blue", "")
+
+	// A variant's stock, changed in its row with a reason: adjustStock,
+	// in the ledger.
+	sBlue := variantRow("S / Blue")
+	p.set("Stock of S / Blue", "3")
+	p.set("Reason for the stock change of S / Blue", "Two damaged in the wash")
+	p.clickIn(sBlue, "Save")
+	p.waitText("Saved S / Blue.")
+	p.waitText("Two damaged in the wash")
+	if v := mustVariant(t, admin, ids["S / Blue"]); v.StockCount != 3 {
+		t.Fatalf("S / Blue's stock after its row was saved: %d, want 3", v.StockCount)
+	}
+	p.waitJS(`document.querySelector('[data-testid="stock-now"]')?.textContent === "43"`, "the product's stock, the sum 20 + 3 + 10 + 10")
+
+	// One variant deleted, and added back on its own.
+	p.clickIn(mBlue, "Delete")
+	p.clickIn(mBlue, "Yes, delete it")
+	p.waitText("Deleted M / Blue.")
+	p.waitJS(`variantTitles() === "M / Red,S / Blue,S / Red"`, "3 variants left")
+	p.waitJS(`H.field("Size of the new variant")?.value === "M" && H.field("Colour of the new variant")?.value === "Blue"`, "the missing combination proposed")
+	p.set("SKU of the new variant", "TEE-M-BLUE")
+	p.set("Price of the new variant (USD)", "18")
+	p.set("Stock of the new variant", "10")
+	p.click("Add variant")
+	p.waitText("Added M / Blue.")
+	p.waitJS(`variantTitles() === "M / Blue,M / Red,S / Blue,S / Red"`, "M / Blue back")
+	ids = variantIDs(t, admin, tee)
+
+	// A customer buys two M / Red and a mug (a product without options).
+	var order struct{ CreateOrder adminOrder }
+	cust.MustData(t, `mutation($items: [OrderItemInput!]!) { createOrder(input: {items: $items}) { orderId totalAmount } }`, map[string]any{"items": []map[string]any{
+		{"productId": tee, "variantId": ids["M / Red"], "quantity": 2},
+		{"productId": mug, "quantity": 1},
+	}}, &order)
+	if order.CreateOrder.TotalAmount != 47 {
+		t.Fatalf("the order's total: %v, want 47 (2 × 19.50 + 8)", order.CreateOrder.TotalAmount)
+	}
+
+	// Home counts the variant low on stock (S / Blue, 3); the count opens
+	// the list of variants, which leads to the product.
+	p.clickLink("Home")
+	p.waitJS(`document.getElementById("count-low-stock")?.querySelector(".card__value")?.textContent === "1"`, "1 variant low on stock")
+	p.checkScreen("home-variants")
+	p.clickJS(`document.getElementById("count-low-stock")`)
+	lowRow := `document.querySelector('#low-stock tr[data-variant-id="` + ids["S / Blue"] + `"]')`
+	p.waitJS(`location.search === "?stock=low" && !!`+lowRow+` && document.querySelectorAll("#low-stock tbody tr").length === 1`, "S / Blue, alone, in the low-stock list")
+	p.waitJS(lowRow+`.querySelector("a")?.textContent === "T-shirt — S / Blue" && `+lowRow+`.cells[3].textContent === "3"`, "the variant's name and stock in the list")
+	p.checkScreen("products-low-stock-variants")
+	p.clickLink("T-shirt — S / Blue")
+	p.waitJS(`location.pathname === "/admin/products/`+tee+`" && variantTitles() !== ""`, "the T-shirt's page from the list")
+
+	// The order's lines: the variant as bought, even after its SKU changed.
+	admin.MustData(t, `mutation($id: String!) { updateVariant(variantId: $id, input: {sku: "TEE-M-RED-2"}) { variantId } }`, map[string]any{"id": ids["M / Red"]}, &struct{}{})
+	p.open("/admin/orders/" + order.CreateOrder.OrderID)
+	p.waitJS(`lineNames() === "Plain Mug · MUG-1|T-shirt — M / Red (TEE-M-RED)"`, "the lines T-shirt — M / Red (TEE-M-RED) and Plain Mug · MUG-1")
+	p.checkScreen("order-variants")
+
+	p.mustStayOnOrigin()
+	for _, problem := range console.Problems() {
+		t.Errorf("browser reported: %s", problem)
+	}
+}
+
+// signIn signs the admin in through the form and waits for Home.
+func (p *adminPage) signIn() {
+	p.t.Helper()
+	p.open("/admin/")
+	p.waitText("Sign in with the shop's admin account")
+	p.typeInto("Email", testAdminEmail)
+	p.typeInto("Password", testAdminPassword)
+	p.click("Sign in")
+	p.waitText("Needs attention")
+}
+
+// optionBox is the fieldset of the product's option i (from 0).
+func optionBox(i int) string {
+	return fmt.Sprintf(`document.querySelectorAll("fieldset.option")[%d]`, i)
+}
+
+// variantRow is the row of the variant titled title in the variants table.
+func variantRow(title string) string {
+	q, _ := json.Marshal(title)
+	return `document.querySelector('#variants tr[data-title=' + JSON.stringify(` + string(q) + `) + ']')`
+}
+
+type adminVariant struct {
+	VariantID, Title string
+	SKU              *string
+	Price            float64
+	StockCount       int
+}
+
+// variantIDs are the product's variants' ids by title.
+func variantIDs(t *testing.T, admin *client, productID string) map[string]string {
+	t.Helper()
+	var out struct {
+		GetProductsById struct{ Variants []adminVariant }
+	}
+	admin.MustData(t, `query($id: String!) { getProductsById(id: $id) { variants { variantId title } } }`, map[string]any{"id": productID}, &out)
+	ids := map[string]string{}
+	for _, v := range out.GetProductsById.Variants {
+		ids[v.Title] = v.VariantID
+	}
+	return ids
+}
+
+func mustVariant(t *testing.T, admin *client, id string) adminVariant {
+	t.Helper()
+	var out struct{ GetVariantById *adminVariant }
+	admin.MustData(t, `query($id: String!) { getVariantById(variantId: $id) { variantId title sku price stockCount } }`, map[string]any{"id": id}, &out)
+	if out.GetVariantById == nil {
+		t.Fatalf("variant %s not found", id)
+	}
+	return *out.GetVariantById
+}
+
 // trackingLink is a shipping note that is one long word.
 const trackingLink = "https://track.example/?awb=VFJBQ0stMTIzNDVfREhMX0VYUFJFU1NfV09STERXSURFX1BSSU9SSVRZX09WRVJOSUdIVA"
 
@@ -324,7 +556,16 @@ const pageHelpers = `const H = {
   control(text, root = document, kinds = "button, a") {
     return [...root.querySelectorAll(kinds)].find((b) => b.textContent.trim() === text && !b.disabled);
   },
-};`
+};
+// fieldError is the text of the message tied to the field labelled label (aria-describedby), "" when none.
+const fieldError = (label) => (H.field(label)?.getAttribute("aria-describedby") || "").split(" ").filter(Boolean)
+  .map((id) => document.getElementById(id)).filter((e) => e && e.classList.contains("field__error")).map((e) => e.textContent).join(" ");
+// optionValues are the values of the product's option i, as its inputs hold them.
+const optionValues = (i) => [...(document.querySelectorAll("fieldset.option")[i]?.querySelectorAll(".option__value input") || [])].map((e) => e.value).join(",");
+// variantTitles are the titles in the variants table, sorted.
+const variantTitles = () => [...document.querySelectorAll("#variants tbody tr")].map((r) => r.dataset.title).sort().join(",");
+// lineNames are an order's lines as shown, sorted.
+const lineNames = () => [...document.querySelectorAll('[data-testid="line-name"]')].map((e) => e.textContent.trim()).sort().join("|");`
 
 func (p *adminPage) js(expr string) string {
 	return "(() => { " + pageHelpers + " return (" + expr + "); })()"
@@ -444,12 +685,32 @@ const labelInName = `(() => {
 	return JSON.stringify(bad);
 })()`
 
-// checkScreen runs axe-core on the screen, failing on serious or critical
-// violations, and photographs it at 375 and 1280 px wide.
+// checkScreen runs axe-core on the screen at 375 and at 1280 px wide (the
+// phone layout hides and shows other things), failing on serious or
+// critical violations, checks nothing is wider than the screen, and
+// photographs it at both widths.
 func (p *adminPage) checkScreen(name string) {
 	p.t.Helper()
-	p.mustAxe(name)
-	p.screenshot(name)
+	for _, width := range []int64{375, 1280} {
+		p.viewport(width)
+		p.mustAxe(fmt.Sprintf("%s at %d px", name, width))
+		p.screenshot(name, width)
+	}
+}
+
+// viewport makes the tab width px wide and waits for the layout.
+func (p *adminPage) viewport(width int64) {
+	p.t.Helper()
+	height := int64(900)
+	if width == 375 {
+		height = 812
+	}
+	err := chromedp.Do(p.ctx,
+		chromedp.EmulateViewport(width, height),
+		chromedp.Evaluate[chromedp.Void](`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("viewport %d: %v", width, err)
+	}
 }
 
 func (p *adminPage) mustAxe(name string) {
@@ -518,35 +779,24 @@ func (p *adminPage) mustAxe(name string) {
 	}
 }
 
-func (p *adminPage) screenshot(name string) {
+// screenshot checks that nothing is wider than the screen (width px, the
+// viewport's) and photographs the whole page.
+func (p *adminPage) screenshot(name string, width int64) {
 	p.t.Helper()
-	for _, width := range []int64{375, 1280} {
-		height := int64(900)
-		if width == 375 {
-			height = 812
-		}
-		err := chromedp.Do(p.ctx,
-			chromedp.EmulateViewport(width, height),
-			chromedp.Evaluate[chromedp.Void](`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			p.t.Fatalf("viewport %d: %v", width, err)
-		}
-		// Nothing may be wider than the screen.
-		if w := p.eval(`document.documentElement.scrollWidth`); w != strconv.FormatInt(width, 10) {
-			p.t.Errorf("screen %s at %d px is %s px wide", name, width, w)
-		}
-		// The status line floats over the page: left out of the picture,
-		// which is of the whole page, not the screen.
-		p.eval(`document.querySelector(".live").style.visibility = "hidden"`)
-		png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
-		p.eval(`document.querySelector(".live").style.visibility = ""`)
-		if err != nil {
-			p.t.Fatalf("screenshot %s: %v", name, err)
-		}
-		file := filepath.Join(p.shots, fmt.Sprintf("admin-%s-%d.png", name, width))
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			p.t.Fatalf("write screenshot: %v", err)
-		}
+	if w := p.eval(`document.documentElement.scrollWidth`); w != strconv.FormatInt(width, 10) {
+		p.t.Errorf("screen %s at %d px is %s px wide", name, width, w)
+	}
+	// The status line floats over the page: left out of the picture,
+	// which is of the whole page, not the screen.
+	p.eval(`document.querySelector(".live").style.visibility = "hidden"`)
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	p.eval(`document.querySelector(".live").style.visibility = ""`)
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	file := filepath.Join(p.shots, fmt.Sprintf("admin-%s-%d.png", name, width))
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		p.t.Fatalf("write screenshot: %v", err)
 	}
 }
 

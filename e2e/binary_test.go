@@ -72,6 +72,8 @@ type processLog struct {
 	logBuffer
 	addr  chan string
 	found bool // os/exec calls Write from one goroutine at a time (Stdout == Stderr)
+	// listened is when the "listening" line came; read it after addr.
+	listened time.Time
 }
 
 func (l *processLog) Write(p []byte) (int, error) {
@@ -81,6 +83,7 @@ func (l *processLog) Write(p []byte) (int, error) {
 		for sc.Scan() {
 			if addr, ok := listeningAddr(sc.Bytes()); ok {
 				l.found = true
+				l.listened = time.Now()
 				l.addr <- addr
 				break
 			}
@@ -104,6 +107,15 @@ func listeningAddr(line []byte) (string, bool) {
 // are a free loopback port; the rate and in-flight limits are off unless env sets them
 // (tests send streams from one address).
 func mustStartProcess(t *testing.T, bin string, env map[string]string) *process {
+	t.Helper()
+	p := startProcess(t, bin, env)
+	p.mustListen(t, env)
+	return p
+}
+
+// startProcess starts the binary as mustStartProcess does, without waiting
+// for it to listen (mustListen waits): several may start at once.
+func startProcess(t *testing.T, bin string, env map[string]string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin), exited: make(chan struct{}), logs: &processLog{addr: make(chan string, 1)}}
 	p.cmd.Dir = t.TempDir() // no .env file
@@ -135,6 +147,12 @@ func mustStartProcess(t *testing.T, bin string, env map[string]string) *process 
 			t.Logf("log of server process %d, its end:\n%s", p.cmd.Process.Pid, tail(p.logs.String(), 40))
 		}
 	})
+	return p
+}
+
+// mustListen waits until a process startProcess started listens.
+func (p *process) mustListen(t *testing.T, env map[string]string) {
+	t.Helper()
 	select {
 	case addr := <-p.logs.addr:
 		p.instance = &instance{URL: "http://" + addr, adminEmail: env["ADMIN_EMAIL"], adminPassword: env["ADMIN_PASSWORD"], metricsToken: env["METRICS_TOKEN"]}
@@ -143,7 +161,6 @@ func mustStartProcess(t *testing.T, bin string, env map[string]string) *process 
 	case <-time.After(60 * time.Second):
 		t.Fatalf("server process did not start listening in 60s\n%s", p.logs)
 	}
-	return p
 }
 
 // Kill sends SIGKILL and waits until the process is gone: nothing of it

@@ -18,6 +18,8 @@ const (
 	InsufficientStock Code = "INSUFFICIENT_STOCK"
 	// ProductInactive: an order names a product that is not for sale.
 	ProductInactive Code = "PRODUCT_INACTIVE"
+	// VariantRequired: a product with several variants was named where one variant must be (an order line, a stock change); details list the variants.
+	VariantRequired Code = "VARIANT_REQUIRED"
 	// Conflict: the write collides with what exists (a SKU, an email).
 	Conflict Code = "CONFLICT"
 	// Unauthenticated: a token is needed, or the one sent is bad, expired or forged.
@@ -94,6 +96,7 @@ var All = []Code{
 	NotFound,
 	InsufficientStock,
 	ProductInactive,
+	VariantRequired,
 	Conflict,
 	Unauthenticated,
 	Forbidden,

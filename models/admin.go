@@ -111,8 +111,10 @@ type Overview struct {
 	// ones too; OutOfStockProducts none.
 	LowStockProducts   int
 	OutOfStockProducts int
-	LowStockThreshold  int
-	Today              SalesDay
+	// LowStockVariants have 0 < stock <= LowStockThreshold.
+	LowStockVariants  int
+	LowStockThreshold int
+	Today             SalesDay
 }
 
 // Customer is a customer's account with what it has ordered.

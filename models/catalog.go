@@ -213,11 +213,15 @@ func ProductInactive(productID string) error {
 }
 
 // SKUTaken is the error for a SKU another product has, whatever its case.
-func SKUTaken(sku string) error {
+func SKUTaken(sku string) error { return SKUTakenAt("sku", sku) }
+
+// SKUTakenAt is SKUTaken for the SKU given in field (a variant's:
+// "input.variants[2].sku").
+func SKUTakenAt(field, sku string) error {
 	return &Error{
 		Code:    errcode.Conflict,
-		Message: fmt.Sprintf("Invalid input: sku %q is already used by another product.", sku),
-		Fields:  []FieldError{{Field: "sku", Message: "is already used by another product"}},
+		Message: fmt.Sprintf("Invalid input: %s %q is already used by another product.", field, sku),
+		Fields:  []FieldError{{Field: field, Message: "is already used by another product"}},
 	}
 }
 

@@ -83,7 +83,10 @@ type EventConsumer struct {
 type ProductChanged struct {
 	ProductID string   `json:"productId"`
 	Changes   []string `json:"changes,omitempty"`
-	Actor     string   `json:"actor,omitempty"`
+	// VariantIDs are the variants the write created, changed or deleted
+	// (all of the product's, for a product created or deleted).
+	VariantIDs []string `json:"variantIds,omitempty"`
+	Actor      string   `json:"actor,omitempty"`
 }
 
 // What a product update changed (ProductChanged.Changes).
@@ -96,6 +99,7 @@ const (
 // StockChanged is one movement of the stock ledger.
 type StockChanged struct {
 	ProductID  string `json:"productId"`
+	VariantID  string `json:"variantId,omitempty"`
 	Delta      int    `json:"delta"`
 	StockAfter int    `json:"stockAfter"`
 	Kind       string `json:"kind"`
@@ -174,7 +178,7 @@ func (e Event) Decode(v any) error {
 func StockEvents(moves []StockMovement) []Event {
 	out := make([]Event, len(moves))
 	for i, m := range moves {
-		sc := StockChanged{ProductID: m.ProductID, Delta: m.Delta, StockAfter: m.StockAfter, Kind: m.Kind, Reason: m.Reason, Actor: m.Actor}
+		sc := StockChanged{ProductID: m.ProductID, VariantID: m.VariantID, Delta: m.Delta, StockAfter: m.StockAfter, Kind: m.Kind, Reason: m.Reason, Actor: m.Actor}
 		if m.OrderID != nil {
 			sc.OrderID = *m.OrderID
 		}

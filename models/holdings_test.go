@@ -34,14 +34,14 @@ func TestCheckOrderUnits(t *testing.T) {
 		limits OrderLimits
 		want   []string // substrings of the message, one per problem; none: accepted
 	}{
-		{"at the line maximum", []OrderLine{{idA, 100}}, defaultLimits, nil},
-		{"one past it", []OrderLine{{idA, 101}}, defaultLimits, []string{"at most 100 units of one product (MAX_LINE_QUANTITY), got 101"}},
+		{"at the line maximum", []OrderLine{{ProductID: idA, Quantity: 100}}, defaultLimits, nil},
+		{"one past it", []OrderLine{{ProductID: idA, Quantity: 101}}, defaultLimits, []string{"at most 100 units of one product (MAX_LINE_QUANTITY), got 101"}},
 		// Two lines of one product are one line: 60 + 60 is 120 of it.
-		{"merged lines past it", []OrderLine{{idA, 60}, {idB, 1}, {idA, 60}}, defaultLimits, []string{"got 120 of product " + idA}},
-		{"the issue's line", []OrderLine{{idA, 10_000}}, defaultLimits, []string{"got 10000", "at most 1000 units in one order (MAX_ORDER_UNITS), got 10000"}},
+		{"merged lines past it", []OrderLine{{ProductID: idA, Quantity: 60}, {ProductID: idB, Quantity: 1}, {ProductID: idA, Quantity: 60}}, defaultLimits, []string{"got 120 of product " + idA}},
+		{"the issue's line", []OrderLine{{ProductID: idA, Quantity: 10_000}}, defaultLimits, []string{"got 10000", "at most 1000 units in one order (MAX_ORDER_UNITS), got 10000"}},
 		{"order past its maximum", eleven, defaultLimits, []string{"at most 1000 units in one order (MAX_ORDER_UNITS), got 1100"}},
 		{"order at its maximum", eleven[:10], defaultLimits, nil},
-		{"no limits", []OrderLine{{idA, 10_000}}, OrderLimits{}, nil},
+		{"no limits", []OrderLine{{ProductID: idA, Quantity: 10_000}}, OrderLimits{}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

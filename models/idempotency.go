@@ -66,6 +66,12 @@ func (r OrderRequest) Fingerprint() string {
 	for _, l := range r.Lines { // sorted by ParseOrder
 		h.Write([]byte{0})
 		h.Write([]byte(l.ProductID))
+		if l.VariantID != "" {
+			// (Only then: keys stored before variants keep their
+			// fingerprints.)
+			h.Write([]byte{1})
+			h.Write([]byte(l.VariantID))
+		}
 		h.Write([]byte{0})
 		h.Write([]byte(strconv.Itoa(l.Quantity)))
 	}

@@ -9,9 +9,9 @@ import (
 	"shop/errcode"
 )
 
-// Every change of a product's stock is a movement in the ledger, so
-// stockCount always equals the sum of the product's movements, and each
-// change says why.
+// Every change of a variant's stock is a movement in the ledger, so a
+// variant's stockCount always equals the sum of its movements (and a
+// product's the sum of its variants'), and each change says why.
 const (
 	MovementInitial      = "initial"      // the stock a product was created with
 	MovementOrder        = "order"        // taken by an order (negative)
@@ -22,15 +22,18 @@ const (
 
 // StockMovement is one row of the stock ledger.
 type StockMovement struct {
-	ID        int64     `gorm:"column:id;primaryKey;autoIncrement;index:idx_stock_movements_product,priority:2"`
-	ProductID string    `gorm:"column:product_id;type:varchar(36);not null;index:idx_stock_movements_product,priority:1"`
+	ID        int64  `gorm:"column:id;primaryKey;autoIncrement;index:idx_stock_movements_product,priority:2;index:idx_stock_movements_variant,priority:2"`
+	ProductID string `gorm:"column:product_id;type:varchar(36);not null;index:idx_stock_movements_product,priority:1"`
+	// VariantID is the variant whose stock moved (a product's default
+	// variant, for movements recorded before variants).
+	VariantID string    `gorm:"column:variant_id;type:varchar(36);not null;default:'';index:idx_stock_movements_variant,priority:1"`
 	Delta     int       `gorm:"column:delta;not null"`
 	Kind      string    `gorm:"column:kind;type:varchar(32);not null"`
 	Reason    string    `gorm:"column:reason;type:varchar(500);not null;default:''"`
 	OrderID   *string   `gorm:"column:order_id;type:varchar(36)"`
 	Actor     string    `gorm:"column:actor;type:varchar(128);not null"`
 	At        time.Time `gorm:"column:at;not null"`
-	// StockAfter is the product's stock once this movement applied.
+	// StockAfter is the variant's stock once this movement applied.
 	StockAfter int `gorm:"column:stock_after;not null"`
 }
 
@@ -43,17 +46,20 @@ type MovementPage struct {
 // Adjustment is a validated adjustStock request.
 type Adjustment struct {
 	ProductID string
+	// VariantID names the variant; "" for a product's only variant.
+	VariantID string
 	Delta     int
 	Reason    string
 	Actor     string
 }
 
-// ParseAdjustment validates adjustStock's arguments. A reason is required:
-// a correction nobody can explain later is what the ledger exists to
-// prevent.
-func ParseAdjustment(productID string, delta int, reason string, c Caller) (Adjustment, error) {
+// ParseAdjustment validates adjustStock's arguments: the variant, or the
+// product of a single-variant product (at least one; with both, the
+// variant must be the product's). A reason is required: a correction
+// nobody can explain later is what the ledger exists to prevent.
+func ParseAdjustment(productID, variantID string, delta int, reason string, c Caller) (Adjustment, error) {
 	var fe fieldErrors
-	checkID(&fe, "productId", productID)
+	checkTarget(&fe, productID, variantID)
 	switch {
 	case delta == 0:
 		fe.add("delta", "must not be 0")
@@ -69,7 +75,22 @@ func ParseAdjustment(productID string, delta int, reason string, c Caller) (Adju
 	if err := fe.err(); err != nil {
 		return Adjustment{}, err
 	}
-	return Adjustment{ProductID: productID, Delta: delta, Reason: reason, Actor: ActorOf(c)}, nil
+	return Adjustment{ProductID: productID, VariantID: variantID, Delta: delta, Reason: reason, Actor: ActorOf(c)}, nil
+}
+
+// checkTarget checks a productId and variantId pair naming a variant:
+// either may be "" (left out), not both.
+func checkTarget(fe *fieldErrors, productID, variantID string) {
+	if productID == "" && variantID == "" {
+		fe.add("variantId", "must be given (or productId, for a product with one variant)")
+		return
+	}
+	if productID != "" {
+		checkID(fe, "productId", productID)
+	}
+	if variantID != "" {
+		checkID(fe, "variantId", variantID)
+	}
 }
 
 // ApplyAdjustment is the stock after an adjustment, refused when it would

@@ -165,12 +165,12 @@ func TestAdjustments(t *testing.T) {
 		reason string
 		field  string
 	}{{0, "count", "delta"}, {MaxStockCount + 1, "count", "delta"}, {5, "  ", "reason"}} {
-		_, err := ParseAdjustment(id, bad.delta, bad.reason, admin)
+		_, err := ParseAdjustment(id, "", bad.delta, bad.reason, admin)
 		if got := fields(t, err); len(got) != 1 || got[0] != bad.field {
 			t.Errorf("%+v: fields %v, want [%s]", bad, got, bad.field)
 		}
 	}
-	a, err := ParseAdjustment(id, -3, "broken in the warehouse", admin)
+	a, err := ParseAdjustment(id, "", -3, "broken in the warehouse", admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,9 +212,9 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 	}
 	p1, p2 := "6f1c2a4e-8b7d-4c3e-9a1b-2d3e4f5a6b7c", "7f1c2a4e-8b7d-4c3e-9a1b-2d3e4f5a6b7c"
-	a, _ := ParseOrder("c", []OrderLine{{p1, 1}, {p2, 2}})
-	b, _ := ParseOrder("c", []OrderLine{{p2, 1}, {p2, 1}, {p1, 1}})
-	c, _ := ParseOrder("c", []OrderLine{{p1, 2}, {p2, 1}})
+	a, _ := ParseOrder("c", []OrderLine{{ProductID: p1, Quantity: 1}, {ProductID: p2, Quantity: 2}})
+	b, _ := ParseOrder("c", []OrderLine{{ProductID: p2, Quantity: 1}, {ProductID: p2, Quantity: 1}, {ProductID: p1, Quantity: 1}})
+	c, _ := ParseOrder("c", []OrderLine{{ProductID: p1, Quantity: 2}, {ProductID: p2, Quantity: 1}})
 	if a.Fingerprint() != b.Fingerprint() {
 		t.Error("the same order written two ways has two fingerprints")
 	}

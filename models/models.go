@@ -30,6 +30,10 @@ type Product struct {
 	// CategoryID has no foreign key (SQLite can't add one to an existing
 	// table): the store checks it under a lock of the category's row.
 	CategoryID *string `gorm:"column:category_id;type:varchar(36);index:idx_products_category,priority:1" json:"cat,omitempty"`
+	// Options are what its variants differ by (Size: S, M, L); none for a
+	// product with one default variant. Price, StockCount and SKU above
+	// are its variants' ProductTotals.
+	Options ProductOptions `gorm:"column:options;type:text;not null;default:'[]'" json:"opts,omitempty"`
 }
 
 // Order is a customer's order. Its indexes serve the orders connection:
@@ -63,4 +67,12 @@ type OrderItem struct {
 	Quantity        int    `gorm:"column:quantity;not null"`
 	PriceAtPurchase Money  `gorm:"column:price_at_purchase_cents;not null"`
 	Position        int    `gorm:"column:position;not null"`
+	// The variant bought, as it was when the order was placed: renaming or
+	// deleting it later leaves the line as it is. Lines placed before
+	// variants name their product's default variant, whose id is the
+	// product's.
+	VariantID string          `gorm:"column:variant_id;type:varchar(36);not null;default:''"`
+	SKU       *string         `gorm:"column:sku;type:varchar(64)"`
+	Title     string          `gorm:"column:title;type:varchar(320);not null;default:''"`
+	Options   SelectedOptions `gorm:"column:options;type:text;not null;default:'[]'"`
 }

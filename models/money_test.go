@@ -92,17 +92,17 @@ func TestExactTotals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var lines []OrderLine
-			prices := map[string]Money{}
+			var variants []ProductVariant
 			for i, l := range tt.lines {
 				id := "p" + strconv.Itoa(i)
 				m, err := MoneyFromFloat(l.price)
 				if err != nil {
 					t.Fatal(err)
 				}
-				prices[id] = m
+				variants = append(variants, ProductVariant{ID: id, ProductID: id, Price: m})
 				lines = append(lines, OrderLine{ProductID: id, Quantity: l.qty})
 			}
-			_, total, err := PriceOrder(lines, prices)
+			_, total, err := PriceOrder(lines, variants)
 			if err != nil {
 				t.Fatal(err)
 			}

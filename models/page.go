@@ -153,6 +153,10 @@ type OrderFilter struct {
 	// page that doesn't show them would read up to MaxOrderLines rows per
 	// order for nothing, which the cost of the query doesn't count.
 	WithoutItems bool
+	// WithItemVariants reads the lines' variant snapshot too (variantId,
+	// sku, title, options), only when asked for: four more columns a line
+	// were 8% more allocations on a page of orders (BenchmarkExecutedReads).
+	WithItemVariants bool
 }
 
 // ParseOrderFilter validates the orders connection's filters.

@@ -28,6 +28,9 @@ type NewProduct struct {
 	StockCount int
 	Actor      string // who creates it, for the ledger
 	details    details
+	// Options and Variants, when given (WithVariants).
+	Options  ProductOptions
+	Variants []VariantDraft
 }
 
 // ParseNewProduct validates createProduct's input, reporting every bad field.
@@ -91,6 +94,12 @@ func (patch ProductPatch) Changes() []string {
 	return out
 }
 
+// SetsVariant reports whether the patch sets what is a variant's: the
+// price, the stock or the SKU (of a product with one variant).
+func (patch ProductPatch) SetsVariant() bool {
+	return patch.Price != nil || patch.StockCount != nil || patch.details.SKU != nil
+}
+
 // SetsCategory is the category the patch puts the product in, if any: the
 // store checks that it exists.
 func (patch ProductPatch) SetsCategory() *string {
@@ -146,15 +155,17 @@ func ValidateID(field, id string) error {
 	return fe.err()
 }
 
-// OrderLine is one requested line of an order.
+// OrderLine is one requested line of an order: a variant, and its
+// product (either may be "" as sent; PlaceOrder finds the other).
 type OrderLine struct {
 	ProductID string
+	VariantID string
 	Quantity  int
 }
 
-// OrderRequest is a validated createOrder input: lines merged by product and
-// sorted by product id, the order in which stock rows are locked, so that two
-// orders never wait on each other in a cycle.
+// OrderRequest is a validated createOrder input: lines merged by product
+// and variant and sorted by them, the order in which stock rows are locked,
+// so that two orders never wait on each other in a cycle.
 type OrderRequest struct {
 	CustomerID string
 	Lines      []OrderLine
@@ -169,7 +180,9 @@ type OrderRequest struct {
 	Pending PendingCaps
 }
 
-// ParseOrder validates createOrder's input and merges duplicate products.
+// ParseOrder validates createOrder's input and merges lines naming the
+// same product and variant. A line names a variant (variantId), or the
+// product of a single-variant product (productId), or both.
 func ParseOrder(customerID string, lines []OrderLine) (OrderRequest, error) {
 	var fe fieldErrors
 	cid := strings.TrimSpace(customerID)
@@ -184,11 +197,24 @@ func ParseOrder(customerID string, lines []OrderLine) (OrderRequest, error) {
 	case len(lines) > MaxOrderLines:
 		fe.add("items", "must contain at most %d items, got %d", MaxOrderLines, len(lines))
 	}
-	merged := map[string]int{}
+	type target struct{ product, variant string }
+	merged := map[target]int{}
 	if len(lines) <= MaxOrderLines {
 		for i, l := range lines {
 			field := fmt.Sprintf("items[%d]", i)
-			okID := checkID(&fe, field+".productId", l.ProductID)
+			okID := true
+			switch {
+			case l.ProductID == "" && l.VariantID == "":
+				fe.add(field+".productId", "must be given, or variantId")
+				okID = false
+			default:
+				if l.ProductID != "" {
+					okID = checkID(&fe, field+".productId", l.ProductID)
+				}
+				if l.VariantID != "" {
+					okID = checkID(&fe, field+".variantId", l.VariantID) && okID
+				}
+			}
 			okQ := true
 			if l.Quantity < 1 {
 				fe.add(field+".quantity", "must be at least 1, got %d", l.Quantity)
@@ -198,44 +224,77 @@ func ParseOrder(customerID string, lines []OrderLine) (OrderRequest, error) {
 				okQ = false
 			}
 			if okID && okQ {
-				merged[l.ProductID] += l.Quantity
+				merged[target{l.ProductID, l.VariantID}] += l.Quantity
 			}
 		}
 	}
-	for id, q := range merged {
+	for t, q := range merged {
 		if q > MaxLineQuantity {
-			fe.add("items", "ask for at most %d units of product %s in total, got %d", MaxLineQuantity, id, q)
+			what := "product " + t.product
+			if t.variant != "" {
+				what = "variant " + t.variant
+			}
+			fe.add("items", "ask for at most %d units of %s in total, got %d", MaxLineQuantity, what, q)
 		}
 	}
 	if err := fe.err(); err != nil {
 		return OrderRequest{}, err
 	}
 	req := OrderRequest{CustomerID: cid, Lines: make([]OrderLine, 0, len(merged))}
-	for id, q := range merged {
-		req.Lines = append(req.Lines, OrderLine{ProductID: id, Quantity: q})
+	for t, q := range merged {
+		req.Lines = append(req.Lines, OrderLine{ProductID: t.product, VariantID: t.variant, Quantity: q})
 	}
-	sort.Slice(req.Lines, func(i, j int) bool { return req.Lines[i].ProductID < req.Lines[j].ProductID })
+	sort.Slice(req.Lines, func(i, j int) bool {
+		a, b := req.Lines[i], req.Lines[j]
+		if a.ProductID != b.ProductID {
+			return a.ProductID < b.ProductID
+		}
+		return a.VariantID < b.VariantID
+	})
 	return req, nil
 }
 
-// PriceOrder builds the order's items from the unit prices read from the
-// database and returns the exact total. Every line must have a price.
-func PriceOrder(lines []OrderLine, prices map[string]Money) ([]OrderItem, Money, error) {
+// ProductIDs are the products the lines name (some lines may name only
+// a variant: VariantIDs).
+func (r OrderRequest) ProductIDs() []string {
+	var out []string
+	for _, l := range r.Lines {
+		if l.ProductID != "" && (len(out) == 0 || out[len(out)-1] != l.ProductID) {
+			out = append(out, l.ProductID)
+		}
+	}
+	return out
+}
+
+// VariantIDs are the variants the lines name.
+func (r OrderRequest) VariantIDs() []string {
+	var out []string
+	for _, l := range r.Lines {
+		if l.VariantID != "" {
+			out = append(out, l.VariantID)
+		}
+	}
+	return out
+}
+
+// PriceOrder builds the order's items from the variants bought (read under
+// their products' locks) and returns the exact total.
+func PriceOrder(lines []OrderLine, variants []ProductVariant) ([]OrderItem, Money, error) {
 	items := make([]OrderItem, 0, len(lines))
 	var total Money
 	for i, l := range lines {
-		price, ok := prices[l.ProductID]
-		if !ok {
-			return nil, 0, fmt.Errorf("price order: no price for product %s", l.ProductID)
-		}
-		sub, err := price.Times(l.Quantity)
+		v := variants[i]
+		sub, err := v.Price.Times(l.Quantity)
 		if err == nil {
 			total, err = total.Plus(sub)
 		}
 		if err != nil || total > maxTotal {
 			return nil, 0, Errorf(errcode.BadUserInput, "The order total is too large to be charged in one order.")
 		}
-		items = append(items, OrderItem{ProductID: l.ProductID, Quantity: l.Quantity, PriceAtPurchase: price, Position: i})
+		items = append(items, OrderItem{
+			ProductID: v.ProductID, Quantity: l.Quantity, PriceAtPurchase: v.Price, Position: i,
+			VariantID: v.ID, SKU: v.SKU, Title: v.Title, Options: v.Options,
+		})
 	}
 	return items, total, nil
 }

@@ -134,17 +134,17 @@ func TestParseOrder(t *testing.T) {
 		wantFields []string
 	}{
 		{"merges duplicates and sorts", "c1",
-			[]OrderLine{{idB, 1}, {idA, 2}, {idB, 3}},
-			[]OrderLine{{idA, 2}, {idB, 4}}, nil},
-		{"empty customer", "  ", []OrderLine{{idA, 1}}, nil, []string{"customerId"}},
-		{"control chars in customer", "a\x00b", []OrderLine{{idA, 1}}, nil, []string{"customerId"}},
+			[]OrderLine{{ProductID: idB, Quantity: 1}, {ProductID: idA, Quantity: 2}, {ProductID: idB, Quantity: 3}},
+			[]OrderLine{{ProductID: idA, Quantity: 2}, {ProductID: idB, Quantity: 4}}, nil},
+		{"empty customer", "  ", []OrderLine{{ProductID: idA, Quantity: 1}}, nil, []string{"customerId"}},
+		{"control chars in customer", "a\x00b", []OrderLine{{ProductID: idA, Quantity: 1}}, nil, []string{"customerId"}},
 		{"no items", "c1", nil, nil, []string{"items"}},
 		{"too many items", "c1", many, nil, []string{"items"}},
-		{"zero quantity", "c1", []OrderLine{{idA, 0}}, nil, []string{"items[0].quantity"}},
-		{"negative quantity", "c1", []OrderLine{{idA, -3}}, nil, []string{"items[0].quantity"}},
-		{"malformed id", "c1", []OrderLine{{idA, 1}, {"not-a-uuid", 1}}, nil, []string{"items[1].productId"}},
-		{"uppercase id is not canonical", "c1", []OrderLine{{strings.ToUpper("0000000a-0000-4000-8000-00000000000a"), 1}}, nil, []string{"items[0].productId"}},
-		{"merged quantity too large", "c1", []OrderLine{{idA, MaxLineQuantity}, {idA, 1}}, nil, []string{"items"}},
+		{"zero quantity", "c1", []OrderLine{{ProductID: idA, Quantity: 0}}, nil, []string{"items[0].quantity"}},
+		{"negative quantity", "c1", []OrderLine{{ProductID: idA, Quantity: -3}}, nil, []string{"items[0].quantity"}},
+		{"malformed id", "c1", []OrderLine{{ProductID: idA, Quantity: 1}, {ProductID: "not-a-uuid", Quantity: 1}}, nil, []string{"items[1].productId"}},
+		{"uppercase id is not canonical", "c1", []OrderLine{{ProductID: strings.ToUpper("0000000a-0000-4000-8000-00000000000a"), Quantity: 1}}, nil, []string{"items[0].productId"}},
+		{"merged quantity too large", "c1", []OrderLine{{ProductID: idA, Quantity: MaxLineQuantity}, {ProductID: idA, Quantity: 1}}, nil, []string{"items"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,17 +173,21 @@ func TestParseOrder(t *testing.T) {
 
 func TestPriceOrder(t *testing.T) {
 	t.Parallel()
-	items, total, err := PriceOrder([]OrderLine{{idA, 2}, {idB, 1}}, map[string]Money{idA: 3999, idB: 1010})
+	sku := "TEE-M"
+	a := ProductVariant{ID: idA, ProductID: idB, Price: 3999, SKU: &sku, Title: "M", Options: SelectedOptions{{Name: "Size", Value: "M"}}}
+	b := ProductVariant{ID: idB, ProductID: idB, Price: 1010, Title: DefaultVariantTitle}
+	items, total, err := PriceOrder([]OrderLine{{ProductID: idB, VariantID: idA, Quantity: 2}, {ProductID: idB, Quantity: 1}}, []ProductVariant{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if total != 9008 || len(items) != 2 || items[0].PriceAtPurchase != 3999 || items[1].Quantity != 1 {
 		t.Fatalf("total %d items %+v", total, items)
 	}
-	if _, _, err := PriceOrder([]OrderLine{{idA, 1}}, map[string]Money{}); err == nil || ErrorCode(err) != errcode.InternalServerError {
-		t.Fatalf("missing price: err = %v, want an internal error", err)
+	// Each line keeps what the variant was when it was bought.
+	if items[0].VariantID != idA || *items[0].SKU != sku || items[0].Title != "M" || !items[0].Options.Has("Size", "M") || items[1].Title != DefaultVariantTitle {
+		t.Fatalf("snapshot %+v", items)
 	}
-	_, _, err = PriceOrder([]OrderLine{{idA, MaxLineQuantity}}, map[string]Money{idA: maxTotal})
+	_, _, err = PriceOrder([]OrderLine{{ProductID: idA, Quantity: MaxLineQuantity}}, []ProductVariant{{ID: idA, ProductID: idA, Price: maxTotal}})
 	if ErrorCode(err) != errcode.BadUserInput {
 		t.Fatalf("huge total: err = %v, want BAD_USER_INPUT", err)
 	}

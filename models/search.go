@@ -42,18 +42,42 @@ type ProductFilter struct {
 	MaxPrice    *Money   `json:"max,omitempty"`
 	InStock     bool     `json:"stock,omitempty"`
 	// MaxStock keeps products with at most this many in stock.
-	MaxStock *int        `json:"maxst,omitempty"`
-	Sort     ProductSort `json:"sort,omitempty"`
+	MaxStock *int `json:"maxst,omitempty"`
+	// Options keep products with an available variant that has, for each
+	// option named, one of its values (whatever their case), all on the
+	// same variant: Size in [M, L] and Colour in [Red].
+	Options []ProductOption `json:"opt,omitempty"`
+	Sort    ProductSort     `json:"sort,omitempty"`
 }
 
-// ReadsStock reports whether the list depends on products' stock: it
-// filters by it.
-func (f ProductFilter) ReadsStock() bool { return f.InStock || f.MaxStock != nil }
+// Limits of a filter by options.
+const (
+	MaxFilterOptions      = MaxOptions
+	MaxFilterOptionValues = MaxOptionValues
+)
 
-// ReadsFields reports whether the list depends on products' prices or
-// text (and not only on which products exist): its sort or its filter.
+// ReadsVariants reports whether the list asks for a variant of each
+// product (store: an EXISTS of product_variants) rather than reading the
+// product's totals alone: a price range matches any variant's price, and
+// with inStock or options the same variant must be available too.
+func (f ProductFilter) ReadsVariants() bool {
+	return f.MinPrice != nil || f.MaxPrice != nil || len(f.Options) > 0
+}
+
+// NeedsAvailable reports whether the variant matched must be available
+// (its product active, itself in stock): options ask for one, and so
+// does inStock.
+func (f ProductFilter) NeedsAvailable() bool { return f.InStock || len(f.Options) > 0 }
+
+// ReadsStock reports whether the list depends on products' stock: it
+// filters by it, or by options, which match available variants only.
+func (f ProductFilter) ReadsStock() bool { return f.NeedsAvailable() || f.MaxStock != nil }
+
+// ReadsFields reports whether the list depends on products' prices,
+// text or options (and not only on which products exist): its sort or
+// its filter. Every write of a variant is a change of fields.
 func (f ProductFilter) ReadsFields() bool {
-	return len(f.Words) > 0 || f.MinPrice != nil || f.MaxPrice != nil ||
+	return len(f.Words) > 0 || f.MinPrice != nil || f.MaxPrice != nil || len(f.Options) > 0 ||
 		(f.Sort != "" && f.Sort != SortOldest && f.Sort != SortNewest)
 }
 
@@ -65,7 +89,10 @@ type ProductSearch struct {
 	MaxPrice   *float64
 	InStock    *bool
 	MaxStock   *int
-	Sort       *string
+	// Options as sent: each an option's name and the values any of which
+	// matches.
+	Options []ProductOption
+	Sort    *string
 }
 
 // ParseProductSearch validates the products connection's filter and sort
@@ -106,6 +133,7 @@ func ParseProductSearch(s ProductSearch, f ProductFilter) (ProductFilter, error)
 		checkStock(&fe, "filter.maxStock", n)
 		f.MaxStock = &n
 	}
+	f.Options = parseOptionFilter(&fe, "filter.options", s.Options)
 	if s.Sort != nil {
 		switch srt := ProductSort(*s.Sort); srt {
 		case SortOldest:
@@ -124,6 +152,59 @@ func ParseProductSearch(s ProductSearch, f ProductFilter) (ProductFilter, error)
 		}
 	}
 	return f, fe.err()
+}
+
+// parseOptionFilter validates a filter by options: at most
+// MaxFilterOptions, each a name and 1 to MaxFilterOptionValues values,
+// trimmed text as a product's options are. Names are compared whatever
+// their case, so one named twice is refused (a variant has one value of
+// it: the filter could match nothing); a value given twice is dropped. None
+// is no filter (nil, so it is the same list and cache entry as no filter).
+func parseOptionFilter(fe *fieldErrors, field string, in []ProductOption) []ProductOption {
+	if len(in) == 0 {
+		return nil
+	}
+	if len(in) > MaxFilterOptions {
+		fe.add(field, "must contain at most %d options, got %d", MaxFilterOptions, len(in))
+		return nil
+	}
+	out := make([]ProductOption, 0, len(in))
+	names := map[string]bool{}
+	for i, o := range in {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		name := strings.TrimSpace(o.Name)
+		switch {
+		case name == "":
+			fe.add(f+".name", "must not be empty")
+		case checkText(fe, f+".name", name, MaxOptionNameSize):
+			if names[strings.ToLower(name)] {
+				fe.add(f+".name", "repeats option %q", name)
+			}
+			names[strings.ToLower(name)] = true
+		}
+		switch {
+		case len(o.Values) == 0:
+			fe.add(f+".values", "must contain at least one value")
+		case len(o.Values) > MaxFilterOptionValues:
+			fe.add(f+".values", "must contain at most %d values, got %d", MaxFilterOptionValues, len(o.Values))
+			continue
+		}
+		opt := ProductOption{Name: name, Values: make([]string, 0, len(o.Values))}
+		seen := map[string]bool{}
+		for j, v := range o.Values {
+			vf := fmt.Sprintf("%s.values[%d]", f, j)
+			v = strings.TrimSpace(v)
+			switch {
+			case v == "":
+				fe.add(vf, "must not be empty")
+			case checkText(fe, vf, v, MaxOptionValueSize) && !seen[v]:
+				seen[v] = true
+				opt.Values = append(opt.Values, v)
+			}
+		}
+		out = append(out, opt)
+	}
+	return out
 }
 
 // SearchWords splits a shopper's query into the words both databases'

@@ -102,3 +102,64 @@ func TestForgedCursorKeysRefused(t *testing.T) {
 		t.Errorf("a name of %d characters: %v", MaxNameSize, err)
 	}
 }
+
+// TestParseOptionFilter: filter.options is checked as a product's options
+// are (text rules, sizes), at most 3 options of at most 100 values; none
+// is no filter at all (the same list and cache entry), and a filter by
+// options reads stock and fields (which variants are available, their
+// values).
+func TestParseOptionFilter(t *testing.T) {
+	t.Parallel()
+	opt := func(name string, values ...string) ProductOption { return ProductOption{Name: name, Values: values} }
+	many := make([]string, MaxFilterOptionValues+1)
+	for i := range many {
+		many[i] = "v" + strings.Repeat("x", i%5) + string(rune('a'+i%26)) + strings.Repeat("y", i/26)
+	}
+	for _, tt := range []struct {
+		name   string
+		opts   []ProductOption
+		fields []string
+	}{
+		{"one", []ProductOption{opt("Size", "M", "L")}, nil},
+		{"three", []ProductOption{opt("Size", "M"), opt("Colour", "Red"), opt("Fit", "Slim")}, nil},
+		{"100 values", []ProductOption{opt("Size", many[:MaxFilterOptionValues]...)}, nil},
+		{"four", []ProductOption{opt("A", "1"), opt("B", "1"), opt("C", "1"), opt("D", "1")}, []string{"filter.options"}},
+		{"101 values", []ProductOption{opt("Size", many...)}, []string{"filter.options[0].values"}},
+		{"no values", []ProductOption{opt("Size")}, []string{"filter.options[0].values"}},
+		{"empty name", []ProductOption{opt("  ", "M")}, []string{"filter.options[0].name"}},
+		{"empty value", []ProductOption{opt("Size", "M", " ")}, []string{"filter.options[0].values[1]"}},
+		{"name too long", []ProductOption{opt(strings.Repeat("n", MaxOptionNameSize+1), "M")}, []string{"filter.options[0].name"}},
+		{"value too long", []ProductOption{opt("Size", strings.Repeat("v", MaxOptionValueSize+1))}, []string{"filter.options[0].values[0]"}},
+		{"value with NUL", []ProductOption{opt("Size", "M\x00")}, []string{"filter.options[0].values[0]"}},
+		{"name with U+202E", []ProductOption{opt("Si\u202eze", "M")}, []string{"filter.options[0].name"}},
+		{"name twice whatever its case", []ProductOption{opt("Size", "M"), opt("SIZE", "L")}, []string{"filter.options[1].name"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := ParseProductSearch(ProductSearch{Options: tt.opts}, ProductFilter{})
+			if tt.fields == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(f.Options) != len(tt.opts) || !f.ReadsStock() || !f.ReadsFields() || !f.ReadsVariants() || !f.NeedsAvailable() {
+					t.Fatalf("filter = %+v", f)
+				}
+				return
+			}
+			if got := fields(t, err); strings.Join(got, ",") != strings.Join(tt.fields, ",") {
+				t.Fatalf("fields = %v, want %v", got, tt.fields)
+			}
+		})
+	}
+	f, err := ParseProductSearch(ProductSearch{Options: []ProductOption{{Name: " Size ", Values: []string{" M", "L ", "M"}}}}, ProductFilter{})
+	if err != nil || len(f.Options) != 1 || f.Options[0].Name != "Size" || strings.Join(f.Options[0].Values, ",") != "M,L" {
+		t.Fatalf("trimmed and without the repeated value: %+v, %v", f.Options, err)
+	}
+	if f, err := ParseProductSearch(ProductSearch{Options: []ProductOption{}}, ProductFilter{}); err != nil || f.Options != nil || f.ReadsVariants() || f.ReadsStock() {
+		t.Fatalf("no options: %+v, %v", f, err)
+	}
+	// A price range reads variants (any of them), not their stock.
+	if f, _ := ParseProductSearch(ProductSearch{MinPrice: ptr(1.0)}, ProductFilter{}); !f.ReadsVariants() || f.NeedsAvailable() || f.ReadsStock() {
+		t.Fatalf("a price range: %+v", f)
+	}
+}

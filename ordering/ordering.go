@@ -84,6 +84,9 @@ type Include struct {
 	Events bool
 	// Payment: the order's current payment.
 	Payment bool
+	// ItemVariants: a list's lines come with the variant they bought
+	// (variantId, sku, title, options); a single order's always do.
+	ItemVariants bool
 }
 
 // NewOrder is createOrder's input as the client sent it.

@@ -17,7 +17,7 @@ func (s *Service) List(ctx context.Context, c models.Caller, limit, offset *int,
 		return nil, err
 	}
 	filter, _ := models.VisibleOrders(c, models.OrderFilter{})
-	filter.WithoutItems = !inc.Items
+	filter.WithoutItems, filter.WithItemVariants = !inc.Items, inc.ItemVariants
 	os, err := s.read.ListOrders(ctx, page, filter)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (s *Service) Page(ctx context.Context, c models.Caller, q Query, inc Includ
 	if !visible {
 		return models.OrderPage{}, nil
 	}
-	filter.WithoutItems = !inc.Items
+	filter.WithoutItems, filter.WithItemVariants = !inc.Items, inc.ItemVariants
 	page, err := s.read.OrdersPage(ctx, conn, filter)
 	if err != nil {
 		return models.OrderPage{}, err

@@ -41,6 +41,7 @@ type loaderKey struct{}
 func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
 	ctx = context.WithValue(ctx, refusalsKey{}, &refusals{seen: map[string]bool{}})
 	ctx = catalog.WithMemo(ctx)
+	ctx = context.WithValue(ctx, variantLoaderKey{}, &variantLoader{ctx: ctx, svc: r.catalog, done: map[string][]models.ProductVariant{}, err: map[string]error{}})
 	return context.WithValue(ctx, loaderKey{}, newProductLoader(ctx, r.catalog))
 }
 

@@ -32,7 +32,11 @@ func include(p graphql.ResolveParams, path ...string) ordering.Include {
 	at := func(field string) bool {
 		return selects(p.Info.FieldASTs, p.Info.Fragments, append(path[:len(path):len(path)], field)...)
 	}
-	return ordering.Include{Items: at("items"), Events: at("events"), Payment: at("payment")}
+	variant := false
+	for _, f := range []string{"variantId", "sku", "title", "options"} {
+		variant = variant || selects(p.Info.FieldASTs, p.Info.Fragments, append(path[:len(path):len(path)], "items", f)...)
+	}
+	return ordering.Include{Items: at("items"), Events: at("events"), Payment: at("payment"), ItemVariants: variant}
 }
 
 // GetOrders lists the orders the caller may see: all for an admin, its
@@ -76,8 +80,9 @@ func (r *Resolver) CreateOrder(p graphql.ResolveParams) (any, error) {
 	for _, it := range raw {
 		m, _ := it.(map[string]any)
 		id, _ := m["productId"].(string)
+		variant, _ := m["variantId"].(string)
 		q, _ := m["quantity"].(int)
-		lines = append(lines, models.OrderLine{ProductID: id, Quantity: q})
+		lines = append(lines, models.OrderLine{ProductID: id, VariantID: variant, Quantity: q})
 	}
 	o, err := r.ordering.Place(p.Context, auth.CallerFrom(p.Context), ordering.NewOrder{
 		CustomerID: optString(in, "customerId"), Lines: lines,

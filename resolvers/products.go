@@ -13,6 +13,7 @@ func (r *Resolver) GetProducts(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	primeVariants(p, ps)
 	return ps, nil
 }
 
@@ -38,10 +39,14 @@ func (r *Resolver) Products(p graphql.ResolveParams) (any, error) {
 	if v, ok := in["inStock"].(bool); ok {
 		search.InStock = &v
 	}
+	if list, ok := in["options"].([]any); ok {
+		search.Options = productOptions(list)
+	}
 	page, err := r.catalog.ProductsPage(p.Context, auth.CallerFrom(p.Context), optInt(p.Args, "first"), optString(p.Args, "after"), search)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
+	primeVariants(p, page.Products, "edges", "node")
 	return page, nil
 }
 
@@ -49,7 +54,18 @@ func (r *Resolver) CreateProduct(p graphql.ResolveParams) (any, error) {
 	in, _ := p.Args["input"].(map[string]any)
 	price, _ := in["price"].(float64)
 	stock, _ := in["stockCount"].(int)
-	prod, err := r.catalog.CreateProduct(p.Context, auth.CallerFrom(p.Context), catalog.NewProduct{Price: price, StockCount: stock, Details: productDetails(in)})
+	np := catalog.NewProduct{Price: price, StockCount: stock, Details: productDetails(in)}
+	if list, ok := in["options"].([]any); ok {
+		np.Options = productOptions(list)
+	}
+	if list, ok := in["variants"].([]any); ok {
+		np.Variants = make([]models.VariantInput, len(list))
+		for i, v := range list {
+			m, _ := v.(map[string]any)
+			np.Variants[i] = variantInput(m)
+		}
+	}
+	prod, err := r.catalog.CreateProduct(p.Context, auth.CallerFrom(p.Context), np)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -103,7 +119,7 @@ func productDetails(in map[string]any) models.ProductDetails {
 // (admins).
 func (r *Resolver) AdjustStock(p graphql.ResolveParams) (any, error) {
 	delta, _ := p.Args["delta"].(int)
-	prod, err := r.catalog.AdjustStock(p.Context, auth.CallerFrom(p.Context), str(p.Args, "productId"), delta, str(p.Args, "reason"))
+	prod, err := r.catalog.AdjustStock(p.Context, auth.CallerFrom(p.Context), str(p.Args, "productId"), str(p.Args, "variantId"), delta, str(p.Args, "reason"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}
@@ -123,7 +139,7 @@ func (r *Resolver) StockMovements(p graphql.ResolveParams) (any, error) {
 	case *models.Product:
 		id = v.ID
 	}
-	page, err := r.catalog.StockMovements(p.Context, auth.CallerFrom(p.Context), id, optInt(p.Args, "first"), optString(p.Args, "after"))
+	page, err := r.catalog.StockMovements(p.Context, auth.CallerFrom(p.Context), id, str(p.Args, "variantId"), optInt(p.Args, "first"), optString(p.Args, "after"))
 	if err != nil {
 		if refused(err) && refusedBefore(p.Context, "stockMovements") {
 			return nil, nil

@@ -74,16 +74,26 @@ func addCategories(b builder, r *resolvers.Resolver, product *graphql.Object, qu
 
 // searchTypes are the products connection's filter and sort.
 func searchTypes() (*graphql.InputObject, *graphql.Enum) {
+	option := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        "OptionFilterInput",
+		Description: "One of a product's options (Size) and the values, any of which matches (M, L).",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"name":   {Type: graphql.NewNonNull(graphql.String), Description: "The option's name, whatever its case; 1 to 100 characters, trimmed."},
+			"values": {Type: graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(graphql.String))), Description: "1 to 100 values, whatever their case; each 1 to 100 characters, trimmed."},
+		},
+	})
 	filter := graphql.NewInputObject(graphql.InputObjectConfig{
 		Name:        "ProductFilter",
-		Description: "Fields left out match every product.",
+		Description: "Fields left out match every product. The price range, inStock and options, given together, must all hold for one variant of the product.",
 		Fields: graphql.InputObjectConfigFieldMap{
-			"query":      {Type: graphql.String, Description: "Words to find in the name, description or SKU, all of them, with stemming (\"mugs\" finds \"mug\"). At most 200 characters and 10 words."},
+			"query":      {Type: graphql.String, Description: "Words to find in the name, description or SKU (the product's, or any of its variants'), all of them, with stemming (\"mugs\" finds \"mug\"). At most 200 characters and 10 words."},
 			"categoryId": {Type: graphql.String, Description: "Products in this category or any of its subcategories."},
-			"minPrice":   {Type: graphql.Float},
-			"maxPrice":   {Type: graphql.Float},
-			"inStock":    {Type: graphql.Boolean, Description: "True: only products with stock."},
+			"minPrice":   {Type: graphql.Float, Description: "Products with a variant priced at least this (any variant: the product's price, its lowest available one, may be lower)."},
+			"maxPrice":   {Type: graphql.Float, Description: "Products with a variant priced at most this."},
+			"inStock":    {Type: graphql.Boolean, Description: "True: only products with stock (a variant with stock)."},
 			"maxStock":   {Type: graphql.Int, Description: "Only products with at most this many units in stock (0: out of stock), 0 to 1000000000, as stock counts."},
+			"options": {Type: graphql.NewList(graphql.NewNonNull(option)), Description: "Products with a variant in stock that has, for each option given, one of its values: " +
+				"[{name: \"Size\", values: [\"M\", \"L\"]}, {name: \"Colour\", values: [\"Red\"]}] is a medium or large red one. At most 3 options, each named once."},
 		},
 	})
 	sort := graphql.NewEnum(graphql.EnumConfig{

@@ -27,6 +27,9 @@ func ReadWeights() map[string]int {
 	return map[string]int{"Query.getOrderById": models.MaxOrderLines}
 }
 
+// variantTitleSize is the longest variant title: three values joined.
+const variantTitleSize = models.MaxOptions*models.MaxOptionValueSize + 2*3
+
 // cursorSize is the longest cursor of a products page: sorted by name, it
 // holds the name (up to 4 bytes a character) and an id, in base64.
 const cursorSize = (models.MaxNameSize*4 + 64) * 4 / 3
@@ -39,18 +42,25 @@ const cursorSize = (models.MaxNameSize*4 + 64) * 4 / 3
 func TextWeights() map[string]int {
 	w := docguard.TextWeight
 	return map[string]int{
-		"Product.description":    w(models.MaxDescriptionSize, 1),
-		"Product.name":           w(models.MaxNameSize, 1),
-		"Product.imageUrls":      w(models.MaxImageURLSize, models.MaxImageURLs),
-		"ProductEdge.cursor":     w(cursorSize, 1),
-		"PageInfo.endCursor":     w(cursorSize, 1),
-		"Category.slug":          w(models.MaxSlug, 1),
-		"Order.customerId":       w(models.MaxCustomerIDSize, 1),
-		"OrderEvent.note":        w(models.MaxNoteSize, 1),
-		"OrderEvent.message":     w(models.MaxNoteSize, 1),
-		"StockMovement.reason":   w(models.MaxNoteSize, 1),
-		"Payment.failureMessage": w(models.MaxNoteSize, 1),
-		"User.email":             w(models.MaxEmailBytes, 1),
+		"Product.description":     w(models.MaxDescriptionSize, 1),
+		"Product.name":            w(models.MaxNameSize, 1),
+		"Product.imageUrls":       w(models.MaxImageURLSize, models.MaxImageURLs),
+		"ProductEdge.cursor":      w(cursorSize, 1),
+		"PageInfo.endCursor":      w(cursorSize, 1),
+		"Category.slug":           w(models.MaxSlug, 1),
+		"Order.customerId":        w(models.MaxCustomerIDSize, 1),
+		"OrderEvent.note":         w(models.MaxNoteSize, 1),
+		"OrderEvent.message":      w(models.MaxNoteSize, 1),
+		"StockMovement.reason":    w(models.MaxNoteSize, 1),
+		"Payment.failureMessage":  w(models.MaxNoteSize, 1),
+		"User.email":              w(models.MaxEmailBytes, 1),
+		"ProductOption.name":      w(models.MaxOptionNameSize, 1),
+		"ProductOption.values":    w(models.MaxOptionValueSize, models.MaxOptionValues),
+		"SelectedOption.name":     w(models.MaxOptionNameSize, 1),
+		"SelectedOption.value":    w(models.MaxOptionValueSize, 1),
+		"ProductVariant.title":    w(variantTitleSize, 1),
+		"OrderItem.title":         w(variantTitleSize, 1),
+		"ProductVariant.imageUrl": w(models.MaxImageURLSize, 1),
 	}
 }
 
@@ -66,15 +76,17 @@ func TextWeights() map[string]int {
 func DatabaseFields() map[string]docguard.Database {
 	always := docguard.Database{Always: true}
 	return map[string]docguard.Database{
-		"Query.products":         {Args: []string{"filter", "sort", "after"}},
-		"Query.getProducts":      {Args: []string{"offset"}},
-		"Query.orders":           always,
-		"Query.getOrders":        always,
-		"Query.customers":        always,
-		"Query.salesReport":      always,
-		"Query.adminOverview":    always,
-		"Query.lowStock":         always,
-		"Product.stockMovements": always,
+		"Query.products":                {Args: []string{"filter", "sort", "after"}},
+		"Query.getProducts":             {Args: []string{"offset"}},
+		"Query.orders":                  always,
+		"Query.getOrders":               always,
+		"Query.customers":               always,
+		"Query.salesReport":             always,
+		"Query.adminOverview":           always,
+		"Query.lowStock":                always,
+		"Product.stockMovements":        always,
+		"Query.lowStockVariants":        always,
+		"ProductVariant.stockMovements": always,
 	}
 }
 
@@ -96,7 +108,14 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 		"Query.lowStock":         {Default: models.MaxLowStockResults, Max: models.MaxLowStockResults},
 		"Product.stockMovements": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 		"Query.categories":       {Default: models.MaxCategories, Max: models.MaxCategories},
-		"Category.children":      {Default: models.MaxSubcategory, Max: models.MaxSubcategory},
+		// A product's variants and options, a variant's (or a line's) values.
+		"Product.variants":              {Default: models.MaxVariants, Max: models.MaxVariants},
+		"Product.options":               {Default: models.MaxOptions, Max: models.MaxOptions},
+		"ProductVariant.options":        {Default: models.MaxOptions, Max: models.MaxOptions},
+		"OrderItem.options":             {Default: models.MaxOptions, Max: models.MaxOptions},
+		"Query.lowStockVariants":        {Default: models.MaxLowStockResults, Max: models.MaxLowStockResults},
+		"ProductVariant.stockMovements": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
+		"Category.children":             {Default: models.MaxSubcategory, Max: models.MaxSubcategory},
 		// The dashboard's: a day per row, and a page of customers.
 		"Query.salesReport": {Arg: "days", Default: models.DefaultSalesDays, Max: models.MaxSalesDays},
 		"Query.customers":   {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
@@ -117,6 +136,14 @@ func SizedByParent(field string) bool {
 		field == "CustomerConnection.edges"
 }
 
+func maxArgs(fields graphql.FieldDefinitionMap) int {
+	n := 0
+	for _, f := range fields {
+		n = max(n, len(f.Args))
+	}
+	return n
+}
+
 func introspectionSizes(s *graphql.Schema) map[string]int {
 	n := map[string]int{"__Schema.types": len(s.TypeMap()), "__Schema.directives": len(s.Directives())}
 	most := func(field string, v int) { n[field] = max(n[field], v) }
@@ -130,6 +157,15 @@ func introspectionSizes(s *graphql.Schema) map[string]int {
 		var fields graphql.FieldDefinitionMap
 		switch t := t.(type) {
 		case *graphql.Object:
+			if t == s.QueryType() || t == s.MutationType() {
+				// No field returns a root type, so nesting through
+				// fields' types never multiplies by theirs: sized by the
+				// largest other type, the roots listed once in
+				// __schema.types are counted short, by a fixed amount
+				// (their fields past that size), not a multiple.
+				most("__Field.args", maxArgs(t.Fields()))
+				continue
+			}
 			fields = t.Fields()
 			most("__Type.interfaces", len(t.Interfaces()))
 		case *graphql.Interface:
@@ -174,5 +210,10 @@ func Cacheability() map[string]docguard.Cache {
 		"Query.salesReport":     never,
 		"Query.adminOverview":   never,
 		"Query.lowStock":        never,
+		// A variant is the catalog's (its product's visibility decides,
+		// as for getProductsById); the per-variant low-stock list is an
+		// admin's.
+		"Query.getVariantById":   public,
+		"Query.lowStockVariants": never,
 	}
 }

@@ -377,6 +377,7 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 		"PaymentSession.status": true, "Product.productId": true, "Product.sku": true, "SalesDay.date": true,
 		"StockMovement.actor": true, "StockMovement.kind": true, "StockMovement.orderId": true, "StockMovementEdge.cursor": true,
 		"User.id": true, "User.name": true, "User.role": true,
+		"ProductVariant.variantId": true, "ProductVariant.sku": true, "OrderItem.variantId": true, "OrderItem.sku": true, "StockMovement.variantId": true,
 	}
 	sch, _ := MustSchema(t, nil, nil)
 	weights := schema.TextWeights()

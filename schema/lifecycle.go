@@ -12,7 +12,7 @@ const maxOrderEvents = models.MaxOrderEvents
 
 // addLifecycle adds the order lifecycle, the stock ledger and their
 // operations beside the contract's fields.
-func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, product, order, pageInfoType *graphql.Object, query, mutation *graphql.Object) {
+func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, product, order, pageInfoType *graphql.Object, query, mutation *graphql.Object) (movementConn *graphql.Object) {
 	orderEvent := graphql.NewObject(graphql.ObjectConfig{
 		Name:        "OrderEvent",
 		Description: "One change of an order's status, the creation included, or a note on it.",
@@ -42,11 +42,12 @@ func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, pr
 			"orderId":    field(graphql.String, "The order that took or returned the stock.", func(m *models.StockMovement) any { return m.OrderID }),
 			"actor":      field(graphql.NewNonNull(graphql.String), `The user id of who made the change, or "system".`, func(m *models.StockMovement) any { return m.Actor }),
 			"at":         field(graphql.NewNonNull(dateTime), "", func(m *models.StockMovement) any { return m.At }),
-			"stockAfter": field(graphql.NewNonNull(graphql.Int), "The product's stock once this movement applied.", func(m *models.StockMovement) any { return m.StockAfter }),
+			"stockAfter": field(graphql.NewNonNull(graphql.Int), "The variant's stock once this movement applied (for a product with one variant, the product's).", func(m *models.StockMovement) any { return m.StockAfter }),
+			"variantId":  field(graphql.NewNonNull(graphql.String), "The variant whose stock moved.", func(m *models.StockMovement) any { return m.VariantID }),
 		},
 	})
 	movementEdge := edgeType("StockMovementEdge", movement)
-	movementConn := graphql.NewObject(graphql.ObjectConfig{
+	movementConn = graphql.NewObject(graphql.ObjectConfig{
 		Name: "StockMovementConnection",
 		Fields: graphql.Fields{
 			"edges": field(graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(movementEdge))), "", func(pg *models.MovementPage) any {
@@ -65,8 +66,9 @@ func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, pr
 		Type:        movementConn,
 		Description: "The product's stock ledger, oldest first (admins).",
 		Args: graphql.FieldConfigArgument{
-			"first": {Type: graphql.Int, Description: "Page size, 1 to 100 (default 20)."},
-			"after": {Type: graphql.String, Description: "The endCursor of the previous page."},
+			"first":     {Type: graphql.Int, Description: "Page size, 1 to 100 (default 20)."},
+			"after":     {Type: graphql.String, Description: "The endCursor of the previous page."},
+			"variantId": {Type: graphql.String, Description: "Only this variant's movements."},
 		},
 		Resolve: b.safe(r.StockMovements),
 	})
@@ -111,14 +113,16 @@ func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, pr
 	})
 	mutation.AddFieldConfig("adjustStock", &graphql.Field{
 		Type:        graphql.NewNonNull(product),
-		Description: "Corrects a product's stock by delta, recorded in its ledger with the reason (admins).",
+		Description: "Corrects a variant's stock by delta, recorded in its ledger with the reason (admins). Name the variant, or the product of a product with one variant (VARIANT_REQUIRED otherwise).",
 		Args: graphql.FieldConfigArgument{
-			"productId": {Type: graphql.NewNonNull(graphql.String)},
+			"productId": {Type: graphql.String},
+			"variantId": {Type: graphql.String},
 			"delta":     {Type: graphql.NewNonNull(graphql.Int)},
 			"reason":    {Type: graphql.NewNonNull(graphql.String)},
 		},
 		Resolve: b.safe(r.AdjustStock),
 	})
+	return movementConn
 }
 
 func nullIfEmpty(s string) any {

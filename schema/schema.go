@@ -227,7 +227,10 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			},
 		},
 	})
-	addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
+	movementConn := addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
+	vt := newVariantTypes(b, r, product)
+	addVariants(b, r, vt, product, orderItem, movementConn, query, mutation)
+	addVariantInputs(vt, productInput, orderItemInput)
 	addPayments(b, r, dateTime, order, mutation)
 	addCategories(b, r, product, query, mutation)
 	accountQueries, accountMutations, user := accountFields(b, r, dateTime)

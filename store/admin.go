@@ -56,14 +56,15 @@ func (s *Store) SalesReport(ctx context.Context, r models.SalesRange) ([]models.
 // be written by every order, for a count the dashboard reads now and then).
 func (s *Store) Overview(ctx context.Context, threshold int, now time.Time) (models.Overview, error) {
 	var c struct {
-		ToShip, Awaiting, Low, OutOfStock int
+		ToShip, Awaiting, Low, OutOfStock, LowVariants int
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT
 		(SELECT count(*) FROM orders WHERE status = ?) AS to_ship,
 		(SELECT count(*) FROM orders WHERE status = ?) AS awaiting,
 		(SELECT count(*) FROM products WHERE stock_count > 0 AND stock_count <= ?) AS low,
-		(SELECT count(*) FROM products WHERE stock_count = 0) AS out_of_stock`,
-		models.OrderStatusPaid, models.OrderStatusPending, threshold).Scan(&c).Error
+		(SELECT count(*) FROM products WHERE stock_count = 0) AS out_of_stock,
+		(SELECT count(*) FROM product_variants WHERE stock_count > 0 AND stock_count <= ?) AS low_variants`,
+		models.OrderStatusPaid, models.OrderStatusPending, threshold, threshold).Scan(&c).Error
 	if err != nil {
 		return models.Overview{}, mapError(err, "count the overview")
 	}
@@ -73,7 +74,7 @@ func (s *Store) Overview(ctx context.Context, threshold int, now time.Time) (mod
 	}
 	return models.Overview{
 		OrdersToShip: c.ToShip, OrdersAwaitingPayment: c.Awaiting,
-		LowStockProducts: c.Low, OutOfStockProducts: c.OutOfStock,
+		LowStockProducts: c.Low, OutOfStockProducts: c.OutOfStock, LowStockVariants: c.LowVariants,
 		LowStockThreshold: threshold, Today: today[0],
 	}, nil
 }

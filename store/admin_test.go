@@ -151,7 +151,7 @@ func TestOverviewCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := models.Overview{OrdersToShip: 1, OrdersAwaitingPayment: 2, LowStockProducts: 3, OutOfStockProducts: 2, LowStockThreshold: 5,
+		want := models.Overview{OrdersToShip: 1, OrdersAwaitingPayment: 2, LowStockProducts: 3, OutOfStockProducts: 2, LowStockVariants: 3, LowStockThreshold: 5,
 			Today: models.SalesDay{Date: "2030-06-15", Orders: 2, Revenue: 200}}
 		if ov != want {
 			t.Fatalf("overview\n got %+v\nwant %+v", ov, want)

@@ -43,7 +43,7 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 				return err
 			}
 		}
-		stock, err := s.lockProducts(tx, productIDs(req.Lines))
+		stock, err := s.lockStock(tx, req.ProductIDs(), req.VariantIDs())
 		if err != nil {
 			return err
 		}
@@ -51,7 +51,7 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 		if err != nil {
 			return err
 		}
-		if err := s.setStock(tx, plan.moves, now); err != nil {
+		if err := writeStock(tx, plan.stock, now); err != nil {
 			return err
 		}
 		if err := s.insert(tx, plan.rows); err != nil {
@@ -70,13 +70,13 @@ func (s *Store) CreateOrder(ctx context.Context, req models.OrderRequest) (*mode
 // (models.PlaceOrder), and the rows that write it.
 type orderPlan struct {
 	order models.Order
-	moves []models.StockMovement
+	stock models.StockChange
 	rows  rows
 }
 
 // planOrder decides the order by the shop's rules and lays out its rows;
 // its events go with them (rows.movements adds the stock.changed ones).
-func planOrder(req models.OrderRequest, stock map[string]models.Product, now time.Time) (*orderPlan, error) {
+func planOrder(req models.OrderRequest, stock map[string]models.ProductStock, now time.Time) (*orderPlan, error) {
 	// Time-ordered ids (UUIDv7: still 62 random bits): each order's rows
 	// go to the right-hand end of the primary keys' B-trees rather than to
 	// a random page, which on PostgreSQL is a random page to read and, after
@@ -90,8 +90,8 @@ func planOrder(req models.OrderRequest, stock map[string]models.Product, now tim
 	w.add("orders", "order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier",
 		o.ID, o.CustomerID, o.TotalAmount, o.Status, o.CreatedAt, o.LastUpdated, "", "")
 	for _, it := range o.Items {
-		w.add("order_items", "id, order_id, product_id, quantity, price_at_purchase_cents, position",
-			it.ID, it.OrderID, it.ProductID, it.Quantity, it.PriceAtPurchase, it.Position)
+		w.add("order_items", "id, order_id, product_id, quantity, price_at_purchase_cents, position, variant_id, sku, title, options",
+			it.ID, it.OrderID, it.ProductID, it.Quantity, it.PriceAtPurchase, it.Position, it.VariantID, it.SKU, it.Title, it.Options)
 	}
 	w.record(placed.Events...)
 	w.movements(placed.Moves)
@@ -100,7 +100,7 @@ func planOrder(req models.OrderRequest, stock map[string]models.Product, now tim
 		w.add("idempotency_keys", "caller, key, fingerprint, order_id, created_at",
 			req.Actor, req.IdempotencyKey, req.Fingerprint(), o.ID, now)
 	}
-	return &orderPlan{order: o, moves: placed.Moves, rows: w}, nil
+	return &orderPlan{order: o, stock: placed.Stock, rows: w}, nil
 }
 
 // claimKey looks up an idempotency key inside the order's transaction
@@ -149,48 +149,6 @@ const customerLockSpace = 5_902_377_481
 // idempotencyLockSpace seeds the hash of advisory lock keys for
 // idempotency keys, apart from the migration lock.
 const idempotencyLockSpace = 8_214_530_117
-
-func productIDs(lines []models.OrderLine) []string {
-	ids := make([]string, len(lines))
-	for i, l := range lines {
-		ids[i] = l.ProductID
-	}
-	return ids
-}
-
-// lockProducts reads the products' stock and price, locking their rows in
-// id order for the rest of the transaction (on SQLite the transaction
-// already holds the database's write lock). Missing products are absent
-// from the result.
-func (s *Store) lockProducts(tx *gorm.DB, ids []string) (map[string]models.Product, error) {
-	out := make(map[string]models.Product, len(ids))
-	for start := 0; start < len(ids); start += maxParams {
-		batch := ids[start:min(start+maxParams, len(ids))]
-		sql := "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id IN ? ORDER BY product_id" + s.dialect.lockRows(false)
-		var ps []models.Product
-		if err := tx.Raw(sql, batch).Scan(&ps).Error; err != nil {
-			return nil, fmt.Errorf("lock products: %w", err)
-		}
-		for _, p := range ps {
-			out[p.ID] = p
-		}
-	}
-	return out, nil
-}
-
-// setStock writes the moved products' stock (stockUpdates) through GORM.
-func (s *Store) setStock(tx *gorm.DB, moves []models.StockMovement, now time.Time) error {
-	for _, st := range stockUpdates(moves, now, false) {
-		res := tx.Exec(st.sql, st.args...)
-		if res.Error != nil {
-			return fmt.Errorf("set stock: %w", res.Error)
-		}
-		if want := len(st.args[len(st.args)-1].([]string)); res.RowsAffected != int64(want) {
-			return fmt.Errorf("set stock: %d of %d products updated", res.RowsAffected, want)
-		}
-	}
-	return nil
-}
 
 // insert writes w's rows (inserts) through GORM, and records their events
 // with the write.

@@ -112,13 +112,27 @@ type keyClaim struct {
 // count, a statement after the lock, sees every order committed by the
 // one before.) It is taken before the products' rows, which the customer's
 // other orders wait for no longer than it does.
-func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderRequest) (keyClaim, models.Holdings, map[string]models.Product, error) {
+func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderRequest) (keyClaim, models.Holdings, map[string]models.ProductStock, error) {
 	var claim keyClaim
 	var held models.Holdings
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	lockSQL := "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id = ANY($1) ORDER BY product_id FOR UPDATE"
-	args := []any{productIDs(req.Lines)}
+	// The products named, and those of the variants named, locked in id
+	// order; then, once the locks are held, every variant of them (their
+	// stock, and what the products' totals are computed from), read by a
+	// statement of its own: READ COMMITTED gives it a snapshot taken after
+	// the wait, so it sees what the transaction before left. (Read in the
+	// locking statement, the variants would be as before the wait, unless
+	// locked too: a tuple lock on each of a product's variants, 20 for a
+	// T-shirt in sizes and colours, for every order.)
+	// The ids as one array (the variants' products found once, an
+	// InitPlan), so both statements look them up by index: an OR with the
+	// subquery made PostgreSQL scan every product, and every variant, on
+	// each order.
+	named := "product_id = ANY($1::text[] || ARRAY(SELECT product_id::text FROM product_variants WHERE variant_id = ANY($2)))"
+	lockSQL := "SELECT product_id, active FROM products WHERE " + named + " ORDER BY product_id FOR UPDATE"
+	variantsSQL := "SELECT " + orderVariantColumns + " FROM product_variants v WHERE " + named + " ORDER BY product_id, position, variant_id"
+	args := []any{req.ProductIDs(), req.VariantIDs()}
 	// gate makes a statement run only once the idempotency key is this
 	// request's, so one refused as in use never waits on a lock.
 	gate, gateArgs := "", []any(nil)
@@ -128,7 +142,9 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 		b.Queue("SELECT fingerprint, order_id, created_at FROM idempotency_keys WHERE caller = $1 AND key = $2", req.Actor, req.IdempotencyKey)
 		// Taken again (it is re-entrant) as the lock's gate: false, no row
 		// is locked.
-		lockSQL = "SELECT product_id, stock_count, price_cents, active FROM products WHERE product_id = ANY($1) AND pg_try_advisory_xact_lock(hashtextextended($2, $3)) ORDER BY product_id FOR UPDATE"
+		gated := named + " AND pg_try_advisory_xact_lock(hashtextextended($3, $4))"
+		lockSQL = "SELECT product_id, active FROM products WHERE " + gated + " ORDER BY product_id FOR UPDATE"
+		variantsSQL = "SELECT " + orderVariantColumns + " FROM product_variants v WHERE " + gated + " ORDER BY product_id, position, variant_id"
 		args = append(args, lockKey, idempotencyLockSpace)
 		gate, gateArgs = " WHERE pg_try_advisory_xact_lock(hashtextextended($3, $4))", []any{lockKey, idempotencyLockSpace}
 	}
@@ -137,6 +153,7 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 		b.Queue(holdingsSQL("$1", "$2"), req.CustomerID, models.OrderStatusPending)
 	}
 	b.Queue(lockSQL, args...)
+	b.Queue(variantsSQL, args...)
 	s.statements.Add(uint64(b.Len()))
 	res := c.SendBatch(ctx, b)
 	defer res.Close()
@@ -174,23 +191,52 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	if err != nil {
 		return claim, held, nil, fmt.Errorf("lock products: %w", err)
 	}
-	stock := make(map[string]models.Product, len(req.Lines))
+	stock := make(map[string]models.ProductStock, len(req.Lines))
 	for rows.Next() {
-		var p models.Product
-		var price int64
-		if err := rows.Scan(&p.ID, &p.StockCount, &price, &p.Active); err != nil {
+		var ps models.ProductStock
+		if err := rows.Scan(&ps.Product.ID, &ps.Product.Active); err != nil {
 			rows.Close()
 			return claim, held, nil, fmt.Errorf("lock products: %w", err)
 		}
-		p.Price = models.Money(price)
-		stock[p.ID] = p
+		stock[ps.Product.ID] = ps
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return claim, held, nil, fmt.Errorf("lock products: %w", err)
 	}
+	if rows, err = res.Query(); err != nil {
+		return claim, held, nil, fmt.Errorf("read variants: %w", err)
+	}
+	for rows.Next() {
+		var v models.ProductVariant
+		var price int64
+		var compareAt *int64
+		if err := rows.Scan(&v.ID, &v.ProductID, &v.Position, &v.SKU, &v.Title, &price, &compareAt, &v.StockCount, &v.Options, &v.OptionKey); err != nil {
+			rows.Close()
+			return claim, held, nil, fmt.Errorf("read variants: %w", err)
+		}
+		v.Price = models.Money(price)
+		if compareAt != nil {
+			m := models.Money(*compareAt)
+			v.CompareAtPrice = &m
+		}
+		// A product the lock did not return (gone, or the gate shut) has
+		// no stock here.
+		if ps, ok := stock[v.ProductID]; ok {
+			ps.Variants = append(ps.Variants, v)
+			stock[v.ProductID] = ps
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return claim, held, nil, fmt.Errorf("read variants: %w", err)
+	}
 	return claim, held, stock, nil
 }
+
+// orderVariantColumns are what an order reads of each variant of its
+// products.
+const orderVariantColumns = "variant_id, product_id, position, sku, title, price_cents, compare_at_price_cents, stock_count, options, option_key"
 
 // commitOrder writes the plan and commits in one round trip. A key stored
 // before but expired is replaced.
@@ -199,7 +245,7 @@ func (s *Store) commitOrder(ctx context.Context, c *pgx.Conn, req models.OrderRe
 	if staleKey {
 		b.Queue("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2", req.Actor, req.IdempotencyKey)
 	}
-	updates := stockUpdates(plan.moves, now, true)
+	updates := stockStatements(plan.stock, now, true)
 	for _, st := range updates {
 		b.Queue(st.dollars(), st.args...)
 	}
@@ -221,7 +267,7 @@ func (s *Store) commitOrder(ctx context.Context, c *pgx.Conn, req models.OrderRe
 			return fmt.Errorf("set stock: %w", err)
 		}
 		if want := len(st.args[len(st.args)-1].([]string)); tag.RowsAffected() != int64(want) {
-			return fmt.Errorf("set stock: %d of %d products updated", tag.RowsAffected(), want)
+			return fmt.Errorf("set stock: %d of %d rows updated", tag.RowsAffected(), want)
 		}
 	}
 	for i := 0; i < b.Len()-len(updates)-1-boolInt(staleKey); i++ {

@@ -10,25 +10,31 @@ import (
 	"shop/models"
 )
 
-// AdjustStock applies an admin's correction to a product's stock and
-// records it in the ledger, in one transaction under the product's lock.
+// AdjustStock applies an admin's correction to a variant's stock and
+// records it in the ledger, in one transaction under its product's lock.
 func (s *Store) AdjustStock(ctx context.Context, a models.Adjustment) (*models.Product, error) {
 	var out *models.Product
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
-		p, err := s.lockProduct(tx, a.ProductID)
+		ps, err := s.lockOne(tx, a.ProductID, a.VariantID)
 		if err != nil {
 			return err
 		}
-		next, err := models.ApplyAdjustment(p.StockCount, a)
+		v, err := models.PickVariant(ps.Product.ID, a.VariantID, ps.Variants)
+		if err != nil {
+			return err
+		}
+		a.ProductID = ps.Product.ID
+		next, err := models.ApplyAdjustment(v.StockCount, a)
 		if err != nil {
 			return err
 		}
 		moves := []models.StockMovement{{
-			ProductID: p.ID, Delta: a.Delta, Kind: models.MovementAdjustment, Reason: a.Reason,
+			ProductID: v.ProductID, VariantID: v.ID, Delta: a.Delta, Kind: models.MovementAdjustment, Reason: a.Reason,
 			Actor: a.Actor, At: now, StockAfter: next,
 		}}
-		if err := s.setStock(tx, moves, now); err != nil {
+		ch := models.ChangeStock(map[string]models.ProductStock{ps.Product.ID: ps}, map[string]int{v.ID: a.Delta}, now)
+		if err := writeStock(tx, ch, now); err != nil {
 			return err
 		}
 		w := rows{}
@@ -36,8 +42,7 @@ func (s *Store) AdjustStock(ctx context.Context, a models.Adjustment) (*models.P
 		if err := s.insert(tx, w); err != nil {
 			return fmt.Errorf("record adjustment: %w", err)
 		}
-		p.StockCount, p.LastUpdated = next, now
-		out = p
+		out = &ch.Products[0]
 		return nil
 	})
 	if err != nil {
@@ -59,9 +64,13 @@ func (s *Store) lockProduct(tx *gorm.DB, id string) (*models.Product, error) {
 	return &ps[0], nil
 }
 
-// StockMovements pages through a product's ledger, oldest first.
-func (s *Store) StockMovements(ctx context.Context, productID string, c models.LedgerConnection) (models.MovementPage, error) {
+// StockMovements pages through a product's ledger (one variant's, when
+// variantID is not ""), oldest first.
+func (s *Store) StockMovements(ctx context.Context, productID, variantID string, c models.LedgerConnection) (models.MovementPage, error) {
 	q := s.db.WithContext(ctx).Where("product_id = ? AND id > ?", productID, c.AfterID).Order("id ASC").Limit(c.First + 1)
+	if variantID != "" {
+		q = s.db.WithContext(ctx).Where("variant_id = ? AND product_id = ? AND id > ?", variantID, productID, c.AfterID).Order("id ASC").Limit(c.First + 1)
+	}
 	var ms []models.StockMovement
 	if err := q.Find(&ms).Error; err != nil {
 		return models.MovementPage{}, mapError(err, "page stock movements")

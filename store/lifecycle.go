@@ -224,36 +224,45 @@ func (s *Store) moveOrders(tx *gorm.DB, orders []models.Order, ch models.StatusC
 	return s.insert(tx, w)
 }
 
-// restock puts the cancelled orders' lines back in stock. A product deleted
-// since the order has no stock to return to, and is skipped.
+// restock puts the cancelled orders' lines back in stock, each in the
+// variant it was taken from. A variant (or product) deleted since the
+// order has no stock to return to, and is skipped.
 func (s *Store) restock(tx *gorm.DB, orders []models.Order, ch models.StatusChange, now time.Time) ([]models.StockMovement, error) {
 	var ids []string
 	for _, o := range orders {
 		for _, it := range o.Items {
-			ids = append(ids, it.ProductID)
+			ids = append(ids, it.VariantID)
 		}
 	}
-	stock, err := s.lockProducts(tx, dedupe(ids))
+	stock, err := s.lockStock(tx, nil, dedupe(ids))
 	if err != nil {
 		return nil, err
 	}
+	current := map[string]int{}
+	for _, ps := range stock {
+		for _, v := range ps.Variants {
+			current[v.ID] = v.StockCount
+		}
+	}
+	deltas := map[string]int{}
 	var moves []models.StockMovement
 	for _, o := range orders {
 		for _, it := range o.Items {
-			p, ok := stock[it.ProductID]
+			n, ok := current[it.VariantID]
 			if !ok {
 				continue
 			}
-			p.StockCount += it.Quantity
-			stock[it.ProductID] = p
+			n += it.Quantity
+			current[it.VariantID] = n
+			deltas[it.VariantID] += it.Quantity
 			orderID := o.ID
 			moves = append(moves, models.StockMovement{
-				ProductID: it.ProductID, Delta: it.Quantity, Kind: models.MovementCancellation, Reason: cmp.Or(ch.Message, ch.Note),
-				OrderID: &orderID, Actor: ch.Actor, At: now, StockAfter: p.StockCount,
+				ProductID: it.ProductID, VariantID: it.VariantID, Delta: it.Quantity, Kind: models.MovementCancellation, Reason: cmp.Or(ch.Message, ch.Note),
+				OrderID: &orderID, Actor: ch.Actor, At: now, StockAfter: n,
 			})
 		}
 	}
-	return moves, s.setStock(tx, moves, now)
+	return moves, writeStock(tx, models.ChangeStock(stock, deltas, now), now)
 }
 
 func dedupe(ids []string) []string {

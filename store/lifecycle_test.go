@@ -25,7 +25,7 @@ func ledgerSum(t *testing.T, s *store.Store, id string) (sum, movements int) {
 	t.Helper()
 	c := models.LedgerConnection{First: 2}
 	for {
-		page, err := s.StockMovements(context.Background(), id, c)
+		page, err := s.StockMovements(context.Background(), id, "", c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestLifecycleAndLedger(t *testing.T) {
 		}
 
 		// Adjustments and updates are movements too.
-		adj, _ := models.ParseAdjustment(a.ID, -7, "water damage", admin)
+		adj, _ := models.ParseAdjustment(a.ID, "", -7, "water damage", admin)
 		if p, err := s.AdjustStock(ctx, adj); err != nil || p.StockCount != 3 {
 			t.Fatalf("adjust: %+v, %v", p, err)
 		}
@@ -174,7 +174,7 @@ func TestStockOverTheMaximumCanBeLowered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		refill, _ := models.ParseAdjustment(p.ID, 10, "delivery", admin)
+		refill, _ := models.ParseAdjustment(p.ID, "", 10, "delivery", admin)
 		if _, err := s.AdjustStock(ctx, refill); err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestStockOverTheMaximumCanBeLowered(t *testing.T) {
 		if _, err := s.AdjustStock(ctx, refill); models.ErrorCode(err) != errcode.BadUserInput {
 			t.Fatalf("raising a stock over the maximum: %v", err)
 		}
-		lower, _ := models.ParseAdjustment(p.ID, -1, "count", admin)
+		lower, _ := models.ParseAdjustment(p.ID, "", -1, "count", admin)
 		got, err := s.AdjustStock(ctx, lower)
 		if err != nil || got.StockCount != models.MaxStockCount+9 {
 			t.Fatalf("lowering a stock over the maximum: %+v, %v", got, err)

@@ -18,7 +18,7 @@ func (s *Store) ListOrders(ctx context.Context, page models.Page, f models.Order
 	if err != nil {
 		return nil, err
 	}
-	os, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder).Limit(page.Limit).Offset(page.Offset), !f.WithoutItems)
+	os, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder).Limit(page.Limit).Offset(page.Offset), !f.WithoutItems, f.WithItemVariants)
 	return os, mapError(err, "list orders")
 }
 
@@ -62,7 +62,7 @@ func (s *Store) OrdersPage(ctx context.Context, c models.Connection, f models.Or
 	if c.After != nil {
 		q = q.Where("(created_at, order_id) < (?, ?)", c.After.CreatedAt, c.After.ID)
 	}
-	os, err := s.scanOrders(ctx, q, !f.WithoutItems)
+	os, err := s.scanOrders(ctx, q, !f.WithoutItems, f.WithItemVariants)
 	if err != nil {
 		return models.OrderPage{}, mapError(err, "page orders")
 	}

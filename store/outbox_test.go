@@ -789,10 +789,12 @@ func TestPurgeEvents(t *testing.T) {
 	})
 }
 
-// The order's write path on PostgreSQL stays what it was before the
-// outbox: BEGIN and the products' lock in one batch, the stock, one INSERT
-// of every row (the outbox's events among them) and COMMIT in the other;
-// five statements (seven with an idempotency key, whose claim adds two).
+// The order's write path on PostgreSQL stays two round trips: BEGIN, the
+// products' lock and then their variants' read in one batch (variants
+// added the read), the stock of variants and products in one statement,
+// one INSERT of every row (the outbox's events among them) and COMMIT in
+// the other; six statements (eight with an idempotency key, whose claim
+// adds two).
 func TestOrderWritePathOnPostgreSQL(t *testing.T) {
 	t.Parallel()
 	s := storetest.MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 4, MaxIdleConns: 4})
@@ -812,9 +814,9 @@ func TestOrderWritePathOnPostgreSQL(t *testing.T) {
 		if _, err := s.CreateOrder(ctx, req); err != nil {
 			t.Fatal(err)
 		}
-		want := uint64(5)
+		want := uint64(6)
 		if key != "" {
-			want = 7
+			want = 8
 		}
 		if got := s.Statements() - n; got != want {
 			t.Errorf("order (key %q): %d statements, want %d", key, got, want)

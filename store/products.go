@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"shop/errcode"
@@ -56,92 +55,6 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]*mo
 		}
 	}
 	return out, nil
-}
-
-// CreateProduct records the product and its initial stock in the ledger.
-func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*models.Product, error) {
-	now := s.db.NowFunc()
-	p := np.Product(uuid.NewString(), now)
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		if err := s.lockCategory(tx, p.CategoryID); err != nil {
-			return err
-		}
-		w := rows{}
-		w.add("products", "product_id, price_cents, stock_count, created_at, last_updated, name, description, sku, image_urls, active, category_id",
-			p.ID, p.Price, p.StockCount, p.CreatedAt, p.LastUpdated, p.Name, p.Description, p.SKU, p.ImageURLs, p.Active, p.CategoryID)
-		w.record(models.NewEvent(models.EventProductCreated, p.ID, models.ProductChanged{ProductID: p.ID, Actor: np.Actor}, now))
-		if p.StockCount != 0 {
-			w.movements([]models.StockMovement{{
-				ProductID: p.ID, Delta: p.StockCount, Kind: models.MovementInitial, Actor: np.Actor, At: now, StockAfter: p.StockCount,
-			}})
-		}
-		return s.insert(tx, w)
-	})
-	if err != nil {
-		return nil, skuError(err, p.SKU, "create product")
-	}
-	return &p, nil
-}
-
-// UpdateProduct reads the row under a lock, applies the patch rule and writes
-// it back in one transaction, so concurrent updates and orders serialise. A
-// new stockCount is recorded in the ledger as the difference.
-func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.ProductPatch) (*models.Product, error) {
-	var out *models.Product
-	var sku *string // the SKU written, for its error
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		p, err := s.lockProduct(tx, id)
-		if err != nil {
-			return err
-		}
-		before := p.StockCount
-		if !patch.Apply(p) {
-			out = p
-			return nil
-		}
-		sku = p.SKU
-		if err := s.lockCategory(tx, patch.SetsCategory()); err != nil {
-			return err
-		}
-		p.LastUpdated = tx.NowFunc()
-		if err := tx.Model(p).Select("price_cents", "stock_count", "last_updated", "name", "description", "sku", "image_urls", "active", "category_id").Updates(p).Error; err != nil {
-			return err
-		}
-		out = p
-		w := rows{}
-		w.record(models.NewEvent(models.EventProductUpdated, p.ID, models.ProductChanged{
-			ProductID: p.ID, Changes: patch.Changes(), Actor: patch.Actor,
-		}, p.LastUpdated))
-		if p.StockCount == before {
-			return s.insert(tx, w)
-		}
-		w.movements([]models.StockMovement{{
-			ProductID: p.ID, Delta: p.StockCount - before, Kind: models.MovementUpdate, Reason: "updateProduct set stockCount",
-			Actor: patch.Actor, At: p.LastUpdated, StockAfter: p.StockCount,
-		}})
-		return s.insert(tx, w)
-	})
-	if err != nil {
-		return nil, skuError(err, sku, "update product")
-	}
-	return out, nil
-}
-
-func (s *Store) DeleteProduct(ctx context.Context, id string) (bool, error) {
-	deleted := false
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Where("product_id = ?", id).Delete(&models.Product{})
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		deleted = true
-		record(tx, models.NewEvent(models.EventProductDeleted, id, models.ProductChanged{ProductID: id}, tx.NowFunc()))
-		return nil
-	})
-	if err != nil {
-		return false, mapError(err, "delete product")
-	}
-	return deleted, nil
 }
 
 // ProductsPage reads one page after the cursor by keyset (searchPage).

@@ -2,10 +2,8 @@ package store
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"shop/models"
 )
@@ -74,8 +72,8 @@ func (w *rows) addLead(table, columns, lead string, values ...any) {
 // movements adds ledger rows.
 func (w *rows) movements(moves []models.StockMovement) {
 	for _, m := range moves {
-		w.add("stock_movements", "product_id, delta, kind, reason, order_id, actor, at, stock_after",
-			m.ProductID, m.Delta, m.Kind, m.Reason, m.OrderID, m.Actor, m.At, m.StockAfter)
+		w.add("stock_movements", "product_id, variant_id, delta, kind, reason, order_id, actor, at, stock_after",
+			m.ProductID, m.VariantID, m.Delta, m.Kind, m.Reason, m.OrderID, m.Actor, m.At, m.StockAfter)
 	}
 	w.record(models.StockEvents(moves)...)
 }
@@ -140,40 +138,6 @@ func (w rows) inserts(postgres bool) []stmt {
 		args = append(args, parts[n-1].args...)
 		out = append(out, stmt{b.String(), args})
 		parts = parts[n:]
-	}
-	return out
-}
-
-// stockUpdates are the statements that write each moved product's stock
-// after its last movement; the rows must be locked. pgArray binds the ids
-// as one array (pgx) rather than a list GORM expands.
-func stockUpdates(moves []models.StockMovement, now time.Time, pgArray bool) []stmt {
-	final := make(map[string]int, len(moves))
-	for _, m := range moves {
-		final[m.ProductID] = m.StockAfter
-	}
-	ids := make([]string, 0, len(final))
-	for id := range final {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var out []stmt
-	for start := 0; start < len(ids); start += maxParams / 2 {
-		batch := ids[start:min(start+maxParams/2, len(ids))]
-		var b strings.Builder
-		args := make([]any, 0, 2*len(batch)+2)
-		b.WriteString("UPDATE products SET stock_count = CASE product_id")
-		for _, id := range batch {
-			b.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
-			args = append(args, id, final[id])
-		}
-		if pgArray {
-			b.WriteString(" END, last_updated = ? WHERE product_id = ANY(?)")
-		} else {
-			b.WriteString(" END, last_updated = ? WHERE product_id IN ?")
-		}
-		args = append(args, now, batch)
-		out = append(out, stmt{b.String(), args})
 	}
 	return out
 }

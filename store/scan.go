@@ -30,7 +30,7 @@ func scanProducts(q *gorm.DB, withScore bool) ([]scored, error) {
 		price, stock int64
 		sku, cat     sql.NullString
 	)
-	dest := []any{&r.ID, &price, &stock, timeCol{&r.CreatedAt}, timeCol{&r.LastUpdated}, &r.Name, &r.Description, &sku, &r.ImageURLs, &r.Active, &cat}
+	dest := []any{&r.ID, &price, &stock, timeCol{&r.CreatedAt}, timeCol{&r.LastUpdated}, &r.Name, &r.Description, &sku, &r.ImageURLs, &r.Active, &cat, &r.Options}
 	if withScore {
 		dest = append(dest, &r.Score)
 	}
@@ -94,7 +94,7 @@ const orderColumns = "order_id, customer_id, total_amount_cents, status, created
 // plain Scan, then, with items, their items (withItems): a page of orders
 // is what an admin's list and a customer's poll read, and GORM's
 // reflective scan and Preload were most of the store's share of it.
-func (s *Store) scanOrders(ctx context.Context, q *gorm.DB, items bool) ([]models.Order, error) {
+func (s *Store) scanOrders(ctx context.Context, q *gorm.DB, items, variants bool) ([]models.Order, error) {
 	rows, err := q.Select(orderColumns).Rows()
 	if err != nil {
 		return nil, err
@@ -121,11 +121,12 @@ func (s *Store) scanOrders(ctx context.Context, q *gorm.DB, items bool) ([]model
 	if !items {
 		return out, nil
 	}
-	return out, s.withItems(ctx, out)
+	return out, s.withItems(ctx, out, variants)
 }
 
-// withItems reads the items of orders, in their order, into them.
-func (s *Store) withItems(ctx context.Context, orders []models.Order) error {
+// withItems reads the items of orders, in their order, into them, with
+// the variants they bought when variants is set.
+func (s *Store) withItems(ctx context.Context, orders []models.Order, variants bool) error {
 	if len(orders) == 0 {
 		return nil
 	}
@@ -136,20 +137,33 @@ func (s *Store) withItems(ctx context.Context, orders []models.Order) error {
 	}
 	for start := 0; start < len(ids); start += maxParams {
 		batch := ids[start:min(start+maxParams, len(ids))]
-		rows, err := s.db.WithContext(ctx).Table("order_items").
-			Select("id, order_id, product_id, quantity, price_at_purchase_cents, position").
+		columns := "id, order_id, product_id, quantity, price_at_purchase_cents, position"
+		if variants {
+			columns += ", variant_id, sku, title, options"
+		}
+		rows, err := s.db.WithContext(ctx).Table("order_items").Select(columns).
 			Where("order_id IN ?", batch).Order("order_id, position").Rows()
 		if err != nil {
 			return err
 		}
+		var it models.OrderItem
+		var qty, price, pos int64
+		var sku sql.NullString
+		dest := []any{&it.ID, &it.OrderID, &it.ProductID, &qty, &price, &pos}
+		if variants {
+			dest = append(dest, &it.VariantID, &sku, &it.Title, &it.Options)
+		}
 		for rows.Next() {
-			var it models.OrderItem
-			var qty, price, pos int64
-			if err := rows.Scan(&it.ID, &it.OrderID, &it.ProductID, &qty, &price, &pos); err != nil {
+			it, sku = models.OrderItem{}, sql.NullString{}
+			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return err
 			}
 			it.Quantity, it.PriceAtPurchase, it.Position = int(qty), models.Money(price), int(pos)
+			if sku.Valid {
+				v := sku.String
+				it.SKU = &v
+			}
 			if i, ok := at[it.OrderID]; ok {
 				orders[i].Items = append(orders[i].Items, it)
 			}

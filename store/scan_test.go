@@ -199,7 +199,7 @@ func TestScanOrdersMatchesPreload(t *testing.T) {
 				t.Fatal(err)
 			}
 			q, _ = s.filterOrders(ctx, f)
-			neu, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder), true)
+			neu, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder), true, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +271,7 @@ func TestOrderSearchOnOneConnection(t *testing.T) {
 				t.Fatal(err)
 			}
 			q, _ = s.filterOrders(ctx, f)
-			neu, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder).Limit(50), true)
+			neu, err := s.scanOrders(ctx, q.Table("orders").Order(orderOrder).Limit(50), true, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -339,7 +339,7 @@ func TestScanCancelledAndManyOrders(t *testing.T) {
 			SELECT 'i' || i || '-' || k, 'o' || i, 'p', 1, 1, k FROM g, (SELECT 0 AS k UNION ALL SELECT 1) AS ks`, n-1).Error; err != nil {
 			t.Fatal(err)
 		}
-		os, err := s.scanOrders(ctx, s.db.WithContext(ctx).Table("orders").Order(orderOrder), true)
+		os, err := s.scanOrders(ctx, s.db.WithContext(ctx).Table("orders").Order(orderOrder), true, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"shop/models"
 )
 
 // SeedForTest writes orders of lines items each, every item a product of
@@ -26,8 +28,12 @@ func (s *Store) SeedForTest(ctx context.Context, orders, lines int) ([]string, e
 		what, sql string
 		args      []any
 	}{
-		{"products", series(n) + `INSERT INTO products (product_id, price_cents, stock_count, created_at, last_updated, name)
-			SELECT ` + id("10000000", pad) + `, 100, 1, ?, ?, 'Product 10000000' FROM s`, []any{now, now}},
+		{"products", series(n) + `INSERT INTO products (product_id, price_cents, stock_count, created_at, last_updated, name, variant_skus)
+			SELECT ` + id("10000000", pad) + `, 100, 1, ?, ?, 'Product 10000000', '' FROM s`, []any{now, now}},
+		// Each its default variant, as every product has (searches by
+		// price read the variants).
+		{"variants", series(n) + `INSERT INTO product_variants (variant_id, product_id, position, title, price_cents, stock_count, options, option_key, created_at, last_updated)
+			SELECT ` + id("10000000", pad) + `, ` + id("10000000", pad) + `, 0, ?, 100, 1, '[]', '', ?, ? FROM s`, []any{models.DefaultVariantTitle, now, now}},
 		{"orders", series(orders) + `INSERT INTO orders (order_id, customer_id, total_amount_cents, status, created_at, last_updated)
 			SELECT ` + id("00000000", pad) + `, 'seed', ?, 'pending', ?, ? FROM s`, []any{100 * lines, now, now}},
 		{"items", series(n) + `INSERT INTO order_items (id, order_id, product_id, quantity, price_at_purchase_cents, position)

@@ -44,6 +44,8 @@ type Store struct {
 	sink       Sink
 	statements atomic.Uint64
 	background atomic.Uint64
+	// fewMatchLimit is maxFewMatches, which tests may change.
+	fewMatchLimit int
 }
 
 // Open connects, checks the connection and migrates the schema.
@@ -97,7 +99,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(o.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(o.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(o.ConnMaxLifetime)
-	s := &Store{db: db, dialect: d, logger: o.Logger, sink: o.Sink}
+	s := &Store{db: db, dialect: d, logger: o.Logger, sink: o.Sink, fewMatchLimit: maxFewMatches}
 	if s.sink == nil {
 		s.sink = noSink{}
 	}
@@ -124,7 +126,7 @@ const migrationLock = 7_130_411_002 // arbitrary, fixed for shop
 func (s *Store) migrate(ctx context.Context) error {
 	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{},
 		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{},
-		&models.Event{}, &models.EventConsumer{}}
+		&models.Event{}, &models.EventConsumer{}, &models.ProductVariant{}}
 	if !s.dialect.serverSide() {
 		// SQLite's file lock already serialises schema changes.
 		split := needsMessages(s.db.WithContext(ctx))
@@ -137,7 +139,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := splitEventNotes(s.db.WithContext(ctx), split); err != nil {
 			return err
 		}
-		return backfill(s.db.WithContext(ctx))
+		if err := backfill(s.db.WithContext(ctx)); err != nil {
+			return err
+		}
+		if err := migrateVariants(s.db.WithContext(ctx), s.logger); err != nil {
+			return err
+		}
+		return migrateVariantSearch(s.db.WithContext(ctx), s.dialect)
 	}
 	// The lock belongs to a session, so everything runs on one connection.
 	err := s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
@@ -161,7 +169,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := rebaseRestoredEvents(conn, s.logger); err != nil {
 			return err
 		}
-		return backfill(conn)
+		if err := backfill(conn); err != nil {
+			return err
+		}
+		if err := migrateVariants(conn, s.logger); err != nil {
+			return err
+		}
+		return migrateVariantSearch(conn, s.dialect)
 	})
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", s.dialect.name(), err)
@@ -209,21 +223,26 @@ const productsFillFactor = 80
 // optimisation, so the start goes on without it, and the next one tries
 // again.
 func leaveRoomForStock(db *gorm.DB, logger *slog.Logger) error {
-	var opts string
-	if err := db.Raw("SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'products'::regclass").Scan(&opts).Error; err != nil {
-		return fmt.Errorf("read the products table's options: %w", err)
-	}
-	if strings.Contains(","+opts, ",fillfactor=") {
-		return nil
-	}
-	err := db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("SET LOCAL lock_timeout = '5s'").Error; err != nil {
-			return err
+	// Variants too: an order rewrites its variants' stock, and a variant
+	// has up to six indexes (a GIN among them) that a non-HOT update adds
+	// an entry to each.
+	for _, table := range []string{"products", "product_variants"} {
+		var opts string
+		if err := db.Raw("SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = ?::regclass", table).Scan(&opts).Error; err != nil {
+			return fmt.Errorf("read the %s table's options: %w", table, err)
 		}
-		return tx.Exec(fmt.Sprintf("ALTER TABLE products SET (fillfactor = %d)", productsFillFactor)).Error
-	})
-	if err != nil {
-		logger.Warn("products keep their fill factor for now", "err", err)
+		if strings.Contains(","+opts, ",fillfactor=") {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SET LOCAL lock_timeout = '5s'").Error; err != nil {
+				return err
+			}
+			return tx.Exec(fmt.Sprintf("ALTER TABLE %s SET (fillfactor = %d)", table, productsFillFactor)).Error
+		})
+		if err != nil {
+			logger.Warn(table+" keep their fill factor for now", "err", err)
+		}
 	}
 	return nil
 }
@@ -291,6 +310,48 @@ func backfill(db *gorm.DB) error {
 		return fmt.Errorf("backfill order events: %w", err)
 	}
 	return nil
+}
+
+// migrateVariants gives every product from before variants its default
+// variant, with the product's price, stock and SKU and the product's own
+// id (so the lines and ledger rows of those days name it without a
+// lookup), and moves the ledger and order lines onto it. Each statement
+// does only what is left to do, so it runs, in effect, once; instances
+// starting together take turns under the migration lock (PostgreSQL) or
+// the file's (SQLite).
+func migrateVariants(db *gorm.DB, logger *slog.Logger) error {
+	// A variant's SKU is unique among variants whatever its case, as a
+	// product's was.
+	if err := db.Exec("CREATE UNIQUE INDEX IF NOT EXISTS idx_product_variants_sku_lower ON product_variants (lower(sku))").Error; err != nil {
+		return fmt.Errorf("index variant SKUs: %w", err)
+	}
+	start := time.Now()
+	var made, ledger, lines int64
+	err := db.Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`INSERT INTO product_variants (variant_id, product_id, position, sku, title, price_cents, stock_count, options, option_key, created_at, last_updated)
+			SELECT p.product_id, p.product_id, 0, p.sku, ?, p.price_cents, p.stock_count, '[]', '', p.created_at, p.last_updated FROM products p
+			WHERE NOT EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.product_id)`, models.DefaultVariantTitle)
+		if res.Error != nil {
+			return fmt.Errorf("give products their default variant: %w", res.Error)
+		}
+		made = res.RowsAffected
+		res = tx.Exec("UPDATE stock_movements SET variant_id = product_id WHERE variant_id = ''")
+		if res.Error != nil {
+			return fmt.Errorf("move the ledger onto variants: %w", res.Error)
+		}
+		ledger = res.RowsAffected
+		res = tx.Exec("UPDATE order_items SET variant_id = product_id, title = ? WHERE variant_id = ''", models.DefaultVariantTitle)
+		if res.Error != nil {
+			return fmt.Errorf("name the variants of order lines: %w", res.Error)
+		}
+		lines = res.RowsAffected
+		return nil
+	})
+	if err == nil && made+ledger+lines > 0 {
+		logger.Info("variants: products given their default variant", "variants", made, "ledgerRows", ledger, "orderLines", lines,
+			"took", time.Since(start).Round(time.Millisecond).String())
+	}
+	return err
 }
 
 // countStatements counts every SQL statement GORM sends, for tests that

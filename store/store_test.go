@@ -397,6 +397,13 @@ func TestProductsLeaveRoomForStockUpdates(t *testing.T) {
 		if opts != want {
 			t.Fatalf("start %d: products reloptions = %q, want %s", i+1, opts, want)
 		}
+		// Variants, whose stock every order rewrites too.
+		if err := db.QueryRow("SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'product_variants'::regclass").Scan(&opts); err != nil {
+			t.Fatal(err)
+		}
+		if opts != "fillfactor=80" {
+			t.Fatalf("start %d: product_variants reloptions = %q, want fillfactor=80", i+1, opts)
+		}
 		if i == 0 {
 			if _, err := db.Exec("ALTER TABLE products SET (fillfactor = 70)"); err != nil {
 				t.Fatal(err)

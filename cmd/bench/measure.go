@@ -326,8 +326,61 @@ func orderTx(ctx context.Context, pool *pgxpool.Pool, ids []string) error {
 	return tx.Commit(ctx)
 }
 
-// sqlLoad runs orderTx from c goroutines for d.
-func sqlLoad(ctx context.Context, pool *pgxpool.Pool, lines func() []string, c int, d time.Duration) figures {
+// variantOrderTx is orderTx for lines of variants ("product variant",
+// sorted by product, so transactions lock in one order): each variant's stock taken
+// conditionally, its product's stock with it, then the order and its
+// items. It is the floor for createOrder of variants.
+func variantOrderTx(ctx context.Context, pool *pgxpool.Pool, lines []string) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	now := time.Now().UTC()
+	prices := make([]int64, len(lines))
+	products := make([]string, len(lines))
+	for i, line := range lines {
+		product, variant, _ := strings.Cut(line, " ")
+		products[i] = product
+		if _, err := tx.Exec(ctx, `UPDATE products SET stock_count = stock_count - $1, last_updated = $2 WHERE product_id = $3`, 1, now, product); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `UPDATE product_variants SET stock_count = stock_count - $1, last_updated = $2
+			WHERE variant_id = $3 AND stock_count >= $1 RETURNING price_cents`, 1, now, variant).Scan(&prices[i]); err != nil {
+			return err
+		}
+	}
+	orderID := newID()
+	var total int64
+	for _, p := range prices {
+		total += p
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO orders (order_id, customer_id, total_amount_cents, status, created_at, last_updated)
+		VALUES ($1, $2, $3, 'pending', $4, $4)`, orderID, "bench", total, now); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	args := []any{}
+	sql := `INSERT INTO order_items (id, order_id, product_id, variant_id, title, quantity, price_at_purchase_cents, position) VALUES `
+	for i, line := range lines {
+		if i > 0 {
+			sql += ","
+		}
+		_, variant, _ := strings.Cut(line, " ")
+		n := len(args)
+		sql += fmt.Sprintf("($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+		args = append(args, newID(), orderID, products[i], variant, "M / Red", 1, prices[i], i)
+	}
+	b.Queue(sql, args...)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// sqlLoad runs tx (orderTx or variantOrderTx) over lines from c goroutines
+// for d.
+func sqlLoad(ctx context.Context, pool *pgxpool.Pool, tx func(context.Context, *pgxpool.Pool, []string) error, lines func() []string, c int, d time.Duration) figures {
 	var mu sync.Mutex
 	var lat []time.Duration
 	failures := 0
@@ -341,7 +394,7 @@ func sqlLoad(ctx context.Context, pool *pgxpool.Pool, lines func() []string, c i
 			bad := 0
 			for time.Since(start) < d {
 				t := time.Now()
-				if err := orderTx(ctx, pool, lines()); err != nil {
+				if err := tx(ctx, pool, lines()); err != nil {
 					bad++
 					continue
 				}

@@ -135,7 +135,10 @@ func serviceVars(dbURL, redisURL, prefix string, conns int) map[string]string {
 type catalog struct {
 	products []loadedProduct
 	orders   []models.Cursor // newest last
+	variants []loadedVariant // of variantProducts products, 20 each
 }
+
+type loadedVariant struct{ id, product string }
 
 type loadedProduct struct {
 	id      string
@@ -177,6 +180,15 @@ func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"product_id", "price_cents", "stock_count", "created_at", "last_updated", "name", "description"}, pgx.CopyFromRows(rows)); err != nil {
 		return catalog{}, fmt.Errorf("copy products: %w", err)
 	}
+	// Each its default variant, as the service gives a product created
+	// without options (whose id is the product's).
+	variants := make([][]any, n)
+	for i, r := range rows {
+		variants[i] = []any{r[0], r[0], int64(0), models.DefaultVariantTitle, r[1], r[2], "[]", "", r[3], r[4]}
+	}
+	if err := copyVariants(ctx, conn, variants); err != nil {
+		return catalog{}, err
+	}
 	orders := make([][]any, m)
 	items := make([][]any, 0, 2*m)
 	for i := range orders {
@@ -187,7 +199,7 @@ func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
 			p := cat.products[mrand.IntN(n)]
 			price := int64(100 + mrand.IntN(1000))
 			total += price
-			items = append(items, []any{uuid.NewString(), id, p.id, int64(1), price, int64(pos)})
+			items = append(items, []any{uuid.NewString(), id, p.id, int64(1), price, int64(pos), p.id, models.DefaultVariantTitle})
 		}
 		orders[i] = []any{id, "customer-" + strconv.Itoa(i%1000), total, models.OrderStatusPending, created, created}
 		cat.orders = append(cat.orders, models.Cursor{CreatedAt: created, ID: id})
@@ -195,13 +207,68 @@ func load(ctx context.Context, dbURL string, n, m int) (catalog, error) {
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"orders"}, []string{"order_id", "customer_id", "total_amount_cents", "status", "created_at", "last_updated"}, pgx.CopyFromRows(orders)); err != nil {
 		return catalog{}, fmt.Errorf("copy orders: %w", err)
 	}
-	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"order_items"}, []string{"id", "order_id", "product_id", "quantity", "price_at_purchase_cents", "position"}, pgx.CopyFromRows(items)); err != nil {
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"order_items"}, []string{"id", "order_id", "product_id", "quantity", "price_at_purchase_cents", "position", "variant_id", "title"}, pgx.CopyFromRows(items)); err != nil {
 		return catalog{}, fmt.Errorf("copy order items: %w", err)
+	}
+	if cat.variants, err = loadVariants(ctx, conn, base.Add(-time.Hour)); err != nil {
+		return catalog{}, err
 	}
 	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
 		return catalog{}, err
 	}
 	return cat, nil
+}
+
+func copyVariants(ctx context.Context, conn *pgx.Conn, rows [][]any) error {
+	_, err := conn.CopyFrom(ctx, pgx.Identifier{"product_variants"},
+		[]string{"variant_id", "product_id", "position", "title", "price_cents", "stock_count", "options", "option_key", "created_at", "last_updated"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("copy variants: %w", err)
+	}
+	return nil
+}
+
+// variantProducts and their sizes and colours: each product sells every
+// combination, 20 variants.
+const variantProducts = 200
+
+var (
+	benchSizes   = []string{"XS", "S", "M", "L"}
+	benchColours = []string{"Red", "Blue", "Green", "Black", "White"}
+)
+
+// loadVariants adds products with 20 variants each (sizes by colours), as
+// the service would write them: the options on the product, its totals
+// (lowest price, the sum of stock) kept from the variants'. They are
+// created before the rest of the catalog, so pages of it start after them.
+func loadVariants(ctx context.Context, conn *pgx.Conn, created time.Time) ([]loadedVariant, error) {
+	options, _ := json.Marshal([]models.ProductOption{{Name: "Size", Values: benchSizes}, {Name: "Colour", Values: benchColours}})
+	var products, variants [][]any
+	var out []loadedVariant
+	for i := 0; i < variantProducts; i++ {
+		pid := uuid.NewString()
+		at := created.Add(time.Duration(i) * time.Millisecond)
+		lowest, highest := int64(math.MaxInt64), int64(0)
+		for s, size := range benchSizes {
+			for c, colour := range benchColours {
+				vid := uuid.NewString()
+				price := int64(1000 + 100*s + c)
+				lowest, highest = min(lowest, price), max(highest, price)
+				opts := models.SelectedOptions{{Name: "Size", Value: size}, {Name: "Colour", Value: colour}}
+				sel, _ := json.Marshal(opts)
+				variants = append(variants, []any{vid, pid, int64(s*len(benchColours) + c), opts.Title(), price, int64(math.MaxInt32 / 32), string(sel), opts.Key(), at, at})
+				out = append(out, loadedVariant{id: vid, product: pid})
+			}
+		}
+		stock := int64(math.MaxInt32/32) * int64(len(benchSizes)*len(benchColours))
+		products = append(products, []any{pid, lowest, stock, at, at, fmt.Sprintf("Tee %d", i), "A T-shirt of the benchmark's catalog.", string(options), lowest, highest})
+	}
+	// The price span (price_min_cents, price_max_cents) is what the store
+	// keeps on a product with several variants, for price filters.
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"product_id", "price_cents", "stock_count", "created_at", "last_updated", "name", "description", "options", "price_min_cents", "price_max_cents"}, pgx.CopyFromRows(products)); err != nil {
+		return nil, fmt.Errorf("copy products with variants: %w", err)
+	}
+	return out, copyVariants(ctx, conn, variants)
 }
 
 // dropKeys deletes the benchmark's Redis keys rather than wait for them to expire.

@@ -9,13 +9,17 @@
 
 const ENDPOINT = "/graphql";
 
-/** An error to show: the server's message(s), its code and any bad fields. */
+/**
+ * An error to show: the server's message(s), its code, any bad fields and,
+ * for VARIANT_REQUIRED, the variants to choose from ({ variantId, title }).
+ */
 export class ApiError extends Error {
-  constructor(message, { code = "", fields = [], status = 0 } = {}) {
+  constructor(message, { code = "", fields = [], status = 0, variants = [] } = {}) {
     super(message);
     this.code = code;
     this.fields = fields;
     this.status = status;
+    this.variants = variants;
   }
 }
 
@@ -53,6 +57,7 @@ export async function post(query, variables = {}, token = "") {
       code: first.code || "",
       fields,
       status: res.status,
+      variants: Array.isArray(first.variants) ? first.variants : [],
     });
   }
   if (!res.ok || !body?.data) {
@@ -66,9 +71,21 @@ export async function post(query, variables = {}, token = "") {
  * keyed by the input field's name ("imageUrls[2]" counts for "imageUrls").
  */
 export function fieldErrors(err) {
+  return collect(err, (path) => path.replace(/[.[].*$/, ""));
+}
+
+/**
+ * fieldErrorsByPath is the same keyed by the whole path, without "input."
+ * ("options[0].values[1]"), for forms with lists of fields.
+ */
+export function fieldErrorsByPath(err) {
+  return collect(err, (path) => path);
+}
+
+function collect(err, keyOf) {
   const out = {};
   for (const f of err?.fields || []) {
-    const key = String(f.field || "").replace(/^input\./, "").replace(/[.[].*$/, "");
+    const key = keyOf(String(f.field || "").replace(/^input\./, ""));
     if (!key) continue;
     const msg = f.message || "is not valid";
     out[key] = out[key] ? `${out[key]}; ${msg}` : msg;

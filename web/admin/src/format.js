@@ -36,3 +36,12 @@ export function isHttps(url) {
 }
 
 export const ORDER_STATUSES = ["pending", "paid", "shipped", "delivered", "cancelled"];
+
+/** DEFAULT_VARIANT is the title of the only variant of a product without options. */
+export const DEFAULT_VARIANT = "Default";
+
+/**
+ * variantName is what a variant is called on screen: "T-shirt — M / Red",
+ * or just the product's name for its default variant.
+ */
+export const variantName = (product, title) => (!title || title === DEFAULT_VARIANT ? product : `${product} — ${title}`);

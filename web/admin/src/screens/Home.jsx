@@ -10,7 +10,7 @@ import { SalesChart } from "./SalesChart.jsx";
 
 const HOME = `query($t: Int!, $days: Int!) {
   adminOverview(lowStockThreshold: $t) {
-    ordersToShip ordersAwaitingPayment lowStockProducts outOfStockProducts lowStockThreshold
+    ordersToShip ordersAwaitingPayment lowStockVariants outOfStockProducts lowStockThreshold
     today { date orders revenue }
   }
   salesReport(days: $days) { date orders revenue }
@@ -47,10 +47,11 @@ export function Home() {
             <ul class="cards cards--work">
               <WorkCard href="/orders?status=paid" count={o.ordersToShip} label="Orders to ship" id="count-to-ship" />
               <WorkCard href="/orders?status=pending" count={o.ordersAwaitingPayment} label="Awaiting payment" id="count-awaiting" />
+              {/* Per variant: a T-shirt low on M is low, however many S it has. */}
               <WorkCard
                 href="/products?stock=low"
-                count={o.lowStockProducts}
-                label={`Low stock (1–${o.lowStockThreshold})`}
+                count={o.lowStockVariants}
+                label={`Variants low on stock (1–${o.lowStockThreshold})`}
                 id="count-low-stock"
               />
               <WorkCard href="/products?stock=out" count={o.outOfStockProducts} label="Out of stock" id="count-out-of-stock" />

@@ -4,15 +4,16 @@ import { useState } from "preact/hooks";
 import { currentUser, gql } from "../session.js";
 import { useAction, useAsync } from "../hooks.js";
 import { Link } from "../router.jsx";
-import { formatDate, formatMoney, shortId } from "../format.js";
+import { DEFAULT_VARIANT, formatDate, formatMoney, shortId } from "../format.js";
 import { fieldErrors } from "../api.js";
 import { TextField } from "../components/Field.jsx";
 import { ActionStatus, Loadable } from "../components/Status.jsx";
 import { StatusBadge } from "../components/StatusBadge.jsx";
 import { ProductImage } from "../components/ProductImage.jsx";
+import { TableWrap } from "../components/TableWrap.jsx";
 
 const ORDER = `orderId status totalAmount createdAt lastUpdated customerId carrier trackingNumber
-  items { id productId quantity priceAtPurchase product { productId name sku imageUrls stockCount } }
+  items { id productId variantId sku title options { name value } quantity priceAtPurchase product { productId name sku imageUrls } }
   payment { paymentId provider providerPaymentId status amount currency paidAt refundedAt failureMessage }
   events { status at actor message note }`;
 
@@ -87,11 +88,13 @@ function Summary({ order }) {
   );
 }
 
+const isVariant = (item) => !!item.title && item.title !== DEFAULT_VARIANT;
+
 function Lines({ order }) {
   return (
     <section class="panel" aria-labelledby="lines-title">
       <h2 id="lines-title">Lines</h2>
-      <div class="table-wrap">
+      <TableWrap label="Lines (scrolls sideways)">
         <table class="list">
           <thead>
             <tr>
@@ -113,16 +116,26 @@ function Lines({ order }) {
                 <td>
                   <div class="product-cell">
                     <ProductImage urls={i.product?.imageUrls} />
-                    {i.product ? (
-                      <span>
+                    <span data-testid="line-name">
+                      {i.product ? (
                         <Link href={`/products/${i.productId}`}>{i.product.name}</Link>
-                        {i.product.sku && <span class="muted mono"> · {i.product.sku}</span>}
-                      </span>
-                    ) : (
-                      <span class="muted">
-                        Deleted product <span class="mono">{shortId(i.productId)}</span>
-                      </span>
-                    )}
+                      ) : (
+                        <span class="muted">
+                          Deleted product <span class="mono">{shortId(i.productId)}</span>
+                        </span>
+                      )}
+                      {/* The variant as it was bought (a snapshot: renaming
+                          or deleting it later changes nothing here); a
+                          product without options shows as before variants. */}
+                      {isVariant(i) ? (
+                        <>
+                          {` — ${i.title}`}
+                          {i.sku && <span class="muted mono"> ({i.sku})</span>}
+                        </>
+                      ) : (
+                        (i.sku || i.product?.sku) && <span class="muted mono"> · {i.sku || i.product.sku}</span>
+                      )}
+                    </span>
                   </div>
                 </td>
                 <td class="num">
@@ -144,7 +157,7 @@ function Lines({ order }) {
             </tr>
           </tfoot>
         </table>
-      </div>
+      </TableWrap>
     </section>
   );
 }

@@ -1,19 +1,28 @@
 // Create or edit a product: every field, with the API's message beside the
-// field it names; then its stock (adjusted with a reason), its ledger,
-// deactivation and deletion.
+// field it names; then its options and variants, its stock (adjusted with a
+// reason), its ledger, deactivation and deletion.
+//
+// A new product is created first and given options after: the form creates
+// it with one variant from its price and stock, and its page then edits
+// options and variants against what the API saved. Setting options gives
+// that variant the first value of each, and "Generate variants" makes the
+// other combinations; so one form serves products with and without
+// options, and the options and variants are edited in one place only.
 import { useState } from "preact/hooks";
 import { gql } from "../session.js";
 import { useAction, useAsync, usePaged } from "../hooks.js";
 import { Link, navigate } from "../router.jsx";
 import { fieldErrors } from "../api.js";
-import { formatDate, isHttps, shortId } from "../format.js";
+import { formatDate, formatMoney, isHttps, shortId } from "../format.js";
+import { PRODUCT, badField, several } from "../product.js";
 import { categoryOptions, loadCategories } from "../categories.js";
 import { Field, SelectField, TextField } from "../components/Field.jsx";
 import { Pager } from "../components/Pager.jsx";
 import { Confirm } from "../components/Confirm.jsx";
+import { TableWrap } from "../components/TableWrap.jsx";
 import { ActionStatus, Loadable } from "../components/Status.jsx";
-
-const PRODUCT = "productId name description sku price stockCount active imageUrls lastUpdated category { id name }";
+import { OptionsPanel } from "./ProductOptions.jsx";
+import { VariantsPanel } from "./ProductVariants.jsx";
 
 export function ProductEdit({ params }) {
   const isNew = !params.id;
@@ -23,6 +32,7 @@ export function ProductEdit({ params }) {
   );
   const product = state.data?.getProductsById;
   const title = isNew ? "New product" : product ? product.name : "Product";
+  const setProduct = (p) => state.setData({ getProductsById: p });
   return (
     <section aria-labelledby="product-title">
       <p class="crumbs">
@@ -37,14 +47,16 @@ export function ProductEdit({ params }) {
         {(isNew || product) && (
           <div class="detail">
             <div class="detail__main">
-              <ProductForm key={product?.productId || "new"} product={product} onSaved={(p) => state.setData({ getProductsById: p })} />
+              <ProductForm key={product?.productId || "new"} product={product} onSaved={setProduct} reload={state.reload} />
             </div>
             {product && (
               <div class="detail__side">
-                <StockPanel product={product} onChange={(p) => state.setData({ getProductsById: p })} />
-                <Manage product={product} onChange={(p) => state.setData({ getProductsById: p })} />
+                <StockPanel product={product} onChange={setProduct} reload={state.reload} />
+                <Manage product={product} onChange={setProduct} />
               </div>
             )}
+            {product && <OptionsPanel product={product} onChange={setProduct} />}
+            {product && <VariantsPanel product={product} onChange={setProduct} reload={state.reload} />}
             {product && <Ledger product={product} />}
           </div>
         )}
@@ -66,7 +78,12 @@ function initial(p) {
   };
 }
 
-function ProductForm({ product, onSaved }) {
+// VARIANT_REQUIRED on a form that thought the product had one variant:
+// another tab gave it more. Reloading shows them; the message says why.
+const VARIANTS_CAME = "The product has several variants now (changed elsewhere): set their price, SKU and stock under Variants.";
+
+function ProductForm({ product, onSaved, reload }) {
+  const perVariant = several(product);
   const [v, setV] = useState(() => initial(product));
   const cats = useAsync(loadCategories, []);
   const action = useAction();
@@ -76,29 +93,30 @@ function ProductForm({ product, onSaved }) {
     e.preventDefault();
     action.run(async () => {
       const price = Number(v.price.trim());
-      if (v.price.trim() === "" || !Number.isFinite(price)) {
-        throw Object.assign(new Error("Check the fields marked below."), { fields: [{ field: "price", message: "must be a number, such as 12.50" }] });
-      }
+      if (!perVariant && (v.price.trim() === "" || !Number.isFinite(price))) throw badField("price", "must be a number, such as 12.50");
       const input = {
         name: v.name,
-        sku: v.sku,
         description: v.description,
-        price,
         categoryId: v.categoryId,
         imageUrls: v.imageUrls.split("\n").map((s) => s.trim()).filter(Boolean),
         active: v.active,
       };
+      // With several variants the price and SKU are each variant's: the
+      // API refuses them here.
+      if (!perVariant) Object.assign(input, { sku: v.sku, price });
       if (!product) {
         const stock = Number(v.stockCount);
-        if (!Number.isInteger(stock)) {
-          throw Object.assign(new Error("Check the fields marked below."), { fields: [{ field: "stockCount", message: "must be a whole number" }] });
-        }
+        if (!Number.isInteger(stock)) throw badField("stockCount", "must be a whole number");
         const d = await gql(`mutation($in: ProductInput!) { createProduct(input: $in) { ${PRODUCT} } }`, { in: { ...input, stockCount: stock } });
         navigate(`/products/${d.createProduct.productId}`, { replace: true });
         return d.createProduct;
       }
       const d = await gql(`mutation($in: ProductUpdateInput!) { updateProduct(input: $in) { ${PRODUCT} } }`, {
         in: { ...input, productId: product.productId },
+      }).catch((err) => {
+        if (err.code !== "VARIANT_REQUIRED") throw err;
+        reload();
+        throw new Error(VARIANTS_CAME);
       });
       if (!d.updateProduct) throw new Error("The product no longer exists.");
       onSaved(d.updateProduct);
@@ -111,26 +129,52 @@ function ProductForm({ product, onSaved }) {
       <h2 id="details-title">Details</h2>
       <TextField label="Name" value={v.name} onInput={set("name")} maxLength={200} error={errs.name} hint="1 to 200 characters. Left empty, the shop names it." />
       <div class="row">
-        <TextField
-          label="Price (USD)"
-          inputMode="decimal"
-          value={v.price}
-          onInput={set("price")}
-          error={errs.price}
-          hint="At most 2 decimal places."
-          required
-        />
+        {perVariant ? (
+          <p class="field field--static">
+            <span class="field__label">Price</span>
+            <span>from {formatMoney(product.price)} — each variant has its own, under Variants</span>
+          </p>
+        ) : (
+          <TextField
+            label="Price (USD)"
+            inputMode="decimal"
+            value={v.price}
+            onInput={set("price")}
+            error={errs.price}
+            hint="At most 2 decimal places."
+            required
+          />
+        )}
         {!product ? (
-          <TextField label="Stock" type="number" inputMode="numeric" step="1" min="0" value={v.stockCount} onInput={set("stockCount")} error={errs.stockCount} />
+          <TextField
+            label="Stock"
+            type="number"
+            inputMode="numeric"
+            step="1"
+            min="0"
+            value={v.stockCount}
+            onInput={set("stockCount")}
+            error={errs.stockCount}
+          />
         ) : (
           <p class="field field--static">
             <span class="field__label">Stock</span>
-            <span>{product.stockCount} — change it under Stock, with a reason</span>
+            <span>
+              {product.stockCount}
+              {perVariant ? " in all its variants" : ""} — change it under Stock, with a reason
+            </span>
           </p>
         )}
       </div>
       <div class="row">
-        <TextField label="SKU" value={v.sku} onInput={set("sku")} maxLength={64} error={errs.sku} hint="Letters, digits, - _ and . ; unique." autocomplete="off" />
+        {perVariant ? (
+          <p class="field field--static">
+            <span class="field__label">SKU</span>
+            <span>each variant has its own, under Variants</span>
+          </p>
+        ) : (
+          <TextField label="SKU" value={v.sku} onInput={set("sku")} maxLength={64} error={errs.sku} hint="Letters, digits, - _ and . ; unique." autocomplete="off" />
+        )}
         <SelectField
           label="Category"
           value={v.categoryId}
@@ -164,6 +208,7 @@ function ProductForm({ product, onSaved }) {
         <input id="product-active" type="checkbox" checked={v.active} onChange={(e) => set("active")(e.currentTarget.checked)} />
         <label for="product-active">Active (shoppers see it and can order it)</label>
       </div>
+      {!product && <p class="muted small-text">Options such as sizes and colours come next, on the product's page once it is created.</p>}
       <div class="form__actions">
         <button type="submit" class="primary" disabled={action.busy}>
           {action.busy ? "Saving…" : product ? "Save changes" : "Create product"}
@@ -174,28 +219,39 @@ function ProductForm({ product, onSaved }) {
   );
 }
 
-function StockPanel({ product, onChange }) {
+function StockPanel({ product, onChange, reload }) {
   const [delta, setDelta] = useState("");
   const [reason, setReason] = useState("");
+  const [variantId, setVariantId] = useState("");
+  const perVariant = several(product);
   const action = useAction();
   const errs = fieldErrors(action.error);
+  const variant = perVariant ? product.variants.find((x) => x.variantId === variantId) : null;
   const submit = (e) => {
     e.preventDefault();
     action.run(async () => {
+      if (perVariant && !variant) throw badField("variantId", "choose the variant whose stock changes", "Choose a variant.");
       const d = Number(delta);
-      if (delta.trim() === "" || !Number.isInteger(d)) {
-        throw Object.assign(new Error("Enter the change as a whole number, such as 10 or -3."), { fields: [{ field: "delta", message: "must be a whole number" }] });
-      }
-      const r = await gql(`mutation($id: String!, $d: Int!, $r: String!) { adjustStock(productId: $id, delta: $d, reason: $r) { ${PRODUCT} } }`, {
-        id: product.productId,
-        d,
-        r: reason.trim(),
+      if (delta.trim() === "" || !Number.isInteger(d)) throw badField("delta", "must be a whole number", "Enter the change as a whole number, such as 10 or -3.");
+      // A product of one variant is adjusted by its id, as before variants;
+      // with several, the variant is named.
+      const r = await gql(
+        `mutation($p: String, $v: String, $d: Int!, $r: String!) { adjustStock(productId: $p, variantId: $v, delta: $d, reason: $r) { ${PRODUCT} } }`,
+        { p: variant ? null : product.productId, v: variant ? variant.variantId : null, d, r: reason.trim() },
+      ).catch((err) => {
+        if (err.code !== "VARIANT_REQUIRED") throw err;
+        reload();
+        throw new Error(VARIANTS_CAME);
       });
       onChange(r.adjustStock);
       setDelta("");
       setReason("");
       return r.adjustStock;
-    }, (p) => `Stock is now ${p.stockCount}.`);
+    }, (p) => {
+      if (!variant) return `Stock is now ${p.stockCount}.`;
+      const now = p.variants.find((x) => x.variantId === variant.variantId);
+      return `Stock of ${variant.title} is now ${now ? now.stockCount : "changed"}.`;
+    });
   };
   return (
     <form class="panel form" onSubmit={submit} noValidate aria-labelledby="stock-title">
@@ -204,8 +260,17 @@ function StockPanel({ product, onChange }) {
         <span class="stock-now__value" data-testid="stock-now">
           {product.stockCount}
         </span>{" "}
-        in stock
+        in stock{perVariant ? `, in ${product.variants.length} variants` : ""}
       </p>
+      {perVariant && (
+        <SelectField
+          label="Variant to adjust"
+          value={variantId}
+          onChange={setVariantId}
+          options={[["", "Choose a variant"], ...product.variants.map((x) => [x.variantId, `${x.title} (${x.stockCount} in stock)`])]}
+          error={errs.variantId}
+        />
+      )}
       <div class="row">
         <TextField label="Change by" type="number" inputMode="numeric" step="1" value={delta} onInput={setDelta} error={errs.delta} hint="Positive adds, negative takes." />
         <TextField label="Reason" value={reason} onInput={setReason} maxLength={500} error={errs.reason} hint="Recorded in the ledger." />
@@ -261,23 +326,39 @@ function Manage({ product, onChange }) {
 }
 
 function Ledger({ product }) {
+  const perVariant = several(product);
+  const [variantId, setVariantId] = useState("");
+  const titles = new Map(product.variants.map((x) => [x.variantId, x.title]));
+  // A variant deleted since keeps its movements; its id stands for it.
+  const titleOf = (id) => titles.get(id) || `deleted ${shortId(id)}`;
+  const only = perVariant && titles.has(variantId) ? variantId : null;
   const paged = usePaged(
     (after) =>
       gql(
-        `query($id: String!, $after: String) { getProductsById(id: $id) { stockMovements(first: 20, after: $after) {
-          edges { node { at delta stockAfter kind reason orderId actor } } pageInfo { hasNextPage endCursor } } } }`,
-        { id: product.productId, after },
+        `query($id: String!, $v: String, $after: String) { getProductsById(id: $id) { stockMovements(variantId: $v, first: 20, after: $after) {
+          edges { node { at delta stockAfter kind reason orderId actor variantId } } pageInfo { hasNextPage endCursor } } } }`,
+        { id: product.productId, v: only, after },
       ).then((d) => d.getProductsById?.stockMovements || { edges: [], pageInfo: { hasNextPage: false } }),
-    [product.productId, product.stockCount],
+    [product.productId, product.stockCount, only],
   );
   return (
     <section class="panel detail__wide" aria-labelledby="ledger-title">
       <h2 id="ledger-title">Stock ledger</h2>
+      {perVariant && (
+        <div class="filters">
+          <SelectField
+            label="Movements of"
+            value={only || ""}
+            onChange={setVariantId}
+            options={[["", "All variants"], ...product.variants.map((x) => [x.variantId, x.title])]}
+          />
+        </div>
+      )}
       <Loadable state={paged} what="the ledger">
         {paged.items.length === 0 ? (
           <p class="empty">No movements.</p>
         ) : (
-          <div class="table-wrap">
+          <TableWrap label="Stock ledger (scrolls sideways)">
             <table class="list" id="ledger">
               <caption class="sr-only">Stock movements, oldest first</caption>
               <thead>
@@ -291,6 +372,7 @@ function Ledger({ product }) {
                     Stock after
                   </th>
                   <th scope="col">Reason / order</th>
+                  {perVariant && <th scope="col">Variant</th>}
                 </tr>
               </thead>
               <tbody>
@@ -311,11 +393,12 @@ function Ledger({ product }) {
                         </>
                       )}
                     </td>
+                    {perVariant && <td>{titleOf(m.variantId)}</td>}
                   </tr>
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
         <Pager paged={paged} label="Ledger pages" />
       </Loadable>

@@ -1,19 +1,22 @@
 // Products: one page at a time, searched as you type, filtered by category
-// and stock, with price and stock editable in the row.
+// and stock, with price and stock editable in the row (for a product of one
+// variant; one of several variants is edited on its page). Low stock is
+// listed per variant.
 import { useEffect, useState } from "preact/hooks";
 import { gql } from "../session.js";
 import { useAction, useAsync, usePaged, useSearchBox } from "../hooks.js";
 import { Link, navigate, withParams } from "../router.jsx";
 import { fieldErrors } from "../api.js";
-import { LOW_STOCK, formatMoney } from "../format.js";
+import { LOW_STOCK, formatMoney, plural } from "../format.js";
 import { categoryOptions, loadCategories } from "../categories.js";
 import { SelectField, TextField } from "../components/Field.jsx";
 import { Pager } from "../components/Pager.jsx";
 import { ActionStatus, Loadable } from "../components/Status.jsx";
 import { ProductImage } from "../components/ProductImage.jsx";
+import { LowStockVariants } from "./LowStockVariants.jsx";
 
 const PAGE = 20;
-export const PRODUCT_ROW = "productId name sku price stockCount active imageUrls category { id name }";
+export const PRODUCT_ROW = "productId name sku price stockCount active imageUrls category { id name } variants { variantId }";
 const PRODUCTS = `query($first: Int!, $after: String, $filter: ProductFilter, $sort: ProductSort) {
   products(first: $first, after: $after, filter: $filter, sort: $sort) {
     edges { node { ${PRODUCT_ROW} } }
@@ -37,7 +40,6 @@ const SORTS = [
 
 function stockFilter(stock) {
   if (stock === "in") return { inStock: true };
-  if (stock === "low") return { inStock: true, maxStock: LOW_STOCK };
   if (stock === "out") return { maxStock: 0 };
   return {};
 }
@@ -48,13 +50,50 @@ export function Products({ query }) {
   const [text, setText] = useSearchBox(params.q, (q) => go({ q }));
   const sort = params.sort || (params.q ? "RELEVANCE" : "NEWEST");
   const cats = useAsync(loadCategories, []);
+  // Low stock is a list of variants (lowStockVariants), not a page of
+  // products: a T-shirt with plenty of S and two M is low on M.
+  const low = params.stock === "low";
 
   const paged = usePaged((after) => {
+    if (low) return Promise.resolve({ edges: [], pageInfo: { hasNextPage: false } });
     const filter = { ...stockFilter(params.stock) };
     if (params.q) filter.query = params.q;
     if (params.category) filter.categoryId = params.category;
     return gql(PRODUCTS, { first: PAGE, after, filter, sort }).then((d) => d.products);
   }, [params.q, params.category, params.stock, sort]);
+  const list = low ? (
+    <LowStockVariants q={params.q} category={params.category} categories={cats.data} />
+  ) : (
+    <Loadable state={paged} what="products">
+      {paged.items.length === 0 ? (
+        <p class="empty">No products match.</p>
+      ) : (
+        <div class="table-wrap" aria-busy={paged.loading ? "true" : "false"}>
+          <table class="list products">
+            <caption class="sr-only">Products</caption>
+            <thead>
+              <tr>
+                <th scope="col">
+                  <span class="sr-only">Image</span>
+                </th>
+                <th scope="col">Name</th>
+                <th scope="col">SKU</th>
+                <th scope="col">Category</th>
+                <th scope="col">Price</th>
+                <th scope="col">Stock</th>
+              </tr>
+            </thead>
+            <tbody>
+              {paged.items.map((p) => (
+                <ProductRow key={p.productId} product={p} onChange={(np) => paged.setData((c) => replaceNode(c, np))} reload={paged.reload} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager paged={paged} label="Product pages" />
+    </Loadable>
+  );
 
   const sorts = params.q ? [["RELEVANCE", "Best match"], ...SORTS] : SORTS;
   return (
@@ -75,37 +114,9 @@ export function Products({ query }) {
           error={cats.error && `Categories could not load: ${cats.error.message}`}
         />
         <SelectField label="Stock" value={params.stock} onChange={(stock) => go({ stock })} options={STOCK} />
-        <SelectField label="Sort" value={sort} onChange={(s) => go({ sort: s })} options={sorts} />
+        {!low && <SelectField label="Sort" value={sort} onChange={(s) => go({ sort: s })} options={sorts} />}
       </form>
-      <Loadable state={paged} what="products">
-        {paged.items.length === 0 ? (
-          <p class="empty">No products match.</p>
-        ) : (
-          <div class="table-wrap" aria-busy={paged.loading ? "true" : "false"}>
-            <table class="list products">
-              <caption class="sr-only">Products</caption>
-              <thead>
-                <tr>
-                  <th scope="col">
-                    <span class="sr-only">Image</span>
-                  </th>
-                  <th scope="col">Name</th>
-                  <th scope="col">SKU</th>
-                  <th scope="col">Category</th>
-                  <th scope="col">Price</th>
-                  <th scope="col">Stock</th>
-                </tr>
-              </thead>
-              <tbody>
-                {paged.items.map((p) => (
-                  <ProductRow key={p.productId} product={p} onChange={(np) => paged.setData((c) => replaceNode(c, np))} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        <Pager paged={paged} label="Product pages" />
-      </Loadable>
+      {list}
     </section>
   );
 }
@@ -114,7 +125,8 @@ function replaceNode(conn, node) {
   return { ...conn, edges: conn.edges.map((e) => (e.node.productId === node.productId ? { ...e, node } : e)) };
 }
 
-function ProductRow({ product: p, onChange }) {
+function ProductRow({ product: p, onChange, reload }) {
+  const variants = p.variants?.length || 1;
   return (
     <tr data-product-id={p.productId}>
       <td>
@@ -123,21 +135,37 @@ function ProductRow({ product: p, onChange }) {
       <td>
         <Link href={`/products/${p.productId}`}>{p.name}</Link>
         {!p.active && <span class="badge badge--inactive">inactive</span>}
+        {variants > 1 && <span class="muted small-text"> · {plural(variants, "variant")}</span>}
       </td>
       <td class="mono">{p.sku || <span class="muted">—</span>}</td>
       <td>{p.category?.name || <span class="muted">—</span>}</td>
-      <td>
-        <PriceCell product={p} onChange={onChange} />
-      </td>
-      <td>
-        <StockCell product={p} onChange={onChange} />
-      </td>
+      {variants > 1 ? (
+        // Each variant has its price and stock: changed on the product's
+        // page. The product shows the lowest price and the sum.
+        <>
+          <td>from {formatMoney(p.price)}</td>
+          <td class={p.stockCount === 0 ? "neg" : ""}>{p.stockCount} in all</td>
+        </>
+      ) : (
+        <>
+          <td>
+            <PriceCell product={p} onChange={onChange} reload={reload} />
+          </td>
+          <td>
+            <StockCell product={p} onChange={onChange} reload={reload} />
+          </td>
+        </>
+      )}
     </tr>
   );
 }
 
 /** PriceCell edits a product's price in place (updateProduct). */
-export function PriceCell({ product, onChange }) {
+// VARIANTS_CAME is what a cell says when the product gained variants
+// elsewhere since the page loaded (the API answers VARIANT_REQUIRED).
+const VARIANTS_CAME = "It has several variants now: change them on its page.";
+
+export function PriceCell({ product, onChange, reload }) {
   const [value, setValue] = useState(String(product.price));
   useEffect(() => setValue(String(product.price)), [product.price]);
   const action = useAction();
@@ -150,6 +178,10 @@ export function PriceCell({ product, onChange }) {
       if (value.trim() === "" || !Number.isFinite(price)) throw new Error("Enter the price as a number, such as 12.50.");
       const d = await gql(`mutation($in: ProductUpdateInput!) { updateProduct(input: $in) { ${PRODUCT_ROW} } }`, {
         in: { productId: product.productId, price },
+      }).catch((err) => {
+        if (err.code !== "VARIANT_REQUIRED") throw err;
+        reload?.();
+        throw new Error(VARIANTS_CAME);
       });
       if (!d.updateProduct) throw new Error("The product no longer exists.");
       onChange(d.updateProduct);
@@ -190,7 +222,7 @@ export function PriceCell({ product, onChange }) {
 }
 
 /** StockCell corrects a product's stock in place: adjustStock, with a reason for the ledger. */
-export function StockCell({ product, onChange }) {
+export function StockCell({ product, onChange, reload }) {
   const [value, setValue] = useState(String(product.stockCount));
   useEffect(() => setValue(String(product.stockCount)), [product.stockCount]);
   const [reason, setReason] = useState("");
@@ -206,6 +238,10 @@ export function StockCell({ product, onChange }) {
         id: product.productId,
         d: target - product.stockCount,
         r: reason.trim(),
+      }).catch((err) => {
+        if (err.code !== "VARIANT_REQUIRED") throw err;
+        reload?.();
+        throw new Error(VARIANTS_CAME);
       });
       onChange(d.adjustStock);
       setValue(String(d.adjustStock.stockCount));

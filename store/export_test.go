@@ -1,0 +1,9 @@
+package store
+
+// LimitFewMatches sets how many variants a filter may match for its pages
+// to be read from them (maxFewMatches): 0 has every page that matches
+// anything walk the products, so tests see both ways give the same pages.
+func (s *Store) LimitFewMatches(n int) { s.fewMatchLimit = n }
+
+// MaxFewMatches is the limit stores start with.
+const MaxFewMatches = maxFewMatches
