@@ -172,16 +172,7 @@ func parseOptionFilter(fe *fieldErrors, field string, in []ProductOption) []Prod
 	names := map[string]bool{}
 	for i, o := range in {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		name := strings.TrimSpace(o.Name)
-		switch {
-		case name == "":
-			fe.add(f+".name", "must not be empty")
-		case checkText(fe, f+".name", name, MaxOptionNameSize):
-			if names[strings.ToLower(name)] {
-				fe.add(f+".name", "repeats option %q", name)
-			}
-			names[strings.ToLower(name)] = true
-		}
+		name := checkOptionName(fe, f+".name", o.Name, names)
 		switch {
 		case len(o.Values) == 0:
 			fe.add(f+".values", "must contain at least one value")

@@ -196,16 +196,7 @@ func parseOptions(fe *fieldErrors, field string, in []ProductOption) ProductOpti
 	names := map[string]bool{}
 	for i, o := range in {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		name := strings.TrimSpace(o.Name)
-		switch {
-		case name == "":
-			fe.add(f+".name", "must not be empty")
-		case checkText(fe, f+".name", name, MaxOptionNameSize):
-			if names[strings.ToLower(name)] {
-				fe.add(f+".name", "repeats option %q", name)
-			}
-			names[strings.ToLower(name)] = true
-		}
+		name := checkOptionName(fe, f+".name", o.Name, names)
 		switch {
 		case len(o.Values) == 0:
 			fe.add(f+".values", "must contain at least one value")
@@ -248,6 +239,23 @@ func foldKey(s string) string {
 		}
 		return least
 	}, s)
+}
+
+// checkOptionName trims an option's name and checks it (not empty, text
+// rules, not repeated among names, whatever its case): a product's options
+// and a filter's name options alike.
+func checkOptionName(fe *fieldErrors, field, raw string, names map[string]bool) string {
+	name := strings.TrimSpace(raw)
+	switch {
+	case name == "":
+		fe.add(field, "must not be empty")
+	case checkText(fe, field, name, MaxOptionNameSize):
+		if names[strings.ToLower(name)] {
+			fe.add(field, "repeats option %q", name)
+		}
+		names[strings.ToLower(name)] = true
+	}
+	return name
 }
 
 // Combinations counts the variants options allow.
