@@ -586,6 +586,9 @@ func checkVariantFlow(t *testing.T, in, other *instance, db *sql.DB) {
 		t.Fatalf("updateVariant of no variant: %s %+v", r.Data, r.Errors)
 	}
 	mustRefused(t, updateVariant(sGreen.VariantID, map[string]any{"options": sel("Size", "M", "Colour", "Red")}), "CONFLICT")
+	if r := updateVariant(sGreen.VariantID, map[string]any{"sku": "tee-m-red"}); !strings.Contains(r.Errors[0].Message, "another product or variant") {
+		t.Fatalf("a sibling's SKU is refused as: %q", r.Errors[0].Message)
+	}
 	mustFields(t, updateVariant(sGreen.VariantID, map[string]any{"sku": "tee-m-red"}), "CONFLICT", "sku")
 	mustFields(t, updateVariant(sGreen.VariantID, map[string]any{"price": -2, "weightGrams": 1_000_000_001}), badUserInput, "input.price", "input.weightGrams")
 	if got := mustVariants(t, admin, tee.ProductID); !reflect.DeepEqual(got, tee) {

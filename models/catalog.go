@@ -225,6 +225,17 @@ func SKUTakenAt(field, sku string) error {
 	}
 }
 
+// VariantSKUTaken is SKUTakenAt for a variant's own write (createVariant,
+// updateVariant), whose SKU may clash with a sibling's as well as another
+// product's.
+func VariantSKUTaken(field, sku string) error {
+	return &Error{
+		Code:    errcode.Conflict,
+		Message: fmt.Sprintf("Invalid input: %s %q is already used by another product or variant.", field, sku),
+		Fields:  []FieldError{{Field: field, Message: "is already used by another product or variant"}},
+	}
+}
+
 // Visible reports whether a caller may see p: admins see every product,
 // everyone else only active ones.
 func Visible(c Caller, p *Product) bool { return p.Active || c.IsAdmin() }

@@ -27,7 +27,7 @@ func (s *Store) CreateProduct(ctx context.Context, np models.NewProduct) (*model
 			return err
 		}
 		skuField, sku = skuOf(vs, len(np.Variants) > 0)
-		if err := checkSKUs(tx, vs, len(np.Variants) > 0); err != nil {
+		if err := checkSKUs(tx, vs, len(np.Variants) > 0, models.SKUTakenAt); err != nil {
 			return err
 		}
 		w := rows{}
@@ -75,8 +75,10 @@ func skuOf(vs []models.ProductVariant, perVariant bool) (field, sku string) {
 
 // checkSKUs refuses variants whose SKU another variant has, whatever its
 // case, naming the field (a concurrent writer that takes it between this
-// read and the insert meets the unique index instead).
-func checkSKUs(tx *gorm.DB, vs []models.ProductVariant, perVariant bool) error {
+// read and the insert meets the unique index instead). takenErr words the
+// error: a product's write keeps the contract's message, a variant's own
+// write says a sibling may hold the SKU.
+func checkSKUs(tx *gorm.DB, vs []models.ProductVariant, perVariant bool, takenErr func(field, sku string) error) error {
 	var lower []string
 	for _, v := range vs {
 		if v.SKU != nil {
@@ -100,7 +102,7 @@ func checkSKUs(tx *gorm.DB, vs []models.ProductVariant, perVariant bool) error {
 				if perVariant {
 					field = fmt.Sprintf("input.variants[%d].sku", i)
 				}
-				return models.SKUTakenAt(field, *v.SKU)
+				return takenErr(field, *v.SKU)
 			}
 		}
 	}
@@ -160,7 +162,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id string, patch models.Produ
 			v := ps.Variants[0]
 			before := v.StockCount
 			v.Price, v.StockCount, v.SKU, v.LastUpdated = p.Price, p.StockCount, p.SKU, now
-			if err := checkSKUs(tx, []models.ProductVariant{v}, false); err != nil {
+			if err := checkSKUs(tx, []models.ProductVariant{v}, false, models.SKUTakenAt); err != nil {
 				return err
 			}
 			if err := tx.Exec("UPDATE product_variants SET price_cents = ?, stock_count = ?, sku = ?, last_updated = ? WHERE variant_id = ?",
@@ -294,7 +296,7 @@ func (s *Store) editVariants(ctx context.Context, productID, variantID, actor st
 		if err != nil {
 			return err
 		}
-		if err := checkSKUs(tx, append(append([]models.ProductVariant(nil), ed.created...), ed.changed...), false); err != nil {
+		if err := checkSKUs(tx, append(append([]models.ProductVariant(nil), ed.created...), ed.changed...), false, models.VariantSKUTaken); err != nil {
 			return err
 		}
 		w := rows{}
