@@ -57,6 +57,11 @@ type Config struct {
 	OrderExpiryInterval time.Duration
 	// EventsRetention is how long the outbox keeps events; 0 for ever.
 	EventsRetention time.Duration
+	// CartTTL is how long a cart lives without a change; 0 for ever.
+	CartTTL time.Duration
+	// PricesIncludeTax says the catalog's prices already include tax, so
+	// checkout extracts it instead of adding it.
+	PricesIncludeTax bool
 	// EventsPollInterval is how often each instance looks for events the
 	// outbox's consumers have not taken.
 	EventsPollInterval time.Duration
@@ -196,6 +201,8 @@ func Load(getenv func(string) string) (Config, error) {
 		OrderPendingTTL:     p.durationOrZero("ORDER_PENDING_TTL", 30*time.Minute),
 		OrderExpiryInterval: p.duration("ORDER_EXPIRY_INTERVAL", time.Minute),
 		EventsRetention:     p.durationOrZero("EVENTS_RETENTION", 7*24*time.Hour),
+		CartTTL:             p.durationOrZero("CART_TTL", 30*24*time.Hour),
+		PricesIncludeTax:    p.bool("PRICES_INCLUDE_TAX", false),
 		EventsPollInterval:  p.duration("EVENTS_POLL_INTERVAL", 200*time.Millisecond),
 		MaxPageSize:         p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
 		MaxLineQuantity:     p.int("MAX_LINE_QUANTITY", 100, 0, models.MaxLineQuantity),

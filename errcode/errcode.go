@@ -36,6 +36,18 @@ const (
 	PendingLimit Code = "PENDING_LIMIT"
 	// TooManyMutations: a request (not an admin's) runs more than one mutation field; refused before any runs.
 	TooManyMutations Code = "TOO_MANY_MUTATIONS"
+	// CartNotFound: no cart has the id given, or it is not the caller's (a customer's cart is reached only by that customer).
+	CartNotFound Code = "CART_NOT_FOUND"
+	// CartClosed: the cart became an order already (or expired) and cannot change.
+	CartClosed Code = "CART_CLOSED"
+	// NoShippingMethod: checkout needs a shipping method and none is selected, or no zone ships to the address.
+	NoShippingMethod Code = "NO_SHIPPING_METHOD"
+	// DiscountCodeInvalid: no active code matches what was typed.
+	DiscountCodeInvalid Code = "DISCOUNT_CODE_INVALID"
+	// DiscountCodeExhausted: the code has been used as many times as it may be, in all or by this customer.
+	DiscountCodeExhausted Code = "DISCOUNT_CODE_EXHAUSTED"
+	// DiscountCodeNotApplicable: the code exists but does not apply to this cart (the message says why: minimum, dates, products).
+	DiscountCodeNotApplicable Code = "DISCOUNT_CODE_NOT_APPLICABLE"
 	// PaymentProviderError: the payment provider failed or could not be reached; nothing was changed, and the request can be retried.
 	PaymentProviderError Code = "PAYMENT_PROVIDER_ERROR"
 
@@ -105,6 +117,12 @@ var All = []Code{
 	IdempotencyKeyInUse,
 	PendingLimit,
 	TooManyMutations,
+	CartNotFound,
+	CartClosed,
+	NoShippingMethod,
+	DiscountCodeInvalid,
+	DiscountCodeExhausted,
+	DiscountCodeNotApplicable,
 	PaymentProviderError,
 	GraphqlParseFailed,
 	GraphqlValidationFailed,
