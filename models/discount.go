@@ -364,3 +364,34 @@ func checkPeriod(fe *fieldErrors, d DiscountCode) {
 		fe.add("input.endsAt", "must be after startsAt (%s)", d.StartsAt.Format(time.RFC3339))
 	}
 }
+
+// ParseCodePage validates discountCodes' arguments: first from 1 to
+// MaxPageFirst (DefaultPageFirst when left out), and after, the code last
+// read (any case), as the key the page starts after.
+func ParseCodePage(first *int, after *string) (int, string, error) {
+	var fe fieldErrors
+	n := DefaultPageFirst
+	if first != nil {
+		switch {
+		case *first < 1:
+			fe.add("first", "must be at least 1")
+		case *first > MaxPageFirst:
+			fe.add("first", "must be at most %d", MaxPageFirst)
+		default:
+			n = *first
+		}
+	}
+	key := ""
+	if after != nil {
+		key = CodeKey(*after)
+		if len(key) > MaxCodeSize {
+			fe.add("after", "must be a code, at most %d characters", MaxCodeSize)
+		} else {
+			checkText(&fe, "after", key, MaxCodeSize)
+		}
+	}
+	if err := fe.err(); err != nil {
+		return 0, "", err
+	}
+	return n, key, nil
+}
