@@ -24,6 +24,7 @@ import (
 	"shop/payments"
 	"shop/payments/local"
 	"shop/payments/stripe"
+	"shop/pricing"
 	"shop/ratelimit"
 	"shop/reports"
 	"shop/resolvers"
@@ -173,6 +174,8 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Reports:  reports.New(catalog),
 		Accounts: accounts,
 		Payments: pay,
+		// Never cached: checkout reads these inside its own work.
+		Pricing: pricing.New(db, db),
 	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {

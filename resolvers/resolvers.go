@@ -12,6 +12,7 @@ import (
 	"shop/catalog"
 	"shop/models"
 	"shop/ordering"
+	"shop/pricing"
 	"shop/reports"
 )
 
@@ -22,6 +23,7 @@ type Services struct {
 	Reports  *reports.Service
 	Accounts *auth.Service
 	Payments Payments
+	Pricing  *pricing.Service
 }
 
 // Payments is what the resolvers need of the payments service
@@ -44,6 +46,7 @@ type Resolver struct {
 	reports  *reports.Service
 	accounts *auth.Service
 	payments Payments
+	pricing  *pricing.Service
 	logger   *slog.Logger
 }
 
@@ -53,7 +56,7 @@ func New(s Services, logger *slog.Logger) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, logger: logger}
+	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, pricing: s.Pricing, logger: logger}
 }
 
 func optFloat(m map[string]any, key string) *float64 {

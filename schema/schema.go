@@ -233,6 +233,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	addVariantInputs(vt, productInput, orderItemInput)
 	addPayments(b, r, dateTime, order, mutation)
 	addCategories(b, r, product, query, mutation)
+	addPricing(b, r, dateTime, query, mutation)
 	accountQueries, accountMutations, user := accountFields(b, r, dateTime)
 	for name, f := range accountQueries {
 		query.AddFieldConfig(name, f)
