@@ -56,6 +56,9 @@ type Order struct {
 	// when it has none; PaymentLoaded says whether it was loaded.
 	Payment       *Payment `gorm:"-"`
 	PaymentLoaded bool     `gorm:"-"`
+	// Checkout is what an order placed by checkoutComplete keeps of its
+	// cart (address, shipping, code, taxes, totals); nil for createOrder's.
+	Checkout *CheckoutSnapshot `gorm:"column:checkout;type:text;serializer:json"`
 }
 
 // OrderItem is one line of an order. ProductID deliberately has no foreign
