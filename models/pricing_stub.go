@@ -50,9 +50,3 @@ func PriceCart(in PricingInput) Priced {
 	p.Total = p.Subtotal + p.ShippingTotal
 	return p
 }
-
-func CodeKey(code string) string { return code }
-
-func CodeApplies(c DiscountCode, lines []PricingLine, subtotal Money, now time.Time) error { return nil }
-
-func CodeExhausted(c DiscountCode, customerUses int) error { return nil }
