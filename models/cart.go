@@ -75,11 +75,14 @@ func CanReadCart(c Caller, cart Cart) error {
 }
 
 // CanWriteCart says whether c may change cart: a guest's cart anyone
-// holding its id, a customer's cart only that customer (admins read
-// customers' carts but don't fill them); a closed cart no one
+// holding its id, a customer's cart only that customer (admins, who may
+// read it, are FORBIDDEN; others get CART_NOT_FOUND); a closed cart no one
 // (CART_CLOSED, once the caller may know the cart exists).
 func CanWriteCart(c Caller, cart Cart) error {
 	if cart.CustomerID != nil && (c.Anonymous() || *cart.CustomerID != c.UserID) {
+		if c.IsAdmin() {
+			return errAdminCart
+		}
 		return CartNotFound()
 	}
 	if cart.Status != CartOpen {
@@ -87,6 +90,8 @@ func CanWriteCart(c Caller, cart Cart) error {
 	}
 	return nil
 }
+
+var errAdminCart = &Error{Code: errcode.Forbidden, Message: "An admin may read a customer's cart, not change it."}
 
 // CartOwner is the customer a new cart of c belongs to: a signed-in
 // customer's (or admin's) cart is theirs, an anonymous caller's is a

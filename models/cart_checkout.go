@@ -91,6 +91,32 @@ type CheckoutInput struct {
 	Pricing CartPricing
 	Stock   map[string]ProductStock
 	Caller  Caller
+	Limits  OrderLimits
+}
+
+// CheckoutRequest is checkoutComplete as the store runs it.
+type CheckoutRequest struct {
+	CartID, IdempotencyKey string
+	Caller                 Caller
+	PricesIncludeTax       bool
+	Limits                 OrderLimits
+}
+
+// CheckoutReplay judges a cart read under its lock before checkout: one c
+// may not reach is CART_NOT_FOUND; a closed one returns the order it
+// became when key is the key that closed it (a retry), else CART_CLOSED;
+// an open one "" (go on).
+func CheckoutReplay(c Caller, cart Cart, key string) (orderID string, err error) {
+	if err := CanReadCart(c, cart); err != nil {
+		return "", err
+	}
+	if cart.Status == CartOpen {
+		return "", CanWriteCart(c, cart)
+	}
+	if key != "" && key == cart.CheckoutKey && cart.OrderID != nil {
+		return *cart.OrderID, nil
+	}
+	return "", CanWriteCart(c, cart)
 }
 
 // DiscountUse is one order's use of a code, counted against its limits
@@ -182,6 +208,11 @@ func PlaceCheckout(in CheckoutInput, idempotencyKey string, newID func() string)
 	req := OrderRequest{CustomerID: customerID, Actor: checkoutActor(in.Caller, customerID)}
 	for _, l := range lines {
 		req.Lines = append(req.Lines, OrderLine{ProductID: l.ProductID, VariantID: l.VariantID, Quantity: l.Quantity})
+	}
+	if !ExemptFromOrderLimits(in.Caller) {
+		if err := CheckOrderUnits(req, in.Limits); err != nil {
+			return PlacedCheckout{}, err
+		}
 	}
 	placed, err := PlaceOrder(req, in.Stock, now, newID)
 	if err != nil {
