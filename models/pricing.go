@@ -263,3 +263,321 @@ func mulDiv(a, b, den int64, halfUp bool) int64 {
 	}
 	return int64(q)
 }
+
+// Codes of a cart's warnings that are not error codes (errcode has those
+// a warning shares with an error: NO_SHIPPING_METHOD and the discount
+// codes'). docs/rules.md lists them all.
+const (
+	WarningVariantUnavailable = "VARIANT_UNAVAILABLE"
+	WarningOutOfStock         = "OUT_OF_STOCK"
+	WarningPriceChanged       = "PRICE_CHANGED"
+)
+
+// PricingInput is everything PriceCart needs, read by the caller: the
+// lines with their variants' current prices, the shipping address (nil:
+// none yet), the zones and tax rates of the shop, the method the cart
+// selected, the code it applied (nil: none) with this customer's uses of
+// it, and the time.
+type PricingInput struct {
+	Lines            []PricingLine
+	Address          *Address
+	Zones            []ShippingZone
+	SelectedMethodID string
+	TaxRates         []TaxRate
+	PricesIncludeTax bool
+	Code             *DiscountCode
+	CodeUses         int // this customer's unreleased uses of Code
+	Now              time.Time
+}
+
+// PriceCart works out a cart's money, exactly, by the rules of
+// docs/rules.md ("Checkout money"):
+//
+//  1. Each line's subtotal is unit price × quantity. A line not Sold is
+//     left out of every amount (a warning says so); one short of stock or
+//     whose price changed since the shopper saw it is priced, with a
+//     warning.
+//  2. A code that does not apply (CodeApplies) or is used up
+//     (CodeExhausted) is a warning and takes nothing off. A PERCENTAGE
+//     code takes roundHalfUp(eligible subtotal × percent) off, a
+//     FIXED_AMOUNT code min(amount, eligible subtotal); either is
+//     allocated over the eligible lines by allocate. FREE_SHIPPING makes
+//     the shipping total 0.
+//  3. Methods are ShippingMethods for the address with the subtotal after
+//     discounts: a discount that drops the subtotal below a FREE_ABOVE
+//     threshold brings the shipping price back.
+//  4. Every tax rate of the address's country (Region "") and region
+//     taxes each line's discounted amount, rounded half up per line and
+//     rate; rates with AppliesToShipping tax the shipping total too.
+//     With PricesIncludeTax the tax is extracted: amount × r /
+//     (100% + the sum of the rates that apply), and totals don't change.
+//     No address: no methods and no tax.
+//
+// PriceCart never fails: what is wrong with a cart is a warning, and
+// checkoutComplete refuses what can't be ordered. Amounts are int64 minor
+// units; a cart within the shop's limits (100 lines × 10,000 units ×
+// MaxPrice, about 10^16) is far from 2^63, products of two amounts are
+// taken in 128 bits (mulDiv), and sums saturate rather than wrap, so even
+// an input past the limits gives a large total that checkout refuses, not
+// a negative one.
+func PriceCart(in PricingInput) Priced {
+	p := Priced{Lines: make([]PricedLine, len(in.Lines)), PricesIncludeTax: in.PricesIncludeTax}
+	sold := make([]bool, len(in.Lines))
+	weight := 0
+	for i, l := range in.Lines {
+		pl := PricedLine{LineID: l.LineID, VariantID: l.VariantID}
+		if !l.Sold {
+			p.warn(WarningVariantUnavailable, l.LineID, "This item is no longer sold; it is left out of the cart's total.")
+			p.Lines[i] = pl
+			continue
+		}
+		sold[i] = true
+		q := max(l.Quantity, 0)
+		pl.Subtotal = timesSat(max(l.UnitPrice, 0), q)
+		pl.Total = pl.Subtotal
+		p.Lines[i] = pl
+		p.Subtotal = plusSat(p.Subtotal, pl.Subtotal)
+		weight = addIntSat(weight, mulIntSat(max(l.WeightGrams, 0), q))
+		switch {
+		case l.StockCount <= 0:
+			p.warn(WarningOutOfStock, l.LineID, "This item is out of stock.")
+		case l.StockCount < q:
+			p.warn(WarningOutOfStock, l.LineID, fmt.Sprintf("Only %d of this item are in stock; the cart has %d.", l.StockCount, q))
+		}
+		if l.PriceSeen != l.UnitPrice {
+			p.warn(WarningPriceChanged, l.LineID, fmt.Sprintf("The price of this item changed from %s to %s; it is charged at %s.", l.PriceSeen, l.UnitPrice, l.UnitPrice))
+		}
+	}
+
+	freeShipping := false
+	if in.Code != nil {
+		c := *in.Code
+		err := CodeApplies(c, in.Lines, p.Subtotal, in.Now)
+		if err == nil {
+			err = CodeExhausted(c, in.CodeUses)
+		}
+		if err != nil {
+			p.warn(string(ErrorCode(err)), "", err.Error())
+		} else {
+			p.DiscountCode = c.Code
+			freeShipping = c.Kind == DiscountFreeShipping
+			p.discount(c, in.Lines, sold)
+		}
+	}
+
+	if in.Address != nil {
+		p.Methods = ShippingMethods(in.Zones, *in.Address, p.Subtotal-p.DiscountTotal, weight)
+	}
+	if in.SelectedMethodID != "" {
+		for _, m := range p.Methods {
+			if m.ID == in.SelectedMethodID {
+				m := m
+				p.Selected = &m
+			}
+		}
+	}
+	switch {
+	case in.SelectedMethodID != "" && p.Selected == nil && in.Address == nil:
+		p.warn(string(errcode.NoShippingMethod), "", "The shipping method selected needs a shipping address; set one, then choose a method.")
+	case in.SelectedMethodID != "" && p.Selected == nil:
+		p.warn(string(errcode.NoShippingMethod), "", "The shipping method selected is not offered for this address and cart; choose another.")
+	case in.Address != nil && len(p.Methods) == 0:
+		p.warn(string(errcode.NoShippingMethod), "", "No shipping method ships to this address.")
+	}
+	if p.Selected != nil && !freeShipping {
+		p.ShippingTotal = p.Selected.Price
+	}
+
+	if in.Address != nil {
+		p.tax(matchingRates(in.TaxRates, *in.Address), sold, in.PricesIncludeTax)
+	}
+	p.Total = plusSat(p.Subtotal-p.DiscountTotal, p.ShippingTotal)
+	if !in.PricesIncludeTax {
+		p.Total = plusSat(p.Total, p.TaxTotal)
+	}
+	return p
+}
+
+func (p *Priced) warn(code, lineID, message string) {
+	p.Warnings = append(p.Warnings, CartWarning{Code: code, Message: message, LineID: lineID})
+}
+
+// discount takes code c off the eligible lines (sold, and covered by c):
+// a PERCENTAGE code roundHalfUp(eligible subtotal × percent), a
+// FIXED_AMOUNT code at most the eligible subtotal; FREE_SHIPPING takes
+// nothing off the lines.
+func (p *Priced) discount(c DiscountCode, lines []PricingLine, sold []bool) {
+	var eligible []int
+	var base Money
+	for i, l := range lines {
+		if sold[i] && codeCovers(c, l) {
+			eligible = append(eligible, i)
+			base = plusSat(base, p.Lines[i].Subtotal)
+		}
+	}
+	var amount Money
+	switch c.Kind {
+	case DiscountPercentage:
+		amount = Money(mulDiv(int64(base), int64(max(c.Percent, 0)), int64(PercentScale), true))
+	case DiscountFixedAmount:
+		amount = max(c.Amount, 0)
+	}
+	amount = min(amount, base)
+	if amount == 0 {
+		return
+	}
+	shares := allocate(amount, eligible, p.Lines)
+	for k, i := range eligible {
+		if shares[k] == 0 {
+			continue
+		}
+		pl := &p.Lines[i]
+		pl.Discounts = append(pl.Discounts, Allocation{Code: c.Code, Amount: shares[k]})
+		pl.Total -= shares[k]
+	}
+	p.DiscountTotal = amount
+}
+
+// allocate splits amount (at most the lines' sum) over the lines
+// eligible (indexes into lines), in proportion to their subtotals: each
+// line's share rounded down, then the cents left over to the largest line
+// (ties: the first in the cart). A line never carries more than its
+// subtotal: where the largest can't take the whole remainder (tiny lines,
+// an amount just under the sum) the rest goes to the next largest, and so
+// on. The shares always sum to amount.
+func allocate(amount Money, eligible []int, lines []PricedLine) []Money {
+	var base Money
+	for _, i := range eligible {
+		base = plusSat(base, lines[i].Subtotal)
+	}
+	shares := make([]Money, len(eligible))
+	left := amount
+	for k, i := range eligible {
+		shares[k] = Money(mulDiv(int64(amount), int64(lines[i].Subtotal), int64(base), false))
+		left -= shares[k]
+	}
+	order := make([]int, len(eligible))
+	for k := range order {
+		order[k] = k
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return lines[eligible[order[a]]].Subtotal > lines[eligible[order[b]]].Subtotal
+	})
+	for _, k := range order {
+		if left == 0 {
+			break
+		}
+		room := lines[eligible[k]].Subtotal - shares[k]
+		give := min(room, left)
+		shares[k] += give
+		left -= give
+	}
+	return shares
+}
+
+// matchingRates are the tax rates of addr: its country's (Region "")
+// first, then its region's, each group in the order given.
+func matchingRates(rates []TaxRate, addr Address) []TaxRate {
+	var country, region []TaxRate
+	for _, r := range rates {
+		switch {
+		case r.Country != addr.Country:
+		case r.Region == "":
+			country = append(country, r)
+		case addr.Region != "" && strings.EqualFold(r.Region, addr.Region):
+			region = append(region, r)
+		}
+	}
+	return append(country, region...)
+}
+
+// tax adds a tax line per rate to every sold line, on its discounted
+// amount, and to shipping for the rates that apply to it.
+func (p *Priced) tax(rates []TaxRate, sold []bool, inclusive bool) {
+	if len(rates) == 0 {
+		return
+	}
+	for i := range p.Lines {
+		if !sold[i] {
+			continue
+		}
+		pl := &p.Lines[i]
+		pl.Taxes = taxLines(pl.Total, rates, inclusive)
+		for _, t := range pl.Taxes {
+			p.TaxTotal = plusSat(p.TaxTotal, t.Amount)
+			if !inclusive {
+				pl.Total = plusSat(pl.Total, t.Amount)
+			}
+		}
+	}
+	if p.Selected == nil {
+		return
+	}
+	var onShipping []TaxRate
+	for _, r := range rates {
+		if r.AppliesToShipping {
+			onShipping = append(onShipping, r)
+		}
+	}
+	p.ShippingTaxes = taxLines(p.ShippingTotal, onShipping, inclusive)
+	for _, t := range p.ShippingTaxes {
+		p.TaxTotal = plusSat(p.TaxTotal, t.Amount)
+	}
+}
+
+// taxLines are the taxes on amount, one per rate, each rounded half up:
+// amount × r on a price without tax, amount × r / (100% + Σr) extracted
+// from a price with tax in it.
+func taxLines(amount Money, rates []TaxRate, inclusive bool) []TaxLine {
+	if len(rates) == 0 {
+		return nil
+	}
+	den := int64(PercentScale)
+	if inclusive {
+		for _, r := range rates {
+			den = addInt64Sat(den, int64(max(r.Rate, 0)))
+		}
+	}
+	out := make([]TaxLine, len(rates))
+	for k, r := range rates {
+		rate := max(r.Rate, 0)
+		out[k] = TaxLine{Title: r.Name, Rate: rate, Amount: Money(mulDiv(int64(max(amount, 0)), int64(rate), den, true))}
+	}
+	return out
+}
+
+// Saturating arithmetic for PriceCart, which never fails (see there).
+func plusSat(a, b Money) Money {
+	if s, err := a.Plus(b); err == nil {
+		return s
+	}
+	return math.MaxInt64
+}
+
+func timesSat(m Money, q int) Money {
+	if s, err := m.Times(q); err == nil {
+		return s
+	}
+	return math.MaxInt64
+}
+
+func addIntSat(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+func mulIntSat(a, b int) int {
+	if b != 0 && a > math.MaxInt/b {
+		return math.MaxInt
+	}
+	return a * b
+}
+
+func addInt64Sat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
