@@ -7,3 +7,8 @@ func (s *Store) LimitFewMatches(n int) { s.fewMatchLimit = n }
 
 // MaxFewMatches is the limit stores start with.
 const MaxFewMatches = maxFewMatches
+
+// SetDiscountUsage sets a code's use count, as checkout's uses would.
+func (s *Store) SetDiscountUsage(id string, n int) error {
+	return s.db.Exec("UPDATE discount_codes SET usage_count = ? WHERE discount_code_id = ?", n, id).Error
+}
