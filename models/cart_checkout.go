@@ -132,6 +132,8 @@ type PlacedCheckout struct {
 	PlacedOrder
 	Use  *DiscountUse
 	Cart Cart
+	// Actor is who placed the order, for its first event.
+	Actor string
 }
 
 // SellablesOf is the locked stock as PricingLines reads variants.
@@ -239,7 +241,7 @@ func PlaceCheckout(in CheckoutInput, idempotencyKey string, newID func() string)
 	}
 	orderID := o.ID
 	cart.Status, cart.OrderID, cart.CheckoutKey, cart.LastUpdated = CartClosed, &orderID, idempotencyKey, now
-	return PlacedCheckout{PlacedOrder: placed, Use: use, Cart: cart}, nil
+	return PlacedCheckout{PlacedOrder: placed, Use: use, Cart: cart, Actor: req.Actor}, nil
 }
 
 // checkoutActor is who the order's events and ledger rows name: the
