@@ -115,7 +115,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	defer limits.Close()
 	limits.CheckEviction(ctx)
-	expirer := &expiry.Worker{Store: db, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, EventsRetention: cfg.EventsRetention, Logger: logger}
+	expirer := &expiry.Worker{Store: db, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, EventsRetention: cfg.EventsRetention, CartTTL: cfg.CartTTL, Logger: logger}
 	registry := newRegistry(sqlDB, db.Statements, db.BackgroundStatements, catalog.Stats(), expirer.Expired, eventCounts, dispatcher)
 	key, err := secretKey(cfg, logger)
 	if err != nil {

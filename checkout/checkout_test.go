@@ -415,7 +415,7 @@ func TestPriceChangedBeforeCheckout(t *testing.T) {
 		}
 		warned := false
 		for _, w := range v.Priced.Warnings {
-			warned = warned || (w.Code == "PRICE_CHANGED" && w.LineID == v.Cart.Lines[0].ID)
+			warned = warned || (w.Code == models.WarningPriceChanged && w.LineID == v.Cart.Lines[0].ID)
 		}
 		if !warned || v.Priced.Subtotal != 2400 {
 			t.Fatalf("warnings %+v, subtotal %v; want PRICE_CHANGED and 24.00", v.Priced.Warnings, v.Priced.Subtotal)
