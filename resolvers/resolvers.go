@@ -29,9 +29,10 @@ type Services struct {
 // that package verifies Stripe's webhooks with stripe-go, which the
 // resolvers must not depend on.
 type Payments interface {
-	// CreatePayment starts paying for an order, or returns the order's
-	// open payment again.
-	CreatePayment(ctx context.Context, c models.Caller, orderID string) (*models.PaymentSession, error)
+	// CreatePaymentFor starts paying for an order, or returns the
+	// order's open payment again; cartID ("" for none) is the guest's
+	// cart the order came from, which lets a guest pay it.
+	CreatePaymentFor(ctx context.Context, c models.Caller, orderID, cartID string) (*models.PaymentSession, error)
 	// ConfirmLocalPayment sends a local payment's webhook event with the
 	// outcome asked for (admins), and returns the order as it is then.
 	ConfirmLocalPayment(ctx context.Context, c models.Caller, paymentID, outcome string) (*models.Order, error)
