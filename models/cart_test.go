@@ -83,4 +83,3 @@ func TestMergeCart(t *testing.T) {
 		t.Fatalf("merge bob's cart: %v", err)
 	}
 }
-
