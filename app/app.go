@@ -19,6 +19,7 @@ import (
 	"shop/config"
 	"shop/expiry"
 	"shop/models"
+	"shop/checkout"
 	"shop/ordering"
 	"shop/outbox"
 	"shop/payments"
@@ -173,6 +174,9 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Reports:  reports.New(catalog),
 		Accounts: accounts,
 		Payments: pay,
+		Checkout: checkout.New(checkout.Options{
+			Store: db, Limits: cfg.OrderLimits(), PricesIncludeTax: cfg.PricesIncludeTax, Currency: cfg.ShopCurrency,
+		}),
 	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {

@@ -321,3 +321,52 @@ func ParseCheckoutSnapshot(s *string) (*CheckoutSnapshot, error) {
 	}
 	return &snap, nil
 }
+
+// PricedItems is the order's items with the discounts and taxes its
+// checkout snapshot gave each (by variant: a cart holds a variant once);
+// createOrder's orders' items as they are.
+func (o Order) PricedItems() []OrderItem {
+	if o.Checkout == nil {
+		return o.Items
+	}
+	byVariant := map[string]PricedLine{}
+	for _, l := range o.Checkout.Priced.Lines {
+		byVariant[l.VariantID] = l
+	}
+	out := make([]OrderItem, len(o.Items))
+	for i, it := range o.Items {
+		pl := byVariant[it.VariantID]
+		it.Discounts, it.Taxes = pl.Discounts, pl.Taxes
+		out[i] = it
+	}
+	return out
+}
+
+// TaxLines is every tax of the order, its lines' and its shipping's, one
+// line per tax (title and rate), in the order first met; none for
+// createOrder's orders.
+func (o Order) TaxLines() []TaxLine {
+	out := []TaxLine{}
+	if o.Checkout == nil {
+		return out
+	}
+	at := map[TaxLine]int{}
+	add := func(t TaxLine) {
+		key := TaxLine{Title: t.Title, Rate: t.Rate}
+		if i, ok := at[key]; ok {
+			out[i].Amount += t.Amount
+			return
+		}
+		at[key] = len(out)
+		out = append(out, t)
+	}
+	for _, l := range o.Checkout.Priced.Lines {
+		for _, t := range l.Taxes {
+			add(t)
+		}
+	}
+	for _, t := range o.Checkout.Priced.ShippingTaxes {
+		add(t)
+	}
+	return out
+}

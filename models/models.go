@@ -78,4 +78,8 @@ type OrderItem struct {
 	SKU       *string         `gorm:"column:sku;type:varchar(64)"`
 	Title     string          `gorm:"column:title;type:varchar(320);not null;default:''"`
 	Options   SelectedOptions `gorm:"column:options;type:text;not null;default:'[]'"`
+	// Discounts and Taxes are the line's from its order's checkout
+	// snapshot (Order.PricedItems); none for createOrder's orders.
+	Discounts []Allocation `gorm:"-"`
+	Taxes     []TaxLine    `gorm:"-"`
 }

@@ -10,6 +10,7 @@ import (
 
 	"shop/auth"
 	"shop/catalog"
+	"shop/checkout"
 	"shop/models"
 	"shop/ordering"
 	"shop/reports"
@@ -22,6 +23,7 @@ type Services struct {
 	Reports  *reports.Service
 	Accounts *auth.Service
 	Payments Payments
+	Checkout *checkout.Service
 }
 
 // Payments is what the resolvers need of the payments service
@@ -45,6 +47,7 @@ type Resolver struct {
 	reports  *reports.Service
 	accounts *auth.Service
 	payments Payments
+	checkout *checkout.Service
 	logger   *slog.Logger
 }
 
@@ -54,7 +57,7 @@ func New(s Services, logger *slog.Logger) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, logger: logger}
+	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, checkout: s.Checkout, logger: logger}
 }
 
 func optFloat(m map[string]any, key string) *float64 {
