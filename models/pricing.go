@@ -371,8 +371,8 @@ func PriceCart(in PricingInput) Priced {
 	if in.SelectedMethodID != "" {
 		for _, m := range p.Methods {
 			if m.ID == in.SelectedMethodID {
-				m := m
-				p.Selected = &m
+				p.Selected = &m // a copy: Methods stays as offered
+				break
 			}
 		}
 	}

@@ -281,21 +281,31 @@ func TestCheckoutMoneyExamplesCover(t *testing.T) {
 	}
 	has("inclusive prices", func(ex moneyExample) bool { return ex.PricesIncludeTax && len(ex.TaxRates) > 0 })
 	has("exclusive prices with tax", func(ex moneyExample) bool { return !ex.PricesIncludeTax && ex.Expect.TaxTotal != "0.00" })
+	// discounts are the example's expected allocations, line by line.
+	discounts := func(ex moneyExample) string {
+		var out []string
+		for _, l := range ex.Expect.Lines {
+			out = append(out, strings.Join(l.Discounts, "+"))
+		}
+		return strings.Join(out, " ")
+	}
 	has("a 3-way split of 10.00 at 33.333%", func(ex moneyExample) bool {
-		return ex.Code != nil && ex.Code.Value == "33.333" && ex.Expect.DiscountTotal == "10.00" && len(ex.Expect.Lines) == 3 &&
-			ex.Expect.Lines[0].Discounts[0] == "3.34" && ex.Expect.Lines[1].Discounts[0] == "3.33" && ex.Expect.Lines[2].Discounts[0] == "3.33"
+		return ex.Code != nil && ex.Code.Value == "33.333" && discounts(ex) == "3.34 3.33 3.33"
 	})
 	has("a 100% discount", func(ex moneyExample) bool { return ex.Code != nil && ex.Code.Value == "100" })
 	has("free shipping lost to a discount", func(ex moneyExample) bool {
-		return ex.Code != nil && len(ex.Zones) > 0 && ex.Zones[0].Rates[0].Kind == string(RateFreeAbove) && ex.Expect.ShippingTotal != "0.00"
+		return ex.Code != nil && len(ex.Zones) > 0 && len(ex.Zones[0].Rates) > 0 && ex.Zones[0].Rates[0].Kind == string(RateFreeAbove) &&
+			ex.Expect.ShippingTotal != "0.00"
 	})
 	has("a fixed amount larger than the eligible subtotal", func(ex moneyExample) bool {
 		return ex.Code != nil && ex.Code.Kind == string(DiscountFixedAmount) && len(ex.Code.AppliesTo.ProductIDs) > 0
 	})
 	has("a fixed amount with a remainder", func(ex moneyExample) bool {
-		return ex.Code != nil && ex.Code.Kind == string(DiscountFixedAmount) && len(ex.Lines) == 2 && ex.Expect.Lines[0].Discounts[0] == "3.33"
+		return ex.Code != nil && ex.Code.Kind == string(DiscountFixedAmount) && discounts(ex) == "3.33 6.67"
 	})
-	has("two tax lines (GST and PST)", func(ex moneyExample) bool { return len(ex.Expect.Lines[0].Taxes) == 2 })
+	has("two tax lines (GST and PST)", func(ex moneyExample) bool {
+		return len(ex.Expect.Lines) > 0 && len(ex.Expect.Lines[0].Taxes) == 2 && ex.Expect.Lines[0].Taxes[1].Title == "PST"
+	})
 	has("tax on shipping", func(ex moneyExample) bool {
 		return len(ex.Expect.ShippingTaxes) > 0 && ex.Expect.ShippingTotal != "0.00"
 	})
