@@ -25,6 +25,7 @@ import (
 	"shop/payments"
 	"shop/payments/local"
 	"shop/payments/stripe"
+	"shop/pricing"
 	"shop/ratelimit"
 	"shop/reports"
 	"shop/resolvers"
@@ -177,6 +178,8 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Checkout: checkout.New(checkout.Options{
 			Store: db, Limits: cfg.OrderLimits(), PricesIncludeTax: cfg.PricesIncludeTax, Currency: cfg.ShopCurrency,
 		}),
+		// Never cached: checkout reads these inside its own work.
+		Pricing: pricing.New(db, db),
 	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {

@@ -178,6 +178,17 @@ var matrix = []struct {
 	{"Product.category", `{ getProductsById(id: "$P1") { category { id } } }`,
 		everyone(data(`{"getProductsById":{"category":null}}`))},
 
+	// The admin's pricing (issue 20), on the state set up: $ZONE (US) with
+	// one rate, the tax rate $TAX and the code $CODE.
+	{"shippingZones", `{ shippingZones { zoneId name countries regions rates { name kind price } } }`,
+		adminOnly(`{"shippingZones":[{"zoneId":"$ZONE","name":"Matrix zone","countries":["US"],"regions":[],"rates":[{"name":"Matrix rate","kind":"FLAT","price":5}]}]}`)},
+	{"taxRates", `{ taxRates { taxRateId country region rate } }`,
+		adminOnly(`{"taxRates":[{"taxRateId":"$TAX","country":"US","region":null,"rate":8.25}]}`)},
+	{"discountCodes", `{ discountCodes(first: 10) { discountCodeId code usageCount } }`,
+		adminOnly(`{"discountCodes":[{"discountCodeId":"$CODE","code":"MATRIX","usageCount":0}]}`)},
+	{"discountCode", `{ discountCode(discountCodeId: "$CODE") { code kind value active } }`,
+		adminOnly(`{"discountCode":{"code":"MATRIX","kind":"PERCENTAGE","value":10,"active":true}}`)},
+
 	{"createCategory", `mutation { createCategory(name: "$NEW_CATEGORY") { name } }`,
 		adminOnly(`{"createCategory":{"name":"$NEW_CATEGORY"}}`)},
 	{"updateCategory", `mutation { updateCategory(id: "$C1", name: "Matrix") { slug } }`,
@@ -270,13 +281,15 @@ var matrix = []struct {
 	{"cartSetEmail(A's)", `mutation { cartSetEmail(cartId: "$CART_A", email: "a@shop.test") { email } }`,
 		cartOwnerOnly(`{"cartSetEmail":{"email":"a@shop.test"}}`)},
 	{"cartSetShippingAddress(A's)", `mutation { cartSetShippingAddress(cartId: "$CART_A", address: {name: "A", line1: "1 Main St", city: "Austin", region: "TX", postalCode: "78701", country: "US"}) { shippingAddress { region } availableShippingMethods { name } } }`,
-		cartOwnerOnly(`{"cartSetShippingAddress":{"shippingAddress":{"region":"TX"},"availableShippingMethods":[]}}`)},
+		cartOwnerOnly(`{"cartSetShippingAddress":{"shippingAddress":{"region":"TX"},"availableShippingMethods":[{"name":"Matrix rate"}]}}`)},
 	{"cartSetBillingAddress(A's)", `mutation { cartSetBillingAddress(cartId: "$CART_A", address: {name: "A", line1: "1 Rue", city: "Paris", postalCode: "75001", country: "FR"}) { billingAddress { country } } }`,
 		cartOwnerOnly(`{"cartSetBillingAddress":{"billingAddress":{"country":"FR"}}}`)},
-	{"cartSelectShippingMethod(A's): no zone, NO_SHIPPING_METHOD", `mutation { cartSelectShippingMethod(cartId: "$CART_A", shippingMethodId: "` + unknownID + `") { cartId } }`,
+	{"cartSelectShippingMethod(A's): not offered, NO_SHIPPING_METHOD", `mutation { cartSelectShippingMethod(cartId: "$CART_A", shippingMethodId: "` + unknownID + `") { cartId } }`,
 		[4]outcome{denied(cartNotFound), denied("NO_SHIPPING_METHOD"), denied(cartNotFound), denied(forbidden)}},
 	{"cartApplyDiscountCode(A's): no such code", `mutation { cartApplyDiscountCode(cartId: "$CART_A", code: "NOPE") { cartId } }`,
 		[4]outcome{denied(cartNotFound), denied("DISCOUNT_CODE_INVALID"), denied(cartNotFound), denied(forbidden)}},
+	{"cartApplyDiscountCode(A's)", `mutation { cartApplyDiscountCode(cartId: "$CART_A", code: "matrix") { discountCode discountTotal } }`,
+		cartOwnerOnly(`{"cartApplyDiscountCode":{"discountCode":"MATRIX","discountTotal":0.1}}`)},
 	{"cartRemoveDiscountCode(A's)", `mutation { cartRemoveDiscountCode(cartId: "$CART_A") { discountCode } }`,
 		cartOwnerOnly(`{"cartRemoveDiscountCode":{"discountCode":null}}`)},
 	{"cartMerge(a guest's)", `mutation { cartMerge(cartId: "$GUEST_CART") { closed } }`,
@@ -285,6 +298,28 @@ var matrix = []struct {
 		[4]outcome{denied(cartNotFound), denied("BAD_USER_INPUT"), denied(cartNotFound), denied(forbidden)}},
 	{"checkoutComplete(a guest's): no email nor address yet", `mutation { checkoutComplete(cartId: "$GUEST_CART") { orderId } }`,
 		everyone(denied("BAD_USER_INPUT"))},
+	// The admin's pricing writes (issue 20); $GONE_ZONE, $GONE_RATE (in
+	// $ZONE), $GONE_TAX and $GONE_CODE are fresh for each cell.
+	{"createShippingZone", `mutation { createShippingZone(name: "Matrix west", countries: ["us"], regions: ["US-CA"]) { name countries regions rates { name } } }`,
+		adminOnly(`{"createShippingZone":{"name":"Matrix west","countries":["US"],"regions":["US-CA"],"rates":[]}}`)},
+	{"updateShippingZone", `mutation { updateShippingZone(zoneId: "$ZONE", name: "Matrix zone") { zoneId name } }`,
+		adminOnly(`{"updateShippingZone":{"zoneId":"$ZONE","name":"Matrix zone"}}`)},
+	{"deleteShippingZone", `mutation { deleteShippingZone(zoneId: "$GONE_ZONE") }`,
+		adminOnly(`{"deleteShippingZone":true}`)},
+	{"createShippingRate", `mutation { createShippingRate(zoneId: "$ZONE", input: {name: "Matrix express", kind: FREE_ABOVE, price: 15, freeAbove: 100}) { name kind price freeAbove } }`,
+		adminOnly(`{"createShippingRate":{"name":"Matrix express","kind":"FREE_ABOVE","price":15,"freeAbove":100}}`)},
+	{"deleteShippingRate", `mutation { deleteShippingRate(shippingMethodId: "$GONE_RATE") }`,
+		adminOnly(`{"deleteShippingRate":true}`)},
+	{"createTaxRate", `mutation { createTaxRate(country: "US", region: "US-CA", rate: 7.25, name: "Matrix CA") { country region rate appliesToShipping } }`,
+		adminOnly(`{"createTaxRate":{"country":"US","region":"CA","rate":7.25,"appliesToShipping":false}}`)},
+	{"deleteTaxRate", `mutation { deleteTaxRate(taxRateId: "$GONE_TAX") }`,
+		adminOnly(`{"deleteTaxRate":true}`)},
+	{"createDiscountCode", `mutation { createDiscountCode(input: {code: "Matrix-New", kind: FIXED_AMOUNT, value: 2.5, usageLimitPerCustomer: 1}) { code kind value usageLimitPerCustomer usageCount active } }`,
+		adminOnly(`{"createDiscountCode":{"code":"Matrix-New","kind":"FIXED_AMOUNT","value":2.5,"usageLimitPerCustomer":1,"usageCount":0,"active":true}}`)},
+	{"updateDiscountCode", `mutation { updateDiscountCode(discountCodeId: "$CODE", input: {usageLimit: 5}) { code usageLimit } }`,
+		adminOnly(`{"updateDiscountCode":{"code":"MATRIX","usageLimit":5}}`)},
+	{"deactivateDiscountCode", `mutation { deactivateDiscountCode(discountCodeId: "$GONE_CODE") { active } }`,
+		adminOnly(`{"deactivateDiscountCode":{"active":false}}`)},
 
 	{"register", `mutation { register(input: {email: "$NEW_EMAIL", password: "a new password", name: "New"}) { user { email role } } }`,
 		everyone(data(`{"register":{"user":{"email":"$NEW_EMAIL","role":"customer"}}}`))},
@@ -330,6 +365,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		variants: [{price: 5, options: [{name: "Size", value: "S"}]}, {options: [{name: "Size", value: "M"}]}]}) { productId variants { variantId } } }`, nil, &tee)
 	ids["$V"], ids["$VS"], ids["$VM"] = tee.CreateProduct.ProductID, tee.CreateProduct.Variants[0].VariantID, tee.CreateProduct.Variants[1].VariantID
 	admin.MustData(t, `mutation($p: String!) { updateProduct(input: {productId: $p, active: false}) { active } }`, map[string]any{"p": ids["$HIDDEN"]}, &struct{}{})
+	var pricing struct {
+		CreateShippingZone struct{ ZoneID string }
+		CreateTaxRate      struct{ TaxRateID string }
+		CreateDiscountCode struct{ DiscountCodeID string }
+	}
+	admin.MustData(t, `mutation { createShippingZone(name: "Matrix zone", countries: ["US"]) { zoneId } createTaxRate(country: "US", rate: 8.25, name: "Matrix tax") { taxRateId }
+		createDiscountCode(input: {code: "MATRIX", kind: PERCENTAGE, value: 10}) { discountCodeId } }`, nil, &pricing)
+	ids["$ZONE"], ids["$TAX"], ids["$CODE"] = pricing.CreateShippingZone.ZoneID, pricing.CreateTaxRate.TaxRateID, pricing.CreateDiscountCode.DiscountCodeID
+	admin.MustData(t, `mutation($z: String!) { createShippingRate(zoneId: $z, input: {name: "Matrix rate", kind: FLAT, price: 5}) { name } }`, map[string]any{"z": ids["$ZONE"]}, &struct{}{})
 	// The variants cells were to delete, and whether the cell did.
 	doomedVariants := map[string]bool{}
 	ids["$OA"] = order(a, ids["$P1"])
@@ -382,6 +426,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 					a.MustData(t, `mutation($v: String!) { cartCreate(input: {lines: [{variantId: $v, quantity: 1}]}) { cartId lines { lineId } } }`, map[string]any{"v": ids["$P1"]}, &out)
 					cell["$CART_A"], cell["$CART_A_LINE"] = out.CartCreate.CartID, out.CartCreate.Lines[0].LineID
+				}
+				if strings.Contains(row.doc, "$GONE_") {
+					var out struct {
+						CreateShippingZone struct{ ZoneID string }
+						CreateShippingRate struct{ ShippingMethodID string }
+						CreateTaxRate      struct{ TaxRateID string }
+						CreateDiscountCode struct{ DiscountCodeID string }
+					}
+					admin.MustData(t, `mutation($z: String!, $name: String!) { createShippingZone(name: $name, countries: ["CA"]) { zoneId }
+						createShippingRate(zoneId: $z, input: {name: $name, kind: FLAT, price: 1}) { shippingMethodId }
+						createTaxRate(country: "CA", rate: 5, name: $name) { taxRateId }
+						createDiscountCode(input: {code: $name, kind: FREE_SHIPPING}) { discountCodeId } }`,
+						map[string]any{"z": ids["$ZONE"], "name": testenv.RandomName("doomed-")}, &out)
+					cell["$GONE_ZONE"], cell["$GONE_RATE"] = out.CreateShippingZone.ZoneID, out.CreateShippingRate.ShippingMethodID
+					cell["$GONE_TAX"], cell["$GONE_CODE"] = out.CreateTaxRate.TaxRateID, out.CreateDiscountCode.DiscountCodeID
 				}
 				if strings.Contains(row.doc, "$NEW_EMAIL") {
 					cell["$NEW_EMAIL"] = testenv.RandomName("new-") + "@shop.test"
@@ -486,6 +545,51 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if (out.GetVariantById == nil) != deleted {
 			t.Errorf("variant %s: there %v, deleted by the admin's cell %v", id, out.GetVariantById != nil, deleted)
 		}
+	}
+	// The pricing rows: the admin's cells made a zone, a rate, a tax rate
+	// and a code, and deleted or deactivated one of each made for them;
+	// the other 3 of each (4 per row of doomed ones, made for 4 rows) are
+	// still there as they were.
+	var priced struct {
+		ShippingZones []struct {
+			Name  string
+			Rates []struct{ Name string }
+		}
+		TaxRates      []struct{ Name string }
+		DiscountCodes []struct {
+			Code       string
+			Active     bool
+			UsageLimit *int
+		}
+	}
+	admin.MustData(t, `{ shippingZones { name rates { name } } taxRates { name } discountCodes(first: 100) { code active usageLimit } }`, nil, &priced)
+	zones, rates := map[string]int{}, map[string]int{}
+	for _, z := range priced.ShippingZones {
+		zones[z.Name]++
+		if z.Name == "Matrix zone" {
+			for _, r := range z.Rates {
+				rates[r.Name]++
+			}
+		}
+	}
+	active := 0
+	for _, d := range priced.DiscountCodes {
+		if d.Active {
+			active++
+		}
+		if d.Code == "MATRIX" && (d.UsageLimit == nil || *d.UsageLimit != 5) {
+			t.Errorf("MATRIX's usage limit is %v, want 5 (the admin's update)", d.UsageLimit)
+		}
+	}
+	// Each of the 4 doomed rows made a zone, a rate, a tax rate and a code
+	// for each of its 4 cells: 16 of each, of which the admin's cell of the
+	// matching row removed one.
+	if len(priced.ShippingZones) != 1+1+15 || zones["Matrix zone"] != 1 || zones["Matrix west"] != 1 ||
+		len(rates) != 2+15 || rates["Matrix rate"] != 1 || rates["Matrix express"] != 1 {
+		t.Errorf("zones %v (%d), rates of $ZONE %v", zones, len(priced.ShippingZones), rates)
+	}
+	if len(priced.TaxRates) != 1+1+15 || len(priced.DiscountCodes) != 1+1+16 || active != 1+1+15 {
+		t.Errorf("%d tax rates, %d codes (%d active); want 17, 18 (17)", len(priced.TaxRates), len(priced.DiscountCodes), active)
 	}
 	if s := in.MustStock(t, ids["$P3"]); s != 8 {
 		t.Errorf("P3's stock is %d, want 8", s)

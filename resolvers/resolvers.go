@@ -13,6 +13,7 @@ import (
 	"shop/checkout"
 	"shop/models"
 	"shop/ordering"
+	"shop/pricing"
 	"shop/reports"
 )
 
@@ -24,6 +25,7 @@ type Services struct {
 	Accounts *auth.Service
 	Payments Payments
 	Checkout *checkout.Service
+	Pricing  *pricing.Service
 }
 
 // Payments is what the resolvers need of the payments service
@@ -48,6 +50,7 @@ type Resolver struct {
 	accounts *auth.Service
 	payments Payments
 	checkout *checkout.Service
+	pricing  *pricing.Service
 	logger   *slog.Logger
 }
 
@@ -57,7 +60,7 @@ func New(s Services, logger *slog.Logger) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, checkout: s.Checkout, logger: logger}
+	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, checkout: s.Checkout, pricing: s.Pricing, logger: logger}
 }
 
 func optFloat(m map[string]any, key string) *float64 {

@@ -72,6 +72,11 @@ func TextWeights() map[string]int {
 		"Cart.email":          w(models.MaxEmailBytes, 1),
 		"Order.email":         w(models.MaxEmailBytes, 1),
 		"CartWarning.message": w(maxWarningSize, 1),
+		// The admin's pricing (issue 20): lists of codes and ids.
+		"ShippingZone.countries":        w(2, models.MaxZoneCountries),
+		"ShippingZone.regions":          w(6, models.MaxZoneRegions),
+		"DiscountAppliesTo.productIds":  w(36, models.MaxDiscountTargets),
+		"DiscountAppliesTo.categoryIds": w(36, models.MaxDiscountTargets),
 	}
 }
 
@@ -99,6 +104,10 @@ func DatabaseFields() map[string]docguard.Database {
 		"Product.stockMovements":        always,
 		"Query.lowStockVariants":        always,
 		"ProductVariant.stockMovements": always,
+		// The admin's pricing lists (issue 20), never cached.
+		"Query.shippingZones": always,
+		"Query.taxRates":      always,
+		"Query.discountCodes": always,
 	}
 }
 
@@ -144,6 +153,12 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 		// The dashboard's: a day per row, and a page of customers.
 		"Query.salesReport": {Arg: "days", Default: models.DefaultSalesDays, Max: models.MaxSalesDays},
 		"Query.customers":   {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
+		// The admin's pricing (issue 20): every zone with every rate,
+		// every tax rate, a page of codes.
+		"Query.shippingZones": {Default: models.MaxShippingZones, Max: models.MaxShippingZones},
+		"ShippingZone.rates":  {Default: models.MaxZoneRates, Max: models.MaxZoneRates},
+		"Query.taxRates":      {Default: models.MaxTaxRates, Max: models.MaxTaxRates},
+		"Query.discountCodes": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 	}
 	// Introspection's lists are as long as this schema makes them: without
 	// a size, __schema { types { fields { type { fields … } } } } nested a
@@ -258,5 +273,11 @@ func Cacheability() map[string]docguard.Cache {
 		"Query.lowStockVariants": never,
 		// A cart has no version; it is read fresh, priced now, each time.
 		"Query.cart": never,
+		// The admin's pricing (issue 20): never cached, so a change shows
+		// at once, and checkout reads the store itself.
+		"Query.shippingZones": never,
+		"Query.taxRates":      never,
+		"Query.discountCodes": never,
+		"Query.discountCode":  never,
 	}
 }

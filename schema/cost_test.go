@@ -194,7 +194,13 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
   edges { node { productId name sku price stockCount active imageUrls category { id name } } } pageInfo { hasNextPage endCursor } } }`,
 		"Dashboard categories (issue 17)":   `query { categories { id name slug productCount parent { id } } }`,
 		"A page of descriptions (issue 17)": `{ products(first: 100) { edges { cursor node { productId name description price imageUrls } } pageInfo { hasNextPage endCursor } } }`,
-		"IntrospectionQuery":                IntrospectionQuery,
+		// The pricing screens (issue 20), every zone, rate and tax rate,
+		// and the largest page of codes.
+		"Dashboard shipping and taxes (issue 20)": `query { shippingZones { zoneId name countries regions rates { shippingMethodId name kind price freeAbove minWeightGrams maxWeightGrams } }
+  taxRates { taxRateId country region name rate appliesToShipping } }`,
+		"Dashboard discount codes (issue 20)": `query($after: String) { discountCodes(first: 100, after: $after) { discountCodeId code kind value appliesTo { productIds categoryIds }
+  minSubtotal startsAt endsAt usageLimit usageLimitPerCustomer usageCount active } }`,
+		"IntrospectionQuery": IntrospectionQuery,
 		"Largest page of orders (issue 7)": `{ getOrders(limit: 1000) { orderId customerId totalAmount status createdAt lastUpdated
   items { id productId quantity priceAtPurchase product { productId price stockCount lastUpdated } } } }`,
 	}
@@ -384,6 +390,10 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 		"Cart.discountCode": true, "Cart.orderId": true, "CartLine.lineId": true, "CartWarning.code": true, "CartWarning.lineId": true,
 		"DiscountAllocation.code": true, "Order.discountCode": true, "ShippingMethod.name": true, "ShippingMethod.shippingMethodId": true,
 		"TaxLine.title": true,
+		// Issue 20's pricing: ids, codes (at most 64) and names (at most 100).
+		"ShippingZone.zoneId": true, "ShippingZone.name": true, "ShippingRate.shippingMethodId": true, "ShippingRate.name": true,
+		"TaxRate.taxRateId": true, "TaxRate.country": true, "TaxRate.region": true, "TaxRate.name": true,
+		"DiscountCode.discountCodeId": true, "DiscountCode.code": true,
 	}
 	sch, _ := MustSchema(t, nil, nil)
 	weights := schema.TextWeights()

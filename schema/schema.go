@@ -234,6 +234,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	addPayments(b, r, dateTime, order, mutation)
 	addCarts(b, r, vt.variant, order, orderItem, query, mutation)
 	addCategories(b, r, product, query, mutation)
+	addPricing(b, r, dateTime, query, mutation)
 	accountQueries, accountMutations, user := accountFields(b, r, dateTime)
 	for name, f := range accountQueries {
 		query.AddFieldConfig(name, f)
