@@ -54,7 +54,7 @@ func addPricing(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, quer
 			"zoneId":    field(nonNull(graphql.String), "", func(z *models.ShippingZone) any { return z.ID }),
 			"name":      field(nonNull(graphql.String), "", func(z *models.ShippingZone) any { return z.Name }),
 			"countries": field(stringList, "ISO 3166-1 alpha-2 codes.", func(z *models.ShippingZone) any { return z.Countries }),
-			"regions":   field(stringList, `Regions with their country, like "US-CA"; empty: the whole of each country.`, func(z *models.ShippingZone) any { return z.Regions }),
+			"regions":   field(stringList, `Regions with their country, like "US-CA": a country with regions listed is covered in those only, the others whole.`, func(z *models.ShippingZone) any { return z.Regions }),
 			"rates":     field(nonNull(graphql.NewList(nonNull(rate))), "By price, then name.", func(z *models.ShippingZone) any { return z.Rates }),
 		},
 	})
@@ -202,7 +202,7 @@ func addPricing(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, quer
 		Args: graphql.FieldConfigArgument{
 			"name":      {Type: nonNull(graphql.String), Description: "1 to 100 characters."},
 			"countries": {Type: stringList, Description: "At least one ISO 3166-1 alpha-2 code, any case."},
-			"regions":   {Type: graphql.NewList(nonNull(graphql.String)), Description: `Regions with their country ("US-CA", "CA-QC", "AU-NSW"), each of a listed country; left out: the whole of each country.`},
+			"regions":   {Type: graphql.NewList(nonNull(graphql.String)), Description: `Regions with their country ("US-CA", "CA-QC", "AU-NSW"), each of a listed country, which they then limit the zone to; left out: the whole of each country.`},
 		},
 		Resolve: b.safe(r.CreateShippingZone),
 	})
