@@ -16,6 +16,7 @@ import (
 	"shop/auth"
 	"shop/cache"
 	shopcatalog "shop/catalog"
+	"shop/checkout"
 	"shop/config"
 	"shop/expiry"
 	"shop/models"
@@ -116,7 +117,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	defer limits.Close()
 	limits.CheckEviction(ctx)
-	expirer := &expiry.Worker{Store: db, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, EventsRetention: cfg.EventsRetention, Logger: logger}
+	expirer := &expiry.Worker{Store: db, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, EventsRetention: cfg.EventsRetention, CartTTL: cfg.CartTTL, Logger: logger}
 	registry := newRegistry(sqlDB, db.Statements, db.BackgroundStatements, catalog.Stats(), expirer.Expired, eventCounts, dispatcher)
 	key, err := secretKey(cfg, logger)
 	if err != nil {
@@ -174,6 +175,9 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Reports:  reports.New(catalog),
 		Accounts: accounts,
 		Payments: pay,
+		Checkout: checkout.New(checkout.Options{
+			Store: db, Limits: cfg.OrderLimits(), PricesIncludeTax: cfg.PricesIncludeTax, Currency: cfg.ShopCurrency,
+		}),
 		// Never cached: checkout reads these inside its own work.
 		Pricing: pricing.New(db, db),
 	}, logger)

@@ -42,7 +42,14 @@ func adminOnly(j string) [4]outcome {
 	return [4]outcome{denied(unauthenticated), denied(forbidden), denied(forbidden), data(j)}
 }
 
+// cartOwnerOnly is a write to customer A's cart: A alone; others are
+// told no such cart exists, an admin (who may read it) FORBIDDEN.
+func cartOwnerOnly(j string) [4]outcome {
+	return [4]outcome{denied(cartNotFound), data(j), denied(cartNotFound), denied(forbidden)}
+}
+
 const (
+	cartNotFound    = "CART_NOT_FOUND"
 	unauthenticated = "UNAUTHENTICATED"
 	forbidden       = "FORBIDDEN"
 	notFound        = "NOT_FOUND"
@@ -251,6 +258,46 @@ var matrix = []struct {
 	{"adjustStock(productId, variantId)", `mutation { adjustStock(productId: "$V", variantId: "$VS", delta: -1, reason: "matrix") { productId stockCount } }`,
 		adminOnly(`{"adjustStock":{"productId":"$V","stockCount":1199}}`)},
 
+	// Carts (issue 20): a guest's cart ($GUEST_CART, fresh per cell, a
+	// line of $P1) by anyone with its id; A's cart ($CART_A, fresh per
+	// cell, its line $CART_A_LINE) by A alone: others CART_NOT_FOUND, an
+	// admin reads it but is FORBIDDEN to change it. No cell completes a
+	// cart (none has an address): checkoutComplete refuses with
+	// BAD_USER_INPUT those who may reach the cart.
+	{"cart(a guest's)", `{ cart(cartId: "$GUEST_CART") { closed lines { quantity } } }`,
+		everyone(data(`{"cart":{"closed":false,"lines":[{"quantity":1}]}}`))},
+	{"cart(A's)", `{ cart(cartId: "$CART_A") { closed } }`,
+		[4]outcome{denied(cartNotFound), data(`{"cart":{"closed":false}}`), denied(cartNotFound), data(`{"cart":{"closed":false}}`)}},
+	{"cartCreate", `mutation { cartCreate(input: {email: "shopper@shop.test"}) { email lines { quantity } } }`,
+		everyone(data(`{"cartCreate":{"email":"shopper@shop.test","lines":[]}}`))},
+	{"cartLinesAdd(a guest's)", `mutation { cartLinesAdd(cartId: "$GUEST_CART", lines: [{variantId: "$P1", quantity: 2}]) { lines { quantity } } }`,
+		everyone(data(`{"cartLinesAdd":{"lines":[{"quantity":3}]}}`))},
+	{"cartLinesAdd(A's)", `mutation { cartLinesAdd(cartId: "$CART_A", lines: [{variantId: "$P2", quantity: 1}]) { lines { quantity } } }`,
+		cartOwnerOnly(`{"cartLinesAdd":{"lines":[{"quantity":1},{"quantity":1}]}}`)},
+	{"cartLinesUpdate(A's)", `mutation { cartLinesUpdate(cartId: "$CART_A", lines: [{lineId: "$CART_A_LINE", quantity: 4}]) { lines { quantity } } }`,
+		cartOwnerOnly(`{"cartLinesUpdate":{"lines":[{"quantity":4}]}}`)},
+	{"cartLinesRemove(A's)", `mutation { cartLinesRemove(cartId: "$CART_A", lineIds: ["$CART_A_LINE"]) { lines { quantity } } }`,
+		cartOwnerOnly(`{"cartLinesRemove":{"lines":[]}}`)},
+	{"cartSetEmail(A's)", `mutation { cartSetEmail(cartId: "$CART_A", email: "a@shop.test") { email } }`,
+		cartOwnerOnly(`{"cartSetEmail":{"email":"a@shop.test"}}`)},
+	{"cartSetShippingAddress(A's)", `mutation { cartSetShippingAddress(cartId: "$CART_A", address: {name: "A", line1: "1 Main St", city: "Austin", region: "TX", postalCode: "78701", country: "US"}) { shippingAddress { region } availableShippingMethods { name } } }`,
+		cartOwnerOnly(`{"cartSetShippingAddress":{"shippingAddress":{"region":"TX"},"availableShippingMethods":[{"name":"Matrix rate"}]}}`)},
+	{"cartSetBillingAddress(A's)", `mutation { cartSetBillingAddress(cartId: "$CART_A", address: {name: "A", line1: "1 Rue", city: "Paris", postalCode: "75001", country: "FR"}) { billingAddress { country } } }`,
+		cartOwnerOnly(`{"cartSetBillingAddress":{"billingAddress":{"country":"FR"}}}`)},
+	{"cartSelectShippingMethod(A's): not offered, NO_SHIPPING_METHOD", `mutation { cartSelectShippingMethod(cartId: "$CART_A", shippingMethodId: "` + unknownID + `") { cartId } }`,
+		[4]outcome{denied(cartNotFound), denied("NO_SHIPPING_METHOD"), denied(cartNotFound), denied(forbidden)}},
+	{"cartApplyDiscountCode(A's): no such code", `mutation { cartApplyDiscountCode(cartId: "$CART_A", code: "NOPE") { cartId } }`,
+		[4]outcome{denied(cartNotFound), denied("DISCOUNT_CODE_INVALID"), denied(cartNotFound), denied(forbidden)}},
+	{"cartApplyDiscountCode(A's)", `mutation { cartApplyDiscountCode(cartId: "$CART_A", code: "matrix") { discountCode discountTotal } }`,
+		cartOwnerOnly(`{"cartApplyDiscountCode":{"discountCode":"MATRIX","discountTotal":0.1}}`)},
+	{"cartRemoveDiscountCode(A's)", `mutation { cartRemoveDiscountCode(cartId: "$CART_A") { discountCode } }`,
+		cartOwnerOnly(`{"cartRemoveDiscountCode":{"discountCode":null}}`)},
+	{"cartMerge(a guest's)", `mutation { cartMerge(cartId: "$GUEST_CART") { closed } }`,
+		[4]outcome{denied(unauthenticated), data(`{"cartMerge":{"closed":false}}`), data(`{"cartMerge":{"closed":false}}`), data(`{"cartMerge":{"closed":false}}`)}},
+	{"checkoutComplete(A's): no address yet", `mutation { checkoutComplete(cartId: "$CART_A") { orderId } }`,
+		[4]outcome{denied(cartNotFound), denied("BAD_USER_INPUT"), denied(cartNotFound), denied(forbidden)}},
+	{"checkoutComplete(a guest's): no email nor address yet", `mutation { checkoutComplete(cartId: "$GUEST_CART") { orderId } }`,
+		everyone(denied("BAD_USER_INPUT"))},
 	// The admin's pricing writes (issue 20); $GONE_ZONE, $GONE_RATE (in
 	// $ZONE), $GONE_TAX and $GONE_CODE are fresh for each cell.
 	{"createShippingZone", `mutation { createShippingZone(name: "Matrix west", countries: ["us"], regions: ["US-CA"]) { name countries regions rates { name } } }`,
@@ -364,6 +411,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if strings.Contains(row.doc, "$EMPTY_CATEGORY") {
 					cell["$EMPTY_CATEGORY"] = in.MustCategory(t, testenv.RandomName("empty-"), "")
+				}
+				if strings.Contains(row.doc, "$GUEST_CART") {
+					var out struct{ CartCreate struct{ CartID string } }
+					in.Anonymous().MustData(t, `mutation($v: String!) { cartCreate(input: {lines: [{variantId: $v, quantity: 1}]}) { cartId } }`, map[string]any{"v": ids["$P1"]}, &out)
+					cell["$GUEST_CART"] = out.CartCreate.CartID
+				}
+				if strings.Contains(row.doc, "$CART_A") {
+					var out struct {
+						CartCreate struct {
+							CartID string
+							Lines  []struct{ LineID string }
+						}
+					}
+					a.MustData(t, `mutation($v: String!) { cartCreate(input: {lines: [{variantId: $v, quantity: 1}]}) { cartId lines { lineId } } }`, map[string]any{"v": ids["$P1"]}, &out)
+					cell["$CART_A"], cell["$CART_A_LINE"] = out.CartCreate.CartID, out.CartCreate.Lines[0].LineID
 				}
 				if strings.Contains(row.doc, "$GONE_") {
 					var out struct {

@@ -1,5 +1,6 @@
-// Package expiry cancels the orders nobody paid for and forgets old
-// idempotency keys, webhook event ids and outbox events, in the background, safely with several instances
+// Package expiry cancels the orders nobody paid for, deletes carts left
+// alone for CART_TTL, and forgets old idempotency keys, webhook event ids
+// and outbox events, in the background, safely with several instances
 // running: each batch is one transaction that takes only orders no other
 // instance holds (the store's ExpireOrders).
 package expiry
@@ -20,6 +21,7 @@ type Store interface {
 	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error)
 	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
 	PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error)
+	DeleteStaleCarts(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 }
 
 // batch is how many orders one transaction cancels.
@@ -32,8 +34,11 @@ type Worker struct {
 	Every time.Duration // how often to look
 	// EventsRetention is how long the outbox keeps events (0: for ever).
 	EventsRetention time.Duration
-	Logger          *slog.Logger
-	Now             func() time.Time
+	// CartTTL is how long an open cart lives without a change (0: for
+	// ever).
+	CartTTL time.Duration
+	Logger  *slog.Logger
+	Now     func() time.Time
 
 	expired atomic.Uint64
 }
@@ -88,6 +93,21 @@ func (w *Worker) Pass(ctx context.Context) {
 		w.Logger.Warn("purging processed webhook events failed", "err", err)
 	} else if n > 0 {
 		w.Logger.Info("purged old processed webhook events", "count", n)
+	}
+	if w.CartTTL > 0 {
+		for ctx.Err() == nil {
+			n, err := w.Store.DeleteStaleCarts(ctx, now().Add(-w.CartTTL), batch)
+			if err != nil {
+				w.Logger.Warn("deleting stale carts failed", "err", err)
+				break
+			}
+			if n > 0 {
+				w.Logger.Info("deleted stale carts", "count", n, "ttl", w.CartTTL.String())
+			}
+			if n < batch {
+				break
+			}
+		}
 	}
 	if w.EventsRetention > 0 {
 		if n, err := w.Store.PurgeEvents(ctx, now().Add(-w.EventsRetention)); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"shop/errcode"
 	"shop/expiry"
 	"shop/internal/storetest"
 	"shop/models"
@@ -57,6 +58,37 @@ func TestPassExpiresEveryDueOrder(t *testing.T) {
 		w.Pass(ctx)
 		if w.Expired() != 229 {
 			t.Errorf("TTL 0 expired orders")
+		}
+	})
+}
+
+// A pass deletes the open carts unchanged for CART_TTL, however many
+// batches that takes, and none younger.
+func TestPassDeletesStaleCarts(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for i := 0; i < 130; i++ {
+			if _, err := s.CreateCart(ctx, models.Cart{ID: models.NewCartID(), Status: models.CartOpen}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kept, err := s.CreateCart(ctx, models.Cart{ID: models.NewCartID(), Status: models.CartOpen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &expiry.Worker{Store: s, CartTTL: 24 * time.Hour, Every: time.Hour, Logger: slog.New(slog.DiscardHandler)}
+		w.Pass(ctx)
+		if _, err := s.CartByID(ctx, kept.ID); err != nil {
+			t.Fatalf("a fresh cart went: %v", err)
+		}
+		w.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
+		w.Pass(ctx)
+		if n, err := s.DeleteStaleCarts(ctx, time.Now().Add(48*time.Hour), 1000); err != nil || n != 0 {
+			t.Fatalf("%d carts left after the pass (%v), want 0", n, err)
+		}
+		if _, err := s.CartByID(ctx, kept.ID); models.ErrorCode(err) != errcode.CartNotFound {
+			t.Fatalf("a stale cart stayed: %v", err)
 		}
 	})
 }

@@ -145,6 +145,9 @@ type Cart struct {
 	Lines            []CartLine
 	CreatedAt        time.Time
 	LastUpdated      time.Time
+	// CheckoutKey is the idempotency key of the checkoutComplete that
+	// closed the cart ("" for none): the same key again returns the order.
+	CheckoutKey string
 }
 
 // CartLine is a variant in a cart. PriceSeen is the variant's price when

@@ -56,6 +56,9 @@ type Order struct {
 	// when it has none; PaymentLoaded says whether it was loaded.
 	Payment       *Payment `gorm:"-"`
 	PaymentLoaded bool     `gorm:"-"`
+	// Checkout is what an order placed by checkoutComplete keeps of its
+	// cart (address, shipping, code, taxes, totals); nil for createOrder's.
+	Checkout *CheckoutSnapshot `gorm:"column:checkout;type:text;serializer:json"`
 }
 
 // OrderItem is one line of an order. ProductID deliberately has no foreign
@@ -75,4 +78,8 @@ type OrderItem struct {
 	SKU       *string         `gorm:"column:sku;type:varchar(64)"`
 	Title     string          `gorm:"column:title;type:varchar(320);not null;default:''"`
 	Options   SelectedOptions `gorm:"column:options;type:text;not null;default:'[]'"`
+	// Discounts and Taxes are the line's from its order's checkout
+	// snapshot (Order.PricedItems); none for createOrder's orders.
+	Discounts []Allocation `gorm:"-"`
+	Taxes     []TaxLine    `gorm:"-"`
 }

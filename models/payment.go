@@ -163,6 +163,23 @@ func ParseCurrency(s string) (string, error) {
 // CanPay: the order's customer, or an admin, may pay for an order, and only
 // while it is pending. Another customer's order is reported as missing, as
 // everywhere else.
+// CanPayWithCart is CanPay for a caller who may also hold the id of the
+// guest's cart the order came from (cartID, "" for none): the order of a
+// guest's checkout is paid by whoever holds its cart's id, signed in or
+// not (GuestCustomerID). A guest's wrong id is NOT_FOUND.
+func CanPayWithCart(c Caller, cartID string, o Order) error {
+	if cartID == "" {
+		return CanPay(c, o)
+	}
+	if id, err := ParseCartID(cartID); err == nil && o.CustomerID == GuestCustomerID(id) {
+		return Transition(o.Status, OrderStatusPaid)
+	}
+	if c.Anonymous() {
+		return Errorf(errcode.NotFound, "Order %s does not exist.", o.ID)
+	}
+	return CanPay(c, o)
+}
+
 func CanPay(c Caller, o Order) error {
 	if err := RequireSignedIn(c); err != nil {
 		return err

@@ -115,8 +115,17 @@ func (s *Service) Provider() string { return s.provider.Name() }
 // its client secret, from the provider), never a second one. The amount is
 // the order's total as the server computed it.
 func (s *Service) CreatePayment(ctx context.Context, c models.Caller, orderID string) (*models.PaymentSession, error) {
-	if err := models.RequireSignedIn(c); err != nil {
-		return nil, err
+	return s.CreatePaymentFor(ctx, c, orderID, "")
+}
+
+// CreatePaymentFor is CreatePayment for a caller who may hold the id of
+// the guest's cart the order came from (cartID, "" for none): a guest
+// pays the order of its checkout with it (models.CanPayWithCart).
+func (s *Service) CreatePaymentFor(ctx context.Context, c models.Caller, orderID, cartID string) (*models.PaymentSession, error) {
+	if cartID == "" {
+		if err := models.RequireSignedIn(c); err != nil {
+			return nil, err
+		}
 	}
 	if err := models.ValidateID("orderId", orderID); err != nil {
 		return nil, err
@@ -125,7 +134,7 @@ func (s *Service) CreatePayment(ctx context.Context, c models.Caller, orderID st
 	if err != nil {
 		return nil, err
 	}
-	if err := models.CanPay(c, *o); err != nil {
+	if err := models.CanPayWithCart(c, cartID, *o); err != nil {
 		return nil, err
 	}
 	ps, err := s.read.Payments(ctx, o.ID)

@@ -2,12 +2,14 @@ package resolvers
 
 import (
 	"context"
+	"errors"
 
 	"github.com/graphql-go/graphql"
 
 	"shop/auth"
 	"shop/errcode"
 	"shop/models"
+	"shop/requestid"
 )
 
 func (r *Resolver) Register(p graphql.ResolveParams) (any, error) {
@@ -35,6 +37,9 @@ func (r *Resolver) Login(p graphql.ResolveParams) (any, error) {
 	s, err := r.accounts.Login(p.Context, email, password, device)
 	if err != nil {
 		return nil, r.fail(p.Context, err)
+	}
+	if cartID, _ := p.Args["cartId"].(string); cartID != "" {
+		r.mergeAtLogin(p.Context, models.Caller{UserID: s.User.ID, Role: s.User.Role}, cartID)
 	}
 	return inCookie(p.Context, s), nil
 }
@@ -107,4 +112,17 @@ func (r *Resolver) Me(p graphql.ResolveParams) (any, error) {
 		return nil, nil
 	}
 	return u, nil
+}
+
+// mergeAtLogin merges the guest's cart into the account's cart, as
+// cartMerge does. A sign-in succeeds whatever becomes of the cart: a cart
+// the shop refuses to merge stays as it was (cartMerge tells why), and a
+// failure of the shop's own is logged.
+func (r *Resolver) mergeAtLogin(ctx context.Context, c models.Caller, cartID string) {
+	if _, err := r.checkout.Merge(ctx, c, cartID); err != nil {
+		var me *models.Error
+		if !errors.As(err, &me) {
+			r.logger.WarnContext(ctx, "merging the guest's cart at sign-in failed", "err", err.Error(), "request_id", requestid.From(ctx))
+		}
+	}
 }

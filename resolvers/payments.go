@@ -6,10 +6,11 @@ import (
 	"shop/auth"
 )
 
-// CreatePayment starts paying for an order (its customer, or an admin),
-// or hands out its open payment again.
+// CreatePayment starts paying for an order (its customer, an admin, or
+// for a guest's checkout whoever holds the cart's id), or hands out its
+// open payment again.
 func (r *Resolver) CreatePayment(p graphql.ResolveParams) (any, error) {
-	s, err := r.payments.CreatePayment(p.Context, auth.CallerFrom(p.Context), str(p.Args, "orderId"))
+	s, err := r.payments.CreatePaymentFor(p.Context, auth.CallerFrom(p.Context), str(p.Args, "orderId"), str(p.Args, "cartId"))
 	if err != nil {
 		return nil, r.fail(p.Context, err)
 	}

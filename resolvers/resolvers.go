@@ -10,6 +10,7 @@ import (
 
 	"shop/auth"
 	"shop/catalog"
+	"shop/checkout"
 	"shop/models"
 	"shop/ordering"
 	"shop/pricing"
@@ -23,6 +24,7 @@ type Services struct {
 	Reports  *reports.Service
 	Accounts *auth.Service
 	Payments Payments
+	Checkout *checkout.Service
 	Pricing  *pricing.Service
 }
 
@@ -31,9 +33,10 @@ type Services struct {
 // that package verifies Stripe's webhooks with stripe-go, which the
 // resolvers must not depend on.
 type Payments interface {
-	// CreatePayment starts paying for an order, or returns the order's
-	// open payment again.
-	CreatePayment(ctx context.Context, c models.Caller, orderID string) (*models.PaymentSession, error)
+	// CreatePaymentFor starts paying for an order, or returns the
+	// order's open payment again; cartID ("" for none) is the guest's
+	// cart the order came from, which lets a guest pay it.
+	CreatePaymentFor(ctx context.Context, c models.Caller, orderID, cartID string) (*models.PaymentSession, error)
 	// ConfirmLocalPayment sends a local payment's webhook event with the
 	// outcome asked for (admins), and returns the order as it is then.
 	ConfirmLocalPayment(ctx context.Context, c models.Caller, paymentID, outcome string) (*models.Order, error)
@@ -46,6 +49,7 @@ type Resolver struct {
 	reports  *reports.Service
 	accounts *auth.Service
 	payments Payments
+	checkout *checkout.Service
 	pricing  *pricing.Service
 	logger   *slog.Logger
 }
@@ -56,7 +60,7 @@ func New(s Services, logger *slog.Logger) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, pricing: s.Pricing, logger: logger}
+	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, checkout: s.Checkout, pricing: s.Pricing, logger: logger}
 }
 
 func optFloat(m map[string]any, key string) *float64 {

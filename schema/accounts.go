@@ -65,6 +65,7 @@ func accountFields(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar) (
 				"email":       {Type: graphql.NewNonNull(graphql.String)},
 				"password":    {Type: graphql.NewNonNull(graphql.String)},
 				"deviceToken": {Type: graphql.String, Description: "The deviceToken an earlier sign-in to this account returned: its attempts count apart from strangers' guesses at the email."},
+				"cartId":      {Type: graphql.String, Description: "A guest's cart to merge into the account's cart once signed in (as cartMerge does). Best effort: a cart that can't be merged (unknown, closed, too many lines) leaves the sign-in as it is; cartMerge says why."},
 			},
 			Resolve: b.safe(r.Login),
 		},

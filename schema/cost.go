@@ -61,6 +61,17 @@ func TextWeights() map[string]int {
 		"ProductVariant.title":    w(variantTitleSize, 1),
 		"OrderItem.title":         w(variantTitleSize, 1),
 		"ProductVariant.imageUrl": w(models.MaxImageURLSize, 1),
+		// Checkout's (issue 20): an address's free text, emails, and a
+		// warning's message (which quotes prices and codes).
+		"Address.name":        w(maxAddressText, 1),
+		"Address.company":     w(maxAddressText, 1),
+		"Address.line1":       w(maxAddressText, 1),
+		"Address.line2":       w(maxAddressText, 1),
+		"Address.city":        w(maxAddressText, 1),
+		"Address.region":      w(maxAddressText, 1),
+		"Cart.email":          w(models.MaxEmailBytes, 1),
+		"Order.email":         w(models.MaxEmailBytes, 1),
+		"CartWarning.message": w(maxWarningSize, 1),
 		// The admin's pricing (issue 20): lists of codes and ids.
 		"ShippingZone.countries":        w(2, models.MaxZoneCountries),
 		"ShippingZone.regions":          w(6, models.MaxZoneRegions),
@@ -89,6 +100,7 @@ func DatabaseFields() map[string]docguard.Database {
 		"Query.salesReport":             always,
 		"Query.adminOverview":           always,
 		"Query.lowStock":                always,
+		"Query.cart":                    always,
 		"Product.stockMovements":        always,
 		"Query.lowStockVariants":        always,
 		"ProductVariant.stockMovements": always,
@@ -125,6 +137,19 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 		"Query.lowStockVariants":        {Default: models.MaxLowStockResults, Max: models.MaxLowStockResults},
 		"ProductVariant.stockMovements": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 		"Category.children":             {Default: models.MaxSubcategory, Max: models.MaxSubcategory},
+		// A cart's (issue 20): its lines, each line's code allocation (one
+		// code per cart) and taxes, the methods offered (every rate of
+		// every zone at most), the warnings (two a line at most, and the
+		// cart's own). Taxes: the rates matching one address, which
+		// taxLinesPerLine bounds in practice (a country's and a region's).
+		"Cart.lines":                    {Default: models.MaxCartLines, Max: models.MaxCartLines},
+		"CartLine.discountAllocations":  {Default: 1, Max: 1},
+		"CartLine.taxLines":             {Default: taxLinesPerLine, Max: taxLinesPerLine},
+		"Cart.availableShippingMethods": {Default: maxMethods, Max: maxMethods},
+		"Cart.warnings":                 {Default: 2*models.MaxCartLines + 3, Max: 2*models.MaxCartLines + 3},
+		"Order.taxLines":                {Default: 2 * taxLinesPerLine, Max: 2 * taxLinesPerLine},
+		"OrderItem.discountAllocations": {Default: 1, Max: 1},
+		"OrderItem.taxLines":            {Default: taxLinesPerLine, Max: taxLinesPerLine},
 		// The dashboard's: a day per row, and a page of customers.
 		"Query.salesReport": {Arg: "days", Default: models.DefaultSalesDays, Max: models.MaxSalesDays},
 		"Query.customers":   {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
@@ -143,6 +168,22 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 	}
 	return sizes
 }
+
+// maxAddressText is the longest free text of an address (ParseAddress).
+const maxAddressText = 200
+
+// maxWarningSize bounds a cart warning's message, which names a line, a
+// variant and two prices, or a code's reason.
+const maxWarningSize = 400
+
+// taxLinesPerLine is how many taxes one line carries, for the cost of a
+// cart: the rates matching one address, a country's and a region's (GST
+// and PST), a few more at most.
+const taxLinesPerLine = 4
+
+// maxMethods is the most shipping methods a cart is offered: every rate
+// of every zone.
+const maxMethods = models.MaxShippingZones * models.MaxZoneRates
 
 // SizedByParent reports the list fields whose length the field above them
 // sets (a connection's edges are as many as its first).
@@ -230,6 +271,8 @@ func Cacheability() map[string]docguard.Cache {
 		// admin's.
 		"Query.getVariantById":   public,
 		"Query.lowStockVariants": never,
+		// A cart has no version; it is read fresh, priced now, each time.
+		"Query.cart": never,
 		// The admin's pricing (issue 20): never cached, so a change shows
 		// at once, and checkout reads the store itself.
 		"Query.shippingZones": never,

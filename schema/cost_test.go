@@ -384,6 +384,12 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 		"StockMovement.actor": true, "StockMovement.kind": true, "StockMovement.orderId": true, "StockMovementEdge.cursor": true,
 		"User.id": true, "User.name": true, "User.role": true,
 		"ProductVariant.variantId": true, "ProductVariant.sku": true, "OrderItem.variantId": true, "OrderItem.sku": true, "StockMovement.variantId": true,
+		// Checkout's: ids, codes (64), currencies, rate and method names
+		// (100), postal codes (20), countries, phones (40).
+		"Address.country": true, "Address.phone": true, "Address.postalCode": true, "Cart.cartId": true, "Cart.currency": true,
+		"Cart.discountCode": true, "Cart.orderId": true, "CartLine.lineId": true, "CartWarning.code": true, "CartWarning.lineId": true,
+		"DiscountAllocation.code": true, "Order.discountCode": true, "ShippingMethod.name": true, "ShippingMethod.shippingMethodId": true,
+		"TaxLine.title": true,
 		// Issue 20's pricing: ids, codes (at most 64) and names (at most 100).
 		"ShippingZone.zoneId": true, "ShippingZone.name": true, "ShippingRate.shippingMethodId": true, "ShippingRate.name": true,
 		"TaxRate.taxRateId": true, "TaxRate.country": true, "TaxRate.region": true, "TaxRate.name": true,

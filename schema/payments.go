@@ -50,9 +50,12 @@ func addPayments(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, ord
 	})
 	mutation.AddFieldConfig("createPayment", &graphql.Field{
 		Type: graphql.NewNonNull(session),
-		Description: "Starts paying for a pending order (its customer, or an admin), for the total the server computed. " +
+		Description: "Starts paying for a pending order (its customer, an admin, or, for a guest's checkout, whoever sends its cartId), for the total the server computed. " +
 			"Called again, it returns the same open payment. The order becomes paid when the provider's webhook says so.",
-		Args:    graphql.FieldConfigArgument{"orderId": {Type: graphql.NewNonNull(graphql.String)}},
+		Args: graphql.FieldConfigArgument{
+			"orderId": {Type: graphql.NewNonNull(graphql.String)},
+			"cartId":  {Type: graphql.String, Description: "For the order of a guest's checkout: the id of the cart it came from, which lets a guest (no token) pay it."},
+		},
 		Resolve: b.safe(r.CreatePayment),
 	})
 	mutation.AddFieldConfig("confirmLocalPayment", &graphql.Field{

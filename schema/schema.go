@@ -95,7 +95,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			"createdAt":   field(dateTime, "", func(o *models.Order) any { return o.CreatedAt }),
 			"lastUpdated": field(dateTime, "", func(o *models.Order) any { return o.LastUpdated }),
 			"items": field(graphql.NewNonNull(graphql.NewList(graphql.NewNonNull(orderItem))), "", func(o *models.Order) any {
-				return o.Items
+				return o.PricedItems()
 			}),
 		},
 	})
@@ -232,6 +232,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	addVariants(b, r, vt, product, orderItem, movementConn, query, mutation)
 	addVariantInputs(vt, productInput, orderItemInput)
 	addPayments(b, r, dateTime, order, mutation)
+	addCarts(b, r, vt.variant, order, orderItem, query, mutation)
 	addCategories(b, r, product, query, mutation)
 	addPricing(b, r, dateTime, query, mutation)
 	accountQueries, accountMutations, user := accountFields(b, r, dateTime)

@@ -220,6 +220,11 @@ func (s *Store) moveOrders(tx *gorm.DB, orders []models.Order, ch models.StatusC
 			return err
 		}
 		w.movements(moves)
+		// A checkout's code use no longer counts (after the restock's
+		// product locks, as checkout takes them).
+		if err := releaseCodeUses(tx, ids, now); err != nil {
+			return err
+		}
 	}
 	return s.insert(tx, w)
 }

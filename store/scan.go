@@ -88,7 +88,7 @@ func (c timeCol) Scan(v any) error {
 }
 
 // orderColumns are an order's columns in the order scanOrders reads them.
-const orderColumns = "order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier"
+const orderColumns = "order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier, checkout"
 
 // scanOrders runs q, which selects orderColumns, and reads its rows with a
 // plain Scan, then, with items, their items (withItems): a page of orders
@@ -104,8 +104,12 @@ func (s *Store) scanOrders(ctx context.Context, q *gorm.DB, items, variants bool
 	var total int64
 	for rows.Next() {
 		var o models.Order
-		if err := rows.Scan(&o.ID, &o.CustomerID, &total, &o.Status, timeCol{&o.CreatedAt}, timeCol{&o.LastUpdated}, &o.TrackingNumber, &o.Carrier); err != nil {
+		var checkout *string
+		if err := rows.Scan(&o.ID, &o.CustomerID, &total, &o.Status, timeCol{&o.CreatedAt}, timeCol{&o.LastUpdated}, &o.TrackingNumber, &o.Carrier, &checkout); err != nil {
 			return nil, err
+		}
+		if o.Checkout, err = models.ParseCheckoutSnapshot(checkout); err != nil {
+			return nil, fmt.Errorf("order %s: %w", o.ID, err)
 		}
 		o.TotalAmount = models.Money(total)
 		if items {

@@ -127,8 +127,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	tables := []any{&models.Product{}, &models.Order{}, &models.OrderItem{}, &models.User{}, &models.RefreshToken{},
 		&models.OrderEvent{}, &models.StockMovement{}, &models.IdempotencyKey{}, &models.Payment{}, &models.ProcessedEvent{}, &models.Category{},
 		&models.Event{}, &models.EventConsumer{}, &models.ProductVariant{}}
-	// Issue 20's shipping, taxes and discount codes (store/pricing.go).
+	// Issue 20's shipping, taxes and discount codes (store/pricing.go),
+	// and carts (store/carts.go).
 	tables = append(tables, pricingTables()...)
+	tables = append(tables, cartTables()...)
 	if !s.dialect.serverSide() {
 		// SQLite's file lock already serialises schema changes.
 		split := needsMessages(s.db.WithContext(ctx))

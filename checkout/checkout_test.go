@@ -1,0 +1,635 @@
+package checkout_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"shop/checkout"
+	"shop/errcode"
+	"shop/internal/storetest"
+	"shop/internal/testenv"
+	"shop/models"
+	"shop/store"
+)
+
+var (
+	guest    = models.Caller{}
+	alice    = models.Caller{UserID: "alice", Role: models.RoleCustomer}
+	bob      = models.Caller{UserID: "bob", Role: models.RoleCustomer}
+	admin    = models.Caller{UserID: "root", Role: models.RoleAdmin}
+	shipToCA = models.Address{Name: "Ann", Line1: "1 Main St", City: "San Francisco", PostalCode: "94107", Region: "CA", Country: "US"}
+)
+
+func service(s *store.Store) *checkout.Service {
+	return checkout.New(checkout.Options{Store: s, Currency: "usd", Limits: models.OrderLimits{MaxLineQuantity: 100}})
+}
+
+func mustProduct(tb testing.TB, s *store.Store, price models.Money, stock int) *models.Product {
+	tb.Helper()
+	p, err := s.CreateProduct(context.Background(), models.NewProduct{Price: price, StockCount: stock})
+	if err != nil {
+		tb.Fatalf("create product: %v", err)
+	}
+	return p
+}
+
+// shop is a store with a zone covering the US (a flat 5.00 rate) and a
+// California tax of 8.25% on goods: what a checkout needs.
+type shop struct {
+	s    *store.Store
+	svc  *checkout.Service
+	rate string
+}
+
+func newShop(t *testing.T, s *store.Store) shop {
+	t.Helper()
+	ctx := context.Background()
+	z, err := s.CreateShippingZone(ctx, models.ShippingZone{Name: "US", Countries: []string{"US"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.CreateShippingRate(ctx, models.ShippingRate{ZoneID: z.ID, Name: "Ground", Kind: models.RateFlat, Price: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateTaxRate(ctx, models.TaxRate{Country: "US", Region: "CA", Name: "CA sales tax", Rate: 8250}); err != nil {
+		t.Fatal(err)
+	}
+	return shop{s: s, svc: service(s), rate: r.ID}
+}
+
+func (sh shop) code(t *testing.T, code string, pct models.Percent, limit *int) *models.DiscountCode {
+	t.Helper()
+	d, err := sh.s.CreateDiscountCode(context.Background(), models.DiscountCode{Code: code, CodeKey: models.CodeKey(code), Kind: models.DiscountPercentage,
+		Percent: pct, UsageLimit: limit, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// ready makes c's cart of lines with an email, the CA address and the
+// ground method selected: ready to complete.
+func (sh shop) ready(t *testing.T, c models.Caller, email string, lines ...models.CartLineInput) *checkout.View {
+	t.Helper()
+	ctx := context.Background()
+	v, err := sh.svc.Create(ctx, c, checkout.NewCart{Lines: lines, Email: email})
+	if err != nil {
+		t.Fatalf("create cart: %v", err)
+	}
+	if v, err = sh.svc.SetShippingAddress(ctx, c, v.Cart.ID, shipToCA); err != nil {
+		t.Fatalf("set address: %v", err)
+	}
+	if v, err = sh.svc.SelectShippingMethod(ctx, c, v.Cart.ID, sh.rate); err != nil {
+		t.Fatalf("select method: %v", err)
+	}
+	return v
+}
+
+func code(err error) errcode.Code { return models.ErrorCode(err) }
+
+// TestCartLifecycle: lines added (a variant again adds quantity), updated
+// (0 removes), removed; each write bumps last_updated; the cart priced
+// with shipping and tax once it has an address and a method.
+func TestCartLifecycle(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		a, b := mustProduct(t, s, 1000, 10), mustProduct(t, s, 250, 10)
+		v, err := sh.svc.Create(ctx, guest, checkout.NewCart{Lines: []models.CartLineInput{{VariantID: a.ID, Quantity: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Cart.ID) != 32 || v.Cart.CustomerID != nil || v.Priced.Subtotal != 1000 || v.Priced.Total != 1000 {
+			t.Fatalf("new cart = %+v, priced %+v", v.Cart, v.Priced)
+		}
+		id, first := v.Cart.ID, v.Cart.LastUpdated
+		v, err = sh.svc.LinesAdd(ctx, guest, id, []models.CartLineInput{{VariantID: a.ID, Quantity: 2}, {VariantID: b.ID, Quantity: 4}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Cart.Lines) != 2 || v.Cart.Lines[0].Quantity != 3 || v.Cart.Lines[1].VariantID != b.ID || v.Priced.Subtotal != 4000 {
+			t.Fatalf("after add: %+v, subtotal %v", v.Cart.Lines, v.Priced.Subtotal)
+		}
+		if v.Cart.LastUpdated.Before(first) {
+			t.Fatalf("last_updated went back: %v < %v", v.Cart.LastUpdated, first)
+		}
+		lineA, lineB := v.Cart.Lines[0].ID, v.Cart.Lines[1].ID
+		if v, err = sh.svc.LinesUpdate(ctx, guest, id, []models.CartLineUpdate{{LineID: lineA, Quantity: 0}, {LineID: lineB, Quantity: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Cart.Lines) != 1 || v.Cart.Lines[0].ID != lineB || v.Cart.Lines[0].Quantity != 2 {
+			t.Fatalf("after update: %+v", v.Cart.Lines)
+		}
+		if _, err := sh.svc.LinesUpdate(ctx, guest, id, []models.CartLineUpdate{{LineID: lineA, Quantity: 1}}); code(err) != errcode.BadUserInput {
+			t.Fatalf("update of a removed line: %v, want BAD_USER_INPUT", err)
+		}
+		if _, err := sh.svc.LinesAdd(ctx, guest, id, []models.CartLineInput{{VariantID: b.ID, Quantity: 99}}); code(err) != errcode.BadUserInput {
+			t.Fatalf("101 units in a line: %v, want BAD_USER_INPUT", err)
+		}
+		if v, err = sh.svc.SetShippingAddress(ctx, guest, id, shipToCA); err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Priced.Methods) != 1 || v.Priced.Selected != nil {
+			t.Fatalf("methods %+v, selected %+v", v.Priced.Methods, v.Priced.Selected)
+		}
+		if _, err := sh.svc.SelectShippingMethod(ctx, guest, id, "0190a0b0-0000-7000-8000-000000000000"); code(err) != errcode.NoShippingMethod {
+			t.Fatalf("unknown method: %v, want NO_SHIPPING_METHOD", err)
+		}
+		if v, err = sh.svc.SelectShippingMethod(ctx, guest, id, sh.rate); err != nil {
+			t.Fatal(err)
+		}
+		// 5.00 of goods, 5.00 shipping, 8.25% of 5.00 = 0.4125 → 0.41.
+		if p := v.Priced; p.Subtotal != 500 || p.ShippingTotal != 500 || p.TaxTotal != 41 || p.Total != 1041 {
+			t.Fatalf("priced %+v", p)
+		}
+		if v, err = sh.svc.LinesRemove(ctx, guest, id, []string{lineB}); err != nil || len(v.Cart.Lines) != 0 {
+			t.Fatalf("remove: %+v, %v", v, err)
+		}
+		got, err := sh.svc.Get(ctx, guest, id)
+		if err != nil || got.Cart.ShippingMethodID != sh.rate || got.Cart.ShippingAddress.PostalCode != "94107" {
+			t.Fatalf("read back: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestWhoMayReachACart: a guest's cart anyone with its id; a customer's
+// only that customer (others CART_NOT_FOUND, never FORBIDDEN), admins
+// read it but don't change it; every operation.
+func TestWhoMayReachACart(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		p := mustProduct(t, s, 100, 100)
+		d := sh.code(t, "WELCOME", 10_000, nil)
+		line := []models.CartLineInput{{VariantID: p.ID, Quantity: 1}}
+		type op struct {
+			name  string
+			write bool
+			run   func(c models.Caller, id string) error
+		}
+		ops := []op{
+			{"cart", false, func(c models.Caller, id string) error { _, err := sh.svc.Get(ctx, c, id); return err }},
+			{"cartLinesAdd", true, func(c models.Caller, id string) error { _, err := sh.svc.LinesAdd(ctx, c, id, line); return err }},
+			{"cartLinesUpdate", true, func(c models.Caller, id string) error {
+				v, err := sh.svc.Get(ctx, admin, id)
+				if err != nil {
+					return err
+				}
+				_, err = sh.svc.LinesUpdate(ctx, c, id, []models.CartLineUpdate{{LineID: v.Cart.Lines[0].ID, Quantity: 2}})
+				return err
+			}},
+			{"cartSetEmail", true, func(c models.Caller, id string) error {
+				_, err := sh.svc.SetEmail(ctx, c, id, "x@shop.test")
+				return err
+			}},
+			{"cartSetShippingAddress", true, func(c models.Caller, id string) error {
+				_, err := sh.svc.SetShippingAddress(ctx, c, id, shipToCA)
+				return err
+			}},
+			{"cartSetBillingAddress", true, func(c models.Caller, id string) error {
+				_, err := sh.svc.SetBillingAddress(ctx, c, id, shipToCA)
+				return err
+			}},
+			{"cartApplyDiscountCode", true, func(c models.Caller, id string) error {
+				_, err := sh.svc.ApplyDiscountCode(ctx, c, id, d.Code)
+				return err
+			}},
+			{"cartRemoveDiscountCode", true, func(c models.Caller, id string) error { _, err := sh.svc.RemoveDiscountCode(ctx, c, id); return err }},
+			{"cartLinesRemove", true, func(c models.Caller, id string) error {
+				v, err := sh.svc.Get(ctx, admin, id)
+				if err != nil {
+					return err
+				}
+				_, err = sh.svc.LinesRemove(ctx, c, id, []string{v.Cart.Lines[0].ID})
+				return err
+			}},
+		}
+		callers := []struct {
+			name string
+			c    models.Caller
+		}{{"anonymous", guest}, {"owner", alice}, {"another customer", bob}, {"admin", admin}}
+		for _, o := range ops {
+			for _, who := range callers {
+				// A guest's cart: everyone with the id.
+				g, err := sh.svc.Create(ctx, guest, checkout.NewCart{Lines: line})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := o.run(who.c, g.Cart.ID); err != nil {
+					t.Errorf("%s of a guest's cart by %s: %v", o.name, who.name, err)
+				}
+				// Alice's cart.
+				a, err := sh.svc.Create(ctx, alice, checkout.NewCart{Lines: line})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want errcode.Code
+				switch {
+				case who.name == "owner", who.name == "admin" && !o.write:
+				case who.name == "admin":
+					want = errcode.Forbidden
+				default:
+					want = errcode.CartNotFound
+				}
+				if got := code(o.run(who.c, a.Cart.ID)); got != want {
+					t.Errorf("%s of alice's cart by %s: %q, want %q", o.name, who.name, got, want)
+				}
+			}
+		}
+		// Completing: alice's cart by bob is CART_NOT_FOUND, by an admin
+		// FORBIDDEN, and neither makes an order.
+		a := sh.ready(t, alice, "", line...)
+		for _, who := range []models.Caller{guest, bob} {
+			if _, err := sh.svc.Complete(ctx, who, a.Cart.ID, "", ""); code(err) != errcode.CartNotFound {
+				t.Errorf("checkoutComplete of alice's cart by %+v: %v, want CART_NOT_FOUND", who, err)
+			}
+		}
+		if _, err := sh.svc.Complete(ctx, admin, a.Cart.ID, "", ""); code(err) != errcode.Forbidden {
+			t.Errorf("checkoutComplete of alice's cart by an admin: %v, want FORBIDDEN", err)
+		}
+		if _, err := sh.svc.Get(ctx, guest, "not-a-cart"); code(err) != errcode.CartNotFound {
+			t.Errorf("a malformed id: %v, want CART_NOT_FOUND", err)
+		}
+		if _, err := sh.svc.Merge(ctx, guest, a.Cart.ID); code(err) != errcode.Unauthenticated {
+			t.Errorf("cartMerge anonymous: %v, want UNAUTHENTICATED", err)
+		}
+		if _, err := sh.svc.Merge(ctx, bob, a.Cart.ID); code(err) != errcode.CartNotFound {
+			t.Errorf("cartMerge of alice's cart by bob: %v, want CART_NOT_FOUND", err)
+		}
+		// A signed-in customer's new cart is theirs.
+		if v, err := sh.svc.Create(ctx, bob, checkout.NewCart{}); err != nil || v.Cart.CustomerID == nil || *v.Cart.CustomerID != "bob" {
+			t.Fatalf("bob's cart: %+v, %v", v, err)
+		}
+	})
+}
+
+// TestCheckoutComplete: a guest's checkout with a code makes one pending
+// order charged the cart's total, with its snapshot; the stock is taken,
+// the code's use counted, the cart closed; the same key again returns the
+// same order, another call CART_CLOSED; cancelling releases the code use.
+func TestCheckoutComplete(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		p := mustProduct(t, s, 1000, 10)
+		d := sh.code(t, "TENOFF", 10_000, nil)
+		if _, err := sh.svc.Complete(ctx, guest, models.NewCartID(), "", ""); code(err) != errcode.CartNotFound {
+			t.Fatalf("no such cart: %v", err)
+		}
+		v, err := sh.svc.Create(ctx, guest, checkout.NewCart{Lines: []models.CartLineInput{{VariantID: p.ID, Quantity: 3}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := v.Cart.ID
+		if _, err := sh.svc.Complete(ctx, guest, id, "", ""); code(err) != errcode.BadUserInput {
+			t.Fatalf("no email nor address: %v, want BAD_USER_INPUT", err)
+		}
+		v = sh.ready(t, guest, "Ann@Shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 3})
+		id = v.Cart.ID
+		if _, err := sh.svc.ApplyDiscountCode(ctx, guest, id, "nope"); code(err) != errcode.DiscountCodeInvalid {
+			t.Fatalf("unknown code: %v", err)
+		}
+		if v, err = sh.svc.ApplyDiscountCode(ctx, guest, id, "tenoff"); err != nil {
+			t.Fatal(err)
+		}
+		// 30.00 - 3.00 = 27.00; tax 8.25% of 27.00 = 2.2275 → 2.23; +5.00.
+		want := models.Money(2700 + 223 + 500)
+		if v.Priced.DiscountTotal != 300 || v.Priced.Total != want {
+			t.Fatalf("priced %+v, want total %v", v.Priced, want)
+		}
+		o, err := sh.svc.Complete(ctx, guest, id, "key-1", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Status != models.OrderStatusPending || o.TotalAmount != want || o.CustomerID != models.GuestCustomerID(id) || len(o.Items) != 1 {
+			t.Fatalf("order = %+v", o)
+		}
+		got, err := s.OrderByID(ctx, o.ID)
+		if err != nil || got.Checkout == nil || got.Checkout.Email != "Ann@Shop.test" || got.Checkout.DiscountCodeID != d.ID ||
+			got.Checkout.Priced.Total != want || got.Checkout.Priced.Selected == nil || got.Checkout.ShippingAddress.City != "San Francisco" {
+			t.Fatalf("stored order = %+v, %v", got, err)
+		}
+		if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 7 {
+			t.Fatalf("stock %d, want 7", left.StockCount)
+		}
+		if c, _ := s.DiscountCodeByID(ctx, d.ID); c.UsageCount != 1 {
+			t.Fatalf("usage count %d, want 1", c.UsageCount)
+		}
+		if n, _ := s.DiscountUses(ctx, d.ID, "ann@shop.test"); n != 1 {
+			t.Fatalf("ann's uses %d, want 1", n)
+		}
+		again, err := sh.svc.Complete(ctx, guest, id, "key-1", "")
+		if err != nil || again.ID != o.ID {
+			t.Fatalf("retry: %+v, %v; want order %s", again, err, o.ID)
+		}
+		if _, err := sh.svc.Complete(ctx, guest, id, "", ""); code(err) != errcode.CartClosed {
+			t.Fatalf("closed cart: %v, want CART_CLOSED", err)
+		}
+		if _, err := sh.svc.LinesAdd(ctx, guest, id, []models.CartLineInput{{VariantID: p.ID, Quantity: 1}}); code(err) != errcode.CartClosed {
+			t.Fatalf("write to a closed cart: %v, want CART_CLOSED", err)
+		}
+		// createOrder's orders have no snapshot.
+		plain, err := s.CreateOrder(ctx, models.OrderRequest{CustomerID: "c", Lines: []models.OrderLine{{ProductID: p.ID, Quantity: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.OrderByID(ctx, plain.ID); got.Checkout != nil || got.TotalAmount != 1000 {
+			t.Fatalf("createOrder's order: %+v", got)
+		}
+		list, err := s.ListOrders(ctx, models.Page{Limit: 10}, models.OrderFilter{})
+		if err != nil || len(list) != 2 || list[1].Checkout == nil || list[0].Checkout != nil {
+			t.Fatalf("list: %+v, %v", list, err)
+		}
+		if _, err := s.ChangeOrderStatus(ctx, models.StatusChange{OrderID: o.ID, To: models.OrderStatusCancelled, Actor: models.ActorSystem}); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := s.DiscountCodeByID(ctx, d.ID); c.UsageCount != 0 {
+			t.Fatalf("usage count after cancel %d, want 0", c.UsageCount)
+		}
+		if n, _ := s.DiscountUses(ctx, d.ID, "ann@shop.test"); n != 0 {
+			t.Fatalf("ann's uses after cancel %d, want 0", n)
+		}
+		if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 9 {
+			t.Fatalf("stock after cancel %d, want 9", left.StockCount)
+		}
+	})
+}
+
+// TestExpiryReleasesCodeUse: an expired order's code use no longer counts.
+func TestExpiryReleasesCodeUse(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		p := mustProduct(t, s, 1000, 10)
+		one := 1
+		d := sh.code(t, "ONCE", 50_000, &one)
+		v := sh.ready(t, alice, "", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+		if _, err := sh.svc.ApplyDiscountCode(ctx, alice, v.Cart.ID, "once"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sh.svc.Complete(ctx, alice, v.Cart.ID, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		w := sh.ready(t, alice, "", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+		if _, err := sh.svc.ApplyDiscountCode(ctx, alice, w.Cart.ID, "once"); code(err) != errcode.DiscountCodeExhausted {
+			t.Fatalf("a used-up code: %v, want DISCOUNT_CODE_EXHAUSTED", err)
+		}
+		expired, err := s.ExpireOrders(ctx, time.Now().Add(time.Hour), "expired", 10)
+		if err != nil || len(expired) != 1 {
+			t.Fatalf("expired %d, %v", len(expired), err)
+		}
+		if c, _ := s.DiscountCodeByID(ctx, d.ID); c.UsageCount != 0 {
+			t.Fatalf("usage count after expiry %d, want 0", c.UsageCount)
+		}
+		if _, err := sh.svc.ApplyDiscountCode(ctx, alice, w.Cart.ID, "once"); err != nil {
+			t.Fatalf("the code after its use expired: %v", err)
+		}
+	})
+}
+
+// TestPriceChangedBeforeCheckout: a price an admin changes after the line
+// was added shows as PRICE_CHANGED and is the one charged.
+func TestPriceChangedBeforeCheckout(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		p := mustProduct(t, s, 1000, 10)
+		v := sh.ready(t, bob, "", models.CartLineInput{VariantID: p.ID, Quantity: 2})
+		price := models.Money(1200)
+		if _, err := s.UpdateVariant(ctx, p.ID, models.VariantDraft{Price: &price}, "root"); err != nil {
+			t.Fatal(err)
+		}
+		v, err := sh.svc.Get(ctx, bob, v.Cart.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warned := false
+		for _, w := range v.Priced.Warnings {
+			warned = warned || (w.Code == models.WarningPriceChanged && w.LineID == v.Cart.Lines[0].ID)
+		}
+		if !warned || v.Priced.Subtotal != 2400 {
+			t.Fatalf("warnings %+v, subtotal %v; want PRICE_CHANGED and 24.00", v.Priced.Warnings, v.Priced.Subtotal)
+		}
+		o, err := sh.svc.Complete(ctx, bob, v.Cart.ID, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 24.00 + 8.25% (1.98) + 5.00.
+		if o.TotalAmount != 2400+198+500 || o.Items[0].PriceAtPurchase != 1200 || o.CustomerID != "bob" {
+			t.Fatalf("order %+v", o)
+		}
+	})
+}
+
+// TestCheckoutRefusals: short stock names every line short; a method no
+// longer offered is NO_SHIPPING_METHOD; nothing is written.
+func TestCheckoutRefusals(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		a, b := mustProduct(t, s, 100, 1), mustProduct(t, s, 100, 1)
+		v := sh.ready(t, guest, "g@shop.test", models.CartLineInput{VariantID: a.ID, Quantity: 2}, models.CartLineInput{VariantID: b.ID, Quantity: 3})
+		_, err := sh.svc.Complete(ctx, guest, v.Cart.ID, "", "")
+		var me *models.Error
+		if code(err) != errcode.InsufficientStock || !asError(err, &me) || len(me.Details["lines"].([]map[string]any)) != 2 {
+			t.Fatalf("short stock: %v, want INSUFFICIENT_STOCK naming both lines", err)
+		}
+		if _, err := sh.svc.SetShippingAddress(ctx, guest, v.Cart.ID, models.Address{Name: "B", Line1: "1 Rue", City: "Paris", PostalCode: "75001", Country: "FR"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sh.svc.LinesUpdate(ctx, guest, v.Cart.ID, []models.CartLineUpdate{{LineID: v.Cart.Lines[0].ID, Quantity: 1}, {LineID: v.Cart.Lines[1].ID, Quantity: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sh.svc.Complete(ctx, guest, v.Cart.ID, "", ""); code(err) != errcode.NoShippingMethod {
+			t.Fatalf("no zone for FR: %v, want NO_SHIPPING_METHOD", err)
+		}
+		if got, _ := sh.svc.Get(ctx, guest, v.Cart.ID); got.Cart.Status != models.CartOpen {
+			t.Fatalf("refused checkout closed the cart")
+		}
+		if left, _ := s.ProductByID(ctx, a.ID); left.StockCount != 1 {
+			t.Fatalf("refused checkouts took stock: %d", left.StockCount)
+		}
+	})
+}
+
+func asError(err error, target **models.Error) bool {
+	e, ok := err.(*models.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// TestMerge: a guest's cart merges into the customer's open cart
+// (quantities added, the guest's cart closed), or becomes the customer's.
+func TestMerge(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		p, q := mustProduct(t, s, 100, 10), mustProduct(t, s, 200, 10)
+		g, err := sh.svc.Create(ctx, guest, checkout.NewCart{Lines: []models.CartLineInput{{VariantID: p.ID, Quantity: 2}}, Email: "g@shop.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Alice has no cart: the guest's becomes hers.
+		v, err := sh.svc.Merge(ctx, alice, g.Cart.ID)
+		if err != nil || v.Cart.ID != g.Cart.ID || v.Cart.CustomerID == nil || *v.Cart.CustomerID != "alice" {
+			t.Fatalf("merge into nothing: %+v, %v", v, err)
+		}
+		if _, err := sh.svc.Get(ctx, guest, g.Cart.ID); code(err) != errcode.CartNotFound {
+			t.Fatalf("the cart now alice's, read by a guest: %v", err)
+		}
+		g2, err := sh.svc.Create(ctx, guest, checkout.NewCart{Lines: []models.CartLineInput{{VariantID: p.ID, Quantity: 3}, {VariantID: q.ID, Quantity: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err = sh.svc.Merge(ctx, alice, g2.Cart.ID)
+		if err != nil || v.Cart.ID != g.Cart.ID || len(v.Cart.Lines) != 2 || v.Cart.Lines[0].Quantity != 5 || v.Cart.Lines[1].VariantID != q.ID {
+			t.Fatalf("merge: %+v, %v", v, err)
+		}
+		if got, _ := sh.svc.Get(ctx, admin, g2.Cart.ID); got.Cart.Status != models.CartClosed {
+			t.Fatalf("the merged guest cart is %q", got.Cart.Status)
+		}
+		if _, err := sh.svc.Merge(ctx, alice, g2.Cart.ID); code(err) != errcode.CartClosed {
+			t.Fatalf("merge again: %v, want CART_CLOSED", err)
+		}
+	})
+}
+
+// TestDeleteStaleCarts: open carts unchanged for CART_TTL go with their
+// lines; closed ones stay.
+func TestDeleteStaleCarts(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		p := mustProduct(t, s, 100, 10)
+		old, err := sh.svc.Create(ctx, guest, checkout.NewCart{Lines: []models.CartLineInput{{VariantID: p.ID, Quantity: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := sh.ready(t, guest, "d@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+		if _, err := sh.svc.Complete(ctx, guest, done.Cart.ID, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.DeleteStaleCarts(ctx, time.Now().Add(-time.Hour), 100)
+		if err != nil || n != 0 {
+			t.Fatalf("nothing stale yet: deleted %d, %v", n, err)
+		}
+		n, err = s.DeleteStaleCarts(ctx, time.Now().Add(time.Hour), 100)
+		if err != nil || n != 1 {
+			t.Fatalf("deleted %d, %v; want the open cart", n, err)
+		}
+		if _, err := s.CartByID(ctx, old.Cart.ID); code(err) != errcode.CartNotFound {
+			t.Fatalf("the stale cart: %v", err)
+		}
+		if c, err := s.CartByID(ctx, done.Cart.ID); err != nil || c.Status != models.CartClosed {
+			t.Fatalf("the closed cart: %+v, %v", c, err)
+		}
+	})
+}
+
+// TestTwoCheckoutsOfOneCart: two checkoutComplete of one cart at once
+// make one order; the other is CART_CLOSED.
+func TestTwoCheckoutsOfOneCart(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		p := mustProduct(t, s, 100, 100)
+		v := sh.ready(t, guest, "g@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+		const n = 8
+		var made, closed atomic.Int64
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := sh.svc.Complete(ctx, guest, v.Cart.ID, "", "")
+				switch code(err) {
+				case "":
+					made.Add(1)
+				case errcode.CartClosed:
+					closed.Add(1)
+				default:
+					t.Errorf("checkout: %v", err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if made.Load() != 1 || closed.Load() != n-1 {
+			t.Fatalf("%d orders, %d CART_CLOSED; want 1 and %d", made.Load(), closed.Load(), n-1)
+		}
+		if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 99 {
+			t.Fatalf("stock %d, want 99", left.StockCount)
+		}
+	})
+}
+
+// TestCodeUsageLimitHammer: a code with usageLimit 5, 20 checkouts at
+// once on PostgreSQL (one database, many connections: what several
+// instances share): exactly 5 orders carry it, the rest are
+// DISCOUNT_CODE_EXHAUSTED and make no order.
+func TestCodeUsageLimitHammer(t *testing.T) {
+	t.Parallel()
+	s := storetest.MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 30, MaxIdleConns: 30})
+	ctx := context.Background()
+	sh := newShop(t, s)
+	p := mustProduct(t, s, 1000, 1000)
+	limit := 5
+	d := sh.code(t, "FIVE", 20_000, &limit)
+	const buyers = 20
+	carts := make([]string, buyers)
+	for i := range carts {
+		v := sh.ready(t, guest, fmt.Sprintf("buyer%d@shop.test", i), models.CartLineInput{VariantID: p.ID, Quantity: 1})
+		if _, err := sh.svc.ApplyDiscountCode(ctx, guest, v.Cart.ID, "five"); err != nil {
+			t.Fatal(err)
+		}
+		carts[i] = v.Cart.ID
+	}
+	var made, exhausted atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, id := range carts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := sh.svc.Complete(ctx, guest, id, "", "")
+			switch code(err) {
+			case "":
+				made.Add(1)
+			case errcode.DiscountCodeExhausted:
+				exhausted.Add(1)
+			default:
+				t.Errorf("checkout: %v", err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if made.Load() != int64(limit) || exhausted.Load() != buyers-int64(limit) {
+		t.Fatalf("%d orders, %d exhausted; want %d and %d", made.Load(), exhausted.Load(), limit, buyers-limit)
+	}
+	if c, _ := s.DiscountCodeByID(ctx, d.ID); c.UsageCount != limit {
+		t.Fatalf("usage count %d, want %d", c.UsageCount, limit)
+	}
+	if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 1000-limit {
+		t.Fatalf("stock %d, want %d", left.StockCount, 1000-limit)
+	}
+}

@@ -1,0 +1,85 @@
+package models
+
+import (
+	"testing"
+	"time"
+
+	"shop/errcode"
+)
+
+func TestCartIDs(t *testing.T) {
+	t.Parallel()
+	a, b := NewCartID(), NewCartID()
+	if len(a) != 32 || a == b {
+		t.Fatalf("ids %q %q", a, b)
+	}
+	if id, err := ParseCartID(" " + a + " "); err != nil || id != a {
+		t.Fatalf("ParseCartID(%q) = %q, %v", a, id, err)
+	}
+	for _, bad := range []string{"", "x", a[:31], a + "0", "0123456789ABCDEF0123456789abcdef", "../../../../etc/passwd0000000000"} {
+		if _, err := ParseCartID(bad); ErrorCode(err) != errcode.CartNotFound {
+			t.Errorf("ParseCartID(%q): %v, want CART_NOT_FOUND", bad, err)
+		}
+	}
+}
+
+// TestCanPayWithCart: a guest's order is paid by whoever holds its cart's
+// id, signed in or not; a wrong id is NOT_FOUND for a guest, and for a
+// signed-in caller the order's own rules (CanPay) decide.
+func TestCanPayWithCart(t *testing.T) {
+	t.Parallel()
+	cart, other := NewCartID(), NewCartID()
+	guestOrder := Order{ID: "o", CustomerID: GuestCustomerID(cart), Status: OrderStatusPending}
+	owned := Order{ID: "p", CustomerID: "alice", Status: OrderStatusPending}
+	alice := Caller{UserID: "alice", Role: RoleCustomer}
+	for _, tt := range []struct {
+		name   string
+		c      Caller
+		cartID string
+		o      Order
+		want   errcode.Code
+	}{
+		{"guest with the cart id", Caller{}, cart, guestOrder, ""},
+		{"customer with the cart id", alice, cart, guestOrder, ""},
+		{"guest with another cart's id", Caller{}, other, guestOrder, errcode.NotFound},
+		{"guest with a malformed id", Caller{}, "nope", guestOrder, errcode.NotFound},
+		{"guest without an id", Caller{}, "", guestOrder, errcode.Unauthenticated},
+		{"customer with another id, own order", alice, other, owned, ""},
+		{"customer, someone's guest order", alice, "", guestOrder, errcode.NotFound},
+		{"paid already", Caller{}, cart, Order{ID: "o", CustomerID: GuestCustomerID(cart), Status: OrderStatusPaid}, errcode.InvalidTransition},
+	} {
+		if got := ErrorCode(CanPayWithCart(tt.c, tt.cartID, tt.o)); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if GuestCustomerID(cart) == GuestCustomerID(other) || len(GuestCustomerID(cart)) != len(GuestCustomerPrefix)+32 {
+		t.Fatalf("guest ids %q %q", GuestCustomerID(cart), GuestCustomerID(other))
+	}
+}
+
+// TestMergeCart: quantities added up to the line limit, lines appended,
+// what the customer's cart lacks taken, the guest's cart closed.
+func TestMergeCart(t *testing.T) {
+	t.Parallel()
+	ids := 0
+	newID := func() string { ids++; return "new-" + string(rune('a'+ids)) }
+	own := &Cart{ID: "own", CustomerID: ptr("alice"), Status: CartOpen, Lines: []CartLine{{ID: "l1", VariantID: "v1", Quantity: 90}}}
+	guest := &Cart{ID: "g", Status: CartOpen, Email: "g@shop.test", Lines: []CartLine{{ID: "g1", VariantID: "v1", Quantity: 20}, {ID: "g2", VariantID: "v2", Quantity: 1}}}
+	kept, err := MergeCart(guest, own, "alice", OrderLimits{MaxLineQuantity: 100}, time.Unix(0, 0), newID)
+	if err != nil || kept != own {
+		t.Fatalf("merge: %v", err)
+	}
+	if len(own.Lines) != 2 || own.Lines[0].Quantity != 100 || own.Lines[1].VariantID != "v2" || own.Lines[1].CartID != "own" || own.Email != "g@shop.test" {
+		t.Fatalf("own after merge %+v", own)
+	}
+	if guest.Status != CartClosed {
+		t.Fatalf("guest cart %q", guest.Status)
+	}
+	if _, err := MergeCart(guest, own, "alice", OrderLimits{}, time.Unix(0, 0), newID); ErrorCode(err) != errcode.CartClosed {
+		t.Fatalf("merge a closed cart: %v", err)
+	}
+	bobs := &Cart{ID: "b", CustomerID: ptr("bob"), Status: CartOpen}
+	if _, err := MergeCart(bobs, own, "alice", OrderLimits{}, time.Unix(0, 0), newID); ErrorCode(err) != errcode.CartNotFound {
+		t.Fatalf("merge bob's cart: %v", err)
+	}
+}
