@@ -24,6 +24,7 @@ type Schema struct {
 	weights   map[string]int
 	database  map[string]Database
 	cache     map[string]Cache
+	meta      *metaGraph // the schema as introspection answers it, for its cost
 }
 
 // Costs say what the fields of a schema cost, by "Type.field".
@@ -87,7 +88,7 @@ type List struct {
 // with what its fields cost.
 func NewSchema(s *graphql.Schema, c Costs) Schema {
 	sch := Schema{gql: s, roots: map[string]string{}, fields: map[string]string{}, types: map[string]bool{}, composite: map[string]bool{},
-		lists: c.Lists, weights: c.Weights, database: c.Database, cache: c.Cache}
+		lists: c.Lists, weights: c.Weights, database: c.Database, cache: c.Cache, meta: newMetaGraph(s)}
 	for op, t := range map[string]*graphql.Object{
 		ast.OperationTypeQuery: s.QueryType(), ast.OperationTypeMutation: s.MutationType(), ast.OperationTypeSubscription: s.SubscriptionType(),
 	} {
@@ -182,8 +183,10 @@ type Operation struct {
 	// subscriptions and introspection are never kept.
 	Cache    Cache
 	cost     *term
-	vars     []variable     // its variable definitions, in order
-	defaults map[string]int // literal Int defaults of its variables
+	vars     []variable        // its variable definitions, in order
+	defaults map[string]int    // literal Int defaults of its variables
+	names    map[string]string // literal String defaults of its variables (__type's name)
+	meta     *metaGraph        // for introspection's cost
 }
 
 // stats are the counts of a selection set with its fragments expanded,
@@ -217,6 +220,10 @@ type analysis struct {
 	// of fields that share a response key (see mergedSet)
 	prints   map[*ast.Field]int
 	printing int
+	// intros are the __schema and __type fields, whose selections are
+	// flattened (flatten) once the document's size is known to be bounded
+	intros []*introTerm
+	flat   map[*metaSet]*metaSet
 }
 
 // Analyze checks a parsed document against the limits, before graphql-go's
@@ -248,7 +255,7 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 	out := map[string]*Operation{}
 	found := make([]*Operation, len(ops))
 	for i, op := range ops {
-		vars, defaults, err := a.variables(op)
+		vars, defaults, names, err := a.variables(op)
 		if err != nil {
 			return nil, err
 		}
@@ -261,7 +268,7 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 		}
 		st.directives = satAdd(st.directives, len(op.Directives))
 		total.add(*st, 0)
-		o := &Operation{Name: nameOf(op.Name), Type: op.Operation, Introspection: st.introspection, DatabaseFields: st.database, cost: st.cost, vars: vars, defaults: defaults}
+		o := &Operation{Name: nameOf(op.Name), Type: op.Operation, Introspection: st.introspection, DatabaseFields: st.database, cost: st.cost, vars: vars, defaults: defaults, names: names, meta: a.sch.meta}
 		out[o.Name] = o
 		found[i] = o
 	}
@@ -286,6 +293,10 @@ func Analyze(doc *ast.Document, lim Limits, sch Schema) (map[string]*Operation, 
 	}
 	if err := a.check(total); err != nil {
 		return nil, err
+	}
+	a.flat = map[*metaSet]*metaSet{}
+	for _, it := range a.intros {
+		it.set = a.flatten(it.set)
 	}
 	// Now that the expanded size is known to be bounded, expand: graphql-go's
 	// overlapping-fields rule compares, pairwise, the fields merged into one
@@ -373,7 +384,8 @@ func (a *analysis) cycle(name string) *Error {
 // set walks a selection set whose fields belong to type typ ("" when
 // unknown) and returns its stats, fragments expanded through the memo.
 func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
-	st := &stats{cost: &term{}}
+	st := &stats{cost: &term{meta: metaOf(typ)}}
+	meta := st.cost.meta
 	if set == nil {
 		return st, nil
 	}
@@ -403,6 +415,9 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 			}
 			st.depth = max(st.depth, 1)
 			if sel.SelectionSet == nil {
+				if meta != nil {
+					meta.fields = append(meta.fields, metaField{name: name})
+				}
 				continue
 			}
 			inner, err := a.set(sel.SelectionSet, a.sch.fieldType(typ, name))
@@ -410,9 +425,18 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 				return nil, err
 			}
 			st.add(*inner, 1)
-			if l, ok := a.sch.lists[key]; ok && typ != "" {
+			if meta != nil {
+				meta.fields = append(meta.fields, metaField{name: name, sub: inner.cost.meta})
+			}
+			switch l, ok := a.sch.lists[key]; {
+			case name == "__schema" || name == "__type":
+				// Walked on the schema, per request (introspection.go).
+				it := newIntroTerm(name, sel.Arguments, inner.cost.meta)
+				st.cost.intro = append(st.cost.intro, it)
+				a.intros = append(a.intros, it)
+			case ok && typ != "":
 				st.cost.lists = append(st.cost.lists, listTerm{size: sizeOf(l, sel.Arguments), inner: inner.cost})
-			} else {
+			default:
 				st.cost.merge(inner.cost)
 			}
 		case *ast.InlineFragment:
@@ -433,6 +457,7 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 			st.directives = satAdd(st.directives, len(sel.Directives))
 			st.add(*inner, 0)
 			st.cost.merge(inner.cost)
+			meta.add(inner.cost.meta)
 		case *ast.FragmentSpread:
 			st.spreads = satAdd(st.spreads, 1)
 			st.directives = satAdd(st.directives, len(sel.Directives))
@@ -445,6 +470,7 @@ func (a *analysis) set(set *ast.SelectionSet, typ string) (*stats, *Error) {
 			}
 			st.add(*inner, 0)
 			st.cost.frags = append(st.cost.frags, inner.cost)
+			meta.add(inner.cost.meta)
 		}
 	}
 	return st, nil

@@ -212,7 +212,7 @@ func TestCost(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		if got := ops[""].Cost(tt.vars); got != tt.want {
+		if got := ops[""].Cost(tt.vars, 0); got != tt.want {
 			t.Errorf("%s: cost %d, want %d", tt.name, got, tt.want)
 		}
 	}
@@ -244,7 +244,7 @@ func TestTextWeightRefusesPagesOfDescriptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := ops[""].Cost(nil), 100*(1+100*(1+1+100)); got != want {
+	if got, want := ops[""].Cost(nil, 0), 100*(1+100*(1+1+100)); got != want {
 		t.Fatalf("cost %d, want %d", got, want)
 	}
 	if err := ops[""].CheckCost(nil, 350_000); err == nil || err.Code != errcode.QueryTooComplex || !strings.Contains(err.Message, "1,020,100") {

@@ -12,12 +12,17 @@ import (
 
 // term is the cost of a selection set, kept as a shape because list sizes
 // may come from the request's variables: fields counted once, list fields
-// whose inner cost is multiplied by their size, and spread fragments
-// (shared between the places that spread them).
+// whose inner cost is multiplied by their size, spread fragments (shared
+// between the places that spread them), and introspection's fields, whose
+// cost is walked on the schema (introspection.go).
 type term struct {
 	fields int
 	lists  []listTerm
 	frags  []*term
+	intro  []*introTerm
+	// meta is the selection itself when its type is one of
+	// introspection's, for the walk of the __schema or __type above it.
+	meta *metaSet
 }
 
 type listTerm struct {
@@ -37,6 +42,7 @@ func (t *term) merge(o *term) {
 	t.fields = satAdd(t.fields, o.fields)
 	t.lists = append(t.lists, o.lists...)
 	t.frags = append(t.frags, o.frags...)
+	t.intro = append(t.intro, o.intro...)
 }
 
 // sizeOf reads a list field's size from its arguments.
@@ -67,12 +73,20 @@ func sizeOf(l List, args []*ast.Argument) size {
 }
 
 // Cost is the operation's cost for a request with these variables: each
-// field costs its weight (1 unless Costs.Weights says more), and a list
-// field multiplies the cost of what is selected under it by its size (its
-// first/limit argument, clamped to its maximum). It saturates at
-// math.MaxInt.
-func (o *Operation) Cost(vars map[string]any) int {
-	return o.cost.eval(o, vars)
+// field costs its weight (1 unless Costs.Weights says more), a list field
+// multiplies the cost of what is selected under it by its size (its
+// first/limit argument, clamped to its maximum), and what __schema and
+// __type select costs what executing it would return (introspection.go).
+// It saturates at math.MaxInt.
+//
+// Introspection is walked only up to max: past it, Cost is math.MaxInt.
+// max <= 0 walks it whole, which only tests may ask (a few nested levels
+// of introspection describe billions of values).
+func (o *Operation) Cost(vars map[string]any, max int) int {
+	if max <= 0 {
+		max = math.MaxInt
+	}
+	return o.cost.eval(o, vars, max)
 }
 
 // CheckCost refuses a request whose cost is over max (0: no limit).
@@ -80,7 +94,7 @@ func (o *Operation) CheckCost(vars map[string]any, max int) *Error {
 	if max <= 0 {
 		return nil
 	}
-	if c := o.Cost(vars); c > max {
+	if c := o.Cost(vars, max); c > max {
 		what := "The operation costs"
 		if c == math.MaxInt {
 			what = "The operation costs more than"
@@ -93,7 +107,8 @@ func (o *Operation) CheckCost(vars map[string]any, max int) *Error {
 
 // CostRule says how the cost is counted, in the message that refuses it.
 var CostRule = "(each field costs 1, a text field 1 per " + strconv.Itoa(TextUnit) + " characters it can hold, " +
-	"and a list field multiplies what it selects by its first or limit argument, or by its largest page when none is given)"
+	"a list field multiplies what it selects by its first or limit argument, or by its largest page when none is given, " +
+	"and __schema and __type cost the fields their answer holds)"
 
 // TextUnit is how many characters of a text field's maximum length cost
 // 1: a field's weight is its maximum length divided by TextUnit, rounded
@@ -117,20 +132,32 @@ func (o *Operation) CheckDatabaseFields(max int) *Error {
 	return nil
 }
 
-// eval is bounded by Analyze's limits: the fragments a term reaches are
-// spread at most MaxSpreads times.
-func (t *term) eval(o *Operation, vars map[string]any) int {
+// eval is the term's cost. Introspection's walks stop once the cost
+// passes budget, and the cost is then math.MaxInt; the rest is exact (and
+// bounded by Analyze's limits: the fragments a term reaches are spread at
+// most MaxSpreads times).
+func (t *term) eval(o *Operation, vars map[string]any, budget int) int {
 	if t == nil {
 		return 0
 	}
 	c := t.fields
 	for _, l := range t.lists {
-		c = satAdd(c, satMul(l.size.value(o, vars), l.inner.eval(o, vars)))
+		n := l.size.value(o, vars)
+		c = satAdd(c, satMul(n, l.inner.eval(o, vars, rest(budget, c)/n)))
 	}
 	for _, f := range t.frags {
-		c = satAdd(c, f.eval(o, vars))
+		c = satAdd(c, f.eval(o, vars, rest(budget, c)))
+	}
+	for _, it := range t.intro {
+		c = satAdd(c, it.eval(o, vars, rest(budget, c)))
 	}
 	return c
+}
+
+// rest is what is left of budget once c is spent, -1 when nothing is (so
+// that it never overflows: budget >= -1 and c >= 0).
+func rest(budget, c int) int {
+	return max(budget-c, -1)
 }
 
 // value is the size for this request, from 1 to max.

@@ -20,7 +20,9 @@
 //     shape of the operation's cost; it also records what
 //     the handler needs of each operation (type, root fields, variables).
 //   - Operation.CheckCost and Operation.CheckVariables, per request: the
-//     cost with this request's variables, and the variables themselves.
+//     cost with this request's variables (introspection's walked on the
+//     schema, and only until it passes the caller's maximum), and the
+//     variables themselves.
 //
 // Reading a document is this package's job: Fields, the walk of a
 // selection set through its fragments, serves the resolvers too.

@@ -19,17 +19,18 @@ type variable struct {
 
 // variables reads op's variable definitions: their types, resolved in the
 // schema once for every request that runs the operation, and their literal
-// Int defaults, for the cost.
-func (a *analysis) variables(op *ast.OperationDefinition) ([]variable, map[string]int, *Error) {
+// Int and String defaults, for the cost (list sizes, __type's name).
+func (a *analysis) variables(op *ast.OperationDefinition) ([]variable, map[string]int, map[string]string, *Error) {
 	var vars []variable
 	var defaults map[string]int
+	var names map[string]string
 	for _, def := range op.VariableDefinitions {
 		if def == nil {
 			continue
 		}
 		typ, err := a.sch.inputType(def.Type)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if def.Variable == nil || def.Variable.Name == nil {
 			continue
@@ -39,7 +40,7 @@ func (a *analysis) variables(op *ast.OperationDefinition) ([]variable, map[strin
 		// DefaultValuesOfCorrectType would print a default it refuses.
 		if typ != nil && def.DefaultValue != nil {
 			if why := literalFault(typ, def.DefaultValue); why != "" {
-				return nil, nil, errorf(errcode.GraphqlValidationFailed, "Variable \"$%s\" has an invalid default value. %s", Shorten(name, 60), Shorten(why, 200))
+				return nil, nil, nil, errorf(errcode.GraphqlValidationFailed, "Variable \"$%s\" has an invalid default value. %s", Shorten(name, 60), Shorten(why, 200))
 			}
 		}
 		if iv, ok := def.DefaultValue.(*ast.IntValue); ok {
@@ -50,8 +51,14 @@ func (a *analysis) variables(op *ast.OperationDefinition) ([]variable, map[strin
 				defaults[name] = n
 			}
 		}
+		if sv, ok := def.DefaultValue.(*ast.StringValue); ok {
+			if names == nil {
+				names = map[string]string{}
+			}
+			names[name] = sv.Value
+		}
 	}
-	return vars, defaults, nil
+	return vars, defaults, names, nil
 }
 
 // inputType resolves a variable's type in the schema: nil when it is not

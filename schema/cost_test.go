@@ -221,7 +221,7 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 			t.Fatalf("%s is not valid: %v", name, v.Errors)
 		}
 		for _, op := range ops {
-			cost := op.Cost(nil)
+			cost := op.Cost(nil, 0)
 			t.Logf("%-34s %6d bytes %5d tokens, nesting %2d, cost %9d, %d database fields", name, len(text), src.Tokens, src.Depth, cost, op.DatabaseFields)
 			max := lim.MaxCost
 			if strings.Contains(name, "(issue 7)") {
@@ -279,7 +279,7 @@ func TestDefaultLimitsRefuseIssue17(t *testing.T) {
 	}
 	descriptions := analyze(aliases(" a%d: products(first: 100) { edges { node { description } } } # %d\n"))
 	if err := descriptions.CheckCost(nil, lim.MaxCost); err == nil || err.Code != errcode.QueryTooComplex {
-		t.Errorf("100 pages of descriptions cost %d: %v", descriptions.Cost(nil), err)
+		t.Errorf("100 pages of descriptions cost %d: %v", descriptions.Cost(nil, 0), err)
 	}
 	searches := analyze(aliases(` s%d: products(first: 1, sort: RELEVANCE, filter: {query: "mug", minPrice: %d}) { edges { node { productId } } }`))
 	if err := searches.CheckDatabaseFields(lim.MaxDatabaseFields); err == nil || err.Code != errcode.TooManyDatabaseFields || searches.DatabaseFields != 100 {
@@ -311,7 +311,7 @@ func TestOrderByIDCostsItsLines(t *testing.T) {
 	if aerr != nil {
 		t.Fatal(aerr)
 	}
-	if c := ops[""].Cost(nil); c < 2*models.MaxOrderLines {
+	if c := ops[""].Cost(nil, 0); c < 2*models.MaxOrderLines {
 		t.Errorf("two getOrderById { __typename } cost %d, less than the %d lines they may read", c, 2*models.MaxOrderLines)
 	}
 }

@@ -42,3 +42,60 @@ func FragmentChain(n, fan int) string {
 	}
 	return b.String()
 }
+
+// NestedIntrospection is a query of n aliases of __schema, each nesting
+// types' fields' types' fields levels deep: { a0: __schema { types {
+// fields { type { fields { type { … name } } } } } } … }. Its fields nest
+// 3+2*levels deep, and it selects n*(3+2*levels) fields. On a schema whose
+// object fields are of object types, each level multiplies what it
+// describes by the number of fields a type has.
+func NestedIntrospection(n, levels int) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, " a%d: __schema { types { %sname%s } }", i, strings.Repeat("fields { type { ", levels), strings.Repeat(" } }", levels))
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// WideIntrospection is a query of n aliases of __schema, each describing
+// every type's name, kind, fields, their arguments and types, and through
+// each field's type (the type it wraps, for a list or a required value)
+// the same again, levels deep: a few levels are most of a schema, many
+// times over. Each alias selects 4+10*levels fields, nested 3+3*levels
+// deep.
+func WideIntrospection(n, levels int) string {
+	inner := "name kind"
+	for i := 0; i < levels; i++ {
+		inner = "name kind fields { name args { name } type { name kind ofType { " + inner + " } } }"
+	}
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, " a%d: __schema { types { %s } }", i, inner)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// IntrospectionFragmentChains is a query of __schema { types { … } } nested
+// levels deep through fields { type { … } }, each level reached through a
+// chain of chain fragments spread one in the next: levels*(chain+1)
+// spreads, and a chain's length of spreads for every field the level
+// selects.
+func IntrospectionFragmentChains(levels, chain int) string {
+	var b strings.Builder
+	b.WriteString("{ __schema { types { ...L0C0 } } }")
+	for l := 0; l < levels; l++ {
+		for c := 0; c < chain; c++ {
+			fmt.Fprintf(&b, "\nfragment L%dC%d on __Type { ...L%dC%d }", l, c, l, c+1)
+		}
+		if l == levels-1 {
+			fmt.Fprintf(&b, "\nfragment L%dC%d on __Type { name }", l, chain)
+		} else {
+			fmt.Fprintf(&b, "\nfragment L%dC%d on __Type { name fields { type { ...L%dC0 } } }", l, chain, l+1)
+		}
+	}
+	return b.String()
+}
