@@ -216,7 +216,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Webhooks:         pay.HandleWebhook,
 
 			Limits:                cfg.DocumentLimits(),
-			Costs:                 schema.Costs(&sch, cfg.MaxPageSize),
+			Costs:                 schema.Costs(cfg.MaxPageSize),
 			DisableIntrospection:  !cfg.GraphQLIntrospection,
 			AdminMaxCost:          cfg.GraphQLMaxCostAdmin,
 			MaxResponseBytes:      cfg.MaxResponseBytes,

@@ -1,20 +1,18 @@
 package schema
 
 import (
-	"github.com/graphql-go/graphql"
-
 	"shop/docguard"
 	"shop/models"
 )
 
 // Costs are what the fields of the schema cost, for docguard: list
 // sizes, text weights and the fields that reach the database.
-func Costs(s *graphql.Schema, maxPage int) docguard.Costs {
+func Costs(maxPage int) docguard.Costs {
 	weights := TextWeights()
 	for field, w := range ReadWeights() {
 		weights[field] = w
 	}
-	return docguard.Costs{Lists: ListSizes(s, maxPage), Weights: weights, Database: DatabaseFields(), Cache: Cacheability()}
+	return docguard.Costs{Lists: ListSizes(maxPage), Weights: weights, Database: DatabaseFields(), Cache: Cacheability()}
 }
 
 // ReadWeights are what fields that read more rows than they select cost
@@ -116,7 +114,7 @@ func DatabaseFields() map[string]docguard.Database {
 // what is selected under it by its size. maxPage is the server's largest
 // page (MAX_PAGE_SIZE). A list field that returns objects must be here, or
 // be sized by the field above it (SizedByParent); a test checks it.
-func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
+func ListSizes(maxPage int) map[string]docguard.List {
 	sizes := map[string]docguard.List{
 		// limit left out, or larger than the maximum, is the maximum.
 		"Query.getProducts": {Arg: "limit", Default: maxPage, Max: maxPage},
@@ -160,12 +158,8 @@ func ListSizes(s *graphql.Schema, maxPage int) map[string]docguard.List {
 		"Query.taxRates":      {Default: models.MaxTaxRates, Max: models.MaxTaxRates},
 		"Query.discountCodes": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 	}
-	// Introspection's lists are as long as this schema makes them: without
-	// a size, __schema { types { fields { type { fields … } } } } nested a
-	// few levels would cost nothing and return millions of values.
-	for field, n := range introspectionSizes(s) {
-		sizes[field] = docguard.List{Default: n, Max: n}
-	}
+	// Introspection's lists (__schema { types { fields … } }) need no
+	// size: docguard walks them on the schema, as long as they are.
 	return sizes
 }
 
@@ -190,56 +184,6 @@ const maxMethods = models.MaxShippingZones * models.MaxZoneRates
 func SizedByParent(field string) bool {
 	return field == "ProductConnection.edges" || field == "OrderConnection.edges" || field == "StockMovementConnection.edges" ||
 		field == "CustomerConnection.edges"
-}
-
-func maxArgs(fields graphql.FieldDefinitionMap) int {
-	n := 0
-	for _, f := range fields {
-		n = max(n, len(f.Args))
-	}
-	return n
-}
-
-func introspectionSizes(s *graphql.Schema) map[string]int {
-	n := map[string]int{"__Schema.types": len(s.TypeMap()), "__Schema.directives": len(s.Directives())}
-	most := func(field string, v int) { n[field] = max(n[field], v) }
-	for _, f := range []string{"__Directive.args", "__Type.interfaces", "__Type.possibleTypes", "__Type.enumValues", "__Type.inputFields", "__Type.fields", "__Field.args"} {
-		most(f, 0) // every list of introspection has a size, 1 at least
-	}
-	for _, d := range s.Directives() {
-		most("__Directive.args", len(d.Args))
-	}
-	for _, t := range s.TypeMap() {
-		var fields graphql.FieldDefinitionMap
-		switch t := t.(type) {
-		case *graphql.Object:
-			if t == s.QueryType() || t == s.MutationType() {
-				// No field returns a root type, so nesting through
-				// fields' types never multiplies by theirs: sized by the
-				// largest other type, the roots listed once in
-				// __schema.types are counted short, by a fixed amount
-				// (their fields past that size), not a multiple.
-				most("__Field.args", maxArgs(t.Fields()))
-				continue
-			}
-			fields = t.Fields()
-			most("__Type.interfaces", len(t.Interfaces()))
-		case *graphql.Interface:
-			fields = t.Fields()
-			most("__Type.possibleTypes", len(s.PossibleTypes(t)))
-		case *graphql.Union:
-			most("__Type.possibleTypes", len(t.Types()))
-		case *graphql.Enum:
-			most("__Type.enumValues", len(t.Values()))
-		case *graphql.InputObject:
-			most("__Type.inputFields", len(t.Fields()))
-		}
-		most("__Type.fields", len(fields))
-		for _, f := range fields {
-			most("__Field.args", len(f.Args))
-		}
-	}
-	return n
 }
 
 // Cacheability says, for every root query field, whether the server may

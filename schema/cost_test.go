@@ -1,15 +1,19 @@
 package schema_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphql-go/graphql"
 
 	"shop/config"
 	"shop/docguard"
 	"shop/errcode"
+	"shop/internal/hostile"
 	"shop/models"
 	"shop/schema"
 )
@@ -119,14 +123,15 @@ const IntrospectionQuery = `
   `
 
 // TestEveryListHasASize: a list field of objects with no size would make
-// the cost blind to what it multiplies.
+// the cost blind to what it multiplies. Introspection's lists are walked
+// on the schema as long as they are (docguard).
 func TestEveryListHasASize(t *testing.T) {
 	t.Parallel()
 	sch, _ := MustSchema(t, nil, nil)
-	sizes := schema.ListSizes(&sch, 1000)
+	sizes := schema.ListSizes(1000)
 	for name, typ := range sch.TypeMap() {
 		obj, ok := typ.(*graphql.Object)
-		if !ok {
+		if !ok || strings.HasPrefix(name, "__") {
 			continue
 		}
 		for fname, f := range obj.Fields() {
@@ -161,7 +166,7 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 	}
 	lim := cfg.DocumentLimits()
 	sch, _ := MustSchema(t, nil, nil)
-	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
+	guard := docguard.NewSchema(&sch, schema.Costs(cfg.MaxPageSize))
 	docs := map[string]string{
 		"CreateProduct": `mutation CreateProduct { createProduct(input: {price: 39.99, stockCount: 10}) { productId price stockCount lastUpdated } }`,
 		"Products":      `query Products { getProducts(limit: 50, offset: 0) { productId price stockCount lastUpdated } }`,
@@ -252,7 +257,7 @@ func TestDefaultLimitsRefuseIssue17(t *testing.T) {
 	}
 	lim := cfg.DocumentLimits()
 	sch, _ := MustSchema(t, nil, nil)
-	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
+	guard := docguard.NewSchema(&sch, schema.Costs(cfg.MaxPageSize))
 	aliases := func(format string) string {
 		var b strings.Builder
 		b.WriteString("{")
@@ -297,7 +302,7 @@ func TestOrderByIDCostsItsLines(t *testing.T) {
 	}
 	lim := cfg.DocumentLimits()
 	sch, _ := MustSchema(t, nil, nil)
-	guard := docguard.NewSchema(&sch, schema.Costs(&sch, cfg.MaxPageSize))
+	guard := docguard.NewSchema(&sch, schema.Costs(cfg.MaxPageSize))
 	text := `{ a: getOrderById(orderId: "o-1") { __typename } b: getOrderById(orderId: "o-2") { __typename } }`
 	src, serr := docguard.Scan(text, lim)
 	if serr != nil {
@@ -411,5 +416,112 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 				t.Errorf("text field %s has no weight in schema.TextWeights, and is not known to be short", key)
 			}
 		}
+	}
+}
+
+// TestIntrospectionCostIsItsAnswer: GraphiQL's introspection query costs
+// what its answer holds on shop's schema, every field of every object
+// (docguard walks the schema), so it grows with the schema, not with the
+// product of its largest type, field and argument lists.
+func TestIntrospectionCostIsItsAnswer(t *testing.T) {
+	t.Parallel()
+	sch, r := MustSchema(t, nil, nil)
+	guard := docguard.NewSchema(&sch, schema.Costs(1000))
+	src, serr := docguard.Scan(IntrospectionQuery, docguard.Limits{})
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	doc, perr := docguard.Parse(src)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	ops, err := docguard.Analyze(doc, docguard.Limits{}, guard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := do(sch, r, IntrospectionQuery)
+	if len(res.Errors) > 0 {
+		t.Fatal(res.Errors)
+	}
+	raw, merr := json.Marshal(res.Data)
+	if merr != nil {
+		t.Fatal(merr)
+	}
+	var answer any
+	if err := json.Unmarshal(raw, &answer); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ops[""].Cost(nil, 0), answerFields(answer); got != want {
+		t.Errorf("GraphiQL's introspection costs %d; its answer has %d fields", got, want)
+	}
+}
+
+// answerFields counts an answer's fields as the cost does: each key of
+// each object, a list of leaves as one.
+func answerFields(v any) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for _, x := range v {
+			n += 1 + answerFields(x)
+		}
+	case []any:
+		for _, x := range v {
+			n += answerFields(x)
+		}
+	}
+	return n
+}
+
+// TestHostileIntrospectionIsRefusedQuickly: with the default limits, the
+// costliest introspection a document may hold on shop's schema (as many
+// aliases of every type's fields, arguments and types, two levels deep,
+// as the field limit allows) is refused for its cost in milliseconds:
+// docguard stops walking the schema once the cost passes the maximum.
+// Not parallel: it times.
+func TestHostileIntrospectionIsRefusedQuickly(t *testing.T) {
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := cfg.DocumentLimits()
+	sch, _ := MustSchema(t, nil, nil)
+	guard := docguard.NewSchema(&sch, schema.Costs(cfg.MaxPageSize))
+	const levels = 2
+	text := hostile.WideIntrospection(min(lim.MaxAliases, lim.MaxFields/(4+10*levels)), levels)
+	src, serr := docguard.Scan(text, lim)
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	doc, perr := docguard.Parse(src)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	ops, aerr := docguard.Analyze(doc, lim, guard)
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	if v := graphql.ValidateDocument(&sch, doc, nil); !v.IsValid {
+		t.Fatalf("not valid: %v", v.Errors)
+	}
+	for _, max := range []int{lim.MaxCost, cfg.GraphQLMaxCostAdmin} {
+		took := time.Duration(math.MaxInt64)
+		for range 3 { // the quickest of three: the machine is shared
+			start := time.Now()
+			err := ops[""].CheckCost(nil, max)
+			took = min(took, time.Since(start))
+			if max == lim.MaxCost && (err == nil || err.Code != errcode.QueryTooComplex) {
+				t.Fatalf("CheckCost(%d) = %v", max, err)
+			}
+		}
+		t.Logf("%d bytes, %d tokens, nesting %d: checked against %s in %v", len(text), src.Tokens, src.Depth, docguard.Count(max), took)
+		if limit := 25 * time.Millisecond * time.Duration(max/lim.MaxCost) * raceSlowdown; took > limit {
+			t.Errorf("checking the cost took %v under a maximum of %d (at most %v)", took, max, limit)
+		}
+	}
+	if c := ops[""].Cost(nil, 0); c <= lim.MaxCost {
+		t.Errorf("it costs %d, not more than the maximum", c)
+	} else {
+		t.Logf("it costs %d", c)
 	}
 }

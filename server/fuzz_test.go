@@ -100,7 +100,7 @@ func MustHandler(tb testing.TB, env ...string) *testServer {
 		MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 		Queries: cache.NewQueries(backend, time.Hour, logger), Responses: catalog,
 		Authenticate: accounts.Verify,
-		Limits:       cfg.DocumentLimits(), Costs: schema.Costs(&sch, cfg.MaxPageSize),
+		Limits:       cfg.DocumentLimits(), Costs: schema.Costs(cfg.MaxPageSize),
 		DisableIntrospection: !cfg.GraphQLIntrospection, DocumentCacheBytes: cfg.DocumentCacheBytes,
 		MaxResponseBytes: cfg.MaxResponseBytes, AdminMaxResponseBytes: cfg.MaxResponseBytesAdmin,
 	})
