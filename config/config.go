@@ -250,7 +250,7 @@ func Load(getenv func(string) string) (Config, error) {
 		GraphQLMaxAliases:         p.int("GRAPHQL_MAX_ALIASES", 100, 1, 1_000_000),
 		GraphQLMaxDirectives:      p.int("GRAPHQL_MAX_DIRECTIVES", 50, 1, 1_000_000),
 		GraphQLMaxFragmentSpreads: p.int("GRAPHQL_MAX_FRAGMENT_SPREADS", 500, 1, 1_000_000),
-		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 400_000, 1, 1<<50),
+		GraphQLMaxCost:            p.int("GRAPHQL_MAX_COST", 350_000, 1, 1<<50),
 		GraphQLMaxCostAdmin:       p.int("GRAPHQL_MAX_COST_ADMIN", 2_000_000, 1, 1<<50),
 		GraphQLMaxDBFields:        p.int("GRAPHQL_MAX_DB_FIELDS", 10, 1, 1_000_000),
 		MaxResponseBytes:          p.int("MAX_RESPONSE_BYTES", 4<<20, 1<<10, 1<<40),

@@ -275,7 +275,7 @@ func TestGraphQLLimits(t *testing.T) {
 	}
 	if c.GraphQLMaxBytes != 64<<10 || c.GraphQLMaxTokens != 10_000 || c.GraphQLMaxDepth != 25 || c.GraphQLMaxFields != 2000 ||
 		c.GraphQLMaxSetFields != 200 || c.GraphQLMaxAliases != 100 || c.GraphQLMaxDirectives != 50 ||
-		c.GraphQLMaxFragmentSpreads != 500 || c.GraphQLMaxCost != 400_000 || c.GraphQLMaxCostAdmin != 2_000_000 || !c.GraphQLIntrospection || c.DocumentCacheBytes != 32<<20 {
+		c.GraphQLMaxFragmentSpreads != 500 || c.GraphQLMaxCost != 350_000 || c.GraphQLMaxCostAdmin != 2_000_000 || !c.GraphQLIntrospection || c.DocumentCacheBytes != 32<<20 {
 		t.Fatalf("defaults = %+v", c)
 	}
 	c, err = Load(env("GRAPHQL_MAX_BYTES", "2048", "GRAPHQL_MAX_TOKENS", "500", "GRAPHQL_MAX_DEPTH", "8", "GRAPHQL_MAX_FIELDS", "30",

@@ -248,7 +248,8 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 // Issue 17's attacks, with the default settings and shop's schema: 100
 // aliases of a page of 100 descriptions (100 MB when they are 10,000
 // characters) cost what they can return, and 100 aliased searches are
-// 100 reads of the database.
+// 100 reads of the database. 100 aliases of the largest catalog page are
+// refused too.
 func TestDefaultLimitsRefuseIssue17(t *testing.T) {
 	t.Parallel()
 	cfg, err := config.Load(func(string) string { return "" })
@@ -281,6 +282,12 @@ func TestDefaultLimitsRefuseIssue17(t *testing.T) {
 			t.Fatal(err)
 		}
 		return ops[""]
+	}
+	// And the attack the cost limit was first set against: 100 aliases of
+	// the largest catalog page, about 2 s of CPU.
+	pages := analyze(aliases(" a%d: getProducts(limit: 1000) { productId price stockCount lastUpdated } # %d\n"))
+	if err := pages.CheckCost(nil, lim.MaxCost); err == nil || err.Code != errcode.QueryTooComplex {
+		t.Errorf("100 catalog pages cost %d: %v", pages.Cost(nil, 0), err)
 	}
 	descriptions := analyze(aliases(" a%d: products(first: 100) { edges { node { description } } } # %d\n"))
 	if err := descriptions.CheckCost(nil, lim.MaxCost); err == nil || err.Code != errcode.QueryTooComplex {
