@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"shop/internal/hostile"
 )
 
 // The rate-limit and HTTP-edge settings reach the server: the whole
@@ -192,6 +194,11 @@ func TestCostLimitsByRole(t *testing.T) {
 		{"a customer, the largest page of orders", customer, largest, "QUERY_TOO_COMPLEX"},
 		{"the admin, the largest page of orders", in.MustAdmin(t), largest, ""},
 		{"anonymous, one whole catalog page", in.Anonymous(), `{ getProducts { productId price stockCount lastUpdated } }`, ""},
+		// Introspection costs what it returns: every type's fields and
+		// their types is a few thousand; 80 aliases of every type's fields,
+		// arguments and types, two levels deep, about 600,000.
+		{"anonymous, every type's fields", in.Anonymous(), `{ __schema { types { name fields { name args { name } type { name kind ofType { name } } } } } }`, ""},
+		{"anonymous, 80 aliases of every type's fields, twice", in.Anonymous(), hostile.WideIntrospection(80, 2), "QUERY_TOO_COMPLEX"},
 	} {
 		r := tt.who.MustPost(t, tt.query, nil)
 		if r.Code() != tt.want {
