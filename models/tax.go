@@ -12,7 +12,31 @@ import (
 const (
 	MaxTaxRates    = 500
 	MaxTaxRateName = 100
+	// MaxRegionTaxRates bounds the rates of one country and region, the
+	// whole country's (region "") counted apart from each region's. An
+	// address is taxed by its country's whole-country rates and its
+	// region's, so a line carries at most MaxLineTaxes tax lines, which
+	// the cost of a cart or an order counts (schema/cost.go).
+	MaxRegionTaxRates = 4
+	MaxLineTaxes      = 2 * MaxRegionTaxRates
+	// MaxOrderTaxes bounds an order's tax lines: its lines' and its
+	// shipping's, one per rate, all the rates of the one address.
+	MaxOrderTaxes = MaxLineTaxes
 )
+
+// CheckRegionTaxRoom refuses a tax rate for country and region (""
+// for the whole country) when they have n >= MaxRegionTaxRates rates
+// already.
+func CheckRegionTaxRoom(country, region string, n int) error {
+	if n < MaxRegionTaxRates {
+		return nil
+	}
+	if region == "" {
+		return fieldError("region", "is left out, and %s has %d rates for the whole country already, the most there may be (a region's rates are counted apart)",
+			country, n)
+	}
+	return fieldError("region", "%s-%s has %d tax rates already, the most one region may have (the whole country's are counted apart)", country, region, n)
+}
 
 // TaxRateTaken is the error for a tax rate whose country, region and name
 // another has: two rates of one name would tax twice.

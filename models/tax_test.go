@@ -1,9 +1,15 @@
 package models
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
+
+	"shop/errcode"
 )
 
 func TestParsePercent(t *testing.T) {
@@ -70,5 +76,71 @@ func TestParseTaxRate(t *testing.T) {
 				t.Fatalf("rate = %+v, want %+v", r, *tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckRegionTaxRoom: a country and region take MaxRegionTaxRates
+// rates, the whole country's counted as a region of their own; the one
+// more is refused on region.
+func TestCheckRegionTaxRoom(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		country, region string
+		n               int
+		refused         bool
+		says            string
+	}{
+		{"US", "CA", 0, false, ""},
+		{"US", "CA", MaxRegionTaxRates - 1, false, ""},
+		{"US", "CA", MaxRegionTaxRates, true, "region US-CA has 4 tax rates already"},
+		{"US", "", MaxRegionTaxRates - 1, false, ""},
+		{"US", "", MaxRegionTaxRates, true, "region is left out, and US has 4 rates for the whole country already"},
+		{"CA", "QC", MaxRegionTaxRates + 3, true, "region CA-QC has 7 tax rates already"}, // rates from before the rule
+	} {
+		err := CheckRegionTaxRoom(tt.country, tt.region, tt.n)
+		if !tt.refused {
+			if err != nil {
+				t.Errorf("%s %q with %d: %v", tt.country, tt.region, tt.n, err)
+			}
+			continue
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Code != errcode.BadUserInput || len(e.Fields) != 1 || e.Fields[0].Field != "region" || !strings.Contains(e.Message, tt.says) {
+			t.Errorf("%s %q with %d: %v, want BAD_USER_INPUT on region saying %q", tt.country, tt.region, tt.n, err, tt.says)
+		}
+	}
+}
+
+// TestTaxLinesAtMost: with the most rates an address can match, its
+// country's and its region's, a line carries MaxLineTaxes tax lines and
+// the order MaxOrderTaxes, which the cost of carts and orders counts; the
+// rates of other regions and countries add none.
+func TestTaxLinesAtMost(t *testing.T) {
+	t.Parallel()
+	var rates []TaxRate
+	for _, where := range []struct{ country, region string }{{"CA", ""}, {"CA", "BC"}, {"CA", "QC"}, {"US", ""}} {
+		for i := range MaxRegionTaxRates {
+			rates = append(rates, TaxRate{Country: where.country, Region: where.region, Name: fmt.Sprintf("%s %s %d", where.country, where.region, i),
+				Rate: Percent(1000 * (i + 1)), AppliesToShipping: true})
+		}
+	}
+	zones := []ShippingZone{{ID: "z", Countries: []string{"CA"}, Rates: []ShippingRate{{ID: "r1", Name: "Standard", Kind: RateFlat, Price: 5_00}}}}
+	var lines []PricingLine
+	for i := range 3 {
+		lines = append(lines, PricingLine{LineID: fmt.Sprint("l", i), VariantID: fmt.Sprint("v", i), UnitPrice: 10_00, PriceSeen: 10_00, Quantity: 1, StockCount: 5, Sold: true})
+	}
+	p := PriceCart(PricingInput{Lines: lines, Address: &Address{Country: "CA", Region: "BC"}, Zones: zones, SelectedMethodID: "r1", TaxRates: rates,
+		Now: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)})
+	for _, l := range p.Lines {
+		if len(l.Taxes) != MaxLineTaxes {
+			t.Errorf("line %s has %d tax lines, want %d", l.LineID, len(l.Taxes), MaxLineTaxes)
+		}
+	}
+	if len(p.ShippingTaxes) != MaxLineTaxes {
+		t.Errorf("shipping has %d tax lines, want %d", len(p.ShippingTaxes), MaxLineTaxes)
+	}
+	o := Order{Checkout: &CheckoutSnapshot{Priced: p}}
+	if got := len(o.TaxLines()); got != MaxOrderTaxes {
+		t.Errorf("the order has %d tax lines, want %d", got, MaxOrderTaxes)
 	}
 }

@@ -131,7 +131,9 @@ func (s *Service) TaxRates(ctx context.Context, c models.Caller) ([]models.TaxRa
 	return s.read.TaxRates(ctx, "")
 }
 
-// CreateTaxRate adds a tax rate.
+// CreateTaxRate adds a tax rate, while its country and region have fewer
+// than models.MaxRegionTaxRates (the store counts them, and the shop's
+// rates, under one lock, so creates side by side never pass either most).
 func (s *Service) CreateTaxRate(ctx context.Context, c models.Caller, in models.TaxRateInput) (*models.TaxRate, error) {
 	if err := models.RequireAdmin(c); err != nil {
 		return nil, err

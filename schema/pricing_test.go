@@ -160,7 +160,8 @@ func TestShippingThroughTheAPI(t *testing.T) {
 }
 
 // TestTaxRatesThroughTheAPI: rates as percentages with 3 decimals at
-// most, regions as addresses write them, a name taken refused.
+// most, regions as addresses write them, a name taken refused, a region's
+// fifth rate refused.
 func TestTaxRatesThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *store.Store) {
@@ -180,6 +181,14 @@ func TestTaxRatesThroughTheAPI(t *testing.T) {
 		api.refused(`mutation { createTaxRate(country: "CA", region: "QC", rate: 1, name: "QST") { taxRateId } }`, nil, "CONFLICT name")
 		api.refused(`mutation { createTaxRate(country: "US", rate: 8.2525, name: "x") { taxRateId } }`, nil, "BAD_USER_INPUT rate")
 		api.refused(`mutation { createTaxRate(country: "US", region: "QC", rate: 101, name: "x") { taxRateId } }`, nil, "BAD_USER_INPUT region rate")
+		// Quebec has QST; three more fill it (models.MaxRegionTaxRates),
+		// and a fifth is refused, on region.
+		api.must(`mutation {
+			a: createTaxRate(country: "CA", region: "QC", rate: 1, name: "Q1") { taxRateId }
+			b: createTaxRate(country: "CA", region: "QC", rate: 1, name: "Q2") { taxRateId }
+			c: createTaxRate(country: "CA", region: "QC", rate: 1, name: "Q3") { taxRateId }
+		}`, nil, nil)
+		api.refused(`mutation { createTaxRate(country: "CA", region: "CA-QC", rate: 1, name: "Q4") { taxRateId } }`, nil, "BAD_USER_INPUT region")
 
 		var rates struct{ TaxRates []struct{ TaxRateID string } }
 		api.must(`{ taxRates { taxRateId } }`, nil, &rates)

@@ -421,13 +421,21 @@ func (s *Store) DeleteShippingRate(ctx context.Context, id string) (bool, error)
 }
 
 // CreateTaxRate adds t, while the shop has room for one more
-// (models.MaxTaxRates); a rate of the same country, region and name is a
-// conflict.
+// (models.MaxTaxRates) and its country and region too
+// (models.MaxRegionTaxRates), both counted under roomFor's lock; a rate of
+// the same country, region and name is a conflict.
 func (s *Store) CreateTaxRate(ctx context.Context, t models.TaxRate) (*models.TaxRate, error) {
 	row := taxRateRow{ID: uuid.NewString(), Country: t.Country, Region: t.Region, Name: t.Name, Rate: t.Rate,
 		AppliesToShipping: t.AppliesToShipping, CreatedAt: s.db.NowFunc()}
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		if err := s.roomFor(tx, &taxRateRow{}, "tax rates", models.MaxTaxRates); err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&taxRateRow{}).Where("country = ? AND region = ?", t.Country, t.Region).Count(&n).Error; err != nil {
+			return err
+		}
+		if err := models.CheckRegionTaxRoom(t.Country, t.Region, int(n)); err != nil {
 			return err
 		}
 		return tx.Create(&row).Error

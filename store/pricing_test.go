@@ -235,6 +235,84 @@ func TestTaxRatesRead(t *testing.T) {
 	})
 }
 
+// TestTaxRatesPerRegion: a country and region take MaxRegionTaxRates
+// rates, the whole country's apart from each region's; the one more is
+// BAD_USER_INPUT on region, a delete makes room, and creates at once for
+// one region never pass the most.
+func TestTaxRatesPerRegion(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		create := func(country, region, name string) (*models.TaxRate, error) {
+			return s.CreateTaxRate(ctx, models.TaxRate{Country: country, Region: region, Name: name, Rate: 1000})
+		}
+		var first *models.TaxRate
+		for _, region := range []string{"", "CA"} {
+			for i := range models.MaxRegionTaxRates {
+				r, err := create("US", region, fmt.Sprint("tax ", i))
+				if err != nil {
+					t.Fatalf("US %q rate %d: %v", region, i+1, err)
+				}
+				if first == nil {
+					first = r
+				}
+			}
+			if _, err := create("US", region, "one more"); !hasFieldError(err, errcode.BadUserInput, "region") {
+				t.Fatalf("US %q rate %d: %v", region, models.MaxRegionTaxRates+1, err)
+			}
+		}
+		// Another region, and another country, have room of their own.
+		if _, err := create("US", "NY", "tax 0"); err != nil {
+			t.Fatalf("New York's first: %v", err)
+		}
+		if _, err := create("CA", "", "GST"); err != nil {
+			t.Fatalf("Canada's first: %v", err)
+		}
+		if ok, err := s.DeleteTaxRate(ctx, first.ID); !ok || err != nil {
+			t.Fatalf("delete: %v, %v", ok, err)
+		}
+		if _, err := create("US", "", "one more"); err != nil {
+			t.Fatalf("after a delete: %v", err)
+		}
+
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		made, refused := 0, 0
+		for i := range 3 * models.MaxRegionTaxRates {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := create("CA", "QC", fmt.Sprint("racer ", i))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					made++
+				case hasFieldError(err, errcode.BadUserInput, "region"):
+					refused++
+				default:
+					t.Errorf("racer %d: %v", i, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		rs, err := s.TaxRates(ctx, "CA")
+		quebec := 0
+		for _, r := range rs {
+			if r.Region == "QC" {
+				quebec++
+			}
+		}
+		if err != nil || made != models.MaxRegionTaxRates || refused != 2*models.MaxRegionTaxRates || quebec != models.MaxRegionTaxRates {
+			t.Fatalf("%d made, %d refused, %d of Quebec's stored (%v); want %d, %d and %d", made, refused, quebec, err,
+				models.MaxRegionTaxRates, 2*models.MaxRegionTaxRates, models.MaxRegionTaxRates)
+		}
+	})
+}
+
 // TestDiscountCodesRead: a code read back by key and by id as written;
 // keys unique; products and categories checked; an update never moves the
 // use count; pages by key.
