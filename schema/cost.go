@@ -138,16 +138,18 @@ func ListSizes(maxPage int) map[string]docguard.List {
 		// A cart's (issue 20): its lines, each line's code allocation (one
 		// code per cart) and taxes, the methods offered (every rate of
 		// every zone at most), the warnings (two a line at most, and the
-		// cart's own). Taxes: the rates matching one address, which
-		// taxLinesPerLine bounds in practice (a country's and a region's).
+		// cart's own). Taxes: the rates matching one address, its
+		// country's and its region's, each at most MaxRegionTaxRates
+		// (createTaxRate refuses more); an order's are its lines' and its
+		// shipping's, all of the same rates.
 		"Cart.lines":                    {Default: models.MaxCartLines, Max: models.MaxCartLines},
 		"CartLine.discountAllocations":  {Default: 1, Max: 1},
-		"CartLine.taxLines":             {Default: taxLinesPerLine, Max: taxLinesPerLine},
+		"CartLine.taxLines":             {Default: models.MaxLineTaxes, Max: models.MaxLineTaxes},
 		"Cart.availableShippingMethods": {Default: maxMethods, Max: maxMethods},
 		"Cart.warnings":                 {Default: 2*models.MaxCartLines + 3, Max: 2*models.MaxCartLines + 3},
-		"Order.taxLines":                {Default: 2 * taxLinesPerLine, Max: 2 * taxLinesPerLine},
+		"Order.taxLines":                {Default: models.MaxOrderTaxes, Max: models.MaxOrderTaxes},
 		"OrderItem.discountAllocations": {Default: 1, Max: 1},
-		"OrderItem.taxLines":            {Default: taxLinesPerLine, Max: taxLinesPerLine},
+		"OrderItem.taxLines":            {Default: models.MaxLineTaxes, Max: models.MaxLineTaxes},
 		// The dashboard's: a day per row, and a page of customers.
 		"Query.salesReport": {Arg: "days", Default: models.DefaultSalesDays, Max: models.MaxSalesDays},
 		"Query.customers":   {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
@@ -169,11 +171,6 @@ const maxAddressText = 200
 // maxWarningSize bounds a cart warning's message, which names a line, a
 // variant and two prices, or a code's reason.
 const maxWarningSize = 400
-
-// taxLinesPerLine is how many taxes one line carries, for the cost of a
-// cart: the rates matching one address, a country's and a region's (GST
-// and PST), a few more at most.
-const taxLinesPerLine = 4
 
 // maxMethods is the most shipping methods a cart is offered: every rate
 // of every zone.
