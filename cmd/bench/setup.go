@@ -138,7 +138,10 @@ type catalog struct {
 	variants []loadedVariant // of variantProducts products, 20 each
 }
 
-type loadedVariant struct{ id, product string }
+type loadedVariant struct {
+	id, product string
+	price       int64
+}
 
 type loadedProduct struct {
 	id      string
@@ -257,7 +260,7 @@ func loadVariants(ctx context.Context, conn *pgx.Conn, created time.Time) ([]loa
 				opts := models.SelectedOptions{{Name: "Size", Value: size}, {Name: "Colour", Value: colour}}
 				sel, _ := json.Marshal(opts)
 				variants = append(variants, []any{vid, pid, int64(s*len(benchColours) + c), opts.Title(), price, int64(math.MaxInt32 / 32), string(sel), opts.Key(), at, at})
-				out = append(out, loadedVariant{id: vid, product: pid})
+				out = append(out, loadedVariant{id: vid, product: pid, price: price})
 			}
 		}
 		stock := int64(math.MaxInt32/32) * int64(len(benchSizes)*len(benchColours))
