@@ -46,6 +46,9 @@ func (s *Store) CompleteCart(ctx context.Context, req models.CheckoutRequest) (*
 		if replay, err = models.CheckoutReplay(req.Caller, *cart, req.IdempotencyKey); err != nil || replay != "" {
 			return err
 		}
+		if err := s.checkPending(tx, req, *cart); err != nil {
+			return err
+		}
 		stock, err := s.lockStock(tx, nil, cart.VariantIDs())
 		if err != nil {
 			return err
@@ -77,6 +80,35 @@ func (s *Store) CompleteCart(ctx context.Context, req models.CheckoutRequest) (*
 		return s.OrderByID(ctx, replay)
 	}
 	return order, nil
+}
+
+// checkPending holds a customer's checkout to the caps on unpaid orders,
+// as createOrder does (models.CheckPending): on PostgreSQL under the same
+// transaction-scoped advisory lock on the customer, taken before the
+// products' rows, so a customer's orders and checkouts are placed one at
+// a time on every instance; on SQLite under the write lock. A guest's
+// checkout has no account to count against: guests are bounded by
+// RATE_LIMIT_GUEST_CHECKOUT per address instead (checkout.Service).
+func (s *Store) checkPending(tx *gorm.DB, req models.CheckoutRequest, cart models.Cart) error {
+	caps := req.Limits.Pending()
+	if cart.CustomerID == nil || !caps.On() || models.ExemptFromOrderLimits(req.Caller) {
+		return nil
+	}
+	customer := *cart.CustomerID
+	if s.dialect.serverSide() {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, ?))", customer, customerLockSpace).Error; err != nil {
+			return fmt.Errorf("lock the customer's orders: %w", err)
+		}
+	}
+	var held models.Holdings
+	if err := tx.Raw(holdingsSQL("?", "?"), customer, models.OrderStatusPending).Row().Scan(&held.Orders, &held.Units); err != nil {
+		return fmt.Errorf("count pending orders: %w", err)
+	}
+	units := 0
+	for _, l := range cart.Lines {
+		units += l.Quantity
+	}
+	return models.CheckPending(held, units, caps)
 }
 
 // inTx is the store's reads run inside tx (the pricing tables' reads
