@@ -452,9 +452,10 @@ func (s *Service) pricing(ctx context.Context, cart models.Cart) (models.CartPri
 }
 
 // uses counts the cart's customer's unreleased uses of code: by customer
-// id, or by a guest's email (none known: none).
+// id, or by a guest's email (none known: none). Only a per-customer limit
+// reads them, so a code without one is not counted.
 func (s *Service) uses(ctx context.Context, cart models.Cart, code *models.DiscountCode) (int, error) {
-	if code == nil {
+	if code == nil || code.UsageLimitPerCustomer == nil {
 		return 0, nil
 	}
 	key := models.CustomerKey(cart.CustomerID, cart.Email)
