@@ -105,12 +105,13 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		logger.Warn("TRUSTED_PROXIES holds public addresses and TRUSTED_PROXY_HOPS is unset: anyone who can send from them (through a CDN's own services) chooses the client address the rate limits see. Set TRUSTED_PROXY_HOPS to the number of proxies in front of the service (docs/operations.md, Rate limits)", "public", fmt.Sprint(public))
 	}
 	limits, err := ratelimit.New(cfg.RedisURL, cfg.RedisKeyPrefix, cfg.RedisTimeout, ratelimit.Limits{
-		Requests:     cfg.RateLimitRequests,
-		UserRequests: cfg.RateLimitUserRequests,
-		Auth:         cfg.RateLimitAuth,
-		LoginEmail:   cfg.RateLimitLoginEmail,
-		LoginDevice:  cfg.RateLimitLoginDevice,
-		IPv6Per48:    cfg.RateLimitIPv6Per48,
+		Requests:      cfg.RateLimitRequests,
+		UserRequests:  cfg.RateLimitUserRequests,
+		Auth:          cfg.RateLimitAuth,
+		GuestCheckout: cfg.RateLimitGuestCheckout,
+		LoginEmail:    cfg.RateLimitLoginEmail,
+		LoginDevice:   cfg.RateLimitLoginDevice,
+		IPv6Per48:     cfg.RateLimitIPv6Per48,
 	}, logger)
 	if err != nil {
 		return err
@@ -177,6 +178,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Payments: pay,
 		Checkout: checkout.New(checkout.Options{
 			Store: db, Limits: cfg.OrderLimits(), PricesIncludeTax: cfg.PricesIncludeTax, Currency: cfg.ShopCurrency,
+			GuestLimiter: limits.GuestCheckoutIP,
 		}),
 		// Never cached: checkout reads these inside its own work.
 		Pricing: pricing.New(db, db),

@@ -7,9 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -383,19 +381,10 @@ func (s *Service) allow(ctx context.Context, limiter Limiter, key string) error 
 	if limiter == nil {
 		return nil
 	}
-	ok, retry := limiter.Allow(ctx, key)
-	if ok {
-		return nil
+	if ok, retry := limiter.Allow(ctx, key); !ok {
+		return models.TooManyAttempts(retry)
 	}
-	secs := int(math.Ceil(retry.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
-	return &models.Error{
-		Code:    errcode.RateLimited,
-		Message: fmt.Sprintf("Too many attempts: retry in %d seconds.", secs),
-		Details: map[string]any{"retryAfter": secs},
-	}
+	return nil
 }
 
 // now is the time stamps are made with: UTC, to the microsecond that

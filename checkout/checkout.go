@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"shop/clientip"
 	"shop/models"
 )
 
@@ -55,6 +56,14 @@ type Options struct {
 	Currency string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// GuestLimiter counts guests' checkouts per client address
+	// (RATE_LIMIT_GUEST_CHECKOUT); nil for none.
+	GuestLimiter Limiter
+}
+
+// Limiter is an allowance per key (ratelimit.Limiter).
+type Limiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration)
 }
 
 // Service runs carts' use cases.
@@ -64,6 +73,7 @@ type Service struct {
 	includeTax bool
 	currency   string
 	now        func() time.Time
+	guests     Limiter
 }
 
 // New makes a Service.
@@ -71,7 +81,7 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: o.Store, limits: o.Limits, includeTax: o.PricesIncludeTax, currency: o.Currency, now: o.Now}
+	return &Service{store: o.Store, limits: o.Limits, includeTax: o.PricesIncludeTax, currency: o.Currency, now: o.Now, guests: o.GuestLimiter}
 }
 
 // View is a cart as the API shows it: priced now, with its lines'
@@ -399,6 +409,14 @@ func (s *Service) Complete(ctx context.Context, c models.Caller, cartID, key, he
 	if err != nil {
 		return nil, err
 	}
+	// A guest's order holds stock with no account to cap it
+	// (MAX_PENDING_*): what one address may hold is bounded by how often
+	// it may check out, as accounts are by how often it may register.
+	if c.Anonymous() && s.guests != nil {
+		if ok, retry := s.guests.Allow(ctx, clientip.From(ctx)); !ok {
+			return nil, models.TooManyAttempts(retry)
+		}
+	}
 	return s.store.CompleteCart(ctx, models.CheckoutRequest{
 		CartID: id, IdempotencyKey: k, Caller: c, PricesIncludeTax: s.includeTax, Limits: s.limits,
 	})
@@ -434,9 +452,10 @@ func (s *Service) pricing(ctx context.Context, cart models.Cart) (models.CartPri
 }
 
 // uses counts the cart's customer's unreleased uses of code: by customer
-// id, or by a guest's email (none known: none).
+// id, or by a guest's email (none known: none). Only a per-customer limit
+// reads them, so a code without one is not counted.
 func (s *Service) uses(ctx context.Context, cart models.Cart, code *models.DiscountCode) (int, error) {
-	if code == nil {
+	if code == nil || code.UsageLimitPerCustomer == nil {
 		return 0, nil
 	}
 	key := models.CustomerKey(cart.CustomerID, cart.Email)

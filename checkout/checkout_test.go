@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"shop/checkout"
+	"shop/clientip"
 	"shop/errcode"
 	"shop/internal/storetest"
 	"shop/internal/testenv"
 	"shop/models"
+	"shop/ratelimit"
 	"shop/store"
 )
 
@@ -631,5 +633,95 @@ func TestCodeUsageLimitHammer(t *testing.T) {
 	}
 	if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 1000-limit {
 		t.Fatalf("stock %d, want %d", left.StockCount, 1000-limit)
+	}
+}
+
+// TestCheckoutHoldsCustomersToPendingCaps: a customer's checkouts count
+// among its unpaid orders as createOrder's do (MAX_PENDING_ORDERS), one
+// at a time however many arrive at once; a guest's checkouts are bounded
+// per address instead (RATE_LIMIT_GUEST_CHECKOUT), a customer's are not.
+func TestCheckoutHoldsCustomersToPendingCaps(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		const caps = 3
+		sh.svc = checkout.New(checkout.Options{Store: s, Currency: "usd",
+			Limits: models.OrderLimits{MaxLineQuantity: 100, MaxPendingOrders: caps}})
+		p := mustProduct(t, s, 1000, 1000)
+		// One unpaid order placed with createOrder counts too.
+		if _, err := s.CreateOrder(ctx, models.OrderRequest{CustomerID: alice.UserID, Actor: alice.UserID,
+			Lines: []models.OrderLine{{ProductID: p.ID, Quantity: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		const tries = 8
+		carts := make([]string, tries)
+		for i := range carts {
+			carts[i] = sh.ready(t, alice, "", models.CartLineInput{VariantID: p.ID, Quantity: 1}).Cart.ID
+		}
+		var made, capped atomic.Int64
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, id := range carts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := sh.svc.Complete(ctx, alice, id, "", "")
+				switch code(err) {
+				case "":
+					made.Add(1)
+				case errcode.PendingLimit:
+					capped.Add(1)
+				default:
+					t.Errorf("checkout: %v", err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if made.Load() != caps-1 || capped.Load() != tries-(caps-1) {
+			t.Fatalf("%d checkouts made, %d refused; want %d and %d (one unpaid order before)", made.Load(), capped.Load(), caps-1, tries-(caps-1))
+		}
+		if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 1000-caps {
+			t.Fatalf("stock %d, want %d", left.StockCount, 1000-caps)
+		}
+	})
+}
+
+// TestGuestCheckoutsPerAddress: RATE_LIMIT_GUEST_CHECKOUT counts a
+// guest's checkoutComplete per client address; another address, and a
+// customer, are not held by it.
+func TestGuestCheckoutsPerAddress(t *testing.T) {
+	t.Parallel()
+	s := storetest.MustSQLite(t)
+	sh := newShop(t, s)
+	sh.svc = checkout.New(checkout.Options{Store: s, Currency: "usd", Limits: models.OrderLimits{MaxLineQuantity: 100},
+		GuestLimiter: ratelimit.Local(ratelimit.Allowance{Name: "guest-checkout-ip", Limit: 2, Window: time.Minute, Key: ratelimit.ByIP})})
+	p := mustProduct(t, s, 1000, 100)
+	from := func(ip string) context.Context { return clientip.With(context.Background(), ip) }
+	complete := func(ctx context.Context, c models.Caller, email string) error {
+		v := sh.ready(t, c, email, models.CartLineInput{VariantID: p.ID, Quantity: 1})
+		_, err := sh.svc.Complete(ctx, c, v.Cart.ID, "", "")
+		return err
+	}
+	for i := range 2 {
+		if err := complete(from("203.0.113.7"), guest, "g@shop.test"); err != nil {
+			t.Fatalf("guest checkout %d: %v", i, err)
+		}
+	}
+	err := complete(from("203.0.113.7"), guest, "g@shop.test")
+	var me *models.Error
+	if code(err) != errcode.RateLimited || !asError(err, &me) || me.Details["retryAfter"] == nil {
+		t.Fatalf("third guest checkout from one address: %v, want RATE_LIMITED with retryAfter", err)
+	}
+	if err := complete(from("198.51.100.9"), guest, "h@shop.test"); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	if err := complete(from("203.0.113.7"), alice, ""); err != nil {
+		t.Fatalf("a customer from the limited address: %v", err)
+	}
+	if left, _ := s.ProductByID(context.Background(), p.ID); left.StockCount != 100-4 {
+		t.Fatalf("stock %d, want %d: the refused checkout took stock", left.StockCount, 100-4)
 	}
 }

@@ -84,6 +84,9 @@ type Config struct {
 	RateLimitUserRequests int
 	RateLimitAuth         int
 	RateLimitLoginEmail   int
+	// RateLimitGuestCheckout bounds guests' checkoutComplete per client
+	// IP, per minute: what an address may hold without an account.
+	RateLimitGuestCheckout int
 	// RateLimitLoginDevice bounds, per 15 minutes, the login attempts of
 	// one device that signed in to the account before (its device token),
 	// which don't count per email.
@@ -212,27 +215,28 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:            strings.ToLower(p.str("LOG_LEVEL", "info")),
 		MetricsToken:        strings.TrimSpace(getenv("METRICS_TOKEN")),
 
-		RateLimitRequests:     p.int("RATE_LIMIT_REQUESTS", 600, 0, 1<<30),
-		RateLimitUserRequests: p.int("RATE_LIMIT_USER_REQUESTS", 600, 0, 1<<30),
-		RateLimitAuth:         p.int("RATE_LIMIT_AUTH", 10, 0, 1<<30),
-		RateLimitLoginEmail:   p.int("RATE_LIMIT_LOGIN_EMAIL", 10, 0, 1<<30),
-		RateLimitLoginDevice:  p.int("RATE_LIMIT_LOGIN_DEVICE", 10, 0, 1<<30),
-		RateLimitIPv6Per48:    p.int("RATE_LIMIT_IPV6_48_FACTOR", 16, 0, 65536),
-		MaxInFlightPerIP:      p.int("MAX_IN_FLIGHT_PER_IP", 8, 0, 1<<20),
-		MaxInFlightIPv6Per48:  p.int("MAX_IN_FLIGHT_IPV6_48_FACTOR", 2, 0, 65536),
-		MaxInFlight:           p.int("MAX_IN_FLIGHT", 32, 0, 1<<20),
-		MaxInFlightWait:       p.durationOrZero("MAX_IN_FLIGHT_WAIT", 2*time.Second),
-		ResponseStallTimeout:  p.durationOrZero("RESPONSE_STALL_TIMEOUT", 5*time.Second),
-		TrustedProxies:        p.prefixes("TRUSTED_PROXIES"),
-		TrustedProxyHops:      p.int("TRUSTED_PROXY_HOPS", 0, 0, 10),
-		CORSAllowedOrigins:    p.origins("CORS_ALLOWED_ORIGINS"),
-		GraphiQL:              p.bool("GRAPHIQL", true),
-		SecretKey:             strings.TrimSpace(getenv("SECRET_KEY")),
-		AccessTokenTTL:        p.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
-		RefreshTokenTTL:       p.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
-		BcryptCost:            p.int("BCRYPT_COST", 12, 4, 16),
-		AdminEmail:            strings.TrimSpace(getenv("ADMIN_EMAIL")),
-		AdminPassword:         getenv("ADMIN_PASSWORD"),
+		RateLimitRequests:      p.int("RATE_LIMIT_REQUESTS", 600, 0, 1<<30),
+		RateLimitUserRequests:  p.int("RATE_LIMIT_USER_REQUESTS", 600, 0, 1<<30),
+		RateLimitAuth:          p.int("RATE_LIMIT_AUTH", 10, 0, 1<<30),
+		RateLimitGuestCheckout: p.int("RATE_LIMIT_GUEST_CHECKOUT", 10, 0, 1<<30),
+		RateLimitLoginEmail:    p.int("RATE_LIMIT_LOGIN_EMAIL", 10, 0, 1<<30),
+		RateLimitLoginDevice:   p.int("RATE_LIMIT_LOGIN_DEVICE", 10, 0, 1<<30),
+		RateLimitIPv6Per48:     p.int("RATE_LIMIT_IPV6_48_FACTOR", 16, 0, 65536),
+		MaxInFlightPerIP:       p.int("MAX_IN_FLIGHT_PER_IP", 8, 0, 1<<20),
+		MaxInFlightIPv6Per48:   p.int("MAX_IN_FLIGHT_IPV6_48_FACTOR", 2, 0, 65536),
+		MaxInFlight:            p.int("MAX_IN_FLIGHT", 32, 0, 1<<20),
+		MaxInFlightWait:        p.durationOrZero("MAX_IN_FLIGHT_WAIT", 2*time.Second),
+		ResponseStallTimeout:   p.durationOrZero("RESPONSE_STALL_TIMEOUT", 5*time.Second),
+		TrustedProxies:         p.prefixes("TRUSTED_PROXIES"),
+		TrustedProxyHops:       p.int("TRUSTED_PROXY_HOPS", 0, 0, 10),
+		CORSAllowedOrigins:     p.origins("CORS_ALLOWED_ORIGINS"),
+		GraphiQL:               p.bool("GRAPHIQL", true),
+		SecretKey:              strings.TrimSpace(getenv("SECRET_KEY")),
+		AccessTokenTTL:         p.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:        p.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		BcryptCost:             p.int("BCRYPT_COST", 12, 4, 16),
+		AdminEmail:             strings.TrimSpace(getenv("ADMIN_EMAIL")),
+		AdminPassword:          getenv("ADMIN_PASSWORD"),
 
 		StripeSecretKey:     strings.TrimSpace(getenv("STRIPE_SECRET_KEY")),
 		StripeWebhookSecret: strings.TrimSpace(getenv("STRIPE_WEBHOOK_SECRET")),

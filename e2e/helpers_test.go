@@ -97,7 +97,7 @@ func MustStart(tb testing.TB, env map[string]string) *instance {
 	// limits' own tests do). Races fire dozens of requests at once from
 	// that address: the in-flight limits are off unless a test sets them.
 	full := map[string]string{"HOST": "127.0.0.1", "PORT": "0", "DB_MAX_OPEN_CONNS": "10",
-		"RATE_LIMIT_AUTH": "10000", "RATE_LIMIT_LOGIN_EMAIL": "10000",
+		"RATE_LIMIT_AUTH": "10000", "RATE_LIMIT_LOGIN_EMAIL": "10000", "RATE_LIMIT_GUEST_CHECKOUT": "10000",
 		"MAX_IN_FLIGHT_PER_IP": "0", "MAX_IN_FLIGHT": "0"}
 	for k, v := range env {
 		full[k] = v

@@ -3,7 +3,9 @@ package models
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"time"
 
 	"shop/errcode"
 )
@@ -69,5 +71,16 @@ func (fe fieldErrors) err() error {
 		Code:    errcode.BadUserInput,
 		Message: "Invalid input: " + strings.Join(parts, "; ") + ".",
 		Fields:  append([]FieldError(nil), fe...),
+	}
+}
+
+// TooManyAttempts is RATE_LIMITED for an allowance a use case keeps (sign-
+// ins, guests' checkouts), with the seconds to wait, 1 at least.
+func TooManyAttempts(retryAfter time.Duration) error {
+	secs := max(int(math.Ceil(retryAfter.Seconds())), 1)
+	return &Error{
+		Code:    errcode.RateLimited,
+		Message: fmt.Sprintf("Too many attempts: retry in %d seconds.", secs),
+		Details: map[string]any{"retryAfter": secs},
 	}
 }

@@ -13,6 +13,9 @@ type Limits struct {
 	Requests, UserRequests int
 	// Auth bounds login, register and refreshToken per client IP, per minute.
 	Auth int
+	// GuestCheckout bounds guests' checkoutComplete per client IP, per
+	// minute.
+	GuestCheckout int
 	// LoginEmail bounds login attempts per email and client IP, per 15
 	// minutes; LoginEmailSpread (times) that many from all addresses
 	// together (password guessing spread over many IPs).
@@ -22,7 +25,7 @@ type Limits struct {
 	// here instead of under LoginEmail.
 	LoginDevice int
 	// IPv6Per48, when above 0, gives each IPv6 /48 that many times a
-	// /64's allowance of Requests and Auth, on top of each /64's own: one
+	// /64's allowance of Requests, Auth and GuestCheckout, on top of each /64's own: one
 	// allocation can't mint 65,536 allowances. 0 counts /64s only.
 	IPv6Per48 int
 }
@@ -45,7 +48,9 @@ type Set struct {
 	AuthIP, LoginEmailAtIP, LoginEmail *Limiter
 	// LoginDevice is the account service's too, keyed by device id.
 	LoginDevice *Limiter
-	redis       *Redis
+	// GuestCheckoutIP is the checkout service's, keyed by client IP.
+	GuestCheckoutIP *Limiter
+	redis           *Redis
 }
 
 // New builds the limiters: shared through Redis at redisURL (with the key
@@ -70,7 +75,9 @@ func New(redisURL, prefix string, timeout time.Duration, l Limits, logger *slog.
 		LoginEmailAtIP: Exact(r, Allowance{Name: "login-email-ip", Limit: l.LoginEmail, Window: 15 * time.Minute, Key: ByEmailAtIP}),
 		LoginEmail:     Exact(r, Allowance{Name: "login-email", Limit: l.LoginEmail * LoginEmailSpread, Window: 15 * time.Minute, Key: ByEmail}),
 		LoginDevice:    Exact(r, Allowance{Name: "login-device", Limit: l.LoginDevice, Window: 15 * time.Minute}),
-		redis:          r,
+		GuestCheckoutIP: Exact(r, Allowance{Name: "guest-checkout-ip", Limit: l.GuestCheckout, Window: time.Minute, Key: ByIP}).
+			Widen(Exact(r, Allowance{Name: "guest-checkout-ip48", Limit: per48(l.GuestCheckout), Window: time.Minute, Key: By48})),
+		redis: r,
 	}, nil
 }
 

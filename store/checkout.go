@@ -16,17 +16,28 @@ import (
 // row is locked first, so of two checkouts of one cart the second sees
 // the first's result (its order, for a retry under the same key; else
 // CART_CLOSED). Then its products are locked as createOrder locks them
-// (lockStock, in id order), and the cart's discount code's row, after the
-// products: a cancellation locks them in that order too. Under those
-// locks models.PlaceCheckout judges and prices the cart from the locked
-// prices, the code's usage_count and this customer's unreleased uses, and
-// everything is written: the order with its checkout snapshot, its items,
-// the ledger and events, the new stock, the code's use, and the cart
-// closed.
+// (lockStock, in id order). Under those locks models.PlaceCheckout judges
+// and prices the cart from the locked prices, and everything is written:
+// the order with its checkout snapshot, its items, the ledger and events,
+// the new stock, the code's use, and the cart closed.
+//
+// The code's row is locked last, by the statement that counts the use,
+// just before COMMIT: every checkout with a code takes that one row, so
+// the time it is held is the time checkouts with the code wait for each
+// other (held from the pricing on, it made them run one at a time,
+// round trips and all). Its limits are judged again on the count that
+// statement returns and this customer's uses read under the lock
+// (codeUsed); a checkout past them rolls back. The shop's zones, rates,
+// tax rates and categories are read before the transaction: settings, not
+// stock, and an admin's change a moment earlier or later is the same.
 func (s *Store) CompleteCart(ctx context.Context, req models.CheckoutRequest) (*models.Order, error) {
 	var order *models.Order
 	var replay string
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	settings, err := s.pricingSettings(ctx)
+	if err != nil {
+		return nil, mapError(err, "complete checkout")
+	}
+	err = s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		cart, err := s.lockCart(tx, req.CartID)
 		if err != nil {
@@ -35,13 +46,16 @@ func (s *Store) CompleteCart(ctx context.Context, req models.CheckoutRequest) (*
 		if replay, err = models.CheckoutReplay(req.Caller, *cart, req.IdempotencyKey); err != nil || replay != "" {
 			return err
 		}
+		if err := s.checkPending(tx, req, *cart); err != nil {
+			return err
+		}
 		stock, err := s.lockStock(tx, nil, cart.VariantIDs())
 		if err != nil {
 			return err
 		}
 		in := models.CheckoutInput{Stock: stock, Caller: req.Caller, Limits: req.Limits,
-			Pricing: models.CartPricing{Cart: *cart, PricesIncludeTax: req.PricesIncludeTax, Now: now}}
-		if err := s.checkoutPricing(ctx, tx, &in.Pricing); err != nil {
+			Pricing: models.CartPricing{Cart: *cart, PricesIncludeTax: req.PricesIncludeTax, Now: now, Parents: settings.parents}}
+		if err := s.checkoutPricing(ctx, tx, settings, &in.Pricing); err != nil {
 			return err
 		}
 		placed, err := models.PlaceCheckout(in, req.IdempotencyKey, newID)
@@ -50,6 +64,11 @@ func (s *Store) CompleteCart(ctx context.Context, req models.CheckoutRequest) (*
 		}
 		if err := s.writeCheckout(tx, placed, now); err != nil {
 			return err
+		}
+		if placed.Use != nil {
+			if err := codeUsed(tx, *in.Pricing.Code, *placed.Use); err != nil {
+				return err
+			}
 		}
 		order = &placed.Order
 		return nil
@@ -63,25 +82,65 @@ func (s *Store) CompleteCart(ctx context.Context, req models.CheckoutRequest) (*
 	return order, nil
 }
 
+// checkPending holds a customer's checkout to the caps on unpaid orders,
+// as createOrder does (models.CheckPending): on PostgreSQL under the same
+// transaction-scoped advisory lock on the customer, taken before the
+// products' rows, so a customer's orders and checkouts are placed one at
+// a time on every instance; on SQLite under the write lock. A guest's
+// checkout has no account to count against: guests are bounded by
+// RATE_LIMIT_GUEST_CHECKOUT per address instead (checkout.Service).
+func (s *Store) checkPending(tx *gorm.DB, req models.CheckoutRequest, cart models.Cart) error {
+	caps := req.Limits.Pending()
+	if cart.CustomerID == nil || !caps.On() || models.ExemptFromOrderLimits(req.Caller) {
+		return nil
+	}
+	customer := *cart.CustomerID
+	if s.dialect.serverSide() {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, ?))", customer, customerLockSpace).Error; err != nil {
+			return fmt.Errorf("lock the customer's orders: %w", err)
+		}
+	}
+	var held models.Holdings
+	if err := tx.Raw(holdingsSQL("?", "?"), customer, models.OrderStatusPending).Row().Scan(&held.Orders, &held.Units); err != nil {
+		return fmt.Errorf("count pending orders: %w", err)
+	}
+	units := 0
+	for _, l := range cart.Lines {
+		units += l.Quantity
+	}
+	return models.CheckPending(held, units, caps)
+}
+
 // inTx is the store's reads run inside tx (the pricing tables' reads
 // take the store's db).
 func (s *Store) inTx(tx *gorm.DB) *Store {
 	return &Store{db: tx, dialect: s.dialect, logger: s.logger, sink: s.sink, fewMatchLimit: s.fewMatchLimit}
 }
 
-// checkoutPricing reads, in tx, what the cart is priced from; the cart's
-// code's row is locked, so its usage_count and this customer's uses are
-// as the last checkout with it left them.
-func (s *Store) checkoutPricing(ctx context.Context, tx *gorm.DB, p *models.CartPricing) error {
+// pricingSettings are the shop's settings a cart is priced by.
+type pricingSettings struct {
+	parents map[string]string
+	zones   []models.ShippingZone
+}
+
+func (s *Store) pricingSettings(ctx context.Context) (pricingSettings, error) {
+	var out pricingSettings
+	var err error
+	if out.parents, err = categoryParents(s.db.WithContext(ctx)); err != nil {
+		return out, err
+	}
+	out.zones, err = s.ShippingZones(ctx)
+	return out, err
+}
+
+// checkoutPricing reads, in tx, what the cart is priced from beyond the
+// settings: its country's tax rates, and its code with this customer's
+// uses as they are now (judged again under the code's lock, codeUsed).
+func (s *Store) checkoutPricing(ctx context.Context, tx *gorm.DB, settings pricingSettings, p *models.CartPricing) error {
 	in := s.inTx(tx)
 	var err error
-	if p.Parents, err = categoryParents(tx); err != nil {
-		return err
-	}
 	if a := p.Cart.ShippingAddress; a != nil {
-		if p.Zones, err = in.ShippingZones(ctx); err != nil {
-			return err
-		}
+		p.Zones = settings.zones
 		if p.TaxRates, err = in.TaxRates(ctx, a.Country); err != nil {
 			return err
 		}
@@ -89,21 +148,37 @@ func (s *Store) checkoutPricing(ctx context.Context, tx *gorm.DB, p *models.Cart
 	if p.Cart.DiscountCode == "" {
 		return nil
 	}
-	key := models.CodeKey(p.Cart.DiscountCode)
-	var ids []string
-	if err := tx.Raw("SELECT discount_code_id FROM discount_codes WHERE code_key = ?"+s.dialect.lockRows(false), key).Scan(&ids).Error; err != nil {
-		return fmt.Errorf("lock discount code: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	if p.Code, err = in.DiscountCodeByID(ctx, ids[0]); err != nil || p.Code == nil {
+	if p.Code, err = in.DiscountCodeByKey(ctx, models.CodeKey(p.Cart.DiscountCode)); err != nil || p.Code == nil {
 		return err
 	}
-	if who := models.CustomerKey(p.Cart.CustomerID, p.Cart.Email); who != "" {
+	if who := models.CustomerKey(p.Cart.CustomerID, p.Cart.Email); who != "" && p.Code.UsageLimitPerCustomer != nil {
 		p.CodeUses, err = discountUses(tx, p.Code.ID, who)
 	}
 	return err
+}
+
+// codeUsed counts the checkout's use of code, locking the code's row, and
+// judges the code's limits again on what the lock shows: the count after
+// this use, and the customer's uses (this one, inserted already, among
+// them). Past a limit, the transaction is refused and rolls back.
+func codeUsed(tx *gorm.DB, code models.DiscountCode, use models.DiscountUse) error {
+	var count []int
+	if err := tx.Raw("UPDATE discount_codes SET usage_count = usage_count + 1 WHERE discount_code_id = ? RETURNING usage_count", use.CodeID).Scan(&count).Error; err != nil {
+		return fmt.Errorf("count the code's use: %w", err)
+	}
+	if len(count) == 0 {
+		return models.CodeInvalid(code.Code) // deleted since it was read
+	}
+	code.UsageCount = count[0] - 1
+	uses := 0
+	if code.UsageLimitPerCustomer != nil {
+		n, err := discountUses(tx, use.CodeID, use.CustomerKey)
+		if err != nil {
+			return err
+		}
+		uses = n - 1
+	}
+	return models.CodeExhausted(code, uses)
 }
 
 // writeCheckout writes a placed checkout in tx.
@@ -132,13 +207,13 @@ func (s *Store) writeCheckout(tx *gorm.DB, placed models.PlacedCheckout, now tim
 	if err := s.insert(tx, w); err != nil {
 		return fmt.Errorf("insert order: %w", err)
 	}
-	if u := placed.Use; u != nil {
-		if err := tx.Exec("UPDATE discount_codes SET usage_count = usage_count + 1 WHERE discount_code_id = ?", u.CodeID).Error; err != nil {
-			return fmt.Errorf("count the code's use: %w", err)
-		}
-	}
+	// The cart is closed; its lines stay as they were.
 	cart := placed.Cart
-	return saveCart(tx, &cart, now)
+	if err := tx.Exec("UPDATE carts SET status = ?, order_id = ?, checkout_key = ?, last_updated = ? WHERE cart_id = ?",
+		string(cart.Status), cart.OrderID, cart.CheckoutKey, now, cart.ID).Error; err != nil {
+		return fmt.Errorf("close cart: %w", err)
+	}
+	return nil
 }
 
 // DiscountUses counts a customer's unreleased uses of a code.

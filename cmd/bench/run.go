@@ -198,6 +198,11 @@ func run(ctx context.Context, out io.Writer) error {
 		}
 		return gql(order, map[string]any{"in": map[string]any{"items": items}})
 	}
+	// Checkout's carts, made before any scenario runs.
+	ck, err := setupCheckout(ctx, svc, asAdmin, large, cat, s.rounds, s.duration)
+	if err != nil {
+		return fmt.Errorf("checkout's carts: %w", err)
+	}
 	scenarios := []scenario{
 		{name: "1 getProductsById (warm)", header: jsonHeader, floor: "http", target: 0.40, p99Target: underTarget,
 			body: func() []byte { return gql(byID, map[string]any{"id": hot[mrand.IntN(len(hot))].id}) }},
@@ -237,6 +242,14 @@ func run(ctx context.Context, out io.Writer) error {
 			body: func() []byte {
 				return gql(withVariants, map[string]any{"id": cat.variants[mrand.IntN(len(cat.variants))].product})
 			}},
+		// Checkout (issue 20): a guest's cart of 3 variant lines with a
+		// 10% code, flat shipping and California's tax, completed,
+		// against the same transaction through pgx; and such a cart read,
+		// priced, against its bytes from memory.
+		{name: "12 checkoutComplete, 3 lines, code, tax", header: jsonHeader, floor: "sql", target: 0.40, p99Target: "< 2x floor",
+			body: ck.completeBody, sql: checkoutTx, lines: ck.floorLines},
+		{name: "13 cart, 3 lines, priced (warm)", header: jsonHeader, floor: "http", p99Target: underTarget,
+			body: ck.readBody},
 	}
 	// Warm scenario 11's products.
 	for i := 0; i < len(cat.variants); i += 20 {
