@@ -16,6 +16,7 @@ import { ProductEdit } from "./screens/ProductEdit.jsx";
 import { Categories } from "./screens/Categories.jsx";
 import { Customers } from "./screens/Customers.jsx";
 import { CustomerDetail } from "./screens/CustomerDetail.jsx";
+import { Shipping } from "./screens/Shipping.jsx";
 
 const ROUTES = [
   ["/", Home, "Home"],
@@ -27,6 +28,7 @@ const ROUTES = [
   ["/categories", Categories, "Categories"],
   ["/customers", Customers, "Customers"],
   ["/customers/:id", CustomerDetail, "Customer"],
+  ["/shipping", Shipping, "Shipping"],
 ];
 
 function NotFound() {

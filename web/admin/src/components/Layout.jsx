@@ -12,6 +12,7 @@ const NAV = [
   ["/products", "Products"],
   ["/categories", "Categories"],
   ["/customers", "Customers"],
+  ["/shipping", "Shipping"],
 ];
 
 function isCurrent(href, path) {
