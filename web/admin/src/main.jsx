@@ -17,6 +17,7 @@ import { Categories } from "./screens/Categories.jsx";
 import { Customers } from "./screens/Customers.jsx";
 import { CustomerDetail } from "./screens/CustomerDetail.jsx";
 import { Shipping } from "./screens/Shipping.jsx";
+import { Taxes } from "./screens/Taxes.jsx";
 
 const ROUTES = [
   ["/", Home, "Home"],
@@ -29,6 +30,7 @@ const ROUTES = [
   ["/customers", Customers, "Customers"],
   ["/customers/:id", CustomerDetail, "Customer"],
   ["/shipping", Shipping, "Shipping"],
+  ["/taxes", Taxes, "Taxes"],
 ];
 
 function NotFound() {

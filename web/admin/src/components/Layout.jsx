@@ -13,6 +13,7 @@ const NAV = [
   ["/categories", "Categories"],
   ["/customers", "Customers"],
   ["/shipping", "Shipping"],
+  ["/taxes", "Taxes"],
 ];
 
 function isCurrent(href, path) {
