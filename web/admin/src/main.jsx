@@ -18,6 +18,8 @@ import { Customers } from "./screens/Customers.jsx";
 import { CustomerDetail } from "./screens/CustomerDetail.jsx";
 import { Shipping } from "./screens/Shipping.jsx";
 import { Taxes } from "./screens/Taxes.jsx";
+import { DiscountCodes } from "./screens/DiscountCodes.jsx";
+import { DiscountCodeEdit } from "./screens/DiscountCodeEdit.jsx";
 
 const ROUTES = [
   ["/", Home, "Home"],
@@ -31,6 +33,9 @@ const ROUTES = [
   ["/customers/:id", CustomerDetail, "Customer"],
   ["/shipping", Shipping, "Shipping"],
   ["/taxes", Taxes, "Taxes"],
+  ["/discount-codes", DiscountCodes, "Discount codes"],
+  ["/discount-codes/new", DiscountCodeEdit, "New discount code"],
+  ["/discount-codes/:id", DiscountCodeEdit, "Discount code"],
 ];
 
 function NotFound() {

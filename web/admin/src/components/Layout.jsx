@@ -14,6 +14,7 @@ const NAV = [
   ["/customers", "Customers"],
   ["/shipping", "Shipping"],
   ["/taxes", "Taxes"],
+  ["/discount-codes", "Discount codes"],
 ];
 
 function isCurrent(href, path) {
