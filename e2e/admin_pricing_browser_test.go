@@ -80,6 +80,7 @@ func TestAdminDashboardPricingInBrowser(t *testing.T) {
 	p.click("Save zone")
 	p.waitText("Saved the zone Domestic.")
 	p.waitJS(domestic+`.querySelector('[data-testid="zone-regions"]').textContent === "US-CA, US-OR"`, "the zone's new regions")
+	p.waitJS(`document.activeElement?.textContent === "Edit zone Domestic"`, "focus back on Edit zone")
 	// Another zone, deleted.
 	p.set("Zone name", "Europe")
 	p.set("Countries", "DE, FR")

@@ -2,7 +2,7 @@
 // rates; a zone is created, edited and deleted, a rate added and deleted
 // (the API has no rate update: delete it and add it again). Each form
 // shows the API's message beside the field it names.
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { gql } from "../session.js";
 import { useAction, useAsync } from "../hooks.js";
 import { fieldErrors } from "../api.js";
@@ -56,6 +56,13 @@ export function Shipping() {
 
 function Zone({ zone: z, reload }) {
   const [editing, setEditing] = useState(false);
+  const editButton = useRef(null);
+  // Saved or cancelled, the form goes: focus returns to the button that
+  // opened it rather than to the page's start.
+  const closeEdit = () => {
+    setEditing(false);
+    editButton.current?.focus();
+  };
   const del = useAction();
   const titleId = `zone-${z.zoneId}-title`;
   const remove = () =>
@@ -69,7 +76,7 @@ function Zone({ zone: z, reload }) {
       <div class="zone__head">
         <h2 id={titleId}>{z.name}</h2>
         <span class="zone__actions">
-          <button type="button" class="small" aria-expanded={editing ? "true" : "false"} onClick={() => setEditing(!editing)}>
+          <button type="button" ref={editButton} class="small" aria-expanded={editing ? "true" : "false"} onClick={() => setEditing(!editing)}>
             Edit zone<span class="sr-only"> {z.name}</span>
           </button>
           <Confirm
@@ -89,7 +96,7 @@ function Zone({ zone: z, reload }) {
         <dt>Regions</dt>
         <dd data-testid="zone-regions">{z.regions.length ? z.regions.join(", ") : <span class="muted">The whole of each country</span>}</dd>
       </dl>
-      {editing && <ZoneForm zone={z} reload={reload} onDone={() => setEditing(false)} />}
+      {editing && <ZoneForm zone={z} reload={reload} onDone={closeEdit} />}
       <h3 class="zone__rates-title">Rates</h3>
       {z.rates.length === 0 ? (
         <p class="muted">No rates: addresses in this zone are offered no shipping method.</p>
