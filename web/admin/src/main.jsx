@@ -16,6 +16,10 @@ import { ProductEdit } from "./screens/ProductEdit.jsx";
 import { Categories } from "./screens/Categories.jsx";
 import { Customers } from "./screens/Customers.jsx";
 import { CustomerDetail } from "./screens/CustomerDetail.jsx";
+import { Shipping } from "./screens/Shipping.jsx";
+import { Taxes } from "./screens/Taxes.jsx";
+import { DiscountCodes } from "./screens/DiscountCodes.jsx";
+import { DiscountCodeEdit } from "./screens/DiscountCodeEdit.jsx";
 
 const ROUTES = [
   ["/", Home, "Home"],
@@ -27,6 +31,11 @@ const ROUTES = [
   ["/categories", Categories, "Categories"],
   ["/customers", Customers, "Customers"],
   ["/customers/:id", CustomerDetail, "Customer"],
+  ["/shipping", Shipping, "Shipping"],
+  ["/taxes", Taxes, "Taxes"],
+  ["/discount-codes", DiscountCodes, "Discount codes"],
+  ["/discount-codes/new", DiscountCodeEdit, "New discount code"],
+  ["/discount-codes/:id", DiscountCodeEdit, "Discount code"],
 ];
 
 function NotFound() {

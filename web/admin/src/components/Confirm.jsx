@@ -3,7 +3,12 @@
 // keyboard- and screen-reader-friendly and can't be silenced.
 import { useEffect, useRef, useState } from "preact/hooks";
 
-export function Confirm({ label, question, confirmLabel, onConfirm, disabled, danger = true }) {
+/**
+ * Confirm asks before onConfirm. context, when set, follows the label for
+ * screen readers only ("Delete" + " Standard"), so a list of rows does not
+ * read as many buttons of one name.
+ */
+export function Confirm({ label, question, confirmLabel, onConfirm, disabled, danger = true, context = "" }) {
   const [asking, setAsking] = useState(false);
   const confirmRef = useRef(null);
   const askRef = useRef(null);
@@ -22,6 +27,7 @@ export function Confirm({ label, question, confirmLabel, onConfirm, disabled, da
     return (
       <button type="button" ref={askRef} class={danger ? "danger" : ""} disabled={disabled} onClick={() => setAsking(true)}>
         {label}
+        {context && <span class="sr-only"> {context}</span>}
       </button>
     );
   }

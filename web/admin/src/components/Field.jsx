@@ -60,3 +60,33 @@ export function SelectField({ label, hint, error, value, onChange, options, clas
     />
   );
 }
+
+/** CheckField is a checkbox with its label after it, its hint and error. */
+export function CheckField({ label, hint, error, checked, onChange, class: cls = "", ...input }) {
+  const id = useId();
+  const described = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
+  return (
+    <div class={`field field--check ${error ? "field--invalid" : ""} ${cls}`}>
+      <input
+        id={id}
+        type="checkbox"
+        {...input}
+        checked={checked}
+        aria-describedby={described}
+        aria-invalid={error ? "true" : undefined}
+        onChange={(e) => onChange(e.currentTarget.checked)}
+      />
+      <label for={id}>{label}</label>
+      {hint && (
+        <p class="field__hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field__error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -12,6 +12,9 @@ const NAV = [
   ["/products", "Products"],
   ["/categories", "Categories"],
   ["/customers", "Customers"],
+  ["/shipping", "Shipping"],
+  ["/taxes", "Taxes"],
+  ["/discount-codes", "Discount codes"],
 ];
 
 function isCurrent(href, path) {

@@ -1,5 +1,8 @@
 // One order: its lines and products, totals, payment, the event timeline,
-// and only the actions its status allows now.
+// and only the actions its status allows now. An order placed through
+// checkout also shows its email, addresses, shipping method, discount code
+// and taxes (per line and in all), as they were when it was placed; one
+// from createOrder has none of them and shows as before.
 import { useState } from "preact/hooks";
 import { currentUser, gql } from "../session.js";
 import { useAction, useAsync } from "../hooks.js";
@@ -12,8 +15,13 @@ import { StatusBadge } from "../components/StatusBadge.jsx";
 import { ProductImage } from "../components/ProductImage.jsx";
 import { TableWrap } from "../components/TableWrap.jsx";
 
+const ADDRESS = "name company line1 line2 city region postalCode country phone";
+const TAX_LINE = "title rate amount";
 const ORDER = `orderId status totalAmount createdAt lastUpdated customerId carrier trackingNumber
-  items { id productId variantId sku title options { name value } quantity priceAtPurchase product { productId name sku imageUrls } }
+  email subtotal discountTotal shippingTotal taxTotal discountCode
+  shippingAddress { ${ADDRESS} } billingAddress { ${ADDRESS} } shippingMethod { shippingMethodId name price } taxLines { ${TAX_LINE} }
+  items { id productId variantId sku title options { name value } quantity priceAtPurchase product { productId name sku imageUrls }
+    discountAllocations { code amount } taxLines { ${TAX_LINE} } }
   payment { paymentId provider providerPaymentId status amount currency paidAt refundedAt failureMessage }
   events { status at actor message note }`;
 
@@ -42,6 +50,7 @@ export function OrderDetail({ params }) {
             </div>
             <div class="detail__side">
               <Summary order={order} />
+              {fromCheckout(order) && <Delivery order={order} />}
               <PaymentPanel payment={order.payment} />
               <Timeline events={order.events} customerId={order.customerId} />
             </div>
@@ -90,7 +99,143 @@ function Summary({ order }) {
 
 const isVariant = (item) => !!item.title && item.title !== DEFAULT_VARIANT;
 
+/**
+ * fromCheckout reports whether the order was placed through checkout
+ * (createOrder's orders have no email, address, method, code nor taxes).
+ */
+const fromCheckout = (o) => !!(o.email || o.shippingAddress || o.billingAddress || o.shippingMethod || o.discountCode || o.taxLines.length);
+
+/**
+ * taxIncluded reports whether the order's prices included its tax
+ * (PRICES_INCLUDE_TAX): its total is then the subtotal less discounts plus
+ * shipping, the tax only extracted from it. In cents, as the server sums.
+ */
+const cents = (v) => Math.round(Number(v) * 100);
+const taxIncluded = (o) => o.taxTotal > 0 && cents(o.subtotal) - cents(o.discountTotal) + cents(o.shippingTotal) === cents(o.totalAmount);
+
+const percent = (rate) => `${rate}%`;
+
+const regionName = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
+function countryName(code) {
+  try {
+    return regionName?.of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
+/** Address shows an address as it would be written on a parcel. */
+function Address({ address: a, testid }) {
+  const place = [a.city, a.region, a.postalCode].filter(Boolean).join(" ");
+  return (
+    <address class="address" data-testid={testid}>
+      {[a.name, a.company, a.line1, a.line2, place, countryName(a.country)].filter(Boolean).map((l, i) => (
+        <span key={i}>{l}</span>
+      ))}
+      {a.phone && <span class="muted">{a.phone}</span>}
+    </address>
+  );
+}
+
+function Delivery({ order: o }) {
+  return (
+    <section class="panel" aria-labelledby="delivery-title">
+      <h2 id="delivery-title">Checkout</h2>
+      <dl class="facts">
+        <dt>Email</dt>
+        <dd class="wrap" data-testid="order-email">
+          {o.email || <span class="muted">None</span>}
+        </dd>
+        <dt>Ship to</dt>
+        <dd>{o.shippingAddress ? <Address address={o.shippingAddress} testid="shipping-address" /> : <span class="muted">None</span>}</dd>
+        <dt>Bill to</dt>
+        <dd>{o.billingAddress ? <Address address={o.billingAddress} testid="billing-address" /> : <span class="muted">Not given</span>}</dd>
+        <dt>Shipping</dt>
+        <dd data-testid="shipping-method">
+          {o.shippingMethod ? (
+            <>
+              {o.shippingMethod.name}, {formatMoney(o.shippingMethod.price)}
+              {cents(o.shippingTotal) !== cents(o.shippingMethod.price) && <span class="muted"> (charged {formatMoney(o.shippingTotal)})</span>}
+            </>
+          ) : (
+            <span class="muted">None</span>
+          )}
+        </dd>
+        <dt>Discount code</dt>
+        <dd data-testid="order-discount-code">
+          {o.discountCode ? (
+            <>
+              <span class="mono">{o.discountCode}</span>, −{formatMoney(o.discountTotal)}
+            </>
+          ) : (
+            <span class="muted">None</span>
+          )}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+/** LineAdjustments are a line's discounts and taxes, under its name. */
+function LineAdjustments({ item, included }) {
+  if (!item.discountAllocations.length && !item.taxLines.length) return null;
+  return (
+    <ul class="line-adjust" data-testid="line-adjustments">
+      {item.discountAllocations.map((d, i) => (
+        <li key={`d${i}`}>
+          Discount <span class="mono">{d.code}</span>: −{formatMoney(d.amount)}
+        </li>
+      ))}
+      {item.taxLines.map((t, i) => (
+        <li key={`t${i}`}>
+          {t.title} ({percent(t.rate)}): {formatMoney(t.amount)}
+          {included && " included"}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** CheckoutTotals are the footer rows of a checkout's order, down to its total. */
+function CheckoutTotals({ order: o }) {
+  const included = taxIncluded(o);
+  const row = (label, amount, testid) => (
+    <tr class="totals-row" data-testid={testid}>
+      <th scope="row" colSpan={2}>
+        {label}
+      </th>
+      <td class="hide-narrow" />
+      <td class="num">{amount}</td>
+    </tr>
+  );
+  return (
+    <>
+      {row("Subtotal", formatMoney(o.subtotal), "order-subtotal")}
+      {(o.discountCode || o.discountTotal > 0) &&
+        row(
+          <>
+            Discount{o.discountCode && <span class="mono"> {o.discountCode}</span>}
+          </>,
+          `−${formatMoney(o.discountTotal)}`,
+          "order-discount",
+        )}
+      {o.shippingMethod && row(`Shipping: ${o.shippingMethod.name}`, formatMoney(o.shippingTotal), "order-shipping")}
+      {o.taxLines.map((t, i) => (
+        <tr key={i} class="totals-row" data-testid="order-tax-line">
+          <th scope="row" colSpan={2}>
+            {t.title} ({percent(t.rate)}){included && ", included"}
+          </th>
+          <td class="hide-narrow" />
+          <td class="num">{formatMoney(t.amount)}</td>
+        </tr>
+      ))}
+    </>
+  );
+}
+
 function Lines({ order }) {
+  const checkout = fromCheckout(order);
+  const included = checkout && taxIncluded(order);
   return (
     <section class="panel" aria-labelledby="lines-title">
       <h2 id="lines-title">Lines</h2>
@@ -137,6 +282,7 @@ function Lines({ order }) {
                       )}
                     </span>
                   </div>
+                  <LineAdjustments item={i} included={included} />
                 </td>
                 <td class="num">
                   {i.quantity}
@@ -148,6 +294,7 @@ function Lines({ order }) {
             ))}
           </tbody>
           <tfoot>
+            {checkout && <CheckoutTotals order={order} />}
             <tr>
               <th scope="row" colSpan={2}>
                 Total
