@@ -205,6 +205,23 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
   taxRates { taxRateId country region name rate appliesToShipping } }`,
 		"Dashboard discount codes (issue 20)": `query($after: String) { discountCodes(first: 100, after: $after) { discountCodeId code kind value appliesTo { productIds categoryIds }
   minSubtotal startsAt endsAt usageLimit usageLimitPerCustomer usageCount active } }`,
+		"Dashboard order (issue 20)": `query($id: String!) { getOrderById(orderId: $id) { orderId status totalAmount createdAt lastUpdated customerId carrier trackingNumber
+  email subtotal discountTotal shippingTotal taxTotal discountCode
+  shippingAddress { name company line1 line2 city region postalCode country phone } billingAddress { name company line1 line2 city region postalCode country phone }
+  shippingMethod { shippingMethodId name price } taxLines { title rate amount }
+  items { id productId variantId sku title options { name value } quantity priceAtPurchase product { productId name sku imageUrls }
+    discountAllocations { code amount } taxLines { title rate amount } }
+  payment { paymentId provider providerPaymentId status amount currency paidAt refundedAt failureMessage }
+  events { status at actor message note } } }`,
+		"Dashboard a code's products (issue 20)": `query($p0: String!, $p1: String!, $p2: String!, $p3: String!, $p4: String!, $p5: String!, $p6: String!, $p7: String!, $p8: String!, $p9: String!,
+  $p10: String!, $p11: String!, $p12: String!, $p13: String!, $p14: String!, $p15: String!, $p16: String!, $p17: String!, $p18: String!, $p19: String!,
+  $p20: String!, $p21: String!, $p22: String!, $p23: String!, $p24: String!) { ` + func() string {
+			var b strings.Builder
+			for j := range 25 {
+				fmt.Fprintf(&b, "p%d: getProductsById(id: $p%d) { productId name } ", j, j)
+			}
+			return b.String()
+		}() + "}",
 		"IntrospectionQuery": IntrospectionQuery,
 		"Largest page of orders (issue 7)": `{ getOrders(limit: 1000) { orderId customerId totalAmount status createdAt lastUpdated
   items { id productId quantity priceAtPurchase product { productId price stockCount lastUpdated } } } }`,
