@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Issue 20's carts and checkout through the API of real servers: what the
@@ -405,8 +406,13 @@ type raceOutcome struct {
 
 // raceCheckouts releases checkoutComplete for every cart at once, each as
 // its client (a guest's or a customer's, on the instance it names), and
-// returns the outcomes in the carts' order.
-func raceCheckouts(carts []preparedCart) []raceOutcome {
+// returns the outcomes in the carts' order. Its goroutines never stop the
+// test.
+func raceCheckouts(tb testing.TB, carts []preparedCart) []raceOutcome {
+	tb.Helper()
+	defer func(start time.Time) {
+		tb.Logf("raced %d checkouts in %s", len(carts), time.Since(start).Round(time.Millisecond))
+	}(time.Now())
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(carts)}}
 	defer hc.CloseIdleConnections()
 	out := make([]raceOutcome, len(carts))
@@ -454,6 +460,9 @@ type preparedCart struct {
 // error instead.
 func prepareCarts(tb testing.TB, n int, build func(hc *http.Client, i int) (preparedCart, error)) []preparedCart {
 	tb.Helper()
+	defer func(start time.Time) {
+		tb.Logf("prepared %d carts in %s", n, time.Since(start).Round(time.Millisecond))
+	}(time.Now())
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	defer hc.CloseIdleConnections()
 	out := make([]preparedCart, n)
