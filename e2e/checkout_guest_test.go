@@ -293,7 +293,16 @@ func (s *guestShop) checkMerges(t *testing.T) {
 	bob.MustCart(t, "cartSetShippingAddress", map[string]any{"c": own.CartID, "a": address("US", "NY", "10001")})
 	bob.MustCart(t, "cartSelectShippingMethod", map[string]any{"c": own.CartID, "m": s.express})
 	red, blue, coaster := mustVariantStock(t, s.admin, s.red), mustVariantStock(t, s.admin, s.blue), mustVariantStock(t, s.admin, s.coaster)
-	order := bob.MustCheckout(t, own.CartID, "bob-merged")
+	// The key sent as the Idempotency-Key header, or in both places.
+	header := map[string]string{"Idempotency-Key": "bob-merged"}
+	order := mustField[checkoutOrderView](t, bob.MustSend(t, header, checkoutDoc, map[string]any{"c": own.CartID}), "checkoutComplete")
+	if again := mustField[checkoutOrderView](t, bob.MustSend(t, header, checkoutDoc, map[string]any{"c": own.CartID, "k": "bob-merged"}), "checkoutComplete"); again.OrderID != order.OrderID {
+		t.Fatalf("the same key again, in the header and the argument: order %s, the first %s", again.OrderID, order.OrderID)
+	}
+	if again := bob.MustCheckout(t, own.CartID, "bob-merged"); again.OrderID != order.OrderID {
+		t.Fatalf("the header's key again as the argument: order %s, the first %s", again.OrderID, order.OrderID)
+	}
+	MustRefuse(t, bob.MustSend(t, header, checkoutDoc, map[string]any{"c": own.CartID, "k": "another"}), badUserInput)
 	// 4 × 12.50 + 15.00 + 5.00 = 70.00, Express 15.00, no tax in New York.
 	if order.CustomerID != bob.ID || !sameAmount(order.TotalAmount, "85") || len(order.Items) != 3 {
 		t.Fatalf("bob's order: %+v", order)

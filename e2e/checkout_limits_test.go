@@ -248,8 +248,9 @@ func TestDiscountCodeUsageAcrossInstances(t *testing.T) {
 // TestCheckoutStockAcrossInstances releases 300 checkouts of one unit of a
 // variant with 50 in stock, over three instances of one PostgreSQL and
 // Redis: exactly 50 orders, the rest INSUFFICIENT_STOCK naming their
-// line, and the product's other variant untouched. The embedded SQLite
-// runs the same with 60 checkouts of 20.
+// line, and the product's other variant untouched; then one cart
+// completed 20 times at once makes one order. The embedded SQLite runs
+// the same with 60 checkouts of 20.
 func TestCheckoutStockAcrossInstances(t *testing.T) {
 	t.Parallel()
 	t.Run("PostgreSQL, 3 instances", func(t *testing.T) {
@@ -313,6 +314,44 @@ func checkCheckoutStock(t *testing.T, env map[string]string, ins []*instance, n,
 	}
 	if open := mustCount(t, s.db, `SELECT COUNT(*) FROM carts WHERE status = 'open'`); open != n-stock {
 		t.Fatalf("%d carts open, want the %d refused", open, n-stock)
+	}
+
+	// One cart completed 20 times at once over the instances makes one
+	// order: with one key, every call returns it; with a key each, one
+	// call does and the others find the cart closed.
+	for _, sameKey := range []bool{true, false} {
+		one := prepareCarts(t, 1, func(hc *http.Client, i int) (preparedCart, error) {
+			return readyCart(hc, s.on(i).Anonymous(), medium, 1, "twice@shop.test", s.standard, "")
+		})[0]
+		var calls []preparedCart
+		for i := 0; i < 20; i++ {
+			c := one
+			c.client = one.client.on(s.on(i))
+			if !sameKey {
+				c.key = fmt.Sprintf("%s-%d", one.key, i)
+			}
+			calls = append(calls, c)
+		}
+		outs := raceCheckouts(t, calls)
+		count, orderIDs := countOutcomes(outs), map[string]bool{}
+		for _, o := range outs {
+			if o.Code == "ok" {
+				orderIDs[o.OrderID] = true
+			}
+		}
+		want := map[string]int{"ok": 20}
+		if !sameKey {
+			want = map[string]int{"ok": 1, cartClosed: 19}
+		}
+		if !maps.Equal(count, want) || len(orderIDs) != 1 {
+			t.Fatalf("20 checkouts of one cart at once (one key: %v): %v, %d orders; want %v and 1 order", sameKey, count, len(orderIDs), want)
+		}
+	}
+	if got := mustCount(t, s.db, `SELECT stock_count FROM product_variants WHERE variant_id = $1`, medium); got != 5 {
+		t.Fatalf("the other variant holds %d after two carts of one unit, want 5", got)
+	}
+	if orders := mustCount(t, s.db, `SELECT COUNT(*) FROM orders`); orders != stock+2 {
+		t.Fatalf("%d orders, want %d", orders, stock+2)
 	}
 	checkOrderMovements(t, s.db)
 }
