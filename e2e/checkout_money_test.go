@@ -214,11 +214,10 @@ func (s *moneyShop) run(t *testing.T, i int, ex moneyRow) {
 	// that category's ancestors, nearest first.
 	cats, parents := map[string]string{}, map[string]string{}
 	category := func(name, parent string) {
-		if id, ok := cats[name]; ok {
+		if _, ok := cats[name]; ok {
 			if parents[name] != parent {
 				t.Fatalf("category %s under two parents", name)
 			}
-			_ = id
 			return
 		}
 		cats[name], parents[name] = mustCategory(t, admin, prefix+" "+name, orEmpty(cats, parent)), parent
@@ -444,9 +443,8 @@ func (s *moneyShop) run(t *testing.T, i int, ex moneyRow) {
 		}
 	}
 	// Later edits of what the order was priced from leave it as it was.
-	for p, v := range products {
+	for _, v := range products {
 		mustUpdateVariant(t, admin, v, map[string]any{"price": 1234.56})
-		_ = p
 	}
 	if code != nil {
 		mustUpdateCode(t, admin, code.DiscountCodeID, map[string]any{"code": codeText + "-renamed", "kind": "FIXED_AMOUNT", "value": 0.01})

@@ -21,7 +21,6 @@ const (
 	noShippingMethod     = "NO_SHIPPING_METHOD"
 	cartClosed           = "CART_CLOSED"
 	codeExhausted        = "DISCOUNT_CODE_EXHAUSTED"
-	codeNotApplicable    = "DISCOUNT_CODE_NOT_APPLICABLE"
 	productInactive      = "PRODUCT_INACTIVE"
 	priceChangedWarning  = "PRICE_CHANGED"
 	variantUnavailableWn = "VARIANT_UNAVAILABLE"
