@@ -45,11 +45,13 @@ const (
 	codeReasonCustomer = "usageLimitPerCustomer"
 )
 
+// codeError is a DISCOUNT_CODE_* error; its details name the code as
+// discountCode: extensions.code is the error's code.
 func codeError(code Code, c DiscountCode, reason, format string, args ...any) error {
 	return &Error{
 		Code:    code,
 		Message: fmt.Sprintf(format, args...),
-		Details: map[string]any{"code": c.Code, "reason": reason},
+		Details: map[string]any{"discountCode": c.Code, "reason": reason},
 	}
 }
 

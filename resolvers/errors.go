@@ -45,7 +45,10 @@ func (r *Resolver) fail(ctx context.Context, err error) error {
 			e.extensions["fields"] = me.Fields
 		}
 		for k, v := range me.Details {
-			e.extensions[k] = v
+			// A detail never replaces the error's code or fields.
+			if _, taken := e.extensions[k]; !taken && k != "fields" {
+				e.extensions[k] = v
+			}
 		}
 		return e
 	}
