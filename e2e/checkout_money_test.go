@@ -1,14 +1,14 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"shop/internal/checkoutexamples"
 )
 
 // TestCheckoutMoneyExamples runs every worked example of
@@ -61,99 +61,18 @@ func TestCheckoutMoneyExamples(t *testing.T) {
 	}
 }
 
-// moneyRow is an example of checkout_money.json (models/pricing_examples_test.go
-// reads the same file into PriceCart's input; the fields are the same).
-type moneyRow struct {
-	Name             string `json:"name"`
-	Why              string `json:"why"`
-	PricesIncludeTax bool   `json:"pricesIncludeTax"`
-	Lines            []struct {
-		Price       string   `json:"price"`
-		Quantity    int      `json:"quantity"`
-		WeightGrams int      `json:"weightGrams"`
-		ProductID   string   `json:"productId"`
-		CategoryIDs []string `json:"categoryIds"`
-		Unavailable bool     `json:"unavailable"`
-	} `json:"lines"`
-	Code *struct {
-		Code      string `json:"code"`
-		Kind      string `json:"kind"`
-		Value     string `json:"value"`
-		AppliesTo struct {
-			ProductIDs  []string `json:"productIds"`
-			CategoryIDs []string `json:"categoryIds"`
-		} `json:"appliesTo"`
-		MinSubtotal string `json:"minSubtotal"`
-	} `json:"code"`
-	Address *struct {
-		Country    string `json:"country"`
-		Region     string `json:"region"`
-		PostalCode string `json:"postalCode"`
-	} `json:"address"`
-	Zones []struct {
-		Name      string   `json:"name"`
-		Countries []string `json:"countries"`
-		Regions   []string `json:"regions"`
-		Rates     []struct {
-			Name           string  `json:"name"`
-			Kind           string  `json:"kind"`
-			Price          string  `json:"price"`
-			FreeAbove      *string `json:"freeAbove"`
-			MinWeightGrams *int    `json:"minWeightGrams"`
-			MaxWeightGrams *int    `json:"maxWeightGrams"`
-		} `json:"rates"`
-	} `json:"zones"`
-	TaxRates []struct {
-		Country           string `json:"country"`
-		Region            string `json:"region"`
-		Name              string `json:"name"`
-		Rate              string `json:"rate"`
-		AppliesToShipping bool   `json:"appliesToShipping"`
-	} `json:"taxRates"`
-	Selected string     `json:"selected"`
-	Expect   moneyWants `json:"expect"`
-}
-
-type moneyWants struct {
-	Lines []struct {
-		Subtotal  string     `json:"subtotal"`
-		Discounts []string   `json:"discounts"`
-		Taxes     []moneyTax `json:"taxes"`
-		Total     string     `json:"total"`
-	} `json:"lines"`
-	Subtotal      string `json:"subtotal"`
-	DiscountTotal string `json:"discountTotal"`
-	ShippingTotal string `json:"shippingTotal"`
-	TaxTotal      string `json:"taxTotal"`
-	Total         string `json:"total"`
-	Methods       []struct {
-		Name  string `json:"name"`
-		Price string `json:"price"`
-	} `json:"methods"`
-	ShippingTaxes []moneyTax `json:"shippingTaxes"`
-	Warnings      []string   `json:"warnings"`
-}
-
-type moneyTax struct {
-	Title  string `json:"title"`
-	Rate   string `json:"rate"`
-	Amount string `json:"amount"`
-}
+// The examples of checkout_money.json, as models' test reads them too.
+type (
+	moneyRow   = checkoutexamples.Example
+	moneyWants = checkoutexamples.Expect
+	moneyTax   = checkoutexamples.Tax
+)
 
 func loadMoneyRows(tb testing.TB) []moneyRow {
 	tb.Helper()
-	raw, err := os.ReadFile("../models/testdata/checkout_money.json")
+	f, err := checkoutexamples.Load("../models/testdata/checkout_money.json")
 	if err != nil {
 		tb.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields() // a field this test does not know would go untested
-	var f struct {
-		About    string     `json:"about"`
-		Examples []moneyRow `json:"examples"`
-	}
-	if err := dec.Decode(&f); err != nil {
-		tb.Fatalf("checkout_money.json: %v", err)
 	}
 	return f.Examples
 }

@@ -4,97 +4,22 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"shop/internal/checkoutexamples"
 )
 
 // The worked examples of models/testdata/checkout_money.json, as the file
 // writes them (amounts and percentages as decimal strings).
-type moneyFile struct {
-	About    string         `json:"about"`
-	Examples []moneyExample `json:"examples"`
-}
-
-type moneyExample struct {
-	Name             string `json:"name"`
-	Why              string `json:"why"`
-	PricesIncludeTax bool   `json:"pricesIncludeTax"`
-	Lines            []struct {
-		Price       string   `json:"price"`
-		Quantity    int      `json:"quantity"`
-		WeightGrams int      `json:"weightGrams"`
-		ProductID   string   `json:"productId"`
-		CategoryIDs []string `json:"categoryIds"`
-		Unavailable bool     `json:"unavailable"`
-	} `json:"lines"`
-	Code *struct {
-		Code      string `json:"code"`
-		Kind      string `json:"kind"`
-		Value     string `json:"value"`
-		AppliesTo struct {
-			ProductIDs  []string `json:"productIds"`
-			CategoryIDs []string `json:"categoryIds"`
-		} `json:"appliesTo"`
-		MinSubtotal string `json:"minSubtotal"`
-	} `json:"code"`
-	Address *struct {
-		Country    string `json:"country"`
-		Region     string `json:"region"`
-		PostalCode string `json:"postalCode"`
-	} `json:"address"`
-	Zones []struct {
-		Name      string   `json:"name"`
-		Countries []string `json:"countries"`
-		Regions   []string `json:"regions"`
-		Rates     []struct {
-			Name           string  `json:"name"`
-			Kind           string  `json:"kind"`
-			Price          string  `json:"price"`
-			FreeAbove      *string `json:"freeAbove"`
-			MinWeightGrams *int    `json:"minWeightGrams"`
-			MaxWeightGrams *int    `json:"maxWeightGrams"`
-		} `json:"rates"`
-	} `json:"zones"`
-	TaxRates []struct {
-		Country           string `json:"country"`
-		Region            string `json:"region"`
-		Name              string `json:"name"`
-		Rate              string `json:"rate"`
-		AppliesToShipping bool   `json:"appliesToShipping"`
-	} `json:"taxRates"`
-	Selected string      `json:"selected"`
-	Expect   moneyExpect `json:"expect"`
-}
-
-type moneyExpect struct {
-	Lines []struct {
-		Subtotal  string     `json:"subtotal"`
-		Discounts []string   `json:"discounts"`
-		Taxes     []moneyTax `json:"taxes"`
-		Total     string     `json:"total"`
-	} `json:"lines"`
-	Subtotal      string        `json:"subtotal"`
-	DiscountTotal string        `json:"discountTotal"`
-	ShippingTotal string        `json:"shippingTotal"`
-	TaxTotal      string        `json:"taxTotal"`
-	Total         string        `json:"total"`
-	Methods       []moneyMethod `json:"methods,omitempty"`
-	ShippingTaxes []moneyTax    `json:"shippingTaxes,omitempty"`
-	Warnings      []string      `json:"warnings"`
-}
-
-type moneyTax struct {
-	Title  string `json:"title"`
-	Rate   string `json:"rate"`
-	Amount string `json:"amount"`
-}
-
-type moneyMethod struct {
-	Name  string `json:"name"`
-	Price string `json:"price"`
-}
+type (
+	moneyFile    = checkoutexamples.File
+	moneyExample = checkoutexamples.Example
+	moneyExpect  = checkoutexamples.Expect
+	moneyTax     = checkoutexamples.Tax
+	moneyMethod  = checkoutexamples.Method
+)
 
 func mustMoney(t *testing.T, s string) Money {
 	t.Helper()
@@ -126,9 +51,9 @@ func percentText(p Percent) string {
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
-// input turns an example into PriceCart's input, with ids made up: line
+// exampleInput turns an example into PriceCart's input, with ids made up: line
 // i is "line-i", zone i's rate j is "rate-i-j".
-func (ex moneyExample) input(t *testing.T) PricingInput {
+func exampleInput(t *testing.T, ex moneyExample) PricingInput {
 	in := PricingInput{PricesIncludeTax: ex.PricesIncludeTax, Now: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}
 	for i, l := range ex.Lines {
 		price := mustMoney(t, l.Price)
@@ -187,7 +112,7 @@ func render(p Priced, withMethods bool) moneyExpect {
 	taxes := func(in []TaxLine) []moneyTax {
 		out := []moneyTax{}
 		for _, t := range in {
-			out = append(out, moneyTax{t.Title, percentText(t.Rate), t.Amount.String()})
+			out = append(out, moneyTax{Title: t.Title, Rate: percentText(t.Rate), Amount: t.Amount.String()})
 		}
 		return out
 	}
@@ -197,19 +122,14 @@ func render(p Priced, withMethods bool) moneyExpect {
 		for _, a := range l.Discounts {
 			discounts = append(discounts, a.Amount.String())
 		}
-		e.Lines = append(e.Lines, struct {
-			Subtotal  string     `json:"subtotal"`
-			Discounts []string   `json:"discounts"`
-			Taxes     []moneyTax `json:"taxes"`
-			Total     string     `json:"total"`
-		}{l.Subtotal.String(), discounts, taxes(l.Taxes), l.Total.String()})
+		e.Lines = append(e.Lines, checkoutexamples.ExpectLine{Subtotal: l.Subtotal.String(), Discounts: discounts, Taxes: taxes(l.Taxes), Total: l.Total.String()})
 	}
 	e.Subtotal, e.DiscountTotal, e.ShippingTotal = p.Subtotal.String(), p.DiscountTotal.String(), p.ShippingTotal.String()
 	e.TaxTotal, e.Total = p.TaxTotal.String(), p.Total.String()
 	if withMethods {
 		e.Methods = []moneyMethod{}
 		for _, m := range p.Methods {
-			e.Methods = append(e.Methods, moneyMethod{m.Name, m.Price.String()})
+			e.Methods = append(e.Methods, moneyMethod{Name: m.Name, Price: m.Price.String()})
 		}
 	}
 	if len(p.ShippingTaxes) > 0 {
@@ -224,15 +144,9 @@ func render(p Priced, withMethods bool) moneyExpect {
 
 func loadMoneyExamples(t *testing.T) moneyFile {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/checkout_money.json")
+	f, err := checkoutexamples.Load("testdata/checkout_money.json")
 	if err != nil {
 		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var f moneyFile
-	if err := dec.Decode(&f); err != nil {
-		t.Fatalf("testdata/checkout_money.json: %v", err)
 	}
 	return f
 }
@@ -253,7 +167,7 @@ func TestCheckoutMoneyExamples(t *testing.T) {
 		names[ex.Name] = true
 		t.Run(ex.Name, func(t *testing.T) {
 			t.Parallel()
-			got := render(PriceCart(ex.input(t)), ex.Address != nil)
+			got := render(PriceCart(exampleInput(t, ex)), ex.Address != nil)
 			g, _ := json.MarshalIndent(got, "", " ")
 			w, _ := json.MarshalIndent(ex.Expect, "", " ")
 			if !bytes.Equal(g, w) {
