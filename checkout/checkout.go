@@ -167,23 +167,17 @@ func (s *Service) Get(ctx context.Context, c models.Caller, cartID string) (*Vie
 }
 
 func (s *Service) readable(ctx context.Context, c models.Caller, cartID string) (*models.Cart, error) {
-	id, err := models.ParseCartID(cartID)
-	if err != nil {
-		return nil, err
-	}
-	cart, err := s.store.CartByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := models.CanReadCart(c, *cart); err != nil {
-		return nil, err
-	}
-	return cart, nil
+	return s.reach(ctx, c, cartID, models.CanReadCart)
 }
 
 // writable reads a cart c may change, to judge a change before it is
 // made; the change itself is judged again under the cart's lock (update).
 func (s *Service) writable(ctx context.Context, c models.Caller, cartID string) (*models.Cart, error) {
+	return s.reach(ctx, c, cartID, models.CanWriteCart)
+}
+
+// reach reads the cart cartID names, if may lets c reach it.
+func (s *Service) reach(ctx context.Context, c models.Caller, cartID string, may func(models.Caller, models.Cart) error) (*models.Cart, error) {
 	id, err := models.ParseCartID(cartID)
 	if err != nil {
 		return nil, err
@@ -192,7 +186,7 @@ func (s *Service) writable(ctx context.Context, c models.Caller, cartID string) 
 	if err != nil {
 		return nil, err
 	}
-	if err := models.CanWriteCart(c, *cart); err != nil {
+	if err := may(c, *cart); err != nil {
 		return nil, err
 	}
 	return cart, nil
