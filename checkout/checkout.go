@@ -33,6 +33,9 @@ type Store interface {
 	// earlier call with the same idempotency key made.
 	CompleteCart(ctx context.Context, req models.CheckoutRequest) (*models.Order, error)
 
+	// OrderByID reads the order a cart became, with its items.
+	OrderByID(ctx context.Context, id string) (*models.Order, error)
+
 	// What a cart is priced from.
 	Sellables(ctx context.Context, variantIDs []string) (map[string]models.Sellable, error)
 	CategoryParents(ctx context.Context) (map[string]string, error)
@@ -457,6 +460,16 @@ func (s *Service) uses(ctx context.Context, cart models.Cart, code *models.Disco
 		return 0, nil
 	}
 	return s.store.DiscountUses(ctx, code.ID, key)
+}
+
+// Order is the order cart v became, nil when none: whoever reached the
+// cart may read it, as holding a guest's cart id lets its holder pay the
+// order (models.CanPayWithCart); a guest has no other way to see it paid.
+func (s *Service) Order(ctx context.Context, v *View) (*models.Order, error) {
+	if v.Cart.OrderID == nil {
+		return nil, nil
+	}
+	return s.store.OrderByID(ctx, *v.Cart.OrderID)
 }
 
 // view prices the cart as it is now.

@@ -241,6 +241,22 @@ func (s *guestShop) checkGuestCheckout(t *testing.T) {
 	if paid.Status != "paid" || paid.Payment == nil || paid.Payment.Status != "succeeded" || paid.Payment.Amount != 43.61 || paid.TotalAmount != 43.61 {
 		t.Fatalf("after the payment: %+v", paid)
 	}
+	// The guest, with no token, sees it paid through its cart.
+	var seen struct {
+		Cart struct {
+			TaxesIncluded bool
+			Order         *struct {
+				OrderID, Status string
+				TaxesIncluded   *bool
+				Payment         *struct{ Status string }
+			}
+		}
+	}
+	guest.MustData(t, `query($c: String!) { cart(cartId: $c) { taxesIncluded order { orderId status taxesIncluded payment { status } } } }`, map[string]any{"c": id}, &seen)
+	if o := seen.Cart.Order; o == nil || o.OrderID != order.OrderID || o.Status != "paid" || o.Payment == nil || o.Payment.Status != "succeeded" ||
+		o.TaxesIncluded == nil || *o.TaxesIncluded || seen.Cart.TaxesIncluded {
+		t.Fatalf("the guest's cart's order after the payment: %+v", seen.Cart)
+	}
 }
 
 // checkMerges signs customers in with guests' carts: login(..., cartId)

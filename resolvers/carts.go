@@ -74,6 +74,22 @@ func (r *Resolver) CartCreate(p graphql.ResolveParams) (any, error) {
 	return r.cart(p, v, err)
 }
 
+// CartOrder resolves Cart.order: the order the cart became.
+func (r *Resolver) CartOrder(p graphql.ResolveParams) (any, error) {
+	c, _ := p.Source.(*Cart)
+	if c == nil {
+		return nil, nil
+	}
+	o, err := r.checkout.Order(p.Context, c.View)
+	if err != nil {
+		return nil, r.fail(p.Context, err)
+	}
+	if o == nil {
+		return nil, nil
+	}
+	return o, nil
+}
+
 // CartQuery reads a cart, priced now.
 func (r *Resolver) CartQuery(p graphql.ResolveParams) (any, error) {
 	v, err := r.checkout.Get(p.Context, auth.CallerFrom(p.Context), str(p.Args, "cartId"))

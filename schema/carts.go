@@ -153,6 +153,14 @@ func addCarts(b builder, r *resolvers.Resolver, variant, order, orderItem, query
 			}),
 		},
 	})
+	cart.AddFieldConfig("order", &graphql.Field{
+		Type: order,
+		Description: "The order checkoutComplete made of it, as it is now (its status, payment and events): whoever holds a guest's cart id reads it, " +
+			"as it pays it; null while the cart is open.",
+		Resolve: b.safe(r.CartOrder),
+	})
+	cart.AddFieldConfig("taxesIncluded", field(nonNull(graphql.Boolean), "PRICES_INCLUDE_TAX: taxTotal is inside the prices, not added to them.",
+		func(c *resolvers.Cart) any { return c.View.Priced.PricesIncludeTax }))
 	lineInput := graphql.NewInputObject(graphql.InputObjectConfig{
 		Name: "CartLineInput",
 		Fields: graphql.InputObjectConfigFieldMap{
@@ -231,6 +239,12 @@ func addCarts(b builder, r *resolvers.Resolver, variant, order, orderItem, query
 	order.AddFieldConfig("email", field(graphql.String, "The checkout's email; null for createOrder's orders.", func(o *models.Order) any {
 		if s := snap(o); s != nil {
 			return nullIfEmpty(s.Email)
+		}
+		return nil
+	}))
+	order.AddFieldConfig("taxesIncluded", field(graphql.Boolean, "Whether taxTotal was inside the prices (PRICES_INCLUDE_TAX when the order was placed) rather than added; null for createOrder's orders.", func(o *models.Order) any {
+		if s := snap(o); s != nil {
+			return s.Priced.PricesIncludeTax
 		}
 		return nil
 	}))

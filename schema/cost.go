@@ -22,7 +22,7 @@ func Costs(maxPage int) docguard.Costs {
 // orders (getOrders, orders) reads lines only when items is selected,
 // which Order.items' size already counts.
 func ReadWeights() map[string]int {
-	return map[string]int{"Query.getOrderById": models.MaxOrderLines}
+	return map[string]int{"Query.getOrderById": models.MaxOrderLines, "Cart.order": models.MaxOrderLines}
 }
 
 // variantTitleSize is the longest variant title: three values joined.

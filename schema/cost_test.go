@@ -206,7 +206,7 @@ func TestDefaultLimitsFitTheAPI(t *testing.T) {
 		"Dashboard discount codes (issue 20)": `query($after: String) { discountCodes(first: 100, after: $after) { discountCodeId code kind value appliesTo { productIds categoryIds }
   minSubtotal startsAt endsAt usageLimit usageLimitPerCustomer usageCount active } }`,
 		"Dashboard order (issue 20)": `query($id: String!) { getOrderById(orderId: $id) { orderId status totalAmount createdAt lastUpdated customerId carrier trackingNumber
-  email subtotal discountTotal shippingTotal taxTotal discountCode
+  email subtotal discountTotal shippingTotal taxTotal taxesIncluded discountCode
   shippingAddress { name company line1 line2 city region postalCode country phone } billingAddress { name company line1 line2 city region postalCode country phone }
   shippingMethod { shippingMethodId name price } taxLines { title rate amount }
   items { id productId variantId sku title options { name value } quantity priceAtPurchase product { productId name sku imageUrls }

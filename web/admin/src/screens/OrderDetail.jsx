@@ -18,7 +18,7 @@ import { TableWrap } from "../components/TableWrap.jsx";
 const ADDRESS = "name company line1 line2 city region postalCode country phone";
 const TAX_LINE = "title rate amount";
 const ORDER = `orderId status totalAmount createdAt lastUpdated customerId carrier trackingNumber
-  email subtotal discountTotal shippingTotal taxTotal discountCode
+  email subtotal discountTotal shippingTotal taxTotal taxesIncluded discountCode
   shippingAddress { ${ADDRESS} } billingAddress { ${ADDRESS} } shippingMethod { shippingMethodId name price } taxLines { ${TAX_LINE} }
   items { id productId variantId sku title options { name value } quantity priceAtPurchase product { productId name sku imageUrls }
     discountAllocations { code amount } taxLines { ${TAX_LINE} } }
@@ -105,13 +105,11 @@ const isVariant = (item) => !!item.title && item.title !== DEFAULT_VARIANT;
  */
 const fromCheckout = (o) => !!(o.email || o.shippingAddress || o.billingAddress || o.shippingMethod || o.discountCode || o.taxLines.length);
 
-/**
- * taxIncluded reports whether the order's prices included its tax
- * (PRICES_INCLUDE_TAX): its total is then the subtotal less discounts plus
- * shipping, the tax only extracted from it. In cents, as the server sums.
- */
+/** cents compares amounts as the server sums them. */
 const cents = (v) => Math.round(Number(v) * 100);
-const taxIncluded = (o) => o.taxTotal > 0 && cents(o.subtotal) - cents(o.discountTotal) + cents(o.shippingTotal) === cents(o.totalAmount);
+
+/** taxIncluded: the order's taxes were inside its prices (PRICES_INCLUDE_TAX), as the server says. */
+const taxIncluded = (o) => o.taxesIncluded === true;
 
 const percent = (rate) => `${rate}%`;
 
