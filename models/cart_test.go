@@ -83,3 +83,29 @@ func TestMergeCart(t *testing.T) {
 		t.Fatalf("merge bob's cart: %v", err)
 	}
 }
+
+// TestGuestCheckout: a guest's open cart is a guest's checkout whoever
+// completes it (held to RATE_LIMIT_GUEST_CHECKOUT), admins excepted; a
+// customer's cart, or a closed one, is not.
+func TestGuestCheckout(t *testing.T) {
+	t.Parallel()
+	alice := "alice"
+	open, closed, owned := Cart{Status: CartOpen}, Cart{Status: CartClosed}, Cart{Status: CartOpen, CustomerID: &alice}
+	anon, customer, admin := Caller{}, Caller{UserID: "bob", Role: RoleCustomer}, Caller{UserID: "root", Role: RoleAdmin}
+	for _, tt := range []struct {
+		name string
+		c    Caller
+		cart Cart
+		want bool
+	}{
+		{"anonymous, a guest's cart", anon, open, true},
+		{"signed in, a guest's cart", customer, open, true},
+		{"admin, a guest's cart", admin, open, false},
+		{"a guest's closed cart", customer, closed, false},
+		{"a customer's cart", Caller{UserID: alice, Role: RoleCustomer}, owned, false},
+	} {
+		if got := GuestCheckout(tt.c, tt.cart); got != tt.want {
+			t.Errorf("%s: GuestCheckout = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
