@@ -331,7 +331,11 @@ func (s *Service) ApplyDiscountCode(ctx context.Context, c models.Caller, cartID
 	if err != nil {
 		return nil, err
 	}
-	dc, err := s.store.DiscountCodeByKey(ctx, models.CodeKey(code))
+	key, ok := models.ShopperCodeKey(code)
+	if !ok {
+		return nil, models.CodeInvalid(code)
+	}
+	dc, err := s.store.DiscountCodeByKey(ctx, key)
 	if err != nil {
 		return nil, err
 	}

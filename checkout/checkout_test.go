@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -461,6 +462,29 @@ func TestCheckoutRefusals(t *testing.T) {
 		}
 		if left, _ := s.ProductByID(ctx, a.ID); left.StockCount != 1 {
 			t.Fatalf("refused checkouts took stock: %d", left.StockCount)
+		}
+	})
+}
+
+// TestApplyCodeNoCodeCouldBe: what a shopper types as a code is matched
+// only when it could be a code (letters, digits, '_' and '-'); anything
+// else is DISCOUNT_CODE_INVALID without a lookup. A NUL sent to PostgreSQL
+// was an INTERNAL_SERVER_ERROR (invalid byte sequence for UTF8).
+func TestApplyCodeNoCodeCouldBe(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		sh.code(t, "SAVE10", 10000, nil)
+		p := mustProduct(t, s, 1000, 10)
+		v := sh.ready(t, guest, "g@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+		for _, typed := range []string{"\x00SAVE10", "SAVE10\x00", "SAVE\u200b10", "ＳＡＶＥ10", "SAVE 10", "%", strings.Repeat("S", 65), ""} {
+			if _, err := sh.svc.ApplyDiscountCode(ctx, guest, v.Cart.ID, typed); code(err) != errcode.DiscountCodeInvalid {
+				t.Errorf("code %q: %v, want DISCOUNT_CODE_INVALID", typed, err)
+			}
+		}
+		if got, err := sh.svc.ApplyDiscountCode(ctx, guest, v.Cart.ID, " save10\t"); err != nil || got.Priced.DiscountTotal != 100 {
+			t.Fatalf("the code in another case, spaces around it: %v", err)
 		}
 	})
 }
