@@ -334,7 +334,11 @@ func (s *Service) ApplyDiscountCode(ctx context.Context, c models.Caller, cartID
 	if err != nil {
 		return nil, err
 	}
-	dc, err := s.store.DiscountCodeByKey(ctx, models.CodeKey(code))
+	key, ok := models.ShopperCodeKey(code)
+	if !ok {
+		return nil, models.CodeInvalid(code)
+	}
+	dc, err := s.store.DiscountCodeByKey(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -409,14 +413,38 @@ func (s *Service) Complete(ctx context.Context, c models.Caller, cartID, key, he
 	// A guest's order holds stock with no account to cap it
 	// (MAX_PENDING_*): what one address may hold is bounded by how often
 	// it may check out, as accounts are by how often it may register.
-	if c.Anonymous() && s.guests != nil {
-		if ok, retry := s.guests.Allow(ctx, clientip.From(ctx)); !ok {
-			return nil, models.TooManyAttempts(retry)
+	if s.guests != nil {
+		guest, err := s.guestCheckout(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		if guest {
+			if ok, retry := s.guests.Allow(ctx, clientip.From(ctx)); !ok {
+				return nil, models.TooManyAttempts(retry)
+			}
 		}
 	}
 	return s.store.CompleteCart(ctx, models.CheckoutRequest{
 		CartID: id, IdempotencyKey: k, Caller: c, PricesIncludeTax: s.includeTax, Limits: s.limits,
 	})
+}
+
+// guestCheckout says whether c's checkout of cart id is a guest's
+// (models.GuestCheckout). An anonymous caller's always is: it can complete
+// no other cart, and its cart need not be read for it. A signed-in
+// caller's is when the cart is a guest's, which takes reading the cart.
+func (s *Service) guestCheckout(ctx context.Context, c models.Caller, id string) (bool, error) {
+	if c.Anonymous() {
+		return true, nil
+	}
+	if models.ExemptFromOrderLimits(c) {
+		return false, nil
+	}
+	cart, err := s.store.CartByID(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	return models.GuestCheckout(c, *cart), nil
 }
 
 // pricing reads what the cart is priced from.

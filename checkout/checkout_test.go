@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -465,6 +466,29 @@ func TestCheckoutRefusals(t *testing.T) {
 	})
 }
 
+// TestApplyCodeNoCodeCouldBe: what a shopper types as a code is matched
+// only when it could be a code (letters, digits, '_' and '-'); anything
+// else is DISCOUNT_CODE_INVALID without a lookup. A NUL sent to PostgreSQL
+// was an INTERNAL_SERVER_ERROR (invalid byte sequence for UTF8).
+func TestApplyCodeNoCodeCouldBe(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		sh.code(t, "SAVE10", 10000, nil)
+		p := mustProduct(t, s, 1000, 10)
+		v := sh.ready(t, guest, "g@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+		for _, typed := range []string{"\x00SAVE10", "SAVE10\x00", "SAVE\u200b10", "ＳＡＶＥ10", "SAVE 10", "%", strings.Repeat("S", 65), ""} {
+			if _, err := sh.svc.ApplyDiscountCode(ctx, guest, v.Cart.ID, typed); code(err) != errcode.DiscountCodeInvalid {
+				t.Errorf("code %q: %v, want DISCOUNT_CODE_INVALID", typed, err)
+			}
+		}
+		if got, err := sh.svc.ApplyDiscountCode(ctx, guest, v.Cart.ID, " save10\t"); err != nil || got.Priced.DiscountTotal != 100 {
+			t.Fatalf("the code in another case, spaces around it: %v", err)
+		}
+	})
+}
+
 func asError(err error, target **models.Error) bool {
 	e, ok := err.(*models.Error)
 	if ok {
@@ -691,37 +715,61 @@ func TestCheckoutHoldsCustomersToPendingCaps(t *testing.T) {
 
 // TestGuestCheckoutsPerAddress: RATE_LIMIT_GUEST_CHECKOUT counts a
 // guest's checkoutComplete per client address; another address, and a
-// customer, are not held by it.
+// customer's own cart, are not held by it. A guest's cart is a guest's
+// checkout whoever completes it: a signed-in customer holding guest carts'
+// ids is held by the address's allowance too (its orders are guests',
+// which no account's MAX_PENDING_* caps count), or it placed them without
+// bound; an admin is exempt, as from every limit on orders.
 func TestGuestCheckoutsPerAddress(t *testing.T) {
 	t.Parallel()
-	s := storetest.MustSQLite(t)
-	sh := newShop(t, s)
-	sh.svc = checkout.New(checkout.Options{Store: s, Currency: "usd", Limits: models.OrderLimits{MaxLineQuantity: 100},
-		GuestLimiter: ratelimit.Local(ratelimit.Allowance{Name: "guest-checkout-ip", Limit: 2, Window: time.Minute, Key: ratelimit.ByIP})})
-	p := mustProduct(t, s, 1000, 100)
-	from := func(ip string) context.Context { return clientip.With(context.Background(), ip) }
-	complete := func(ctx context.Context, c models.Caller, email string) error {
-		v := sh.ready(t, c, email, models.CartLineInput{VariantID: p.ID, Quantity: 1})
-		_, err := sh.svc.Complete(ctx, c, v.Cart.ID, "", "")
-		return err
-	}
-	for i := range 2 {
-		if err := complete(from("203.0.113.7"), guest, "g@shop.test"); err != nil {
-			t.Fatalf("guest checkout %d: %v", i, err)
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		sh := newShop(t, s)
+		sh.svc = checkout.New(checkout.Options{Store: s, Currency: "usd", Limits: models.OrderLimits{MaxLineQuantity: 100, MaxPendingOrders: 1},
+			GuestLimiter: ratelimit.Local(ratelimit.Allowance{Name: "guest-checkout-ip", Limit: 2, Window: time.Minute, Key: ratelimit.ByIP})})
+		p := mustProduct(t, s, 1000, 100)
+		from := func(ip string) context.Context { return clientip.With(context.Background(), ip) }
+		// complete makes a cart of owner's and has c complete it.
+		complete := func(ctx context.Context, owner, c models.Caller, email string) error {
+			v := sh.ready(t, owner, email, models.CartLineInput{VariantID: p.ID, Quantity: 1})
+			_, err := sh.svc.Complete(ctx, c, v.Cart.ID, "", "")
+			return err
 		}
-	}
-	err := complete(from("203.0.113.7"), guest, "g@shop.test")
-	var me *models.Error
-	if code(err) != errcode.RateLimited || !asError(err, &me) || me.Details["retryAfter"] == nil {
-		t.Fatalf("third guest checkout from one address: %v, want RATE_LIMITED with retryAfter", err)
-	}
-	if err := complete(from("198.51.100.9"), guest, "h@shop.test"); err != nil {
-		t.Fatalf("another address: %v", err)
-	}
-	if err := complete(from("203.0.113.7"), alice, ""); err != nil {
-		t.Fatalf("a customer from the limited address: %v", err)
-	}
-	if left, _ := s.ProductByID(context.Background(), p.ID); left.StockCount != 100-4 {
-		t.Fatalf("stock %d, want %d: the refused checkout took stock", left.StockCount, 100-4)
-	}
+		limited := func(what string, err error) {
+			t.Helper()
+			var me *models.Error
+			if code(err) != errcode.RateLimited || !asError(err, &me) || me.Details["retryAfter"] == nil {
+				t.Fatalf("%s: %v, want RATE_LIMITED with retryAfter", what, err)
+			}
+		}
+		for i := range 2 {
+			if err := complete(from("203.0.113.7"), guest, guest, "g@shop.test"); err != nil {
+				t.Fatalf("guest checkout %d: %v", i, err)
+			}
+		}
+		limited("third guest checkout from one address", complete(from("203.0.113.7"), guest, guest, "g@shop.test"))
+		if err := complete(from("198.51.100.9"), guest, guest, "h@shop.test"); err != nil {
+			t.Fatalf("another address: %v", err)
+		}
+		if err := complete(from("203.0.113.7"), alice, alice, ""); err != nil {
+			t.Fatalf("a customer's own cart from the limited address: %v", err)
+		}
+		limited("a customer completing a guest's cart from the limited address", complete(from("203.0.113.7"), guest, alice, "g@shop.test"))
+		// bob, with his one unpaid order allowed, places no more through
+		// guests' carts than the address's allowance.
+		if err := complete(from("192.0.2.1"), bob, bob, ""); err != nil {
+			t.Fatalf("bob's own cart: %v", err)
+		}
+		for i := range 2 {
+			if err := complete(from("192.0.2.1"), guest, bob, "b@shop.test"); err != nil {
+				t.Fatalf("bob completing guest cart %d: %v", i, err)
+			}
+		}
+		limited("bob's third guest cart", complete(from("192.0.2.1"), guest, bob, "b@shop.test"))
+		if err := complete(from("203.0.113.7"), guest, admin, "g@shop.test"); err != nil {
+			t.Fatalf("an admin completing a guest's cart from the limited address: %v", err)
+		}
+		if left, _ := s.ProductByID(context.Background(), p.ID); left.StockCount != 100-8 {
+			t.Fatalf("stock %d, want %d: a refused checkout took stock, or one allowed did not", left.StockCount, 100-8)
+		}
+	})
 }

@@ -203,6 +203,12 @@ func PlaceCheckout(in CheckoutInput, idempotencyKey string, newID func() string)
 	if priced.Selected == nil {
 		return PlacedCheckout{}, noShippingMethod(cart, priced)
 	}
+	// The total charged, tax and shipping in it, is held to the cap on an
+	// order's total, as createOrder's is (PriceOrder holds only the lines'
+	// subtotal to it, and taxes can take a subtotal under it past it).
+	if priced.Total > maxTotal {
+		return PlacedCheckout{}, Errorf(errcode.BadUserInput, "The order total is too large to be charged in one order.")
+	}
 	customerID := GuestCustomerID(cart.ID)
 	if cart.CustomerID != nil {
 		customerID = *cart.CustomerID

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +83,69 @@ func TestMergeCart(t *testing.T) {
 	bobs := &Cart{ID: "b", CustomerID: ptr("bob"), Status: CartOpen}
 	if _, err := MergeCart(bobs, own, "alice", OrderLimits{}, time.Unix(0, 0), newID); ErrorCode(err) != errcode.CartNotFound {
 		t.Fatalf("merge bob's cart: %v", err)
+	}
+}
+
+// TestGuestCheckout: a guest's open cart is a guest's checkout whoever
+// completes it (held to RATE_LIMIT_GUEST_CHECKOUT), admins excepted; a
+// customer's cart, or a closed one, is not.
+func TestGuestCheckout(t *testing.T) {
+	t.Parallel()
+	alice := "alice"
+	open, closed, owned := Cart{Status: CartOpen}, Cart{Status: CartClosed}, Cart{Status: CartOpen, CustomerID: &alice}
+	anon, customer, admin := Caller{}, Caller{UserID: "bob", Role: RoleCustomer}, Caller{UserID: "root", Role: RoleAdmin}
+	for _, tt := range []struct {
+		name string
+		c    Caller
+		cart Cart
+		want bool
+	}{
+		{"anonymous, a guest's cart", anon, open, true},
+		{"signed in, a guest's cart", customer, open, true},
+		{"admin, a guest's cart", admin, open, false},
+		{"a guest's closed cart", customer, closed, false},
+		{"a customer's cart", Caller{UserID: alice, Role: RoleCustomer}, owned, false},
+	} {
+		if got := GuestCheckout(tt.c, tt.cart); got != tt.want {
+			t.Errorf("%s: GuestCheckout = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestPlaceCheckoutTotalCap: a checkout's total, tax and shipping
+// included, is held to the cap on an order's total (2^53 cents, so the
+// Float shown for it is exact), as createOrder's subtotal is. The lines'
+// subtotal alone was checked: 90 lines of 10,000 units at MaxPrice
+// (8,999,999,999,100,000 cents, under the cap) with 8.25% tax made an
+// order of 9,742,499,999,025,750 cents, past it.
+func TestPlaceCheckoutTotalCap(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	addr := Address{Name: "Ann", Line1: "1 Main St", City: "San Francisco", PostalCode: "94107", Region: "CA", Country: "US"}
+	zones := []ShippingZone{{ID: "z", Countries: []string{"US"}, Rates: []ShippingRate{{ID: "ground", Kind: RateFlat, Price: 500}}}}
+	taxed := []TaxRate{{ID: "t", Country: "US", Region: "CA", Name: "CA", Rate: 8250}}
+	place := func(lines, quantity int, price Money, rates []TaxRate) error {
+		cart := Cart{ID: NewCartID(), Email: "ann@shop.test", ShippingAddress: &addr, ShippingMethodID: "ground", Status: CartOpen}
+		stock := map[string]ProductStock{}
+		for i := range lines {
+			id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+			cart.Lines = append(cart.Lines, CartLine{ID: id, VariantID: id, Quantity: quantity, PriceSeen: price, Position: i})
+			stock[id] = ProductStock{Product: Product{ID: id, Active: true, Price: price, StockCount: quantity},
+				Variants: []ProductVariant{{ID: id, ProductID: id, Price: price, StockCount: quantity}}}
+		}
+		n := 0
+		_, err := PlaceCheckout(CheckoutInput{Stock: stock, Caller: Caller{},
+			Pricing: CartPricing{Cart: cart, Zones: zones, TaxRates: rates, Now: now}}, "", func() string {
+			n++
+			return fmt.Sprintf("10000000-0000-4000-8000-%012d", n)
+		})
+		return err
+	}
+	if err := place(90, MaxLineQuantity, MaxPrice, nil); err != nil {
+		t.Fatalf("a subtotal under the cap, shipping within it: %v", err)
+	}
+	err := place(90, MaxLineQuantity, MaxPrice, taxed)
+	if ErrorCode(err) != errcode.BadUserInput || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("a subtotal under the cap, tax past it: %v, want BAD_USER_INPUT (too large)", err)
 	}
 }

@@ -250,14 +250,30 @@ func parseCode(fe *fieldErrors, raw string) string {
 	case len(c) > MaxCodeSize:
 		fe.add("input.code", "must be at most %d characters", MaxCodeSize)
 	default:
-		for _, r := range c {
-			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-				fe.add("input.code", "may hold only the letters A to Z (either case), digits, '_' and '-', got %q", truncate(c, MaxCodeSize))
-				break
-			}
+		if !codeChars(c) {
+			fe.add("input.code", "may hold only the letters A to Z (either case), digits, '_' and '-', got %q", truncate(c, MaxCodeSize))
 		}
 	}
 	return c
+}
+
+// codeChars reports whether c holds only what codes are made of.
+func codeChars(c string) bool {
+	for _, r := range c {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ShopperCodeKey is the key (CodeKey) of a code a shopper typed, and
+// whether it could be a code at all: 1 to MaxCodeSize of the characters
+// codes are made of. Anything else matches no code and need not be looked
+// up (a NUL was an error to PostgreSQL, not a miss).
+func ShopperCodeKey(typed string) (string, bool) {
+	key := CodeKey(typed)
+	return key, key != "" && len(key) <= MaxCodeSize && codeChars(key)
 }
 
 func checkDiscountKind(fe *fieldErrors, kind string) bool {

@@ -163,3 +163,28 @@ func TestDiscountPatch(t *testing.T) {
 		t.Fatalf("deactivated: %+v, %v", d, err)
 	}
 }
+
+// TestShopperCodeKey: a typed code is matched by its key only when it
+// could be a code; NUL, look-alikes and invisible characters never reach
+// a lookup.
+func TestShopperCodeKey(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		typed, key string
+		ok         bool
+	}{
+		{" save-10_a\t", "SAVE-10_A", true},
+		{strings.Repeat("a", MaxCodeSize), strings.Repeat("A", MaxCodeSize), true},
+		{strings.Repeat("a", MaxCodeSize+1), "", false},
+		{"", "", false},
+		{"SAVE\x00", "", false},
+		{"ſave", "", false},
+		{"SAVE\u200b", "", false},
+		{"SA VE", "", false},
+	} {
+		key, ok := ShopperCodeKey(tt.typed)
+		if ok != tt.ok || (ok && key != tt.key) {
+			t.Errorf("ShopperCodeKey(%q) = %q, %v; want %q, %v", tt.typed, key, ok, tt.key, tt.ok)
+		}
+	}
+}
