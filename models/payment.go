@@ -22,6 +22,7 @@ import (
 const (
 	ProviderStripe = "stripe"
 	ProviderLocal  = "local"
+	// ProviderNone (payment_free.go) settles an order whose total is 0.
 )
 
 // A payment's status. The first seven are Stripe's PaymentIntent statuses,
@@ -168,26 +169,33 @@ func ParseCurrency(s string) (string, error) {
 // guest's checkout is paid by whoever holds its cart's id, signed in or
 // not (GuestCustomerID). A guest's wrong id is NOT_FOUND.
 func CanPayWithCart(c Caller, cartID string, o Order) error {
-	if cartID == "" {
-		return CanPay(c, o)
+	if err := MayPayWithCart(c, cartID, o); err != nil {
+		return err
 	}
-	if id, err := ParseCartID(cartID); err == nil && o.CustomerID == GuestCustomerID(id) {
-		return Transition(o.Status, OrderStatusPaid)
-	}
-	if c.Anonymous() {
-		return Errorf(errcode.NotFound, "Order %s does not exist.", o.ID)
-	}
-	return CanPay(c, o)
+	return Transition(o.Status, OrderStatusPaid)
 }
 
-func CanPay(c Caller, o Order) error {
+func CanPay(c Caller, o Order) error { return CanPayWithCart(c, "", o) }
+
+// MayPayWithCart is who may pay for order o, whatever its status: the
+// first half of CanPayWithCart, and who is answered again an order settled
+// with nothing to pay (SettledWithNothingToPay).
+func MayPayWithCart(c Caller, cartID string, o Order) error {
+	if cartID != "" {
+		if id, err := ParseCartID(cartID); err == nil && o.CustomerID == GuestCustomerID(id) {
+			return nil
+		}
+		if c.Anonymous() {
+			return Errorf(errcode.NotFound, "Order %s does not exist.", o.ID)
+		}
+	}
 	if err := RequireSignedIn(c); err != nil {
 		return err
 	}
 	if !c.IsAdmin() && o.CustomerID != c.UserID {
 		return Errorf(errcode.NotFound, "Order %s does not exist.", o.ID)
 	}
-	return Transition(o.Status, OrderStatusPaid)
+	return nil
 }
 
 // NextAttempt is the attempt a new payment of an order gets, given its
@@ -426,7 +434,10 @@ type RefundRecord struct {
 //   - while a refund is in progress, only the cancellation that records it
 //     may proceed;
 //   - a cancellation of an order whose payment succeeded must carry the
-//     refund (ErrRefundFirst otherwise), and a refund must be of p.
+//     refund (ErrRefundFirst otherwise), and a refund must be of p. A
+//     payment settled without a provider (RefundOwed) took nothing: its
+//     order is cancelled with nothing to refund, and the payment stays as
+//     it is.
 //
 // A refund the provider made is recorded even if p is back to succeeded:
 // a concurrent attempt at the same refund (under the same idempotency key)
@@ -441,7 +452,7 @@ func PaymentAllows(ch StatusChange, p *Payment) error {
 	switch {
 	case p.Status == PaymentRefunding && ch.To != OrderStatusCancelled:
 		return &Error{Code: errcode.Conflict, Message: "This order's payment is being refunded; it cannot become " + ch.To + "."}
-	case (p.Status == PaymentSucceeded || p.Status == PaymentRefunding) && ch.To == OrderStatusCancelled && ch.Refund == nil:
+	case RefundOwed(*p) && ch.To == OrderStatusCancelled && ch.Refund == nil:
 		return ErrRefundFirst
 	}
 	return nil
@@ -471,6 +482,9 @@ type RefundSettlement struct {
 // attempt (DecidePaymentEvent refunds both; a refund that failed put it
 // back to succeeded). A later delivery of its event retries the refund.
 func LateRefundOwed(o Order, p Payment, latest int) bool {
+	if p.Provider == ProviderNone {
+		return false // it took nothing
+	}
 	switch p.Status {
 	case PaymentRefunding:
 		return o.Status != OrderStatusPaid || p.Attempt < latest
