@@ -59,6 +59,10 @@ type Writer interface {
 	// cancellation (a payment that arrived too late), or the failure of
 	// one a cancellation claimed.
 	SettleRefund(ctx context.Context, s models.RefundSettlement) error
+	// SettleNothingToPay pays a pending order whose total is 0 without a
+	// provider (models.SettleNothingToPay), in currency; a call that finds
+	// it settled so already returns its payment.
+	SettleNothingToPay(ctx context.Context, orderID, currency string) (*models.Payment, error)
 }
 
 // Store is both ports, as one implementation.
@@ -113,7 +117,9 @@ func (s *Service) Provider() string { return s.provider.Name() }
 // CreatePayment starts paying for a pending order: the order's customer or
 // an admin may. An order with an open payment gets that payment again (with
 // its client secret, from the provider), never a second one. The amount is
-// the order's total as the server computed it.
+// the order's total as the server computed it. An order whose total is 0 is
+// paid at once without the provider (models.SettleNothingToPay); called
+// again while that order is paid, it returns the same payment.
 func (s *Service) CreatePayment(ctx context.Context, c models.Caller, orderID string) (*models.PaymentSession, error) {
 	return s.CreatePaymentFor(ctx, c, orderID, "")
 }
@@ -134,15 +140,25 @@ func (s *Service) CreatePaymentFor(ctx context.Context, c models.Caller, orderID
 	if err != nil {
 		return nil, err
 	}
-	if err := models.CanPayWithCart(c, cartID, *o); err != nil {
+	if err := models.MayPayWithCart(c, cartID, *o); err != nil {
 		return nil, err
 	}
 	ps, err := s.read.Payments(ctx, o.ID)
 	if err != nil {
 		return nil, err
 	}
-	if n := len(ps); n > 0 && models.PaymentOpen(ps[n-1].Status) {
+	n := len(ps)
+	if n > 0 && models.SettledWithNothingToPay(*o, ps[n-1]) {
+		return &models.PaymentSession{Payment: ps[n-1]}, nil // called again: the same answer
+	}
+	if err := models.Transition(o.Status, models.OrderStatusPaid); err != nil {
+		return nil, err
+	}
+	if n > 0 && models.PaymentOpen(ps[n-1].Status) {
 		return s.resume(ctx, ps[n-1])
+	}
+	if models.NothingToPay(*o) {
+		return s.settleNothingToPay(ctx, o.ID)
 	}
 	attempt := models.NextAttempt(ps)
 	req := models.PaymentRequest{
@@ -170,6 +186,18 @@ func (s *Service) CreatePaymentFor(ctx context.Context, c models.Caller, orderID
 	}
 	s.logger.InfoContext(ctx, "payment started", "order_id", o.ID, "payment_id", p.ID, "provider", p.Provider, "attempt", attempt)
 	return &models.PaymentSession{Payment: *p, ClientSecret: made.ClientSecret}, nil
+}
+
+// settleNothingToPay pays an order whose total is 0 at once, without the
+// provider, which would refuse the amount (models.SettleNothingToPay). The
+// session has no client secret: there is nothing for an SDK to pay.
+func (s *Service) settleNothingToPay(ctx context.Context, orderID string) (*models.PaymentSession, error) {
+	p, err := s.write.SettleNothingToPay(ctx, orderID, s.currency)
+	if err != nil {
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "order paid: nothing to pay", "order_id", orderID, "payment_id", p.ID, "provider", p.Provider)
+	return &models.PaymentSession{Payment: *p}, nil
 }
 
 // resume hands out a payment made earlier, with its client secret, which

@@ -124,6 +124,61 @@ func (s *Store) AddPayment(ctx context.Context, p models.Payment) (*models.Payme
 	return out, nil
 }
 
+// SettleNothingToPay pays pending order orderID, whose total is 0, without
+// a provider (models.SettleNothingToPay), in one transaction under the
+// order's lock: the payment, succeeded, and the order, paid, with the
+// events any payment that succeeds records (payment.started,
+// payment.succeeded, order.status_changed). A request that raced this one
+// and settled the order first has its payment returned, so two calls at
+// once settle once. An order with an open payment (one a provider made
+// before shop settled free orders) is refused with INVALID_TRANSITION: the
+// caller resumes that payment instead.
+func (s *Store) SettleNothingToPay(ctx context.Context, orderID, currency string) (*models.Payment, error) {
+	var out *models.Payment
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		now := tx.NowFunc()
+		o, err := s.lockOrder(tx, orderID)
+		if err != nil {
+			return err
+		}
+		cur, err := s.currentPayment(tx, o.ID)
+		if err != nil {
+			return err
+		}
+		if cur != nil && models.SettledWithNothingToPay(o, *cur) {
+			out = cur
+			return nil
+		}
+		if cur != nil && models.PaymentOpen(cur.Status) {
+			return models.Errorf(errcode.InvalidTransition, "Order %s has an open payment (%s); pay that one.", o.ID, cur.ID)
+		}
+		var ps []models.Payment
+		if cur != nil {
+			ps = append(ps, *cur)
+		}
+		d, err := models.SettleNothingToPay(o, models.NextAttempt(ps), currency, now)
+		if err != nil {
+			return err
+		}
+		p := d.Payment
+		if err := tx.Create(&p).Error; err != nil {
+			return fmt.Errorf("insert payment: %w", err)
+		}
+		record(tx, models.PaymentEventOf(models.EventPaymentStarted, p, o, now))
+		record(tx, models.PaymentEventOf(models.PaymentEventType(p.Status), p, o, now))
+		ch := models.StatusChange{OrderID: o.ID, To: d.MoveTo, Message: d.Message, Note: d.Note, Actor: models.ActorSystem}
+		if err := s.moveOrders(tx, []models.Order{o}, ch, now); err != nil {
+			return err
+		}
+		out = &p
+		return nil
+	})
+	if err != nil {
+		return nil, mapError(err, "settle an order with nothing to pay")
+	}
+	return out, nil
+}
+
 // ApplyPaymentEvent applies a verified event to its payment, once. The
 // event's id is inserted under its primary key in the same transaction as
 // its effects; a second delivery (to this instance or another, at the same
