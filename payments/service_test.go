@@ -556,3 +556,46 @@ func mustSilentServer(t *testing.T) *silentServer {
 	})
 	return s
 }
+
+// An order whose total is 0 is paid at once, without the provider (here
+// Stripe, out of reach: a call would fail), and cancelled with nothing to
+// refund.
+func TestNothingToPaySettledWithoutTheProvider(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		prov := stripe.New(stripe.Options{SecretKey: "sk_test_x", WebhookSecret: testSecret, APIURL: "http://" + testenv.ClosedAddr(t)})
+		svc, _ := newService(s, prov, 5*time.Second)
+		o, prod := MustOrder(t, s, 0, 2)
+		ps, err := svc.CreatePayment(ctx, customer, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := ps.Payment; p.Provider != models.ProviderNone || p.Status != models.PaymentSucceeded || p.Amount != 0 || p.Currency != "usd" || ps.ClientSecret != "" {
+			t.Fatalf("session %+v", ps)
+		}
+		if got, _ := s.OrderByID(ctx, o.ID); got.Status != models.OrderStatusPaid {
+			t.Fatalf("order %s", got.Status)
+		}
+		// Called again, the same answer; another customer still finds no
+		// such order.
+		again, err := svc.CreatePayment(ctx, customer, o.ID)
+		if err != nil || again.Payment.ID != ps.Payment.ID || again.Payment.Status != models.PaymentSucceeded {
+			t.Fatalf("again: %+v, %v", again, err)
+		}
+		if _, err := svc.CreatePayment(ctx, stranger, o.ID); models.ErrorCode(err) != errcode.NotFound {
+			t.Fatalf("a stranger: %v, want NOT_FOUND", err)
+		}
+		cancel, _ := models.ParseCancel(o.ID, "", "", admin)
+		got, err := svc.ChangeOrderStatus(ctx, cancel)
+		if err != nil || got.Status != models.OrderStatusCancelled {
+			t.Fatalf("cancel: %+v, %v", got, err)
+		}
+		if now, _ := s.ProductByID(ctx, prod.ID); now.StockCount != 100 {
+			t.Fatalf("stock %d after the cancellation", now.StockCount)
+		}
+		if _, err := svc.CreatePayment(ctx, customer, o.ID); models.ErrorCode(err) != errcode.InvalidTransition {
+			t.Fatalf("paying a cancelled order: %v, want INVALID_TRANSITION", err)
+		}
+	})
+}
