@@ -25,6 +25,7 @@ func TestGuestCheckoutThroughTheAPI(t *testing.T) {
 			s := newGuestShop(t, in)
 			t.Run("a guest's checkout", func(t *testing.T) { s.checkGuestCheckout(t) })
 			t.Run("merging carts", func(t *testing.T) { s.checkMerges(t) })
+			t.Run("nothing to pay", func(t *testing.T) { s.checkNothingToPay(t) })
 		})
 	}
 }
@@ -338,4 +339,79 @@ func mustNoCart(t *testing.T, r gqlResponse) {
 	if r.Code() != "CART_NOT_FOUND" || len(r.Errors) != 1 || r.Status != http.StatusOK || string(r.Data) != `{"cart":null}` {
 		t.Fatalf("got %d %s %+v, want CART_NOT_FOUND", r.Status, r.Data, r.Errors)
 	}
+}
+
+// checkNothingToPay takes a guest through a checkout that costs nothing (a
+// 100% code and free collection): createPayment with the cart's id pays it
+// at once, without the provider, and says so (provider "none", succeeded,
+// 0, an empty clientSecret); called again it answers the same; an admin
+// then cancels the order, with nothing to refund, and the stock goes back.
+func (s *guestShop) checkNothingToPay(t *testing.T) {
+	guest, admin := s.in.Anonymous(), s.admin
+	zone := mustZone(t, admin, "United Kingdom", []string{"GB"}, nil)
+	collect := mustRate(t, admin, zone, flatRate("Collection", "0"))
+	mustCode(t, admin, map[string]any{"code": "ALLFREE", "kind": "PERCENTAGE", "value": 100})
+	redBefore := mustVariantStock(t, admin, s.red)
+
+	cart := guest.MustCart(t, "cartCreate", map[string]any{"in": map[string]any{"lines": []any{cartLine(s.red, 2)}, "email": "free@example.com"}})
+	id := cart.CartID
+	with := func(k string, v any) map[string]any { return map[string]any{"c": id, k: v} }
+	guest.MustCart(t, "cartSetShippingAddress", with("a", address("GB", "", "SW1A 1AA")))
+	guest.MustCart(t, "cartSelectShippingMethod", with("m", collect))
+	cart = guest.MustCart(t, "cartApplyDiscountCode", with("code", "allfree"))
+	wantMoney(t, "the free cart", cart, "25", "25", "0", "0", "0")
+	order := guest.MustCheckout(t, id, "")
+	if order.Status != "pending" || !sameAmount(order.TotalAmount, "0") {
+		t.Fatalf("the free order: %s, %s", order.Status, order.TotalAmount)
+	}
+
+	const payDoc = `mutation($o: String!, $c: String) { createPayment(orderId: $o, cartId: $c) { paymentId clientSecret amount currency status provider } }`
+	MustRefuse(t, guest.MustPost(t, payDoc, map[string]any{"o": order.OrderID, "c": strings.Repeat("0", 32)}), notFound)
+	var pay struct{ CreatePayment sessionView }
+	guest.MustData(t, payDoc, map[string]any{"o": order.OrderID, "c": id}, &pay)
+	p := pay.CreatePayment
+	if p.Provider != "none" || p.Status != "succeeded" || p.Amount != 0 || p.Currency != "USD" || p.ClientSecret != "" || p.PaymentID == "" {
+		t.Fatalf("createPayment of a free order: %+v", p)
+	}
+	var again struct{ CreatePayment sessionView }
+	guest.MustData(t, payDoc, map[string]any{"o": order.OrderID, "c": id}, &again)
+	if again.CreatePayment != p {
+		t.Fatalf("createPayment again: %+v, the first %+v", again.CreatePayment, p)
+	}
+	// Another's cart id still finds no such order, paid or not.
+	MustRefuse(t, guest.MustPost(t, payDoc, map[string]any{"o": order.OrderID, "c": strings.Repeat("0", 32)}), notFound)
+
+	var seen struct {
+		Cart struct {
+			Order *struct {
+				Status  string
+				Payment *struct{ Provider, Status string }
+			}
+		}
+	}
+	guest.MustData(t, `query($c: String!) { cart(cartId: $c) { order { status payment { provider status } } } }`, map[string]any{"c": id}, &seen)
+	if o := seen.Cart.Order; o == nil || o.Status != "paid" || o.Payment == nil || o.Payment.Provider != "none" || o.Payment.Status != "succeeded" {
+		t.Fatalf("the guest's cart's order after createPayment: %+v", seen.Cart.Order)
+	}
+	paid := admin.MustPaidOrder(t, order.OrderID)
+	last := paid.Events[len(paid.Events)-1]
+	if paid.Status != "paid" || paid.Payment == nil || paid.Payment.PaymentID != p.PaymentID || paid.Payment.PaidAt == nil ||
+		last.Status != "paid" || last.Actor != "system" || deref(last.Message) != "Nothing to pay: the total is 0.00 USD." ||
+		!strings.Contains(deref(last.Note), "paid without a payment provider") {
+		t.Fatalf("the paid order, as an admin reads it: %+v, last event %+v", paid, last)
+	}
+	if red := mustVariantStock(t, admin, s.red); red != redBefore-2 {
+		t.Fatalf("red stock %d after the free order, want %d", red, redBefore-2)
+	}
+
+	// An admin cancels it: nothing to refund; the stock goes back.
+	var cancelled struct{ CancelOrder paidOrderView }
+	admin.MustData(t, cancelWithPayment, map[string]any{"o": order.OrderID, "r": "gift withdrawn"}, &cancelled)
+	if c := cancelled.CancelOrder; c.Status != "cancelled" || c.Payment == nil || c.Payment.Status != "succeeded" || c.Payment.RefundedAt != nil {
+		t.Fatalf("the cancelled free order: %+v", c)
+	}
+	if red := mustVariantStock(t, admin, s.red); red != redBefore {
+		t.Fatalf("red stock %d after the cancellation, want %d", red, redBefore)
+	}
+	MustRefuse(t, guest.MustPost(t, payDoc, map[string]any{"o": order.OrderID, "c": id}), invalidTransition)
 }
