@@ -17,7 +17,7 @@ func addPayments(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, ord
 		Description: "An attempt to pay for an order through a payment provider. shop learns how it went only from the provider's signed webhooks.",
 		Fields: graphql.Fields{
 			"paymentId": field(graphql.NewNonNull(graphql.String), "", func(p *models.Payment) any { return p.ID }),
-			"provider":  field(graphql.NewNonNull(graphql.String), `"stripe", or "local" (the stand-in of the embedded default: no money moves).`, func(p *models.Payment) any { return p.Provider }),
+			"provider":  field(graphql.NewNonNull(graphql.String), `"stripe", "local" (the stand-in of the embedded default: no money moves), or "none" (an order whose total is 0, paid at once by createPayment: nothing to pay).`, func(p *models.Payment) any { return p.Provider }),
 			"providerPaymentId": field(graphql.NewNonNull(graphql.String), "The payment at the provider (a Stripe PaymentIntent's id, pi_…), to look it up in the provider's dashboard.",
 				func(p *models.Payment) any { return p.ProviderID }),
 			"status": field(graphql.NewNonNull(graphql.String), "Stripe's PaymentIntent status (requires_payment_method, requires_action, processing, succeeded, canceled…), or refunding or refunded.",
@@ -31,12 +31,13 @@ func addPayments(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, ord
 		},
 	})
 	session := graphql.NewObject(graphql.ObjectConfig{
-		Name:        "PaymentSession",
-		Description: "A payment to make: hand clientSecret to the provider's SDK (Stripe's PaymentSheet or Payment Element), which takes the card.",
+		Name: "PaymentSession",
+		Description: "A payment to make: hand clientSecret to the provider's SDK (Stripe's PaymentSheet or Payment Element), which takes the card. " +
+			"For an order whose total is 0 there is nothing to pay: the order is paid already, provider is \"none\", status \"succeeded\", amount 0 and clientSecret empty.",
 		Fields: graphql.Fields{
 			"paymentId": field(graphql.NewNonNull(graphql.String), "", func(s *models.PaymentSession) any { return s.Payment.ID }),
 			"provider":  field(graphql.NewNonNull(graphql.String), "", func(s *models.PaymentSession) any { return s.Payment.Provider }),
-			"clientSecret": field(graphql.NewNonNull(graphql.String), "For the provider's SDK on the customer's device only: never store or log it.",
+			"clientSecret": field(graphql.NewNonNull(graphql.String), "For the provider's SDK on the customer's device only: never store or log it. Empty (\"\") when provider is \"none\": there is nothing to pay.",
 				func(s *models.PaymentSession) any { return s.ClientSecret }),
 			"amount":   field(graphql.NewNonNull(graphql.Float), "", func(s *models.PaymentSession) any { return s.Payment.Amount.Float64() }),
 			"currency": field(graphql.NewNonNull(graphql.String), "ISO 4217, uppercase.", func(s *models.PaymentSession) any { return strings.ToUpper(s.Payment.Currency) }),
@@ -51,7 +52,8 @@ func addPayments(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, ord
 	mutation.AddFieldConfig("createPayment", &graphql.Field{
 		Type: graphql.NewNonNull(session),
 		Description: "Starts paying for a pending order (its customer, an admin, or, for a guest's checkout, whoever sends its cartId), for the total the server computed. " +
-			"Called again, it returns the same open payment. The order becomes paid when the provider's webhook says so.",
+			"Called again, it returns the same open payment. The order becomes paid when the provider's webhook says so. " +
+			"An order whose total is 0 is paid at once, without the provider (provider \"none\", status \"succeeded\"); called again while it is paid, it returns that payment.",
 		Args: graphql.FieldConfigArgument{
 			"orderId": {Type: graphql.NewNonNull(graphql.String)},
 			"cartId":  {Type: graphql.String, Description: "For the order of a guest's checkout: the id of the cart it came from, which lets a guest (no token) pay it."},
