@@ -283,9 +283,9 @@ func savePayment(tx *gorm.DB, p models.Payment) error {
 }
 
 // ClaimRefund judges the cancellation ch as ChangeOrderStatus would and, if
-// the order's payment succeeded, marks it as being refunded, which holds
-// every other status change off (PaymentAllows) until the refund is
-// recorded or released. A payment being refunded already is returned as
+// the order's payment succeeded through a provider (models.RefundOwed),
+// marks it as being refunded, which holds every other status change off
+// (PaymentAllows) until the refund is recorded or released. A payment being refunded already is returned as
 // it is: the caller retries the refund under the same idempotency key,
 // which the provider answers with the refund it made, if it made one.
 func (s *Store) ClaimRefund(ctx context.Context, ch models.StatusChange) (*models.Payment, error) {
@@ -304,19 +304,15 @@ func (s *Store) ClaimRefund(ctx context.Context, ch models.StatusChange) (*model
 			return err
 		}
 		p, err := s.currentPayment(tx, o.ID)
-		if err != nil || p == nil {
-			return err
+		if err != nil || p == nil || !models.RefundOwed(*p) {
+			return err // nothing to refund (a payment without a provider took nothing)
 		}
-		switch p.Status {
-		case models.PaymentSucceeded:
+		if p.Status == models.PaymentSucceeded {
 			p.Status, p.UpdatedAt = models.PaymentRefunding, tx.NowFunc()
 			if err := savePayment(tx, *p); err != nil {
 				return err
 			}
 			record(tx, models.PaymentEventOf(models.EventPaymentUpdated, *p, o, p.UpdatedAt))
-		case models.PaymentRefunding:
-		default:
-			return nil
 		}
 		out = p
 		return nil

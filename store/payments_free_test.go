@@ -85,6 +85,9 @@ func TestSettleNothingToPay(t *testing.T) {
 		// An admin cancels it: no refund to make, the stock goes back, the
 		// payment stays as it was.
 		cancel, _ := models.ParseCancel(o.ID, "changed my mind", "", admin)
+		if claimed, err := s.ClaimRefund(ctx, cancel); err != nil || claimed != nil {
+			t.Fatalf("claiming a refund of a payment without a provider: %+v, %v; want none", claimed, err)
+		}
 		got, err := s.ChangeOrderStatus(ctx, cancel)
 		if err != nil || got.Status != models.OrderStatusCancelled {
 			t.Fatalf("cancel: %+v, %v", got, err)
