@@ -111,7 +111,7 @@ func (s *Store) judgeCheckout(ctx context.Context, c *pgx.Conn, req models.Check
 			// The batch found the country in the address's JSON itself;
 			// should it ever read it otherwise than Go does, the rates
 			// are read again by the country Go reads.
-			if in.Pricing.TaxRates, err = queryTaxRates(ctx, c, "$1", a.Country); err != nil {
+			if in.Pricing.TaxRates, err = s.queryTaxRates(ctx, c, "$1", a.Country); err != nil {
 				return placed, nil, err
 			}
 		}
@@ -122,7 +122,7 @@ func (s *Store) judgeCheckout(ctx context.Context, c *pgx.Conn, req models.Check
 		if read.codeKey != key || read.who != who {
 			// As for the country: the batch's key and customer are SQL's
 			// spelling of models.CodeKey and models.CustomerKey.
-			if code, err = queryCode(ctx, c, "$1", "$2", key, who); err != nil {
+			if code, err = s.queryCode(ctx, c, "$1", "$2", key, who); err != nil {
 				return placed, nil, err
 			}
 		}
@@ -315,9 +315,10 @@ func taxRatesSQL(country string) string {
 		" ORDER BY country, region, name, tax_rate_id"
 }
 
-func queryTaxRates(ctx context.Context, c *pgx.Conn, country string, args ...any) ([]models.TaxRate, error) {
-	s := taxRatesSQL(country)
-	rows, err := c.Query(ctx, s, args...)
+func (s *Store) queryTaxRates(ctx context.Context, c *pgx.Conn, country string, args ...any) ([]models.TaxRate, error) {
+	s.statements.Add(1)
+	s.roundTrips.Add(1)
+	rows, err := c.Query(ctx, taxRatesSQL(country), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tax rates: %w", err)
 	}
@@ -353,7 +354,9 @@ func codeSQL(key, who string) string {
 		"FROM (SELECT CAST(" + key + " AS text) AS key, CAST(" + who + " AS text) AS who) k LEFT JOIN discount_codes d ON d.code_key = k.key"
 }
 
-func queryCode(ctx context.Context, c *pgx.Conn, key, who string, args ...any) (*codeWithUses, error) {
+func (s *Store) queryCode(ctx context.Context, c *pgx.Conn, key, who string, args ...any) (*codeWithUses, error) {
+	s.statements.Add(1)
+	s.roundTrips.Add(1)
 	_, _, code, err := scanCode(c.QueryRow(ctx, codeSQL(key, who), args...))
 	return code, err
 }
