@@ -773,3 +773,207 @@ func TestGuestCheckoutsPerAddress(t *testing.T) {
 		}
 	})
 }
+
+// The checkout's write path on PostgreSQL is two round trips, as an
+// order's (store's TestOrderWritePathOnPostgreSQL): BEGIN, the cart under
+// its lock, its lines, the products' lock, their variants, the tax rates
+// and the code in one batch (with the customer's advisory lock and unpaid
+// orders when capped); the stock, one INSERT of every row, the cart
+// closed, the code's use counted and judged (and this customer's uses
+// read, under a per-customer limit) and COMMIT in the other. Before it,
+// the shop's categories, zones and rates: three more. Through GORM it was
+// 15 round trips in the transaction.
+func TestCheckoutWritePathOnPostgreSQL(t *testing.T) {
+	t.Parallel()
+	s := storetest.MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 4, MaxIdleConns: 4})
+	ctx := context.Background()
+	sh := newShop(t, s)
+	a, b := mustProduct(t, s, 1000, 10), mustProduct(t, s, 250, 10)
+	lines := []models.CartLineInput{{VariantID: a.ID, Quantity: 1}, {VariantID: b.ID, Quantity: 2}}
+	limit, once := 10, 1
+	sh.code(t, "TEN", 10_000, &limit)
+	perCustomer, err := s.CreateDiscountCode(ctx, models.DiscountCode{Code: "ONCE", CodeKey: "ONCE", Kind: models.DiscountPercentage,
+		Percent: 5_000, UsageLimitPerCustomer: &once, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	capped := models.OrderLimits{MaxLineQuantity: 100, MaxPendingOrders: 5, MaxPendingUnits: 50}
+	for _, tc := range []struct {
+		name       string
+		caller     models.Caller
+		email      string
+		code       string
+		limits     models.OrderLimits
+		statements uint64
+	}{
+		{"guest, no code", guest, "g1@shop.test", "", models.OrderLimits{MaxLineQuantity: 100}, 7 + 4},
+		{"guest, a code", guest, "g2@shop.test", "ten", models.OrderLimits{MaxLineQuantity: 100}, 7 + 6},
+		{"customer capped, a per-customer code", alice, "", "once", capped, 9 + 7},
+	} {
+		v := sh.ready(t, tc.caller, tc.email, lines...)
+		if tc.code != "" {
+			if _, err := sh.svc.ApplyDiscountCode(ctx, tc.caller, v.Cart.ID, tc.code); err != nil {
+				t.Fatal(err)
+			}
+		}
+		req := models.CheckoutRequest{CartID: v.Cart.ID, IdempotencyKey: "k-" + v.Cart.ID, Caller: tc.caller, Limits: tc.limits}
+		n, trips := s.Statements(), s.RoundTrips()
+		o, err := s.CompleteCart(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := s.Statements() - n; got != 3+tc.statements {
+			t.Errorf("%s: %d statements, want %d (3 before the transaction)", tc.name, got, 3+tc.statements)
+		}
+		if got := s.RoundTrips() - trips; got != 3+2 {
+			t.Errorf("%s: %d round trips, want 5 (3 before the transaction)", tc.name, got)
+		}
+		if tc.code != "" && (o.Checkout == nil || o.Checkout.DiscountCodeID == "") {
+			t.Errorf("%s: the order carries no code: %+v", tc.name, o.Checkout)
+		}
+		// A retry under the key returns the order: the first batch, then
+		// the order read.
+		again, err := s.CompleteCart(ctx, req)
+		if err != nil || again.ID != o.ID || again.TotalAmount != o.TotalAmount {
+			t.Fatalf("%s: replay = %+v, %v; want order %s", tc.name, again, err, o.ID)
+		}
+		req.IdempotencyKey = "other"
+		if _, err := s.CompleteCart(ctx, req); code(err) != errcode.CartClosed {
+			t.Fatalf("%s: another key: %v, want CART_CLOSED", tc.name, err)
+		}
+	}
+	if c, _ := s.DiscountCodeByID(ctx, perCustomer.ID); c.UsageCount != 1 {
+		t.Fatalf("ONCE used %d times, want 1", c.UsageCount)
+	}
+	if left, _ := s.ProductByID(ctx, b.ID); left.StockCount != 10-3*2 {
+		t.Fatalf("stock of b %d, want 4", left.StockCount)
+	}
+}
+
+// TestCodeLimitsHammerAcrossProducts: ten carts, each of a product of
+// its own so no product's lock puts them in line (TestCodeUsageLimitHammer's
+// carts share one product, whose lock makes them read the code one after
+// the other), completed at once on PostgreSQL with a code: usable once per
+// customer, the carts one guest's email; usable 3 times, the carts
+// different guests'. Exactly as many orders as the limit carry it (the
+// limits judged again under the code's row lock, in the commit's batch),
+// the rest are DISCOUNT_CODE_EXHAUSTED and take no stock.
+func TestCodeLimitsHammerAcrossProducts(t *testing.T) {
+	t.Parallel()
+	s := storetest.MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 20, MaxIdleConns: 20})
+	ctx := context.Background()
+	sh := newShop(t, s)
+	once, three := 1, 3
+	for _, tc := range []struct {
+		code      models.DiscountCode
+		sameEmail bool
+		want      int
+	}{
+		{models.DiscountCode{Code: "ONCE", UsageLimitPerCustomer: &once}, true, 1},
+		{models.DiscountCode{Code: "THREE", UsageLimit: &three}, false, 3},
+	} {
+		c := tc.code
+		c.CodeKey, c.Kind, c.Percent, c.Active = c.Code, models.DiscountPercentage, 5_000, true
+		d, err := s.CreateDiscountCode(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const carts = 10
+		ids := make([]string, carts)
+		products := make([]string, carts)
+		for i := range ids {
+			p := mustProduct(t, s, 1000, 10)
+			email := fmt.Sprintf("%s-%d@shop.test", c.Code, i)
+			if tc.sameEmail {
+				email = "same@shop.test"
+			}
+			v := sh.ready(t, guest, email, models.CartLineInput{VariantID: p.ID, Quantity: 1})
+			if _, err := sh.svc.ApplyDiscountCode(ctx, guest, v.Cart.ID, c.Code); err != nil {
+				t.Fatal(err)
+			}
+			ids[i], products[i] = v.Cart.ID, p.ID
+		}
+		var made, exhausted atomic.Int64
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := sh.svc.Complete(ctx, guest, id, "", "")
+				switch code(err) {
+				case "":
+					made.Add(1)
+				case errcode.DiscountCodeExhausted:
+					exhausted.Add(1)
+				default:
+					t.Errorf("%s: checkout: %v", c.Code, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if made.Load() != int64(tc.want) || exhausted.Load() != carts-int64(tc.want) {
+			t.Fatalf("%s: %d orders, %d exhausted; want %d and %d", c.Code, made.Load(), exhausted.Load(), tc.want, carts-tc.want)
+		}
+		if got, _ := s.DiscountCodeByID(ctx, d.ID); got.UsageCount != tc.want {
+			t.Fatalf("%s: usage count %d, want %d", c.Code, got.UsageCount, tc.want)
+		}
+		stock := 0
+		for _, id := range products {
+			p, _ := s.ProductByID(ctx, id)
+			stock += p.StockCount
+		}
+		if stock != 10*carts-tc.want {
+			t.Fatalf("%s: stock left %d, want %d", c.Code, stock, 10*carts-tc.want)
+		}
+	}
+}
+
+// TestCheckoutOddCodeAndEmail: a cart whose code and email carry a
+// Unicode space (written to the database directly: the API trims them) is
+// checked out by the keys Go makes of them (models.CodeKey,
+// models.CustomerKey), which trim it: on PostgreSQL the first round
+// trip's SQL spelling of the keys keeps it, and the code and this
+// customer's uses are read again by Go's keys. The first checkout takes
+// the code, the second under the same email is refused, on both backends.
+func TestCheckoutOddCodeAndEmail(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sh := newShop(t, s)
+		p := mustProduct(t, s, 1000, 10)
+		once := 1
+		if _, err := s.CreateDiscountCode(ctx, models.DiscountCode{Code: "ONCE", CodeKey: "ONCE", Kind: models.DiscountPercentage,
+			Percent: 5_000, UsageLimitPerCustomer: &once, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		db, err := s.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := "UPDATE carts SET discount_code = ?, email = ? WHERE cart_id = ?"
+		if s.Kind() == "PostgreSQL" {
+			set = "UPDATE carts SET discount_code = $1, email = $2 WHERE cart_id = $3"
+		}
+		// Both carts take the code before either is completed.
+		var carts []string
+		for range 2 {
+			v := sh.ready(t, guest, "asa@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+			if _, err := db.Exec(set, "once\u00a0", "\u00a0ASA@shop.test", v.Cart.ID); err != nil {
+				t.Fatal(err)
+			}
+			carts = append(carts, v.Cart.ID)
+		}
+		for i, want := range []errcode.Code{"", errcode.DiscountCodeExhausted} {
+			o, err := sh.svc.Complete(ctx, guest, carts[i], "", "")
+			if code(err) != want {
+				t.Fatalf("checkout %d: %v, want %q", i, err, want)
+			}
+			if err == nil && (o.Checkout == nil || o.Checkout.DiscountCodeID == "") {
+				t.Fatalf("checkout %d: no code on the order", i)
+			}
+		}
+	})
+}

@@ -12,7 +12,8 @@ import (
 	"shop/models"
 )
 
-// CompleteCart turns a cart into an order in one transaction. The cart's
+// CompleteCart turns a cart into an order in one transaction (on
+// PostgreSQL in two round trips: completeCartPG). The cart's
 // row is locked first, so of two checkouts of one cart the second sees
 // the first's result (its order, for a retry under the same key; else
 // CART_CLOSED). Then its products are locked as createOrder locks them
@@ -36,6 +37,9 @@ func (s *Store) CompleteCart(ctx context.Context, req models.CheckoutRequest) (*
 	settings, err := s.pricingSettings(ctx)
 	if err != nil {
 		return nil, mapError(err, "complete checkout")
+	}
+	if s.dialect.serverSide() {
+		return s.completeCartPG(ctx, req, settings)
 	}
 	err = s.write(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
@@ -90,8 +94,8 @@ func (s *Store) CompleteCart(ctx context.Context, req models.CheckoutRequest) (*
 // checkout has no account to count against: guests are bounded by
 // RATE_LIMIT_GUEST_CHECKOUT per address instead (checkout.Service).
 func (s *Store) checkPending(tx *gorm.DB, req models.CheckoutRequest, cart models.Cart) error {
-	caps := req.Limits.Pending()
-	if cart.CustomerID == nil || !caps.On() || models.ExemptFromOrderLimits(req.Caller) {
+	caps, on := pendingCaps(req, cart)
+	if !on {
 		return nil
 	}
 	customer := *cart.CustomerID
@@ -104,11 +108,23 @@ func (s *Store) checkPending(tx *gorm.DB, req models.CheckoutRequest, cart model
 	if err := tx.Raw(holdingsSQL("?", "?"), customer, models.OrderStatusPending).Row().Scan(&held.Orders, &held.Units); err != nil {
 		return fmt.Errorf("count pending orders: %w", err)
 	}
+	return models.CheckPending(held, cartUnits(cart), caps)
+}
+
+// pendingCaps are the caps on unpaid orders a checkout of cart is held
+// to, and whether it is held to any: a customer's cart, capped, placed by
+// a caller not exempt.
+func pendingCaps(req models.CheckoutRequest, cart models.Cart) (models.PendingCaps, bool) {
+	caps := req.Limits.Pending()
+	return caps, cart.CustomerID != nil && caps.On() && !models.ExemptFromOrderLimits(req.Caller)
+}
+
+func cartUnits(cart models.Cart) int {
 	units := 0
 	for _, l := range cart.Lines {
 		units += l.Quantity
 	}
-	return models.CheckPending(held, units, caps)
+	return units
 }
 
 // inTx is the store's reads run inside tx (the pricing tables' reads
@@ -183,10 +199,35 @@ func codeUsed(tx *gorm.DB, code models.DiscountCode, use models.DiscountUse) err
 
 // writeCheckout writes a placed checkout in tx.
 func (s *Store) writeCheckout(tx *gorm.DB, placed models.PlacedCheckout, now time.Time) error {
+	w, err := checkoutRows(placed, now)
+	if err != nil {
+		return err
+	}
+	if err := writeStock(tx, placed.Stock, now); err != nil {
+		return err
+	}
+	if err := s.insert(tx, w); err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	// The cart is closed; its lines stay as they were.
+	cart := placed.Cart
+	if err := tx.Exec(closeCartSQL, string(cart.Status), cart.OrderID, cart.CheckoutKey, now, cart.ID).Error; err != nil {
+		return fmt.Errorf("close cart: %w", err)
+	}
+	return nil
+}
+
+// closeCartSQL closes a checked-out cart; its lines stay as they were.
+const closeCartSQL = "UPDATE carts SET status = ?, order_id = ?, checkout_key = ?, last_updated = ? WHERE cart_id = ?"
+
+// checkoutRows are the new rows of a placed checkout: the order with its
+// snapshot, its items, the ledger, its first event and the code's use,
+// with their events pending.
+func checkoutRows(placed models.PlacedCheckout, now time.Time) (rows, error) {
 	o := placed.Order
 	snap, err := jsonText(o.Checkout)
 	if err != nil {
-		return err
+		return rows{}, err
 	}
 	w := rows{}
 	w.add("orders", "order_id, customer_id, total_amount_cents, status, created_at, last_updated, tracking_number, carrier, checkout",
@@ -201,19 +242,7 @@ func (s *Store) writeCheckout(tx *gorm.DB, placed models.PlacedCheckout, now tim
 	if u := placed.Use; u != nil {
 		w.add("discount_uses", "order_id, discount_code_id, customer_key, created_at", u.OrderID, u.CodeID, u.CustomerKey, now)
 	}
-	if err := writeStock(tx, placed.Stock, now); err != nil {
-		return err
-	}
-	if err := s.insert(tx, w); err != nil {
-		return fmt.Errorf("insert order: %w", err)
-	}
-	// The cart is closed; its lines stay as they were.
-	cart := placed.Cart
-	if err := tx.Exec("UPDATE carts SET status = ?, order_id = ?, checkout_key = ?, last_updated = ? WHERE cart_id = ?",
-		string(cart.Status), cart.OrderID, cart.CheckoutKey, now, cart.ID).Error; err != nil {
-		return fmt.Errorf("close cart: %w", err)
-	}
-	return nil
+	return w, nil
 }
 
 // DiscountUses counts a customer's unreleased uses of a code.

@@ -155,6 +155,7 @@ func (s *Store) beginOrder(ctx context.Context, c *pgx.Conn, req models.OrderReq
 	b.Queue(lockSQL, args...)
 	b.Queue(variantsSQL, args...)
 	s.statements.Add(uint64(b.Len()))
+	s.roundTrips.Add(1)
 	res := c.SendBatch(ctx, b)
 	defer res.Close()
 	if _, err := res.Exec(); err != nil {
@@ -254,6 +255,7 @@ func (s *Store) commitOrder(ctx context.Context, c *pgx.Conn, req models.OrderRe
 	}
 	b.Queue("COMMIT")
 	s.statements.Add(uint64(b.Len()))
+	s.roundTrips.Add(1)
 	res := c.SendBatch(ctx, b)
 	defer res.Close()
 	if staleKey {

@@ -43,6 +43,7 @@ type Store struct {
 	logger     *slog.Logger
 	sink       Sink
 	statements atomic.Uint64
+	roundTrips atomic.Uint64
 	background atomic.Uint64
 	// fewMatchLimit is maxFewMatches, which tests may change.
 	fewMatchLimit int
@@ -369,6 +370,7 @@ func (s *Store) countStatements() error {
 			return
 		}
 		s.statements.Add(1)
+		s.roundTrips.Add(1)
 	}
 	cb := s.db.Callback()
 	for _, err := range []error{
@@ -389,6 +391,12 @@ func (s *Store) countStatements() error {
 // Statements is the number of SQL statements sent so far, the outbox's
 // bookkeeping aside.
 func (s *Store) Statements() uint64 { return s.statements.Load() }
+
+// RoundTrips is the number of round trips those statements took: one a
+// statement through GORM (the BEGIN and COMMIT of its transactions aside),
+// one a pgx batch however many statements it holds (createOrderPG,
+// completeCartPG).
+func (s *Store) RoundTrips() uint64 { return s.roundTrips.Load() }
 
 // BackgroundStatements is the number the outbox's polling and deliveries
 // sent.
