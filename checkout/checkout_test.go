@@ -977,3 +977,92 @@ func TestCheckoutOddCodeAndEmail(t *testing.T) {
 		}
 	})
 }
+
+// TestCodeChangedMidCheckout: an admin deactivates a code, or lowers
+// its usage limit to the uses it has, while a checkout that read it as it
+// was is between its two batches on PostgreSQL (the admin's change holds
+// the code's row, so the checkout's count of its use waits for it). The
+// change commits first, so the checkout, which counts its use after it,
+// is refused as one begun after it would be (DISCOUNT_CODE_INVALID,
+// DISCOUNT_CODE_EXHAUSTED), takes no stock and counts no use. On SQLite,
+// where writes run one at a time, the checkout after the change is
+// refused the same way.
+func TestCodeChangedMidCheckout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, change string
+		want         errcode.Code
+	}{
+		{"deactivated", "UPDATE discount_codes SET active = false WHERE discount_code_id = $1", errcode.DiscountCodeInvalid},
+		{"limit lowered", "UPDATE discount_codes SET usage_limit = usage_count WHERE discount_code_id = $1", errcode.DiscountCodeExhausted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Backends(t, func(t *testing.T, s *store.Store) {
+				checkCodeChangedMidCheckout(t, s, tc.change, tc.want)
+			})
+		})
+	}
+}
+
+func checkCodeChangedMidCheckout(t *testing.T, s *store.Store, change string, want errcode.Code) {
+	ctx := context.Background()
+	sh := newShop(t, s)
+	p := mustProduct(t, s, 1000, 10)
+	limit := 100
+	d := sh.code(t, "LEAKED", 100_000, &limit)
+	v := sh.ready(t, guest, "g@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+	if _, err := sh.svc.ApplyDiscountCode(ctx, guest, v.Cart.ID, "leaked"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := s.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got error
+	if s.Kind() != "PostgreSQL" {
+		if _, err := db.Exec(strings.ReplaceAll(change, "$1", "?"), d.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, got = sh.svc.Complete(ctx, guest, v.Cart.ID, "", "")
+	} else {
+		admin, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Rollback()
+		if _, err := admin.Exec(change, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := sh.svc.Complete(ctx, guest, v.Cart.ID, "", "")
+			done <- err
+		}()
+		// Until the checkout waits on the code's row (its second batch:
+		// the first only reads it).
+		for waiting := 0; waiting == 0; {
+			select {
+			case err := <-done:
+				t.Fatalf("the checkout ended without waiting on the code's row: %v", err)
+			default:
+			}
+			if err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := admin.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		got = <-done
+	}
+	if code(got) != want {
+		t.Fatalf("checkout with the code changed before its use was counted: %v, want %s", got, want)
+	}
+	if c, _ := s.DiscountCodeByID(ctx, d.ID); c.UsageCount != 0 {
+		t.Fatalf("usage count %d, want 0", c.UsageCount)
+	}
+	if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 10 {
+		t.Fatalf("stock %d, want 10", left.StockCount)
+	}
+}
