@@ -391,16 +391,20 @@ func scanCode(row pgx.Row) (key, who string, code *codeWithUses, err error) {
 
 // codeGuardSQL fails the transaction, by a cast that can't succeed (of
 // text made from the row, so the planner can't fold it at PREPARE), when
-// the code's use just counted ($1, the code; its count locked by the
-// UPDATE before) is past the limits it was priced with ($2, $3): its
-// count after this use over usageLimit, or the customer's ($4) uses,
-// this one among them, over usageLimitPerCustomer; or when the code is
-// gone. It runs after the UPDATE has the code's row, so it sees every
-// use committed before (the uses of a code are written with its row
-// locked): the rule models.CodeExhausted judges, on the same figures.
-const codeGuardSQL = "SELECT CASE WHEN d.discount_code_id IS NULL" +
-	" OR (CAST($2 AS int) IS NOT NULL AND d.usage_count > CAST($2 AS int))" +
-	" OR (CAST($3 AS int) IS NOT NULL AND (SELECT count(*) FROM discount_uses u WHERE u.discount_code_id = $1 AND u.customer_key = $4 AND u.released_at IS NULL) > CAST($3 AS int))" +
+// the code's use just counted ($1, the code; its row locked by the UPDATE
+// before) is one the code as it is now refuses: the code gone or no longer
+// active, its count after this use over its usageLimit as it is now, or
+// the customer's ($3) uses, this one among them, over the
+// usageLimitPerCustomer it was priced with ($2). It runs after the UPDATE
+// has the code's row, so it sees every use committed before (the uses of
+// a code are written with its row locked) and any change an admin
+// committed since the first batch read the code (that change held the row,
+// so the checkout's use is counted after it, and is judged as a checkout
+// begun after it would be): the rules models.CodeApplies (active) and
+// models.CodeExhausted judge, on the same figures.
+const codeGuardSQL = "SELECT CASE WHEN d.discount_code_id IS NULL OR NOT d.active" +
+	" OR (d.usage_limit IS NOT NULL AND d.usage_count > d.usage_limit)" +
+	" OR (CAST($2 AS int) IS NOT NULL AND (SELECT count(*) FROM discount_uses u WHERE u.discount_code_id = $1 AND u.customer_key = $3 AND u.released_at IS NULL) > CAST($2 AS int))" +
 	" THEN CAST(coalesce(d.code_key, '') || ' past its limits' AS int) ELSE 0 END" +
 	" FROM (SELECT 1) one LEFT JOIN discount_codes d ON d.discount_code_id = $1"
 
@@ -424,11 +428,11 @@ func (s *Store) commitCheckout(ctx context.Context, c *pgx.Conn, placed models.P
 	use := placed.Use
 	perCustomer := use != nil && code.UsageLimitPerCustomer != nil
 	if use != nil {
-		b.Queue("UPDATE discount_codes SET usage_count = usage_count + 1 WHERE discount_code_id = $1 RETURNING usage_count", use.CodeID)
+		b.Queue("UPDATE discount_codes SET usage_count = usage_count + 1 WHERE discount_code_id = $1 RETURNING usage_count, usage_limit, active", use.CodeID)
 		if perCustomer {
 			b.Queue("SELECT count(*) FROM discount_uses WHERE discount_code_id = $1 AND customer_key = $2 AND released_at IS NULL", use.CodeID, use.CustomerKey)
 		}
-		b.Queue(codeGuardSQL, use.CodeID, code.UsageLimit, code.UsageLimitPerCustomer, use.CustomerKey)
+		b.Queue(codeGuardSQL, use.CodeID, code.UsageLimitPerCustomer, use.CustomerKey)
 	}
 	b.Queue("COMMIT")
 	s.statements.Add(uint64(b.Len()))
@@ -454,8 +458,9 @@ func (s *Store) commitCheckout(ctx context.Context, c *pgx.Conn, placed models.P
 	}
 	if use != nil {
 		var count, uses int
-		gone := false
-		if err := res.QueryRow().Scan(&count); errors.Is(err, pgx.ErrNoRows) {
+		var limit *int
+		gone, active := false, true
+		if err := res.QueryRow().Scan(&count, &limit, &active); errors.Is(err, pgx.ErrNoRows) {
 			gone = true
 		} else if err != nil {
 			return fmt.Errorf("count the code's use: %w", err)
@@ -470,8 +475,13 @@ func (s *Store) commitCheckout(ctx context.Context, c *pgx.Conn, placed models.P
 			if gone {
 				return models.CodeInvalid(code.Code) // deleted since it was read
 			}
+			// The code as the UPDATE found it: an admin may have
+			// deactivated it, or lowered its limit, since it was read.
 			judged := *code
-			judged.UsageCount = count - 1
+			judged.UsageCount, judged.UsageLimit, judged.Active = count-1, limit, active
+			if !active {
+				return models.CodeApplies(judged, nil, 0, now) // not active
+			}
 			if err := models.CodeExhausted(judged, max(uses-1, 0)); err != nil {
 				return err
 			}
