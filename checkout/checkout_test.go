@@ -978,8 +978,9 @@ func TestCheckoutOddCodeAndEmail(t *testing.T) {
 	})
 }
 
-// TestCodeChangedMidCheckout: an admin deactivates a code, or lowers
-// its usage limit to the uses it has, while a checkout that read it as it
+// TestCodeChangedMidCheckout: an admin deactivates a code, lowers its
+// usage limit to the uses it has, or gives it a per-customer limit this
+// customer has reached, while a checkout that read it as it
 // was is between its two batches on PostgreSQL (the admin's change holds
 // the code's row, so the checkout's count of its use waits for it). The
 // change commits first, so the checkout, which counts its use after it,
@@ -995,6 +996,7 @@ func TestCodeChangedMidCheckout(t *testing.T) {
 	}{
 		{"deactivated", "UPDATE discount_codes SET active = false WHERE discount_code_id = $1", errcode.DiscountCodeInvalid},
 		{"limit lowered", "UPDATE discount_codes SET usage_limit = usage_count WHERE discount_code_id = $1", errcode.DiscountCodeExhausted},
+		{"per-customer limit set", "UPDATE discount_codes SET usage_limit_per_customer = 1 WHERE discount_code_id = $1", errcode.DiscountCodeExhausted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -1011,7 +1013,15 @@ func checkCodeChangedMidCheckout(t *testing.T, s *store.Store, change string, wa
 	p := mustProduct(t, s, 1000, 10)
 	limit := 100
 	d := sh.code(t, "LEAKED", 100_000, &limit)
-	v := sh.ready(t, guest, "g@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+	// This customer has used the code once already.
+	first := sh.ready(t, guest, "g@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
+	if _, err := sh.svc.ApplyDiscountCode(ctx, guest, first.Cart.ID, "leaked"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sh.svc.Complete(ctx, guest, first.Cart.ID, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	v := sh.ready(t, guest, "G@shop.test", models.CartLineInput{VariantID: p.ID, Quantity: 1})
 	if _, err := sh.svc.ApplyDiscountCode(ctx, guest, v.Cart.ID, "leaked"); err != nil {
 		t.Fatal(err)
 	}
@@ -1059,10 +1069,10 @@ func checkCodeChangedMidCheckout(t *testing.T, s *store.Store, change string, wa
 	if code(got) != want {
 		t.Fatalf("checkout with the code changed before its use was counted: %v, want %s", got, want)
 	}
-	if c, _ := s.DiscountCodeByID(ctx, d.ID); c.UsageCount != 0 {
-		t.Fatalf("usage count %d, want 0", c.UsageCount)
+	if c, _ := s.DiscountCodeByID(ctx, d.ID); c.UsageCount != 1 {
+		t.Fatalf("usage count %d, want 1 (the first checkout's)", c.UsageCount)
 	}
-	if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 10 {
-		t.Fatalf("stock %d, want 10", left.StockCount)
+	if left, _ := s.ProductByID(ctx, p.ID); left.StockCount != 9 {
+		t.Fatalf("stock %d, want 9", left.StockCount)
 	}
 }
