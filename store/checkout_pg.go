@@ -394,8 +394,8 @@ func scanCode(row pgx.Row) (key, who string, code *codeWithUses, err error) {
 // the code's use just counted ($1, the code; its row locked by the UPDATE
 // before) is one the code as it is now refuses: the code gone or no longer
 // active, its count after this use over its usageLimit as it is now, or
-// the customer's ($3) uses, this one among them, over the
-// usageLimitPerCustomer it was priced with ($2). It runs after the UPDATE
+// the customer's ($2) uses, this one among them, over its
+// usageLimitPerCustomer as it is now. It runs after the UPDATE
 // has the code's row, so it sees every use committed before (the uses of
 // a code are written with its row locked) and any change an admin
 // committed since the first batch read the code (that change held the row,
@@ -404,7 +404,7 @@ func scanCode(row pgx.Row) (key, who string, code *codeWithUses, err error) {
 // models.CodeExhausted judge, on the same figures.
 const codeGuardSQL = "SELECT CASE WHEN d.discount_code_id IS NULL OR NOT d.active" +
 	" OR (d.usage_limit IS NOT NULL AND d.usage_count > d.usage_limit)" +
-	" OR (CAST($2 AS int) IS NOT NULL AND (SELECT count(*) FROM discount_uses u WHERE u.discount_code_id = $1 AND u.customer_key = $3 AND u.released_at IS NULL) > CAST($2 AS int))" +
+	" OR (d.usage_limit_per_customer IS NOT NULL AND (SELECT count(*) FROM discount_uses u WHERE u.discount_code_id = $1 AND u.customer_key = $2 AND u.released_at IS NULL) > d.usage_limit_per_customer)" +
 	" THEN CAST(coalesce(d.code_key, '') || ' past its limits' AS int) ELSE 0 END" +
 	" FROM (SELECT 1) one LEFT JOIN discount_codes d ON d.discount_code_id = $1"
 
@@ -428,11 +428,11 @@ func (s *Store) commitCheckout(ctx context.Context, c *pgx.Conn, placed models.P
 	use := placed.Use
 	perCustomer := use != nil && code.UsageLimitPerCustomer != nil
 	if use != nil {
-		b.Queue("UPDATE discount_codes SET usage_count = usage_count + 1 WHERE discount_code_id = $1 RETURNING usage_count, usage_limit, active", use.CodeID)
+		b.Queue("UPDATE discount_codes SET usage_count = usage_count + 1 WHERE discount_code_id = $1 RETURNING usage_count, usage_limit, usage_limit_per_customer, active", use.CodeID)
 		if perCustomer {
 			b.Queue("SELECT count(*) FROM discount_uses WHERE discount_code_id = $1 AND customer_key = $2 AND released_at IS NULL", use.CodeID, use.CustomerKey)
 		}
-		b.Queue(codeGuardSQL, use.CodeID, code.UsageLimitPerCustomer, use.CustomerKey)
+		b.Queue(codeGuardSQL, use.CodeID, use.CustomerKey)
 	}
 	b.Queue("COMMIT")
 	s.statements.Add(uint64(b.Len()))
@@ -458,9 +458,9 @@ func (s *Store) commitCheckout(ctx context.Context, c *pgx.Conn, placed models.P
 	}
 	if use != nil {
 		var count, uses int
-		var limit *int
+		var limit, perLimit *int
 		gone, active := false, true
-		if err := res.QueryRow().Scan(&count, &limit, &active); errors.Is(err, pgx.ErrNoRows) {
+		if err := res.QueryRow().Scan(&count, &limit, &perLimit, &active); errors.Is(err, pgx.ErrNoRows) {
 			gone = true
 		} else if err != nil {
 			return fmt.Errorf("count the code's use: %w", err)
@@ -476,13 +476,20 @@ func (s *Store) commitCheckout(ctx context.Context, c *pgx.Conn, placed models.P
 				return models.CodeInvalid(code.Code) // deleted since it was read
 			}
 			// The code as the UPDATE found it: an admin may have
-			// deactivated it, or lowered its limit, since it was read.
+			// deactivated it, or changed its limits, since it was read.
 			judged := *code
-			judged.UsageCount, judged.UsageLimit, judged.Active = count-1, limit, active
+			judged.UsageCount, judged.UsageLimit, judged.UsageLimitPerCustomer, judged.Active = count-1, limit, perLimit, active
 			if !active {
 				return models.CodeApplies(judged, nil, 0, now) // not active
 			}
-			if err := models.CodeExhausted(judged, max(uses-1, 0)); err != nil {
+			customerUses := max(uses-1, 0)
+			if !perCustomer && perLimit != nil {
+				// A per-customer limit set since the code was read: its
+				// uses weren't read, and the guard, which counted them,
+				// failed on nothing else.
+				customerUses = *perLimit
+			}
+			if err := models.CodeExhausted(judged, customerUses); err != nil {
 				return err
 			}
 			return fmt.Errorf("count the code's use: %w", guard)
