@@ -313,7 +313,7 @@ func SelectableMethod(methodID string, priced Priced) error {
 	if len(priced.Methods) == 0 {
 		return Errorf(errcode.NoShippingMethod, "No shipping method is offered for this cart: set a shipping address a shipping zone covers first.")
 	}
-	return Errorf(errcode.NoShippingMethod, "Shipping method %s is not offered for this cart's address (availableShippingMethods lists those that are).", truncate(methodID, 40))
+	return Errorf(errcode.NoShippingMethod, "Shipping method %q is not offered for this cart's address (availableShippingMethods lists those that are).", truncate(methodID, 40))
 }
 
 // ParseCheckoutSnapshot reads an order's checkout column: nil for none.

@@ -149,3 +149,16 @@ func TestPlaceCheckoutTotalCap(t *testing.T) {
 		t.Fatalf("a subtotal under the cap, tax past it: %v, want BAD_USER_INPUT (too large)", err)
 	}
 }
+
+// TestSelectableMethodQuotesTheID: an id the client sent is quoted in the
+// message, so a control character in it reaches no log or screen raw.
+func TestSelectableMethodQuotesTheID(t *testing.T) {
+	priced := Priced{Methods: []ShippingMethod{{ID: "m1", Name: "Ground", Price: 500}}}
+	err := SelectableMethod("x\x00y", priced)
+	if ErrorCode(err) != errcode.NoShippingMethod || strings.ContainsRune(err.Error(), 0) || !strings.Contains(err.Error(), `"x\x00y"`) {
+		t.Fatalf("got %v", err)
+	}
+	if err := SelectableMethod("m1", priced); err != nil {
+		t.Fatalf("an offered method: %v", err)
+	}
+}
