@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
-	"shop/internal/faulthook"
 	"shop/models"
 )
 
@@ -27,51 +25,29 @@ import (
 // code's row last, by the statement that counts its use just before
 // COMMIT.
 func (s *Store) completeCartPG(ctx context.Context, req models.CheckoutRequest, settings pricingSettings) (*models.Order, error) {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("complete checkout: %w", err)
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return nil, mapError(fmt.Errorf("complete checkout: %w", err), "complete checkout")
-	}
-	defer conn.Close()
 	var order *models.Order
 	var replay string
-	var (
-		evs       []models.Event
-		done      func(context.Context, error)
-		commitErr error
-	)
-	err = conn.Raw(func(dc any) error {
-		c := dc.(*stdlib.Conn).Conn()
+	err := s.inBatches(ctx, "complete checkout", func(c *pgx.Conn, commit func(w *rows, send func() error) error) error {
 		now := s.db.NowFunc()
 		placed, code, err := s.judgeCheckout(ctx, c, req, settings, now, &replay)
-		if err == nil && replay == "" {
-			w, werr := checkoutRows(placed, now)
-			if err = werr; err == nil {
-				// The events go in the same batch as the rows, and the
-				// sink hears of them around the COMMIT, as
-				// (*Store).write does for every other write.
-				evs = w.pending
-				w.events(s.dialect, newWriteID(), evs)
-				done = s.sink.Writing(evs)
-				err = s.commitCheckout(ctx, c, placed, w, code, now)
-				commitErr = err
-				if err == nil {
-					order = &placed.Order
-					return nil
-				}
-			}
+		if err != nil {
+			return err
 		}
-		rollback(ctx, c)
-		return err
+		if replay != "" {
+			// A replay writes nothing: end the transaction (its locks).
+			rollback(ctx, c)
+			return nil
+		}
+		w, err := checkoutRows(placed, now)
+		if err != nil {
+			return err
+		}
+		if err := commit(&w, func() error { return s.commitCheckout(ctx, c, placed, w, code, now) }); err != nil {
+			return err
+		}
+		order = &placed.Order
+		return nil
 	})
-	conn.Close() // back to the pool before the sink's round trip
-	if done != nil {
-		faulthook.AfterCommit(evs)
-		done(ctx, commitErr)
-	}
 	if err != nil {
 		return nil, mapError(err, "complete checkout")
 	}

@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
-	"shop/internal/faulthook"
 	"shop/models"
 )
 
@@ -28,63 +26,38 @@ import (
 // gated on the same advisory lock, so a request refused as in use never
 // waits on the products the other one holds.
 func (s *Store) createOrderPG(ctx context.Context, req models.OrderRequest) (*models.Order, error) {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("create order: %w", err)
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return nil, mapError(fmt.Errorf("create order: %w", err), "create order")
-	}
-	defer conn.Close()
 	var order *models.Order
 	var replay string
-	var (
-		evs       []models.Event
-		done      func(context.Context, error)
-		commitErr error
-	)
-	err = conn.Raw(func(dc any) error {
-		c := dc.(*stdlib.Conn).Conn()
+	err := s.inBatches(ctx, "create order", func(c *pgx.Conn, commit func(w *rows, send func() error) error) error {
 		now := s.db.NowFunc()
 		claim, held, stock, err := s.beginOrder(ctx, c, req)
-		if err == nil {
-			switch {
-			case claim.stored && !expired(claim.key, now):
-				if err = models.ReplayIdempotent(claim.key, req.Fingerprint()); err == nil {
-					replay = claim.key.OrderID
-				}
-			default:
-				// A replay places nothing, so only a new order is judged
-				// against the caps (none when req has none).
-				var plan *orderPlan
-				if err = models.CheckPending(held, req.Units(), req.Pending); err == nil {
-					plan, err = planOrder(req, stock, now)
-				}
-				if err == nil {
-					// The events go in the same batch as the rows, and
-					// the sink hears of them around the COMMIT, as
-					// (*Store).write does for every other write.
-					evs = plan.rows.pending
-					plan.rows.events(s.dialect, newWriteID(), evs)
-					done = s.sink.Writing(evs)
-					err = s.commitOrder(ctx, c, req, plan, claim.stored, now)
-					commitErr = err
-					if err == nil {
-						order = &plan.order
-						return nil
-					}
-				}
-			}
+		if err != nil {
+			return err
 		}
-		rollback(ctx, c)
-		return err
+		if claim.stored && !expired(claim.key, now) {
+			if err := models.ReplayIdempotent(claim.key, req.Fingerprint()); err != nil {
+				return err
+			}
+			replay = claim.key.OrderID
+			// A replay writes nothing: end the transaction (its locks).
+			rollback(ctx, c)
+			return nil
+		}
+		// A replay places nothing, so only a new order is judged against
+		// the caps (none when req has none).
+		if err := models.CheckPending(held, req.Units(), req.Pending); err != nil {
+			return err
+		}
+		plan, err := planOrder(req, stock, now)
+		if err != nil {
+			return err
+		}
+		if err := commit(&plan.rows, func() error { return s.commitOrder(ctx, c, req, plan, claim.stored, now) }); err != nil {
+			return err
+		}
+		order = &plan.order
+		return nil
 	})
-	conn.Close() // back to the pool before the sink's round trip
-	if done != nil {
-		faulthook.AfterCommit(evs)
-		done(ctx, commitErr)
-	}
 	if err != nil {
 		return nil, mapError(err, "create order")
 	}
