@@ -81,13 +81,7 @@ func (r *Resolver) CartOrder(p graphql.ResolveParams) (any, error) {
 		return nil, nil
 	}
 	o, err := r.checkout.Order(p.Context, c.View)
-	if err != nil {
-		return nil, r.fail(p.Context, err)
-	}
-	if o == nil {
-		return nil, nil
-	}
-	return o, nil
+	return orNull(r, p, o, err)
 }
 
 // CartQuery reads a cart, priced now.
