@@ -49,7 +49,9 @@ func TestWebhookClaims(t *testing.T) {
 		}
 		// evt_1 fails, to be retried at once: evt_3 still waits for it.
 		now := time.Now()
-		noChange := func(e models.WebhookEndpoint) (models.WebhookEndpoint, bool) { return models.EndpointAfterFailure(e, now, 72*time.Hour) }
+		noChange := func(e models.WebhookEndpoint) (models.WebhookEndpoint, bool) {
+			return models.EndpointAfterFailure(e, now, 72*time.Hour)
+		}
 		if err := s.RecordWebhookAttempt(ctx, models.WebhookAttempt{Claim: first[0], At: now, Error: "HTTP 503", NextAttemptAt: &now}, noChange); err != nil {
 			t.Fatal(err)
 		}
