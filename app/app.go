@@ -33,6 +33,7 @@ import (
 	"shop/schema"
 	"shop/server"
 	"shop/store"
+	"shop/webhooks"
 )
 
 // Run starts the service and blocks until ctx is done, then shuts down
@@ -65,9 +66,14 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	// everyone's from the outbox (the dispatcher's "cache" consumer).
 	invalidator := cache.NewInvalidator(backend, cfg.CacheTTL, logger)
 	eventCounts := newEventCounter()
+	// The store is opened after the dispatcher that its sink needs.
+	queue := &lateQueue{}
 	dispatcher := outbox.New(cfg.EventsPollInterval, logger,
 		outbox.Consumer{Name: "cache", Handle: invalidator.Handle},
 		outbox.Consumer{Name: "metrics", After: eventCounts.count},
+		// Queues webhook deliveries in the outbox's transaction; the
+		// sender below sends them.
+		outbox.Consumer{Name: webhooks.ConsumerName, Handle: webhooks.Handle(queue)},
 	)
 	db, err := store.Open(ctx, store.Options{
 		DatabaseURL:     cfg.DatabaseURL,
@@ -82,6 +88,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	defer db.Close()
+	queue.store = db
 	logger.Info("backends ready", "database", db.Kind(), "cache", backend.Kind())
 
 	catalog := cache.NewCatalog(db, invalidator)
@@ -162,10 +169,17 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var work sync.WaitGroup
 	defer func() { stopWork(); work.Wait() }()
-	work.Add(3)
+	sender := &webhooks.Sender{
+		Store: db, Client: webhooks.NewClient(cfg.WebhooksTimeout, cfg.WebhooksAllowPrivate),
+		Retry:        models.WebhookRetry{Base: cfg.WebhooksRetryBase, MaxDelay: cfg.WebhooksRetryMax, Window: cfg.WebhooksRetryWindow},
+		DisableAfter: cfg.WebhooksDisableAfter, Lease: cfg.WebhooksLease, Every: cfg.WebhooksPollInterval,
+		Concurrency: cfg.WebhooksConcurrency, Logger: logger,
+	}
+	work.Add(4)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()
 	go func() { defer work.Done(); hub.Run(workCtx) }()
+	go func() { defer work.Done(); sender.Run(workCtx) }()
 
 	pay := payments.New(payments.Options{
 		Reader: catalog, Writer: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
@@ -190,7 +204,8 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			GuestLimiter: limits.GuestCheckoutIP,
 		}),
 		// Never cached: checkout reads these inside its own work.
-		Pricing: pricing.New(db, db),
+		Pricing:  pricing.New(db, db),
+		Webhooks: webhooks.New(db, cfg.WebhooksAllowPrivate, nil),
 	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {
@@ -304,6 +319,14 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// lateQueue is the webhooks consumer's store, set once the store is
+// open (the dispatcher is made before it, for the store's sink).
+type lateQueue struct{ store *store.Store }
+
+func (q *lateQueue) EnqueueWebhooks(ctx context.Context, msgs []models.WebhookMessage) (int, error) {
+	return q.store.EnqueueWebhooks(ctx, msgs)
 }
 
 // cancelGrace is how long cancelled requests get to return.
