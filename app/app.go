@@ -32,6 +32,7 @@ import (
 	"shop/schema"
 	"shop/server"
 	"shop/store"
+	"shop/webhooks"
 )
 
 // Run starts the service and blocks until ctx is done, then shuts down
@@ -64,9 +65,14 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	// everyone's from the outbox (the dispatcher's "cache" consumer).
 	invalidator := cache.NewInvalidator(backend, cfg.CacheTTL, logger)
 	eventCounts := newEventCounter()
+	// The store is opened after the dispatcher that its sink needs.
+	queue := &lateQueue{}
 	dispatcher := outbox.New(cfg.EventsPollInterval, logger,
 		outbox.Consumer{Name: "cache", Handle: invalidator.Handle},
 		outbox.Consumer{Name: "metrics", After: eventCounts.count},
+		// Queues webhook deliveries in the outbox's transaction; the
+		// sender below sends them.
+		outbox.Consumer{Name: webhooks.ConsumerName, Handle: webhooks.Handle(queue)},
 	)
 	db, err := store.Open(ctx, store.Options{
 		DatabaseURL:     cfg.DatabaseURL,
@@ -81,6 +87,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	defer db.Close()
+	queue.store = db
 	logger.Info("backends ready", "database", db.Kind(), "cache", backend.Kind())
 
 	catalog := cache.NewCatalog(db, invalidator)
@@ -154,9 +161,16 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var work sync.WaitGroup
 	defer func() { stopWork(); work.Wait() }()
-	work.Add(2)
+	sender := &webhooks.Sender{
+		Store: db, Client: webhooks.NewClient(cfg.WebhooksTimeout, cfg.WebhooksAllowPrivate),
+		Retry:        models.WebhookRetry{Base: cfg.WebhooksRetryBase, MaxDelay: cfg.WebhooksRetryMax, Window: cfg.WebhooksRetryWindow},
+		DisableAfter: cfg.WebhooksDisableAfter, Lease: cfg.WebhooksLease, Every: cfg.WebhooksPollInterval,
+		Concurrency: cfg.WebhooksConcurrency, Logger: logger,
+	}
+	work.Add(3)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()
+	go func() { defer work.Done(); sender.Run(workCtx) }()
 
 	pay := payments.New(payments.Options{
 		Reader: catalog, Writer: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
@@ -181,7 +195,8 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			GuestLimiter: limits.GuestCheckoutIP,
 		}),
 		// Never cached: checkout reads these inside its own work.
-		Pricing: pricing.New(db, db),
+		Pricing:  pricing.New(db, db),
+		Webhooks: webhooks.New(db, cfg.WebhooksAllowPrivate, nil),
 	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {
@@ -275,6 +290,14 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// lateQueue is the webhooks consumer's store, set once the store is
+// open (the dispatcher is made before it, for the store's sink).
+type lateQueue struct{ store *store.Store }
+
+func (q *lateQueue) EnqueueWebhooks(ctx context.Context, msgs []models.WebhookMessage) (int, error) {
+	return q.store.EnqueueWebhooks(ctx, msgs)
 }
 
 // cancelGrace is how long cancelled requests get to return.

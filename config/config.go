@@ -65,7 +65,20 @@ type Config struct {
 	// EventsPollInterval is how often each instance looks for events the
 	// outbox's consumers have not taken.
 	EventsPollInterval time.Duration
-	MaxPageSize        int
+	// Outbound webhooks (docs/webhooks.md): private addresses and http
+	// allowed (development and tests), the sender's poll, parallel
+	// sends, timeout and lease, the retries' schedule, and how long an
+	// endpoint fails before it is disabled.
+	WebhooksAllowPrivate bool
+	WebhooksPollInterval time.Duration
+	WebhooksConcurrency  int
+	WebhooksTimeout      time.Duration
+	WebhooksLease        time.Duration
+	WebhooksRetryBase    time.Duration
+	WebhooksRetryMax     time.Duration
+	WebhooksRetryWindow  time.Duration
+	WebhooksDisableAfter time.Duration
+	MaxPageSize          int
 	// What one customer may order and hold unpaid (models.OrderLimits);
 	// 0 turns one off. Admins' orders for customers are exempt.
 	MaxLineQuantity  int
@@ -184,36 +197,45 @@ const minSecretKeyBytes = 32
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
-		Host:                strings.TrimSpace(getenv("HOST")),
-		Port:                p.int("PORT", 8080, 0, 65535),
-		SQLitePath:          p.str("SQLITE_PATH", "./data/shop.db"),
-		DBMaxOpenConns:      p.int("DB_MAX_OPEN_CONNS", 20, 1, 10000),
-		DBMaxIdleConns:      p.int("DB_MAX_IDLE_CONNS", 10, 0, 10000),
-		DBConnMaxLifetime:   p.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
-		DBConnectTimeout:    p.duration("DB_CONNECT_TIMEOUT", 5*time.Second),
-		RedisKeyPrefix:      p.str("REDIS_KEY_PREFIX", "shop:"),
-		RedisTimeout:        p.duration("REDIS_TIMEOUT", 150*time.Millisecond),
-		CacheTTL:            p.duration("CACHE_TTL", 5*time.Minute),
-		CacheMaxItems:       p.int("CACHE_MAX_ITEMS", 100_000, 1, 1<<30),
-		CacheMaxBytes:       int64(p.int("CACHE_MAX_BYTES", 64<<20, 1<<20, 1<<40)),
-		CacheLocalTTL:       p.durationOrZero("CACHE_LOCAL_TTL", 2*time.Second),
-		CacheMaxEntryBytes:  p.int("CACHE_MAX_ENTRY_BYTES", 1<<20, 1<<10, 1<<30),
-		MaxBodyBytes:        int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
-		RequestTimeout:      p.duration("REQUEST_TIMEOUT", 10*time.Second),
-		ShutdownTimeout:     p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
-		OrderPendingTTL:     p.durationOrZero("ORDER_PENDING_TTL", 30*time.Minute),
-		OrderExpiryInterval: p.duration("ORDER_EXPIRY_INTERVAL", time.Minute),
-		EventsRetention:     p.durationOrZero("EVENTS_RETENTION", 7*24*time.Hour),
-		CartTTL:             p.durationOrZero("CART_TTL", 30*24*time.Hour),
-		PricesIncludeTax:    p.bool("PRICES_INCLUDE_TAX", false),
-		EventsPollInterval:  p.duration("EVENTS_POLL_INTERVAL", 200*time.Millisecond),
-		MaxPageSize:         p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
-		MaxLineQuantity:     p.int("MAX_LINE_QUANTITY", 100, 0, models.MaxLineQuantity),
-		MaxOrderUnits:       p.int("MAX_ORDER_UNITS", 1000, 0, models.MaxOrderLines*models.MaxLineQuantity),
-		MaxPendingOrders:    p.int("MAX_PENDING_ORDERS", 10, 0, 1<<30),
-		MaxPendingUnits:     p.int("MAX_PENDING_UNITS", 1000, 0, 1<<30),
-		LogLevel:            strings.ToLower(p.str("LOG_LEVEL", "info")),
-		MetricsToken:        strings.TrimSpace(getenv("METRICS_TOKEN")),
+		Host:                 strings.TrimSpace(getenv("HOST")),
+		Port:                 p.int("PORT", 8080, 0, 65535),
+		SQLitePath:           p.str("SQLITE_PATH", "./data/shop.db"),
+		DBMaxOpenConns:       p.int("DB_MAX_OPEN_CONNS", 20, 1, 10000),
+		DBMaxIdleConns:       p.int("DB_MAX_IDLE_CONNS", 10, 0, 10000),
+		DBConnMaxLifetime:    p.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		DBConnectTimeout:     p.duration("DB_CONNECT_TIMEOUT", 5*time.Second),
+		RedisKeyPrefix:       p.str("REDIS_KEY_PREFIX", "shop:"),
+		RedisTimeout:         p.duration("REDIS_TIMEOUT", 150*time.Millisecond),
+		CacheTTL:             p.duration("CACHE_TTL", 5*time.Minute),
+		CacheMaxItems:        p.int("CACHE_MAX_ITEMS", 100_000, 1, 1<<30),
+		CacheMaxBytes:        int64(p.int("CACHE_MAX_BYTES", 64<<20, 1<<20, 1<<40)),
+		CacheLocalTTL:        p.durationOrZero("CACHE_LOCAL_TTL", 2*time.Second),
+		CacheMaxEntryBytes:   p.int("CACHE_MAX_ENTRY_BYTES", 1<<20, 1<<10, 1<<30),
+		MaxBodyBytes:         int64(p.int("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
+		RequestTimeout:       p.duration("REQUEST_TIMEOUT", 10*time.Second),
+		ShutdownTimeout:      p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		OrderPendingTTL:      p.durationOrZero("ORDER_PENDING_TTL", 30*time.Minute),
+		OrderExpiryInterval:  p.duration("ORDER_EXPIRY_INTERVAL", time.Minute),
+		EventsRetention:      p.durationOrZero("EVENTS_RETENTION", 7*24*time.Hour),
+		CartTTL:              p.durationOrZero("CART_TTL", 30*24*time.Hour),
+		PricesIncludeTax:     p.bool("PRICES_INCLUDE_TAX", false),
+		EventsPollInterval:   p.duration("EVENTS_POLL_INTERVAL", 200*time.Millisecond),
+		WebhooksAllowPrivate: p.bool("WEBHOOKS_ALLOW_PRIVATE", false),
+		WebhooksPollInterval: p.duration("WEBHOOKS_POLL_INTERVAL", time.Second),
+		WebhooksConcurrency:  p.int("WEBHOOKS_CONCURRENCY", 8, 1, 1000),
+		WebhooksTimeout:      p.duration("WEBHOOKS_TIMEOUT", 10*time.Second),
+		WebhooksLease:        p.duration("WEBHOOKS_LEASE", time.Minute),
+		WebhooksRetryBase:    p.duration("WEBHOOKS_RETRY_BASE", 30*time.Second),
+		WebhooksRetryMax:     p.duration("WEBHOOKS_RETRY_MAX", 4*time.Hour),
+		WebhooksRetryWindow:  p.duration("WEBHOOKS_RETRY_WINDOW", 24*time.Hour),
+		WebhooksDisableAfter: p.duration("WEBHOOKS_DISABLE_AFTER", 72*time.Hour),
+		MaxPageSize:          p.int("MAX_PAGE_SIZE", 1000, 1, 100_000),
+		MaxLineQuantity:      p.int("MAX_LINE_QUANTITY", 100, 0, models.MaxLineQuantity),
+		MaxOrderUnits:        p.int("MAX_ORDER_UNITS", 1000, 0, models.MaxOrderLines*models.MaxLineQuantity),
+		MaxPendingOrders:     p.int("MAX_PENDING_ORDERS", 10, 0, 1<<30),
+		MaxPendingUnits:      p.int("MAX_PENDING_UNITS", 1000, 0, 1<<30),
+		LogLevel:             strings.ToLower(p.str("LOG_LEVEL", "info")),
+		MetricsToken:         strings.TrimSpace(getenv("METRICS_TOKEN")),
 
 		RateLimitRequests:      p.int("RATE_LIMIT_REQUESTS", 600, 0, 1<<30),
 		RateLimitUserRequests:  p.int("RATE_LIMIT_USER_REQUESTS", 600, 0, 1<<30),
@@ -296,6 +318,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		p.errs = append(p.errs, errors.New("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither"))
+	}
+	if c.WebhooksLease <= c.WebhooksTimeout {
+		p.errs = append(p.errs, fmt.Errorf("WEBHOOKS_LEASE: %s must be longer than WEBHOOKS_TIMEOUT (%s), so a live sender records its attempt before another may take the delivery over", c.WebhooksLease, c.WebhooksTimeout))
 	}
 	if cur, err := models.ParseCurrency(p.str("SHOP_CURRENCY", "usd")); err != nil {
 		p.errs = append(p.errs, fmt.Errorf("SHOP_CURRENCY: %w", err))

@@ -50,6 +50,10 @@ const (
 	DiscountCodeNotApplicable Code = "DISCOUNT_CODE_NOT_APPLICABLE"
 	// PaymentProviderError: the payment provider failed or could not be reached; nothing was changed, and the request can be retried.
 	PaymentProviderError Code = "PAYMENT_PROVIDER_ERROR"
+	// WebhookURLInvalid: a webhook endpoint's URL is refused: not https, not absolute, or resolving to an address webhooks may not reach (loopback, private, link-local, CGNAT, metadata).
+	WebhookURLInvalid Code = "WEBHOOK_URL_INVALID"
+	// WebhookEventTypeUnknown: a webhook endpoint's events name a type that does not exist (details list the unknown and the known), or none.
+	WebhookEventTypeUnknown Code = "WEBHOOK_EVENT_TYPE_UNKNOWN"
 
 	// The document (docguard, graphql-go).
 	// GraphqlParseFailed: the document is not GraphQL.
@@ -124,6 +128,8 @@ var All = []Code{
 	DiscountCodeExhausted,
 	DiscountCodeNotApplicable,
 	PaymentProviderError,
+	WebhookURLInvalid,
+	WebhookEventTypeUnknown,
 	GraphqlParseFailed,
 	GraphqlValidationFailed,
 	QueryTooLarge,

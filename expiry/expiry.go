@@ -18,6 +18,7 @@ import (
 // other, so restocked products are invalidated like any other write.
 type Store interface {
 	PurgeEvents(ctx context.Context, cutoff time.Time) (int64, error)
+	PurgeWebhookDeliveries(ctx context.Context, cutoff time.Time) (int64, error)
 	ExpireOrders(ctx context.Context, cutoff time.Time, note string, limit int) ([]models.Order, error)
 	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
 	PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error)
@@ -114,6 +115,12 @@ func (w *Worker) Pass(ctx context.Context) {
 			w.Logger.Warn("purging old outbox events failed", "err", err)
 		} else if n > 0 {
 			w.Logger.Info("purged old outbox events", "count", n)
+		}
+		// Deliveries done (delivered or failed) go with their events.
+		if n, err := w.Store.PurgeWebhookDeliveries(ctx, now().Add(-w.EventsRetention)); err != nil {
+			w.Logger.Warn("purging old webhook deliveries failed", "err", err)
+		} else if n > 0 {
+			w.Logger.Info("purged old webhook deliveries", "count", n)
 		}
 	}
 }

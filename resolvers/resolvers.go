@@ -15,6 +15,7 @@ import (
 	"shop/ordering"
 	"shop/pricing"
 	"shop/reports"
+	"shop/webhooks"
 )
 
 // Services are the use cases the resolvers call, one per domain.
@@ -26,6 +27,7 @@ type Services struct {
 	Payments Payments
 	Checkout *checkout.Service
 	Pricing  *pricing.Service
+	Webhooks *webhooks.Service
 }
 
 // Payments is what the resolvers need of the payments service
@@ -51,6 +53,7 @@ type Resolver struct {
 	payments Payments
 	checkout *checkout.Service
 	pricing  *pricing.Service
+	webhooks *webhooks.Service
 	logger   *slog.Logger
 }
 
@@ -60,7 +63,7 @@ func New(s Services, logger *slog.Logger) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, checkout: s.Checkout, pricing: s.Pricing, logger: logger}
+	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, checkout: s.Checkout, pricing: s.Pricing, webhooks: s.Webhooks, logger: logger}
 }
 
 func optFloat(m map[string]any, key string) *float64 {

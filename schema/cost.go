@@ -75,6 +75,15 @@ func TextWeights() map[string]int {
 		"ShippingZone.regions":          w(6, models.MaxZoneRegions),
 		"DiscountAppliesTo.productIds":  w(36, models.MaxDiscountTargets),
 		"DiscountAppliesTo.categoryIds": w(36, models.MaxDiscountTargets),
+		// Outbound webhooks (issue 21): URLs, descriptions, errors and
+		// the payloads (an event's data is at most a few KB).
+		"WebhookEndpoint.url":            w(models.MaxWebhookURLBytes, 1),
+		"WebhookEndpoint.description":    w(models.MaxWebhookDescriptionBytes, 1),
+		"WebhookEndpoint.disabledReason": w(200, 1),
+		"WebhookEndpoint.events":         w(24, len(models.WebhookEventTypes)),
+		"WebhookDelivery.lastError":      w(models.MaxWebhookErrorBytes, 1),
+		"WebhookDelivery.payload":        w(maxWebhookPayload, 1),
+		"Query.webhookEventTypes":        w(24, len(models.WebhookEventTypes)),
 	}
 }
 
@@ -106,6 +115,9 @@ func DatabaseFields() map[string]docguard.Database {
 		"Query.shippingZones": always,
 		"Query.taxRates":      always,
 		"Query.discountCodes": always,
+		// Outbound webhooks (issue 21).
+		"Query.webhookEndpoints":  always,
+		"Query.webhookDeliveries": always,
 	}
 }
 
@@ -159,11 +171,18 @@ func ListSizes(maxPage int) map[string]docguard.List {
 		"ShippingZone.rates":  {Default: models.MaxZoneRates, Max: models.MaxZoneRates},
 		"Query.taxRates":      {Default: models.MaxTaxRates, Max: models.MaxTaxRates},
 		"Query.discountCodes": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
+		// Outbound webhooks (issue 21).
+		"Query.webhookEndpoints":  {Default: models.MaxWebhookEndpoints, Max: models.MaxWebhookEndpoints},
+		"Query.webhookDeliveries": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 	}
 	// Introspection's lists (__schema { types { fields … } }) need no
 	// size: docguard walks them on the schema, as long as they are.
 	return sizes
 }
+
+// maxWebhookPayload bounds a webhook's body: an event's data (a product's
+// variant ids are its longest) in its envelope.
+const maxWebhookPayload = 16 << 10
 
 // maxAddressText is the longest free text of an address (ParseAddress).
 const maxAddressText = 200
@@ -180,7 +199,7 @@ const maxMethods = models.MaxShippingZones * models.MaxZoneRates
 // sets (a connection's edges are as many as its first).
 func SizedByParent(field string) bool {
 	return field == "ProductConnection.edges" || field == "OrderConnection.edges" || field == "StockMovementConnection.edges" ||
-		field == "CustomerConnection.edges"
+		field == "CustomerConnection.edges" || field == "WebhookDeliveryConnection.edges"
 }
 
 // Cacheability says, for every root query field, whether the server may
@@ -220,5 +239,9 @@ func Cacheability() map[string]docguard.Cache {
 		"Query.taxRates":      never,
 		"Query.discountCodes": never,
 		"Query.discountCode":  never,
+		// Outbound webhooks (issue 21): admins', read fresh.
+		"Query.webhookEndpoints":  never,
+		"Query.webhookEventTypes": never,
+		"Query.webhookDeliveries": never,
 	}
 }

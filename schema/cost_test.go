@@ -423,6 +423,11 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 		"ShippingZone.zoneId": true, "ShippingZone.name": true, "ShippingRate.shippingMethodId": true, "ShippingRate.name": true,
 		"TaxRate.taxRateId": true, "TaxRate.country": true, "TaxRate.region": true, "TaxRate.name": true,
 		"DiscountCode.discountCodeId": true, "DiscountCode.code": true,
+		// Issue 21's webhooks: ids, types and statuses (at most 64), the
+		// secret (38).
+		"WebhookEndpoint.webhookEndpointId": true, "WebhookEndpoint.secret": true, "WebhookDelivery.deliveryId": true,
+		"WebhookDelivery.endpointId": true, "WebhookDelivery.eventId": true, "WebhookDelivery.eventType": true,
+		"WebhookDelivery.status": true, "WebhookDeliveryEdge.cursor": true,
 	}
 	sch, _ := MustSchema(t, nil, nil)
 	weights := schema.TextWeights()

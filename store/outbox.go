@@ -191,7 +191,10 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 					}
 					continue
 				}
-				if err := handle(ctx, out[i].Consumer, its); err != nil {
+				// The consumer's own writes (webhooks' deliveries) join this
+				// transaction (EnqueueWebhooks), so they exist exactly when
+				// its position has moved past their events.
+				if err := handle(context.WithValue(ctx, deliveryTxKey{}, tx), out[i].Consumer, its); err != nil {
 					out[i].Err = fmt.Errorf("consumer %s: %w", out[i].Consumer, err)
 					continue
 				}

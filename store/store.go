@@ -132,6 +132,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	// and carts (store/carts.go).
 	tables = append(tables, pricingTables()...)
 	tables = append(tables, cartTables()...)
+	tables = append(tables, webhookTables()...)
 	if !s.dialect.serverSide() {
 		// SQLite's file lock already serialises schema changes.
 		split := needsMessages(s.db.WithContext(ctx))
