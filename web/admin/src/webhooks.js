@@ -1,5 +1,6 @@
 // Webhooks: the fields the screens read, and what an endpoint's events
 // and state look like on screen.
+import { fieldErrors } from "./api.js";
 
 export const ENDPOINT = "webhookEndpointId url events description enabled createdAt updatedAt failingSince disabledReason";
 
@@ -32,4 +33,16 @@ export function prettyJSON(text) {
   } catch {
     return text;
   }
+}
+
+/**
+ * endpointErrors is fieldErrors(err), plus the two refusals that carry a
+ * code rather than a field: a URL (WEBHOOK_URL_INVALID) and the events
+ * (WEBHOOK_EVENT_TYPE_UNKNOWN), so each shows beside its field.
+ */
+export function endpointErrors(err) {
+  const out = fieldErrors(err);
+  if (err?.code === "WEBHOOK_URL_INVALID") out.url = out.url || err.message;
+  if (err?.code === "WEBHOOK_EVENT_TYPE_UNKNOWN") out.events = out.events || err.message;
+  return out;
 }

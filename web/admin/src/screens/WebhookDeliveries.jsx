@@ -42,11 +42,9 @@ export function WebhookDeliveries({ params, query }) {
   const [selected, setSelected] = useState(null);
   // A row's details follow the row as the list reloads (a retry since).
   const shown = selected && (paged.items.find((d) => d.deliveryId === selected.deliveryId) || selected);
-  const replayed = (d) => {
-    setSelected(d);
-    if (status && status !== d.status) navigate(withParams(base, {}));
-    else paged.reload();
-  };
+  // The replay is a new delivery, listed first (the page reloads); the
+  // details stay on the one replayed, with the action's result.
+  const replayed = () => paged.reload();
   return (
     <section aria-labelledby="deliveries-title">
       <p class="crumbs">
@@ -144,6 +142,7 @@ export function WebhookDeliveries({ params, query }) {
 function DeliveryDetail({ delivery: d, onReplayed }) {
   const box = useRef(null);
   const replay = useAction();
+  const pending = d.status === "pending";
   useEffect(() => box.current?.focus({ preventScroll: false }), []);
   const run = () =>
     replay.run(async () => {
@@ -193,11 +192,15 @@ function DeliveryDetail({ delivery: d, onReplayed }) {
         {prettyJSON(d.payload)}
       </pre>
       <div class="action">
-        <button type="button" class="primary" disabled={replay.busy} onClick={run}>
+        <button type="button" class="primary" disabled={replay.busy || pending} onClick={run}>
           {replay.busy ? "Replaying…" : "Replay"}
         </button>
         <ActionStatus action={replay} busyText="" />
-        <p class="muted">Replay queues a new delivery of the same payload. Its id is the event's, so a receiver that already handled the event can tell.</p>
+        <p class="muted">
+          {pending
+            ? "It is still being retried: it can be replayed once it is delivered or has failed (a replay would wait behind it, as an order's events are sent in their order)."
+            : "Replay queues a new delivery of the same payload. Its id is the event's, so a receiver that already handled the event can tell."}
+        </p>
       </div>
     </section>
   );

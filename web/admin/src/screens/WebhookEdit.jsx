@@ -6,9 +6,8 @@ import { useState } from "preact/hooks";
 import { gql } from "../session.js";
 import { useAction, useAsync } from "../hooks.js";
 import { Link, navigate } from "../router.jsx";
-import { fieldErrors } from "../api.js";
 import { formatDate } from "../format.js";
-import { ENDPOINT } from "../webhooks.js";
+import { ENDPOINT, endpointErrors } from "../webhooks.js";
 import { CheckField, TextField } from "../components/Field.jsx";
 import { EventsField } from "../components/EventsField.jsx";
 import { Confirm } from "../components/Confirm.jsx";
@@ -36,7 +35,7 @@ export function WebhookEdit({ params }) {
         {endpoint && (
           <div class="detail">
             <div class="detail__main">
-              <EndpointForm key={endpoint.updatedAt} endpoint={endpoint} types={state.data.webhookEventTypes} onSaved={setEndpoint} />
+              <EndpointForm key={endpoint.webhookEndpointId} endpoint={endpoint} types={state.data.webhookEventTypes} onSaved={setEndpoint} />
             </div>
             <div class="detail__side">
               <EndpointFacts endpoint={endpoint} />
@@ -85,7 +84,7 @@ const formOf = (e) => ({ url: e.url, events: e.events, description: e.descriptio
 function EndpointForm({ endpoint, types, onSaved }) {
   const [f, setF] = useState(() => formOf(endpoint));
   const action = useAction();
-  const errs = fieldErrors(action.error);
+  const errs = endpointErrors(action.error);
   const set = (k) => (v) => setF((old) => ({ ...old, [k]: v }));
   const was = formOf(endpoint);
   const changes = {};

@@ -7,9 +7,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { gql } from "../session.js";
 import { useAction, useAsync } from "../hooks.js";
 import { Link } from "../router.jsx";
-import { fieldErrors } from "../api.js";
 import { formatDate, plural } from "../format.js";
-import { ENDPOINT, endpointState, eventsText } from "../webhooks.js";
+import { ENDPOINT, endpointErrors, endpointState, eventsText } from "../webhooks.js";
 import { Field, TextField } from "../components/Field.jsx";
 import { EventsField } from "../components/EventsField.jsx";
 import { TableWrap } from "../components/TableWrap.jsx";
@@ -108,7 +107,7 @@ const NO_ENDPOINT = { url: "", events: [], description: "" };
 function CreateEndpoint({ types, onCreated }) {
   const [f, setF] = useState(NO_ENDPOINT);
   const action = useAction();
-  const errs = fieldErrors(action.error);
+  const errs = endpointErrors(action.error);
   const set = (k) => (v) => setF((old) => ({ ...old, [k]: v }));
   const submit = (e) => {
     e.preventDefault();
