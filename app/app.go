@@ -19,6 +19,7 @@ import (
 	"shop/checkout"
 	"shop/config"
 	"shop/expiry"
+	"shop/mail"
 	"shop/models"
 	"shop/ordering"
 	"shop/outbox"
@@ -64,9 +65,16 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	// everyone's from the outbox (the dispatcher's "cache" consumer).
 	invalidator := cache.NewInvalidator(backend, cfg.CacheTTL, logger)
 	eventCounts := newEventCounter()
+	renderer, err := mail.NewRenderer(mail.Brand{Name: cfg.ShopName, URL: cfg.ShopURL, LogoURL: cfg.ShopLogoURL}, cfg.ShopCurrency)
+	if err != nil {
+		return err
+	}
+	// The mail consumer renders into the store opened below (emails).
+	var emails *mail.Consumer
 	dispatcher := outbox.New(cfg.EventsPollInterval, logger,
 		outbox.Consumer{Name: "cache", Handle: invalidator.Handle},
 		outbox.Consumer{Name: "metrics", After: eventCounts.count},
+		outbox.Consumer{Name: "mail", Handle: func(ctx context.Context, evs []models.Event) error { return emails.Handle(ctx, evs) }},
 	)
 	db, err := store.Open(ctx, store.Options{
 		DatabaseURL:     cfg.DatabaseURL,
@@ -82,6 +90,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	defer db.Close()
 	logger.Info("backends ready", "database", db.Kind(), "cache", backend.Kind())
+	emails = mail.NewConsumer(db, renderer)
+	transport, err := mailTransport(cfg, logger)
+	if err != nil {
+		return err
+	}
+	sender := &mail.Sender{Store: db, Transport: transport, Every: cfg.MailPollInterval, Logger: logger}
 
 	catalog := cache.NewCatalog(db, invalidator)
 	// Before the backend closes: it stops and waits for the cache's
@@ -112,6 +126,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		LoginEmail:    cfg.RateLimitLoginEmail,
 		LoginDevice:   cfg.RateLimitLoginDevice,
 		IPv6Per48:     cfg.RateLimitIPv6Per48,
+		PasswordReset: cfg.RateLimitPasswordReset,
 	}, logger)
 	if err != nil {
 		return err
@@ -138,7 +153,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		// ...except attempts from a device that signed in before, which
 		// count per device.
 		DeviceLimiter: limits.LoginDevice,
-		Logger:        logger,
+		// Password resets and email verification (issue 21).
+		Resets:       db,
+		Mail:         renderer,
+		ResetLimiter: limits.ResetEmail,
+		Logger:       logger,
 	})
 	if err != nil {
 		return err
@@ -154,9 +173,10 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var work sync.WaitGroup
 	defer func() { stopWork(); work.Wait() }()
-	work.Add(2)
+	work.Add(3)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()
+	go func() { defer work.Done(); sender.Run(workCtx) }()
 
 	pay := payments.New(payments.Options{
 		Reader: catalog, Writer: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
@@ -182,6 +202,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		}),
 		// Never cached: checkout reads these inside its own work.
 		Pricing: pricing.New(db, db),
+		Outbox:  mail.NewOutbox(db),
 	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {
@@ -299,6 +320,20 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-time.After(d):
 		return false
 	}
+}
+
+// mailTransport is SMTP when SMTP_URL is set, and otherwise .eml files
+// under MAIL_DIR.
+func mailTransport(cfg config.Config, logger *slog.Logger) (mail.Transport, error) {
+	if cfg.SMTPURL != "" {
+		return mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+	}
+	f, err := mail.NewFiles(cfg.MailDir, cfg.MailFrom)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("emails are written as .eml files (set SMTP_URL to send them)", "dir", f.Dir)
+	return f, nil
 }
 
 // paymentProvider is Stripe when STRIPE_SECRET_KEY is set, and otherwise

@@ -50,6 +50,12 @@ const (
 	DiscountCodeNotApplicable Code = "DISCOUNT_CODE_NOT_APPLICABLE"
 	// PaymentProviderError: the payment provider failed or could not be reached; nothing was changed, and the request can be retried.
 	PaymentProviderError Code = "PAYMENT_PROVIDER_ERROR"
+	// ResetTokenInvalid: a password-reset or email-verification token that the shop never issued (or one of the other kind).
+	ResetTokenInvalid Code = "RESET_TOKEN_INVALID"
+	// ResetTokenExpired: a password-reset or email-verification token past its lifetime (1 h for a reset).
+	ResetTokenExpired Code = "RESET_TOKEN_EXPIRED"
+	// ResetTokenUsed: a password-reset or email-verification token that was used already (each works once).
+	ResetTokenUsed Code = "RESET_TOKEN_USED"
 
 	// The document (docguard, graphql-go).
 	// GraphqlParseFailed: the document is not GraphQL.
@@ -124,6 +130,9 @@ var All = []Code{
 	DiscountCodeExhausted,
 	DiscountCodeNotApplicable,
 	PaymentProviderError,
+	ResetTokenInvalid,
+	ResetTokenExpired,
+	ResetTokenUsed,
 	GraphqlParseFailed,
 	GraphqlValidationFailed,
 	QueryTooLarge,

@@ -75,6 +75,15 @@ func TextWeights() map[string]int {
 		"ShippingZone.regions":          w(6, models.MaxZoneRegions),
 		"DiscountAppliesTo.productIds":  w(36, models.MaxDiscountTargets),
 		"DiscountAppliesTo.categoryIds": w(36, models.MaxDiscountTargets),
+		// The emails' outbox (issue 21): a rendered email's parts are
+		// the largest text the API returns per row.
+		"EmailMessage.to":         w(models.MaxEmailBytes, 1),
+		"EmailMessage.subject":    w(400, 1),
+		"EmailMessage.lastError":  w(models.MaxEmailError, 1),
+		"EmailMessage.file":       w(1000, 1),
+		"EmailMessage.textBody":   w(maxEmailBody, 1),
+		"EmailMessage.htmlBody":   w(maxEmailBody, 1),
+		"EmailMessageEdge.cursor": w(cursorSize, 1),
 	}
 }
 
@@ -106,6 +115,7 @@ func DatabaseFields() map[string]docguard.Database {
 		"Query.shippingZones": always,
 		"Query.taxRates":      always,
 		"Query.discountCodes": always,
+		"Query.emailOutbox":   always,
 	}
 }
 
@@ -159,11 +169,17 @@ func ListSizes(maxPage int) map[string]docguard.List {
 		"ShippingZone.rates":  {Default: models.MaxZoneRates, Max: models.MaxZoneRates},
 		"Query.taxRates":      {Default: models.MaxTaxRates, Max: models.MaxTaxRates},
 		"Query.discountCodes": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
+		// The emails' outbox (issue 21), a page at a time.
+		"Query.emailOutbox": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 	}
 	// Introspection's lists (__schema { types { fields … } }) need no
 	// size: docguard walks them on the schema, as long as they are.
 	return sizes
 }
+
+// maxEmailBody bounds an email's rendered part: an order of the most
+// lines (100) renders to about 40 KB of HTML.
+const maxEmailBody = 64 << 10
 
 // maxAddressText is the longest free text of an address (ParseAddress).
 const maxAddressText = 200
@@ -180,7 +196,7 @@ const maxMethods = models.MaxShippingZones * models.MaxZoneRates
 // sets (a connection's edges are as many as its first).
 func SizedByParent(field string) bool {
 	return field == "ProductConnection.edges" || field == "OrderConnection.edges" || field == "StockMovementConnection.edges" ||
-		field == "CustomerConnection.edges"
+		field == "CustomerConnection.edges" || field == "EmailMessageConnection.edges"
 }
 
 // Cacheability says, for every root query field, whether the server may
@@ -220,5 +236,7 @@ func Cacheability() map[string]docguard.Cache {
 		"Query.taxRates":      never,
 		"Query.discountCodes": never,
 		"Query.discountCode":  never,
+		// The emails (issue 21): admins', and changing as they are sent.
+		"Query.emailOutbox": never,
 	}
 }

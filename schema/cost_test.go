@@ -423,6 +423,8 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 		"ShippingZone.zoneId": true, "ShippingZone.name": true, "ShippingRate.shippingMethodId": true, "ShippingRate.name": true,
 		"TaxRate.taxRateId": true, "TaxRate.country": true, "TaxRate.region": true, "TaxRate.name": true,
 		"DiscountCode.discountCodeId": true, "DiscountCode.code": true,
+		// Issue 21's emails: ids, kinds and states.
+		"EmailMessage.emailId": true, "EmailMessage.kind": true, "EmailMessage.status": true, "EmailMessage.orderId": true,
 	}
 	sch, _ := MustSchema(t, nil, nil)
 	weights := schema.TextWeights()

@@ -243,6 +243,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 		mutation.AddFieldConfig(name, f)
 	}
 	addAdmin(b, r, dateTime, user, pageInfoType, query)
+	addMail(b, r, dateTime, user, pageInfoType, query, mutation)
 	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation})
 	if err != nil {
 		return graphql.Schema{}, fmt.Errorf("build schema: %w", err)

@@ -191,7 +191,9 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 					}
 					continue
 				}
-				if err := handle(ctx, out[i].Consumer, its); err != nil {
+				// The handler's writes (the emails it enqueues: conn)
+				// commit with the position, or not at all.
+				if err := handle(context.WithValue(ctx, deliveryKey{}, tx), out[i].Consumer, its); err != nil {
 					out[i].Err = fmt.Errorf("consumer %s: %w", out[i].Consumer, err)
 					continue
 				}
