@@ -244,6 +244,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	}
 	addAdmin(b, r, dateTime, user, pageInfoType, query)
 	addWebhooks(b, r, dateTime, pageInfoType, query, mutation)
+	addMail(b, r, dateTime, user, pageInfoType, query, mutation)
 	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation})
 	if err != nil {
 		return graphql.Schema{}, fmt.Errorf("build schema: %w", err)
