@@ -20,6 +20,7 @@ import (
 	"shop/config"
 	"shop/expiry"
 	"shop/live"
+	"shop/mail"
 	"shop/models"
 	"shop/ordering"
 	"shop/outbox"
@@ -66,14 +67,21 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	// everyone's from the outbox (the dispatcher's "cache" consumer).
 	invalidator := cache.NewInvalidator(backend, cfg.CacheTTL, logger)
 	eventCounts := newEventCounter()
+	renderer, err := mail.NewRenderer(mail.Brand{Name: cfg.ShopName, URL: cfg.ShopURL, LogoURL: cfg.ShopLogoURL}, cfg.ShopCurrency)
+	if err != nil {
+		return err
+	}
 	// The store is opened after the dispatcher that its sink needs.
 	queue := &lateQueue{}
+	// The mail consumer renders into the store opened below (emails).
+	var emails *mail.Consumer
 	dispatcher := outbox.New(cfg.EventsPollInterval, logger,
 		outbox.Consumer{Name: "cache", Handle: invalidator.Handle},
 		outbox.Consumer{Name: "metrics", After: eventCounts.count},
 		// Queues webhook deliveries in the outbox's transaction; the
 		// sender below sends them.
 		outbox.Consumer{Name: webhooks.ConsumerName, Handle: webhooks.Handle(queue)},
+		outbox.Consumer{Name: "mail", Handle: func(ctx context.Context, evs []models.Event) error { return emails.Handle(ctx, evs) }},
 	)
 	db, err := store.Open(ctx, store.Options{
 		DatabaseURL:     cfg.DatabaseURL,
@@ -90,6 +98,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	defer db.Close()
 	queue.store = db
 	logger.Info("backends ready", "database", db.Kind(), "cache", backend.Kind())
+	emails = mail.NewConsumer(db, renderer)
+	transport, err := mailTransport(cfg, logger)
+	if err != nil {
+		return err
+	}
+	sender := &mail.Sender{Store: db, Transport: transport, Every: cfg.MailPollInterval, Logger: logger}
 
 	catalog := cache.NewCatalog(db, invalidator)
 	// Before the backend closes: it stops and waits for the cache's
@@ -127,6 +141,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		LoginEmail:    cfg.RateLimitLoginEmail,
 		LoginDevice:   cfg.RateLimitLoginDevice,
 		IPv6Per48:     cfg.RateLimitIPv6Per48,
+		PasswordReset: cfg.RateLimitPasswordReset,
 	}, logger)
 	if err != nil {
 		return err
@@ -153,7 +168,11 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		// ...except attempts from a device that signed in before, which
 		// count per device.
 		DeviceLimiter: limits.LoginDevice,
-		Logger:        logger,
+		// Password resets and email verification (issue 21).
+		Resets:       db,
+		Mail:         renderer,
+		ResetLimiter: limits.ResetEmail,
+		Logger:       logger,
 	})
 	if err != nil {
 		return err
@@ -169,17 +188,18 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var work sync.WaitGroup
 	defer func() { stopWork(); work.Wait() }()
-	sender := &webhooks.Sender{
+	hooks := &webhooks.Sender{
 		Store: db, Client: webhooks.NewClient(cfg.WebhooksTimeout, cfg.WebhooksAllowPrivate),
 		Retry:        models.WebhookRetry{Base: cfg.WebhooksRetryBase, MaxDelay: cfg.WebhooksRetryMax, Window: cfg.WebhooksRetryWindow},
 		DisableAfter: cfg.WebhooksDisableAfter, Lease: cfg.WebhooksLease, Every: cfg.WebhooksPollInterval,
 		Concurrency: cfg.WebhooksConcurrency, Logger: logger,
 	}
-	work.Add(4)
+	work.Add(5)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()
 	go func() { defer work.Done(); hub.Run(workCtx) }()
 	go func() { defer work.Done(); sender.Run(workCtx) }()
+	go func() { defer work.Done(); hooks.Run(workCtx) }()
 
 	pay := payments.New(payments.Options{
 		Reader: catalog, Writer: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
@@ -206,6 +226,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		// Never cached: checkout reads these inside its own work.
 		Pricing:  pricing.New(db, db),
 		Webhooks: webhooks.New(db, cfg.WebhooksAllowPrivate, nil),
+		Outbox:   mail.NewOutbox(db),
 	}, logger)
 	sch, err := schema.New(res, logger)
 	if err != nil {
@@ -351,6 +372,20 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-time.After(d):
 		return false
 	}
+}
+
+// mailTransport is SMTP when SMTP_URL is set, and otherwise .eml files
+// under MAIL_DIR.
+func mailTransport(cfg config.Config, logger *slog.Logger) (mail.Transport, error) {
+	if cfg.SMTPURL != "" {
+		return mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+	}
+	f, err := mail.NewFiles(cfg.MailDir, cfg.MailFrom)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("emails are written as .eml files (set SMTP_URL to send them)", "dir", f.Dir)
+	return f, nil
 }
 
 // paymentProvider is Stripe when STRIPE_SECRET_KEY is set, and otherwise

@@ -73,7 +73,13 @@ type Options struct {
 	// lock out a device that signed in before, and a device that keeps
 	// failing locks out only itself.
 	DeviceLimiter Limiter
-	Logger        *slog.Logger
+	// Resets and Mail make password resets and email verification;
+	// without them those calls fail. ResetLimiter counts reset and
+	// verification requests per email.
+	Resets       ResetStore
+	Mail         AccountMail
+	ResetLimiter Limiter
+	Logger       *slog.Logger
 }
 
 // Service runs accounts: registration, sign-in, token refresh and
@@ -86,6 +92,9 @@ type Service struct {
 	devices                                   *devices
 	ipLimiter, emailAtIPLimiter, emailLimiter Limiter
 	deviceLimiter                             Limiter
+	resets                                    ResetStore
+	mail                                      AccountMail
+	resetLimiter                              Limiter
 	logger                                    *slog.Logger
 }
 
@@ -113,8 +122,11 @@ func New(o Options) (*Service, error) {
 	}
 	return &Service{store: o.Store, pw: pw, tokens: tok, refreshTTL: o.RefreshTTL, devices: newDevices(o.SecretKey),
 		ipLimiter: o.IPLimiter, emailAtIPLimiter: o.EmailAtIPLimiter, emailLimiter: o.EmailLimiter,
-		deviceLimiter: o.DeviceLimiter, logger: o.Logger}, nil
+		deviceLimiter: o.DeviceLimiter, resets: o.Resets, mail: o.Mail, resetLimiter: o.ResetLimiter, logger: o.Logger}, nil
 }
+
+// errNoMail: a service built without Resets and Mail was asked for one.
+var errNoMail = errors.New("auth: password resets are not configured")
 
 // errWrongCredentials is the one answer to a failed login, whether the
 // email is unknown or the password wrong.

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -201,6 +203,22 @@ type Config struct {
 	SubscriptionInitTimeout        time.Duration
 	SubscriptionKeepAlive          time.Duration
 	SubscriptionPollInterval       time.Duration
+	// Emails (issue 21). SMTPURL is smtp:// (STARTTLS when offered) or
+	// smtps:// (TLS from the start); empty writes each email as an .eml
+	// file under MailDir instead. MailFrom is the sender's address;
+	// ShopName, ShopURL and ShopLogoURL brand the emails, and ShopURL
+	// starts their links (reset-password, verify-email).
+	SMTPURL     string
+	MailFrom    *mail.Address
+	MailDir     string
+	ShopName    string
+	ShopURL     string
+	ShopLogoURL string
+	// MailPollInterval is how often each instance looks for due emails.
+	MailPollInterval time.Duration
+	// RateLimitPasswordReset bounds requestPasswordReset (and
+	// requestEmailVerification) per email, per hour; 0 turns it off.
+	RateLimitPasswordReset int
 }
 
 // minSecretKeyBytes is the shortest SECRET_KEY accepted (HS256's 32 bytes).
@@ -305,7 +323,15 @@ func Load(getenv func(string) string) (Config, error) {
 		SubscriptionInitTimeout:        p.duration("SUBSCRIPTION_INIT_TIMEOUT", 5*time.Second),
 		SubscriptionKeepAlive:          p.durationOrZero("SUBSCRIPTION_KEEPALIVE", 15*time.Second),
 		SubscriptionPollInterval:       p.duration("SUBSCRIPTION_POLL_INTERVAL", 2*time.Second),
+		SMTPURL:                        strings.TrimSpace(getenv("SMTP_URL")),
+		ShopName:                       p.str("SHOP_NAME", "shop"),
+		ShopURL:                        strings.TrimRight(p.str("SHOP_URL", "http://localhost:8080"), "/"),
+		ShopLogoURL:                    strings.TrimSpace(getenv("SHOP_LOGO_URL")),
+		MailPollInterval:               p.duration("MAIL_POLL_INTERVAL", time.Second),
+		RateLimitPasswordReset:         p.int("RATE_LIMIT_PASSWORD_RESET", 5, 0, 1<<30),
 	}
+	c.MailDir = p.str("MAIL_DIR", filepath.Join(filepath.Dir(c.SQLitePath), "mail"))
+	p.errs = append(p.errs, c.checkMail(p.str("MAIL_FROM", "shop@localhost"))...)
 	if raw := strings.TrimSpace(getenv("DATABASE_URL")); raw != "" {
 		u, err := NormalizeDatabaseURL(raw)
 		if err != nil {
@@ -394,6 +420,35 @@ func (c Config) checkStripe() []error {
 	return errs
 }
 
+// checkMail reads MAIL_FROM and checks SMTP_URL and the shop's URLs.
+func (c *Config) checkMail(from string) []error {
+	var errs []error
+	addr, err := mail.ParseAddress(from)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("MAIL_FROM: %q is not an address such as shop@example.com or \"Shop\" <shop@example.com>", from))
+	} else {
+		if addr.Name == "" {
+			addr.Name = c.ShopName
+		}
+		c.MailFrom = addr
+	}
+	if raw := c.SMTPURL; raw != "" {
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			errs = append(errs, errors.New("SMTP_URL: must look like smtp://user:pass@host:587 (STARTTLS when the server offers it) or smtps://user:pass@host:465"))
+		}
+	}
+	check := func(name, raw string) {
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL such as https://shop.example.com", name, raw))
+		}
+	}
+	check("SHOP_URL", c.ShopURL)
+	if c.ShopLogoURL != "" {
+		check("SHOP_LOGO_URL", c.ShopLogoURL)
+	}
+	return errs
+}
+
 // PublicTrustedProxies are the TRUSTED_PROXIES blocks that hold public
 // addresses, when no TRUSTED_PROXY_HOPS is set: X-Forwarded-For is then
 // believed from anyone who can send from them (a CDN's ranges: anyone, through
@@ -458,8 +513,12 @@ func (c Config) String() string {
 	if c.StripeAPIURL != "" {
 		payments += "@" + MaskURL(c.StripeAPIURL)
 	}
-	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s secret_key=%s access_token_ttl=%s refresh_token_ttl=%s bcrypt_cost=%d admin_email=%s payments=%s currency=%s",
-		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics, secret, c.AccessTokenTTL, c.RefreshTokenTTL, c.BcryptCost, admin, payments, c.ShopCurrency)
+	mailer := "files:" + c.MailDir
+	if c.SMTPURL != "" {
+		mailer = MaskURL(c.SMTPURL)
+	}
+	return fmt.Sprintf("addr=%s database=%s cache=%s cache_ttl=%s max_body=%d request_timeout=%s metrics=%s secret_key=%s access_token_ttl=%s refresh_token_ttl=%s bcrypt_cost=%d admin_email=%s payments=%s currency=%s mail=%s shop_url=%s",
+		c.Addr(), db, cache, c.CacheTTL, c.MaxBodyBytes, c.RequestTimeout, metrics, secret, c.AccessTokenTTL, c.RefreshTokenTTL, c.BcryptCost, admin, payments, c.ShopCurrency, mailer, c.ShopURL)
 }
 
 // NormalizeDatabaseURL accepts the URL forms users bring from the original

@@ -76,7 +76,10 @@ func PostgresRedisEnv(tb testing.TB) map[string]string {
 	return map[string]string{"DATABASE_URL": testenv.MustPostgres(tb), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
 		"SECRET_KEY":    testenv.RandomName("secret-") + testenv.RandomName("-key-"),
 		"METRICS_TOKEN": testenv.RandomName("metrics-"),
-		"ADMIN_EMAIL":   testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
+		// Emails as files in the test's own folder (issue 21), never in
+		// the repository's.
+		"MAIL_DIR":    filepath.Join(tb.TempDir(), "mail"),
+		"ADMIN_EMAIL": testAdminEmail, "ADMIN_PASSWORD": testAdminPassword, "BCRYPT_COST": testBcryptCost}
 }
 
 // EmbeddedEnv is the environment of an instance on the defaults: a SQLite

@@ -54,6 +54,12 @@ const (
 	WebhookURLInvalid Code = "WEBHOOK_URL_INVALID"
 	// WebhookEventTypeUnknown: a webhook endpoint's events name a type that does not exist (details list the unknown and the known), or none.
 	WebhookEventTypeUnknown Code = "WEBHOOK_EVENT_TYPE_UNKNOWN"
+	// ResetTokenInvalid: a password-reset or email-verification token that the shop never issued (or one of the other kind).
+	ResetTokenInvalid Code = "RESET_TOKEN_INVALID"
+	// ResetTokenExpired: a password-reset or email-verification token past its lifetime (1 h for a reset).
+	ResetTokenExpired Code = "RESET_TOKEN_EXPIRED"
+	// ResetTokenUsed: a password-reset or email-verification token that was used already (each works once).
+	ResetTokenUsed Code = "RESET_TOKEN_USED"
 
 	// The document (docguard, graphql-go).
 	// GraphqlParseFailed: the document is not GraphQL.
@@ -132,6 +138,9 @@ var All = []Code{
 	PaymentProviderError,
 	WebhookURLInvalid,
 	WebhookEventTypeUnknown,
+	ResetTokenInvalid,
+	ResetTokenExpired,
+	ResetTokenUsed,
 	GraphqlParseFailed,
 	GraphqlValidationFailed,
 	QueryTooLarge,

@@ -23,6 +23,9 @@ type Store interface {
 	PurgeIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
 	PurgeProcessedEvents(ctx context.Context, cutoff time.Time) (int64, error)
 	DeleteStaleCarts(ctx context.Context, cutoff time.Time, limit int) (int64, error)
+	// PurgeEmails deletes the emails sent or failed before cutoff, and
+	// the account tokens expired before it (issue 21).
+	PurgeEmails(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // batch is how many orders one transaction cancels.
@@ -121,6 +124,14 @@ func (w *Worker) Pass(ctx context.Context) {
 			w.Logger.Warn("purging old webhook deliveries failed", "err", err)
 		} else if n > 0 {
 			w.Logger.Info("purged old webhook deliveries", "count", n)
+		}
+		// The emails go with the events they came from: a purged event
+		// can't be handed over again, so its email's dedupe key has done
+		// its work.
+		if n, err := w.Store.PurgeEmails(ctx, now().Add(-w.EventsRetention)); err != nil {
+			w.Logger.Warn("purging old emails failed", "err", err)
+		} else if n > 0 {
+			w.Logger.Info("purged old emails", "count", n)
 		}
 	}
 }

@@ -31,6 +31,10 @@ type User struct {
 	Role         Role      `gorm:"column:role;type:varchar(16);not null;index:idx_users_role_created_id,priority:1"`
 	PasswordHash string    `gorm:"column:password_hash;type:varchar(100);not null"`
 	CreatedAt    time.Time `gorm:"column:created_at;not null;index:idx_users_role_created_id,priority:2"`
+	// EmailVerifiedAt is when the account proved it reads its email (a
+	// verification link, or a password reset, which is sent there); nil
+	// until then.
+	EmailVerifiedAt *time.Time `gorm:"column:email_verified_at"`
 }
 
 // Caller is the caller that user's tokens prove.
@@ -83,17 +87,7 @@ func ParseRegistration(email, password, name string) (Registration, error) {
 	var fe fieldErrors
 	r := Registration{Email: NormalizeEmail(email), Password: password, Name: strings.TrimSpace(name)}
 	checkEmail(&fe, "email", r.Email)
-	switch {
-	case !utf8.ValidString(password):
-		fe.add("password", "must be valid UTF-8")
-	case len(password) < MinPasswordBytes:
-		fe.add("password", "must be at least %d bytes long", MinPasswordBytes)
-	case len(password) > MaxPasswordBytes:
-		fe.add("password", "must be at most %d bytes long", MaxPasswordBytes)
-	case strings.IndexFunc(password, unicode.IsControl) >= 0:
-		// bcrypt stops at NUL: "\x00"×8 and "\x00"×9 would be one password.
-		fe.add("password", "must not contain control characters")
-	}
+	checkPassword(&fe, "password", password)
 	switch {
 	case !utf8.ValidString(r.Name):
 		fe.add("name", "must be valid UTF-8")
@@ -110,6 +104,22 @@ func ParseRegistration(email, password, name string) (Registration, error) {
 		return Registration{}, err
 	}
 	return r, nil
+}
+
+// checkPassword holds a password to the rules every password follows
+// (registration, a reset).
+func checkPassword(fe *fieldErrors, field, password string) {
+	switch {
+	case !utf8.ValidString(password):
+		fe.add(field, "must be valid UTF-8")
+	case len(password) < MinPasswordBytes:
+		fe.add(field, "must be at least %d bytes long", MinPasswordBytes)
+	case len(password) > MaxPasswordBytes:
+		fe.add(field, "must be at most %d bytes long", MaxPasswordBytes)
+	case strings.IndexFunc(password, unicode.IsControl) >= 0:
+		// bcrypt stops at NUL: "\x00"×8 and "\x00"×9 would be one password.
+		fe.add(field, "must not contain control characters")
+	}
 }
 
 // NormalizeEmail is the form an address is stored and looked up in.

@@ -24,6 +24,9 @@ type Limits struct {
 	// that carry a valid device token for the account tried, which count
 	// here instead of under LoginEmail.
 	LoginDevice int
+	// PasswordReset bounds password-reset and verification emails per
+	// email, per hour.
+	PasswordReset int
 	// IPv6Per48, when above 0, gives each IPv6 /48 that many times a
 	// /64's allowance of Requests, Auth and GuestCheckout, on top of each /64's own: one
 	// allocation can't mint 65,536 allowances. 0 counts /64s only.
@@ -50,7 +53,10 @@ type Set struct {
 	LoginDevice *Limiter
 	// GuestCheckoutIP is the checkout service's, keyed by client IP.
 	GuestCheckoutIP *Limiter
-	redis           *Redis
+	// ResetEmail is the account service's, for reset and verification
+	// emails, keyed by email.
+	ResetEmail *Limiter
+	redis      *Redis
 }
 
 // New builds the limiters: shared through Redis at redisURL (with the key
@@ -77,7 +83,8 @@ func New(redisURL, prefix string, timeout time.Duration, l Limits, logger *slog.
 		LoginDevice:    Exact(r, Allowance{Name: "login-device", Limit: l.LoginDevice, Window: 15 * time.Minute}),
 		GuestCheckoutIP: Exact(r, Allowance{Name: "guest-checkout-ip", Limit: l.GuestCheckout, Window: time.Minute, Key: ByIP}).
 			Widen(Exact(r, Allowance{Name: "guest-checkout-ip48", Limit: per48(l.GuestCheckout), Window: time.Minute, Key: By48})),
-		redis: r,
+		ResetEmail: Exact(r, Allowance{Name: "reset-email", Limit: l.PasswordReset, Window: time.Hour, Key: ByEmail}),
+		redis:      r,
 	}, nil
 }
 

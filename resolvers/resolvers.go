@@ -28,6 +28,14 @@ type Services struct {
 	Checkout *checkout.Service
 	Pricing  *pricing.Service
 	Webhooks *webhooks.Service
+	// Outbox lists the emails (mail.Outbox).
+	Outbox Outbox
+}
+
+// Outbox is what the resolvers need of the emails' listing (mail.Outbox),
+// declared here so that the resolvers don't depend on the mail library.
+type Outbox interface {
+	Page(ctx context.Context, c models.Caller, status, kind *string, first *int, after *string) (models.EmailPage, error)
 }
 
 // Payments is what the resolvers need of the payments service
@@ -54,6 +62,7 @@ type Resolver struct {
 	checkout *checkout.Service
 	pricing  *pricing.Service
 	webhooks *webhooks.Service
+	outbox   Outbox
 	logger   *slog.Logger
 }
 
@@ -63,7 +72,8 @@ func New(s Services, logger *slog.Logger) *Resolver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, checkout: s.Checkout, pricing: s.Pricing, webhooks: s.Webhooks, logger: logger}
+	return &Resolver{catalog: s.Catalog, ordering: s.Ordering, reports: s.Reports, accounts: s.Accounts, payments: s.Payments, checkout: s.Checkout, pricing: s.Pricing,
+		webhooks: s.Webhooks, outbox: s.Outbox, logger: logger}
 }
 
 func optFloat(m map[string]any, key string) *float64 {

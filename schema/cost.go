@@ -92,6 +92,15 @@ func TextWeights() map[string]int {
 		"WebhookDelivery.lastError":      w(models.MaxWebhookErrorBytes, 1),
 		"WebhookDelivery.payload":        w(maxWebhookPayload, 1),
 		"Query.webhookEventTypes":        w(24, len(models.WebhookEventTypes)),
+		// The emails' outbox (issue 21): a rendered email's parts are
+		// the largest text the API returns per row.
+		"EmailMessage.to":         w(models.MaxEmailBytes, 1),
+		"EmailMessage.subject":    w(400, 1),
+		"EmailMessage.lastError":  w(models.MaxEmailError, 1),
+		"EmailMessage.file":       w(1000, 1),
+		"EmailMessage.textBody":   w(maxEmailBody, 1),
+		"EmailMessage.htmlBody":   w(maxEmailBody, 1),
+		"EmailMessageEdge.cursor": w(cursorSize, 1),
 	}
 }
 
@@ -126,6 +135,7 @@ func DatabaseFields() map[string]docguard.Database {
 		// Outbound webhooks (issue 21).
 		"Query.webhookEndpoints":  always,
 		"Query.webhookDeliveries": always,
+		"Query.emailOutbox":       always,
 	}
 }
 
@@ -182,6 +192,8 @@ func ListSizes(maxPage int) map[string]docguard.List {
 		// Outbound webhooks (issue 21).
 		"Query.webhookEndpoints":  {Default: models.MaxWebhookEndpoints, Max: models.MaxWebhookEndpoints},
 		"Query.webhookDeliveries": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
+		// The emails' outbox (issue 21), a page at a time.
+		"Query.emailOutbox": {Arg: "first", Default: models.DefaultPageFirst, Max: models.MaxPageFirst},
 	}
 	// Introspection's lists (__schema { types { fields … } }) need no
 	// size: docguard walks them on the schema, as long as they are.
@@ -191,6 +203,10 @@ func ListSizes(maxPage int) map[string]docguard.List {
 // maxWebhookPayload bounds a webhook's body: an event's data (a product's
 // variant ids are its longest) in its envelope.
 const maxWebhookPayload = 16 << 10
+
+// maxEmailBody bounds an email's rendered part: an order of the most
+// lines (100) renders to about 40 KB of HTML.
+const maxEmailBody = 64 << 10
 
 // maxAddressText is the longest free text of an address (ParseAddress).
 const maxAddressText = 200
@@ -207,7 +223,7 @@ const maxMethods = models.MaxShippingZones * models.MaxZoneRates
 // sets (a connection's edges are as many as its first).
 func SizedByParent(field string) bool {
 	return field == "ProductConnection.edges" || field == "OrderConnection.edges" || field == "StockMovementConnection.edges" ||
-		field == "CustomerConnection.edges" || field == "WebhookDeliveryConnection.edges"
+		field == "CustomerConnection.edges" || field == "WebhookDeliveryConnection.edges" || field == "EmailMessageConnection.edges"
 }
 
 // Cacheability says, for every root query field, whether the server may
@@ -251,5 +267,7 @@ func Cacheability() map[string]docguard.Cache {
 		"Query.webhookEndpoints":  never,
 		"Query.webhookEventTypes": never,
 		"Query.webhookDeliveries": never,
+		// The emails (issue 21): admins', and changing as they are sent.
+		"Query.emailOutbox": never,
 	}
 }

@@ -428,6 +428,8 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 		"WebhookEndpoint.webhookEndpointId": true, "WebhookEndpoint.secret": true, "WebhookDelivery.deliveryId": true,
 		"WebhookDelivery.endpointId": true, "WebhookDelivery.eventId": true, "WebhookDelivery.eventType": true,
 		"WebhookDelivery.status": true, "WebhookDeliveryEdge.cursor": true,
+		// Issue 21's emails: ids, kinds and states.
+		"EmailMessage.emailId": true, "EmailMessage.kind": true, "EmailMessage.status": true, "EmailMessage.orderId": true,
 	}
 	sch, _ := MustSchema(t, nil, nil)
 	weights := schema.TextWeights()

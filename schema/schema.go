@@ -244,6 +244,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 	}
 	addAdmin(b, r, dateTime, user, pageInfoType, query)
 	addWebhooks(b, r, dateTime, pageInfoType, query, mutation)
+	addMail(b, r, dateTime, user, pageInfoType, query, mutation)
 	subscription := addSubscriptions(b, r, product, order, orderEvent)
 	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation, Subscription: subscription})
 	if err != nil {

@@ -14,6 +14,11 @@
 # own, installed with `go install` when missing, on free loopback ports,
 # stopped by stop_own_services.
 #
+# mailpit (a real SMTP server with an HTTP API, for the emails' tests):
+# TEST_MAILPIT_SMTP / TEST_MAILPIT_API when set; else one of the run's own,
+# installed with `go install` when missing, on free loopback ports, stopped
+# by stop_own_services.
+#
 # Run it (`scripts/services.sh assets chromium`) for what outlives the run,
 # or source it and call ensure_* where throwaway servers must be stopped at
 # the end (scripts/test.sh does, with a trap).
@@ -62,9 +67,15 @@ make_own_dir() {
   if [ -z "$own_dir" ]; then own_dir=$(mktemp -d "${TMPDIR:-/tmp}/shop-services.XXXXXX"); chmod 755 "$own_dir"; fi
 }
 
-own_pg_data= own_pg_bin= own_redis_port= own_stripe_mock_pid=
+own_pg_data= own_pg_bin= own_redis_port= own_stripe_mock_pid= own_mailpit_pid=
 # stop_own_services stops the throwaway servers this shell started.
 stop_own_services() {
+  if [ -n "$own_mailpit_pid" ]; then
+    log "stopping the tests' own mailpit"
+    kill "$own_mailpit_pid" 2>/dev/null || true
+    wait "$own_mailpit_pid" 2>/dev/null || true
+    own_mailpit_pid=
+  fi
   if [ -n "$own_stripe_mock_pid" ]; then
     log "stopping the tests' own stripe-mock"
     kill "$own_stripe_mock_pid" 2>/dev/null || true
@@ -207,6 +218,57 @@ ensure_stripe_mock() {
   return 1
 }
 
+MAILPIT_VERSION=v1.33.1
+
+ensure_mailpit() {
+  if [ -n "${TEST_MAILPIT_SMTP:-}" ] && [ -n "${TEST_MAILPIT_API:-}" ]; then log "using TEST_MAILPIT_SMTP and TEST_MAILPIT_API"; return; fi
+  local bin
+  bin=$(command -v mailpit || true)
+  if [ -z "$bin" ]; then
+    bin="$(go env GOPATH)/bin/mailpit"
+    if [ ! -x "$bin" ]; then
+      log "installing mailpit $MAILPIT_VERSION"
+      go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
+    fi
+  fi
+  local smtp api try from=53111
+  make_own_dir
+  # As for stripe-mock: a free port may be taken by the time mailpit
+  # binds it, and then the next ones are tried.
+  for try in 1 2 3; do
+    smtp=$(free_port "$from")
+    api=$(free_port $((smtp + 1)))
+    log "starting the tests' own mailpit: SMTP on port $smtp, API on $api"
+    # A temporary database (deleted when it stops), any login accepted over plain SMTP
+    # (the tests sign in with a user and password too), and room for
+    # every message a run sends.
+    "$bin" --smtp "127.0.0.1:$smtp" --listen "127.0.0.1:$api" --max 100000 \
+      --smtp-auth-accept-any --smtp-auth-allow-insecure --quiet >"$own_dir/mailpit.log" 2>&1 &
+    own_mailpit_pid=$!
+    if mailpit_up "$smtp" "$api"; then
+      export TEST_MAILPIT_SMTP="127.0.0.1:$smtp" TEST_MAILPIT_API="http://127.0.0.1:$api"
+      return 0
+    fi
+    kill "$own_mailpit_pid" 2>/dev/null || true
+    wait "$own_mailpit_pid" 2>/dev/null || true
+    own_mailpit_pid=
+    from=$((api + 1))
+  done
+  log "mailpit did not start"
+  cat "$own_dir/mailpit.log" >&2
+  return 1
+}
+
+# mailpit_up waits until the tests' mailpit listens on both its ports.
+mailpit_up() {
+  for _ in $(seq 1 150); do
+    kill -0 "$own_mailpit_pid" 2>/dev/null || return 1
+    if listening "$1" && listening "$2"; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
 ensure_chromium() {
   if [ -n "${CHROME_PATH:-}" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
     return
@@ -242,7 +304,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   cd "$(dirname "$0")/.."
   for what in "$@"; do
     case $what in
-      postgres | redis | stripe_mock) log "$what is started per run: source this script (see scripts/test.sh)"; exit 2 ;;
+      postgres | redis | stripe_mock | mailpit) log "$what is started per run: source this script (see scripts/test.sh)"; exit 2 ;;
     esac
     "ensure_$what"
   done

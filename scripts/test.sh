@@ -13,6 +13,7 @@ ensure_postgres
 ensure_postgres_programs
 ensure_redis
 ensure_stripe_mock
+ensure_mailpit
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/node_modules/*'))
 if [ -n "$unformatted" ]; then

@@ -194,6 +194,10 @@ func New(o Options) http.Handler {
 	admin := gzip(adminApp(web.Admin()))
 	r.Handle("/admin", admin)
 	r.Handle("/admin/*", admin)
+	// The pages the emails link to (SHOP_URL/reset-password?token=…,
+	// /verify-email?token=…) are the dashboard's, served from its bundle.
+	r.Handle("/reset-password", admin)
+	r.Handle("/verify-email", admin)
 	// Methods chi knows no route for (PROPFIND, FOO…) get the same
 	// GraphQL-shaped 405 as the rest, not an empty body.
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

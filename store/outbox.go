@@ -191,10 +191,12 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 					}
 					continue
 				}
-				// The consumer's own writes (webhooks' deliveries) join this
-				// transaction (EnqueueWebhooks), so they exist exactly when
-				// its position has moved past their events.
-				if err := handle(context.WithValue(ctx, deliveryTxKey{}, tx), out[i].Consumer, its); err != nil {
+				// The consumer's own writes (webhooks' deliveries, the emails)
+				// join this transaction (EnqueueWebhooks, the mail store), so
+				// they commit with its position, or not at all. Two keys: the
+				// webhooks and mail branches each named one (to be unified).
+				txCtx := context.WithValue(context.WithValue(ctx, deliveryTxKey{}, tx), deliveryKey{}, tx)
+				if err := handle(txCtx, out[i].Consumer, its); err != nil {
 					out[i].Err = fmt.Errorf("consumer %s: %w", out[i].Consumer, err)
 					continue
 				}

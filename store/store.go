@@ -133,6 +133,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	tables = append(tables, pricingTables()...)
 	tables = append(tables, cartTables()...)
 	tables = append(tables, webhookTables()...)
+	// Issue 21's emails and account tokens (store/mail.go).
+	tables = append(tables, mailTables()...)
 	if !s.dialect.serverSide() {
 		// SQLite's file lock already serialises schema changes.
 		split := needsMessages(s.db.WithContext(ctx))

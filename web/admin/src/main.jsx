@@ -20,6 +20,12 @@ import { Shipping } from "./screens/Shipping.jsx";
 import { Taxes } from "./screens/Taxes.jsx";
 import { DiscountCodes } from "./screens/DiscountCodes.jsx";
 import { DiscountCodeEdit } from "./screens/DiscountCodeEdit.jsx";
+import { Webhooks } from "./screens/Webhooks.jsx";
+import { WebhookEdit } from "./screens/WebhookEdit.jsx";
+import { WebhookDeliveries } from "./screens/WebhookDeliveries.jsx";
+import { Outbox } from "./screens/Outbox.jsx";
+import { ResetPassword } from "./public/ResetPassword.jsx";
+import { VerifyEmail } from "./public/VerifyEmail.jsx";
 
 const ROUTES = [
   ["/", Home, "Home"],
@@ -36,7 +42,19 @@ const ROUTES = [
   ["/discount-codes", DiscountCodes, "Discount codes"],
   ["/discount-codes/new", DiscountCodeEdit, "New discount code"],
   ["/discount-codes/:id", DiscountCodeEdit, "Discount code"],
+  ["/webhooks", Webhooks, "Webhooks"],
+  ["/webhooks/:id", WebhookEdit, "Webhook endpoint"],
+  ["/webhooks/:id/deliveries", WebhookDeliveries, "Webhook deliveries"],
+  ["/outbox", Outbox, "Outbox"],
 ];
+
+// The pages an email links to, outside /admin and open to anyone: the
+// server answers them with this bundle too. They need no session, so the
+// page neither restores nor asks for one.
+const PUBLIC = {
+  "/reset-password": ResetPassword,
+  "/verify-email": VerifyEmail,
+};
 
 function NotFound() {
   return (
@@ -95,4 +113,16 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById("app"));
+function Root() {
+  const path = location.pathname.replace(/\/+$/, "");
+  const Page = PUBLIC[path];
+  if (!Page) return <App />;
+  return (
+    <>
+      <Page token={new URLSearchParams(location.search).get("token") || ""} />
+      <LiveRegion />
+    </>
+  );
+}
+
+render(<Root />, document.getElementById("app"));

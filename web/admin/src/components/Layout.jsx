@@ -15,6 +15,8 @@ const NAV = [
   ["/shipping", "Shipping"],
   ["/taxes", "Taxes"],
   ["/discount-codes", "Discount codes"],
+  ["/webhooks", "Webhooks"],
+  ["/outbox", "Outbox"],
 ];
 
 function isCurrent(href, path) {
