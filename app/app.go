@@ -19,6 +19,7 @@ import (
 	"shop/checkout"
 	"shop/config"
 	"shop/expiry"
+	"shop/live"
 	"shop/models"
 	"shop/ordering"
 	"shop/outbox"
@@ -97,6 +98,13 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			return err
 		}
 	}
+	// The subscriptions' hub reads the outbox on this instance, woken after
+	// every write's COMMIT: this instance's own, and every other's through
+	// the invalidation messages (once the local tier has applied them).
+	hub := live.New(db, cfg.SubscriptionPollInterval, logger)
+	if err := invalidator.OnCommitted(ctx, hub.Wake); err != nil {
+		return err
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err
@@ -154,9 +162,10 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var work sync.WaitGroup
 	defer func() { stopWork(); work.Wait() }()
-	work.Add(2)
+	work.Add(3)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()
+	go func() { defer work.Done(); hub.Run(workCtx) }()
 
 	pay := payments.New(payments.Options{
 		Reader: catalog, Writer: db, Provider: paymentProvider(cfg, logger), Currency: cfg.ShopCurrency, Timeout: cfg.PaymentTimeout, Logger: logger,
@@ -193,6 +202,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	requestsCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
 	var inflight sync.WaitGroup
+	sockets := server.NewSockets(cfg.SubscriptionConnectionsPerUser, cfg.SubscriptionConnectionsPerIP)
 	writeTimeout := cfg.RequestTimeout + 5*time.Second
 	srv := &http.Server{
 		BaseContext: func(net.Listener) context.Context { return requestsCtx },
@@ -233,6 +243,18 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			},
 			WriteStall:   cfg.ResponseStallTimeout,
 			WriteTimeout: writeTimeout,
+
+			Subscriptions: server.SubscriptionOptions{
+				Hub:               hub,
+				Watch:             res.Watch,
+				AuthenticateUntil: accounts.VerifyUntil,
+				Sockets:           sockets,
+				PerConnection:     cfg.SubscriptionsPerConnection,
+				SendBuffer:        cfg.SubscriptionSendBuffer,
+				InitTimeout:       cfg.SubscriptionInitTimeout,
+				KeepAlive:         cfg.SubscriptionKeepAlive,
+				ReadLimit:         cfg.MaxBodyBytes,
+			},
 		})),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -260,6 +282,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
+	// WebSocket connections are hijacked: http.Server.Shutdown neither
+	// waits for nor closes them. Each is closed with 1001 once the messages
+	// it has queued are sent, before the requests are waited for.
+	if err := sockets.Shutdown(sctx); err != nil {
+		logger.Warn("closing the subscriptions' connections", "err", err)
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		// Requests outlived the timeout: cancel them (their transactions
 		// roll back) and wait for their handlers to return, so none of

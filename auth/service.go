@@ -283,6 +283,12 @@ func (s *Service) Me(ctx context.Context, c models.Caller) (*models.User, error)
 // UNAUTHENTICATED *models.Error values with a message for the client.
 func (s *Service) Verify(token string) (models.Caller, error) { return s.tokens.verify(token) }
 
+// VerifyUntil is Verify with the time the token expires: a subscription's
+// connection, which outlives requests, ends then (issue 21).
+func (s *Service) VerifyUntil(token string) (models.Caller, time.Time, error) {
+	return s.tokens.verifyUntil(token)
+}
+
 // SaveAdmin makes the account with email an admin with password, creating
 // it if needed (ADMIN_EMAIL and ADMIN_PASSWORD at start-up). The email and
 // password follow the rules of registration.

@@ -83,28 +83,34 @@ func (t *tokens) issue(u models.User, now time.Time) (string, time.Time, error) 
 // verify returns the caller an access token proves, or an UNAUTHENTICATED
 // error that says whether it merely expired.
 func (t *tokens) verify(token string) (models.Caller, error) {
+	c, _, err := t.verifyUntil(token)
+	return c, err
+}
+
+// verifyUntil is verify with the token's expiry.
+func (t *tokens) verifyUntil(token string) (models.Caller, time.Time, error) {
 	if len(token) > maxTokenBytes || !jwtChars(token) {
-		return models.Caller{}, errTokenInvalid
+		return models.Caller{}, time.Time{}, errTokenInvalid
 	}
 	var c claims
 	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil })
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return models.Caller{}, errTokenExpired
+		return models.Caller{}, time.Time{}, errTokenExpired
 	case err != nil:
-		return models.Caller{}, errTokenInvalid
+		return models.Caller{}, time.Time{}, errTokenInvalid
 	}
 	if !t.timesPlausible(c, time.Now()) {
-		return models.Caller{}, errTokenInvalid
+		return models.Caller{}, time.Time{}, errTokenInvalid
 	}
 	role := models.Role(c.Role)
 	if role != models.RoleAdmin && role != models.RoleCustomer {
-		return models.Caller{}, errTokenInvalid
+		return models.Caller{}, time.Time{}, errTokenInvalid
 	}
 	if u, err := uuid.Parse(c.Subject); err != nil || u.String() != c.Subject {
-		return models.Caller{}, errTokenInvalid
+		return models.Caller{}, time.Time{}, errTokenInvalid
 	}
-	return models.Caller{UserID: c.Subject, Role: role}, nil
+	return models.Caller{UserID: c.Subject, Role: role}, c.ExpiresAt.Time, nil
 }
 
 // timesPlausible reports whether c's times are ones the server could have

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"shop/models"
@@ -35,6 +36,8 @@ type Invalidator struct {
 	l1      *local // nil unless EnableLocal was called
 	pend    *pending
 	bg      background
+	// committed hears that writes may have committed (OnCommitted).
+	committed atomic.Pointer[func()]
 }
 
 // NewInvalidator invalidates entries in backend that live for ttl.
@@ -222,6 +225,7 @@ func (c *Invalidator) Handle(ctx context.Context, events []models.Event) error {
 	}
 	c.applied(changes, versions)
 	c.stats.FromOutbox.Add(uint64(len(changes)))
+	c.notify()
 	return nil
 }
 
@@ -262,9 +266,13 @@ func (c *Invalidator) EnableLocal(ctx context.Context, ttl time.Duration, maxIte
 		}
 		c.l1.set(deps, time.Now())
 		c.stats.Messages.Add(1)
+		c.notify()
 	}, func(listening bool) {
 		c.l1.flush(!listening)
 		c.stats.Resets.Add(1)
+		if listening {
+			c.notify()
+		}
 	})
 	go func() {
 		<-done
@@ -293,7 +301,52 @@ func (c *Invalidator) sweepLocal(ctx context.Context, ttl time.Duration) {
 	}
 }
 
+// OnCommitted calls f whenever writes may have committed, so that a
+// reader of the outbox (the subscriptions' hub) looks at once instead of
+// at its next poll: after each of this instance's writes, once its
+// invalidation is done (or has failed: the keys are then read from the
+// database), and after each invalidation message from another instance,
+// once the local tier has applied it (so that what f's reader reads
+// through the cache is no older than the write). Every write publishes a
+// message, one that changes no key included (an empty one, bumpScript).
+// With a shared backend and no local tier (EnableLocal), it subscribes to
+// the messages itself, until ctx ends or Close. f must not block. Call it
+// once, after EnableLocal.
+func (c *Invalidator) OnCommitted(ctx context.Context, f func()) error {
+	c.committed.Store(&f)
+	b, ok := c.backend.(Subscriber)
+	if !ok || c.l1 != nil {
+		return nil
+	}
+	if !c.bg.enter() {
+		return fmt.Errorf("cache: the catalog is closed")
+	}
+	sctx, stop := context.WithCancel(ctx)
+	c.bg.onClose(stop)
+	done := b.Subscribe(sctx, func([]byte) { f() }, func(listening bool) {
+		if listening {
+			f()
+		}
+	})
+	go func() {
+		<-done
+		c.bg.leave()
+	}()
+	return nil
+}
+
+func (c *Invalidator) notify() {
+	if f := c.committed.Load(); f != nil {
+		(*f)()
+	}
+}
+
+// parseMessage reads an invalidation message: "<version> <key>" lines, or
+// none (a write that changed no cached key, published as a wake-up).
 func parseMessage(b []byte) ([]dep, bool) {
+	if len(b) == 0 {
+		return nil, true
+	}
 	var deps []dep
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
 		ver, key, ok := bytes.Cut(line, []byte{' '})
@@ -334,6 +387,10 @@ func (c *Invalidator) invalidate(ctx context.Context, begun []string, changes []
 	defer cancel()
 	c.stats.Invalidations.Add(1)
 	versions, err := c.backend.Bump(ctx, changes, marks, c.ttl)
+	// Whatever Bump answered: this instance reads what the write changed
+	// from the database until it is confirmed, so a reader woken now sees
+	// it.
+	defer c.notify()
 	if err != nil {
 		keys := make([]string, len(changes))
 		for i, ch := range changes {

@@ -194,8 +194,10 @@ return 0
 
 // bumpScript: ARGV prefix, ttl (ms), channel, then "s:<key>" (give it a
 // fresh version), "d:<key>" (a fresh version for the message only; delete
-// the key), "x:<key>" (delete) or "m:<key>" (set a marker). Publishes "<version> <key>" lines and
-// returns the fresh versions.
+// the key), "x:<key>" (delete) or "m:<key>" (set a marker; markers come
+// last). Publishes "<version> <key>" lines, or an empty message for a
+// write's markers alone (every write is told: OnCommitted), and returns
+// the fresh versions.
 var bumpScript = redis.NewScript(scriptLib + `
 local out, msg = {}, {}
 for i = 4, #ARGV do
@@ -215,7 +217,13 @@ for i = 4, #ARGV do
     msg[#msg + 1] = v .. ' ' .. key
   end
 end
-if #msg > 0 then redis.call('PUBLISH', ARGV[3], table.concat(msg, '\n')) end
+if #msg > 0 then
+  redis.call('PUBLISH', ARGV[3], table.concat(msg, '\n'))
+elseif string.sub(ARGV[#ARGV] or '', 1, 2) == 'm:' then
+  -- A write that changed no cached key (a guest's order noted): its
+  -- message is empty, a wake-up for the subscriptions of every instance.
+  redis.call('PUBLISH', ARGV[3], '')
+end
 return out
 `)
 

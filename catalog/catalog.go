@@ -9,6 +9,7 @@ package catalog
 import (
 	"context"
 
+	"shop/errcode"
 	"shop/models"
 )
 
@@ -190,4 +191,18 @@ func (s *Service) DeleteProduct(ctx context.Context, c models.Caller, id string)
 		return false, err
 	}
 	return s.write.DeleteProduct(ctx, id)
+}
+
+// WatchProduct refuses c the subscription to product id unless c may read
+// it (an inactive product only admins): NOT_FOUND, as it would be null to
+// getProductsById.
+func (s *Service) WatchProduct(ctx context.Context, c models.Caller, id string) error {
+	p, err := s.Product(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return models.Errorf(errcode.NotFound, "No product %s.", id)
+	}
+	return nil
 }

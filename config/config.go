@@ -174,6 +174,20 @@ type Config struct {
 	MaxResponseBytesAdmin int
 	GraphQLIntrospection  bool
 	DocumentCacheBytes    int64
+
+	// Subscriptions over WebSocket (issue 21, docs/subscriptions.md):
+	// subscriptions per connection, connections per user and per client
+	// address on one instance (0: any number), the messages a connection
+	// queues before it is closed as a slow reader, how long it may wait
+	// before connection_init, how often the server pings (0: never), and
+	// the hub's poll of the outbox behind its wake-ups.
+	SubscriptionsPerConnection     int
+	SubscriptionConnectionsPerUser int
+	SubscriptionConnectionsPerIP   int
+	SubscriptionSendBuffer         int
+	SubscriptionInitTimeout        time.Duration
+	SubscriptionKeepAlive          time.Duration
+	SubscriptionPollInterval       time.Duration
 }
 
 // minSecretKeyBytes is the shortest SECRET_KEY accepted (HS256's 32 bytes).
@@ -261,6 +275,14 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxResponseBytesAdmin:     p.int("MAX_RESPONSE_BYTES_ADMIN", 64<<20, 1<<10, 1<<40),
 		GraphQLIntrospection:      p.bool("GRAPHQL_INTROSPECTION", true),
 		DocumentCacheBytes:        int64(p.int("DOCUMENT_CACHE_BYTES", 32<<20, 1<<20, 1<<40)),
+
+		SubscriptionsPerConnection:     p.int("SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000),
+		SubscriptionConnectionsPerUser: p.int("SUBSCRIPTION_CONNECTIONS_PER_USER", 10, 0, 1<<20),
+		SubscriptionConnectionsPerIP:   p.int("SUBSCRIPTION_CONNECTIONS_PER_IP", 100, 0, 1<<20),
+		SubscriptionSendBuffer:         p.int("SUBSCRIPTION_SEND_BUFFER", 32, 1, 100_000),
+		SubscriptionInitTimeout:        p.duration("SUBSCRIPTION_INIT_TIMEOUT", 5*time.Second),
+		SubscriptionKeepAlive:          p.durationOrZero("SUBSCRIPTION_KEEPALIVE", 15*time.Second),
+		SubscriptionPollInterval:       p.duration("SUBSCRIPTION_POLL_INTERVAL", 2*time.Second),
 	}
 	if raw := strings.TrimSpace(getenv("DATABASE_URL")); raw != "" {
 		u, err := NormalizeDatabaseURL(raw)

@@ -48,6 +48,26 @@ func cartOwnerOnly(j string) [4]outcome {
 	return [4]outcome{denied(cartNotFound), data(j), denied(cartNotFound), denied(forbidden)}
 }
 
+// subscribed is a subscription's cell that starts.
+var subscribed = outcome{data: "subscribed"}
+
+// mustSubscriptionCell subscribes to doc over WebSocket as the caller of
+// token (anonymous when empty) and checks the outcome: started, or an
+// error message of want.code, the connection staying open.
+func mustSubscriptionCell(tb testing.TB, in *instance, token, doc string, want outcome) {
+	tb.Helper()
+	w := MustDialWS(tb, in).MustInit(token)
+	if want.code != "" {
+		mustSubscribeError(tb, w, "1", doc, nil, want.code)
+		w.MustSend(map[string]any{"type": "ping"})
+		if m := w.MustRead(subscriptionWait); m.Type != "pong" {
+			tb.Fatalf("after the refusal: %+v, want the connection open (pong)", m)
+		}
+		return
+	}
+	w.MustSubscribe("1", doc, nil)
+}
+
 const (
 	cartNotFound    = "CART_NOT_FOUND"
 	unauthenticated = "UNAUTHENTICATED"
@@ -329,6 +349,19 @@ var matrix = []struct {
 		everyone(data(`{"refreshToken":{"user":{"id":"$A"}}}`))},
 	{"logout", `mutation { logout(refreshToken: "$FRESH_REFRESH") }`,
 		everyone(data(`{"logout":true}`))},
+	// Subscriptions (issue 21), over WebSocket: started (no error before
+	// the pong to a ping sent after the subscribe) or refused with an
+	// error message of the code.
+	{"orderUpdated", `subscription { orderUpdated(orderId: "$OA") { orderId } }`,
+		[4]outcome{denied(unauthenticated), subscribed, denied(notFound), subscribed}},
+	{"myOrders", `subscription { myOrders { orderId } }`,
+		[4]outcome{denied(unauthenticated), subscribed, subscribed, subscribed}},
+	{"orderEvents", `subscription { orderEvents { orderId status order { orderId } } }`,
+		[4]outcome{denied(unauthenticated), denied(forbidden), denied(forbidden), subscribed}},
+	{"productUpdated", `subscription { productUpdated(productId: "$P1") { productId price } }`,
+		everyone(subscribed)},
+	{"productUpdated of an inactive product: admins", `subscription { productUpdated(productId: "$HIDDEN") { productId } }`,
+		[4]outcome{denied(notFound), denied(notFound), denied(notFound), subscribed}},
 }
 
 // TestAuthorizationMatrix runs the matrix on the real server, on
@@ -456,6 +489,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if strings.Contains(row.doc, "$FRESH_REFRESH") {
 					_, s := in.MustLogin(t, sessA.User.Email, testCustomerPassword)
 					cell["$FRESH_REFRESH"] = s.RefreshToken
+				}
+				if strings.HasPrefix(row.doc, "subscription") {
+					mustSubscriptionCell(t, in, caller.c.Token, substitute(row.doc, cell), want)
+					return
 				}
 				var f *fresh
 				for _, placeholder := range []string{"$PENDING_A", "$PAID_A", "$PAYMENT_A"} {
@@ -653,7 +690,7 @@ func TestAuthorizationMatrixCoversTheSchema(t *testing.T) {
 	text := regexp.MustCompile(`(?s)"""(.*?)"""`).ReplaceAllString(string(raw), "")
 	for _, line := range strings.Split(text, "\n") {
 		switch {
-		case line == "type Query {" || line == "type Mutation {":
+		case line == "type Query {" || line == "type Mutation {" || line == "type Subscription {":
 			root = line
 		case line == "}":
 			root = ""

@@ -92,6 +92,8 @@ const (
 	Timeout Code = "TIMEOUT"
 	// RateLimited: past an allowance (RATE_LIMIT_*): HTTP 429 with Retry-After.
 	RateLimited Code = "RATE_LIMITED"
+	// TooManySubscriptions: a subscribe on a WebSocket connection that already holds SUBSCRIPTIONS_PER_CONNECTION subscriptions.
+	TooManySubscriptions Code = "TOO_MANY_SUBSCRIPTIONS"
 	// TooManyInFlight: the client's address (or its IPv6 /48) already has MAX_IN_FLIGHT_PER_IP requests held in this instance (HTTP 429).
 	TooManyInFlight Code = "TOO_MANY_IN_FLIGHT"
 	// Overloaded: the instance held MAX_IN_FLIGHT requests for MAX_IN_FLIGHT_WAIT (HTTP 503).
@@ -143,6 +145,7 @@ var All = []Code{
 	MethodNotAllowed,
 	Timeout,
 	RateLimited,
+	TooManySubscriptions,
 	TooManyInFlight,
 	Overloaded,
 	ServiceUnavailable,

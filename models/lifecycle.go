@@ -247,3 +247,18 @@ func CanCancel(c Caller, o Order) error {
 func ExpiryNote(ttl time.Duration) string {
 	return "Cancelled automatically: not paid within " + ttl.String() + "."
 }
+
+// TimelineEntry is the row of an order's timeline (events, oldest first)
+// that the write at `at` added: each write of an order records one row and
+// its outbox event with the same time. With several rows of that time, the
+// last; with none (a row the event's write did not add, or a clock read
+// apart), nil.
+func TimelineEntry(events []OrderEvent, at time.Time) *OrderEvent {
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].At.Equal(at) {
+			e := events[i]
+			return &e
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"shop/errcode"
 )
@@ -239,6 +240,35 @@ func TestLedgerCursors(t *testing.T) {
 	for _, bad := range []string{"garbage!", OrderCursor(Order{ID: "6f1c2a4e-8b7d-4c3e-9a1b-2d3e4f5a6b7c"}).Encode(), MovementCursor(StockMovement{ID: 0})} {
 		if _, err := ParseLedgerConnection(nil, &bad); ErrorCode(err) != errcode.BadUserInput {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestTimelineEntry(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 123456000, time.UTC)
+	events := []OrderEvent{
+		{ID: 1, Status: "pending", At: t0},
+		{ID: 2, Status: "paid", At: t0.Add(time.Second)},
+		{ID: 3, Status: "paid", Message: "noted", At: t0.Add(time.Second)},
+		{ID: 4, Status: "shipped", At: t0.Add(2 * time.Second)},
+	}
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+		want int64
+	}{
+		{"the first", t0, 1},
+		{"the last of one time", t0.Add(time.Second), 3},
+		{"the same instant in another zone", t0.Add(2 * time.Second).In(time.FixedZone("X", 3600)), 4},
+		{"none", t0.Add(time.Millisecond), 0},
+	} {
+		got := TimelineEntry(events, tt.at)
+		switch {
+		case tt.want == 0 && got != nil:
+			t.Errorf("%s: got row %d, want none", tt.name, got.ID)
+		case tt.want != 0 && (got == nil || got.ID != tt.want):
+			t.Errorf("%s: got %+v, want row %d", tt.name, got, tt.want)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package ordering
 
 import (
 	"context"
+	"time"
 
+	"shop/errcode"
 	"shop/models"
 )
 
@@ -161,4 +163,43 @@ func orderIDs(orders []models.Order) []string {
 		ids[i] = o.ID
 	}
 	return ids
+}
+
+// Subscriptions (issue 21): who may follow what, asked when a subscription
+// starts; each payload then reads its subject again through Order and
+// TimelineEvent, as c.
+
+// WatchOrder refuses c the subscription to order id unless c may read it:
+// its customer or an admin. Another's order is NOT_FOUND, as it would be
+// null to getOrderById.
+func (s *Service) WatchOrder(ctx context.Context, c models.Caller, id string) error {
+	o, err := s.Order(ctx, c, id, Include{})
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return models.Errorf(errcode.NotFound, "No order %s that you may see.", id)
+	}
+	return nil
+}
+
+// WatchOwnOrders lets any signed-in caller follow its own orders.
+func (s *Service) WatchOwnOrders(c models.Caller) error { return models.RequireSignedIn(c) }
+
+// WatchAllOrders lets admins follow every order's timeline.
+func (s *Service) WatchAllOrders(c models.Caller) error { return models.RequireAdmin(c) }
+
+// TimelineEvent is the row of order orderID's timeline written at `at`
+// (models.TimelineEntry), or its newest when none was, as c may read it;
+// nil when c may not read the order.
+func (s *Service) TimelineEvent(ctx context.Context, c models.Caller, orderID string, at time.Time) (*models.OrderEvent, error) {
+	o, err := s.Order(ctx, c, orderID, Include{Events: true})
+	if err != nil || o == nil || len(o.Events) == 0 {
+		return nil, err
+	}
+	if e := models.TimelineEntry(o.Events, at); e != nil {
+		return e, nil
+	}
+	e := o.Events[len(o.Events)-1]
+	return &e, nil
 }

@@ -21,8 +21,16 @@ func Costs(maxPage int) docguard.Costs {
 // aliases of getOrderById { __typename } read 10,000 rows. A page of
 // orders (getOrders, orders) reads lines only when items is selected,
 // which Order.items' size already counts.
+//
+// Subscriptions (issue 21) cost per payload what a query reading the same
+// subject would: orderUpdated and myOrders read an order like
+// getOrderById, orderEvents the order and its timeline, OrderEvent.order
+// the order again; productUpdated is a point read of the catalog, like
+// getProductsById.
 func ReadWeights() map[string]int {
-	return map[string]int{"Query.getOrderById": models.MaxOrderLines, "Cart.order": models.MaxOrderLines}
+	return map[string]int{"Query.getOrderById": models.MaxOrderLines, "Cart.order": models.MaxOrderLines,
+		"Subscription.orderUpdated": models.MaxOrderLines, "Subscription.myOrders": models.MaxOrderLines,
+		"Subscription.orderEvents": models.MaxOrderLines + maxOrderEvents, "OrderEvent.order": models.MaxOrderLines}
 }
 
 // variantTitleSize is the longest variant title: three values joined.

@@ -406,7 +406,7 @@ func TestEveryTextFieldIsWeighed(t *testing.T) {
 		"AuthPayload.accessToken": true, "AuthPayload.deviceToken": true, "AuthPayload.refreshToken": true, // mutations' answers, one each
 		"Category.id": true, "Category.name": true, "CustomerEdge.cursor": true,
 		"Order.carrier": true, "Order.orderId": true, "Order.status": true, "Order.trackingNumber": true, "OrderEdge.cursor": true,
-		"OrderEvent.actor": true, "OrderEvent.status": true, "OrderItem.id": true, "OrderItem.productId": true,
+		"OrderEvent.actor": true, "OrderEvent.status": true, "OrderEvent.orderId": true, "OrderItem.id": true, "OrderItem.productId": true,
 		"Payment.currency": true, "Payment.paymentId": true, "Payment.provider": true, "Payment.providerPaymentId": true, "Payment.status": true,
 		"PaymentSession.clientSecret": true, "PaymentSession.currency": true, "PaymentSession.paymentId": true, "PaymentSession.provider": true,
 		"PaymentSession.status": true, "Product.productId": true, "Product.sku": true, "SalesDay.date": true,

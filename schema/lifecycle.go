@@ -12,8 +12,8 @@ const maxOrderEvents = models.MaxOrderEvents
 
 // addLifecycle adds the order lifecycle, the stock ledger and their
 // operations beside the contract's fields.
-func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, product, order, pageInfoType *graphql.Object, query, mutation *graphql.Object) (movementConn *graphql.Object) {
-	orderEvent := graphql.NewObject(graphql.ObjectConfig{
+func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, product, order, pageInfoType *graphql.Object, query, mutation *graphql.Object) (movementConn, orderEvent *graphql.Object) {
+	orderEvent = graphql.NewObject(graphql.ObjectConfig{
 		Name:        "OrderEvent",
 		Description: "One change of an order's status, the creation included, or a note on it.",
 		Fields: graphql.Fields{
@@ -122,7 +122,7 @@ func addLifecycle(b builder, r *resolvers.Resolver, dateTime *graphql.Scalar, pr
 		},
 		Resolve: b.safe(r.AdjustStock),
 	})
-	return movementConn
+	return movementConn, orderEvent
 }
 
 func nullIfEmpty(s string) any {

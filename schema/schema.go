@@ -227,7 +227,7 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 			},
 		},
 	})
-	movementConn := addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
+	movementConn, orderEvent := addLifecycle(b, r, dateTime, product, order, pageInfoType, query, mutation)
 	vt := newVariantTypes(b, r, product)
 	addVariants(b, r, vt, product, orderItem, movementConn, query, mutation)
 	addVariantInputs(vt, productInput, orderItemInput)
@@ -243,7 +243,8 @@ func New(r *resolvers.Resolver, logger *slog.Logger) (graphql.Schema, error) {
 		mutation.AddFieldConfig(name, f)
 	}
 	addAdmin(b, r, dateTime, user, pageInfoType, query)
-	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation})
+	subscription := addSubscriptions(b, r, product, order, orderEvent)
+	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query, Mutation: mutation, Subscription: subscription})
 	if err != nil {
 		return graphql.Schema{}, fmt.Errorf("build schema: %w", err)
 	}

@@ -125,6 +125,10 @@ func (h *graphqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResult(w, http.StatusBadRequest, &graphql.Result{Errors: errs})
 		return
 	}
+	if op.guard.Type == ast.OperationTypeSubscription {
+		h.fail(w, start, http.StatusBadRequest, errcode.BadRequest, "Subscriptions are served over WebSocket on /graphql, with the graphql-transport-ws protocol (docs/subscriptions.md).")
+		return
+	}
 	if r.Method == http.MethodGet && op.guard.Type == ast.OperationTypeMutation {
 		w.Header().Set("Allow", "POST")
 		h.fail(w, start, http.StatusMethodNotAllowed, errcode.MethodNotAllowed, "Mutations must be sent with POST.")

@@ -101,6 +101,9 @@ type Options struct {
 	// nothing of it for that long; WriteTimeout is the server's own, which
 	// the renewed deadlines never pass.
 	WriteStall, WriteTimeout time.Duration
+	// Subscriptions serve GraphQL subscriptions over WebSocket on /graphql
+	// (graphql-transport-ws); without a Hub, upgrades are refused.
+	Subscriptions SubscriptionOptions
 }
 
 // ResponseCache keeps whole responses of catalog-only operations, valid
@@ -147,7 +150,8 @@ func New(o Options) http.Handler {
 
 	docs := newDocumentCache(o.Logger, &o.Schema, docguard.NewSchema(&o.Schema, o.Costs), o.Limits, o.DocumentCacheSize, o.DocumentCacheBytes)
 	registerDocumentCache(o.Metrics, docs)
-	var gql http.Handler = gzip(&graphqlHandler{opts: o, docs: docs, metrics: m})
+	gqlHandler := &graphqlHandler{opts: o, docs: docs, metrics: m}
+	var gql http.Handler = gzip(gqlHandler)
 	if o.NoGraphiQL {
 		gql = noGraphiQL(gql)
 		r.Get("/static/graphiql.html", graphiQLOff)
@@ -160,7 +164,19 @@ func New(o Options) http.Handler {
 	// What is held comes first: a refusal there costs nothing, and counts
 	// against no allowance.
 	held := newInFlight(o.InFlight, o.Metrics)
-	r.With(limitInFlight(held, o.MaxBodyBytes), stallWrites(o.WriteStall, o.WriteTimeout), limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handle("/graphql", gql)
+	requests := chi.Chain(limitInFlight(held, o.MaxBodyBytes), stallWrites(o.WriteStall, o.WriteTimeout), limitByIP(o.IPLimit), authn, limitByUser(o.UserLimit)).Handler(gql)
+	// A WebSocket upgrade of /graphql is a subscriptions connection: it
+	// holds no request slot (it lives for hours), its token comes in
+	// connection_init, and each connection counts once against the per-IP
+	// allowance.
+	sockets := limitByIP(o.IPLimit)(newSubscriptionHandler(gqlHandler, o.Subscriptions, o.CORSOrigins, o.Metrics))
+	r.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebSocket(r) {
+			sockets.ServeHTTP(w, r)
+			return
+		}
+		requests.ServeHTTP(w, r)
+	}))
 	// Payment providers' webhooks: signed, so neither a token nor the
 	// per-IP limit applies (a provider sends from few addresses, in
 	// bursts).

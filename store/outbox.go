@@ -324,3 +324,31 @@ func (s *Store) PurgeEvents(ctx context.Context, cutoff time.Time) (int64, error
 		}
 	}
 }
+
+// EventsHead is the place in the outbox after every event committed so
+// far: where a reader that owes nothing to what came before starts (the
+// subscriptions' hub, package live). Events of transactions still running
+// may commit before it; they are not that reader's.
+func (s *Store) EventsHead(ctx context.Context) (tx, id int64, err error) {
+	ctx = context.WithValue(ctx, backgroundKey{}, true)
+	var head struct{ Tx, ID int64 }
+	if err := s.db.WithContext(ctx).Raw("SELECT coalesce(max(tx), 0) AS tx, coalesce(max(id), 0) AS id FROM events").Scan(&head).Error; err != nil {
+		return 0, 0, fmt.Errorf("read the outbox's head: %w", err)
+	}
+	return head.Tx, head.ID, nil
+}
+
+// EventsAfter returns up to limit final events after (tx, id), in the
+// outbox's order: the same horizon as DeliverEvents, so a reader that
+// keeps its place in memory never passes over an event that commits
+// later. No locks and no position saved: for readers that owe nothing
+// after a restart (subscriptions).
+func (s *Store) EventsAfter(ctx context.Context, tx, id int64, limit int) ([]models.Event, error) {
+	ctx = context.WithValue(ctx, backgroundKey{}, true)
+	var evs []models.Event
+	if err := s.db.WithContext(ctx).Raw("SELECT id, tx, write_id, type, subject, data, at FROM events WHERE (tx, id) > (?, ?) AND "+s.dialect.horizon()+
+		" ORDER BY tx, id LIMIT ?", tx, id, limit).Scan(&evs).Error; err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return evs, nil
+}
