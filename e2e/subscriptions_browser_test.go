@@ -86,11 +86,12 @@ func nextHas(text string) string {
 }
 
 // TestGraphiQLSubscriptionInBrowser runs a subscription in GraphiQL, in
-// headless Chromium: the customer's token pasted in the Headers tab goes
-// in connection_init's payload over graphql-transport-ws (the npm
-// graphql-ws client, from the binary), and when the test cancels the order
-// through the API, the result pane shows the order cancelled, pushed as a
-// next message.
+// headless Chromium: the token pasted in the Headers tab goes in
+// connection_init's payload over graphql-transport-ws (the npm graphql-ws
+// client, from the binary); a refused one shows the socket's 4401 in the
+// result pane; with the customer's, when the test cancels the order through
+// the API, the result pane shows the order cancelled, pushed as a next
+// message.
 func TestGraphiQLSubscriptionInBrowser(t *testing.T) {
 	t.Parallel()
 	in := MustStart(t, EmbeddedEnv(t))
@@ -116,26 +117,40 @@ func TestGraphiQLSubscriptionInBrowser(t *testing.T) {
 		fail("GraphiQL did not start: %v", err)
 	}
 
-	// The token in the Headers tab, as a person pastes it.
-	headers, _ := json.Marshal(`{"Authorization": "Bearer ` + cust.Token + `"}`)
-	err = pollIn(ctx, `(() => {
-		const tab = [...document.querySelectorAll(".graphiql-editor-tools button")].find((b) => b.textContent.trim() === "Headers");
-		if (!tab) return false;
-		if (!tab.classList.contains("active")) { tab.click(); return false; }
-		const cm = document.querySelector(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror");
-		if (!cm) return false;
-		cm.CodeMirror.setValue(`+string(headers)+`);
-		return true;
-	})()`)
-	if err != nil {
-		fail("could not fill the Headers tab: %v", err)
+	// A token in the Headers tab, as a person pastes it, and a run.
+	run := func(token string) {
+		t.Helper()
+		headers, _ := json.Marshal(`{"Authorization": "Bearer ` + token + `"}`)
+		err := pollIn(ctx, `(() => {
+			const tab = [...document.querySelectorAll(".graphiql-editor-tools button")].find((b) => b.textContent.trim() === "Headers");
+			if (!tab) return false;
+			if (!tab.classList.contains("active")) { tab.click(); return false; }
+			const cm = document.querySelector(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror");
+			if (!cm) return false;
+			cm.CodeMirror.setValue(`+string(headers)+`);
+			return true;
+		})()`)
+		if err != nil {
+			fail("could not fill the Headers tab: %v", err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".graphiql-execute-button"))); err != nil {
+			fail("run: %v", err)
+		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".graphiql-execute-button"))); err != nil {
-		fail("run: %v", err)
+
+	// A token the server refuses: the socket's close, 4401, in the result
+	// pane (and nothing uncaught in the console).
+	run("not-a-token")
+	if err := pollIn(ctx, `(document.querySelector(".result-window")?.innerText || "").includes("The socket closed (4401)")`); err != nil {
+		fail("the refused token's 4401 not shown: %v", err)
 	}
+
+	// The customer's token: a new socket, carrying it.
+	run(cust.Token)
 	mustPageSubscribed(t, ctx, "orderUpdated", console.Problems)
-	if init := evalIn(t, ctx, `window.__ws.sent[0]`); !strings.Contains(init, `"connection_init"`) || !strings.Contains(init, "Bearer "+cust.Token) {
-		t.Fatalf("the socket's first message is not connection_init with the Headers tab's token: %s", init)
+	inits := evalIn(t, ctx, `JSON.stringify(window.__ws.sent.filter((m) => JSON.parse(m).type === "connection_init").map((m) => JSON.parse(m).payload))`)
+	if want := `[{"Authorization":"Bearer not-a-token"},{"Authorization":"Bearer ` + cust.Token + `"}]`; inits != want {
+		t.Fatalf("the sockets' connection_init payloads: %s, want %s", inits, want)
 	}
 
 	// The customer cancels the order: the subscription pushes it.

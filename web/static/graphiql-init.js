@@ -29,9 +29,30 @@
     current = {
       authorization: authorization,
       client: client,
-      fetcher: GraphiQL.createFetcher({ url: endpoint.toString(), wsClient: client }),
+      fetcher: GraphiQL.createFetcher({ url: endpoint.toString(), wsClient: { subscribe: subscribeShowingErrors(client) } }),
     };
     return current.fetcher;
+  }
+  // subscribeShowingErrors is client.subscribe, with a subscription's end
+  // in error (the server's errors, or the socket closed, as by 4401) passed
+  // on as a last result holding the errors: GraphiQL's toolkit turns an
+  // error into a rejected promise no one handles, which the console
+  // reports as uncaught, though the result pane shows it.
+  function subscribeShowingErrors(client) {
+    return function (payload, sink) {
+      return client.subscribe(payload, {
+        next: function (value) { sink.next(value); },
+        complete: function () { sink.complete(); },
+        error: function (err) {
+          var errors;
+          if (Array.isArray(err)) errors = err;
+          else if (err && typeof err.code === "number") errors = [{ message: "The socket closed (" + err.code + ")" + (err.reason ? ": " + err.reason : ".") }];
+          else errors = [{ message: String((err && err.message) || err) }];
+          sink.next({ errors: errors });
+          sink.complete();
+        },
+      });
+    };
   }
   function authorizationOf(headers) {
     for (var name in headers || {}) {
