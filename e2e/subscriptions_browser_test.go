@@ -253,8 +253,19 @@ func TestAdminOrdersLiveReconnectsInBrowser(t *testing.T) {
 	p.signIn()
 	p.clickLink("Orders")
 	p.waitJS(`document.querySelector('[data-testid="live-state"]')?.dataset.state === "live"`, "the live indicator saying Live")
+	// What the indicator says from now on.
+	p.eval(`(() => {
+		const el = document.querySelector('[data-testid="live-state"]');
+		window.__said = [el.textContent];
+		new MutationObserver(() => { if (window.__said.at(-1) !== el.textContent) window.__said.push(el.textContent); })
+			.observe(el, { subtree: true, childList: true, characterData: true, attributes: true });
+	})()`)
 	p.waitJS(`window.__ws.closes.includes(4401) && window.__ws.sockets.length >= 2 && window.__ws.sockets[window.__ws.sockets.length - 1].readyState === 1`, "the socket closed with 4401 and opened again")
 	p.waitJS(`document.querySelector('[data-testid="live-state"]')?.dataset.state === "live"`, "Live again")
+	said := p.eval(`window.__said.join(" | ")`)
+	if !strings.Contains(said, "Live updates of the orders: Offline, reconnecting… | ") || !strings.HasSuffix(said, " | Live updates of the orders: Live") {
+		t.Errorf("the indicator said %q across the 4401, want Offline, reconnecting… then Live", said)
+	}
 	inits := p.eval(`JSON.stringify(window.__ws.sent.filter((m) => JSON.parse(m).type === "connection_init").map((m) => JSON.parse(m).payload.Authorization))`)
 	var tokens []string
 	if err := json.Unmarshal([]byte(inits), &tokens); err != nil || len(tokens) < 2 || tokens[0] == tokens[len(tokens)-1] || !strings.HasPrefix(tokens[0], "Bearer ") {
