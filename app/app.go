@@ -254,6 +254,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 				InitTimeout:       cfg.SubscriptionInitTimeout,
 				KeepAlive:         cfg.SubscriptionKeepAlive,
 				ReadLimit:         cfg.MaxBodyBytes,
+				Fresh:             cache.FreshReads,
 			},
 		})),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -387,6 +387,9 @@ func loadInto[T any](ctx context.Context, out map[string]T, ids []string, load f
 // version. Whatever it serves, it records in the request's recorder.
 func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey string, load func(context.Context) (T, error)) (T, error) {
 	rec := recorderFrom(ctx)
+	if tag, ok := ctx.Value(freshKey{}).(string); ok {
+		return readFresh(ctx, c, dataKey, tag, load)
+	}
 	now := time.Now()
 	if c.pend.untrusted(versionKey, now) {
 		rec.spoil()
@@ -453,6 +456,43 @@ func readThrough[T any](ctx context.Context, c *Catalog, versionKey, dataKey str
 	// before returning), so a count of misses is a count of callers
 	// sharing loads: what lets a test hold a load until all have joined.
 	c.stats.Misses.Add(1)
+	select {
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("read %s: %w", dataKey, ctx.Err())
+	case r := <-ch:
+		v, _ := r.Val.(T)
+		return v, r.Err
+	}
+}
+
+type freshKey struct{}
+
+// FreshReads makes the catalog's reads under ctx skip both tiers and load
+// from the database, one load per key and tag shared by the callers that
+// give the same tag. A subscription's payload reads its subject so after
+// the event that woke it (tag: the event's id): the event can be read from
+// the outbox before this instance has heard of the write's invalidation,
+// and then either tier could still serve the value from before it. Every
+// subscriber of the product on this instance shares the one load.
+func FreshReads(ctx context.Context, tag string) context.Context {
+	return context.WithValue(ctx, freshKey{}, tag)
+}
+
+// readFresh is readThrough under FreshReads: nothing is stored (the
+// version the value is of is not known).
+func readFresh[T any](ctx context.Context, c *Catalog, dataKey, tag string, load func(context.Context) (T, error)) (T, error) {
+	recorderFrom(ctx).spoil()
+	c.stats.Misses.Add(1)
+	ch := c.flight.DoChan("fresh:"+dataKey+"@"+tag, func() (any, error) {
+		if c.bg.enter() {
+			defer c.bg.leave()
+		}
+		c.stats.Loads.Add(1)
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		return load(lctx)
+	})
 	select {
 	case <-ctx.Done():
 		var zero T

@@ -17,6 +17,7 @@ type wsMessage struct {
 	ID      string          `json:"id,omitempty"`
 	Type    string          `json:"type"`
 	Payload json.RawMessage `json:"payload,omitempty"`
+	at      time.Time       // when it was read
 }
 
 // wsClient is a graphql-transport-ws client of the tests' own, on
@@ -69,7 +70,7 @@ func dialWS(in *instance) (*wsClient, error) {
 				w.status, w.reason = websocket.CloseStatus(err), closeReason(err)
 				return
 			}
-			var m wsMessage
+			m := wsMessage{at: time.Now()}
 			if json.Unmarshal(data, &m) == nil {
 				w.msgs <- m
 			}

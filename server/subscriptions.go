@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,6 +79,10 @@ type SubscriptionOptions struct {
 	KeepAlive time.Duration
 	// ReadLimit bounds a message from the client, in bytes.
 	ReadLimit int64
+	// Fresh makes the reads of a payload's execution see the event named
+	// by tag, whatever the caches have heard of it yet (cache.FreshReads);
+	// nil: reads as any request's.
+	Fresh func(ctx context.Context, tag string) context.Context
 }
 
 // Sockets holds the WebSocket connections of an instance: it counts them
@@ -766,6 +771,14 @@ func (c *wsConn) writeRaw(b []byte, typ string) bool {
 // caller's to read.
 var endingCodes = map[string]bool{string(errcode.NotFound): true, string(errcode.Forbidden): true, string(errcode.Unauthenticated): true}
 
+// fresh is ctx reading what ev changed as it is now.
+func (c *wsConn) fresh(ctx context.Context, ev models.Event) context.Context {
+	if c.h.o.Fresh == nil {
+		return ctx
+	}
+	return c.h.o.Fresh(ctx, strconv.FormatInt(ev.ID, 10))
+}
+
 // execute runs s's selection for ev, as its caller: a next message, or an
 // error message that ends it when the subject can no longer be read.
 func (c *wsConn) execute(s *wsSub, ev models.Event) (raw []byte, typ string, end bool) {
@@ -779,7 +792,7 @@ func (c *wsConn) execute(s *wsSub, ev models.Event) (raw []byte, typ string, end
 		OperationName: s.opName,
 		Args:          s.vars,
 		Root:          budget,
-		Context:       g.opts.Prepare(resolvers.WithLiveEvent(ctx, ev)),
+		Context:       g.opts.Prepare(resolvers.WithLiveEvent(c.fresh(ctx, ev), ev)),
 	})
 	if budget.Exceeded() {
 		err := budget.Err()
