@@ -140,7 +140,7 @@ func TestHTTPEdges(t *testing.T) {
 		if !strings.Contains(csp, "script-src 'self';") {
 			t.Fatalf("CSP = %q", csp)
 		}
-		for _, asset := range []string{"/assets/graphiql.min.js", "/assets/react.production.min.js", "/assets/react-dom.production.min.js", "/assets/graphiql.min.css", "/static/graphiql-init.js"} {
+		for _, asset := range []string{"/assets/graphiql.min.js", "/assets/graphql-ws.min.js", "/assets/react.production.min.js", "/assets/react-dom.production.min.js", "/assets/graphiql.min.css", "/static/graphiql-init.js"} {
 			if resp, body := get(asset); resp.StatusCode != 200 || len(body) < 100 {
 				t.Fatalf("GET %s = %d, %d bytes", asset, resp.StatusCode, len(body))
 			}

@@ -280,7 +280,7 @@ ensure_chromium() {
 # lockfile, build.mjs, the admin dashboard's sources) is newer than it.
 assets_stale() {
   local admin=web/dist/admin/index.html
-  [ -f web/dist/graphiql.min.js ] && [ -f "$admin" ] || return 0
+  [ -f web/dist/graphiql.min.js ] && [ -f web/dist/graphql-ws.min.js ] && [ -f "$admin" ] || return 0
   [ web/dist/graphiql.min.js -nt web/package-lock.json ] && [ "$admin" -nt web/package-lock.json ] || return 0
   [ -n "$(find web/admin web/build.mjs -newer "$admin" -print -quit)" ]
 }
@@ -288,6 +288,7 @@ assets_stale() {
 ensure_assets() {
   local installed=
   [ -d web/node_modules/graphql ] && [ -d web/node_modules/vite ] && [ -d web/node_modules/axe-core ] &&
+    [ -d web/node_modules/graphql-ws ] &&
     [ -f web/dist/graphiql.min.js ] && [ web/dist/graphiql.min.js -nt web/package-lock.json ] && installed=1
   if [ -n "$installed" ] && ! assets_stale; then return; fi
   command -v npm >/dev/null || apt_install nodejs npm

@@ -1,4 +1,5 @@
-// Copies the browser builds GraphiQL needs out of node_modules into dist/,
+// Copies the browser builds GraphiQL needs (graphql-ws's client for its
+// subscriptions included) out of node_modules into dist/,
 // and builds the admin dashboard (admin/, with Vite) into dist/admin/; the
 // Go binary embeds dist/. Nothing here is fetched at run time.
 import { build } from "vite";
@@ -15,6 +16,9 @@ const files = {
   "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
   "graphiql.min.js": "graphiql/graphiql.min.js",
   "graphiql.min.css": "graphiql/graphiql.min.css",
+  // GraphiQL's subscriptions: the graphql-ws client, as a browser global
+  // (graphqlWs) that static/graphiql-init.js hands to createFetcher.
+  "graphql-ws.min.js": "graphql-ws/umd/graphql-ws.min.js",
 };
 const versions = {};
 for (const [name, from] of Object.entries(files)) {

@@ -2,14 +2,19 @@
 // result, debouncing input, and paging a Relay connection.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { announce } from "./components/Status.jsx";
+import { watch } from "./live.js";
 
-/** useAsync loads fn() whenever deps change; stale answers are dropped. */
+/**
+ * useAsync loads fn() whenever deps change; stale answers are dropped.
+ * reload() loads again, showing it; refresh() loads again quietly (a live
+ * update: no busy state, the data replaced when the answer comes).
+ */
 export function useAsync(fn, deps) {
   const [state, setState] = useState({ data: null, error: null, loading: true });
   const seq = useRef(0);
-  const load = useCallback(() => {
+  const load = useCallback((quiet) => {
     const n = ++seq.current;
-    setState((s) => ({ ...s, loading: true, error: null }));
+    if (quiet !== true) setState((s) => ({ ...s, loading: true, error: null }));
     fn().then(
       (data) => n === seq.current && setState({ data, error: null, loading: false }),
       (error) => n === seq.current && setState((s) => ({ data: s.data, error, loading: false })),
@@ -17,7 +22,7 @@ export function useAsync(fn, deps) {
   }, deps); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(load, [load]);
   const setData = (data) => setState((s) => ({ ...s, data: typeof data === "function" ? data(s.data) : data }));
-  return { ...state, reload: load, setData };
+  return { ...state, reload: load, refresh: () => load(true), setData };
 }
 
 /**
@@ -93,4 +98,26 @@ export function useSearchBox(value, commit, ms = 300) {
     if (typed !== value) commit(typed);
   }, [typed]); // eslint-disable-line react-hooks/exhaustive-deps
   return [text, setText];
+}
+
+/**
+ * useLive runs the subscription query while the component is shown (see
+ * live.js): onData(data) for each result, onLive() each time it goes live
+ * (to read again what a gap may have missed). It returns the connection's
+ * state: "connecting", "live" or "offline".
+ */
+export function useLive(query, { onData, onLive }) {
+  const [state, setState] = useState("connecting");
+  const handlers = useRef({});
+  handlers.current = { onData, onLive };
+  useEffect(
+    () =>
+      watch(query, {}, {
+        onData: (data) => handlers.current.onData?.(data),
+        onLive: () => handlers.current.onLive?.(),
+        onState: setState,
+      }),
+    [query],
+  );
+  return state;
 }

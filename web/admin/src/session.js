@@ -136,6 +136,19 @@ export async function signOut() {
 }
 
 /**
+ * freshToken is an access token for a new connection (the live updates'
+ * socket, which sends it once, in connection_init): the current one, or a
+ * new one first when it expires within the next seconds or is stale, the
+ * token a connection was just refused with (close 4401). A refused cookie
+ * ends the session, as refresh does.
+ */
+export async function freshToken(stale = "") {
+  if (!user) throw new ApiError("You are signed out. Sign in again.", { code: "UNAUTHENTICATED" });
+  if (accessToken === stale || expiresAt - Date.now() < 2000) await refresh();
+  return accessToken;
+}
+
+/**
  * gql runs an operation as the signed-in admin. An expired access token is
  * refreshed once and the operation retried (a refused request changed
  * nothing, so a mutation may be retried too).

@@ -5,7 +5,8 @@ import { StatusBadge } from "../components/StatusBadge.jsx";
 
 export const ORDER_ROW = "orderId status totalAmount createdAt customerId items { quantity }";
 
-export function OrdersTable({ orders, caption, showCustomer = true }) {
+/** fresh is a Set of the order ids a live update just brought in (tinted). */
+export function OrdersTable({ orders, caption, showCustomer = true, fresh }) {
   if (orders.length === 0) return <p class="empty">No orders match.</p>;
   return (
     <div class="table-wrap">
@@ -27,7 +28,7 @@ export function OrdersTable({ orders, caption, showCustomer = true }) {
         </thead>
         <tbody>
           {orders.map((o) => (
-            <tr key={o.orderId} data-order-id={o.orderId}>
+            <tr key={o.orderId} data-order-id={o.orderId} class={fresh?.has(o.orderId) ? "row--new" : undefined}>
               <td>
                 {/* The link's name is the text it shows (WCAG 2.5.3, Label in
                     Name): a voice-control user says what they see. */}
