@@ -19,18 +19,6 @@ import (
 // holds the hashes of reset and verification tokens.
 func mailTables() []any { return []any{&models.EmailMessage{}, &models.PasswordReset{}} }
 
-type deliveryKey struct{}
-
-// conn is the delivery transaction a consumer's Handle runs in
-// (DeliverEvents puts it in the context), or the pool outside one, so
-// what a consumer writes commits with its position.
-func (s *Store) conn(ctx context.Context) *gorm.DB {
-	if tx, ok := ctx.Value(deliveryKey{}).(*gorm.DB); ok {
-		return tx
-	}
-	return s.db.WithContext(ctx)
-}
-
 // EnqueueEmails adds msgs to the outbox, in the delivery's transaction
 // when called from a consumer's Handle. One whose DedupeKey is there
 // already is left out: the events are handed over at least once.
@@ -38,7 +26,9 @@ func (s *Store) EnqueueEmails(ctx context.Context, msgs []models.EmailMessage) e
 	if len(msgs) == 0 {
 		return nil
 	}
-	err := s.conn(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "dedupe_key"}}, DoNothing: true}).Create(&msgs).Error
+	err := s.inDelivery(ctx, func(tx *gorm.DB) error {
+		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "dedupe_key"}}, DoNothing: true}).Create(&msgs).Error
+	})
 	return mapError(err, "enqueue emails")
 }
 

@@ -192,11 +192,9 @@ func (s *Store) DeliverEvents(ctx context.Context, consumers []string, limit int
 					continue
 				}
 				// The consumer's own writes (webhooks' deliveries, the emails)
-				// join this transaction (EnqueueWebhooks, the mail store), so
-				// they commit with its position, or not at all. Two keys: the
-				// webhooks and mail branches each named one (to be unified).
-				txCtx := context.WithValue(context.WithValue(ctx, deliveryTxKey{}, tx), deliveryKey{}, tx)
-				if err := handle(txCtx, out[i].Consumer, its); err != nil {
+				// join this transaction (inDelivery), so they commit with its
+				// position, or not at all.
+				if err := handle(context.WithValue(ctx, deliveryTxKey{}, tx), out[i].Consumer, its); err != nil {
 					out[i].Err = fmt.Errorf("consumer %s: %w", out[i].Consumer, err)
 					continue
 				}
@@ -356,4 +354,29 @@ func (s *Store) EventsAfter(ctx context.Context, tx, id int64, limit int) ([]mod
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	return evs, nil
+}
+
+// deliveryTxKey holds, in a consumer's context, the transaction of the
+// delivery that handed it its events.
+type deliveryTxKey struct{}
+
+// conn is the delivery transaction a consumer's Handle runs in, or the
+// pool outside one, so that what a consumer reads sees what it wrote.
+func (s *Store) conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(deliveryTxKey{}).(*gorm.DB); ok {
+		return tx
+	}
+	return s.db.WithContext(ctx)
+}
+
+// inDelivery runs fn in the delivery's transaction when called from a
+// consumer's Handle, so that what it writes commits with the consumer's
+// position, or not at all; there as a savepoint, since the delivery
+// commits the other consumers' positions too and a failure must fail this
+// consumer alone. Outside a delivery, fn gets a transaction of its own.
+func (s *Store) inDelivery(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if tx, ok := ctx.Value(deliveryTxKey{}).(*gorm.DB); ok {
+		return tx.Transaction(fn)
+	}
+	return s.db.WithContext(ctx).Transaction(fn)
 }

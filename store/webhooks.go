@@ -250,8 +250,6 @@ func (s *Store) ReplayWebhookDelivery(ctx context.Context, id int64) (*models.We
 	return &out, nil
 }
 
-type deliveryTxKey struct{}
-
 // EnqueueWebhooks queues msgs (the webhooks of a run of outbox events, in
 // their order) for every enabled endpoint that wants each. Inside the
 // outbox's delivery (the consumer's Handle) it writes in that
@@ -290,12 +288,7 @@ func (s *Store) EnqueueWebhooks(ctx context.Context, msgs []models.WebhookMessag
 		}
 		return nil
 	}
-	if tx, ok := ctx.Value(deliveryTxKey{}).(*gorm.DB); ok {
-		// A savepoint: a failure here must not leave half the rows in
-		// the delivery, which commits the other consumers' positions.
-		return n, tx.Transaction(enqueue)
-	}
-	err := s.db.WithContext(ctx).Transaction(enqueue)
+	err := s.inDelivery(ctx, enqueue)
 	return n, err
 }
 
