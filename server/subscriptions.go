@@ -196,6 +196,7 @@ type subscriptionHandler struct {
 	active      prometheus.Gauge
 	messages    *prometheus.CounterVec
 	closes      *prometheus.CounterVec
+	slow        prometheus.Counter
 }
 
 func newSubscriptionHandler(gql *graphqlHandler, o SubscriptionOptions, corsOrigins []string, reg *prometheus.Registry) *subscriptionHandler {
@@ -216,8 +217,12 @@ func newSubscriptionHandler(gql *graphqlHandler, o SubscriptionOptions, corsOrig
 		active:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "shop_subscriptions", Help: "Subscriptions running on this instance."}),
 		messages:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shop_subscription_messages_total", Help: "graphql-transport-ws messages sent, by type."}, []string{"type"}),
 		closes:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shop_subscription_closes_total", Help: "WebSocket connections the server closed, by close code."}, []string{"code"}),
+		slow:        prometheus.NewCounter(prometheus.CounterOpts{Name: "shop_subscription_slow_readers_total", Help: "WebSocket connections found too slow to read what they are sent (their send buffer full), and closed with 4408."}),
 	}
-	reg.MustRegister(h.connections, h.active, h.messages, h.closes)
+	reg.MustRegister(h.connections, h.active, h.messages, h.closes, h.slow)
+	for _, code := range []websocket.StatusCode{websocket.StatusNormalClosure, CloseGoingAway, CloseBadRequest, CloseUnauthorized, CloseTimeout, CloseSubscriberExists, CloseTooMany} {
+		h.closes.WithLabelValues(fmt.Sprint(int(code)))
+	}
 	// The browser's Origin is checked against the host (coder/websocket's
 	// default) and the origins CORS allows. A token travels in
 	// connection_init, never in a cookie, so another site's page gains
@@ -340,6 +345,11 @@ func (c *wsConn) send(m outMsg) {
 	select {
 	case c.out <- m:
 	default:
+		select {
+		case <-c.killed:
+		default:
+			c.h.slow.Inc()
+		}
 		c.kill(CloseTimeout, "Slow reader: the send buffer is full.", false)
 	}
 }
