@@ -276,9 +276,12 @@ func adminOrdersLive(t *testing.T, page, writes *instance, axe bool) *liveOrders
 		p.checkScreen("orders-live")
 	}
 
-	// The admin cancels it elsewhere: its row follows.
+	// The admin cancels it elsewhere: its row follows, and the first page
+	// is read again.
+	reads := p.requestsHolding("orders(")
 	admin.MustData(t, `mutation($id: String!) { cancelOrder(orderId: $id, reason: "Out of oak") { status } }`, map[string]any{"id": placed.OrderID}, &struct{}{})
 	p.waitJS(row+`?.querySelector(".badge")?.textContent === "cancelled"`, "the new order's row showing cancelled")
+	p.waitFor(func() bool { return p.requestsHolding("orders(") > reads }, "the list read again after the event")
 	if p.eval(`window.__sameDocument`) != "yes" {
 		t.Fatalf("the page was reloaded")
 	}
