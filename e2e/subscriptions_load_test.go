@@ -94,3 +94,97 @@ func TestSubscriptionsLeakNoGoroutines(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // polling for the count, not a synchronisation
 	}
 }
+
+// TestIdleSubscribersMemory measures what 1,000 idle subscribers cost a
+// server process (the built binary on the embedded default): 1,000
+// connections with one productUpdated each, opened from this process. The
+// resident memory and the Go heap in use grow by the figures logged
+// (docs/subscriptions.md); the target is under 50 MB. Then one change of
+// the product reaches all 1,000, and the time it takes is logged too.
+func TestIdleSubscribersMemory(t *testing.T) {
+	t.Parallel()
+	bin := mustBuild(t)
+	env := EmbeddedEnv(t)
+	env["SUBSCRIPTION_CONNECTIONS_PER_IP"] = "0"
+	p := mustStartProcess(t, bin, env)
+	pid := p.MustCreateProduct(t, 1, 1000)
+	vars := map[string]any{"p": pid}
+	// The path walked once, so what is made once is in the baseline.
+	warm := MustDialWS(t, p.instance).MustInit("").MustSubscribe("w", subProductDoc, vars)
+	p.MustAdmin(t).MustData(t, updatePriceDoc, map[string]any{"p": pid, "price": 1.5}, &struct{}{})
+	var got liveProduct
+	warm.MustNext("w", subscriptionWait, &got)
+	warm.Close()
+	rss0, _ := memoryOf(t, p.cmd.Process.Pid)
+	heap0 := p.MustMetric(t, "go_memstats_heap_inuse_bytes", "")
+
+	const n = 1000
+	subs := make([]*wsClient, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dialWS(p.instance)
+			if err != nil {
+				errs <- err
+				return
+			}
+			subs[i] = c
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// Everything sent at once, then read back: the server takes each
+	// connection's messages in order, so the pong means the subscribe
+	// before it was taken.
+	for _, c := range subs {
+		c.tb = t
+		t.Cleanup(c.Close)
+		c.MustSend(map[string]any{"type": "connection_init"})
+		c.MustSend(map[string]any{"id": "p", "type": "subscribe", "payload": map[string]any{"query": subProductDoc, "variables": vars}})
+		c.MustSend(map[string]any{"type": "ping"})
+	}
+	for _, c := range subs {
+		for _, want := range []string{"connection_ack", "pong"} {
+			if m := c.MustRead(subscriptionWait); m.Type != want {
+				t.Fatalf("got %+v (%s), want %s", m, m.Payload, want)
+			}
+		}
+	}
+	if held := p.MustMetric(t, "shop_subscriptions", ""); held != n {
+		t.Fatalf("%v subscriptions held, want %d", held, n)
+	}
+	rss1, _ := memoryOf(t, p.cmd.Process.Pid)
+	heap1 := p.MustMetric(t, "go_memstats_heap_inuse_bytes", "")
+	rssKB, heapKB := float64(rss1-rss0)/n/1024, (heap1-heap0)/n/1024
+	t.Logf("%d idle subscribers: resident +%.1f MB (%.1f KB each), Go heap in use +%.1f MB (%.1f KB each)",
+		n, float64(rss1-rss0)/(1<<20), rssKB, (heap1-heap0)/(1<<20), heapKB)
+	if rss1-rss0 > 50<<20 {
+		t.Errorf("1,000 idle subscribers take %.1f MB resident, over the 50 MB target", float64(rss1-rss0)/(1<<20))
+	}
+
+	start := time.Now()
+	p.MustAdmin(t).MustData(t, updatePriceDoc, map[string]any{"p": pid, "price": 2.5}, &struct{}{})
+	var last time.Time
+	for _, c := range subs {
+		m := c.MustRead(subscriptionWait)
+		if m.Type != "next" {
+			t.Fatalf("got %+v", m)
+		}
+		last = maxTime(last, m.at)
+	}
+	rss2, _ := memoryOf(t, p.cmd.Process.Pid)
+	t.Logf("one change reached all %d in %s; resident then +%.1f MB over the baseline", n, last.Sub(start).Round(time.Millisecond), float64(rss2-rss0)/(1<<20))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -41,6 +41,7 @@ func TestSubscriptionProtocol(t *testing.T) {
 	env["SUBSCRIPTIONS_PER_CONNECTION"] = "2"
 	env["SUBSCRIPTION_CONNECTIONS_PER_USER"] = "2"
 	env["SUBSCRIPTION_KEEPALIVE"] = "250ms"
+	env["MAX_BODY_BYTES"] = "4096"
 	in := MustStart(t, env)
 	ann, _ := in.MustCustomer(t)
 	pid := in.MustCreateProduct(t, 3, 10)
@@ -71,6 +72,13 @@ func TestSubscriptionProtocol(t *testing.T) {
 		w.MustSend("hello")
 		if code := w.MustClosed(5 * time.Second); code != 4400 {
 			t.Fatalf("closed with %d %q, want 4400", code, w.reason)
+		}
+	})
+	t.Run("a message over MAX_BODY_BYTES: 1009", func(t *testing.T) {
+		w := MustDialWS(t, in).MustInit("")
+		w.MustSend(map[string]any{"id": "big", "type": "subscribe", "payload": map[string]any{"query": subProductDoc + strings.Repeat(" ", 5000), "variables": vars}})
+		if code := w.MustClosed(5 * time.Second); code != websocket.StatusMessageTooBig {
+			t.Fatalf("closed with %d %q, want 1009", code, w.reason)
 		}
 	})
 	t.Run("a bad token: 4401", func(t *testing.T) {
