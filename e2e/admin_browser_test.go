@@ -256,8 +256,13 @@ func TestAdminDashboardInBrowser(t *testing.T) {
 
 	// A reload keeps the session (the cookie), without the page ever
 	// holding the refresh token.
+	listed := p.requestsHolding("orders(")
 	p.open("/admin/orders?status=shipped")
 	p.waitJS(`!!document.querySelector('tr[data-order-id="`+paid.OrderID+`"]')`, "the shipped order after a reload")
+	// The list is read again when its live updates start (docs/admin.md):
+	// that read is sent before the tokens expire below.
+	p.waitJS(`document.querySelector('[data-testid="live-state"]')?.dataset.state === "live"`, "the orders' live updates")
+	p.waitFor(func() bool { return p.requestsHolding("orders(") >= listed+2 }, "the list read again once live")
 	if got := p.eval(`document.cookie`); got != "" {
 		t.Errorf("page scripts can read cookies: %q", got)
 	}
@@ -864,6 +869,30 @@ func (p *adminPage) mustOnlySessionCalls(when string) {
 		p.t.Errorf("%s: the page never asked the server for its session", when)
 	}
 	p.checked = len(p.requests)
+}
+
+// requestsHolding is how many requests of the tab had text in their body.
+func (p *adminPage) requestsHolding(text string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, r := range p.requests {
+		if strings.Contains(r.Body, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitFor polls cond (up to 20 s) on the test's side.
+func (p *adminPage) waitFor(cond func() bool, what string) {
+	p.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			p.fail("waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // mustStayOnOrigin: every request of the tab went to the server under

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	"shop/errcode"
 	"shop/live"
 	"shop/models"
+	"shop/requestid"
 	"shop/resolvers"
 )
 
@@ -196,6 +198,7 @@ type subscriptionHandler struct {
 	active      prometheus.Gauge
 	messages    *prometheus.CounterVec
 	closes      *prometheus.CounterVec
+	slow        prometheus.Counter
 }
 
 func newSubscriptionHandler(gql *graphqlHandler, o SubscriptionOptions, corsOrigins []string, reg *prometheus.Registry) *subscriptionHandler {
@@ -216,8 +219,12 @@ func newSubscriptionHandler(gql *graphqlHandler, o SubscriptionOptions, corsOrig
 		active:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "shop_subscriptions", Help: "Subscriptions running on this instance."}),
 		messages:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shop_subscription_messages_total", Help: "graphql-transport-ws messages sent, by type."}, []string{"type"}),
 		closes:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shop_subscription_closes_total", Help: "WebSocket connections the server closed, by close code."}, []string{"code"}),
+		slow:        prometheus.NewCounter(prometheus.CounterOpts{Name: "shop_subscription_slow_readers_total", Help: "WebSocket connections found too slow to read what they are sent (their send buffer full), and closed with 4408."}),
 	}
-	reg.MustRegister(h.connections, h.active, h.messages, h.closes)
+	reg.MustRegister(h.connections, h.active, h.messages, h.closes, h.slow)
+	for _, code := range []websocket.StatusCode{websocket.StatusNormalClosure, CloseGoingAway, CloseBadRequest, CloseUnauthorized, CloseTimeout, CloseSubscriberExists, CloseTooMany} {
+		h.closes.WithLabelValues(fmt.Sprint(int(code)))
+	}
 	// The browser's Origin is checked against the host (coder/websocket's
 	// default) and the origins CORS allows. A token travels in
 	// connection_init, never in a cookie, so another site's page gains
@@ -260,10 +267,11 @@ func (h *subscriptionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		return // Accept answered
 	}
 	ws.SetReadLimit(h.o.ReadLimit)
-	// The request's context ends with the server's own when requests are
-	// cancelled; a socket ends through Sockets.Shutdown instead.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	defer cancel()
+	// A context of the connection's own, with the request id for the logs:
+	// the request's ends when this handler returns (at once, below), and
+	// what it holds (the request, net/http's buffers for its response)
+	// would otherwise live as long as the socket.
+	ctx, cancel := context.WithCancel(requestid.With(context.Background(), requestid.From(r.Context())))
 	c := &wsConn{h: h, ws: ws, ctx: ctx, ip: clientip.From(r.Context()), out: make(chan outMsg, h.o.SendBuffer),
 		killed: make(chan struct{}), subs: map[string]*wsSub{}}
 	c.lastRead.Store(time.Now().UnixNano())
@@ -275,11 +283,24 @@ func (h *subscriptionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		}
 		h.closes.WithLabelValues(fmt.Sprint(int(code))).Inc()
 		_ = ws.Close(code, reason)
+		cancel()
 		return
 	}
 	h.connections.Inc()
-	defer h.connections.Dec()
-	c.serve()
+	// The connection is read on a goroutine of its own, and the handler
+	// returns: the goroutine net/http served the request on has grown its
+	// stack through the middleware, and would keep it for hours.
+	go func() {
+		defer cancel()
+		defer h.connections.Dec()
+		defer func() {
+			if rec := recover(); rec != nil {
+				h.logger.Error("panic in a subscriptions connection", "panic", fmt.Sprint(rec), "stack", string(debug.Stack()), "request_id", requestid.From(ctx))
+				_ = ws.CloseNow()
+			}
+		}()
+		c.serve()
+	}()
 }
 
 // wsConn is one WebSocket connection: this goroutine reads, writer writes
@@ -322,7 +343,7 @@ type outMsg struct {
 	raw []byte
 	typ string // raw's type, for the metrics
 	sub *wsSub
-	ev  models.Event
+	ev  *models.Event // a pointer: each connection's queue is SendBuffer of these
 }
 
 // kill closes the connection with code: at once after the message being
@@ -340,6 +361,11 @@ func (c *wsConn) send(m outMsg) {
 	select {
 	case c.out <- m:
 	default:
+		select {
+		case <-c.killed:
+		default:
+			c.h.slow.Inc()
+		}
 		c.kill(CloseTimeout, "Slow reader: the send buffer is full.", false)
 	}
 }
@@ -593,7 +619,7 @@ func (c *wsConn) prepare(id string, p subscribeRequest) (*wsSub, []gqlerrors.For
 		return nil, codeError(errcode.InternalServerError, "Something went wrong on our side.")
 	}
 	s := &wsSub{id: id, doc: doc, opName: req.OperationName, vars: req.Variables}
-	ls, err := c.h.o.Hub.Subscribe(ctx, topic, func(ev models.Event) { c.send(outMsg{sub: s, ev: ev}) })
+	ls, err := c.h.o.Hub.Subscribe(ctx, topic, func(ev models.Event) { c.send(outMsg{sub: s, ev: &ev}) })
 	if err != nil {
 		c.h.logger.Error("subscriptions: cannot start", "err", err)
 		return nil, codeError(errcode.InternalServerError, "Something went wrong on our side.")
@@ -741,7 +767,7 @@ func (c *wsConn) deliver(m outMsg) bool {
 	if m.sub.ended.Load() {
 		return true
 	}
-	raw, typ, end := c.execute(m.sub, m.ev)
+	raw, typ, end := c.execute(m.sub, *m.ev)
 	if end {
 		c.mu.Lock()
 		if c.subs != nil && c.subs[m.sub.id] == m.sub {

@@ -826,3 +826,66 @@ func TestOrderWritePathOnPostgreSQL(t *testing.T) {
 		t.Errorf("%d events for two orders of three lines, want 8 (order.placed and three stock.changed each)", got)
 	}
 }
+
+// The subscriptions' reads (issue 21): the head is after every event so
+// far; EventsAfter gives what came after a place, in order, in pages, and
+// on PostgreSQL nothing of a transaction newer than one still running in
+// this database, until that one ends.
+func TestEventsAfterTheHead(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		mustNew(t, s, models.ProductDetails{}) // before the head
+		tx, id, err := s.EventsHead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if evs, err := s.EventsAfter(ctx, tx, id, 100); err != nil || len(evs) != 0 {
+			t.Fatalf("after the head, before any write: %v %v", evs, err)
+		}
+		p := mustNew(t, s, models.ProductDetails{}) // product.created, stock.changed
+		if _, err := s.AdjustStock(ctx, models.Adjustment{ProductID: p.ID, Delta: 1, Reason: "r", Actor: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.EventsAfter(ctx, tx, id, 2)
+		if err != nil || len(first) != 2 || first[0].Type != models.EventProductCreated || first[0].Subject != p.ID {
+			t.Fatalf("the first page: %+v %v", first, err)
+		}
+		last := first[1]
+		rest, err := s.EventsAfter(ctx, last.Tx, last.ID, 100)
+		if err != nil || len(rest) != 1 || rest[0].Type != models.EventStockChanged {
+			t.Fatalf("the rest: %+v %v", rest, err)
+		}
+	})
+}
+
+func TestEventsAfterWaitsForOlderTransactions(t *testing.T) {
+	t.Parallel()
+	s := storetest.MustOpen(t, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 4, MaxIdleConns: 4})
+	ctx := context.Background()
+	tx, id, err := s.EventsHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := s.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback()
+	if _, err := held.ExecContext(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		t.Fatal(err)
+	}
+	p := mustNew(t, s, models.ProductDetails{})
+	if evs, err := s.EventsAfter(ctx, tx, id, 100); err != nil || len(evs) != 0 {
+		t.Fatalf("behind a transaction still running: %+v %v", evs, err)
+	}
+	_ = held.Rollback()
+	evs, err := s.EventsAfter(ctx, tx, id, 100)
+	if err != nil || len(evs) != 2 || evs[0].Subject != p.ID {
+		t.Fatalf("once it ended: %+v %v", evs, err)
+	}
+}

@@ -85,12 +85,14 @@ export function watch(query, variables, { onData, onState = () => {}, onLive = (
   let failures = 0;
   let state = "";
   let failed = false; // the subscription ended with an error and waits to start again
+  let accepted = false; // the server took this start's token (connection_ack)
 
   const show = () => {
     const s = failed ? "offline" : socketState === "idle" ? "connecting" : socketState;
     if (s === state) return;
     const wasLive = state === "live";
     state = s;
+    if (s === "live") accepted = true;
     onState(s);
     if (s === "live" && !wasLive) onLive();
   };
@@ -102,6 +104,7 @@ export function watch(query, variables, { onData, onState = () => {}, onLive = (
   const start = () => {
     if (stopped) return;
     failed = false;
+    accepted = socketState === "live";
     unsubscribe = theClient().subscribe(
       { query, variables },
       {
@@ -117,8 +120,9 @@ export function watch(query, variables, { onData, onState = () => {}, onLive = (
   };
 
   // again starts the subscription once more after it ended: at once with
-  // a fresh token after 4401, otherwise after a growing wait (1 s to 30 s)
-  // so that a refusal (4429, too many connections) is not hammered.
+  // a fresh token when a token the server had taken expired (4401),
+  // otherwise after a growing wait (1 s to 30 s), so that a refusal (4429,
+  // too many connections; a fresh token refused too) is not hammered.
   const again = async (err) => {
     unsubscribe = null;
     if (stopped) return;
@@ -127,10 +131,13 @@ export function watch(query, variables, { onData, onState = () => {}, onLive = (
     if (err && err.code === UNAUTHORIZED) {
       try {
         await freshToken(sentToken);
-        if (!stopped) start();
-        return;
       } catch (e) {
         if (e.code === "UNAUTHENTICATED") return; // signed out: the app shows the sign-in screen
+      }
+      if (stopped) return;
+      if (accepted) {
+        start();
+        return;
       }
     }
     retry = setTimeout(start, backoff(failures++));
