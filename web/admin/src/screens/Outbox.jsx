@@ -90,7 +90,7 @@ export function Outbox({ query }) {
                     <tbody>
                       {paged.items.map((m) => (
                         <tr key={m.emailId} data-email-id={m.emailId} data-kind={m.kind} data-to={m.to} class={shown?.emailId === m.emailId ? "is-selected" : ""}>
-                          <td class="wrap">{m.to}</td>
+                          <td class="email__to">{m.to}</td>
                           <td class="email__subject">
                             {m.subject}
                             <span class="muted small-text email__kind">{kindName(m.kind)}</span>
