@@ -23,7 +23,8 @@ import (
 // its embedded default (emails written as .eml files): a customer's order
 // puts its receipt in the Outbox; filtered by kind, its details show the
 // recipient, the order, the file and the text body, and the HTML body in a
-// sandboxed frame (never in the page), its source on request; a password
+// frame sandboxed without scripts (never in the page), styled as sent,
+// its source on request; a password
 // reset's email is listed without its body. Passes axe-core at 375 and
 // 1280 px.
 func TestAdminDashboardOutboxInBrowser(t *testing.T) {
@@ -56,7 +57,11 @@ func TestAdminDashboardOutboxInBrowser(t *testing.T) {
 	p.waitJS(`document.querySelector('[data-testid="email-text"]')?.textContent.includes(`+jsString(order.OrderID)+`) && document.querySelector('[data-testid="email-text"]').textContent.includes("LAMP-M")`, "the text body with the order and its line")
 	p.waitJS(`document.activeElement?.dataset.testid === "email-detail"`, "focus on the email")
 	// The HTML body: in a sandboxed frame of its own, not in the page.
-	p.waitJS(`(() => { const f = document.querySelector('[data-testid="email-html"]'); return f && f.tagName === "IFRAME" && f.getAttribute("sandbox") === "" && f.srcdoc.includes("LAMP-M"); })()`, "the HTML body in a sandboxed frame")
+	// The HTML body: in a frame sandboxed without scripts, not in the
+	// page; styled as the email is (its inline styles, given back through
+	// the CSSOM), none of them in its markup.
+	p.waitJS(`(() => { const f = document.querySelector('[data-testid="email-html"]'); return f && f.tagName === "IFRAME" && f.getAttribute("sandbox") === "allow-same-origin" &&
+		f.contentDocument?.body?.innerText.includes("LAMP-M") && f.contentDocument.body.style.background !== "" && !/\sstyle=/.test(f.srcdoc); })()`, "the HTML body, styled, in a sandboxed frame")
 	// The page's own elements hold the email's words once (the text
 	// body's <pre>) and none of its HTML (its layout tables).
 	if got := p.eval(`[...document.querySelectorAll("body *")].filter((e) => e.children.length === 0 && e.textContent.includes("Thank you for your order")).map((e) => e.tagName).join(",") + "|" + document.querySelectorAll('table[role="presentation"]').length`); got != "PRE|0" {
