@@ -309,6 +309,7 @@ func TestWebhooksDelivered(t *testing.T) {
 			t.Parallel()
 			r := newReceiver(t)
 			var admin, customer *client
+			var sqlite *instance
 			if backend == "PostgreSQL" {
 				env := webhookEnv(PostgresRedisEnv(t))
 				a, b := mustStartProcess(t, bin, env), mustStartProcess(t, bin, env)
@@ -317,6 +318,7 @@ func TestWebhooksDelivered(t *testing.T) {
 				customer = c
 			} else {
 				in := MustStart(t, webhookEnv(EmbeddedEnv(t)))
+				sqlite = in
 				admin = in.MustAdmin(t)
 				customer, _ = in.MustCustomer(t)
 			}
@@ -364,6 +366,11 @@ func TestWebhooksDelivered(t *testing.T) {
 				t.Errorf("%d acknowledged, %d deliveries", len(got), len(ds))
 			}
 			checkOrder(t, got)
+			if sqlite != nil {
+				if ok, failed := sqlite.MustMetric(t, "shop_webhook_deliveries_total", ""), sqlite.MustMetric(t, "shop_webhook_failures_total", ""); int(ok) != len(got) || failed < 10 {
+					t.Errorf("metrics: %v delivered, %v failed; %d received", ok, failed, len(got))
+				}
+			}
 			types := map[string]int{}
 			for _, g := range got {
 				types[g.Type]++
