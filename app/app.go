@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"shop/auth"
 	"shop/cache"
 	shopcatalog "shop/catalog"
@@ -186,6 +188,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		DisableAfter: cfg.WebhooksDisableAfter, Lease: cfg.WebhooksLease, Every: cfg.WebhooksPollInterval,
 		Concurrency: cfg.WebhooksConcurrency, Logger: logger,
 	}
+	registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_webhook_deliveries_total", Help: "Webhook requests this instance's sender got a 2xx for."},
+			func() float64 { return float64(hooks.Delivered()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_webhook_failures_total", Help: "Webhook attempts that failed on this instance (retried, or failed for good after WEBHOOKS_RETRY_WINDOW)."},
+			func() float64 { return float64(hooks.Failed()) }),
+	)
 	work.Add(4)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()

@@ -53,25 +53,55 @@ type Sender struct {
 func (s *Sender) Delivered() uint64 { return s.delivered.Load() }
 func (s *Sender) Failed() uint64    { return s.failed.Load() }
 
-// Run sends until ctx ends, then waits for the attempts under way (each
-// bounded by the client's timeout) so they are recorded.
+// Run sends until ctx ends. Up to Concurrency deliveries are under way at
+// once, and a slot freed is refilled at once (a slow endpoint holds its
+// own slots, not a whole batch). When ctx ends, requests under way are
+// cancelled and recorded as failed attempts, due again at once, before
+// Run returns.
 func (s *Sender) Run(ctx context.Context) {
 	t := time.NewTicker(s.Every)
 	defer t.Stop()
+	slots := make(chan struct{}, max(s.Concurrency, 1))
+	freed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
-		for ctx.Err() == nil && s.Pass(ctx) > 0 {
+		free := cap(slots) - len(slots)
+		claimed := 0
+		if free > 0 && ctx.Err() == nil {
+			claims, err := s.Store.ClaimWebhookDeliveries(ctx, s.Lease, free)
+			if err != nil && ctx.Err() == nil {
+				s.Logger.Warn("webhooks: cannot claim deliveries", "err", err)
+			}
+			claimed = len(claims)
+			for _, c := range claims {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.attempt(ctx, c)
+					<-slots
+					select {
+					case freed <- struct{}{}:
+					default:
+					}
+				}()
+			}
+		}
+		if claimed > 0 && claimed == free {
+			continue // there may be more due
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-freed:
 		}
 	}
 }
 
-// Pass claims one batch of due deliveries and sends them, in parallel
-// (each delivery's ordering key has one due at a time), returning how
-// many it claimed.
+// Pass claims one batch of due deliveries and sends them, in parallel,
+// returning how many it claimed.
 func (s *Sender) Pass(ctx context.Context) int {
 	claims, err := s.Store.ClaimWebhookDeliveries(ctx, s.Lease, max(s.Concurrency, 1))
 	if err != nil {
@@ -85,7 +115,7 @@ func (s *Sender) Pass(ctx context.Context) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.attempt(context.WithoutCancel(ctx), c)
+			s.attempt(ctx, c)
 		}()
 	}
 	wg.Wait()
@@ -100,16 +130,26 @@ func (s *Sender) attempt(ctx context.Context, c models.WebhookClaim) {
 	if status > 0 {
 		a.ResponseStatus = &status
 	}
+	// Recorded whatever happens to ctx: an attempt cut by the shutdown is
+	// due again at once, on another instance or this one restarted.
+	stopped := ctx.Err() != nil
+	ctx = context.WithoutCancel(ctx)
 	if err != nil {
 		s.failed.Add(1)
 		a.Error = err.Error()
 		a.NextAttemptAt = s.Retry.Next(c.CreatedAt, now, c.Attempts+1, rand.Float64())
+		if stopped {
+			a.Error, a.NextAttemptAt = "the sender stopped (instance shutting down) during the request", &now
+		}
 		s.Logger.Info("webhooks: delivery failed", "delivery", c.ID, "endpoint", c.EndpointID, "attempt", c.Attempts+1, "err", err,
 			"retry", a.NextAttemptAt != nil)
 	} else {
 		s.delivered.Add(1)
 	}
 	err = s.Store.RecordWebhookAttempt(ctx, a, func(ep models.WebhookEndpoint) (models.WebhookEndpoint, bool) {
+		if stopped {
+			return ep, false // not the endpoint's failure
+		}
 		after, disabled := models.EndpointAfterFailure(ep, now, s.DisableAfter)
 		if disabled {
 			s.Logger.Warn("webhooks: endpoint disabled after failing", "endpoint", ep.ID, "since", after.FailingSince)
