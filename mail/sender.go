@@ -147,8 +147,8 @@ type SMTP struct {
 // default) upgrades with STARTTLS when the server offers it and stays
 // plain otherwise (a local relay); smtps://…[:port] (465) is TLS from the
 // first byte. A user and password sign in with the best mechanism the
-// server offers (go-mail only sends PLAIN or LOGIN over TLS, or to
-// localhost).
+// server offers; go-mail never sends them in PLAIN or LOGIN over a
+// connection without TLS, so such a server fails each send, saying why.
 func NewSMTP(rawURL string, from *mail.Address) (*SMTP, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
@@ -195,6 +195,10 @@ func (s *SMTP) Send(ctx context.Context, m models.EmailMessage) (string, error) 
 		return "", fmt.Errorf("smtp client: %w", err)
 	}
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		if errors.Is(err, gomail.ErrNoSupportedAuthDiscovered) {
+			// go-mail sends a password in PLAIN or LOGIN only inside TLS.
+			return "", fmt.Errorf("smtp: SMTP_URL has a user and password, but the server offers no way to sign in that keeps them secret on this connection (PLAIN and LOGIN are sent only over TLS: use smtps://, a server that offers STARTTLS, or no user for a local relay): %w", err)
+		}
 		return "", fmt.Errorf("smtp: %w", err)
 	}
 	return "", nil
