@@ -333,7 +333,9 @@ func TestEmailsThroughMailpitAcrossProcesses(t *testing.T) {
 		t.Fatalf("mailpit holds %d messages for %s, want 4 (each sent once)", len(msgs), sess.User.Email)
 	}
 	// In the order they were sent (mailpit's is the order received).
-	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].ID != msgs[j].ID && indexOfSubject(sent, msgs[i].Subject) < indexOfSubject(sent, msgs[j].Subject) })
+	sort.SliceStable(msgs, func(i, j int) bool {
+		return msgs[i].ID != msgs[j].ID && indexOfSubject(sent, msgs[i].Subject) < indexOfSubject(sent, msgs[j].Subject)
+	})
 	for i, m := range msgs {
 		if len(m.To) != 1 || m.To[0].Address != sess.User.Email || m.From.Address != "orders@shop.test" || m.From.Name != "Mailpit Shop" {
 			t.Errorf("message %d: from %+v to %+v", i, m.From, m.To)
