@@ -365,3 +365,50 @@ func indexOfSubject(sent []emailNode, subject string) int {
 	}
 	return len(sent)
 }
+
+// requestPasswordReset does the same work whether or not the address has
+// an account: the same SQL statements (counted by the server, so nothing
+// else running can blur it as wall time would), the same answer; and it
+// is limited per email, account or not (RATE_LIMIT_PASSWORD_RESET), and
+// per client address (RATE_LIMIT_AUTH).
+func TestPasswordResetRequestsLookAlike(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["RATE_LIMIT_PASSWORD_RESET"] = "3"
+	in := MustStart(t, env)
+	_, sess := in.MustCustomer(t)
+	missing := "nobody-" + testenv.RandomName("") + "@shop.test"
+	doc := `mutation($e: String!) { requestPasswordReset(email: $e) }`
+	cost := func(addr string) float64 {
+		before := in.MustMetric(t, "shop_sql_statements_total", "")
+		var out struct{ RequestPasswordReset bool }
+		in.Anonymous().MustData(t, doc, map[string]any{"e": addr}, &out)
+		if !out.RequestPasswordReset {
+			t.Fatalf("requestPasswordReset(%s) = false", addr)
+		}
+		return in.MustMetric(t, "shop_sql_statements_total", "") - before
+	}
+	for range 3 {
+		known, unknown := cost(sess.User.Email), cost(missing)
+		if known != unknown || known == 0 {
+			t.Errorf("statements: %v for an account, %v for none", known, unknown)
+		}
+	}
+	for _, addr := range []string{sess.User.Email, missing, strings.ToUpper(missing)} {
+		if r := in.Anonymous().MustSend(t, nil, doc, map[string]any{"e": addr}); r.Code() != "RATE_LIMITED" {
+			t.Errorf("a fourth request for %s within the hour: %s, want RATE_LIMITED", addr, r.Code())
+		}
+	}
+	// Another address still gets its own allowance.
+	var out struct{ RequestPasswordReset bool }
+	in.Anonymous().MustData(t, doc, map[string]any{"e": "other-" + missing}, &out)
+	ip := EmbeddedEnv(t)
+	ip["RATE_LIMIT_AUTH"] = "2"
+	byIP := MustStart(t, ip)
+	for i, addr := range []string{"a@shop.test", "b@shop.test", "c@shop.test"} {
+		r := byIP.Anonymous().MustSend(t, nil, doc, map[string]any{"e": addr})
+		if got, want := r.Code(), map[bool]string{true: "RATE_LIMITED", false: ""}[i == 2]; got != want {
+			t.Errorf("request %d from one address: %q, want %q", i+1, got, want)
+		}
+	}
+}
