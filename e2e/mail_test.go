@@ -412,3 +412,76 @@ func TestPasswordResetRequestsLookAlike(t *testing.T) {
 		}
 	}
 }
+
+// A guest's order is confirmed to the email its cart named, with the
+// address, the shipping method, the tax and the exact total; its
+// cancellation follows. A signed-in customer verifies its email through
+// the link it is sent, once; a verification token is no reset token.
+func TestGuestReceiptAndEmailVerification(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["MAIL_POLL_INTERVAL"], env["SHOP_URL"] = "50ms", "https://guest.shop.test"
+	in := MustStart(t, env)
+	admin := in.MustAdmin(t)
+	product := in.MustCreateProduct(t, 12.5, 10)
+	zone := mustZone(t, admin, "United States", []string{"US"}, nil)
+	standard := mustRate(t, admin, zone, flatRate("Standard", "5"))
+	mustTaxRate(t, admin, "US", "CA", "California", "7.25", false)
+	guestEmail := testenv.RandomName("guest-") + "@shop.test"
+	guest := in.Anonymous()
+	cart := guest.MustCart(t, "cartCreate", map[string]any{"in": map[string]any{"lines": []any{cartLine(product, 2)}, "email": guestEmail}})
+	guest.MustCart(t, "cartSetShippingAddress", map[string]any{"c": cart.CartID, "a": map[string]any{"name": "Ann Lee", "line1": "1 Main St",
+		"city": "San Francisco", "region": "CA", "postalCode": "94107", "country": "US"}})
+	guest.MustCart(t, "cartSelectShippingMethod", map[string]any{"c": cart.CartID, "m": standard})
+	order := guest.MustCheckout(t, cart.CartID, "")
+	admin.MustData(t, `mutation($o: String!) { updateOrderStatus(orderId: $o, status: "cancelled") { status } }`, map[string]any{"o": order.OrderID}, &struct{}{})
+
+	sent := mustSentTo(t, admin, guestEmail, 2)
+	if sent[0].Kind != "order_placed" || sent[1].Kind != "order_cancelled" {
+		t.Fatalf("guest's emails: %s, %s", sent[0].Kind, sent[1].Kind)
+	}
+	raw, err := os.ReadFile(*sent[0].File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := mustParseEML(t, raw)
+	// 2 × 12.50 = 25.00; shipping 5.00; California's 7.25% of 25.00 =
+	// 1.8125 → 1.81; total 31.81.
+	mustContain(t, "the guest's receipt", e.Text, "Subtotal: 25.00 USD", "Shipping (Standard): 5.00 USD", "Tax: 1.81 USD", "Total: 31.81 USD",
+		"Ann Lee", "1 Main St", "94107 San Francisco, CA", "US")
+	mustContain(t, "the guest's receipt (HTML)", e.HTML, "31.81 USD", "94107 San Francisco, CA")
+
+	cust, sess := in.MustCustomer(t)
+	var ok struct{ RequestEmailVerification bool }
+	cust.MustData(t, `mutation { requestEmailVerification }`, nil, &ok)
+	verify := mustSentTo(t, admin, sess.User.Email, 1)[0]
+	if verify.Kind != "verify_email" || verify.TextBody != nil || verify.HTMLBody != nil {
+		t.Fatalf("verification email: %+v", verify)
+	}
+	raw, err = os.ReadFile(*verify.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`https://guest\.shop\.test/verify-email\?token=([A-Za-z0-9_-]{43})`).FindStringSubmatch(mustParseEML(t, raw).Text)
+	if link == nil {
+		t.Fatalf("no verification link:\n%s", raw)
+	}
+	if r := guest.MustPost(t, `mutation($t: String!) { resetPassword(token: $t, newPassword: "a long new password") }`, map[string]any{"t": link[1]}); r.Code() != "RESET_TOKEN_INVALID" {
+		t.Errorf("a verification token as a reset token: %s", r.Code())
+	}
+	var verified struct{ VerifyEmail bool }
+	guest.MustData(t, `mutation($t: String!) { verifyEmail(token: $t) }`, map[string]any{"t": link[1]}, &verified)
+	if r := guest.MustPost(t, `mutation($t: String!) { verifyEmail(token: $t) }`, map[string]any{"t": link[1]}); r.Code() != "RESET_TOKEN_USED" {
+		t.Errorf("verifying twice: %s", r.Code())
+	}
+	var me struct{ Me struct{ EmailVerified bool } }
+	cust.MustData(t, `{ me { emailVerified } }`, nil, &me)
+	if !me.Me.EmailVerified {
+		t.Error("verified, but emailVerified is false")
+	}
+	// Verified: asking again sends nothing more.
+	cust.MustData(t, `mutation { requestEmailVerification }`, nil, &ok)
+	if n := len(admin.MustOutbox(t, "verify_email", "")); n != 1 {
+		t.Errorf("%d verification emails, want 1", n)
+	}
+}
