@@ -25,6 +25,9 @@ type SenderStore interface {
 	ClaimEmails(ctx context.Context, limit int, lease time.Duration) ([]models.EmailMessage, error)
 	EmailSent(ctx context.Context, id, file string, blank bool) error
 	EmailFailed(ctx context.Context, id, reason string, next time.Time, giveUp, blank bool) error
+	// ReleaseEmails hands back claimed emails not tried: due at once, the
+	// claim's attempt not counted.
+	ReleaseEmails(ctx context.Context, ids []string) error
 }
 
 // Transport takes one email out of the shop: file is where it was written
@@ -86,7 +89,22 @@ func (s *Sender) Pass(ctx context.Context) int {
 		}
 		return 0
 	}
-	for _, m := range msgs {
+	for i, m := range msgs {
+		if ctx.Err() != nil {
+			// Shutting down: the emails not yet tried are handed back, due
+			// at once for another instance (or the next start), rather
+			// than waiting out their lease.
+			rest := make([]string, 0, len(msgs)-i)
+			for _, r := range msgs[i:] {
+				rest = append(rest, r.ID)
+			}
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := s.Store.ReleaseEmails(rctx, rest); err != nil {
+				logger.Warn("mail: could not hand back claimed emails; they are due again when their lease ends", "count", len(rest), "err", err)
+			}
+			cancel()
+			break
+		}
 		// Recorded even when ctx ends mid-send: an email that went out
 		// must not be sent again after the lease.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)

@@ -161,3 +161,50 @@ func TestSMTPAgainstMailpit(t *testing.T) {
 		t.Error("smtps:// spoke to a server without TLS")
 	}
 }
+
+// stopping stops its sender (cancels the context) during its first send,
+// which succeeds.
+type stopping struct {
+	cancel context.CancelFunc
+	sent   []string
+}
+
+func (s *stopping) Send(_ context.Context, m models.EmailMessage) (string, error) {
+	s.cancel()
+	s.sent = append(s.sent, m.ID)
+	return "", nil
+}
+
+// A sender that stops mid-batch finishes the send under way and hands the
+// rest back, due at once with their attempt uncounted, instead of
+// leaving them leased for minutes.
+func TestSenderHandsBackWhenStopping(t *testing.T) {
+	t.Parallel()
+	s := storetest.MustSQLite(t)
+	a, b := enqueue(t, s, models.EmailOrderPlaced), enqueue(t, s, models.EmailOrderPlaced)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr := &stopping{cancel: cancel}
+	sender := &shopmail.Sender{Store: s, Transport: tr, Every: time.Hour}
+	if n := sender.Pass(ctx); n != 2 {
+		t.Fatalf("claimed %d", n)
+	}
+	if len(tr.sent) != 1 {
+		t.Fatalf("sent %d after stopping", len(tr.sent))
+	}
+	got := outbox(t, s)
+	sentID, restID := a.ID, b.ID
+	if tr.sent[0] == b.ID {
+		sentID, restID = b.ID, a.ID
+	}
+	if m := got[sentID]; m.Status != models.EmailSent {
+		t.Errorf("the send under way was not recorded: %+v", m)
+	}
+	if m := got[restID]; m.Status != models.EmailPending || m.Attempts != 0 || m.NextAttemptAt.After(time.Now()) {
+		t.Errorf("the email not tried: %+v", m)
+	}
+	// Due at once for the next sender.
+	again, err := s.ClaimEmails(context.Background(), 10, time.Minute)
+	if err != nil || len(again) != 1 || again[0].ID != restID || again[0].Attempts != 1 {
+		t.Errorf("claimed again: %+v %v", again, err)
+	}
+}
