@@ -144,6 +144,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	limits.CheckEviction(ctx)
 	expirer := &expiry.Worker{Store: db, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, EventsRetention: cfg.EventsRetention, CartTTL: cfg.CartTTL, Logger: logger}
 	registry := newRegistry(sqlDB, db.Statements, db.BackgroundStatements, catalog.Stats(), expirer.Expired, eventCounts, dispatcher)
+	registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_emails_sent_total", Help: "Emails this instance sent (or wrote as .eml files)."},
+			func() float64 { return float64(sender.Sent()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_emails_failed_total", Help: "Attempts to send an email that failed on this instance (each retried, or failed for good after 12)."},
+			func() float64 { return float64(sender.Failed()) }),
+	)
 	key, err := secretKey(cfg, logger)
 	if err != nil {
 		return err

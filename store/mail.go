@@ -127,6 +127,18 @@ func (s *Store) EmailFailed(ctx context.Context, id, reason string, next time.Ti
 	return mapError(err, "record email failure")
 }
 
+// ReleaseEmails hands back emails a sender claimed and did not try (it is
+// stopping): due now, their claim's attempt uncounted.
+func (s *Store) ReleaseEmails(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(context.WithValue(ctx, backgroundKey{}, true)).Exec(
+		"UPDATE email_messages SET next_attempt_at = ?, attempts = attempts - 1 WHERE email_id IN ? AND status = ? AND attempts > 0",
+		s.db.NowFunc(), ids, models.EmailPending).Error
+	return mapError(err, "release emails")
+}
+
 // EmailOutboxPage is a page of the outbox, newest first, keyset-paged by
 // (created_at, email_id).
 func (s *Store) EmailOutboxPage(ctx context.Context, f models.EmailFilter) (models.EmailPage, error) {
