@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"shop/auth"
 	"shop/cache"
 	shopcatalog "shop/catalog"
@@ -150,6 +152,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	limits.CheckEviction(ctx)
 	expirer := &expiry.Worker{Store: db, TTL: cfg.OrderPendingTTL, Every: cfg.OrderExpiryInterval, EventsRetention: cfg.EventsRetention, CartTTL: cfg.CartTTL, Logger: logger}
 	registry := newRegistry(sqlDB, db.Statements, db.BackgroundStatements, catalog.Stats(), expirer.Expired, eventCounts, dispatcher)
+	registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_emails_sent_total", Help: "Emails this instance sent (or wrote as .eml files)."},
+			func() float64 { return float64(sender.Sent()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_emails_failed_total", Help: "Attempts to send an email that failed on this instance (each retried, or failed for good after 12)."},
+			func() float64 { return float64(sender.Failed()) }),
+	)
 	key, err := secretKey(cfg, logger)
 	if err != nil {
 		return err
@@ -194,6 +202,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		DisableAfter: cfg.WebhooksDisableAfter, Lease: cfg.WebhooksLease, Every: cfg.WebhooksPollInterval,
 		Concurrency: cfg.WebhooksConcurrency, Logger: logger,
 	}
+	registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_webhook_deliveries_total", Help: "Webhook requests this instance's sender got a 2xx for."},
+			func() float64 { return float64(hooks.Delivered()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_webhook_failures_total", Help: "Webhook attempts that failed on this instance (retried, or failed for good after WEBHOOKS_RETRY_WINDOW)."},
+			func() float64 { return float64(hooks.Failed()) }),
+	)
 	work.Add(5)
 	go func() { defer work.Done(); expirer.Run(workCtx) }()
 	go func() { defer work.Done(); dispatcher.Run(workCtx, db) }()

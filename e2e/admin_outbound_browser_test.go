@@ -72,6 +72,11 @@ func TestAdminDashboardWebhooksInBrowser(t *testing.T) {
 	p.waitJS(`document.activeElement?.dataset.testid === "new-secret"`, "focus on the secret's panel")
 	p.waitJS(endpointRow(rcv.URL+"/hook")+`?.innerText.includes("order.placed, product.created")`, "the endpoint listed with its events")
 	p.checkScreen("webhooks-secret")
+	p.click("Copy secret")
+	p.waitJS(`/Copied to the clipboard\.|select the secret and copy it/.test(document.querySelector('[data-testid="new-secret"]').innerText)`, "the copy's result")
+	if got := p.eval(`localStorage.length + sessionStorage.length + (location.href.includes("whsec_") ? 100 : 0)`); got != "0" {
+		t.Errorf("the secret (or something) is kept in storage or the URL: %s", got)
+	}
 	var eps struct {
 		WebhookEndpoints []struct {
 			WebhookEndpointID, URL string

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +39,9 @@ type receiver struct {
 	acked    map[string]int
 	attempts int
 	bad      []string // what was wrong with requests
+	// first is the first request acknowledged, as sent.
+	first     *http.Request
+	firstBody []byte
 }
 
 type received struct {
@@ -127,6 +133,9 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.bad = append(r.bad, "acknowledged twice: "+msg.ID)
 	}
 	r.acked[msg.ID]++
+	if r.first == nil {
+		r.first, r.firstBody = req, body
+	}
 	r.got = append(r.got, received{ID: msg.ID, Type: msg.Type, OrderID: msg.Data.OrderID, ProductID: msg.Data.ProductID, At: time.Now()})
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -309,6 +318,7 @@ func TestWebhooksDelivered(t *testing.T) {
 			t.Parallel()
 			r := newReceiver(t)
 			var admin, customer *client
+			var sqlite *instance
 			if backend == "PostgreSQL" {
 				env := webhookEnv(PostgresRedisEnv(t))
 				a, b := mustStartProcess(t, bin, env), mustStartProcess(t, bin, env)
@@ -317,6 +327,7 @@ func TestWebhooksDelivered(t *testing.T) {
 				customer = c
 			} else {
 				in := MustStart(t, webhookEnv(EmbeddedEnv(t)))
+				sqlite = in
 				admin = in.MustAdmin(t)
 				customer, _ = in.MustCustomer(t)
 			}
@@ -364,6 +375,12 @@ func TestWebhooksDelivered(t *testing.T) {
 				t.Errorf("%d acknowledged, %d deliveries", len(got), len(ds))
 			}
 			checkOrder(t, got)
+			verifyInNode(t, r)
+			if sqlite != nil {
+				if ok, failed := sqlite.MustMetric(t, "shop_webhook_deliveries_total", ""), sqlite.MustMetric(t, "shop_webhook_failures_total", ""); int(ok) != len(got) || failed < 10 {
+					t.Errorf("metrics: %v delivered, %v failed; %d received", ok, failed, len(got))
+				}
+			}
 			types := map[string]int{}
 			for _, g := range got {
 				types[g.Type]++
@@ -395,6 +412,36 @@ func TestWebhooksDelivered(t *testing.T) {
 			r.set(func(r *receiver) { delete(r.acked, ds[0].EventID) })
 			waitDelivered(t, admin, r, endpoint, len(ds)+1, 10*time.Second)
 		})
+	}
+}
+
+// verifyInNode checks the receiver's first request with the JavaScript
+// of docs/webhooks.md, in Node (e2e/testdata/verify_webhook.mjs), and
+// that a body changed by one byte fails it.
+func verifyInNode(t *testing.T, r *receiver) {
+	t.Helper()
+	r.mu.Lock()
+	req, body, secret := r.first, r.firstBody, r.secret
+	r.mu.Unlock()
+	if req == nil {
+		t.Fatal("no request acknowledged")
+	}
+	headers := map[string]string{}
+	for _, h := range []string{"webhook-id", "webhook-timestamp", "webhook-signature"} {
+		headers[h] = req.Header.Get(h)
+	}
+	run := func(b string) (string, error) {
+		in, _ := json.Marshal(map[string]any{"secret": secret, "headers": headers, "body": b})
+		cmd := exec.Command("node", filepath.Join("testdata", "verify_webhook.mjs"))
+		cmd.Stdin = bytes.NewReader(in)
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := run(string(body)); err != nil || out != headers["webhook-id"] {
+		t.Errorf("node verify: %q %v, want %s", out, err, headers["webhook-id"])
+	}
+	if out, err := run(strings.Replace(string(body), "{", " {", 1)); err == nil || !strings.Contains(out, "bad signature") {
+		t.Errorf("node verify of a changed body: %q %v", out, err)
 	}
 }
 

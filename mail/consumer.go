@@ -14,9 +14,9 @@ import (
 // ConsumerStore is what the mail consumer needs of the database, inside
 // the outbox's delivery transaction.
 type ConsumerStore interface {
-	OrderForEmail(ctx context.Context, id string) (*models.Order, error)
-	// AccountForEmail is nil when there is no such account.
-	AccountForEmail(ctx context.Context, id string) (*models.User, error)
+	// OrdersForEmail and AccountsForEmail leave out those that don't exist.
+	OrdersForEmail(ctx context.Context, ids []string) ([]models.Order, error)
+	AccountsForEmail(ctx context.Context, ids []string) ([]models.User, error)
 	// EnqueueEmails skips those whose DedupeKey is there already.
 	EnqueueEmails(ctx context.Context, msgs []models.EmailMessage) error
 }
@@ -94,35 +94,54 @@ func planEmails(events []models.Event) ([]wanted, error) {
 // Handle renders and enqueues the emails events ask for, in the delivery's
 // transaction. The recipient is the order's checkout email (a guest's, or
 // the one a customer's cart named), else its customer's account's; an
-// order with neither (a customer since deleted) gets no email. Every read
-// and write is in the transaction, so a failure hands the events over
-// again, and the dedupe keys make the second time add nothing twice.
+// order with neither (a customer since deleted) gets no email. The orders
+// and accounts of a batch are read at once, in the transaction, so a
+// failure hands the events over again, and the dedupe keys make the
+// second time add nothing twice.
 func (c *Consumer) Handle(ctx context.Context, events []models.Event) error {
 	plan, err := planEmails(events)
 	if err != nil || len(plan) == 0 {
 		return err
 	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, w := range plan {
+		if !seen[w.orderID] {
+			seen[w.orderID] = true
+			ids = append(ids, w.orderID)
+		}
+	}
+	list, err := c.store.OrdersForEmail(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("mail: read orders: %w", err)
+	}
+	orders := make(map[string]*models.Order, len(list))
+	var customers []string
+	for i := range list {
+		o := &list[i]
+		orders[o.ID] = o
+		if (o.Checkout == nil || o.Checkout.Email == "") && !strings.HasPrefix(o.CustomerID, models.GuestCustomerPrefix) {
+			customers = append(customers, o.CustomerID)
+		}
+	}
+	accounts, err := c.store.AccountsForEmail(ctx, customers)
+	if err != nil {
+		return fmt.Errorf("mail: read customers: %w", err)
+	}
+	emails := make(map[string]string, len(accounts))
+	for _, u := range accounts {
+		emails[u.ID] = u.Email
+	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	orders := map[string]*models.Order{}
 	var msgs []models.EmailMessage
 	for _, w := range plan {
-		o, ok := orders[w.orderID]
-		if !ok {
-			if o, err = c.store.OrderForEmail(ctx, w.orderID); err != nil {
-				if models.IsNotFound(err) {
-					orders[w.orderID] = nil
-					continue
-				}
-				return fmt.Errorf("mail: read order %s: %w", w.orderID, err)
-			}
-			orders[w.orderID] = o
-		}
+		o := orders[w.orderID]
 		if o == nil {
 			continue
 		}
-		to, err := c.recipient(ctx, o)
-		if err != nil {
-			return err
+		to := emails[o.CustomerID]
+		if o.Checkout != nil && o.Checkout.Email != "" {
+			to = o.Checkout.Email
 		}
 		if to == "" {
 			continue
@@ -136,21 +155,4 @@ func (c *Consumer) Handle(ctx context.Context, events []models.Event) error {
 			OrderID: &id, Seq: w.seq, DedupeKey: w.dedupe, Status: models.EmailPending, NextAttemptAt: now, CreatedAt: now})
 	}
 	return c.store.EnqueueEmails(ctx, msgs)
-}
-
-func (c *Consumer) recipient(ctx context.Context, o *models.Order) (string, error) {
-	if o.Checkout != nil && o.Checkout.Email != "" {
-		return o.Checkout.Email, nil
-	}
-	if strings.HasPrefix(o.CustomerID, models.GuestCustomerPrefix) {
-		return "", nil
-	}
-	u, err := c.store.AccountForEmail(ctx, o.CustomerID)
-	if err != nil {
-		return "", fmt.Errorf("mail: read customer of order %s: %w", o.ID, err)
-	}
-	if u == nil {
-		return "", nil
-	}
-	return u.Email, nil
 }

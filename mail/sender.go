@@ -25,6 +25,9 @@ type SenderStore interface {
 	ClaimEmails(ctx context.Context, limit int, lease time.Duration) ([]models.EmailMessage, error)
 	EmailSent(ctx context.Context, id, file string, blank bool) error
 	EmailFailed(ctx context.Context, id, reason string, next time.Time, giveUp, blank bool) error
+	// ReleaseEmails hands back claimed emails not tried: due at once, the
+	// claim's attempt not counted.
+	ReleaseEmails(ctx context.Context, ids []string) error
 }
 
 // Transport takes one email out of the shop: file is where it was written
@@ -86,7 +89,22 @@ func (s *Sender) Pass(ctx context.Context) int {
 		}
 		return 0
 	}
-	for _, m := range msgs {
+	for i, m := range msgs {
+		if ctx.Err() != nil {
+			// Shutting down: the emails not yet tried are handed back, due
+			// at once for another instance (or the next start), rather
+			// than waiting out their lease.
+			rest := make([]string, 0, len(msgs)-i)
+			for _, r := range msgs[i:] {
+				rest = append(rest, r.ID)
+			}
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := s.Store.ReleaseEmails(rctx, rest); err != nil {
+				logger.Warn("mail: could not hand back claimed emails; they are due again when their lease ends", "count", len(rest), "err", err)
+			}
+			cancel()
+			break
+		}
 		// Recorded even when ctx ends mid-send: an email that went out
 		// must not be sent again after the lease.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
@@ -147,8 +165,8 @@ type SMTP struct {
 // default) upgrades with STARTTLS when the server offers it and stays
 // plain otherwise (a local relay); smtps://…[:port] (465) is TLS from the
 // first byte. A user and password sign in with the best mechanism the
-// server offers (go-mail only sends PLAIN or LOGIN over TLS, or to
-// localhost).
+// server offers; go-mail never sends them in PLAIN or LOGIN over a
+// connection without TLS, so such a server fails each send, saying why.
 func NewSMTP(rawURL string, from *mail.Address) (*SMTP, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
@@ -195,6 +213,10 @@ func (s *SMTP) Send(ctx context.Context, m models.EmailMessage) (string, error) 
 		return "", fmt.Errorf("smtp client: %w", err)
 	}
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		if errors.Is(err, gomail.ErrNoSupportedAuthDiscovered) {
+			// go-mail sends a password in PLAIN or LOGIN only inside TLS.
+			return "", fmt.Errorf("smtp: SMTP_URL has a user and password, but the server offers no way to sign in that keeps them secret on this connection (PLAIN and LOGIN are sent only over TLS: use smtps://, a server that offers STARTTLS, or no user for a local relay): %w", err)
+		}
 		return "", fmt.Errorf("smtp: %w", err)
 	}
 	return "", nil

@@ -94,11 +94,12 @@ func TestAdminAppUnbuilt(t *testing.T) {
 }
 
 // TestAdminRoute: the router sends /admin and everything under it to the
-// app, with the usual security headers.
+// app, with the usual security headers, and so the pages the emails link
+// to: /reset-password and /verify-email (issue 21).
 func TestAdminRoute(t *testing.T) {
 	t.Parallel()
 	h := New(Options{})
-	for _, path := range []string{"/admin", "/admin/customers/x"} {
+	for _, path := range []string{"/admin", "/admin/customers/x", "/reset-password?token=abc", "/verify-email?token=abc"} {
 		rec := serveAdmin(t, h, http.MethodGet, path)
 		if got := rec.Header().Get("Content-Security-Policy"); got != adminCSP {
 			t.Errorf("GET %s: %d, CSP %q", path, rec.Code, got)

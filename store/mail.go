@@ -2,14 +2,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"shop/errcode"
 	"shop/models"
 )
 
@@ -32,28 +30,27 @@ func (s *Store) EnqueueEmails(ctx context.Context, msgs []models.EmailMessage) e
 	return mapError(err, "enqueue emails")
 }
 
-// OrderForEmail is the order with its lines, read in the delivery's
-// transaction when there is one.
-func (s *Store) OrderForEmail(ctx context.Context, id string) (*models.Order, error) {
-	var o models.Order
-	err := s.conn(ctx).Where("order_id = ?", id).Preload("Items", itemsInOrder).Take(&o).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, models.Errorf(errcode.NotFound, "Order %s does not exist.", id)
-	}
-	return &o, mapError(err, "get order for email")
-}
-
-// AccountForEmail is the account with id, read in the delivery's
-// transaction when there is one; nil when there is none.
-func (s *Store) AccountForEmail(ctx context.Context, id string) (*models.User, error) {
-	var us []models.User
-	if err := s.conn(ctx).Where("user_id = ?", id).Limit(1).Find(&us).Error; err != nil {
-		return nil, mapError(err, "get account for email")
-	}
-	if len(us) == 0 {
+// OrdersForEmail are the orders with ids, with their lines, read in the
+// delivery's transaction when there is one: two statements for a batch
+// of events, however many orders (one is missing when it was deleted).
+func (s *Store) OrdersForEmail(ctx context.Context, ids []string) ([]models.Order, error) {
+	var out []models.Order
+	if len(ids) == 0 {
 		return nil, nil
 	}
-	return &us[0], nil
+	err := s.conn(ctx).Where("order_id IN ?", ids).Preload("Items", itemsInOrder).Find(&out).Error
+	return out, mapError(err, "get orders for email")
+}
+
+// AccountsForEmail are the accounts with ids (those that exist), read in
+// the delivery's transaction when there is one.
+func (s *Store) AccountsForEmail(ctx context.Context, ids []string) ([]models.User, error) {
+	var out []models.User
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	err := s.conn(ctx).Where("user_id IN ?", ids).Find(&out).Error
+	return out, mapError(err, "get accounts for email")
 }
 
 // ClaimEmails takes up to limit due emails for this sender: pending, their
@@ -115,6 +112,18 @@ func (s *Store) EmailFailed(ctx context.Context, id, reason string, next time.Ti
 	err := s.db.WithContext(context.WithValue(ctx, backgroundKey{}, true)).Model(&models.EmailMessage{}).
 		Where("email_id = ? AND status = ?", id, models.EmailPending).Updates(set).Error
 	return mapError(err, "record email failure")
+}
+
+// ReleaseEmails hands back emails a sender claimed and did not try (it is
+// stopping): due now, their claim's attempt uncounted.
+func (s *Store) ReleaseEmails(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(context.WithValue(ctx, backgroundKey{}, true)).Exec(
+		"UPDATE email_messages SET next_attempt_at = ?, attempts = attempts - 1 WHERE email_id IN ? AND status = ? AND attempts > 0",
+		s.db.NowFunc(), ids, models.EmailPending).Error
+	return mapError(err, "release emails")
 }
 
 // EmailOutboxPage is a page of the outbox, newest first, keyset-paged by

@@ -300,17 +300,27 @@ func (s *Store) EnqueueWebhooks(ctx context.Context, msgs []models.WebhookMessag
 // claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite has one sender.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, lease time.Duration, limit int) ([]models.WebhookClaim, error) {
 	ctx = context.WithValue(ctx, backgroundKey{}, true)
-	var out []models.WebhookClaim
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		now := s.db.NowFunc()
+	due := func(tx *gorm.DB, now time.Time, limit int, lock string) ([]int64, error) {
 		var ids []int64
-		if err := tx.Raw(`SELECT d.id FROM webhook_deliveries d WHERE d.status = ? AND d.next_attempt_at <= ?
+		err := tx.Raw(`SELECT d.id FROM webhook_deliveries d WHERE d.status = ? AND d.next_attempt_at <= ?
 			AND (d.lease_until IS NULL OR d.lease_until <= ?)
 			AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)
 			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
 				AND e.status = ? AND e.id < d.id)
-			ORDER BY d.next_attempt_at, d.id LIMIT ?`+s.dialect.lockRows(true),
-			models.DeliveryPending, now, now, models.DeliveryPending, limit).Scan(&ids).Error; err != nil {
+			ORDER BY d.next_attempt_at, d.id LIMIT ?`+lock,
+			models.DeliveryPending, now, now, models.DeliveryPending, limit).Scan(&ids).Error
+		return ids, err
+	}
+	// An idle sender's poll is this one read, with no transaction: on
+	// SQLite a claim's transaction takes the write lock.
+	if ids, err := due(s.db.WithContext(ctx), s.db.NowFunc(), 1, ""); err != nil || len(ids) == 0 {
+		return nil, mapError(err, "find due webhook deliveries")
+	}
+	var out []models.WebhookClaim
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.db.NowFunc()
+		ids, err := due(tx, now, limit, s.dialect.lockRows(true))
+		if err != nil {
 			return fmt.Errorf("find due webhook deliveries: %w", err)
 		}
 		if len(ids) == 0 {

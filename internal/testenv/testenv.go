@@ -146,6 +146,33 @@ func MustStripeMock(tb testing.TB) string {
 	return u
 }
 
+// MustMailpit checks that mailpit answers and returns its SMTP address
+// (host:port) and its HTTP API's URL: TEST_MAILPIT_SMTP and
+// TEST_MAILPIT_API (scripts/services.sh's ensure_mailpit starts one), or
+// its usual ports. It fails, never skips, when mailpit is missing.
+func MustMailpit(tb testing.TB) (smtpAddr, apiURL string) {
+	tb.Helper()
+	SkipShort(tb, "mailpit")
+	smtpAddr, apiURL = os.Getenv("TEST_MAILPIT_SMTP"), os.Getenv("TEST_MAILPIT_API")
+	if smtpAddr == "" || apiURL == "" {
+		smtpAddr, apiURL = "127.0.0.1:1025", "http://127.0.0.1:8025"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL+"/api/v1/info", nil)
+	if err != nil {
+		tb.Fatalf("mailpit URL %q: %v", apiURL, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil || resp.StatusCode != http.StatusOK {
+		tb.Fatalf("mailpit is needed at %s (set TEST_MAILPIT_SMTP and TEST_MAILPIT_API; `make test` installs and starts it: scripts/services.sh ensure_mailpit): %v", apiURL, err)
+	}
+	return smtpAddr, apiURL
+}
+
 // ClosedAddr returns a loopback address nothing listens on, for testing
 // what happens when a service is down.
 func ClosedAddr(tb testing.TB) string {

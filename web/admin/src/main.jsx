@@ -125,4 +125,8 @@ function Root() {
   );
 }
 
-render(<Root />, document.getElementById("app"));
+// The page's "Loading…" line goes: a public page's first element is no
+// <p> that Preact would take over, and it would stay below the page.
+const root = document.getElementById("app");
+root.textContent = "";
+render(<Root />, root);

@@ -1,10 +1,10 @@
 // The emails' Outbox: every email shop has queued, newest first, filtered
 // by status and kind, one page at a time; an email's details beside the
 // list. Its HTML body is never put into this page: it is shown in a
-// sandboxed frame (no scripts, no same-origin access, the dashboard's own
-// content policy inherited) and, on request, as source text. Emails that
-// carry a token (password reset, address verification) have no body here.
-import { useEffect, useRef, useState } from "preact/hooks";
+// sandboxed frame (EmailFrame) and, on request, as source text. Emails
+// that carry a token (password reset, address verification) have no body
+// here.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { gql } from "../session.js";
 import { usePaged } from "../hooks.js";
 import { Link, navigate, withParams } from "../router.jsx";
@@ -90,7 +90,7 @@ export function Outbox({ query }) {
                     <tbody>
                       {paged.items.map((m) => (
                         <tr key={m.emailId} data-email-id={m.emailId} data-kind={m.kind} data-to={m.to} class={shown?.emailId === m.emailId ? "is-selected" : ""}>
-                          <td class="wrap">{m.to}</td>
+                          <td class="email__to">{m.to}</td>
                           <td class="email__subject">
                             {m.subject}
                             <span class="muted small-text email__kind">{kindName(m.kind)}</span>
@@ -186,8 +186,7 @@ function EmailDetail({ email: m }) {
       {m.htmlBody && (
         <>
           <h3>HTML</h3>
-          {/* sandbox="" : no scripts, no forms, no top navigation, an opaque origin. */}
-          <iframe class="email__frame" title={`The HTML body of ${m.subject}`} sandbox="" srcdoc={m.htmlBody} referrerpolicy="no-referrer" data-testid="email-html" />
+          <EmailFrame html={m.htmlBody} title={`The HTML body of ${m.subject}`} />
           <button type="button" class="small" aria-expanded={source ? "true" : "false"} aria-controls="email-html-source" onClick={() => setSource(!source)}>
             {source ? "Hide the HTML source" : "Show the HTML source"}
           </button>
@@ -207,5 +206,41 @@ function EmailDetail({ email: m }) {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * EmailFrame shows an email's HTML in a frame sandboxed without scripts,
+ * forms, popups or navigation of the page. A srcdoc frame inherits the
+ * page's content policy, which refuses inline styles, and emails are
+ * styled inline: so the markup goes in with its style attributes renamed
+ * (data-style, which nothing applies), and once the frame has loaded each
+ * element gets its style back through the CSSOM, which the policy allows.
+ * That needs the frame's document to be reachable from here
+ * (allow-same-origin); with no allow-scripts nothing in it ever runs.
+ * Images load only as the page's policy allows (https).
+ */
+function EmailFrame({ html, title }) {
+  const frame = useRef(null);
+  // The renaming is textual: a parser (DOMParser) would apply the page's
+  // policy to the attributes it reads, and report each one refused. In
+  // the email's text, " style=" reads " data-style=": a preview's cost.
+  const doc = useMemo(() => html.replace(/(\s)style\s*=/gi, "$1data-style="), [html]);
+  const restyle = () => {
+    frame.current?.contentDocument?.querySelectorAll("[data-style]").forEach((el) => {
+      el.style.cssText = el.getAttribute("data-style");
+    });
+  };
+  return (
+    <iframe
+      ref={frame}
+      class="email__frame"
+      title={title}
+      sandbox="allow-same-origin"
+      srcdoc={doc}
+      referrerpolicy="no-referrer"
+      onLoad={restyle}
+      data-testid="email-html"
+    />
   );
 }
