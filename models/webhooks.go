@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"shop/errcode"
@@ -267,6 +268,22 @@ func ParseWebhookEvents(events []string) ([]string, error) {
 			Details: map[string]any{"unknown": unknown, "known": WebhookEventTypes}}
 	}
 	return out, nil
+}
+
+// WebhookErrorText is an attempt's error as a delivery keeps it: valid
+// UTF-8, control characters as spaces, at most MaxWebhookErrorBytes. It
+// quotes the receiver's answer, which can be anything: PostgreSQL refuses
+// a NUL or bytes that are not UTF-8 in text, and the attempt could then
+// never be recorded (uncounted, never failed, its order's later webhooks
+// held up behind it).
+func WebhookErrorText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return Truncate(s, MaxWebhookErrorBytes)
 }
 
 // Truncate cuts s to at most n bytes, on a rune boundary.

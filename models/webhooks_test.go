@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"shop/errcode"
 	"shop/models"
@@ -293,5 +294,16 @@ func TestParseDeliveryPage(t *testing.T) {
 	}
 	if _, err := models.ParseDeliveryID("abc"); models.ErrorCode(err) != errcode.NotFound {
 		t.Errorf("ParseDeliveryID: %v", err)
+	}
+}
+
+func TestWebhookErrorText(t *testing.T) {
+	got := models.WebhookErrorText("HTTP 500: boom\x00\xff\xfe\x01\r\nnext")
+	if !utf8.ValidString(got) || strings.ContainsAny(got, "\x00\x01\r\n") || !strings.HasPrefix(got, "HTTP 500: boom ") || !strings.HasSuffix(got, "next") {
+		t.Errorf("WebhookErrorText = %q", got)
+	}
+	long := models.WebhookErrorText(strings.Repeat("é", models.MaxWebhookErrorBytes))
+	if len(long) > models.MaxWebhookErrorBytes || !utf8.ValidString(long) {
+		t.Errorf("%d bytes, valid %v", len(long), utf8.ValidString(long))
 	}
 }
