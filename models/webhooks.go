@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"shop/errcode"
@@ -269,6 +270,22 @@ func ParseWebhookEvents(events []string) ([]string, error) {
 	return out, nil
 }
 
+// WebhookErrorText is an attempt's error as a delivery keeps it: valid
+// UTF-8, control characters as spaces, at most MaxWebhookErrorBytes. It
+// quotes the receiver's answer, which can be anything: PostgreSQL refuses
+// a NUL or bytes that are not UTF-8 in text, and the attempt could then
+// never be recorded (uncounted, never failed, its order's later webhooks
+// held up behind it).
+func WebhookErrorText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return Truncate(s, MaxWebhookErrorBytes)
+}
+
 // Truncate cuts s to at most n bytes, on a rune boundary.
 func Truncate(s string, n int) string {
 	if len(s) <= n {
@@ -346,7 +363,35 @@ var (
 	metadataV4 = netip.MustParseAddr("169.254.169.254")
 	// 0.0.0.0/8 ("this network") reaches the local machine on Linux.
 	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+	// Not globally reachable (RFC 6890): IETF protocol assignments, and
+	// the benchmarking block, which networks use internally.
+	ietfProtocol = netip.MustParsePrefix("192.0.0.0/24")
+	benchmarking = netip.MustParsePrefix("198.18.0.0/15")
+	// IPv6 addresses that carry an IPv4 one a gateway or the kernel may
+	// reach for us: NAT64's well-known prefix (an IPv6-only host's
+	// gateway connects to the IPv4 in its last 32 bits, private ones
+	// included), 6to4 (bits 16-47), and the deprecated IPv4-compatible
+	// ::a.b.c.d. NAT64's local-use prefix is internal by definition.
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+	v4Compat   = netip.MustParsePrefix("::/96")
 )
+
+// embeddedIPv4 is the IPv4 address an IPv6 one carries for NAT64, 6to4 or
+// as IPv4-compatible, if any.
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	b := a.As16()
+	switch {
+	case !a.Is6():
+		return netip.Addr{}, false
+	case nat64.Contains(a), v4Compat.Contains(a):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
+}
 
 // ForbiddenAddr names the kind of a that a webhook may never reach
 // (SSRF: the shop's own machine, its networks, a cloud's metadata
@@ -373,6 +418,15 @@ func ForbiddenAddr(a netip.Addr) string {
 		return "multicast"
 	case a.Is4() && a.As4()[0] >= 240: // reserved, and broadcast
 		return "reserved"
+	case ietfProtocol.Contains(a) || benchmarking.Contains(a):
+		return "reserved"
+	case nat64Local.Contains(a):
+		return "NAT64"
+	}
+	if v4, ok := embeddedIPv4(a); ok {
+		if why := ForbiddenAddr(v4); why != "" {
+			return why + " (as IPv6)"
+		}
 	}
 	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"shop/errcode"
 	"shop/models"
@@ -293,5 +294,33 @@ func TestParseDeliveryPage(t *testing.T) {
 	}
 	if _, err := models.ParseDeliveryID("abc"); models.ErrorCode(err) != errcode.NotFound {
 		t.Errorf("ParseDeliveryID: %v", err)
+	}
+}
+
+func TestWebhookErrorText(t *testing.T) {
+	got := models.WebhookErrorText("HTTP 500: boom\x00\xff\xfe\x01\r\nnext")
+	if !utf8.ValidString(got) || strings.ContainsAny(got, "\x00\x01\r\n") || !strings.HasPrefix(got, "HTTP 500: boom ") || !strings.HasSuffix(got, "next") {
+		t.Errorf("WebhookErrorText = %q", got)
+	}
+	long := models.WebhookErrorText(strings.Repeat("é", models.MaxWebhookErrorBytes))
+	if len(long) > models.MaxWebhookErrorBytes || !utf8.ValidString(long) {
+		t.Errorf("%d bytes, valid %v", len(long), utf8.ValidString(long))
+	}
+}
+
+// IPv6 forms that reach an IPv4 address through a gateway or the kernel
+// are judged as that address; the ranges that are not globally reachable
+// are refused too.
+func TestForbiddenAddrEmbeddedIPv4(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]string{
+		"64:ff9b::7f00:1": "loopback (as IPv6)", "64:ff9b::10.0.0.5": "private (as IPv6)", "64:ff9b::169.254.169.254": "metadata (as IPv6)",
+		"2002:a9fe:a9fe::1": "metadata (as IPv6)", "2002:c0a8:0101::": "private (as IPv6)", "::7f00:1": "loopback (as IPv6)", "::10.1.2.3": "private (as IPv6)",
+		"64:ff9b:1::a00:5": "NAT64", "198.18.0.1": "reserved", "198.19.255.254": "reserved", "192.0.0.170": "reserved",
+		"64:ff9b::808:808": "", "2002:808:808::1": "", "198.20.0.1": "", "192.0.1.1": "",
+	} {
+		if got := models.ForbiddenAddr(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("%s: %q, want %q", addr, got, want)
+		}
 	}
 }

@@ -384,7 +384,7 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a models.WebhookAttemp
 			set["next_attempt_at"] = asStored(*a.NextAttemptAt)
 		}
 		if !a.Delivered {
-			msg := models.Truncate(a.Error, models.MaxWebhookErrorBytes)
+			msg := models.WebhookErrorText(a.Error)
 			set["last_error"] = &msg
 		}
 		res := tx.Model(&webhookDeliveryRow{}).Where("id = ? AND lease_token = ?", a.Claim.ID, a.Claim.Token).Updates(set)
