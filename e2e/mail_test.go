@@ -191,7 +191,11 @@ func TestEmailsAsFilesOnSQLite(t *testing.T) {
 		}
 		parts = append(parts, e)
 	}
-	mustContain(t, "the receipt's text", parts[0].Text, "2 × ", "12.50 USD", "Total: 25.00 USD", orderID, "https://shop.test")
+	// A line is named by its product (a product's one variant, "Default",
+	// is not a name).
+	var named struct{ GetProductsById struct{ Name string } }
+	in.MustData(t, `query($id: String!) { getProductsById(id: $id) { name } }`, map[string]any{"id": product}, &named)
+	mustContain(t, "the receipt's text", parts[0].Text, "2 × "+named.GetProductsById.Name+" @ 12.50 USD", "Total: 25.00 USD", orderID, "https://shop.test")
 	mustContain(t, "the receipt's HTML", parts[0].HTML, "25.00 USD", `href="https://shop.test"`)
 	mustContain(t, "the payment's text", parts[1].Text, "payment of 25.00 USD")
 	track := "https://www.ups.com/track?tracknum=1Z999AA10123456784"

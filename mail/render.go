@@ -121,10 +121,7 @@ func (r *Renderer) View(o models.Order) OrderView {
 			total = 0 // beyond any order the shop accepts
 		}
 		sub += total
-		title := it.Title
-		if title == "" {
-			title = "Product " + it.ProductID
-		}
+		title := lineTitle(it)
 		sku := ""
 		if it.SKU != nil {
 			sku = *it.SKU
@@ -248,4 +245,23 @@ func humanDuration(d time.Duration) string {
 func (r *Renderer) AccountEmail(kind, token string, valid time.Duration) (subject, text, html string, err error) {
 	out, err := r.Account(kind, token, valid)
 	return out.Subject, out.Text, out.HTML, err
+}
+
+// lineTitle names an order line: its product and, when the product has
+// several, the variant ("Mug — Large / Blue"); the variant's title alone
+// when the product is gone.
+func lineTitle(it models.OrderItem) string {
+	variant := it.Title
+	if variant == models.DefaultVariantTitle {
+		variant = ""
+	}
+	switch {
+	case it.ProductName != "" && variant != "":
+		return it.ProductName + " — " + variant
+	case it.ProductName != "":
+		return it.ProductName
+	case variant != "":
+		return variant
+	}
+	return "Product " + it.ProductID
 }

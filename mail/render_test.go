@@ -198,3 +198,21 @@ func TestPlanAsksForOneEmailPerOrderEnding(t *testing.T) {
 		}
 	}
 }
+
+func TestLineTitleNamesTheProductAndItsVariant(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		it   models.OrderItem
+		want string
+	}{
+		{models.OrderItem{ProductID: "p", ProductName: "Blue mug", Title: models.DefaultVariantTitle}, "Blue mug"},
+		{models.OrderItem{ProductID: "p", ProductName: "T-shirt", Title: "M / Red"}, "T-shirt — M / Red"},
+		{models.OrderItem{ProductID: "p", Title: "M / Red"}, "M / Red"}, // the product deleted since
+		{models.OrderItem{ProductID: "p", Title: models.DefaultVariantTitle}, "Product p"},
+		{models.OrderItem{ProductID: "p", ProductName: "Blue mug"}, "Blue mug"}, // a line from before variants
+	} {
+		if got := lineTitle(c.it); got != c.want {
+			t.Errorf("lineTitle(%+v) = %q, want %q", c.it, got, c.want)
+		}
+	}
+}

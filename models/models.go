@@ -82,4 +82,8 @@ type OrderItem struct {
 	// snapshot (Order.PricedItems); none for createOrder's orders.
 	Discounts []Allocation `gorm:"-"`
 	Taxes     []TaxLine    `gorm:"-"`
+	// ProductName is the product's name as it is now, filled only where a
+	// reader needs it (the emails: a line is not named by its variant
+	// alone, and the name is not part of an order's snapshot).
+	ProductName string `gorm:"-"`
 }

@@ -38,8 +38,34 @@ func (s *Store) OrdersForEmail(ctx context.Context, ids []string) ([]models.Orde
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	err := s.conn(ctx).Where("order_id IN ?", ids).Preload("Items", itemsInOrder).Find(&out).Error
-	return out, mapError(err, "get orders for email")
+	if err := s.conn(ctx).Where("order_id IN ?", ids).Preload("Items", itemsInOrder).Find(&out).Error; err != nil {
+		return nil, mapError(err, "get orders for email")
+	}
+	// The lines' products' names, as they are now (a deleted product's
+	// line keeps its variant's title alone).
+	var pids []string
+	for _, o := range out {
+		for _, it := range o.Items {
+			pids = append(pids, it.ProductID)
+		}
+	}
+	if len(pids) == 0 {
+		return out, nil
+	}
+	var names []struct{ ProductID, Name string }
+	if err := s.conn(ctx).Table("products").Select("product_id, name").Where("product_id IN ?", pids).Scan(&names).Error; err != nil {
+		return nil, mapError(err, "get the names of an email's products")
+	}
+	byID := make(map[string]string, len(names))
+	for _, n := range names {
+		byID[n.ProductID] = n.Name
+	}
+	for i := range out {
+		for j := range out[i].Items {
+			out[i].Items[j].ProductName = byID[out[i].Items[j].ProductID]
+		}
+	}
+	return out, nil
 }
 
 // AccountsForEmail are the accounts with ids (those that exist), read in
