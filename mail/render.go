@@ -209,13 +209,16 @@ func (r *Renderer) render(kind string, d data) (Rendered, error) {
 	return Rendered{Subject: d.Subject, Text: tidy(t.String()), HTML: h.String()}, nil
 }
 
-// tidy drops the blank lines templates leave in a row, and trailing spaces.
+// tidy drops the blank lines templates leave in a row, and trailing
+// spaces, but the signature separator's ("-- ").
 func tidy(s string) string {
 	lines := strings.Split(s, "\n")
 	out := lines[:0]
 	blank := 0
 	for _, l := range lines {
-		l = strings.TrimRight(l, " \t")
+		if l != "-- " {
+			l = strings.TrimRight(l, " \t")
+		}
 		if l == "" {
 			blank++
 			if blank > 1 {
@@ -229,9 +232,10 @@ func tidy(s string) string {
 	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
 }
 
+// humanDuration says how long a link lasts: "1 hour", "24 hours", "30 minutes".
 func humanDuration(d time.Duration) string {
 	switch {
-	case d%time.Hour == 0 && d == time.Hour:
+	case d == time.Hour:
 		return "1 hour"
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%d hours", d/time.Hour)

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"errors"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -90,18 +92,19 @@ type EmailFilter struct {
 func ParseEmailFilter(status, kind *string, first *int, after *string) (EmailFilter, error) {
 	var fe fieldErrors
 	conn, err := ParseConnection(first, after)
-	if e, ok := err.(*Error); ok {
-		fe = append(fe, e.Fields...)
+	var connErr *Error
+	if errors.As(err, &connErr) {
+		fe = append(fe, connErr.Fields...)
 	}
 	f := EmailFilter{Connection: conn}
 	if status != nil && *status != "" {
-		if !contains(EmailStatuses, *status) {
+		if !slices.Contains(EmailStatuses, *status) {
 			fe.add("status", "must be one of %s", strings.Join(EmailStatuses, ", "))
 		}
 		f.Status = *status
 	}
 	if kind != nil && *kind != "" {
-		if !contains(EmailKinds, *kind) {
+		if !slices.Contains(EmailKinds, *kind) {
 			fe.add("kind", "must be one of %s", strings.Join(EmailKinds, ", "))
 		}
 		f.Kind = *kind
@@ -112,17 +115,9 @@ func ParseEmailFilter(status, kind *string, first *int, after *string) (EmailFil
 	return f, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // MaxEmailAttempts is how many times an email is tried before it is
-// failed for good.
+// failed for good; the retries wait from emailFirstRetry, doubling up to
+// emailLastRetry.
 const (
 	MaxEmailAttempts = 12
 	emailFirstRetry  = time.Minute

@@ -251,3 +251,35 @@ func TestResetTokenRace(t *testing.T) {
 		}
 	})
 }
+
+// A sender that dies after claiming (SIGKILL: nothing recorded, nothing
+// released) holds its emails only for its lease: then another instance
+// claims them, the attempt counted.
+func TestEmailLeaseEnds(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		m := email(models.EmailOrderPlaced, "o9", 1, "placed:o9")
+		if err := s.EnqueueEmails(ctx, []models.EmailMessage{m}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ClaimEmails(ctx, 10, 300*time.Millisecond); err != nil || len(got) != 1 {
+			t.Fatalf("first claim: %+v %v", got, err)
+		}
+		claimed := time.Now()
+		var again []models.EmailMessage
+		testenv.WaitFor(t, func() bool {
+			var err error
+			if again, err = s.ClaimEmails(ctx, 10, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			return len(again) > 0
+		})
+		if since := time.Since(claimed); since < 250*time.Millisecond {
+			t.Errorf("claimed again %s after a 300 ms lease", since)
+		}
+		if again[0].ID != m.ID || again[0].Attempts != 2 {
+			t.Errorf("claimed again: %+v", again[0])
+		}
+	})
+}
