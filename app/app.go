@@ -68,13 +68,13 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	invalidator := cache.NewInvalidator(backend, cfg.CacheTTL, logger)
 	eventCounts := newEventCounter()
 	// The store is opened after the dispatcher that its sink needs.
-	queue := &lateQueue{}
+	queue, wake := &lateQueue{}, webhooks.NewWaker()
 	dispatcher := outbox.New(cfg.EventsPollInterval, logger,
 		outbox.Consumer{Name: "cache", Handle: invalidator.Handle},
 		outbox.Consumer{Name: "metrics", After: eventCounts.count},
 		// Queues webhook deliveries in the outbox's transaction; the
 		// sender below sends them.
-		outbox.Consumer{Name: webhooks.ConsumerName, Handle: webhooks.Handle(queue)},
+		outbox.Consumer{Name: webhooks.ConsumerName, Handle: webhooks.Handle(queue), After: wake.After},
 	)
 	db, err := store.Open(ctx, store.Options{
 		DatabaseURL:     cfg.DatabaseURL,
@@ -167,7 +167,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Store: db, Client: webhooks.NewClient(cfg.WebhooksTimeout, cfg.WebhooksAllowPrivate),
 		Retry:        models.WebhookRetry{Base: cfg.WebhooksRetryBase, MaxDelay: cfg.WebhooksRetryMax, Window: cfg.WebhooksRetryWindow},
 		DisableAfter: cfg.WebhooksDisableAfter, Lease: cfg.WebhooksLease, Every: cfg.WebhooksPollInterval,
-		Concurrency: cfg.WebhooksConcurrency, Logger: logger,
+		Concurrency: cfg.WebhooksConcurrency, Logger: logger, Wake: wake,
 	}
 	registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_webhook_deliveries_total", Help: "Webhook requests this instance's sender got a 2xx for."},
