@@ -224,6 +224,26 @@ func TestEmailsAsFilesOnSQLite(t *testing.T) {
 		t.Fatalf("no reset link in both parts:\n%s\n%s", e.Text, e.HTML)
 	}
 	mustResetOnce(t, in, sess, link[1])
+
+	// A paid order cancelled is refunded first, in the same write: one
+	// email for both, the refund's.
+	var second struct{ CreateOrder struct{ OrderID string } }
+	cust.MustData(t, `mutation($p: String!) { createOrder(input: {items: [{productId: $p, quantity: 2}]}) { orderId } }`, map[string]any{"p": product}, &second)
+	pay := cust.MustCreatePayment(t, second.CreateOrder.OrderID)
+	admin.MustData(t, confirmLocalDoc, map[string]any{"p": pay.PaymentID, "out": "succeeded"}, &struct{}{})
+	admin.MustData(t, cancelWithPayment, map[string]any{"o": second.CreateOrder.OrderID, "r": "out of stock"}, &struct{}{})
+	all := mustSentTo(t, admin, sess.User.Email, 7)
+	for i, kind := range []string{"order_placed", "payment_received", "order_refunded"} {
+		if m := all[4+i]; m.Kind != kind || *m.OrderID != second.CreateOrder.OrderID {
+			t.Errorf("the second order's email %d: %s of %v, want %s", i, m.Kind, *m.OrderID, kind)
+		}
+	}
+	mustContain(t, "the refund's text", *all[6].TextBody, "cancelled", "payment of 25.00 USD refunded")
+	for _, m := range admin.MustOutbox(t, "order_cancelled", "") {
+		if *m.OrderID == second.CreateOrder.OrderID {
+			t.Errorf("a refunded cancellation sent a cancellation email too")
+		}
+	}
 }
 
 // mustResetOnce resets sess's account with token: the old password and

@@ -203,7 +203,8 @@ func (s *Store) IssueAccountToken(ctx context.Context, email string, t models.Pa
 }
 
 // UseAccountToken spends the token whose hash is hash, for purpose, at
-// most once: its row is locked (on SQLite the write lock is the file's),
+// most once: its row is locked with the account's others (on SQLite the
+// write lock is the file's),
 // judged by models.CheckAccountToken, and marked used with every other
 // unused token of the account for that purpose; then apply runs in the
 // same transaction with the account's id. Two requests with one token:
@@ -212,14 +213,20 @@ func (s *Store) UseAccountToken(ctx context.Context, hash, purpose string, apply
 	var userID string
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := tx.NowFunc()
+		// Every token of the account, locked in one order: two requests
+		// with two of its links lock the same rows in the same order, so
+		// they queue instead of deadlocking over each other's UPDATE.
 		var rows []models.PasswordReset
-		if err := tx.Raw("SELECT token_hash, user_id, purpose, expires_at, used_at, created_at FROM password_resets WHERE token_hash = ?"+s.dialect.lockRows(false), hash).
+		if err := tx.Raw(`SELECT token_hash, user_id, purpose, expires_at, used_at, created_at FROM password_resets
+			WHERE user_id IN (SELECT user_id FROM password_resets WHERE token_hash = ?) ORDER BY token_hash`+s.dialect.lockRows(false), hash).
 			Scan(&rows).Error; err != nil {
 			return fmt.Errorf("read token: %w", err)
 		}
 		var t *models.PasswordReset
-		if len(rows) == 1 {
-			t = &rows[0]
+		for i := range rows {
+			if rows[i].TokenHash == hash {
+				t = &rows[i]
+			}
 		}
 		if err := models.CheckAccountToken(t, purpose, now); err != nil {
 			return err

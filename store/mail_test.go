@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -280,6 +281,57 @@ func TestEmailLeaseEnds(t *testing.T) {
 		}
 		if again[0].ID != m.ID || again[0].Attempts != 2 {
 			t.Errorf("claimed again: %+v", again[0])
+		}
+	})
+}
+
+// Two of an account's reset links used at once: one resets, the other is
+// told it was used (every link of the account is spent by a reset), and
+// neither deadlocks the other.
+func TestTwoResetLinksAtOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u := models.User{ID: uuid.NewString(), Email: "two@example.com", Name: "T", Role: models.RoleCustomer, PasswordHash: "old", CreatedAt: time.Now().UTC()}
+		if err := s.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		const n = 10
+		for i := range n {
+			hash := fmt.Sprintf("link-%d", i)
+			if err := s.IssueAccountToken(ctx, u.Email, models.PasswordReset{TokenHash: hash, Purpose: models.TokenReset, ExpiresAt: now.Add(time.Hour), CreatedAt: now},
+				email(models.EmailPasswordReset, "", 0, "reset:"+hash)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		results := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := s.ResetPassword(ctx, fmt.Sprintf("link-%d", i), "pw")
+				results <- err
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(results)
+		won := 0
+		for err := range results {
+			switch models.ErrorCode(err) {
+			case "":
+				won++
+			case errcode.ResetTokenUsed:
+			default:
+				t.Errorf("unexpected: %v", err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d of the account's links reset it", won)
 		}
 	})
 }
