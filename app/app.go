@@ -74,7 +74,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	// The store is opened after the dispatcher that its sink needs.
-	queue := &lateQueue{}
+	queue, wake := &lateQueue{}, webhooks.NewWaker()
 	// The mail consumer renders into the store opened below (emails).
 	var emails *mail.Consumer
 	dispatcher := outbox.New(cfg.EventsPollInterval, logger,
@@ -82,7 +82,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		outbox.Consumer{Name: "metrics", After: eventCounts.count},
 		// Queues webhook deliveries in the outbox's transaction; the
 		// sender below sends them.
-		outbox.Consumer{Name: webhooks.ConsumerName, Handle: webhooks.Handle(queue)},
+		outbox.Consumer{Name: webhooks.ConsumerName, Handle: webhooks.Handle(queue), After: wake.After},
 		outbox.Consumer{Name: "mail", Handle: func(ctx context.Context, evs []models.Event) error { return emails.Handle(ctx, evs) }},
 	)
 	db, err := store.Open(ctx, store.Options{
@@ -200,7 +200,7 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Store: db, Client: webhooks.NewClient(cfg.WebhooksTimeout, cfg.WebhooksAllowPrivate),
 		Retry:        models.WebhookRetry{Base: cfg.WebhooksRetryBase, MaxDelay: cfg.WebhooksRetryMax, Window: cfg.WebhooksRetryWindow},
 		DisableAfter: cfg.WebhooksDisableAfter, Lease: cfg.WebhooksLease, Every: cfg.WebhooksPollInterval,
-		Concurrency: cfg.WebhooksConcurrency, Logger: logger,
+		Concurrency: cfg.WebhooksConcurrency, Logger: logger, Wake: wake,
 	}
 	registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "shop_webhook_deliveries_total", Help: "Webhook requests this instance's sender got a 2xx for."},

@@ -367,3 +367,31 @@ func TestOrderLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookSettings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebhooksAllowPrivate || c.WebhooksTimeout != 10*time.Second || c.WebhooksLease != time.Minute || c.WebhooksRetryWindow != 24*time.Hour ||
+		c.WebhooksDisableAfter != 72*time.Hour || c.WebhooksConcurrency != 8 {
+		t.Fatalf("webhook defaults: %+v", c)
+	}
+	c, err = Load(env("WEBHOOKS_ALLOW_PRIVATE", "true", "WEBHOOKS_RETRY_BASE", "50ms", "WEBHOOKS_TIMEOUT", "2s", "WEBHOOKS_LEASE", "3s"))
+	if err != nil || !c.WebhooksAllowPrivate || c.WebhooksRetryBase != 50*time.Millisecond {
+		t.Fatalf("webhook settings: %+v %v", c, err)
+	}
+	for _, tt := range []struct {
+		env  func(string) string
+		want string
+	}{
+		{env("WEBHOOKS_LEASE", "10s"), "WEBHOOKS_LEASE: 10s must be longer than WEBHOOKS_TIMEOUT"},
+		{env("WEBHOOKS_CONCURRENCY", "0"), "WEBHOOKS_CONCURRENCY"},
+		{env("WEBHOOKS_ALLOW_PRIVATE", "maybe"), "WEBHOOKS_ALLOW_PRIVATE"},
+	} {
+		if _, err := Load(tt.env); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v, want one saying %q", err, tt.want)
+		}
+	}
+}

@@ -50,13 +50,18 @@ func endpointRow(ep models.WebhookEndpoint) webhookEndpointRow {
 // webhookDeliveryRow: id orders deliveries as their events (the consumer
 // inserts them in the outbox's order). The key index finds an earlier
 // pending delivery of the same endpoint and ordering key (a delivery is
-// due only without one); the due index, the rows to claim.
+// due only without one). next_attempt_at is set on pending rows alone,
+// so its index holds just the rows to claim. No index leads with status:
+// on a young table (no statistics yet) PostgreSQL took one for the
+// "earlier pending" test and scanned every pending row for each
+// candidate, 1.1 s a claim with 1,000 pending; with the key index alone
+// to choose it is an index probe.
 type webhookDeliveryRow struct {
 	ID             int64      `gorm:"column:id;primaryKey;autoIncrement;index:idx_webhook_deliveries_key,priority:4"`
-	EndpointID     string     `gorm:"column:endpoint_id;type:varchar(36);not null;index:idx_webhook_deliveries_key,priority:1;index:idx_webhook_deliveries_endpoint,priority:1"`
+	EndpointID     string     `gorm:"column:endpoint_id;type:varchar(36);not null;index:idx_webhook_deliveries_key,priority:1"`
 	OrderingKey    string     `gorm:"column:ordering_key;type:varchar(128);not null;index:idx_webhook_deliveries_key,priority:2"`
-	Status         string     `gorm:"column:status;type:varchar(16);not null;index:idx_webhook_deliveries_key,priority:3;index:idx_webhook_deliveries_due,priority:1"`
-	NextAttemptAt  *time.Time `gorm:"column:next_attempt_at;index:idx_webhook_deliveries_due,priority:2"`
+	Status         string     `gorm:"column:status;type:varchar(16);not null;index:idx_webhook_deliveries_key,priority:3"`
+	NextAttemptAt  *time.Time `gorm:"column:next_attempt_at;index:idx_webhook_deliveries_next"`
 	EventID        string     `gorm:"column:event_id;type:varchar(64);not null"`
 	EventType      string     `gorm:"column:event_type;type:varchar(40);not null"`
 	Payload        string     `gorm:"column:payload;type:text;not null"`
@@ -305,8 +310,8 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, lease time.Duration,
 		err := tx.Raw(`SELECT d.id FROM webhook_deliveries d WHERE d.status = ? AND d.next_attempt_at <= ?
 			AND (d.lease_until IS NULL OR d.lease_until <= ?)
 			AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)
-			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
-				AND e.status = ? AND e.id < d.id)
+			AND d.id = (SELECT e.id FROM webhook_deliveries e WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
+				AND e.status = ? ORDER BY e.id LIMIT 1)
 			ORDER BY d.next_attempt_at, d.id LIMIT ?`+lock,
 			models.DeliveryPending, now, now, models.DeliveryPending, limit).Scan(&ids).Error
 		return ids, err

@@ -44,6 +44,11 @@ type Sender struct {
 	// Concurrency is how many deliveries one sender sends at once.
 	Concurrency int
 	Logger      *slog.Logger
+	// Wake, when not nil, makes an idle sender look at once: the outbox
+	// consumer's After signals it once deliveries are queued on this
+	// instance, so a webhook leaves within the outbox's poll rather than
+	// this one's.
+	Wake <-chan struct{}
 
 	delivered atomic.Uint64
 	failed    atomic.Uint64
@@ -96,6 +101,7 @@ func (s *Sender) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-freed:
+		case <-s.Wake:
 		}
 	}
 }

@@ -213,6 +213,22 @@ type Queue interface {
 // ConsumerName is the outbox consumer's name: its position is kept under it.
 const ConsumerName = "webhooks"
 
+// Waker wakes this instance's sender after the consumer queued
+// deliveries (the outbox consumer's After): Wake never blocks, and wakes
+// coalesce.
+type Waker chan struct{}
+
+// NewWaker makes a Waker to give a Sender (as its Wake) and the consumer.
+func NewWaker() Waker { return make(Waker, 1) }
+
+// After is the outbox consumer's After.
+func (w Waker) After(events []models.Event) {
+	select {
+	case w <- struct{}{}:
+	default:
+	}
+}
+
 // Handle is the outbox consumer's: the events' webhooks, queued for the
 // endpoints that want them, in the delivery's transaction.
 func Handle(q Queue) func(context.Context, []models.Event) error {

@@ -71,6 +71,7 @@ export function Webhooks() {
                           <td>
                             <EndpointState endpoint={e} />
                             {e.failingSince && e.enabled && <span class="muted small-text endpoint__note">since {formatDate(e.failingSince)}</span>}
+                            {!e.enabled && e.disabledReason && <span class="muted small-text endpoint__note">{e.disabledReason}</span>}
                           </td>
                           <td>
                             <Link href={`/webhooks/${e.webhookEndpointId}/deliveries`} aria-label={`Deliveries to ${e.url}`}>
