@@ -475,6 +475,12 @@ func ParseWebhookDescription(d *string) (*string, error) {
 	if len(s) > MaxWebhookDescriptionBytes {
 		return nil, (&fieldErrors{{Field: "description", Message: fmt.Sprintf("must be at most %d bytes", MaxWebhookDescriptionBytes)}}).err()
 	}
+	// A NUL (which PostgreSQL refuses in text, as an internal error) or
+	// another control character is the client's mistake.
+	var fe fieldErrors
+	if !checkTextLines(&fe, "description", s, MaxWebhookDescriptionBytes, true) {
+		return nil, fe.err()
+	}
 	if s == "" {
 		return nil, nil
 	}

@@ -349,3 +349,18 @@ func TestParseWebhookURLHostForms(t *testing.T) {
 		t.Errorf("with private addresses allowed: %v", err)
 	}
 }
+
+// A description with a NUL was an internal error on PostgreSQL (which
+// refuses NUL in text): it is the client's mistake.
+func TestParseWebhookDescriptionText(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"a\x00b", "a\x1bb", "a\xffb", "a\u200bb"} {
+		if _, err := models.ParseWebhookDescription(&bad); models.ErrorCode(err) != errcode.BadUserInput {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	good := "Warehouse\nline two"
+	if d, err := models.ParseWebhookDescription(&good); err != nil || *d != good {
+		t.Errorf("%q: %v %v", good, d, err)
+	}
+}
