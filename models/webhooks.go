@@ -16,6 +16,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
+
 	"shop/errcode"
 )
 
@@ -343,6 +345,18 @@ func ParseWebhookURL(raw string, allowPrivate bool) (string, error) {
 	}
 	if !allowPrivate {
 		host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+		if _, err := netip.ParseAddr(host); err != nil {
+			// The name the HTTP client connects to: IDNA maps fullwidth
+			// and other look-alike characters ("１２７.０.０.１" is 127.0.0.1).
+			ascii, err := WebhookASCIIHost(host)
+			if err != nil {
+				return "", badWebhookURL("%q is not a host name", host)
+			}
+			host = ascii
+			if numericIPv4(host) {
+				return "", badWebhookURL("%s is an IPv4 address written other than as a.b.c.d (as a resolver or browser would read it): write it as four decimal numbers", host)
+			}
+		}
 		if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 			return "", badWebhookURL("%s is this machine", host)
 		}
@@ -353,6 +367,27 @@ func ParseWebhookURL(raw string, allowPrivate bool) (string, error) {
 		}
 	}
 	return u.String(), nil
+}
+
+// WebhookASCIIHost is host as the HTTP client looks it up and connects:
+// its IDNA (lookup profile) ASCII form, lowercased.
+func WebhookASCIIHost(host string) (string, error) {
+	ascii, err := idna.Lookup.ToASCII(host)
+	return strings.ToLower(ascii), err
+}
+
+// numericIPv4 reports whether host is an IPv4 address in one of the forms
+// inet_aton and the URL standard read besides a.b.c.d: a last label of
+// digits or 0x-hex ("2130706433", "0x7f000001", "0177.0.0.1", "127.1").
+// No DNS name ends so (top-level domains are never numeric), and getaddrinfo
+// would connect such a name to the address it spells.
+func numericIPv4(host string) bool {
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	if h, ok := strings.CutPrefix(last, "0x"); ok {
+		last = h
+		return strings.Trim(last, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
 }
 
 // Blocked ranges a webhook must never reach, beyond what netip's
@@ -439,6 +474,12 @@ func ParseWebhookDescription(d *string) (*string, error) {
 	s := strings.TrimSpace(*d)
 	if len(s) > MaxWebhookDescriptionBytes {
 		return nil, (&fieldErrors{{Field: "description", Message: fmt.Sprintf("must be at most %d bytes", MaxWebhookDescriptionBytes)}}).err()
+	}
+	// A NUL (which PostgreSQL refuses in text, as an internal error) or
+	// another control character is the client's mistake.
+	var fe fieldErrors
+	if !checkTextLines(&fe, "description", s, MaxWebhookDescriptionBytes, true) {
+		return nil, fe.err()
 	}
 	if s == "" {
 		return nil, nil

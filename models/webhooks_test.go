@@ -324,3 +324,43 @@ func TestForbiddenAddrEmbeddedIPv4(t *testing.T) {
 		}
 	}
 }
+
+// Hosts that spell a forbidden address in a form a resolver, the HTTP
+// client's IDNA mapping or a browser reads as that address are refused;
+// names with such labels elsewhere, and IDN names, are not.
+func TestParseWebhookURLHostForms(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://2130706433/x", false}, {"https://0x7f000001/x", false}, {"https://0177.0.0.1/x", false}, {"https://127.1/x", false},
+		{"https://0XA9FEA9FE/x", false}, {"https://１２７.０.０.１/x", false}, {"https://①②⑦.⓪.⓪.①/x", false}, {"https://127。0。0。1/x", false},
+		{"https://ｌｏｃａｌｈｏｓｔ/x", false}, {"https://203.0.113.9.4/x", false},
+		{"https://hooks.example.com/x", true}, {"https://0x7f000001.example.com/x", true}, {"https://127.0.0.1.example.com/x", true},
+		{"https://münchen.example/x", true}, {"https://203.0.113.9/x", true},
+	} {
+		_, err := models.ParseWebhookURL(c.url, false)
+		if (err == nil) != c.ok || err != nil && models.ErrorCode(err) != errcode.WebhookURLInvalid {
+			t.Errorf("%q: %v", c.url, err)
+		}
+	}
+	if _, err := models.ParseWebhookURL("http://2130706433/x", true); err != nil {
+		t.Errorf("with private addresses allowed: %v", err)
+	}
+}
+
+// A description with a NUL was an internal error on PostgreSQL (which
+// refuses NUL in text): it is the client's mistake.
+func TestParseWebhookDescriptionText(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"a\x00b", "a\x1bb", "a\xffb", "a\u200bb"} {
+		if _, err := models.ParseWebhookDescription(&bad); models.ErrorCode(err) != errcode.BadUserInput {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	good := "Warehouse\nline two"
+	if d, err := models.ParseWebhookDescription(&good); err != nil || *d != good {
+		t.Errorf("%q: %v %v", good, d, err)
+	}
+}

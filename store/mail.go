@@ -201,6 +201,14 @@ func (s *Store) PurgeEmails(ctx context.Context, cutoff time.Time) (int64, error
 // t.UserID is ignored.
 func (s *Store) IssueAccountToken(ctx context.Context, email string, t models.PasswordReset, msg models.EmailMessage) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// A commit that wrote rows waits for its WAL to reach the disk; one
+		// that wrote none (no account) does not: milliseconds apart with
+		// fsync on (p50 4.1 ms against 1.4 ms, measured), which would tell
+		// a stranger that the address has an account. Neither waits: a
+		// crash in the next moment can lose the link, which is asked again.
+		if err := s.dialect.noFlushWait(tx); err != nil {
+			return fmt.Errorf("commit mode: %w", err)
+		}
 		if err := tx.Exec(`INSERT INTO password_resets (token_hash, user_id, purpose, expires_at, created_at)
 			SELECT ?, user_id, ?, ?, ? FROM users WHERE email = ?`,
 			t.TokenHash, t.Purpose, asStored(t.ExpiresAt), asStored(t.CreatedAt), email).Error; err != nil {

@@ -69,6 +69,9 @@ func (s *Service) checkURL(ctx context.Context, raw string) (string, error) {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return u, nil // a literal, checked already
 	}
+	if ascii, err := models.WebhookASCIIHost(host); err == nil {
+		host = ascii // what the client will look up (ParseWebhookURL refused the rest)
+	}
 	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
 	addrs, err := s.resolve(ctx, host)
