@@ -344,13 +344,21 @@ func (c *wsConn) send(m outMsg) {
 	}
 }
 
+// sendJSON queues a reply to the client's own message (an ack, a pong, a
+// subscribe's error), waiting for room: the client sets the pace of its
+// replies, and one that sends a burst while reading is no slow reader. A
+// client that stops reading holds only its own reads back, until the
+// writer gives up on it (writeTimeout).
 func (c *wsConn) sendJSON(m message) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		c.h.logger.Error("subscriptions: encode a message", "err", err)
 		return
 	}
-	c.send(outMsg{raw: b, typ: m.Type})
+	select {
+	case c.out <- outMsg{raw: b, typ: m.Type}:
+	case <-c.killed:
+	}
 }
 
 // message is a graphql-transport-ws message.
@@ -670,6 +678,9 @@ func (c *wsConn) sendErrors(id string, errs []gqlerrors.FormattedError) {
 // payloads as it goes, pings every KeepAlive, and closes the connection
 // when it is killed.
 func (c *wsConn) write() {
+	// A reply waiting for room in out (sendJSON) must not wait for a
+	// writer that has gone.
+	defer c.kill(websocket.StatusNormalClosure, "", false)
 	var tick <-chan time.Time
 	if k := c.h.o.KeepAlive; k > 0 {
 		t := time.NewTicker(k)
