@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 func TestSubscriptionsHostileClient(t *testing.T) {
 	t.Parallel()
 	env := EmbeddedEnv(t)
+	env["RATE_LIMIT_REQUESTS"] = "30"
 	env["SUBSCRIPTION_KEEPALIVE"] = "300ms"
 	in := MustStart(t, env)
 	pid := in.MustCreateProduct(t, 10, 50)
@@ -89,6 +91,40 @@ func TestSubscriptionsHostileClient(t *testing.T) {
 		}
 		if w.status != 4408 {
 			t.Fatalf("closed with %d %q, want 4408", w.status, w.reason)
+		}
+	})
+
+	// Each subscribe reads the database (the subject, and the outbox's head
+	// when it is the instance's first): it counts against the per-IP
+	// allowance as a request does, or one connection looping subscribe and
+	// complete would read without limit.
+	t.Run("subscribe and complete in a loop meet the rate limit", func(t *testing.T) {
+		w := MustDialWS(t, in).MustInit("")
+		for range 60 {
+			w.MustSend(map[string]any{"id": "c", "type": "subscribe", "payload": map[string]any{"query": subProductDoc, "variables": vars}})
+			w.MustSend(map[string]any{"id": "c", "type": "complete"})
+		}
+		w.MustSend(map[string]any{"type": "ping"})
+		limited := 0
+		for {
+			m := w.MustRead(10 * time.Second)
+			if m.Type == "pong" {
+				break
+			}
+			var errs []gqlError
+			_ = json.Unmarshal(m.Payload, &errs)
+			if m.Type != "error" || len(errs) == 0 || errs[0].Extensions["code"] != "RATE_LIMITED" || errs[0].Extensions["retryAfter"] == nil {
+				t.Fatalf("read %+v (%s), want RATE_LIMITED errors", m, m.Payload)
+			}
+			limited++
+		}
+		if limited == 0 {
+			t.Fatal("60 subscribes in a row under RATE_LIMIT_REQUESTS=30: none refused")
+		}
+		// The connection stays open for the client to retry later.
+		w.MustSend(map[string]any{"type": "ping"})
+		if m := w.MustRead(5 * time.Second); m.Type != "pong" {
+			t.Fatalf("after the refusals: %+v", m)
 		}
 	})
 }

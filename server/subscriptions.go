@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,6 +27,7 @@ import (
 	"shop/errcode"
 	"shop/live"
 	"shop/models"
+	"shop/ratelimit"
 	"shop/resolvers"
 )
 
@@ -532,6 +534,9 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) bool {
 		return true
 	}
 	c.mu.Unlock()
+	if !c.allow(id) {
+		return true
+	}
 
 	var p subscribeRequest
 	if json.Unmarshal(payload, &p) != nil {
@@ -552,6 +557,31 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) bool {
 	c.subs[id] = s
 	c.h.active.Inc()
 	c.mu.Unlock()
+	return true
+}
+
+// allow counts a subscribe against the per-IP and per-user allowances, as
+// the HTTP API counts a request: each one reads the database (its subject,
+// the outbox's head), and a connection looping subscribe and complete
+// would otherwise read without limit. A refusal is the subscription's
+// error; the connection stays.
+func (c *wsConn) allow(id string) bool {
+	g := c.h.gql
+	for _, l := range []struct {
+		l   *ratelimit.Limiter
+		key string
+	}{{g.opts.IPLimit, c.ip}, {g.opts.UserLimit, c.user}} {
+		if l.key == "" {
+			continue
+		}
+		if ok, retry := l.l.Allow(c.ctx, l.key); !ok {
+			secs := max(int(math.Ceil(retry.Seconds())), 1)
+			b, _ := json.Marshal([]gqlerrors.FormattedError{{Message: "Too many requests: try again in " + strconv.Itoa(secs) + " s.",
+				Extensions: map[string]any{"code": string(errcode.RateLimited), "retryAfter": secs}}})
+			c.sendJSON(message{ID: id, Type: "error", Payload: b})
+			return false
+		}
+	}
 	return true
 }
 
