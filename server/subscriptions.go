@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -27,6 +28,7 @@ import (
 	"shop/errcode"
 	"shop/live"
 	"shop/models"
+	"shop/ratelimit"
 	"shop/requestid"
 	"shop/resolvers"
 )
@@ -370,13 +372,21 @@ func (c *wsConn) send(m outMsg) {
 	}
 }
 
+// sendJSON queues a reply to the client's own message (an ack, a pong, a
+// subscribe's error), waiting for room: the client sets the pace of its
+// replies, and one that sends a burst while reading is no slow reader. A
+// client that stops reading holds only its own reads back, until the
+// writer gives up on it (writeTimeout).
 func (c *wsConn) sendJSON(m message) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		c.h.logger.Error("subscriptions: encode a message", "err", err)
 		return
 	}
-	c.send(outMsg{raw: b, typ: m.Type})
+	select {
+	case c.out <- outMsg{raw: b, typ: m.Type}:
+	case <-c.killed:
+	}
 }
 
 // message is a graphql-transport-ws message.
@@ -550,6 +560,9 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) bool {
 		return true
 	}
 	c.mu.Unlock()
+	if !c.allow(id) {
+		return true
+	}
 
 	var p subscribeRequest
 	if json.Unmarshal(payload, &p) != nil {
@@ -570,6 +583,31 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) bool {
 	c.subs[id] = s
 	c.h.active.Inc()
 	c.mu.Unlock()
+	return true
+}
+
+// allow counts a subscribe against the per-IP and per-user allowances, as
+// the HTTP API counts a request: each one reads the database (its subject,
+// the outbox's head), and a connection looping subscribe and complete
+// would otherwise read without limit. A refusal is the subscription's
+// error; the connection stays.
+func (c *wsConn) allow(id string) bool {
+	g := c.h.gql
+	for _, l := range []struct {
+		l   *ratelimit.Limiter
+		key string
+	}{{g.opts.IPLimit, c.ip}, {g.opts.UserLimit, c.user}} {
+		if l.key == "" {
+			continue
+		}
+		if ok, retry := l.l.Allow(c.ctx, l.key); !ok {
+			secs := max(int(math.Ceil(retry.Seconds())), 1)
+			b, _ := json.Marshal([]gqlerrors.FormattedError{{Message: "Too many requests: try again in " + strconv.Itoa(secs) + " s.",
+				Extensions: map[string]any{"code": string(errcode.RateLimited), "retryAfter": secs}}})
+			c.sendJSON(message{ID: id, Type: "error", Payload: b})
+			return false
+		}
+	}
 	return true
 }
 
@@ -696,6 +734,9 @@ func (c *wsConn) sendErrors(id string, errs []gqlerrors.FormattedError) {
 // payloads as it goes, pings every KeepAlive, and closes the connection
 // when it is killed.
 func (c *wsConn) write() {
+	// A reply waiting for room in out (sendJSON) must not wait for a
+	// writer that has gone.
+	defer c.kill(websocket.StatusNormalClosure, "", false)
 	var tick <-chan time.Time
 	if k := c.h.o.KeepAlive; k > 0 {
 		t := time.NewTicker(k)

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// TestSubscriptionsHostileClient: what a hostile client sends over the
+// socket ends in the protocol's close codes or an error message, never in
+// work the HTTP API's allowances would have refused.
+func TestSubscriptionsHostileClient(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["RATE_LIMIT_REQUESTS"] = "30"
+	env["SUBSCRIPTION_KEEPALIVE"] = "300ms"
+	in := MustStart(t, env)
+	pid := in.MustCreateProduct(t, 10, 50)
+	vars := map[string]any{"p": pid}
+
+	t.Run("frames", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			typ   websocket.MessageType
+			frame string
+			code  websocket.StatusCode
+		}{
+			{"binary", websocket.MessageBinary, `{"type":"connection_init"}`, 4400},
+			{"not JSON", websocket.MessageText, `{{{`, 4400},
+			{"no type", websocket.MessageText, `{"id":"1"}`, 4400},
+			{"unknown type", websocket.MessageText, `{"type":"start","id":"1"}`, 4400},
+			{"id not a string", websocket.MessageText, `{"type":"subscribe","id":1}`, 4400},
+			{"subscribe before connection_init", websocket.MessageText, `{"type":"subscribe","id":"1","payload":{"query":"subscription { myOrders { orderId } }"}}`, 4401},
+			{"over the read limit", websocket.MessageText, `{"type":"ping","x":"` + strings.Repeat("a", 2<<20) + `"}`, websocket.StatusMessageTooBig},
+		} {
+			w := MustDialWS(t, in)
+			if err := w.c.Write(context.Background(), tc.typ, []byte(tc.frame)); err != nil {
+				t.Fatalf("%s: write: %v", tc.name, err)
+			}
+			if got := w.MustClosed(5 * time.Second); got != tc.code {
+				t.Errorf("%s: closed with %d %q, want %d", tc.name, got, w.reason, tc.code)
+			}
+		}
+	})
+
+	t.Run("operations other than subscriptions are refused", func(t *testing.T) {
+		w := MustDialWS(t, in).MustInit("")
+		mustSubscribeError(t, w, "q", `{ __typename }`, nil, "BAD_REQUEST")
+		mustSubscribeError(t, w, "m", updatePriceDoc, map[string]any{"p": pid, "price": 1.0}, "BAD_REQUEST")
+		mustSubscribeError(t, w, "t", `subscription { __typename }`, nil, "GRAPHQL_VALIDATION_FAILED")
+		mustSubscribeError(t, w, "two", `subscription($p: String!) { a: productUpdated(productId: $p) { price } b: productUpdated(productId: $p) { price } }`, vars, "GRAPHQL_VALIDATION_FAILED")
+		mustSubscribeError(t, w, "v", subProductDoc, map[string]any{"p": map[string]any{"$ne": ""}}, "BAD_USER_INPUT")
+		w.MustSubscribe("ok", subProductDoc, vars)
+		w.MustSend(map[string]any{"id": "ok", "type": "subscribe", "payload": map[string]any{"query": subProductDoc, "variables": vars}})
+		if got := w.MustClosed(5 * time.Second); got != 4409 {
+			t.Fatalf("a second subscribe with a running id: closed with %d %q, want 4409", got, w.reason)
+		}
+	})
+
+	// The send buffer is for events a client is slow to take: the replies
+	// to its own messages are its own pace, and a burst of them from a
+	// client that reads is no slow reader.
+	t.Run("a burst of pings from a client that reads", func(t *testing.T) {
+		w := MustDialWS(t, in).MustInit("")
+		for range 200 {
+			w.MustSend(map[string]any{"type": "ping"})
+		}
+		for i := range 200 {
+			m, ok := w.Read(5 * time.Second)
+			if !ok {
+				t.Fatalf("pong %d of 200: connection closed with %d %q", i+1, w.status, w.reason)
+			}
+			if m.Type != "pong" {
+				t.Fatalf("pong %d of 200: %+v", i+1, m)
+			}
+		}
+	})
+
+	t.Run("keep-alive unanswered", func(t *testing.T) {
+		w := MustDialWS(t, in)
+		w.MustSend(map[string]any{"type": "connection_init"})
+		// This client never answers the server's pings.
+		select {
+		case <-w.done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a client that never answers pings is still connected after 5 s")
+		}
+		if w.status != 4408 {
+			t.Fatalf("closed with %d %q, want 4408", w.status, w.reason)
+		}
+	})
+
+	// Each subscribe reads the database (the subject, and the outbox's head
+	// when it is the instance's first): it counts against the per-IP
+	// allowance as a request does, or one connection looping subscribe and
+	// complete would read without limit.
+	t.Run("subscribe and complete in a loop meet the rate limit", func(t *testing.T) {
+		w := MustDialWS(t, in).MustInit("")
+		for range 60 {
+			w.MustSend(map[string]any{"id": "c", "type": "subscribe", "payload": map[string]any{"query": subProductDoc, "variables": vars}})
+			w.MustSend(map[string]any{"id": "c", "type": "complete"})
+		}
+		w.MustSend(map[string]any{"type": "ping"})
+		limited := 0
+		for {
+			m := w.MustRead(10 * time.Second)
+			if m.Type == "pong" {
+				break
+			}
+			var errs []gqlError
+			_ = json.Unmarshal(m.Payload, &errs)
+			if m.Type != "error" || len(errs) == 0 || errs[0].Extensions["code"] != "RATE_LIMITED" || errs[0].Extensions["retryAfter"] == nil {
+				t.Fatalf("read %+v (%s), want RATE_LIMITED errors", m, m.Payload)
+			}
+			limited++
+		}
+		if limited == 0 {
+			t.Fatal("60 subscribes in a row under RATE_LIMIT_REQUESTS=30: none refused")
+		}
+		// The connection stays open for the client to retry later.
+		w.MustSend(map[string]any{"type": "ping"})
+		if m := w.MustRead(5 * time.Second); m.Type != "pong" {
+			t.Fatalf("after the refusals: %+v", m)
+		}
+	})
+}
