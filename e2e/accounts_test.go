@@ -689,6 +689,42 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if s := in.MustStock(t, ids["$P4"]); s != 1000-held {
 		t.Errorf("P4's stock is %d, want %d: 1000 less the %d fresh orders not cancelled", s, 1000-held, held)
 	}
+	// The webhook rows: $WH as the admin's update left it, the admin's new
+	// endpoint, and 3 of the 4 made to be deleted (the admin's cell
+	// deleted its own); $WH_DELIVERY and the admin's replay of it.
+	var hooks struct {
+		WebhookEndpoints []struct {
+			WebhookEndpointID string
+			Description       *string
+		}
+	}
+	admin.MustData(t, `{ webhookEndpoints { webhookEndpointId description } }`, nil, &hooks)
+	if n := len(hooks.WebhookEndpoints); n != 5 || hooks.WebhookEndpoints[0].WebhookEndpointID != ids["$WH"] ||
+		hooks.WebhookEndpoints[0].Description == nil || *hooks.WebhookEndpoints[0].Description != "Matrix hook" {
+		t.Errorf("webhook endpoints after the matrix: %d, first %+v; want 5, $WH described \"Matrix hook\"", n, hooks.WebhookEndpoints)
+	}
+	var replays struct {
+		WebhookDeliveries struct {
+			Edges []struct {
+				Node struct{ DeliveryID, EventID string }
+			}
+		}
+	}
+	admin.MustData(t, `query($e: String!) { webhookDeliveries(endpointId: $e, first: 100) { edges { node { deliveryId eventId } } } }`, map[string]any{"e": ids["$WH"]}, &replays)
+	event, copies := "", 0
+	for _, e := range replays.WebhookDeliveries.Edges {
+		if e.Node.DeliveryID == ids["$WH_DELIVERY"] {
+			event = e.Node.EventID
+		}
+	}
+	for _, e := range replays.WebhookDeliveries.Edges {
+		if e.Node.EventID == event {
+			copies++
+		}
+	}
+	if event == "" || copies != 2 {
+		t.Errorf("$WH_DELIVERY's event %q is in %d deliveries, want 2: the first and the admin's replay", event, copies)
+	}
 }
 
 // TestAuthorizationMatrixCoversTheSchema: every query and mutation of the
