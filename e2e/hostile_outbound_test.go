@@ -78,7 +78,11 @@ func TestPasswordResetLimitVariants(t *testing.T) {
 	}
 	admin := in.MustAdmin(t)
 	var out struct {
-		EmailOutbox struct{ Edges []struct{ Node struct{ To, TextBody *string } } }
+		EmailOutbox struct {
+			Edges []struct {
+				Node struct{ To, TextBody *string }
+			}
+		}
 	}
 	admin.MustData(t, `{ emailOutbox(kind: "password_reset", first: 20) { edges { node { to textBody } } } }`, nil, &out)
 	if n := len(out.EmailOutbox.Edges); n != 2 {
