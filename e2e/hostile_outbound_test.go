@@ -50,3 +50,47 @@ func TestWebhookHostileResponseRecorded(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// The per-email limit of requestPasswordReset can't be dodged by writing
+// the address another way (case, surrounding spaces, tabs, a no-break
+// space): every variant that reaches the account spends its allowance,
+// and the account gets no more links than the limit.
+func TestPasswordResetLimitVariants(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["RATE_LIMIT_PASSWORD_RESET"] = "2"
+	in := MustStart(t, env)
+	_, sess := in.MustCustomer(t)
+	addr := sess.User.Email
+	doc := `mutation($e: String!) { requestPasswordReset(email: $e) }`
+	variants := []string{strings.ToUpper(addr), " " + addr + " ", "\t" + strings.ToUpper(addr[:1]) + addr[1:] + "\n", "\u00a0" + addr, addr + "\u3000"}
+	codes := []string{}
+	for _, v := range variants {
+		codes = append(codes, in.Anonymous().MustSend(t, nil, doc, map[string]any{"e": v}).Code())
+	}
+	if codes[0] != "" || codes[1] != "" {
+		t.Errorf("the first two requests: %q", codes[:2])
+	}
+	for i, c := range codes[2:] {
+		if c != "RATE_LIMITED" {
+			t.Errorf("variant %q past the limit: %q, want RATE_LIMITED", variants[i+2], c)
+		}
+	}
+	admin := in.MustAdmin(t)
+	var out struct {
+		EmailOutbox struct {
+			Edges []struct {
+				Node struct{ To, TextBody *string }
+			}
+		}
+	}
+	admin.MustData(t, `{ emailOutbox(kind: "password_reset", first: 20) { edges { node { to textBody } } } }`, nil, &out)
+	if n := len(out.EmailOutbox.Edges); n != 2 {
+		t.Errorf("%d reset emails for the account, want 2", n)
+	}
+	for _, e := range out.EmailOutbox.Edges {
+		if e.Node.TextBody != nil || e.Node.To == nil || *e.Node.To != addr {
+			t.Errorf("outbox row: to %v, textBody %v", e.Node.To, e.Node.TextBody)
+		}
+	}
+}

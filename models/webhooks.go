@@ -369,9 +369,17 @@ func ParseWebhookURL(raw string, allowPrivate bool) (string, error) {
 	return u.String(), nil
 }
 
-// WebhookASCIIHost is host as the HTTP client looks it up and connects:
-// its IDNA (lookup profile) ASCII form, lowercased.
+// WebhookASCIIHost is host as the HTTP client looks it up and connects,
+// lowercased: as it is when ASCII, else its IDNA (lookup profile) form,
+// as net/http does.
 func WebhookASCIIHost(host string) (string, error) {
+	isASCII := true
+	for i := 0; i < len(host); i++ {
+		isASCII = isASCII && host[i] < utf8.RuneSelf
+	}
+	if isASCII {
+		return strings.ToLower(host), nil
+	}
 	ascii, err := idna.Lookup.ToASCII(host)
 	return strings.ToLower(ascii), err
 }

@@ -338,7 +338,7 @@ func TestParseWebhookURLHostForms(t *testing.T) {
 		{"https://0XA9FEA9FE/x", false}, {"https://１２７.０.０.１/x", false}, {"https://①②⑦.⓪.⓪.①/x", false}, {"https://127。0。0。1/x", false},
 		{"https://ｌｏｃａｌｈｏｓｔ/x", false}, {"https://203.0.113.9.4/x", false},
 		{"https://hooks.example.com/x", true}, {"https://0x7f000001.example.com/x", true}, {"https://127.0.0.1.example.com/x", true},
-		{"https://münchen.example/x", true}, {"https://203.0.113.9/x", true},
+		{"https://münchen.example/x", true}, {"https://203.0.113.9/x", true}, {"https://hooks_prod.example.com/x", true},
 	} {
 		_, err := models.ParseWebhookURL(c.url, false)
 		if (err == nil) != c.ok || err != nil && models.ErrorCode(err) != errcode.WebhookURLInvalid {
