@@ -252,7 +252,8 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	requestsCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
 	var inflight sync.WaitGroup
-	sockets := server.NewSockets(cfg.SubscriptionConnectionsPerUser, cfg.SubscriptionConnectionsPerIP)
+	sockets := server.NewSockets(cfg.SubscriptionConnectionsPerUser, cfg.SubscriptionConnectionsPerIP).
+		LimitIPv6Per48(cfg.SubscriptionConnectionsPerIP * cfg.MaxInFlightIPv6Per48)
 	writeTimeout := cfg.RequestTimeout + 5*time.Second
 	srv := &http.Server{
 		BaseContext: func(net.Listener) context.Context { return requestsCtx },

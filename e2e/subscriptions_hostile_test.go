@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,6 @@ func TestSubscriptionsHostileClient(t *testing.T) {
 	t.Parallel()
 	env := EmbeddedEnv(t)
 	env["RATE_LIMIT_REQUESTS"] = "30"
-	env["SUBSCRIPTION_KEEPALIVE"] = "300ms"
 	in := MustStart(t, env)
 	pid := in.MustCreateProduct(t, 10, 50)
 	vars := map[string]any{"p": pid}
@@ -81,7 +81,11 @@ func TestSubscriptionsHostileClient(t *testing.T) {
 	})
 
 	t.Run("keep-alive unanswered", func(t *testing.T) {
-		w := MustDialWS(t, in)
+		// An instance of its own: its pings would come between the other
+		// cases' replies.
+		env := EmbeddedEnv(t)
+		env["SUBSCRIPTION_KEEPALIVE"] = "300ms"
+		w := MustDialWS(t, MustStart(t, env))
 		w.MustSend(map[string]any{"type": "connection_init"})
 		// This client never answers the server's pings.
 		select {
@@ -127,4 +131,66 @@ func TestSubscriptionsHostileClient(t *testing.T) {
 			t.Fatalf("after the refusals: %+v", m)
 		}
 	})
+}
+
+// TestSubscriptionConnectionsPerIPv6Network: the connections' per-address
+// allowance counts an IPv6 client by its /64, as the rate limits do (a
+// client holds the whole /64), and a /48 holds MAX_IN_FLIGHT_IPV6_48_FACTOR
+// times as many.
+func TestSubscriptionConnectionsPerIPv6Network(t *testing.T) {
+	t.Parallel()
+	env := EmbeddedEnv(t)
+	env["TRUSTED_PROXIES"] = "127.0.0.1/32"
+	env["SUBSCRIPTION_CONNECTIONS_PER_IP"] = "2"
+	env["MAX_IN_FLIGHT_IPV6_48_FACTOR"] = "2"
+	in := MustStart(t, env)
+	dial := func(from string) *wsClient {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, _, err := websocket.Dial(ctx, wsURL(in), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"},
+			HTTPHeader: http.Header{"X-Forwarded-For": {from}}})
+		if err != nil {
+			t.Fatalf("dial from %s: %v", from, err)
+		}
+		w := &wsClient{tb: t, c: c, msgs: make(chan wsMessage, 16), done: make(chan struct{}), cancel: func() {}}
+		go func() {
+			defer close(w.done)
+			for {
+				_, data, err := c.Read(context.Background())
+				if err != nil {
+					w.status, w.reason = websocket.CloseStatus(err), closeReason(err)
+					return
+				}
+				var m wsMessage
+				if json.Unmarshal(data, &m) == nil {
+					w.msgs <- m
+				}
+			}
+		}()
+		t.Cleanup(w.Close)
+		w.MustSend(map[string]any{"type": "connection_init"})
+		return w
+	}
+	open := func(w *wsClient) bool {
+		m, ok := w.Read(5 * time.Second)
+		return ok && m.Type == "connection_ack"
+	}
+	// Three addresses of one /64.
+	for i, from := range []string{"2001:db8:1:1::1", "2001:db8:1:1::2", "2001:db8:1:1::3"} {
+		if got, want := open(dial(from)), i < 2; got != want {
+			t.Fatalf("connection %d from the /64: open %v, want %v", i+1, got, want)
+		}
+	}
+	// Three more /64s of that /48: it holds 2 x 2 = 4 connections in all.
+	if !open(dial("2001:db8:1:2::1")) || !open(dial("2001:db8:1:2::2")) {
+		t.Fatal("another /64 of the /48 refused below the /48's allowance")
+	}
+	w := dial("2001:db8:1:3::1")
+	if open(w) || w.MustClosed(5*time.Second) != 4429 {
+		t.Fatalf("a fifth connection from the /48: %d %q, want 4429", w.status, w.reason)
+	}
+	// Another /48 has its own.
+	if !open(dial("2001:db8:2:1::1")) {
+		t.Fatal("another /48 refused")
+	}
 }

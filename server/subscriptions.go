@@ -92,12 +92,13 @@ type SubscriptionOptions struct {
 // Sockets holds the WebSocket connections of an instance: it counts them
 // per user and per client address, and closes them at shutdown.
 type Sockets struct {
-	perUser, perIP int
+	perUser, perIP, per48 int
 
 	mu      sync.Mutex
 	conns   map[*wsConn]struct{}
 	users   map[string]int
-	ips     map[string]int
+	ips     map[string]int // by /64 for IPv6, as the rate limits count
+	nets    map[string]int // IPv6 by /48
 	closing bool
 	wg      sync.WaitGroup
 }
@@ -105,7 +106,16 @@ type Sockets struct {
 // NewSockets allows perUser connections per user and perIP per client
 // address (0: any number).
 func NewSockets(perUser, perIP int) *Sockets {
-	return &Sockets{perUser: perUser, perIP: perIP, conns: map[*wsConn]struct{}{}, users: map[string]int{}, ips: map[string]int{}}
+	return &Sockets{perUser: perUser, perIP: perIP, conns: map[*wsConn]struct{}{}, users: map[string]int{}, ips: map[string]int{}, nets: map[string]int{}}
+}
+
+// LimitIPv6Per48 lets one IPv6 /48 hold n connections, all its /64s
+// together (0: no limit but each /64's).
+func (s *Sockets) LimitIPv6Per48(n int) *Sockets {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.per48 = n
+	return s
 }
 
 // Count is the number of connections open.
@@ -123,10 +133,14 @@ func (s *Sockets) add(c *wsConn, ip string) (ok, closing bool) {
 	if s.closing {
 		return false, true
 	}
-	if s.perIP > 0 && s.ips[ip] >= s.perIP {
+	k64, k48 := ratelimit.ByIP(ip), ratelimit.By48(ip)
+	if (s.perIP > 0 && s.ips[k64] >= s.perIP) || (s.per48 > 0 && k48 != "" && s.nets[k48] >= s.per48) {
 		return false, false
 	}
-	s.ips[ip]++
+	s.ips[k64]++
+	if k48 != "" {
+		s.nets[k48]++
+	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return true, false
@@ -150,8 +164,14 @@ func (s *Sockets) remove(c *wsConn, ip, user string) {
 		return
 	}
 	delete(s.conns, c)
-	if s.ips[ip]--; s.ips[ip] <= 0 {
-		delete(s.ips, ip)
+	k64, k48 := ratelimit.ByIP(ip), ratelimit.By48(ip)
+	if s.ips[k64]--; s.ips[k64] <= 0 {
+		delete(s.ips, k64)
+	}
+	if k48 != "" {
+		if s.nets[k48]--; s.nets[k48] <= 0 {
+			delete(s.nets, k48)
+		}
 	}
 	if user != "" {
 		if s.users[user]--; s.users[user] <= 0 {
