@@ -2,18 +2,9 @@ package mail_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,69 +17,6 @@ import (
 	"shop/models"
 )
 
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newTestCA(t *testing.T, name string) testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testCA{cert: cert, key: key}
-}
-
-func (ca testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
-
-// serverCert writes a certificate for 127.0.0.1 signed by ca, and its
-// key, as PEM files in a temporary directory.
-func (ca testCA) serverCert(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
-
 // The login the TLS mailpits accept, and nothing else. The password has
 // characters SMTP_URL must carry percent-encoded.
 const (
@@ -96,19 +24,6 @@ const (
 	smtpPassword = "s3cr@t/pw"
 	smtpUserinfo = "shop-sender:s3cr%40t%2Fpw"
 )
-
-// tlsMailpit starts a mailpit of the test's own with a certificate for
-// 127.0.0.1 signed by ca, that takes only smtpUser's login (so only over
-// TLS), with mode (--smtp-require-starttls or --smtp-require-tls).
-func tlsMailpit(t *testing.T, ca testCA, mode string) (smtpAddr, apiURL string) {
-	t.Helper()
-	certFile, keyFile := ca.serverCert(t)
-	passwords := filepath.Join(t.TempDir(), "passwords")
-	if err := os.WriteFile(passwords, []byte(smtpUser+":"+smtpPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return testenv.OwnMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, mode, "--smtp-auth-file", passwords)
-}
 
 // mailpitMessage is what a mailpit recorded of a message.
 type mailpitMessage struct {
@@ -180,16 +95,16 @@ func tlsEmail(subject string) models.EmailMessage {
 // CA, signs in, and the message arrives whole.
 func TestSMTPOverTLSWithLogin(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "shop test CA")
+	ca := testenv.NewCA(t, "shop test CA")
 	for _, tc := range []struct{ name, scheme, mode string }{
 		{"STARTTLS", "smtp", "--smtp-require-starttls"},
 		{"implicit TLS", "smtps", "--smtp-require-tls"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			addr, api := tlsMailpit(t, ca, tc.mode)
+			addr, api := testenv.OwnTLSMailpit(t, ca, tc.mode, smtpUser, smtpPassword)
 			want := tlsEmail("Über " + tc.name)
-			got := sendOne(t, tc.scheme+"://"+smtpUserinfo+"@"+addr, ca.pool(), want)
+			got := sendOne(t, tc.scheme+"://"+smtpUserinfo+"@"+addr, ca.Pool(), want)
 			if got.Status != models.EmailSent || got.LastError != "" || got.Attempts != 1 {
 				t.Fatalf("not sent: status %s, attempts %d, lastError %q", got.Status, got.Attempts, got.LastError)
 			}
@@ -206,7 +121,7 @@ func TestSMTPOverTLSWithLogin(t *testing.T) {
 			}
 
 			// The same server with a wrong password: refused, and said so.
-			bad := sendOne(t, tc.scheme+"://"+smtpUser+":wrong@"+addr, ca.pool(), tlsEmail("wrong password"))
+			bad := sendOne(t, tc.scheme+"://"+smtpUser+":wrong@"+addr, ca.Pool(), tlsEmail("wrong password"))
 			if bad.Status != models.EmailPending || !strings.Contains(bad.LastError, "535") {
 				t.Errorf("a wrong password: status %s, lastError %q", bad.Status, bad.LastError)
 			}
@@ -219,15 +134,15 @@ func TestSMTPOverTLSWithLogin(t *testing.T) {
 // says why.
 func TestSMTPRefusesAnUntrustedCertificate(t *testing.T) {
 	t.Parallel()
-	trusted, stranger := newTestCA(t, "shop test CA"), newTestCA(t, "someone else's CA")
+	trusted, stranger := testenv.NewCA(t, "shop test CA"), testenv.NewCA(t, "someone else's CA")
 	for _, tc := range []struct{ name, scheme, mode string }{
 		{"STARTTLS", "smtp", "--smtp-require-starttls"},
 		{"implicit TLS", "smtps", "--smtp-require-tls"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			addr, api := tlsMailpit(t, stranger, tc.mode)
-			got := sendOne(t, tc.scheme+"://"+smtpUserinfo+"@"+addr, trusted.pool(), tlsEmail("untrusted"))
+			addr, api := testenv.OwnTLSMailpit(t, stranger, tc.mode, smtpUser, smtpPassword)
+			got := sendOne(t, tc.scheme+"://"+smtpUserinfo+"@"+addr, trusted.Pool(), tlsEmail("untrusted"))
 			if got.Status != models.EmailPending || got.Attempts != 1 || !strings.Contains(got.LastError, "not signed by an authority this machine trusts") || !strings.Contains(got.LastError, "certificate signed by unknown authority") {
 				t.Errorf("status %s, attempts %d, lastError %q", got.Status, got.Attempts, got.LastError)
 			}
