@@ -226,7 +226,7 @@ func (s *SMTP) Send(ctx context.Context, m models.EmailMessage) (string, error) 
 		}
 		var unknown x509.UnknownAuthorityError
 		if errors.As(err, &unknown) {
-			return "", fmt.Errorf("smtp: the server's TLS certificate is not signed by an authority this machine trusts (a private CA must be added to the system's trusted certificates): %w", err)
+			return "", fmt.Errorf("smtp: the server's TLS certificate is not signed by an authority this machine trusts (add a private CA to the system's store, or name it in SSL_CERT_FILE: docs/emails.md): %w", err)
 		}
 		return "", fmt.Errorf("smtp: %w", err)
 	}
