@@ -291,6 +291,8 @@ type mailpitMessage struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Username is the SMTP login the message came in with.
+	Username string
 }
 
 // mailpitTo reads every message mailpit holds for addr, oldest first.

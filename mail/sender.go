@@ -2,6 +2,8 @@ package mail
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -159,6 +161,10 @@ type SMTP struct {
 	from    *mail.Address
 	options []gomail.Option
 	host    string
+	// tls is go-mail's own default, spelled out so that the tests can
+	// trust their throwaway CA (RootCAs) and nothing else changes: the
+	// server's certificate is checked against the system's roots.
+	tls *tls.Config
 }
 
 // NewSMTP reads rawURL: smtp://[user:pass@]host[:port] (port 587 by
@@ -176,7 +182,8 @@ func NewSMTP(rawURL string, from *mail.Address) (*SMTP, error) {
 	if err != nil {
 		host, portText = u.Host, ""
 	}
-	opts := []gomail.Option{gomail.WithTimeout(sendTimeout)}
+	tlsConfig := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	opts := []gomail.Option{gomail.WithTimeout(sendTimeout), gomail.WithTLSConfig(tlsConfig)}
 	port := 587
 	switch u.Scheme {
 	case "smtp":
@@ -198,7 +205,7 @@ func NewSMTP(rawURL string, from *mail.Address) (*SMTP, error) {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
 			gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass))
 	}
-	return &SMTP{from: from, options: opts, host: host}, nil
+	return &SMTP{from: from, options: opts, host: host, tls: tlsConfig}, nil
 }
 
 // Send delivers m over one connection of its own: emails are few, and a
@@ -216,6 +223,10 @@ func (s *SMTP) Send(ctx context.Context, m models.EmailMessage) (string, error) 
 		if errors.Is(err, gomail.ErrNoSupportedAuthDiscovered) {
 			// go-mail sends a password in PLAIN or LOGIN only inside TLS.
 			return "", fmt.Errorf("smtp: SMTP_URL has a user and password, but the server offers no way to sign in that keeps them secret on this connection (PLAIN and LOGIN are sent only over TLS: use smtps://, a server that offers STARTTLS, or no user for a local relay): %w", err)
+		}
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) {
+			return "", fmt.Errorf("smtp: the server's TLS certificate is not signed by an authority this machine trusts (add a private CA to the system's store, or name it in SSL_CERT_FILE: docs/emails.md): %w", err)
 		}
 		return "", fmt.Errorf("smtp: %w", err)
 	}

@@ -9,11 +9,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"go/build"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -238,6 +240,58 @@ func OwnRedis(tb testing.TB, args ...string) string {
 		return client.Ping(ctx).Err() == nil
 	})
 	return url
+}
+
+// OwnMailpit starts a mailpit of this test's own on free loopback ports,
+// with args added to its command line (TLS, a password file: what the
+// shared mailpit must not be given), and returns its SMTP address and its
+// HTTP API's URL; it is stopped, and its database removed, when the test
+// ends. mailpit is looked for on PATH, then in GOPATH/bin
+// (scripts/services.sh ensure_mailpit installs it there).
+func OwnMailpit(tb testing.TB, args ...string) (smtpAddr, apiURL string) {
+	tb.Helper()
+	SkipShort(tb, "mailpit")
+	bin, err := exec.LookPath("mailpit")
+	if err != nil {
+		bin = filepath.Join(build.Default.GOPATH, "bin", "mailpit")
+		if _, err := os.Stat(bin); err != nil {
+			tb.Fatalf("mailpit is needed on PATH or in GOPATH/bin (scripts/services.sh ensure_mailpit installs it): %v", err)
+		}
+	}
+	smtpAddr, httpAddr := ClosedAddr(tb), ClosedAddr(tb)
+	apiURL = "http://" + httpAddr
+	cmd := exec.Command(bin, append([]string{"--smtp", smtpAddr, "--listen", httpAddr,
+		"--database", filepath.Join(tb.TempDir(), "mailpit.db"), "--disable-version-check", "--quiet"}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start mailpit: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	WaitFor(tb, func() bool {
+		select {
+		case <-exited:
+			tb.Fatalf("mailpit %v exited:\n%s", args, out.String())
+		default:
+		}
+		resp, err := http.Get(apiURL + "/api/v1/info")
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		c, err := net.DialTimeout("tcp", smtpAddr, time.Second)
+		if err != nil {
+			return false
+		}
+		_ = c.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return smtpAddr, apiURL
 }
 
 // SkipShort skips a test that needs a service (PostgreSQL, Redis,
