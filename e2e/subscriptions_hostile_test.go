@@ -17,7 +17,7 @@ import (
 func TestSubscriptionsHostileClient(t *testing.T) {
 	t.Parallel()
 	env := EmbeddedEnv(t)
-	env["RATE_LIMIT_REQUESTS"] = "30"
+	env["RATE_LIMIT_REQUESTS"] = "60"
 	in := MustStart(t, env)
 	pid := in.MustCreateProduct(t, 10, 50)
 	vars := map[string]any{"p": pid}
@@ -58,6 +58,22 @@ func TestSubscriptionsHostileClient(t *testing.T) {
 		w.MustSend(map[string]any{"id": "ok", "type": "subscribe", "payload": map[string]any{"query": subProductDoc, "variables": vars}})
 		if got := w.MustClosed(5 * time.Second); got != 4409 {
 			t.Fatalf("a second subscribe with a running id: closed with %d %q, want 4409", got, w.reason)
+		}
+	})
+
+	// myOrders carries the caller's orders only; another's order is
+	// refused by orderUpdated and never shows in myOrders.
+	t.Run("another customer's orders", func(t *testing.T) {
+		ann, _ := in.MustCustomer(t)
+		bob, _ := in.MustCustomer(t)
+		bobWS := MustDialWS(t, in).MustInit(bob.Token).MustSubscribe("mine", subMyOrdersDoc, nil)
+		annOrder := ann.MustOrder(t, orderLine{ProductID: pid, Quantity: 1})
+		mustSubscribeError(t, bobWS, "hers", subOrderDoc, map[string]any{"o": annOrder}, "NOT_FOUND")
+		bobOrder := bob.MustOrder(t, orderLine{ProductID: pid, Quantity: 1})
+		var mine struct{ MyOrders liveOrder }
+		bobWS.MustNext("mine", subscriptionWait, &mine)
+		if mine.MyOrders.OrderID != bobOrder || mine.MyOrders.CustomerID != bob.ID {
+			t.Fatalf("Bob's myOrders after Ann's order and then his: %+v (Ann's is %s)", mine.MyOrders, annOrder)
 		}
 	})
 
@@ -104,7 +120,7 @@ func TestSubscriptionsHostileClient(t *testing.T) {
 	// complete would read without limit.
 	t.Run("subscribe and complete in a loop meet the rate limit", func(t *testing.T) {
 		w := MustDialWS(t, in).MustInit("")
-		for range 60 {
+		for range 120 {
 			w.MustSend(map[string]any{"id": "c", "type": "subscribe", "payload": map[string]any{"query": subProductDoc, "variables": vars}})
 			w.MustSend(map[string]any{"id": "c", "type": "complete"})
 		}
@@ -123,7 +139,7 @@ func TestSubscriptionsHostileClient(t *testing.T) {
 			limited++
 		}
 		if limited == 0 {
-			t.Fatal("60 subscribes in a row under RATE_LIMIT_REQUESTS=30: none refused")
+			t.Fatal("120 subscribes in a row under RATE_LIMIT_REQUESTS=60: none refused")
 		}
 		// The connection stays open for the client to retry later.
 		w.MustSend(map[string]any{"type": "ping"})
