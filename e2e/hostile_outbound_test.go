@@ -94,3 +94,21 @@ func TestPasswordResetLimitVariants(t *testing.T) {
 		}
 	}
 }
+
+// Without WEBHOOKS_ALLOW_PRIVATE, URLs that spell an internal address
+// some other way are refused at the API (the sender's dialer refuses
+// them at connect time anyway): inet_aton's forms, IDNA look-alikes,
+// IPv6 that carries IPv4 (mapped, compatible, NAT64, 6to4), 0.0.0.0, [::].
+func TestWebhookSSRFSpellings(t *testing.T) {
+	t.Parallel()
+	in := MustStart(t, EmbeddedEnv(t))
+	admin := in.MustAdmin(t)
+	for _, u := range []string{"https://2130706433/", "https://0x7f000001/", "https://0177.0.0.1/", "https://127.1/", "https://１２７.０.０.１/",
+		"https://[::ffff:127.0.0.1]/", "https://[::7f00:1]/", "https://[64:ff9b::a9fe:a9fe]/", "https://[2002:a00:1::]/", "https://0.0.0.0/",
+		"https://[::]/", "https://localhost./", "https://evil.example@127.0.0.1/", "https://198.18.0.1/"} {
+		r := admin.MustSend(t, nil, `mutation($u: String!) { createWebhookEndpoint(url: $u, events: ["*"]) { webhookEndpointId } }`, map[string]any{"u": u})
+		if r.Code() != "WEBHOOK_URL_INVALID" {
+			t.Errorf("%s: %s %s", u, r.Code(), r.Data)
+		}
+	}
+}
