@@ -112,3 +112,20 @@ func TestWebhookSSRFSpellings(t *testing.T) {
 		}
 	}
 }
+
+// A delivery of an endpoint since deleted can't be replayed: its
+// deliveries went with it.
+func TestWebhookReplayAfterDelete(t *testing.T) {
+	t.Parallel()
+	r := newReceiver(t)
+	in := MustStart(t, webhookEnv(EmbeddedEnv(t)))
+	admin := in.MustAdmin(t)
+	endpoint := r.mustEndpoint(t, admin, []string{"product.created"})
+	in.MustCreateProduct(t, 2, 1)
+	ds := waitDelivered(t, admin, r, endpoint, 1, 15*time.Second)
+	admin.MustData(t, `mutation($id: String!) { deleteWebhookEndpoint(webhookEndpointId: $id) }`, map[string]any{"id": endpoint}, &struct{}{})
+	res := admin.MustSend(t, nil, `mutation($d: String!) { replayWebhookDelivery(deliveryId: $d) { deliveryId } }`, map[string]any{"d": ds[0].DeliveryID})
+	if res.Code() != "NOT_FOUND" {
+		t.Errorf("replay of a deleted endpoint's delivery: %s %s", res.Code(), res.Data)
+	}
+}
