@@ -230,4 +230,15 @@ func TestPasswordResetRaceAcrossProcesses(t *testing.T) {
 		map[string]any{"e": other.User.Email, "p": testCustomerPassword}); r.Code() != "" {
 		t.Errorf("another account's password changed: %s", r.Code())
 	}
+	// The token is nowhere but in the email: not in either instance's
+	// logs, not in anything the outbox shows an admin.
+	outbox := a.MustAdmin(t).MustSend(t, nil, `{ emailOutbox(first: 50) { edges { node { emailId kind to subject status lastError file textBody htmlBody } } } }`, nil)
+	for what, text := range map[string]string{"logs of a": a.logs.String(), "logs of b": b.logs.String(), "emailOutbox": string(outbox.Data)} {
+		if strings.Contains(text, token) {
+			t.Errorf("the reset token is in the %s", what)
+		}
+	}
+	if !strings.Contains(string(outbox.Data), "password_reset") {
+		t.Errorf("emailOutbox: %s", outbox.Data)
+	}
 }
