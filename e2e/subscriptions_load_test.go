@@ -19,6 +19,9 @@ func TestSubscriptionsLeakNoGoroutines(t *testing.T) {
 	// Not parallel: it counts the goroutines of the whole test process.
 	env := EmbeddedEnv(t)
 	env["SUBSCRIPTION_CONNECTIONS_PER_IP"] = "0"
+	// Each subscribe counts against the request rate limits, which 1,000
+	// in a minute would pass.
+	env["RATE_LIMIT_REQUESTS"], env["RATE_LIMIT_USER_REQUESTS"] = "0", "0"
 	in := MustStart(t, env)
 	pid := in.MustCreateProduct(t, 1, 1000)
 	vars := map[string]any{"p": pid}
@@ -106,6 +109,9 @@ func TestIdleSubscribersMemory(t *testing.T) {
 	bin := mustBuild(t)
 	env := EmbeddedEnv(t)
 	env["SUBSCRIPTION_CONNECTIONS_PER_IP"] = "0"
+	// The 1,000 connections are all dialled before any sends its
+	// connection_init: on a busy machine that outlasts the 5 s allowed.
+	env["SUBSCRIPTION_INIT_TIMEOUT"], env["SUBSCRIPTION_KEEPALIVE"] = "2m", "0"
 	p := mustStartProcess(t, bin, env)
 	pid := p.MustCreateProduct(t, 1, 1000)
 	vars := map[string]any{"p": pid}

@@ -21,6 +21,9 @@ func TestSubscriptionsAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	bin := mustBuild(t)
 	env := PostgresRedisEnv(t)
+	// No server pings between the payloads this test reads in turn (a slow
+	// run outlasts the 15 s keep-alive).
+	env["SUBSCRIPTION_KEEPALIVE"] = "0"
 	var procs []*process
 	for range 3 {
 		procs = append(procs, startProcess(t, bin, env))
