@@ -387,16 +387,7 @@ func checkPeriod(fe *fieldErrors, d DiscountCode) {
 func ParseCodePage(first *int, after *string) (int, string, error) {
 	var fe fieldErrors
 	n := DefaultPageFirst
-	if first != nil {
-		switch {
-		case *first < 1:
-			fe.add("first", "must be at least 1")
-		case *first > MaxPageFirst:
-			fe.add("first", "must be at most %d", MaxPageFirst)
-		default:
-			n = *first
-		}
-	}
+	n = pageSize(&fe, first)
 	key := ""
 	if after != nil {
 		key = CodeKey(*after)

@@ -81,16 +81,7 @@ type Connection struct {
 func ParseConnection(first *int, after *string) (Connection, error) {
 	var fe fieldErrors
 	c := Connection{First: DefaultPageFirst}
-	if first != nil {
-		switch {
-		case *first < 1:
-			fe.add("first", "must be at least 1")
-		case *first > MaxPageFirst:
-			fe.add("first", "must be at most %d", MaxPageFirst)
-		default:
-			c.First = *first
-		}
-	}
+	c.First = pageSize(&fe, first)
 	if after != nil && *after != "" {
 		cur, err := decodeCursor(*after)
 		if err != nil {
@@ -201,4 +192,20 @@ func (pg ProductPage) Cursor(i int) string {
 type OrderPage struct {
 	Orders  []Order
 	HasNext bool
+}
+
+// pageSize is a connection's page size: first, 1 to MaxPageFirst, or
+// DefaultPageFirst when left out (also when refused, with fe told why).
+func pageSize(fe *fieldErrors, first *int) int {
+	switch {
+	case first == nil:
+		return DefaultPageFirst
+	case *first < 1:
+		fe.add("first", "must be at least 1")
+	case *first > MaxPageFirst:
+		fe.add("first", "must be at most %d", MaxPageFirst)
+	default:
+		return *first
+	}
+	return DefaultPageFirst
 }

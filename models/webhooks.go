@@ -623,16 +623,7 @@ func ParseDeliveryPage(endpointID, status *string, first *int, after *string) (D
 			fe.add("status", `must be "pending", "delivered" or "failed"`)
 		}
 	}
-	if first != nil {
-		switch {
-		case *first < 1:
-			fe.add("first", "must be at least 1")
-		case *first > MaxPageFirst:
-			fe.add("first", "must be at most %d", MaxPageFirst)
-		default:
-			r.First = *first
-		}
-	}
+	r.First = pageSize(&fe, first)
 	if after != nil && *after != "" {
 		id, err := strconv.ParseInt(*after, 10, 64)
 		if err != nil || id <= 0 {
