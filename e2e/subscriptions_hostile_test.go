@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,5 +209,53 @@ func TestSubscriptionConnectionsPerIPv6Network(t *testing.T) {
 	// Another /48 has its own.
 	if !open(dial("2001:db8:2:1::1")) {
 		t.Fatal("another /48 refused")
+	}
+}
+
+// TestSubscriptionBurstIsNoSlowReader: orders placed at once by many
+// customers reach an admin's orderEvents one by one, more than the send
+// buffer in one read of the outbox; a connection whose client keeps
+// reading is no slow reader and stays open, with every event.
+func TestSubscriptionBurstIsNoSlowReader(t *testing.T) {
+	t.Parallel()
+	env := PostgresRedisEnv(t)
+	env["SUBSCRIPTION_SEND_BUFFER"] = "4"
+	in := MustStart(t, env)
+	admin := in.MustAdmin(t)
+	pid := in.MustCreateProduct(t, 1, 1000)
+	var customers []*client
+	for range 8 {
+		c, _ := in.MustCustomer(t)
+		customers = append(customers, c)
+	}
+	w := MustDialWS(t, in).MustInit(admin.Token).MustSubscribe("all", subOrderEventsDoc, nil)
+	var wg sync.WaitGroup
+	for _, c := range customers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				c.MustOrder(t, orderLine{ProductID: pid, Quantity: 1})
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < 40; {
+		var ev struct {
+			OrderEvents struct{ OrderID, Status string }
+		}
+		m, ok := w.Read(subscriptionWait)
+		if !ok {
+			t.Fatalf("event %d of 40: connection closed with %d %q", i+1, w.status, w.reason)
+		}
+		if m.Type == "ping" {
+			_ = w.Send(map[string]any{"type": "pong"})
+			continue
+		}
+		var res struct{ Data json.RawMessage }
+		if m.Type != "next" || json.Unmarshal(m.Payload, &res) != nil || json.Unmarshal(res.Data, &ev) != nil || ev.OrderEvents.Status != "pending" {
+			t.Fatalf("event %d of 40: %+v (%s)", i+1, m, m.Payload)
+		}
+		i++
 	}
 }

@@ -340,6 +340,13 @@ type wsConn struct {
 	kreason  string
 	kdrain   bool
 	lastRead atomic.Int64
+	// progress is when the writer last sent a message, or was handed the
+	// first of an empty queue.
+	progress atomic.Int64
+	// overflow holds the events of a burst past SendBuffer while the
+	// writer keeps up, after out's, in order (allocated only then).
+	omu      sync.Mutex
+	overflow []outMsg
 	// writing is raised while a writer (drain) runs; closed once the
 	// connection is closed.
 	writing atomic.Bool
@@ -384,19 +391,46 @@ func (c *wsConn) kill(code websocket.StatusCode, reason string, drain bool) {
 	c.kick()
 }
 
-// send queues a message; a full queue is a slow reader, closed.
+// burstSlack is how many times SendBuffer a connection may have queued
+// while its writer keeps up (it sent a message, or was handed the first of
+// the queue, within keepingUp): a burst of events, such as the orderEvents
+// of many orders placed at once, is read from the outbox at once, and a
+// client that reads is no slow reader.
+const (
+	burstSlack = 8
+	keepingUp  = time.Second
+)
+
+// send queues an event's message: past SendBuffer queued while the writer
+// has not kept up, or past burstSlack times as many, the client is a slow
+// reader, closed.
 func (c *wsConn) send(m outMsg) {
-	select {
-	case c.out <- m:
-		c.kick()
-	default:
-		select {
-		case <-c.killed:
-		default:
-			c.h.slow.Inc()
-		}
-		c.kill(CloseTimeout, "Slow reader: the send buffer is full.", false)
+	if len(c.out) == 0 {
+		c.progress.Store(time.Now().UnixNano())
 	}
+	c.omu.Lock()
+	if len(c.overflow) == 0 {
+		select {
+		case c.out <- m:
+			c.omu.Unlock()
+			c.kick()
+			return
+		default:
+		}
+	}
+	if len(c.overflow) < c.h.o.SendBuffer*(burstSlack-1) && time.Since(time.Unix(0, c.progress.Load())) <= keepingUp {
+		c.overflow = append(c.overflow, m)
+		c.omu.Unlock()
+		c.kick()
+		return
+	}
+	c.omu.Unlock()
+	select {
+	case <-c.killed:
+	default:
+		c.h.slow.Inc()
+	}
+	c.kill(CloseTimeout, "Slow reader: the send buffer is full.", false)
 }
 
 // sendJSON queues a reply to the client's own message (an ack, a pong, a
@@ -811,6 +845,21 @@ func (c *wsConn) drain() {
 				}
 			default:
 				more = false
+				c.omu.Lock()
+				if len(c.overflow) > 0 {
+					m := c.overflow[0]
+					if c.overflow = c.overflow[1:]; len(c.overflow) == 0 {
+						c.overflow = nil
+					}
+					c.omu.Unlock()
+					if !c.deliver(m) {
+						c.finish()
+						return
+					}
+					more = true
+				} else {
+					c.omu.Unlock()
+				}
 			}
 		}
 		if c.isKilled() {
@@ -821,7 +870,10 @@ func (c *wsConn) drain() {
 		// A message or a kill that came after the queue was found empty
 		// and before the flag was lowered found a writer running: look
 		// again, unless another writer has started since.
-		if (len(c.out) == 0 && !c.isKilled()) || !c.writing.CompareAndSwap(false, true) {
+		c.omu.Lock()
+		empty := len(c.out) == 0 && len(c.overflow) == 0
+		c.omu.Unlock()
+		if (empty && !c.isKilled()) || !c.writing.CompareAndSwap(false, true) {
 			return
 		}
 	}
@@ -891,6 +943,7 @@ func (c *wsConn) writeRaw(b []byte, typ string) bool {
 	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
 		return false
 	}
+	c.progress.Store(time.Now().UnixNano())
 	c.h.messages.WithLabelValues(typ).Inc()
 	return true
 }
