@@ -399,7 +399,13 @@ func mailTransport(cfg config.Config, logger *slog.Logger) (mail.Transport, erro
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("emails are written as .eml files (set SMTP_URL to send them)", "dir", f.Dir)
+	if cfg.DatabaseURL != "" {
+		// On PostgreSQL shop is run for real, on several instances whose
+		// disks may not last: files there reach no customer.
+		logger.Warn("emails are written as .eml files on this instance's disk, and reach no customer: set SMTP_URL (docs/emails.md)", "dir", f.Dir)
+	} else {
+		logger.Info("emails are written as .eml files (set SMTP_URL to send them)", "dir", f.Dir)
+	}
 	return f, nil
 }
 
